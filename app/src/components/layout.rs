@@ -1,0 +1,160 @@
+use crate::components::CsrfField;
+use crate::domain::Permission;
+use crate::view_model::{Flash, NavItem, Page};
+use leptos::prelude::*;
+
+const LOGO: &str = include_str!("../../assets/logo.svg");
+const CROWN: &str = include_str!("../../assets/crown.svg");
+const LICENCE: &str = include_str!("../../assets/licence.svg");
+
+/// A success banner (`Guest list updated` and the like), announced to screen
+/// readers, with GOV.UK's tick styling.
+#[component]
+pub fn NotificationBanner(flash: Flash) -> impl IntoView {
+    view! {
+        <div
+            class="govuk-notification-banner govuk-notification-banner--success"
+            role="alert"
+            aria-labelledby="govuk-notification-banner-title"
+            data-module="govuk-notification-banner"
+        >
+            <div class="govuk-notification-banner__header">
+                <h2 class="govuk-notification-banner__title" id="govuk-notification-banner-title">
+                    "Success"
+                </h2>
+            </div>
+            <div class="govuk-notification-banner__content">
+                <p class="govuk-notification-banner__heading notify-tick">{flash.message}</p>
+            </div>
+        </div>
+    }
+}
+
+fn nav_link(href: String, text: &'static str, active: bool) -> impl IntoView {
+    if active {
+        view! {
+            <li class="govuk-service-navigation__item govuk-service-navigation__item--active">
+                <a class="govuk-service-navigation__link" href=href aria-current="page">
+                    <strong class="govuk-service-navigation__active-fallback">{text}</strong>
+                </a>
+            </li>
+        }
+        .into_any()
+    } else {
+        view! {
+            <li class="govuk-service-navigation__item">
+                <a class="govuk-service-navigation__link" href=href>{text}</a>
+            </li>
+        }
+        .into_any()
+    }
+}
+
+/// The page frame: skip link, GOV.UK header, service navigation, the main
+/// content area (with any flash message) and the footer.
+#[component]
+pub fn Layout(page: Page, children: Children) -> impl IntoView {
+    let Page { viewer, service, nav, flash, .. } = page;
+    let signed_in = viewer.is_some();
+    let service_name = service.as_ref().map(|s| (s.path(""), s.service.name.clone()));
+    let service_items = service.as_ref().map(|s| {
+        let dashboard = nav_link(s.path(""), "Dashboard", nav == NavItem::Dashboard);
+        let api = s
+            .can(Permission::ManageApiKeys)
+            .then(|| nav_link(s.path("/api"), "API integration", nav == NavItem::ApiIntegration));
+        view! { {dashboard} {api} }
+    });
+    let account_items = viewer.map(|v| {
+        view! {
+            <li class="govuk-service-navigation__item">
+                <a class="govuk-service-navigation__link" href="/your-services">
+                    "Your services"
+                </a>
+            </li>
+            <li class="govuk-service-navigation__item">
+                <form method="post" action="/sign-out" class="notify-sign-out">
+                    <CsrfField token=v.csrf_token/>
+                    <button type="submit" class="govuk-service-navigation__link notify-link-button">
+                        "Sign out"
+                    </button>
+                </form>
+            </li>
+        }
+    });
+    view! {
+        <a href="#main-content" class="govuk-skip-link" data-module="govuk-skip-link">
+            "Skip to main content"
+        </a>
+        <header class="govuk-template__header">
+            <div class="govuk-header">
+                <div class="govuk-header__container govuk-width-container">
+                    <div class="govuk-header__logo">
+                        <a
+                            href=if signed_in { "/your-services" } else { "/sign-in" }
+                            class="govuk-header__homepage-link"
+                        >
+                            <span inner_html=LOGO></span>
+                            <span class="govuk-header__product-name">"Notify"</span>
+                        </a>
+                    </div>
+                </div>
+            </div>
+        </header>
+        <section aria-label="Service information" class="govuk-service-navigation" data-module="govuk-service-navigation">
+            <div class="govuk-width-container">
+                <div class="govuk-service-navigation__container">
+                    {service_name.map(|(href, name)| {
+                        view! {
+                            <span class="govuk-service-navigation__service-name">
+                                <a href=href class="govuk-service-navigation__link">{name}</a>
+                            </span>
+                        }
+                    })}
+                    {signed_in.then(|| view! {
+                        <nav aria-label="Menu" class="govuk-service-navigation__wrapper">
+                            <ul class="govuk-service-navigation__list" id="navigation">
+                                {service_items}
+                                {account_items}
+                            </ul>
+                        </nav>
+                    })}
+                </div>
+            </div>
+        </section>
+        <div class="govuk-width-container">
+            <main class="govuk-main-wrapper" id="main-content">
+                {flash.map(|f| view! { <NotificationBanner flash=f/> })}
+                {children()}
+            </main>
+        </div>
+        <footer class="govuk-footer">
+            <div class="govuk-width-container">
+                <span inner_html=CROWN></span>
+                <div class="govuk-footer__meta">
+                    <div class="govuk-footer__meta-item govuk-footer__meta-item--grow">
+                        <span inner_html=LICENCE></span>
+                        <span class="govuk-footer__licence-description">
+                            "All content is available under the "
+                            <a
+                                class="govuk-footer__link"
+                                href="https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/"
+                                rel="license"
+                            >
+                                "Open Government Licence v3.0"
+                            </a>
+                            ", except where otherwise stated"
+                        </span>
+                    </div>
+                    <div class="govuk-footer__meta-item">
+                        <a
+                            class="govuk-footer__link govuk-footer__copyright-logo"
+                            href="https://www.nationalarchives.gov.uk/information-management/re-using-public-sector-information/uk-government-licensing-framework/crown-copyright/"
+                        >
+                            "© Crown copyright"
+                        </a>
+                    </div>
+                </div>
+            </div>
+        </footer>
+    }
+}

@@ -1,0 +1,9 @@
+//! GOV.UK Frontend components as Leptos components. They render on the
+//! server; the markup and classes are GOV.UK Frontend's, so its stylesheet
+//! applies and the accessibility work behind it carries over.
+
+mod form;
+mod layout;
+
+pub use form::{Button, CsrfField, ErrorSummary, TextInput};
+pub use layout::{Layout, NotificationBanner};

@@ -1,0 +1,30 @@
+//! Pure types that validate when parsed. No I/O: compiled for the server and
+//! the browser alike, so both sides enforce and explain the same rules.
+
+pub mod email;
+pub mod next_path;
+pub mod permission;
+pub mod template;
+
+pub use email::{EmailAddress, EmailAddressError};
+pub use next_path::safe_next_path;
+pub use permission::{Permission, ServicePermission};
+pub use template::{placeholders, TemplateType};
+
+/// Strips leading and trailing whitespace, including the obscure kinds people
+/// paste from documents (no-break spaces, zero-width spaces, BOMs).
+pub fn strip_obscure_whitespace(value: &str) -> &str {
+    value.trim_matches(|c: char| {
+        c.is_whitespace() || matches!(c, '\u{180E}' | '\u{200B}' | '\u{200C}' | '\u{200D}' | '\u{2060}' | '\u{FEFF}')
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strips_zero_width_and_no_break_spaces() {
+        assert_eq!(strip_obscure_whitespace("\u{200B} a b\u{00A0}\u{FEFF}"), "a b");
+    }
+}

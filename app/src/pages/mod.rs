@@ -1,0 +1,53 @@
+//! The pages, one module per page group. `shell` renders a whole document
+//! for a [`Page`] the server has prepared.
+
+mod errors;
+mod services;
+mod sign_in;
+
+use crate::components::Layout;
+use crate::view_model::{Content, Page};
+use leptos::config::LeptosOptions;
+use leptos::hydration::HydrationScripts;
+use leptos::prelude::*;
+
+pub fn shell(options: LeptosOptions, page: Page) -> impl IntoView {
+    let title = page.title();
+    let css = format!("/{}/{}.css", options.site_pkg_dir, options.output_name);
+    view! {
+        <!DOCTYPE html>
+        <html lang="en" class="govuk-template govuk-template--rebranded">
+            <head>
+                <meta charset="utf-8"/>
+                <title>{title}</title>
+                <meta name="viewport" content="width=device-width, initial-scale=1, viewport-fit=cover"/>
+                <meta name="theme-color" content="#1d70b8"/>
+                <link rel="icon" sizes="48x48" href="/assets/rebrand/images/favicon.ico"/>
+                <link rel="stylesheet" href="/css/govuk-frontend.min.css"/>
+                <link rel="stylesheet" href=css/>
+                <HydrationScripts options islands=true islands_router=true/>
+            </head>
+            <body class="govuk-template__body">
+                <Body page/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+fn Body(page: Page) -> impl IntoView {
+    let content = page.content.clone();
+    let service = page.service.clone();
+    let inner = match content {
+        Content::SignIn(form) => view! { <sign_in::SignIn form/> }.into_any(),
+        Content::YourServices(list) => view! { <services::YourServices services=list/> }.into_any(),
+        Content::Dashboard(d) => {
+            let service = service.expect("a dashboard always has a service");
+            view! { <services::ServiceDashboard service dashboard=d/> }.into_any()
+        }
+        Content::Forbidden => view! { <errors::Forbidden/> }.into_any(),
+        Content::NotFound => view! { <errors::NotFound/> }.into_any(),
+        Content::ServerError => view! { <errors::ServerError/> }.into_any(),
+    };
+    view! { <Layout page>{inner}</Layout> }
+}

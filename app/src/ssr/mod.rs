@@ -1,0 +1,6 @@
+//! Server-only code: the store (all SQL), passwords, tokens and time.
+
+pub mod clock;
+pub mod passwords;
+pub mod store;
+pub mod tokens;

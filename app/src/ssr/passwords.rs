@@ -1,0 +1,48 @@
+//! Passwords: argon2id hashes. Checking an unknown user's password still
+//! runs a full verification against a fixed dummy hash, so a wrong password
+//! and an unknown address take the same time.
+
+use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use std::sync::OnceLock;
+
+pub fn hash(password: &str) -> anyhow::Result<String> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| anyhow::anyhow!("could not hash a password: {e}"))
+}
+
+/// True when `password` matches `stored` (a PHC string). A malformed stored
+/// hash never matches.
+pub fn verify(password: &str, stored: &str) -> bool {
+    match PasswordHash::new(stored) {
+        Ok(parsed) => Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok(),
+        Err(_) => false,
+    }
+}
+
+fn dummy_hash() -> &'static str {
+    static DUMMY: OnceLock<String> = OnceLock::new();
+    DUMMY.get_or_init(|| hash("a password nobody has").expect("hashing works"))
+}
+
+/// Runs a verification that always fails, taking as long as a real one.
+pub fn verify_dummy(password: &str) {
+    let _ = verify(password, dummy_hash());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_hash_verifies_only_its_own_password() {
+        let h = hash("correct horse").unwrap();
+        assert!(h.starts_with("$argon2id$"));
+        assert!(verify("correct horse", &h));
+        assert!(!verify("Correct horse", &h));
+        assert!(!verify("correct horse", "not a hash"));
+    }
+}

@@ -1,0 +1,478 @@
+//! All SQL lives here: named functions over a `SqlitePool`. Pages and
+//! handlers never write SQL, so a second backend is a change to this module.
+
+use crate::domain::{Permission, ServicePermission, TemplateType};
+use crate::ssr::clock;
+use anyhow::Context;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{FromRow, SqlitePool};
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+pub type Pool = SqlitePool;
+
+/// Opens (creating if missing, with its folder) the SQLite database at
+/// `url`, in WAL mode with foreign keys on, and runs the migrations.
+pub async fn connect(url: &str) -> anyhow::Result<Pool> {
+    let options = SqliteConnectOptions::from_str(url)
+        .with_context(|| "DATABASE_URL is not a SQLite URL")?
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
+        .foreign_keys(true)
+        .busy_timeout(Duration::from_secs(5));
+    let file = options.get_filename();
+    if let Some(parent) = file.parent().filter(|p| !p.as_os_str().is_empty()) {
+        if file != Path::new(":memory:") {
+            std::fs::create_dir_all(parent).with_context(|| format!("could not create {}", parent.display()))?;
+        }
+    }
+    let pool = SqlitePoolOptions::new()
+        .max_connections(8)
+        .min_connections(1)
+        .connect_with(options)
+        .await
+        .context("could not open the database")?;
+    sqlx::migrate!("./migrations").run(&pool).await.context("could not run the migrations")?;
+    Ok(pool)
+}
+
+pub async fn ping(pool: &Pool) -> bool {
+    sqlx::query("SELECT 1").execute(pool).await.is_ok()
+}
+
+fn new_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+// ---------------------------------------------------------------- users
+
+#[derive(Clone, Debug, FromRow)]
+pub struct User {
+    pub id: String,
+    pub name: String,
+    pub email_address: String,
+    pub mobile_number: Option<String>,
+    pub password_hash: String,
+    pub platform_admin: bool,
+}
+
+pub struct NewUser<'a> {
+    pub name: &'a str,
+    pub email_address: &'a str,
+    pub mobile_number: Option<&'a str>,
+    pub password_hash: &'a str,
+    pub platform_admin: bool,
+}
+
+pub async fn create_user(pool: &Pool, user: NewUser<'_>) -> anyhow::Result<String> {
+    let id = new_id();
+    sqlx::query(
+        "INSERT INTO users (id, name, email_address, mobile_number, password_hash, platform_admin, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&id)
+    .bind(user.name)
+    .bind(user.email_address)
+    .bind(user.mobile_number)
+    .bind(user.password_hash)
+    .bind(user.platform_admin)
+    .bind(clock::now_string())
+    .execute(pool)
+    .await
+    .context("could not create the user")?;
+    Ok(id)
+}
+
+
+
+pub async fn find_user_by_email(pool: &Pool, email_address: &str) -> anyhow::Result<Option<User>> {
+    sqlx::query_as::<_, User>(
+        "SELECT id, name, email_address, mobile_number, password_hash, platform_admin
+         FROM users WHERE email_address = ? COLLATE NOCASE",
+    )
+    .bind(email_address)
+    .fetch_optional(pool)
+    .await
+    .context("could not look up a user")
+}
+
+pub async fn get_user(pool: &Pool, id: &str) -> anyhow::Result<Option<User>> {
+
+    sqlx::query_as::<_, User>(
+        "SELECT id, name, email_address, mobile_number, password_hash, platform_admin FROM users WHERE id = ?",
+    )
+    .bind(id)
+    .fetch_optional(pool)
+    .await
+    .context("could not load a user")
+}
+
+// ---------------------------------------------------------------- services
+
+#[derive(Clone, Debug, FromRow)]
+pub struct Service {
+    pub id: String,
+    pub name: String,
+    pub restricted: bool,
+    pub active: bool,
+}
+
+pub async fn create_service(
+    pool: &Pool,
+    name: &str,
+    restricted: bool,
+    permissions: &[ServicePermission],
+) -> anyhow::Result<String> {
+    let id = new_id();
+    let mut tx = pool.begin().await?;
+    sqlx::query("INSERT INTO services (id, name, restricted, active, created_at) VALUES (?, ?, ?, 1, ?)")
+        .bind(&id)
+        .bind(name)
+        .bind(restricted)
+        .bind(clock::now_string())
+        .execute(&mut *tx)
+        .await
+        .context("could not create the service")?;
+    for p in permissions {
+        sqlx::query("INSERT INTO service_permissions (service_id, permission) VALUES (?, ?)")
+            .bind(&id)
+            .bind(p.as_str())
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(id)
+}
+
+pub async fn get_service(pool: &Pool, id: &str) -> anyhow::Result<Option<Service>> {
+    sqlx::query_as::<_, Service>("SELECT id, name, restricted, active FROM services WHERE id = ?")
+        .bind(id)
+        .fetch_optional(pool)
+        .await
+        .context("could not load a service")
+}
+
+pub async fn find_service_by_name(pool: &Pool, name: &str) -> anyhow::Result<Option<Service>> {
+    sqlx::query_as::<_, Service>("SELECT id, name, restricted, active FROM services WHERE name = ? COLLATE NOCASE")
+        .bind(name)
+        .fetch_optional(pool)
+        .await
+        .context("could not look up a service")
+}
+
+pub async fn service_permissions(pool: &Pool, service_id: &str) -> anyhow::Result<Vec<ServicePermission>> {
+    let rows: Vec<(String,)> = sqlx::query_as("SELECT permission FROM service_permissions WHERE service_id = ?")
+        .bind(service_id)
+        .fetch_all(pool)
+        .await
+        .context("could not load service permissions")?;
+    let mut out: Vec<_> = rows.iter().filter_map(|(p,)| ServicePermission::parse(p)).collect();
+    out.sort();
+    Ok(out)
+}
+
+/// The active services a user belongs to, by name.
+pub async fn services_for_user(pool: &Pool, user_id: &str) -> anyhow::Result<Vec<Service>> {
+    sqlx::query_as::<_, Service>(
+        "SELECT s.id, s.name, s.restricted, s.active FROM services s
+         JOIN service_users su ON su.service_id = s.id
+         WHERE su.user_id = ? AND s.active = 1
+         ORDER BY s.name COLLATE NOCASE",
+    )
+    .bind(user_id)
+    .fetch_all(pool)
+    .await
+    .context("could not list a user's services")
+}
+
+// ---------------------------------------------------------------- membership
+
+/// Adds the user to the service (if not already a member) and grants the
+/// permissions. Granting is idempotent.
+pub async fn grant(pool: &Pool, user_id: &str, service_id: &str, permissions: &[Permission]) -> anyhow::Result<()> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("INSERT OR IGNORE INTO service_users (service_id, user_id) VALUES (?, ?)")
+        .bind(service_id)
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await
+        .context("could not add a user to a service")?;
+    for p in permissions {
+        sqlx::query("INSERT OR IGNORE INTO user_service_permissions (service_id, user_id, permission) VALUES (?, ?, ?)")
+            .bind(service_id)
+            .bind(user_id)
+            .bind(p.as_str())
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// `None` when the user is not a member of the service; otherwise the
+/// permissions they hold there (possibly none).
+pub async fn user_permissions(pool: &Pool, user_id: &str, service_id: &str) -> anyhow::Result<Option<Vec<Permission>>> {
+    let member: Option<(i64,)> = sqlx::query_as("SELECT 1 FROM service_users WHERE service_id = ? AND user_id = ?")
+        .bind(service_id)
+        .bind(user_id)
+        .fetch_optional(pool)
+        .await
+        .context("could not check membership")?;
+    if member.is_none() {
+        return Ok(None);
+    }
+    let rows: Vec<(String,)> =
+        sqlx::query_as("SELECT permission FROM user_service_permissions WHERE service_id = ? AND user_id = ?")
+            .bind(service_id)
+            .bind(user_id)
+            .fetch_all(pool)
+            .await
+            .context("could not load permissions")?;
+    let mut out: Vec<_> = rows.iter().filter_map(|(p,)| Permission::parse(p)).collect();
+    out.sort();
+    Ok(Some(out))
+}
+
+// ---------------------------------------------------------------- templates
+
+#[derive(Clone, Debug, FromRow)]
+pub struct Template {
+    pub id: String,
+    pub service_id: String,
+    pub name: String,
+    pub template_type: String,
+    pub subject: Option<String>,
+    pub content: String,
+    pub version: i64,
+    pub archived: bool,
+    pub created_at: String,
+    pub updated_at: Option<String>,
+}
+
+impl Template {
+    pub fn kind(&self) -> Option<TemplateType> {
+        TemplateType::parse(&self.template_type)
+    }
+}
+
+pub struct NewTemplate<'a> {
+    pub service_id: &'a str,
+    pub name: &'a str,
+    pub template_type: TemplateType,
+    pub subject: Option<&'a str>,
+    pub content: &'a str,
+}
+
+pub async fn create_template(pool: &Pool, t: NewTemplate<'_>) -> anyhow::Result<String> {
+    let id = new_id();
+    let now = clock::now_string();
+    let mut tx = pool.begin().await?;
+    sqlx::query(
+        "INSERT INTO templates (id, service_id, name, template_type, subject, content, version, archived, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, 1, 0, ?)",
+    )
+    .bind(&id)
+    .bind(t.service_id)
+    .bind(t.name)
+    .bind(t.template_type.as_str())
+    .bind(t.subject)
+    .bind(t.content)
+    .bind(&now)
+    .execute(&mut *tx)
+    .await
+    .context("could not create a template")?;
+    sqlx::query(
+        "INSERT INTO template_versions (template_id, version, name, template_type, subject, content, created_at)
+         VALUES (?, 1, ?, ?, ?, ?, ?)",
+    )
+    .bind(&id)
+    .bind(t.name)
+    .bind(t.template_type.as_str())
+    .bind(t.subject)
+    .bind(t.content)
+    .bind(&now)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Saves a new version of a template (name, subject and content may all
+/// change; the type may not). Returns the new version number, or `None` when
+/// the template is not one of this service's.
+pub async fn update_template(
+    pool: &Pool,
+    service_id: &str,
+    template_id: &str,
+    name: &str,
+    subject: Option<&str>,
+    content: &str,
+) -> anyhow::Result<Option<i64>> {
+    let now = clock::now_string();
+    let mut tx = pool.begin().await?;
+    let row: Option<(i64, String)> =
+        sqlx::query_as("SELECT version, template_type FROM templates WHERE id = ? AND service_id = ?")
+            .bind(template_id)
+            .bind(service_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let Some((version, template_type)) = row else { return Ok(None) };
+    let next = version + 1;
+    sqlx::query("UPDATE templates SET name = ?, subject = ?, content = ?, version = ?, updated_at = ? WHERE id = ?")
+        .bind(name)
+        .bind(subject)
+        .bind(content)
+        .bind(next)
+        .bind(&now)
+        .bind(template_id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(
+        "INSERT INTO template_versions (template_id, version, name, template_type, subject, content, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(template_id)
+    .bind(next)
+    .bind(name)
+    .bind(template_type)
+    .bind(subject)
+    .bind(content)
+    .bind(&now)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(Some(next))
+}
+
+pub async fn list_templates(pool: &Pool, service_id: &str) -> anyhow::Result<Vec<Template>> {
+    sqlx::query_as::<_, Template>(
+        "SELECT id, service_id, name, template_type, subject, content, version, archived, created_at, updated_at
+         FROM templates WHERE service_id = ? AND archived = 0 ORDER BY name COLLATE NOCASE",
+    )
+    .bind(service_id)
+    .fetch_all(pool)
+    .await
+    .context("could not list templates")
+}
+
+pub async fn get_template(pool: &Pool, service_id: &str, template_id: &str) -> anyhow::Result<Option<Template>> {
+    sqlx::query_as::<_, Template>(
+        "SELECT id, service_id, name, template_type, subject, content, version, archived, created_at, updated_at
+         FROM templates WHERE id = ? AND service_id = ?",
+    )
+    .bind(template_id)
+    .bind(service_id)
+    .fetch_optional(pool)
+    .await
+    .context("could not load a template")
+}
+
+pub async fn template_counts(pool: &Pool, service_id: &str) -> anyhow::Result<Vec<(TemplateType, i64)>> {
+    let rows: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT template_type, COUNT(*) FROM templates WHERE service_id = ? AND archived = 0
+         GROUP BY template_type ORDER BY template_type",
+    )
+    .bind(service_id)
+    .fetch_all(pool)
+    .await
+    .context("could not count templates")?;
+    Ok(rows.into_iter().filter_map(|(t, n)| TemplateType::parse(&t).map(|t| (t, n))).collect())
+}
+
+// ---------------------------------------------------------------- sessions
+
+#[derive(Clone, Debug, FromRow)]
+pub struct Session {
+    pub user_id: String,
+    pub csrf_token: String,
+    pub last_seen_at: String,
+}
+
+pub async fn create_session(pool: &Pool, id_digest: &str, user_id: &str, csrf_token: &str) -> anyhow::Result<()> {
+    let now = clock::now_string();
+    sqlx::query("INSERT INTO sessions (id_digest, user_id, csrf_token, created_at, last_seen_at) VALUES (?, ?, ?, ?, ?)")
+        .bind(id_digest)
+        .bind(user_id)
+        .bind(csrf_token)
+        .bind(&now)
+        .bind(&now)
+        .execute(pool)
+        .await
+        .context("could not create a session")?;
+    Ok(())
+}
+
+/// Loads a session last seen after `idle_cutoff` and marks it seen now.
+pub async fn touch_session(pool: &Pool, id_digest: &str, idle_cutoff: &str) -> anyhow::Result<Option<Session>> {
+    sqlx::query_as::<_, Session>(
+        "UPDATE sessions SET last_seen_at = ? WHERE id_digest = ? AND last_seen_at > ?
+         RETURNING user_id, csrf_token, last_seen_at",
+    )
+    .bind(clock::now_string())
+    .bind(id_digest)
+    .bind(idle_cutoff)
+    .fetch_optional(pool)
+    .await
+    .context("could not load a session")
+}
+
+pub async fn delete_session(pool: &Pool, id_digest: &str) -> anyhow::Result<()> {
+    sqlx::query("DELETE FROM sessions WHERE id_digest = ?").bind(id_digest).execute(pool).await?;
+    Ok(())
+}
+
+pub async fn delete_idle_sessions(pool: &Pool, idle_cutoff: &str) -> anyhow::Result<u64> {
+    Ok(sqlx::query("DELETE FROM sessions WHERE last_seen_at <= ?").bind(idle_cutoff).execute(pool).await?.rows_affected())
+}
+
+// ---------------------------------------------------------------- sign-in throttling
+
+pub async fn record_sign_in_failure(pool: &Pool, email_lower: &str) -> anyhow::Result<()> {
+    sqlx::query("INSERT INTO sign_in_failures (email_address, at) VALUES (?, ?)")
+        .bind(email_lower)
+        .bind(clock::now_string())
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+pub async fn count_sign_in_failures_since(pool: &Pool, email_lower: &str, since: &str) -> anyhow::Result<i64> {
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM sign_in_failures WHERE email_address = ? AND at > ?")
+        .bind(email_lower)
+        .bind(since)
+        .fetch_one(pool)
+        .await?;
+    Ok(n)
+}
+
+pub async fn clear_sign_in_failures(pool: &Pool, email_lower: &str) -> anyhow::Result<()> {
+    sqlx::query("DELETE FROM sign_in_failures WHERE email_address = ?").bind(email_lower).execute(pool).await?;
+    Ok(())
+}
+
+pub async fn delete_sign_in_failures_before(pool: &Pool, cutoff: &str) -> anyhow::Result<()> {
+    sqlx::query("DELETE FROM sign_in_failures WHERE at <= ?").bind(cutoff).execute(pool).await?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------- flash messages
+
+pub async fn set_flash(pool: &Pool, id_digest: &str, message: &str) -> anyhow::Result<()> {
+    sqlx::query("UPDATE sessions SET flash = ? WHERE id_digest = ?").bind(message).bind(id_digest).execute(pool).await?;
+    Ok(())
+}
+
+/// Returns the session's flash message, if any, and clears it.
+pub async fn take_flash(pool: &Pool, id_digest: &str) -> anyhow::Result<Option<String>> {
+    let row: Option<(Option<String>,)> = sqlx::query_as("SELECT flash FROM sessions WHERE id_digest = ?")
+        .bind(id_digest)
+        .fetch_optional(pool)
+        .await?;
+    let flash = row.and_then(|(f,)| f);
+    if flash.is_some() {
+        sqlx::query("UPDATE sessions SET flash = NULL WHERE id_digest = ?").bind(id_digest).execute(pool).await?;
+    }
+    Ok(flash)
+}

@@ -1,0 +1,185 @@
+//! The command line: `server` serves; the admin subcommands set up a real
+//! deployment without demo data. Passwords are read from standard input,
+//! never from an argument (arguments show in `ps` and shell history).
+
+use crate::config::Config;
+use app::domain::{EmailAddress, Permission, ServicePermission};
+use app::ssr::{passwords, store};
+use clap::{Parser, Subcommand};
+use std::io::BufRead;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "server", about = "GOV.UK Notify-compatible API integration service")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the admin pages and the API (the default).
+    Serve,
+    /// Create a user. The password is read from standard input (first line).
+    CreateUser {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        email: String,
+        /// A mobile number, for example 07700900123.
+        #[arg(long)]
+        mobile: Option<String>,
+        #[arg(long)]
+        platform_admin: bool,
+    },
+    /// Create a service (in trial mode unless --live). Prints its id.
+    CreateService {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        live: bool,
+        /// Comma-separated: email, sms, letter, inbound_sms.
+        #[arg(long, default_value = "email,sms")]
+        permissions: String,
+    },
+    /// Make a user a member of a service with the given permissions.
+    Grant {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        service_id: String,
+        /// Comma-separated: manage_api_keys, view_activity, send_messages,
+        /// manage_service, manage_templates (or "all").
+        #[arg(long)]
+        permissions: String,
+    },
+}
+
+fn parse_list<T>(raw: &str, parse: impl Fn(&str) -> Option<T>, what: &str) -> Result<Vec<T>, String> {
+    raw.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| parse(s).ok_or_else(|| format!("unknown {what}: {s:?}")))
+        .collect()
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let config = match Config::from_env() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    crate::logging::init(&config.log_format);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: could not start the runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let result = runtime.block_on(async move {
+        match cli.command.unwrap_or(Command::Serve) {
+            Command::Serve => serve(config).await,
+            other => admin(config, other).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    let addr = config.listen_addr;
+    let demo = config.demo;
+    let base_url = config.base_url.clone();
+    let (router, state) = crate::build(config).await?;
+    crate::web::spawn_background(state);
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| anyhow::anyhow!("could not listen on {addr}: {e}"))?;
+    tracing::info!(%addr, "listening");
+    println!("GOV.UK Notify API integration service is running at {base_url}/");
+    if demo {
+        println!(
+            "Sign in at {base_url}/sign-in as admin@example.gov.uk (or viewer@ / outsider@example.gov.uk) \
+             with the password {}",
+            crate::demo::DEMO_PASSWORD
+        );
+    }
+    axum::serve(listener, router).with_graceful_shutdown(shutdown_signal()).await?;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}
+
+async fn admin(config: Config, command: Command) -> anyhow::Result<()> {
+    let pool = store::connect(&config.database_url).await?;
+    match command {
+        Command::Serve => unreachable!("handled by main"),
+        Command::CreateUser { name, email, mobile, platform_admin } => {
+            let email = EmailAddress::parse(&email).map_err(|e| anyhow::anyhow!("--email: {e}"))?;
+            let mut password = String::new();
+            std::io::stdin().lock().read_line(&mut password)?;
+            let password = password.trim_end_matches(['\r', '\n']);
+            if password.chars().count() < 8 {
+                anyhow::bail!("the password (read from standard input) must be at least 8 characters");
+            }
+            if store::find_user_by_email(&pool, email.as_str()).await?.is_some() {
+                anyhow::bail!("a user with that email address already exists");
+            }
+            let hash = passwords::hash(password)?;
+            let id = store::create_user(
+                &pool,
+                store::NewUser {
+                    name: &name,
+                    email_address: email.as_str(),
+                    mobile_number: mobile.as_deref(),
+                    password_hash: &hash,
+                    platform_admin,
+                },
+            )
+            .await?;
+            println!("{id}");
+        }
+        Command::CreateService { name, live, permissions } => {
+            let perms = parse_list(&permissions, ServicePermission::parse, "service permission").map_err(anyhow::Error::msg)?;
+            if store::find_service_by_name(&pool, &name).await?.is_some() {
+                anyhow::bail!("a service with that name already exists");
+            }
+            let id = store::create_service(&pool, &name, !live, &perms).await?;
+            println!("{id}");
+        }
+        Command::Grant { email, service_id, permissions } => {
+            let perms = if permissions.trim() == "all" {
+                Permission::ALL.to_vec()
+            } else {
+                parse_list(&permissions, Permission::parse, "permission").map_err(anyhow::Error::msg)?
+            };
+            let user = store::find_user_by_email(&pool, &email).await?.ok_or_else(|| anyhow::anyhow!("no user has that email address"))?;
+            store::get_service(&pool, &service_id).await?.ok_or_else(|| anyhow::anyhow!("no service has that id"))?;
+            store::grant(&pool, &user.id, &service_id, &perms).await?;
+            println!("granted");
+        }
+    }
+    Ok(())
+}

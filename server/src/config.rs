@@ -1,0 +1,188 @@
+//! Configuration from the environment, with safe defaults for a local run.
+//! A bad value stops start-up with one line naming the variable.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    Human,
+    Json,
+}
+
+#[derive(Clone)]
+pub struct Config {
+    pub listen_addr: SocketAddr,
+    pub database_url: String,
+    pub data_dir: PathBuf,
+    /// 64 hex characters when set; never printed.
+    pub secret_key_hex: Option<String>,
+    pub demo: bool,
+    pub log_format: LogFormat,
+    pub session_idle_minutes: i64,
+    pub base_url: String,
+    pub site_root: String,
+    pub allow_private_callback_urls: bool,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("listen_addr", &self.listen_addr)
+            .field("database_url", &self.database_url)
+            .field("data_dir", &self.data_dir)
+            .field("secret_key", &self.secret_key_hex.as_ref().map(|_| "[set]"))
+            .field("demo", &self.demo)
+            .field("log_format", &self.log_format)
+            .field("session_idle_minutes", &self.session_idle_minutes)
+            .field("base_url", &self.base_url)
+            .finish()
+    }
+}
+
+/// A configuration variable with a bad value.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{variable}: {message}")]
+pub struct ConfigError {
+    pub variable: &'static str,
+    pub message: String,
+}
+
+fn err(variable: &'static str, message: impl Into<String>) -> ConfigError {
+    ConfigError { variable, message: message.into() }
+}
+
+fn parse_bool(variable: &'static str, value: &str) -> Result<bool, ConfigError> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" | "" => Ok(false),
+        _ => Err(err(variable, format!("expected true or false, got {value:?}"))),
+    }
+}
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    /// Reads configuration through `get` (the environment, or a map in tests).
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let listen = get("NOTIFY_LISTEN_ADDR").or_else(|| get("LEPTOS_SITE_ADDR"));
+        let listen_addr = match listen {
+            Some(v) => v
+                .parse::<SocketAddr>()
+                .map_err(|_| err("NOTIFY_LISTEN_ADDR", format!("expected an address like 127.0.0.1:3000, got {v:?}")))?,
+            None => SocketAddr::from(([127, 0, 0, 1], 3000)),
+        };
+        let data_dir = PathBuf::from(get("NOTIFY_DATA_DIR").unwrap_or_else(|| "data".into()));
+        let database_url = match get("DATABASE_URL") {
+            Some(v) if v.starts_with("sqlite:") => v,
+            Some(v) => return Err(err("DATABASE_URL", format!("expected a sqlite: URL, got {v:?}"))),
+            None => format!("sqlite:{}", data_dir.join("notify.db").display()),
+        };
+        let secret_key_hex = match get("NOTIFY_SECRET_KEY") {
+            Some(v) if v.len() == 64 && v.chars().all(|c| c.is_ascii_hexdigit()) => Some(v.to_ascii_lowercase()),
+            // The value itself is never echoed: it is a secret.
+            Some(_) => return Err(err("NOTIFY_SECRET_KEY", "expected 64 hexadecimal characters (32 bytes)")),
+            None => None,
+        };
+        let demo = match get("NOTIFY_DEMO") {
+            Some(v) => parse_bool("NOTIFY_DEMO", &v)?,
+            None => false,
+        };
+        let log_format = match get("NOTIFY_LOG_FORMAT").as_deref().map(str::trim) {
+            None | Some("") | Some("human") => LogFormat::Human,
+            Some("json") => LogFormat::Json,
+            Some(v) => return Err(err("NOTIFY_LOG_FORMAT", format!("expected human or json, got {v:?}"))),
+        };
+        let session_idle_minutes = match get("NOTIFY_SESSION_IDLE_MINUTES") {
+            Some(v) => match v.trim().parse::<i64>() {
+                Ok(n) if (1..=10_080).contains(&n) => n,
+                _ => return Err(err("NOTIFY_SESSION_IDLE_MINUTES", format!("expected whole minutes from 1 to 10080, got {v:?}"))),
+            },
+            None => 60,
+        };
+        let base_url = match get("NOTIFY_BASE_URL") {
+            Some(v) if (v.starts_with("http://") || v.starts_with("https://")) && v.len() > 8 => {
+                v.trim_end_matches('/').to_string()
+            }
+            Some(v) => return Err(err("NOTIFY_BASE_URL", format!("expected an http:// or https:// URL, got {v:?}"))),
+            None => format!("http://{listen_addr}"),
+        };
+        let site_root = get("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".into());
+        let allow_private_callback_urls = match get("NOTIFY_ALLOW_PRIVATE_CALLBACK_URLS") {
+            Some(v) => parse_bool("NOTIFY_ALLOW_PRIVATE_CALLBACK_URLS", &v)?,
+            None => false,
+        };
+        Ok(Self {
+            listen_addr,
+            database_url,
+            data_dir,
+            secret_key_hex,
+            demo,
+            log_format,
+            session_idle_minutes,
+            base_url,
+            site_root,
+            allow_private_callback_urls,
+        })
+    }
+
+    /// Whether the site is served over https (so cookies get `Secure`).
+    pub fn is_https(&self) -> bool {
+        self.base_url.starts_with("https://")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_are_safe_for_a_local_run() {
+        let c = config(&[]).unwrap();
+        assert_eq!(c.listen_addr.to_string(), "127.0.0.1:3000");
+        assert_eq!(c.database_url, "sqlite:data/notify.db");
+        assert!(!c.demo);
+        assert_eq!(c.log_format, LogFormat::Human);
+        assert_eq!(c.session_idle_minutes, 60);
+        assert!(!c.is_https());
+        assert!(!c.allow_private_callback_urls);
+    }
+
+    #[test]
+    fn each_bad_value_names_its_variable() {
+        for (var, value) in [
+            ("NOTIFY_LISTEN_ADDR", "nowhere"),
+            ("DATABASE_URL", "postgres://x"),
+            ("NOTIFY_SECRET_KEY", "short"),
+            ("NOTIFY_DEMO", "maybe"),
+            ("NOTIFY_LOG_FORMAT", "xml"),
+            ("NOTIFY_SESSION_IDLE_MINUTES", "0"),
+            ("NOTIFY_BASE_URL", "ftp://x"),
+            ("NOTIFY_ALLOW_PRIVATE_CALLBACK_URLS", "perhaps"),
+        ] {
+            let e = config(&[(var, value)]).err().unwrap_or_else(|| panic!("{var}={value} accepted"));
+            assert_eq!(e.variable, var);
+            assert!(e.to_string().starts_with(&format!("{var}: ")));
+        }
+    }
+
+    #[test]
+    fn a_bad_secret_key_is_not_echoed() {
+        let e = config(&[("NOTIFY_SECRET_KEY", "zz-very-secret-zz")]).err().unwrap();
+        assert!(!e.to_string().contains("very-secret"));
+    }
+
+    #[test]
+    fn https_base_url_means_secure_cookies() {
+        assert!(config(&[("NOTIFY_BASE_URL", "https://notify.example.gov.uk/")]).unwrap().is_https());
+    }
+}

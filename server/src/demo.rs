@@ -1,0 +1,85 @@
+//! Demo data, seeded only when `NOTIFY_DEMO` is on. Running it again never
+//! duplicates anything: each user, service and template is looked up first.
+
+use app::domain::{Permission, ServicePermission, TemplateType};
+use app::ssr::{passwords, store};
+use store::Pool;
+
+pub const DEMO_PASSWORD: &str = "notify-demo-password";
+pub const TRIAL_SERVICE: &str = "Example trial service";
+pub const LIVE_SERVICE: &str = "Example live service";
+
+struct DemoUser {
+    name: &'static str,
+    email: &'static str,
+    mobile: &'static str,
+    permissions: &'static [Permission],
+}
+
+const USERS: &[DemoUser] = &[
+    DemoUser { name: "Demo Admin", email: "admin@example.gov.uk", mobile: "+447700900001", permissions: Permission::ALL },
+    DemoUser {
+        name: "Demo Viewer",
+        email: "viewer@example.gov.uk",
+        mobile: "+447700900002",
+        permissions: &[Permission::ViewActivity],
+    },
+    DemoUser { name: "Demo Outsider", email: "outsider@example.gov.uk", mobile: "+447700900003", permissions: &[] },
+];
+
+async fn ensure_service(pool: &Pool, name: &str, restricted: bool, perms: &[ServicePermission]) -> anyhow::Result<String> {
+    if let Some(s) = store::find_service_by_name(pool, name).await? {
+        return Ok(s.id);
+    }
+    let id = store::create_service(pool, name, restricted, perms).await?;
+    for (template_type, name, subject, content) in [
+        (
+            TemplateType::Email,
+            "Appointment reminder email",
+            Some("Your appointment, ((name))"),
+            "Dear ((name)),\n\nThis is a reminder of your appointment.\n\nThank you",
+        ),
+        (TemplateType::Sms, "Appointment reminder text", None, "Hello ((name)), this is a reminder of your appointment."),
+        (
+            TemplateType::Letter,
+            "Appointment reminder letter",
+            Some("Your appointment"),
+            "Dear ((name)),\n\nPlease come to your appointment.",
+        ),
+    ] {
+        store::create_template(pool, store::NewTemplate { service_id: &id, name, template_type, subject, content }).await?;
+    }
+    Ok(id)
+}
+
+pub async fn seed(pool: &Pool) -> anyhow::Result<()> {
+    use ServicePermission::*;
+    let trial = ensure_service(pool, TRIAL_SERVICE, true, &[Email, Sms]).await?;
+    let live = ensure_service(pool, LIVE_SERVICE, false, &[Email, Sms, Letter, InboundSms]).await?;
+    for u in USERS {
+        let user_id = match store::find_user_by_email(pool, u.email).await? {
+            Some(existing) => existing.id,
+            None => {
+                let hash = passwords::hash(DEMO_PASSWORD)?;
+                store::create_user(
+                    pool,
+                    store::NewUser {
+                        name: u.name,
+                        email_address: u.email,
+                        mobile_number: Some(u.mobile),
+                        password_hash: &hash,
+                        platform_admin: false,
+                    },
+                )
+                .await?
+            }
+        };
+        if u.email != "outsider@example.gov.uk" {
+            for service in [&trial, &live] {
+                store::grant(pool, &user_id, service, u.permissions).await?;
+            }
+        }
+    }
+    tracing::info!("demo data is in place");
+    Ok(())
+}

@@ -1,0 +1,27 @@
+//! The server: configuration, start-up, the router (pages, the public API,
+//! static files), admin commands and background work.
+
+pub mod cli;
+pub mod config;
+pub mod demo;
+pub mod logging;
+pub mod secret_key;
+pub mod state;
+pub mod web;
+
+pub use config::Config;
+pub use state::AppState;
+
+/// Opens the database, loads the server key, seeds the demo data when asked,
+/// and builds the router. Used by `main` and by the tests alike.
+pub async fn build(config: Config) -> anyhow::Result<(axum::Router, AppState)> {
+    let pool = app::ssr::store::connect(&config.database_url).await?;
+    let secret_key = secret_key::load_or_create(&config)?;
+    if config.demo {
+        demo::seed(&pool).await?;
+    }
+    // Leptos renders with async tasks; they run on the tokio runtime.
+    let _ = any_spawner::Executor::init_tokio();
+    let state = AppState::new(config, pool, secret_key);
+    Ok((web::router(state.clone()), state))
+}

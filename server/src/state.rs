@@ -1,0 +1,35 @@
+use crate::secret_key::SecretKey;
+use crate::Config;
+use app::ssr::store::Pool;
+use leptos::config::LeptosOptions;
+use std::sync::Arc;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+pub struct Inner {
+    pub config: Config,
+    pub pool: Pool,
+    pub secret_key: SecretKey,
+    pub leptos: LeptosOptions,
+}
+
+impl AppState {
+    pub fn new(config: Config, pool: Pool, secret_key: SecretKey) -> Self {
+        let leptos = LeptosOptions::builder()
+            .output_name(option_env!("LEPTOS_OUTPUT_NAME").unwrap_or("notify-api"))
+            .site_root(config.site_root.clone())
+            .site_pkg_dir("pkg")
+            .site_addr(config.listen_addr)
+            .build();
+        Self(Arc::new(Inner { config, pool, secret_key, leptos }))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}

@@ -1,0 +1,100 @@
+//! The HTTP surface: admin pages (server-rendered Leptos, enhanced by the
+//! islands router), `/_status`, and static files.
+
+mod error;
+mod form;
+mod guard;
+mod render;
+mod services;
+mod session;
+mod sign_in;
+
+pub use error::AppError;
+pub use form::FormFields;
+pub use guard::{require_service, require_user};
+pub use render::render;
+pub use session::SignedIn;
+
+use crate::AppState;
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use tower_http::compression::CompressionLayer;
+use tower_http::services::ServeDir;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+pub fn router(state: AppState) -> Router {
+    let site_root = state.leptos.site_root.to_string();
+    let not_found = get(not_found_page).with_state(state.clone());
+    let static_files = ServeDir::new(site_root).fallback(not_found);
+    Router::new()
+        .route("/_status", get(status))
+        .route("/", get(|| async { found("/your-services") }))
+        .route("/sign-in", get(sign_in::show).post(sign_in::submit))
+        .route("/sign-out", post(sign_in::sign_out))
+        .route("/your-services", get(services::your_services))
+        .route("/services/{service_id}", get(services::dashboard))
+        .fallback_service(static_files)
+        .layer(middleware::from_fn(refuse_cross_site_posts))
+        .layer(CompressionLayer::new().br(true).gzip(true))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| AppError(anyhow::anyhow!("a handler panicked")).into_response()))
+        .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("strict-origin-when-cross-origin"),
+        ))
+        .with_state(state)
+}
+
+/// `GET /_status`: 200 `{"status": "ok"}` when the database answers.
+async fn status(State(state): State<AppState>) -> Response {
+    if app::ssr::store::ping(&state.pool).await {
+        Json(serde_json::json!({"status": "ok"})).into_response()
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({"status": "error", "message": "database unavailable"})))
+            .into_response()
+    }
+}
+
+async fn not_found_page(State(state): State<AppState>, req: Request) -> Response {
+    let (parts, _) = req.into_parts();
+    error::not_found(&state, &parts).await
+}
+
+/// Cross-site request forgery, first line: a state-changing request to an
+/// admin page whose `Origin` names another site is refused outright. The
+/// second line is the per-session `csrf_token` every signed-in form carries.
+async fn refuse_cross_site_posts(req: Request, next: Next) -> Response {
+    let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if !safe && !req.uri().path().starts_with("/v2/") {
+        if let Some(origin) = req.headers().get(header::ORIGIN) {
+            let host = req.headers().get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("");
+            let origin_host = origin
+                .to_str()
+                .ok()
+                .and_then(|o| o.split_once("://").map(|(_, rest)| rest.trim_end_matches('/').to_string()));
+            if origin_host.as_deref() != Some(host) {
+                return (StatusCode::FORBIDDEN, "Cross-site request refused").into_response();
+            }
+        }
+    }
+    next.run(req).await
+}
+
+/// Background work that runs beside the server.
+pub fn spawn_background(state: AppState) {
+    session::spawn_cleanup(state);
+}
+
+/// A `302 Found` to `location`, as Notify answers after a form post.
+pub fn found(location: &str) -> Response {
+    let value = HeaderValue::from_str(location).unwrap_or_else(|_| HeaderValue::from_static("/"));
+    (StatusCode::FOUND, [(header::LOCATION, value)]).into_response()
+}

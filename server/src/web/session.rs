@@ -1,0 +1,101 @@
+//! Server-side sessions. The cookie holds a random 256-bit id; the database
+//! holds only its SHA-256 digest, the user, a CSRF token and the last-seen
+//! time. The id changes at every sign-in and dies at sign-out or when idle.
+
+use super::error::AppError;
+use crate::AppState;
+use app::ssr::{clock, store, tokens};
+use app::view_model::Viewer;
+use axum::http::{header, HeaderMap, HeaderValue};
+
+pub const COOKIE: &str = "notify_session";
+
+/// A valid session and its user.
+#[derive(Clone)]
+pub struct SignedIn {
+    pub user: store::User,
+    pub csrf_token: String,
+    pub digest: String,
+}
+
+impl SignedIn {
+    pub fn viewer(&self) -> Viewer {
+        Viewer {
+            name: self.user.name.clone(),
+            email_address: self.user.email_address.clone(),
+            csrf_token: self.csrf_token.clone(),
+        }
+    }
+
+    /// Whether a submitted form carries this session's CSRF token.
+    pub fn csrf_matches(&self, submitted: &str) -> bool {
+        !submitted.is_empty() && tokens::constant_time_eq(submitted, &self.csrf_token)
+    }
+}
+
+pub fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+}
+
+fn idle_cutoff(state: &AppState) -> String {
+    clock::ago(time::Duration::minutes(state.config.session_idle_minutes))
+}
+
+/// The session named by the request's cookie, if it is still valid.
+pub async fn load(state: &AppState, headers: &HeaderMap) -> Result<Option<SignedIn>, AppError> {
+    let Some(token) = cookie_value(headers, COOKIE) else { return Ok(None) };
+    if token.len() != 64 {
+        return Ok(None);
+    }
+    let digest = tokens::digest(&token);
+    let Some(session) = store::touch_session(&state.pool, &digest, &idle_cutoff(state)).await? else {
+        return Ok(None);
+    };
+    let Some(user) = store::get_user(&state.pool, &session.user_id).await? else { return Ok(None) };
+    Ok(Some(SignedIn { user, csrf_token: session.csrf_token, digest }))
+}
+
+/// Starts a new session for `user_id`; returns the `Set-Cookie` value.
+pub async fn start(state: &AppState, user_id: &str) -> Result<HeaderValue, AppError> {
+    let token = tokens::random_token();
+    store::create_session(&state.pool, &tokens::digest(&token), user_id, &tokens::random_token()).await?;
+    Ok(cookie(state, &token, None))
+}
+
+/// Ends the session named by the request's cookie, if any.
+pub async fn end(state: &AppState, headers: &HeaderMap) -> Result<(), AppError> {
+    if let Some(token) = cookie_value(headers, COOKIE) {
+        store::delete_session(&state.pool, &tokens::digest(&token)).await?;
+    }
+    Ok(())
+}
+
+pub fn clear_cookie(state: &AppState) -> HeaderValue {
+    cookie(state, "", Some(0))
+}
+
+fn cookie(state: &AppState, value: &str, max_age: Option<i64>) -> HeaderValue {
+    let secure = if state.config.is_https() { "; Secure" } else { "" };
+    let max_age = max_age.map(|s| format!("; Max-Age={s}")).unwrap_or_default();
+    HeaderValue::from_str(&format!("{COOKIE}={value}; Path=/; HttpOnly; SameSite=Lax{secure}{max_age}"))
+        .expect("a session cookie is a valid header")
+}
+
+/// Removes sessions idle past the limit and old sign-in failures, every few minutes.
+pub fn spawn_cleanup(state: AppState) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(300));
+        loop {
+            tick.tick().await;
+            let _ = store::delete_idle_sessions(&state.pool, &idle_cutoff(&state)).await;
+            let _ = store::delete_sign_in_failures_before(&state.pool, &clock::ago(time::Duration::hours(1))).await;
+        }
+    });
+}
