@@ -1,0 +1,117 @@
+//! The test harness: the real router on port 0, a fresh database and data
+//! folder per test, the demo data seeded, and a client that neither follows
+//! redirects nor keeps cookies (so every test says what it sends).
+#![allow(dead_code)]
+
+use server::{AppState, Config};
+use std::collections::HashMap;
+
+pub const PASSWORD: &str = "notify-demo-password";
+pub const ADMIN: &str = "admin@example.gov.uk";
+pub const VIEWER: &str = "viewer@example.gov.uk";
+pub const OUTSIDER: &str = "outsider@example.gov.uk";
+
+pub struct TestApp {
+    pub base: String,
+    pub state: AppState,
+    pub client: reqwest::Client,
+    _dir: tempfile::TempDir,
+}
+
+pub struct Page {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: String,
+}
+
+impl Page {
+    pub fn location(&self) -> &str {
+        self.headers.get("location").and_then(|v| v.to_str().ok()).unwrap_or("")
+    }
+    pub fn set_cookie(&self) -> Option<String> {
+        self.headers.get("set-cookie").and_then(|v| v.to_str().ok()).map(str::to_string)
+    }
+    /// The page's visible text, roughly: tags and comments removed.
+    pub fn text(&self) -> String {
+        let mut out = String::new();
+        let mut in_tag = false;
+        for c in self.body.split("</head>").last().unwrap_or("").chars() {
+            match c {
+                '<' => in_tag = true,
+                '>' => {
+                    in_tag = false;
+                    out.push(' ');
+                }
+                c if !in_tag => out.push(c),
+                _ => {}
+            }
+        }
+        out.split_whitespace().collect::<Vec<_>>().join(" ")
+    }
+    /// The value of the hidden csrf_token field.
+    pub fn csrf_token(&self) -> String {
+        let marker = "name=\"csrf_token\" value=\"";
+        let start = self.body.find(marker).expect("the page has a csrf_token field") + marker.len();
+        self.body[start..start + 64].to_string()
+    }
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        Self::spawn_with(&[]).await
+    }
+
+    pub async fn spawn_with(vars: &[(&str, &str)]) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let mut map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        map.insert("NOTIFY_DATA_DIR".into(), dir.path().join("data").display().to_string());
+        map.insert("NOTIFY_DEMO".into(), "true".into());
+        let config = Config::from_lookup(|k| map.get(k).cloned()).unwrap();
+        let (router, state) = server::build(config).await.unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+        let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        Self { base: format!("http://{addr}"), state, client, _dir: dir }
+    }
+
+    async fn into_page(r: reqwest::Response) -> Page {
+        let status = r.status().as_u16();
+        let headers = r.headers().clone();
+        let body = r.text().await.unwrap();
+        Page { status, headers, body }
+    }
+
+    pub async fn get(&self, path: &str, cookie: Option<&str>) -> Page {
+        let mut req = self.client.get(format!("{}{path}", self.base));
+        if let Some(c) = cookie {
+            req = req.header("cookie", c);
+        }
+        Self::into_page(req.send().await.unwrap()).await
+    }
+
+    pub async fn post(&self, path: &str, cookie: Option<&str>, form: &[(&str, &str)]) -> Page {
+        let body: String = form_urlencoded::Serializer::new(String::new()).extend_pairs(form).finish();
+        let mut req = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body);
+        if let Some(c) = cookie {
+            req = req.header("cookie", c);
+        }
+        Self::into_page(req.send().await.unwrap()).await
+    }
+
+    /// Signs in and returns the `Cookie` header value for the new session.
+    pub async fn sign_in(&self, email: &str) -> String {
+        let page = self.post("/sign-in", None, &[("email_address", email), ("password", PASSWORD)]).await;
+        assert_eq!(page.status, 302, "sign-in as {email} failed: {}", page.text());
+        let set = page.set_cookie().expect("a session cookie");
+        set.split(';').next().unwrap().to_string()
+    }
+
+    pub async fn service_id(&self, name: &str) -> String {
+        app::ssr::store::find_service_by_name(&self.state.pool, name).await.unwrap().unwrap().id
+    }
+}
