@@ -1,14 +1,23 @@
 //! Pure types that validate when parsed. No I/O: compiled for the server and
 //! the browser alike, so both sides enforce and explain the same rules.
 
+pub mod api_key;
+pub mod callback;
 pub mod email;
+pub mod guest_list;
+pub mod london_time;
 pub mod next_path;
 pub mod permission;
+pub mod phone;
 pub mod template;
 
 pub use email::{EmailAddress, EmailAddressError};
 pub use next_path::safe_next_path;
+pub use api_key::{KeyName, KeyNameError, KeyType};
+pub use callback::{BearerToken, CallbackUrl};
+pub use guest_list::GuestList;
 pub use permission::{Permission, ServicePermission};
+pub use phone::{PhoneNumber, PhoneNumberError};
 pub use template::{placeholders, TemplateType};
 
 /// Strips leading and trailing whitespace, including the obscure kinds people

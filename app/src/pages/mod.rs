@@ -22,7 +22,7 @@ pub fn shell(options: LeptosOptions, page: Page) -> impl IntoView {
                 <title>{title}</title>
                 <meta name="viewport" content="width=device-width, initial-scale=1, viewport-fit=cover"/>
                 <meta name="theme-color" content="#1d70b8"/>
-                <link rel="icon" sizes="48x48" href="/assets/rebrand/images/favicon.ico"/>
+                <link rel="icon" sizes="48x48" href="/assets/images/favicon.ico"/>
                 <link rel="stylesheet" href="/css/govuk-frontend.min.css"/>
                 <link rel="stylesheet" href=css/>
                 <HydrationScripts options islands=true islands_router=true/>

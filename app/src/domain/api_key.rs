@@ -1,0 +1,199 @@
+//! API keys: their names, types and the key string people copy.
+
+use super::permission::string_enum;
+
+pub const MAX_KEY_NAME_LENGTH: usize = 255;
+pub const RANDOM_LENGTH: usize = 30;
+pub const CHECKSUM_LENGTH: usize = 6;
+pub const SECRET_LENGTH: usize = RANDOM_LENGTH + CHECKSUM_LENGTH;
+pub const BASE62: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+string_enum! {
+    /// Notify's key types. `normal` is shown as "Live".
+    KeyType {
+        Normal => "normal",
+        Team => "team",
+        Test => "test",
+    }
+}
+
+impl KeyType {
+    pub fn description(self) -> &'static str {
+        match self {
+            KeyType::Normal => "Live – sends to anyone",
+            KeyType::Team => "Team and guest list – limits who you can send to",
+            KeyType::Test => "Test – pretends to send messages",
+        }
+    }
+}
+
+/// A key's name as typed (trimmed): not empty, at most 255 characters.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyName(String);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum KeyNameError {
+    #[error("Enter a name for this API key")]
+    Empty,
+    #[error("Key name must be 255 characters or fewer")]
+    TooLong,
+}
+
+impl KeyName {
+    pub fn parse(raw: &str) -> Result<Self, KeyNameError> {
+        let name = super::strip_obscure_whitespace(raw);
+        if name.is_empty() {
+            Err(KeyNameError::Empty)
+        } else if name.chars().count() > MAX_KEY_NAME_LENGTH {
+            Err(KeyNameError::TooLong)
+        } else {
+            Ok(Self(name.to_string()))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// The form two names are compared in: lower case, without whitespace,
+/// `_` or `-` ("My Key" = "my_key" = "mykey"), as Notify's `InsensitiveSet`.
+pub fn name_fingerprint(name: &str) -> String {
+    name.chars().filter(|c| !c.is_whitespace() && *c != '_' && *c != '-').flat_map(char::to_lowercase).collect()
+}
+
+/// Notify's `make_string_safe(name, whitespace="_")`: accents removed,
+/// whitespace runs turned into `_`, everything but letters, digits and `_`
+/// dropped, lower case.
+pub fn safe_name(name: &str) -> String {
+    use unicode_normalization::char::is_combining_mark;
+    use unicode_normalization::UnicodeNormalization;
+    let stripped: String = name.trim().nfd().filter(|c| !is_combining_mark(*c)).collect();
+    let mut out = String::new();
+    let mut in_space = false;
+    for c in stripped.chars() {
+        if c.is_whitespace() {
+            if !in_space {
+                out.push('_');
+            }
+            in_space = true;
+            continue;
+        }
+        in_space = false;
+        if c.is_alphanumeric() || c == '_' {
+            out.extend(c.to_lowercase());
+        }
+    }
+    out
+}
+
+/// `value` in base 62, most significant digit first, left-padded with `0`
+/// to `width` characters.
+pub fn base62(mut value: u32, width: usize) -> String {
+    let mut digits = vec![b'0'; width];
+    for slot in digits.iter_mut().rev() {
+        *slot = BASE62[(value % 62) as usize];
+        value /= 62;
+    }
+    String::from_utf8(digits).expect("base62 digits are ASCII")
+}
+
+/// The 6-character checksum of `prefix`: its CRC-32 (IEEE, as zlib) in base 62.
+pub fn checksum(prefix: &str) -> String {
+    base62(crc32fast::hash(prefix.as_bytes()), CHECKSUM_LENGTH)
+}
+
+/// The key string shown once: `{safe_name}-{service_id}-{random}{checksum}`.
+pub fn key_string(name: &str, service_id: &str, random: &str) -> String {
+    let prefix = format!("{}-{service_id}-{random}", safe_name(name));
+    let sum = checksum(&prefix);
+    format!("{prefix}{sum}")
+}
+
+/// The last 36 characters of a key string: what the clients sign JWTs with.
+pub fn secret_of(key: &str) -> Option<&str> {
+    key.len().checked_sub(SECRET_LENGTH).and_then(|start| key.get(start..))
+}
+
+/// True when a whole key string's checksum matches (a typo or a truncated
+/// copy fails without a database look-up).
+pub fn checksum_matches(key: &str) -> bool {
+    match key.len().checked_sub(CHECKSUM_LENGTH).and_then(|i| key.get(..i).zip(key.get(i..))) {
+        Some((prefix, sum)) => checksum(prefix) == sum,
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn safe_name_matches_notifys_example() {
+        assert_eq!(safe_name("Some default key name 1/2"), "some_default_key_name_12");
+        assert_eq!(safe_name("  Café   Crème-brûlée "), "cafe_cremebrulee");
+    }
+
+    #[test]
+    fn fingerprints_ignore_case_spaces_underscores_and_hyphens() {
+        assert_eq!(name_fingerprint("My Key"), name_fingerprint("my_key"));
+        assert_eq!(name_fingerprint("my-key"), name_fingerprint("MYKEY"));
+        assert_ne!(name_fingerprint("my key 2"), name_fingerprint("my key"));
+    }
+
+    #[test]
+    fn key_names_are_checked() {
+        assert_eq!(KeyName::parse("  "), Err(KeyNameError::Empty));
+        assert_eq!(KeyName::parse(&"a".repeat(256)), Err(KeyNameError::TooLong));
+        assert_eq!(KeyName::parse(" Live key ").unwrap().as_str(), "Live key");
+    }
+
+    #[test]
+    fn crc32_is_zlibs() {
+        // zlib.crc32(b"123456789") == 0xCBF43926
+        assert_eq!(crc32fast::hash(b"123456789"), 0xCBF4_3926);
+        assert_eq!(base62(0, 6), "000000");
+        assert_eq!(base62(61, 6), "00000z");
+        assert_eq!(base62(62, 6), "000010");
+        assert_eq!(base62(u32::MAX, 6), "4gfFC3");
+    }
+
+    #[test]
+    fn the_key_string_has_the_shape_the_clients_expect() {
+        let service_id = "6a7f5c9e-5a3b-4c2d-9e8f-0123456789ab";
+        let random = "A".repeat(RANDOM_LENGTH);
+        let key = key_string("Some default key name 1/2", service_id, &random);
+        assert!(key.starts_with("some_default_key_name_12-"));
+        assert_eq!(&key[key.len() - 73..key.len() - 37], service_id);
+        assert_eq!(secret_of(&key).unwrap().len(), 36);
+        assert!(checksum_matches(&key));
+    }
+
+    proptest! {
+        #[test]
+        fn any_single_character_typo_breaks_the_checksum(random in "[0-9A-Za-z]{30}", pos in 0usize..30, replacement in "[0-9A-Za-z]") {
+            let service_id = "6a7f5c9e-5a3b-4c2d-9e8f-0123456789ab";
+            let key = key_string("key", service_id, &random);
+            prop_assert!(checksum_matches(&key));
+            let start = key.len() - SECRET_LENGTH + pos;
+            let mut typo = key.clone();
+            typo.replace_range(start..start + 1, &replacement);
+            prop_assert_eq!(checksum_matches(&typo), typo == key);
+        }
+
+        #[test]
+        fn base62_is_fixed_width_and_in_the_alphabet(v in any::<u32>()) {
+            let s = base62(v, 6);
+            prop_assert_eq!(s.len(), 6);
+            prop_assert!(s.bytes().all(|b| BASE62.contains(&b)));
+        }
+
+        #[test]
+        fn safe_names_hold_only_safe_characters(name in "\\PC{0,40}") {
+            let s = safe_name(&name);
+            prop_assert!(s.chars().all(|c| c.is_alphanumeric() || c == '_'));
+            prop_assert!(!s.contains('-'));
+        }
+    }
+}

@@ -1,0 +1,57 @@
+import { expect, type Page, type TestInfo } from "@playwright/test";
+import AxeBuilder from "@axe-core/playwright";
+
+export const PASSWORD = "notify-demo-password";
+export const ADMIN = "admin@example.gov.uk";
+export const VIEWER = "viewer@example.gov.uk";
+export const OUTSIDER = "outsider@example.gov.uk";
+
+export function jsEnabled(testInfo: TestInfo): boolean {
+  return testInfo.project.name === "js-on";
+}
+
+/**
+ * Runs axe-core on the page as it is now and fails on any violation.
+ * With JavaScript off axe cannot run in the page itself, so the page's exact
+ * HTML is opened in a JavaScript-enabled page (same styles, same base URL).
+ */
+export async function expectNoAxeViolations(page: Page, testInfo: TestInfo) {
+  let target = page;
+  let cleanup = async () => {};
+  if (!jsEnabled(testInfo)) {
+    const html = await page.content();
+    const context = await page.context().browser()!.newContext({ javaScriptEnabled: true });
+    target = await context.newPage();
+    const withBase = html.replace("<head>", `<head><base href="${page.url()}">`);
+    // Scripts are dropped so the copy shows exactly what a no-JS visitor sees.
+    await target.route("**/*.js", (route) => route.abort());
+    await target.setContent(withBase, { waitUntil: "load" });
+    cleanup = () => context.close();
+  }
+  const results = await new AxeBuilder({ page: target }).analyze();
+  await cleanup();
+  const summary = results.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`);
+  expect(summary, `axe-core violations on ${page.url()}`).toEqual([]);
+}
+
+/** Marks the current document so a later check can tell whether it was reloaded. */
+export async function markDocument(page: Page, testInfo: TestInfo) {
+  if (jsEnabled(testInfo)) {
+    await page.evaluate(() => ((window as any).__notReloaded = true));
+  }
+}
+
+/** With JavaScript on, the journey must not have reloaded the document. */
+export async function expectNoFullReload(page: Page, testInfo: TestInfo) {
+  if (jsEnabled(testInfo)) {
+    expect(await page.evaluate(() => (window as any).__notReloaded === true), "the page was fully reloaded").toBe(true);
+  }
+}
+
+export async function signIn(page: Page, email: string, testInfo: TestInfo, password = PASSWORD) {
+  await page.goto("/sign-in");
+  await markDocument(page, testInfo);
+  await page.getByLabel("Email address").fill(email);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Continue" }).click();
+}
