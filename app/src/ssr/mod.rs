@@ -2,5 +2,7 @@
 
 pub mod clock;
 pub mod passwords;
+pub mod recipients;
+pub mod secrets;
 pub mod store;
 pub mod tokens;

@@ -476,3 +476,278 @@ pub async fn take_flash(pool: &Pool, id_digest: &str) -> anyhow::Result<Option<S
     }
     Ok(flash)
 }
+
+// ---------------------------------------------------------------- API keys
+
+#[derive(Clone, Debug, FromRow)]
+pub struct ApiKey {
+    pub id: String,
+    pub service_id: String,
+    pub name: String,
+    pub key_type: String,
+    pub created_at: String,
+    pub expiry_date: Option<String>,
+    pub last_used_at: Option<String>,
+}
+
+pub struct NewApiKey<'a> {
+    pub service_id: &'a str,
+    pub name: &'a str,
+    pub name_fingerprint: &'a str,
+    pub key_type: &'a str,
+    pub secret_ciphertext: &'a str,
+    pub secret_digest: &'a str,
+    pub created_by: &'a str,
+}
+
+/// Why a key could not be created.
+#[derive(Debug, PartialEq, Eq)]
+pub enum CreateKeyError {
+    /// An unrevoked key of the service already has this name (by fingerprint).
+    DuplicateName,
+}
+
+/// Creates a key and records the `created` event, atomically. The unique
+/// index on unrevoked fingerprints decides races between two creators.
+pub async fn create_api_key(pool: &Pool, key: NewApiKey<'_>) -> anyhow::Result<Result<String, CreateKeyError>> {
+    let id = new_id();
+    let now = clock::now_string();
+    let mut tx = pool.begin().await?;
+    let inserted = sqlx::query(
+        "INSERT INTO api_keys (id, service_id, name, name_fingerprint, key_type, secret_ciphertext, secret_digest,
+                               created_by, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&id)
+    .bind(key.service_id)
+    .bind(key.name)
+    .bind(key.name_fingerprint)
+    .bind(key.key_type)
+    .bind(key.secret_ciphertext)
+    .bind(key.secret_digest)
+    .bind(key.created_by)
+    .bind(&now)
+    .execute(&mut *tx)
+    .await;
+    match inserted {
+        Ok(_) => {}
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() && e.message().contains("name_fingerprint") => {
+            return Ok(Err(CreateKeyError::DuplicateName));
+        }
+        Err(e) => return Err(anyhow::Error::new(e).context("could not create an API key")),
+    }
+    sqlx::query("INSERT INTO api_key_events (api_key_id, service_id, event, user_id, at) VALUES (?, ?, 'created', ?, ?)")
+        .bind(&id)
+        .bind(key.service_id)
+        .bind(key.created_by)
+        .bind(&now)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(Ok(id))
+}
+
+pub async fn api_key_name_taken(pool: &Pool, service_id: &str, fingerprint: &str) -> anyhow::Result<bool> {
+    let row: Option<(i64,)> = sqlx::query_as(
+        "SELECT 1 FROM api_keys WHERE service_id = ? AND name_fingerprint = ? AND expiry_date IS NULL",
+    )
+    .bind(service_id)
+    .bind(fingerprint)
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.is_some())
+}
+
+
+
+/// The service's keys that are unrevoked or were revoked after `revoked_since`.
+pub async fn list_api_keys(pool: &Pool, service_id: &str, revoked_since: &str) -> anyhow::Result<Vec<ApiKey>> {
+
+    sqlx::query_as::<_, ApiKey>(
+        "SELECT id, service_id, name, key_type, created_at, expiry_date, last_used_at FROM api_keys
+         WHERE service_id = ? AND (expiry_date IS NULL OR expiry_date > ?)
+         ORDER BY name COLLATE NOCASE, created_at",
+    )
+    .bind(service_id)
+    .bind(revoked_since)
+    .fetch_all(pool)
+    .await
+    .context("could not list API keys")
+}
+
+pub async fn get_api_key(pool: &Pool, service_id: &str, key_id: &str) -> anyhow::Result<Option<ApiKey>> {
+    sqlx::query_as::<_, ApiKey>(
+        "SELECT id, service_id, name, key_type, created_at, expiry_date, last_used_at FROM api_keys
+         WHERE id = ? AND service_id = ?",
+    )
+    .bind(key_id)
+    .bind(service_id)
+    .fetch_optional(pool)
+    .await
+    .context("could not load an API key")
+}
+
+/// Revokes an unrevoked key (recording who and when). Returns false, and
+/// changes nothing, when the key was already revoked.
+pub async fn revoke_api_key(pool: &Pool, service_id: &str, key_id: &str, user_id: &str) -> anyhow::Result<bool> {
+    let now = clock::now_string();
+    let mut tx = pool.begin().await?;
+    let changed = sqlx::query(
+        "UPDATE api_keys SET expiry_date = ?, revoked_by = ? WHERE id = ? AND service_id = ? AND expiry_date IS NULL",
+    )
+    .bind(&now)
+    .bind(user_id)
+    .bind(key_id)
+    .bind(service_id)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if changed == 1 {
+        sqlx::query("INSERT INTO api_key_events (api_key_id, service_id, event, user_id, at) VALUES (?, ?, 'revoked', ?, ?)")
+            .bind(key_id)
+            .bind(service_id)
+            .bind(user_id)
+            .bind(&now)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(changed == 1)
+}
+
+#[derive(Clone, Debug, FromRow)]
+pub struct ApiKeyEvent {
+    pub api_key_id: String,
+    pub event: String,
+    pub user_id: Option<String>,
+    pub at: String,
+}
+
+pub async fn api_key_events(pool: &Pool, service_id: &str) -> anyhow::Result<Vec<ApiKeyEvent>> {
+    sqlx::query_as::<_, ApiKeyEvent>(
+        "SELECT api_key_id, event, user_id, at FROM api_key_events WHERE service_id = ? ORDER BY id",
+    )
+    .bind(service_id)
+    .fetch_all(pool)
+    .await
+    .context("could not list API key events")
+}
+
+// ---------------------------------------------------------------- guest list
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StoredGuestList {
+    pub email_addresses: Vec<String>,
+    pub phone_numbers: Vec<String>,
+}
+
+pub async fn guest_list(pool: &Pool, service_id: &str) -> anyhow::Result<StoredGuestList> {
+    let rows: Vec<(String, String)> = sqlx::query_as(
+        "SELECT recipient_type, recipient FROM guest_list WHERE service_id = ? ORDER BY recipient_type, position",
+    )
+    .bind(service_id)
+    .fetch_all(pool)
+    .await
+    .context("could not load the guest list")?;
+    let mut out = StoredGuestList::default();
+    for (kind, recipient) in rows {
+        if kind == "email" {
+            out.email_addresses.push(recipient);
+        } else {
+            out.phone_numbers.push(recipient);
+        }
+    }
+    Ok(out)
+}
+
+/// Replaces the whole guest list.
+pub async fn replace_guest_list(pool: &Pool, service_id: &str, emails: &[String], phones: &[String]) -> anyhow::Result<()> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("DELETE FROM guest_list WHERE service_id = ?").bind(service_id).execute(&mut *tx).await?;
+    for (kind, list) in [("email", emails), ("mobile", phones)] {
+        for (position, recipient) in list.iter().enumerate() {
+            sqlx::query("INSERT INTO guest_list (service_id, recipient_type, recipient, position) VALUES (?, ?, ?, ?)")
+                .bind(service_id)
+                .bind(kind)
+                .bind(recipient)
+                .bind(position as i64)
+                .execute(&mut *tx)
+                .await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The email addresses and mobile numbers of the service's team members.
+pub async fn team_contacts(pool: &Pool, service_id: &str) -> anyhow::Result<(Vec<String>, Vec<String>)> {
+    let rows: Vec<(String, Option<String>)> = sqlx::query_as(
+        "SELECT u.email_address, u.mobile_number FROM users u
+         JOIN service_users su ON su.user_id = u.id WHERE su.service_id = ?",
+    )
+    .bind(service_id)
+    .fetch_all(pool)
+    .await
+    .context("could not load the team")?;
+    let emails = rows.iter().map(|(e, _)| e.clone()).collect();
+    let mobiles = rows.into_iter().filter_map(|(_, m)| m).collect();
+    Ok((emails, mobiles))
+}
+
+// ---------------------------------------------------------------- callbacks
+
+#[derive(Clone, Debug, FromRow)]
+pub struct Callback {
+    pub id: String,
+    pub callback_type: String,
+    pub url: String,
+    pub bearer_token_ciphertext: String,
+}
+
+pub async fn callbacks(pool: &Pool, service_id: &str) -> anyhow::Result<Vec<Callback>> {
+    sqlx::query_as::<_, Callback>(
+        "SELECT id, callback_type, url, bearer_token_ciphertext FROM service_callbacks WHERE service_id = ?",
+    )
+    .bind(service_id)
+    .fetch_all(pool)
+    .await
+    .context("could not load callbacks")
+}
+
+/// Creates or replaces the service's callback of `callback_type`.
+pub async fn save_callback(
+    pool: &Pool,
+    service_id: &str,
+    callback_type: &str,
+    url: &str,
+    bearer_token_ciphertext: &str,
+    user_id: &str,
+) -> anyhow::Result<()> {
+    sqlx::query(
+        "INSERT INTO service_callbacks (id, service_id, callback_type, url, bearer_token_ciphertext, updated_by, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (service_id, callback_type) DO UPDATE SET
+           url = excluded.url, bearer_token_ciphertext = excluded.bearer_token_ciphertext,
+           updated_by = excluded.updated_by, updated_at = excluded.updated_at",
+    )
+    .bind(new_id())
+    .bind(service_id)
+    .bind(callback_type)
+    .bind(url)
+    .bind(bearer_token_ciphertext)
+    .bind(user_id)
+    .bind(clock::now_string())
+    .execute(pool)
+    .await
+    .context("could not save a callback")?;
+    Ok(())
+}
+
+pub async fn delete_callback(pool: &Pool, service_id: &str, callback_type: &str) -> anyhow::Result<()> {
+    sqlx::query("DELETE FROM service_callbacks WHERE service_id = ? AND callback_type = ?")
+        .bind(service_id)
+        .bind(callback_type)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
