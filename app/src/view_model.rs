@@ -92,11 +92,113 @@ pub struct Dashboard {
     pub template_counts: Vec<(crate::domain::TemplateType, i64)>,
 }
 
+/// One row of the API keys table.
+#[derive(Clone, Debug)]
+pub struct KeyRow {
+    pub id: String,
+    pub name: String,
+    pub description: &'static str,
+    /// `Revoked 12 November at 2:30pm` for a revoked key.
+    pub revoked: Option<String>,
+    /// `Last used 12 November at 2:30pm` or `Never used`.
+    pub last_used: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct ApiKeys {
+    pub keys: Vec<KeyRow>,
+    /// The key whose revocation is being confirmed: (id, name).
+    pub confirm_revoke: Option<(String, String)>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct CreateKeyForm {
+    pub key_name: String,
+    pub key_type: String,
+    pub errors: FormErrors,
+}
+
+#[derive(Clone, Debug)]
+pub struct GuestListForm {
+    pub email_addresses: String,
+    pub phone_numbers: String,
+    pub errors: FormErrors,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CallbackKind {
+    DeliveryStatus,
+    ReceivedTextMessages,
+    ReturnedLetters,
+}
+
+impl CallbackKind {
+    pub const ALL: [CallbackKind; 3] = [Self::DeliveryStatus, Self::ReceivedTextMessages, Self::ReturnedLetters];
+
+    /// The database's `callback_type`.
+    pub fn db_type(self) -> &'static str {
+        match self {
+            Self::DeliveryStatus => "delivery_status",
+            Self::ReceivedTextMessages => "inbound_sms",
+            Self::ReturnedLetters => "returned_letter",
+        }
+    }
+    /// The last part of the form's URL.
+    pub fn slug(self) -> &'static str {
+        match self {
+            Self::DeliveryStatus => "delivery-status-callback",
+            Self::ReceivedTextMessages => "received-text-messages-callback",
+            Self::ReturnedLetters => "returned-letters-callback",
+        }
+    }
+    pub fn from_slug(slug: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.slug() == slug)
+    }
+    pub fn row_label(self) -> &'static str {
+        match self {
+            Self::DeliveryStatus => "Delivery receipts",
+            Self::ReceivedTextMessages => "Received text messages",
+            Self::ReturnedLetters => "Returned letters",
+        }
+    }
+    pub fn heading(self) -> &'static str {
+        match self {
+            Self::DeliveryStatus => "Callbacks for delivery receipts",
+            Self::ReceivedTextMessages => "Callbacks for received text messages",
+            Self::ReturnedLetters => "Callbacks for returned letters",
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct CallbackRow {
+    pub kind: CallbackKind,
+    pub url: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct CallbackForm {
+    pub kind: CallbackKind,
+    pub url: String,
+    /// True when a token is saved: the field shows the placeholder value.
+    pub token_saved: bool,
+    pub errors: FormErrors,
+    pub back_href: String,
+}
+
 #[derive(Clone, Debug)]
 pub enum Content {
     SignIn(SignInForm),
     YourServices(Vec<ServiceSummary>),
     Dashboard(Dashboard),
+    ApiHub { callbacks_href: String },
+    ApiKeys(ApiKeys),
+    CreateKey(CreateKeyForm),
+    NewKey { name: String, key: String },
+    GuestList(GuestListForm),
+    Callbacks(Vec<CallbackRow>),
+    CallbackForm(CallbackForm),
+    BadRequest,
     Forbidden,
     NotFound,
     ServerError,
@@ -123,6 +225,14 @@ impl Page {
             Content::SignIn(form) => ("Sign in".to_string(), !form.errors.is_empty()),
             Content::YourServices(_) => ("Your services".to_string(), false),
             Content::Dashboard(_) => ("Dashboard".to_string(), false),
+            Content::ApiHub { .. } => ("API integration".to_string(), false),
+            Content::ApiKeys(_) => ("API keys".to_string(), false),
+            Content::CreateKey(f) => ("Create an API key".to_string(), !f.errors.is_empty()),
+            Content::NewKey { .. } => ("New API key".to_string(), false),
+            Content::GuestList(f) => ("Guest list".to_string(), !f.errors.is_empty()),
+            Content::Callbacks(_) => ("Callbacks".to_string(), false),
+            Content::CallbackForm(f) => (f.kind.heading().to_string(), !f.errors.is_empty()),
+            Content::BadRequest => ("Sorry, there is a problem with the request".to_string(), false),
             Content::Forbidden => ("You do not have permission to view this page".to_string(), false),
             Content::NotFound => ("Page not found".to_string(), false),
             Content::ServerError => ("Sorry, there is a problem with the service".to_string(), false),

@@ -1,5 +1,6 @@
 use crate::secret_key::SecretKey;
 use crate::Config;
+use app::ssr::secrets::Secrets;
 use app::ssr::store::Pool;
 use leptos::config::LeptosOptions;
 use std::sync::Arc;
@@ -12,6 +13,7 @@ pub struct Inner {
     pub config: Config,
     pub pool: Pool,
     pub secret_key: SecretKey,
+    pub secrets: Secrets,
     pub leptos: LeptosOptions,
 }
 
@@ -23,7 +25,8 @@ impl AppState {
             .site_pkg_dir("pkg")
             .site_addr(config.listen_addr)
             .build();
-        Self(Arc::new(Inner { config, pool, secret_key, leptos }))
+        let secrets = Secrets::new(secret_key.bytes());
+        Self(Arc::new(Inner { config, pool, secret_key, secrets, leptos }))
     }
 }
 

@@ -2,8 +2,10 @@
 //! server; the markup and classes are GOV.UK Frontend's, so its stylesheet
 //! applies and the accessibility work behind it carries over.
 
+mod copy;
 mod form;
 mod layout;
 
+pub use copy::CopyToClipboard;
 pub use form::{Button, CsrfField, ErrorSummary, TextInput};
 pub use layout::{Layout, NotificationBanner};

@@ -27,3 +27,11 @@ pub fn ServerError() -> impl IntoView {
         <p class="govuk-body">"Try again later."</p>
     }
 }
+
+#[component]
+pub fn BadRequest() -> impl IntoView {
+    view! {
+        <h1 class="govuk-heading-l">"Sorry, there is a problem with the request"</h1>
+        <p class="govuk-body">"Go back and try again."</p>
+    }
+}

@@ -1,6 +1,7 @@
 //! The pages, one module per page group. `shell` renders a whole document
 //! for a [`Page`] the server has prepared.
 
+mod api_integration;
 mod errors;
 mod services;
 mod sign_in;
@@ -38,13 +39,28 @@ pub fn shell(options: LeptosOptions, page: Page) -> impl IntoView {
 fn Body(page: Page) -> impl IntoView {
     let content = page.content.clone();
     let service = page.service.clone();
+    let csrf = page.viewer.as_ref().map(|v| v.csrf_token.clone()).unwrap_or_default();
+    let svc = move || service.clone().expect("this page always has a service");
     let inner = match content {
         Content::SignIn(form) => view! { <sign_in::SignIn form/> }.into_any(),
         Content::YourServices(list) => view! { <services::YourServices services=list/> }.into_any(),
-        Content::Dashboard(d) => {
-            let service = service.expect("a dashboard always has a service");
-            view! { <services::ServiceDashboard service dashboard=d/> }.into_any()
+        Content::Dashboard(d) => view! { <services::ServiceDashboard service=svc() dashboard=d/> }.into_any(),
+        Content::ApiHub { callbacks_href } => view! { <api_integration::Hub service=svc() callbacks_href/> }.into_any(),
+        Content::ApiKeys(keys) => {
+            view! { <api_integration::KeysList service=svc() keys csrf_token=csrf/> }.into_any()
         }
+        Content::CreateKey(form) => {
+            view! { <api_integration::CreateKey service=svc() form csrf_token=csrf/> }.into_any()
+        }
+        Content::NewKey { name, key } => view! { <api_integration::NewKey service=svc() name key/> }.into_any(),
+        Content::GuestList(form) => {
+            view! { <api_integration::GuestList service=svc() form csrf_token=csrf/> }.into_any()
+        }
+        Content::Callbacks(rows) => view! { <api_integration::Callbacks service=svc() rows/> }.into_any(),
+        Content::CallbackForm(form) => {
+            view! { <api_integration::CallbackFormPage form csrf_token=csrf/> }.into_any()
+        }
+        Content::BadRequest => view! { <errors::BadRequest/> }.into_any(),
         Content::Forbidden => view! { <errors::Forbidden/> }.into_any(),
         Content::NotFound => view! { <errors::NotFound/> }.into_any(),
         Content::ServerError => view! { <errors::ServerError/> }.into_any(),

@@ -1,6 +1,7 @@
 //! The HTTP surface: admin pages (server-rendered Leptos, enhanced by the
 //! islands router), `/_status`, and static files.
 
+mod api_integration;
 mod error;
 mod form;
 mod guard;
@@ -37,6 +38,26 @@ pub fn router(state: AppState) -> Router {
         .route("/sign-out", post(sign_in::sign_out))
         .route("/your-services", get(services::your_services))
         .route("/services/{service_id}", get(services::dashboard))
+        .route("/services/{service_id}/api", get(api_integration::hub))
+        .route("/services/{service_id}/api/keys", get(api_integration::keys))
+        .route(
+            "/services/{service_id}/api/keys/create",
+            get(api_integration::create_key_form).post(api_integration::create_key),
+        )
+        .route(
+            "/services/{service_id}/api/keys/revoke/{key_id}",
+            get(api_integration::revoke_confirm).post(api_integration::revoke),
+        )
+        .route(
+            "/services/{service_id}/api/guest-list",
+            get(api_integration::guest_list_form).post(api_integration::save_guest_list),
+        )
+        .route("/services/{service_id}/api/whitelist", get(api_integration::old_guest_list))
+        .route("/services/{service_id}/api/callbacks", get(api_integration::callbacks))
+        .route(
+            "/services/{service_id}/api/callbacks/{callback}",
+            get(api_integration::callback_form).post(api_integration::save_callback),
+        )
         .fallback_service(static_files)
         .layer(middleware::from_fn(refuse_cross_site_posts))
         .layer(CompressionLayer::new().br(true).gzip(true))
