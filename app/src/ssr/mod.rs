@@ -1,6 +1,7 @@
 //! Server-only code: the store (all SQL), passwords, tokens and time.
 
 pub mod clock;
+pub mod jwt;
 pub mod passwords;
 pub mod recipients;
 pub mod secrets;

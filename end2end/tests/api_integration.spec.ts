@@ -1,0 +1,143 @@
+import { test, expect, type Page } from "@playwright/test";
+import { ADMIN, expectNoAxeViolations, expectNoFullReload, jsEnabled, markDocument, signIn } from "./helpers";
+
+/** Signs in as the admin and opens the live service's API integration hub. */
+async function openHub(page: Page, testInfo: any, service = "Example live service") {
+  await signIn(page, ADMIN, testInfo);
+  await page.getByRole("link", { name: service }).click();
+  await page.getByRole("navigation", { name: "Menu" }).getByRole("link", { name: "API integration" }).click();
+  await expect(page.getByRole("heading", { level: 1, name: "API integration" })).toBeVisible();
+}
+
+test("create, see once, copy and revoke an API key", async ({ page, context }, testInfo) => {
+  await openHub(page, testInfo);
+  await expect(page.getByText("When you send messages via the API they’ll appear here.")).toBeVisible();
+  await expectNoAxeViolations(page, testInfo);
+  await markDocument(page, testInfo);
+
+  await page.getByRole("link", { name: "API keys" }).click();
+  await expect(page.getByRole("heading", { level: 1, name: "API keys" })).toBeVisible();
+  await expectNoAxeViolations(page, testInfo);
+
+  await page.getByRole("button", { name: "Create an API key" }).click();
+  await expect(page.getByRole("heading", { level: 1, name: "Create an API key" })).toBeVisible();
+  await expect(page.getByText("Cannot be used to send letters")).toBeVisible();
+  await expectNoAxeViolations(page, testInfo);
+
+  // Mistakes first: both errors, linked from the summary.
+  await page.getByRole("button", { name: "Continue" }).click();
+  const summary = page.locator(".govuk-error-summary");
+  await expect(summary.getByRole("link", { name: "Enter a name for this API key" })).toHaveAttribute("href", "#key_name");
+  await expect(summary.getByRole("link", { name: "Select a type of API key" })).toHaveAttribute("href", "#key_type");
+  await expectNoAxeViolations(page, testInfo);
+
+  const name = `Journey key ${testInfo.project.name}`;
+  await page.getByLabel("Name for this key").fill(name);
+  await page.getByLabel("Test – pretends to send messages").check();
+  await page.getByRole("button", { name: "Continue" }).click();
+  await expect(page.getByRole("heading", { level: 1, name: "New API key" })).toBeVisible();
+  const key = (await page.locator("#api-key").textContent())!.trim();
+  expect(key).toMatch(/^journey_key_js(on|off)-[0-9a-f-]{36}-[0-9A-Za-z]{36}$/);
+  expect(page.url()).not.toContain(key.slice(-36));
+  await expectNoAxeViolations(page, testInfo);
+
+  if (jsEnabled(testInfo)) {
+    await context.grantPermissions(["clipboard-read", "clipboard-write"]);
+    await page.getByRole("button", { name: "Copy API key to clipboard" }).click();
+    await expect(page.getByText("API key copied to clipboard")).toBeAttached();
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(key);
+  } else {
+    await expect(page.getByRole("button", { name: "Copy API key to clipboard" })).toHaveCount(0);
+  }
+
+  await page.getByRole("link", { name: "Back to API keys" }).click();
+  const row = page.getByRole("row").filter({ hasText: name });
+  await expect(row).toContainText("Test – pretends to send messages");
+  await expect(row).toContainText("Never used");
+  await expect(page.locator("body")).not.toContainText(key.slice(-36));
+
+  await row.getByRole("link", { name: `Revoke ${name}` }).click();
+  const banner = page.getByRole("alert");
+  await expect(banner).toContainText(`Are you sure you want to revoke ‘${name}’?`);
+  await expect(banner).toContainText("You will not be able to use this API key to connect to GOV.UK Notify.");
+  await expectNoAxeViolations(page, testInfo);
+  await banner.getByRole("button", { name: "Yes, revoke this API key" }).click();
+
+  await expect(page.getByText(`‘${name}’ was revoked`)).toBeVisible();
+  await expect(page).toHaveURL(/\/api\/keys$/);
+  await expect(page.getByRole("row").filter({ hasText: name })).toContainText(/Revoked \d{1,2} \w+ at (\d{1,2}:\d\d[ap]m|midnight|midday)/);
+  await expect(page.getByRole("link", { name: `Revoke ${name}` })).toHaveCount(0);
+  await expectNoFullReload(page, testInfo);
+  await expectNoAxeViolations(page, testInfo);
+});
+
+test("trial mode: the live key option is disabled", async ({ page }, testInfo) => {
+  await openHub(page, testInfo, "Example trial service");
+  await page.getByRole("link", { name: "API keys" }).click();
+  await page.getByRole("button", { name: "Create an API key" }).click();
+  await expect(page.getByLabel("Live – sends to anyone")).toBeDisabled();
+  await expect(page.getByText("Not available because your service is in trial mode")).toBeVisible();
+});
+
+test("keep a guest list, fixing mistakes on the way", async ({ page }, testInfo) => {
+  await openHub(page, testInfo);
+  await markDocument(page, testInfo);
+  await page.getByRole("link", { name: "Guest list" }).click();
+  await expect(page.getByRole("heading", { level: 1, name: "Guest list" })).toBeVisible();
+  await expectNoAxeViolations(page, testInfo);
+
+  await page.getByLabel("Email addresses").fill("guest@example.gov.uk\nnot-an-email");
+  await page.getByLabel("Mobile numbers").fill("0770090012");
+  await page.getByRole("button", { name: "Save" }).click();
+  const summary = page.locator(".govuk-error-summary");
+  await expect(summary).toContainText("Enter email address 2 in the correct format, like name@example.gov.uk");
+  await expect(summary).toContainText("Mobile number 1 is too short");
+  await expect(page.getByLabel("Email addresses")).toHaveValue("guest@example.gov.uk\nnot-an-email");
+  await expectNoAxeViolations(page, testInfo);
+
+  await page.getByLabel("Email addresses").fill("guest@example.gov.uk");
+  await page.getByLabel("Mobile numbers").fill("07700 900123\n\n+1 202-555-0104");
+  await page.getByRole("button", { name: "Save" }).click();
+  await expect(page.getByText("Guest list updated")).toBeVisible();
+  await expect(page.getByRole("heading", { level: 1, name: "API integration" })).toBeVisible();
+  await expectNoFullReload(page, testInfo);
+
+  await page.getByRole("link", { name: "Guest list" }).click();
+  await expect(page.getByLabel("Mobile numbers")).toHaveValue("+447700900123\n+12025550104");
+});
+
+test("set, change and clear a delivery receipts callback", async ({ page }, testInfo) => {
+  await openHub(page, testInfo);
+  await markDocument(page, testInfo);
+  await page.getByRole("link", { name: "Callbacks" }).click();
+  await expect(page.getByRole("heading", { level: 1, name: "Callbacks" })).toBeVisible();
+  await expectNoAxeViolations(page, testInfo);
+
+  await page.getByRole("link", { name: "Change delivery receipts callback settings" }).click();
+  await expect(page.getByRole("heading", { level: 1, name: "Callbacks for delivery receipts" })).toBeVisible();
+  await expectNoAxeViolations(page, testInfo);
+
+  await page.getByLabel("URL").fill("http://not-https.example.com");
+  await page.getByLabel("Bearer token").fill("short");
+  await page.getByRole("button", { name: "Save" }).click();
+  const summary = page.locator(".govuk-error-summary");
+  await expect(summary).toContainText("Must be a valid https URL");
+  await expect(summary).toContainText("The bearer token must be at least 10 characters long");
+  await expect(page.getByLabel("URL")).toHaveValue("http://not-https.example.com");
+  await expectNoAxeViolations(page, testInfo);
+
+  await page.getByLabel("URL").fill("https://callbacks.example.gov.uk/delivery");
+  await page.getByLabel("Bearer token").fill("a-long-enough-token");
+  await page.getByRole("button", { name: "Save" }).click();
+  await expect(page.getByRole("heading", { level: 1, name: "Callbacks" })).toBeVisible();
+  await expect(page.locator(".govuk-summary-list")).toContainText("https://callbacks.example.gov.uk/delivery");
+  await expectNoFullReload(page, testInfo);
+
+  await page.getByRole("link", { name: "Change delivery receipts callback settings" }).click();
+  await expect(page.getByLabel("Bearer token")).toHaveValue("bearer_token_set");
+  await expect(page.locator("body")).not.toContainText("a-long-enough-token");
+  await page.getByLabel("URL").fill("");
+  await page.getByRole("button", { name: "Save" }).click();
+  await expect(page.getByRole("heading", { level: 1, name: "Callbacks" })).toBeVisible();
+  await expect(page.getByRole("row").or(page.locator(".govuk-summary-list__row")).first()).toContainText("Not set");
+});
