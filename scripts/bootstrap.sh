@@ -99,7 +99,7 @@ GOVUK=$ROOT/node_modules/govuk-frontend/dist/govuk
 if [ ! -f "$ROOT/public/css/govuk-frontend.min.css" ] || [ "$GOVUK/govuk-frontend.min.css" -nt "$ROOT/public/css/govuk-frontend.min.css" ]; then
   say "copying GOV.UK Frontend assets into public/"
   rm -rf "$ROOT/public/assets" "$ROOT/public/css"
-  mkdir -p "$ROOT/public/css" "$ROOT/public/js"
+  mkdir -p "$ROOT/public/css"
   cp -r "$GOVUK/assets" "$ROOT/public/assets"
   cp "$GOVUK/govuk-frontend.min.css" "$ROOT/public/css/"
   touch "$ROOT/public/css/govuk-frontend.min.css"

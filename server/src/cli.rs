@@ -99,8 +99,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let addr = config.listen_addr;
     let demo = config.demo;
     let base_url = config.base_url.clone();
-    let (router, state) = crate::build(config).await?;
-    crate::web::spawn_background(state);
+    let (router, _state) = crate::build(config).await?;
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| anyhow::anyhow!("could not listen on {addr}: {e}"))?;

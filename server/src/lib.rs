@@ -1,6 +1,7 @@
 //! The server: configuration, start-up, the router (pages, the public API,
 //! static files), admin commands and background work.
 
+pub mod api_v2;
 pub mod cli;
 pub mod config;
 pub mod demo;
@@ -23,5 +24,6 @@ pub async fn build(config: Config) -> anyhow::Result<(axum::Router, AppState)> {
     // Leptos renders with async tasks; they run on the tokio runtime.
     let _ = any_spawner::Executor::init_tokio();
     let state = AppState::new(config, pool, secret_key);
+    web::spawn_background(state.clone());
     Ok((web::router(state.clone()), state))
 }

@@ -14,6 +14,7 @@ pub struct Inner {
     pub pool: Pool,
     pub secret_key: SecretKey,
     pub secrets: Secrets,
+    pub api: crate::api_v2::runtime::ApiRuntime,
     pub leptos: LeptosOptions,
 }
 
@@ -26,7 +27,7 @@ impl AppState {
             .site_addr(config.listen_addr)
             .build();
         let secrets = Secrets::new(secret_key.bytes());
-        Self(Arc::new(Inner { config, pool, secret_key, secrets, leptos }))
+        Self(Arc::new(Inner { config, pool, secret_key, secrets, api: Default::default(), leptos }))
     }
 }
 

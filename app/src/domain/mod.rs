@@ -18,7 +18,7 @@ pub use callback::{BearerToken, CallbackUrl};
 pub use guest_list::GuestList;
 pub use permission::{Permission, ServicePermission};
 pub use phone::{PhoneNumber, PhoneNumberError};
-pub use template::{placeholders, TemplateType};
+pub use template::{fill, personalisation_key, placeholders, template_fields, TemplateType};
 
 /// Strips leading and trailing whitespace, including the obscure kinds people
 /// paste from documents (no-break spaces, zero-width spaces, BOMs).

@@ -751,3 +751,347 @@ pub async fn delete_callback(pool: &Pool, service_id: &str, callback_type: &str)
         .await?;
     Ok(())
 }
+
+// ---------------------------------------------------------------- the v2 API
+
+/// A key as authentication needs it (its secret still sealed).
+#[derive(Clone, Debug, FromRow)]
+pub struct AuthKey {
+    pub id: String,
+    pub service_id: String,
+    pub name: String,
+    pub key_type: String,
+    pub secret_ciphertext: String,
+    pub expiry_date: Option<String>,
+}
+
+/// The service's keys that are unrevoked or were revoked after `revoked_since`.
+pub async fn auth_keys(pool: &Pool, service_id: &str, revoked_since: &str) -> anyhow::Result<Vec<AuthKey>> {
+    sqlx::query_as::<_, AuthKey>(
+        "SELECT id, service_id, name, key_type, secret_ciphertext, expiry_date FROM api_keys
+         WHERE service_id = ? AND (expiry_date IS NULL OR expiry_date > ?)",
+    )
+    .bind(service_id)
+    .bind(revoked_since)
+    .fetch_all(pool)
+    .await
+    .context("could not load keys")
+}
+
+pub async fn auth_key_by_digest(pool: &Pool, digest: &str) -> anyhow::Result<Option<AuthKey>> {
+    sqlx::query_as::<_, AuthKey>(
+        "SELECT id, service_id, name, key_type, secret_ciphertext, expiry_date FROM api_keys WHERE secret_digest = ?",
+    )
+    .bind(digest)
+    .fetch_optional(pool)
+    .await
+    .context("could not look up a key")
+}
+
+/// Writes a batch of last-used times in one transaction.
+pub async fn record_last_used(pool: &Pool, uses: &[(String, String)]) -> anyhow::Result<()> {
+    let mut tx = pool.begin().await?;
+    for (key_id, at) in uses {
+        sqlx::query("UPDATE api_keys SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)")
+            .bind(at)
+            .bind(key_id)
+            .bind(at)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+#[derive(Clone, Debug, FromRow)]
+pub struct ServiceLimits {
+    pub rate_limit: i64,
+    pub email_message_limit: i64,
+    pub sms_message_limit: i64,
+    pub letter_message_limit: i64,
+}
+
+pub async fn service_limits(pool: &Pool, service_id: &str) -> anyhow::Result<ServiceLimits> {
+    sqlx::query_as::<_, ServiceLimits>(
+        "SELECT rate_limit, email_message_limit, sms_message_limit, letter_message_limit FROM services WHERE id = ?",
+    )
+    .bind(service_id)
+    .fetch_one(pool)
+    .await
+    .context("could not load service limits")
+}
+
+pub async fn set_daily_limit(pool: &Pool, service_id: &str, notification_type: TemplateType, limit: i64) -> anyhow::Result<()> {
+    let sql = match notification_type {
+        TemplateType::Email => "UPDATE services SET email_message_limit = ? WHERE id = ?",
+        TemplateType::Sms => "UPDATE services SET sms_message_limit = ? WHERE id = ?",
+        TemplateType::Letter => "UPDATE services SET letter_message_limit = ? WHERE id = ?",
+    };
+    sqlx::query(sql).bind(limit).bind(service_id).execute(pool).await?;
+    Ok(())
+}
+
+/// Live and team notifications of one type sent since `since` (test keys never count).
+pub async fn count_sent_since(pool: &Pool, service_id: &str, notification_type: &str, since: &str) -> anyhow::Result<i64> {
+    let (n,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM notifications
+         WHERE service_id = ? AND notification_type = ? AND key_type != 'test' AND created_at >= ?",
+    )
+    .bind(service_id)
+    .bind(notification_type)
+    .bind(since)
+    .fetch_one(pool)
+    .await?;
+    Ok(n)
+}
+
+#[derive(Clone, Debug, FromRow)]
+pub struct TemplateVersion {
+    pub template_id: String,
+    pub version: i64,
+    pub name: String,
+    pub template_type: String,
+    pub subject: Option<String>,
+    pub content: String,
+    pub created_at: String,
+}
+
+pub async fn get_template_version(
+    pool: &Pool,
+    service_id: &str,
+    template_id: &str,
+    version: i64,
+) -> anyhow::Result<Option<TemplateVersion>> {
+    sqlx::query_as::<_, TemplateVersion>(
+        "SELECT v.template_id, v.version, v.name, v.template_type, v.subject, v.content, v.created_at
+         FROM template_versions v JOIN templates t ON t.id = v.template_id
+         WHERE v.template_id = ? AND t.service_id = ? AND v.version = ?",
+    )
+    .bind(template_id)
+    .bind(service_id)
+    .bind(version)
+    .fetch_optional(pool)
+    .await
+    .context("could not load a template version")
+}
+
+#[derive(Clone, Debug, FromRow)]
+pub struct Notification {
+    pub id: String,
+    pub service_id: String,
+    pub api_key_id: Option<String>,
+    pub key_type: String,
+    pub template_id: String,
+    pub template_version: i64,
+    pub notification_type: String,
+    pub recipient: String,
+    pub client_reference: Option<String>,
+    pub personalisation: String,
+    pub subject: Option<String>,
+    pub body: String,
+    pub status: String,
+    pub postage: Option<String>,
+    pub created_at: String,
+    pub sent_at: Option<String>,
+    pub completed_at: Option<String>,
+    pub updated_at: Option<String>,
+}
+
+pub struct NewNotification<'a> {
+    pub id: &'a str,
+    pub service_id: &'a str,
+    pub api_key_id: &'a str,
+    pub key_type: &'a str,
+    pub template_id: &'a str,
+    pub template_version: i64,
+    pub notification_type: &'a str,
+    pub recipient: &'a str,
+    pub client_reference: Option<&'a str>,
+    pub personalisation: &'a str,
+    pub subject: Option<&'a str>,
+    pub body: &'a str,
+    pub postage: Option<&'a str>,
+    pub created_at: &'a str,
+}
+
+pub async fn create_notification(pool: &Pool, n: NewNotification<'_>) -> anyhow::Result<()> {
+    sqlx::query(
+        "INSERT INTO notifications (id, service_id, api_key_id, key_type, template_id, template_version,
+             notification_type, recipient, client_reference, personalisation, subject, body, status, postage, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'created', ?, ?)",
+    )
+    .bind(n.id)
+    .bind(n.service_id)
+    .bind(n.api_key_id)
+    .bind(n.key_type)
+    .bind(n.template_id)
+    .bind(n.template_version)
+    .bind(n.notification_type)
+    .bind(n.recipient)
+    .bind(n.client_reference)
+    .bind(n.personalisation)
+    .bind(n.subject)
+    .bind(n.body)
+    .bind(n.postage)
+    .bind(n.created_at)
+    .execute(pool)
+    .await
+    .context("could not save a notification")?;
+    Ok(())
+}
+
+
+
+pub async fn get_notification(pool: &Pool, service_id: &str, id: &str) -> anyhow::Result<Option<Notification>> {
+
+    sqlx::query_as::<_, Notification>(
+        "SELECT id, service_id, api_key_id, key_type, template_id, template_version, notification_type, recipient,
+                client_reference, personalisation, subject, body, status, postage, created_at, sent_at, completed_at, updated_at
+         FROM notifications WHERE id = ? AND service_id = ?",
+    )
+    .bind(id)
+    .bind(service_id)
+    .fetch_optional(pool)
+    .await
+    .context("could not load a notification")
+}
+
+/// Filters for listing notifications (all optional).
+#[derive(Clone, Debug, Default)]
+pub struct NotificationFilter {
+    pub key_type: Option<String>,
+    pub template_type: Option<String>,
+    pub statuses: Vec<String>,
+    pub reference: Option<String>,
+    /// Only notifications created before this one (newest first paging).
+    pub older_than: Option<String>,
+}
+
+/// Newest first, at most `limit`.
+pub async fn list_notifications(
+    pool: &Pool,
+    service_id: &str,
+    filter: &NotificationFilter,
+    limit: i64,
+) -> anyhow::Result<Vec<Notification>> {
+    let statuses = serde_json::to_string(&filter.statuses)?;
+    sqlx::query_as::<_, Notification>(
+        "SELECT id, service_id, api_key_id, key_type, template_id, template_version, notification_type, recipient,
+                client_reference, personalisation, subject, body, status, postage, created_at, sent_at, completed_at, updated_at
+         FROM notifications n
+         WHERE service_id = ?1
+           AND (?2 IS NULL OR key_type = ?2)
+           AND (?3 IS NULL OR notification_type = ?3)
+           AND (json_array_length(?4) = 0 OR status IN (SELECT value FROM json_each(?4)))
+           AND (?5 IS NULL OR client_reference = ?5)
+           AND (?6 IS NULL OR (created_at, id) < (SELECT created_at, id FROM notifications WHERE id = ?6))
+         ORDER BY created_at DESC, id DESC
+         LIMIT ?7",
+    )
+    .bind(service_id)
+    .bind(&filter.key_type)
+    .bind(&filter.template_type)
+    .bind(statuses)
+    .bind(&filter.reference)
+    .bind(&filter.older_than)
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+    .context("could not list notifications")
+}
+
+/// Notifications waiting for delivery (status `created`), oldest first.
+pub async fn pending_notifications(pool: &Pool, limit: i64) -> anyhow::Result<Vec<Notification>> {
+    sqlx::query_as::<_, Notification>(
+        "SELECT id, service_id, api_key_id, key_type, template_id, template_version, notification_type, recipient,
+                client_reference, personalisation, subject, body, status, postage, created_at, sent_at, completed_at, updated_at
+         FROM notifications WHERE status = 'created' ORDER BY created_at LIMIT ?",
+    )
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+    .context("could not load pending notifications")
+}
+
+/// Records a final delivery outcome (and the outbox copy for real sends).
+pub async fn finish_notification(
+    pool: &Pool,
+    n: &Notification,
+    status: &str,
+    outbox: bool,
+) -> anyhow::Result<()> {
+    let now = clock::now_string();
+    let mut tx = pool.begin().await?;
+    sqlx::query("UPDATE notifications SET status = ?, sent_at = ?, completed_at = ?, updated_at = ? WHERE id = ?")
+        .bind(status)
+        .bind(&now)
+        .bind(&now)
+        .bind(&now)
+        .bind(&n.id)
+        .execute(&mut *tx)
+        .await?;
+    if outbox {
+        sqlx::query(
+            "INSERT OR REPLACE INTO outbox (notification_id, notification_type, recipient, subject, body, delivered_at)
+             VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&n.id)
+        .bind(&n.notification_type)
+        .bind(&n.recipient)
+        .bind(&n.subject)
+        .bind(&n.body)
+        .bind(&now)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+#[derive(Clone, Debug, FromRow)]
+pub struct OutboxMessage {
+    pub notification_id: String,
+    pub recipient: String,
+    pub subject: Option<String>,
+    pub body: String,
+    pub delivered_at: String,
+}
+
+pub async fn outbox_message(pool: &Pool, notification_id: &str) -> anyhow::Result<Option<OutboxMessage>> {
+    sqlx::query_as::<_, OutboxMessage>(
+        "SELECT notification_id, recipient, subject, body, delivered_at FROM outbox WHERE notification_id = ?",
+    )
+    .bind(notification_id)
+    .fetch_optional(pool)
+    .await
+    .context("could not load an outbox message")
+}
+
+/// The hub's message log: the last `limit` API notifications, any key type,
+/// with the name of the key that sent each.
+#[derive(Clone, Debug, FromRow)]
+pub struct LogEntry {
+    pub id: String,
+    pub recipient: String,
+    pub key_name: Option<String>,
+    pub client_reference: Option<String>,
+    pub notification_type: String,
+    pub created_at: String,
+    pub updated_at: Option<String>,
+    pub sent_at: Option<String>,
+    pub status: String,
+}
+
+pub async fn message_log(pool: &Pool, service_id: &str, limit: i64) -> anyhow::Result<Vec<LogEntry>> {
+    sqlx::query_as::<_, LogEntry>(
+        "SELECT n.id, n.recipient, k.name AS key_name, n.client_reference, n.notification_type, n.created_at,
+                n.updated_at, n.sent_at, n.status
+         FROM notifications n LEFT JOIN api_keys k ON k.id = n.api_key_id
+         WHERE n.service_id = ? ORDER BY n.created_at DESC, n.id DESC LIMIT ?",
+    )
+    .bind(service_id)
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+    .context("could not load the message log")
+}

@@ -10,6 +10,7 @@ mod services;
 mod session;
 mod sign_in;
 
+pub use api_integration::REVOKED_KEY_DAYS;
 pub use error::AppError;
 pub use form::FormFields;
 pub use guard::{require_service, require_user};
@@ -58,6 +59,7 @@ pub fn router(state: AppState) -> Router {
             "/services/{service_id}/api/callbacks/{callback}",
             get(api_integration::callback_form).post(api_integration::save_callback),
         )
+        .merge(crate::api_v2::router())
         .fallback_service(static_files)
         .layer(middleware::from_fn(refuse_cross_site_posts))
         .layer(CompressionLayer::new().br(true).gzip(true))
@@ -111,7 +113,8 @@ async fn refuse_cross_site_posts(req: Request, next: Next) -> Response {
 
 /// Background work that runs beside the server.
 pub fn spawn_background(state: AppState) {
-    session::spawn_cleanup(state);
+    session::spawn_cleanup(state.clone());
+    crate::api_v2::runtime::spawn_workers(state);
 }
 
 /// A `302 Found` to `location`, as Notify answers after a form post.

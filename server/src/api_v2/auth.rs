@@ -1,0 +1,113 @@
+//! Authentication of every /v2 request, in Notify's order and with
+//! Notify's messages. `Authorization: Bearer <JWT>` (HS256, `iss` = service
+//! id, `iat` within ±30 s) or `Authorization: ApiKey-v1 <key or secret>`.
+
+use super::error::ApiError;
+use crate::AppState;
+use app::domain::api_key::{self, KeyType};
+use app::ssr::jwt::{self, Check};
+use app::ssr::{clock, store};
+use axum::http::{header, HeaderMap, StatusCode};
+
+pub const GENERAL_TOKEN_ERROR: &str = "Invalid token: make sure your API token matches the example at https://docs.notifications.service.gov.uk/rest-api.html#authorisation-header";
+
+/// Who is calling: the service and the key.
+#[derive(Clone, Debug)]
+pub struct Caller {
+    pub service: store::Service,
+    pub key_id: String,
+    pub key_name: String,
+    pub key_type: KeyType,
+}
+
+fn forbidden(message: &str) -> ApiError {
+    ApiError::auth(StatusCode::FORBIDDEN, message)
+}
+
+fn revoked_since() -> String {
+    clock::ago(time::Duration::days(crate::web::REVOKED_KEY_DAYS))
+}
+
+async fn active_service(state: &AppState, service_id: &str) -> Result<store::Service, ApiError> {
+    store::get_service(&state.pool, service_id).await?.ok_or_else(|| forbidden("Invalid token: service not found"))
+}
+
+fn caller(service: store::Service, key: &store::AuthKey) -> Result<Caller, ApiError> {
+    if key.expiry_date.is_some() {
+        return Err(forbidden("Invalid token: API key revoked"));
+    }
+    Ok(Caller {
+        service,
+        key_id: key.id.clone(),
+        key_name: key.name.clone(),
+        key_type: KeyType::parse(&key.key_type).ok_or_else(|| ApiError::internal("unknown key type"))?,
+    })
+}
+
+pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Caller, ApiError> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Err(ApiError::auth(StatusCode::UNAUTHORIZED, "Unauthorized: authentication token must be provided"));
+    };
+    let value = value.to_str().unwrap_or("");
+    let scheme_error = || ApiError::auth(StatusCode::UNAUTHORIZED, "Unauthorized: authentication bearer scheme must be used");
+    let (scheme, token) = value.split_at_checked(7).ok_or_else(scheme_error)?;
+    if scheme.eq_ignore_ascii_case("Bearer ") {
+        return bearer(state, token).await;
+    }
+    let (scheme, key) = value.split_at_checked(10).ok_or_else(scheme_error)?;
+    if scheme.eq_ignore_ascii_case("ApiKey-v1 ") {
+        return api_key_v1(state, key.trim()).await;
+    }
+    Err(scheme_error())
+}
+
+async fn bearer(state: &AppState, token: &str) -> Result<Caller, ApiError> {
+    let parsed = jwt::parse(token).map_err(|_| forbidden(GENERAL_TOKEN_ERROR))?;
+    let issuer = parsed.issuer().ok_or_else(|| forbidden("Invalid token: iss field not provided"))?;
+    if uuid::Uuid::parse_str(issuer).is_err() {
+        return Err(forbidden("Invalid token: service id is not the right data type"));
+    }
+    let service = active_service(state, issuer).await?;
+    let keys = store::auth_keys(&state.pool, &service.id, &revoked_since()).await?;
+    if keys.is_empty() {
+        return Err(forbidden("Invalid token: service has no API keys"));
+    }
+    if !service.active {
+        return Err(forbidden("Invalid token: service is archived"));
+    }
+    if !parsed.is_hs256() {
+        return Err(forbidden("Invalid token: algorithm used is not HS256"));
+    }
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    for key in &keys {
+        let Some(secret) = state.secrets.decrypt(&key.secret_ciphertext) else { continue };
+        match parsed.check(&secret, now) {
+            Check::WrongKey => continue,
+            Check::ClockSkew => return Err(forbidden("Error: Your system clock must be accurate to within 30 seconds")),
+            Check::Invalid => return Err(forbidden(GENERAL_TOKEN_ERROR)),
+            Check::Valid => return caller(service, key),
+        }
+    }
+    Err(forbidden("Invalid token: API key not found"))
+}
+
+async fn api_key_v1(state: &AppState, key: &str) -> Result<Caller, ApiError> {
+    let not_found = || forbidden("Invalid token: API key not found");
+    let secret = api_key::secret_of(key).ok_or_else(not_found)?;
+    if key.len() > api_key::SECRET_LENGTH && !api_key::checksum_matches(key) {
+        return Err(not_found());
+    }
+    let found = store::auth_key_by_digest(&state.pool, &state.secrets.digest(secret)).await?.ok_or_else(not_found)?;
+    // A whole key must name the service its secret belongs to.
+    if key.len() > api_key::SECRET_LENGTH && key.get(key.len() - 73..key.len() - 37) != Some(found.service_id.as_str()) {
+        return Err(not_found());
+    }
+    if found.expiry_date.as_deref().is_some_and(|d| d <= revoked_since().as_str()) {
+        return Err(not_found());
+    }
+    let service = active_service(state, &found.service_id).await?;
+    if !service.active {
+        return Err(forbidden("Invalid token: service is archived"));
+    }
+    caller(service, &found)
+}

@@ -1,0 +1,52 @@
+//! Notify's v2 error bodies:
+//! `{"status_code": 403, "errors": [{"error": "AuthError", "message": "..."}]}`.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub errors: Vec<(&'static str, String)>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, error: &'static str, message: impl Into<String>) -> Self {
+        Self { status, errors: vec![(error, message.into())] }
+    }
+    pub fn auth(status: StatusCode, message: impl Into<String>) -> Self {
+        Self::new(status, "AuthError", message)
+    }
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "BadRequestError", message)
+    }
+    pub fn validation(messages: Vec<String>) -> Self {
+        Self { status: StatusCode::BAD_REQUEST, errors: messages.into_iter().map(|m| ("ValidationError", m)).collect() }
+    }
+    pub fn not_found() -> Self {
+        Self::new(StatusCode::NOT_FOUND, "NoResultFound", "No result found")
+    }
+    /// An unexpected failure: logged in full, answered with a fixed message.
+    pub fn internal(e: impl std::fmt::Debug) -> Self {
+        tracing::error!(error = ?e, "v2 request failed");
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "Exception", "Internal server error")
+    }
+}
+
+impl From<anyhow::Error> for ApiError {
+    fn from(e: anyhow::Error) -> Self {
+        Self::internal(e)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let errors: Vec<_> = self
+            .errors
+            .iter()
+            .map(|(error, message)| serde_json::json!({"error": error, "message": message}))
+            .collect();
+        (self.status, Json(serde_json::json!({"status_code": self.status.as_u16(), "errors": errors}))).into_response()
+    }
+}

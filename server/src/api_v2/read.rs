@@ -1,0 +1,262 @@
+//! The v2 reading endpoints: notifications, templates, previews and
+//! received text messages.
+
+use super::auth::Caller;
+use super::error::ApiError;
+use super::send::{missing_fields, render};
+use super::{base_url, json_body};
+use crate::AppState;
+use app::domain::{template_fields, TemplateType};
+use app::ssr::{clock, store};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::{json, Map, Value};
+
+pub const PAGE_SIZE: i64 = 250;
+const STATUSES: &[&str] = &[
+    "cancelled", "created", "sending", "sent", "delivered", "pending", "failed", "technical-failure",
+    "temporary-failure", "permanent-failure", "pending-virus-check", "validation-failed", "virus-scan-failed",
+    "returned-letter", "accepted", "received",
+];
+
+/// Notify's datetime format: `%Y-%m-%dT%H:%M:%S.%fZ`.
+fn api_time(stored: &Option<String>) -> Value {
+    stored.as_deref().map(|s| Value::String(s.to_string())).unwrap_or(Value::Null)
+}
+
+/// Letters are shown as `accepted` then `received`.
+fn external_status(n: &store::Notification) -> String {
+    if n.notification_type == "letter" {
+        match n.status.as_str() {
+            "created" | "sending" => "accepted".into(),
+            "delivered" | "returned-letter" => "received".into(),
+            other => other.into(),
+        }
+    } else {
+        n.status.clone()
+    }
+}
+
+pub fn notification_json(state: &AppState, n: &store::Notification) -> Value {
+    let base = base_url(state);
+    let personalisation: Map<String, Value> = serde_json::from_str(&n.personalisation).unwrap_or_default();
+    let line = |i: usize| personalisation.get(&format!("address_line_{i}")).cloned().unwrap_or(Value::Null);
+    let is = |t: &str| n.notification_type == t;
+    let mut v = json!({
+        "id": n.id,
+        "reference": n.client_reference,
+        "email_address": if is("email") { Value::String(n.recipient.clone()) } else { Value::Null },
+        "phone_number": if is("sms") { Value::String(n.recipient.clone()) } else { Value::Null },
+        "line_1": if is("letter") { line(1) } else { Value::Null },
+        "line_2": if is("letter") { line(2) } else { Value::Null },
+        "line_3": if is("letter") { line(3) } else { Value::Null },
+        "line_4": if is("letter") { line(4) } else { Value::Null },
+        "line_5": if is("letter") { line(5) } else { Value::Null },
+        "line_6": if is("letter") { line(6) } else { Value::Null },
+        "postcode": if is("letter") { personalisation.get("postcode").cloned().unwrap_or(Value::Null) } else { Value::Null },
+        "type": n.notification_type,
+        "status": external_status(n),
+        "template": {
+            "id": n.template_id,
+            "version": n.template_version,
+            "uri": format!("{base}/v2/template/{}/version/{}", n.template_id, n.template_version),
+        },
+        "body": n.body,
+        "subject": n.subject,
+        "created_at": n.created_at,
+        "created_by_name": Value::Null,
+        "sent_at": api_time(&n.sent_at),
+        "completed_at": api_time(&n.completed_at),
+        "scheduled_for": Value::Null,
+        "postage": n.postage,
+        "one_click_unsubscribe_url": Value::Null,
+        "cost_details": {},
+        "cost_in_pounds": 0.0,
+        "is_cost_data_ready": true,
+    });
+    if is("letter") {
+        v["estimated_delivery"] = Value::String(n.created_at.clone());
+    }
+    v
+}
+
+pub async fn notification(state: &AppState, caller: &Caller, id: &str) -> Result<Response, ApiError> {
+    if uuid::Uuid::parse_str(id).is_err() {
+        return Err(ApiError::validation(vec!["notification_id is not a valid UUID".to_string()]));
+    }
+    let n = store::get_notification(&state.pool, &caller.service.id, id).await?.ok_or_else(ApiError::not_found)?;
+    Ok(Json(notification_json(state, &n)).into_response())
+}
+
+pub async fn notifications(state: &AppState, caller: &Caller, query: Option<&str>) -> Result<Response, ApiError> {
+    let pairs: Vec<(String, String)> = form_urlencoded::parse(query.unwrap_or("").as_bytes()).into_owned().collect();
+    let mut filter = store::NotificationFilter { key_type: Some(caller.key_type.as_str().to_string()), ..Default::default() };
+    let mut errors = Vec::new();
+    for (k, v) in &pairs {
+        match k.as_str() {
+            "template_type" => match TemplateType::parse(v) {
+                Some(t) => filter.template_type = Some(t.as_str().to_string()),
+                None => errors.push(format!("template_type {v} is not one of [sms, email, letter]")),
+            },
+            "status" => {
+                if STATUSES.contains(&v.as_str()) {
+                    filter.statuses.push(v.clone());
+                } else {
+                    errors.push(format!("status {v} is not one of [{}]", STATUSES.join(", ")));
+                }
+            }
+            "reference" => filter.reference = Some(v.clone()),
+            "older_than" => {
+                if uuid::Uuid::parse_str(v).is_ok() {
+                    filter.older_than = Some(v.clone());
+                } else {
+                    errors.push("older_than is not a valid UUID".to_string());
+                }
+            }
+            "include_jobs" => {}
+            other => errors.push(format!("Additional properties are not allowed ({other} was unexpected)")),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::validation(errors));
+    }
+    // Letters are listed by their external statuses too.
+    for s in filter.statuses.clone() {
+        match s.as_str() {
+            "accepted" => filter.statuses.extend(["created".to_string(), "sending".to_string()]),
+            "received" => filter.statuses.push("delivered".to_string()),
+            _ => {}
+        }
+    }
+    let found = store::list_notifications(&state.pool, &caller.service.id, &filter, PAGE_SIZE).await?;
+    let base = base_url(state);
+    let query_without_older: Vec<(String, String)> = pairs.iter().filter(|(k, _)| k != "older_than").cloned().collect();
+    let url = |extra: Option<&str>| {
+        let mut ser = form_urlencoded::Serializer::new(String::new());
+        for (k, v) in &query_without_older {
+            ser.append_pair(k, v);
+        }
+        if let Some(id) = extra {
+            ser.append_pair("older_than", id);
+        }
+        let q = ser.finish();
+        if q.is_empty() {
+            format!("{base}/v2/notifications")
+        } else {
+            format!("{base}/v2/notifications?{q}")
+        }
+    };
+    let current = match query {
+        Some(q) if !q.is_empty() => format!("{base}/v2/notifications?{q}"),
+        _ => format!("{base}/v2/notifications"),
+    };
+    let mut links = json!({"current": current});
+    if let Some(last) = found.last() {
+        links["next"] = Value::String(url(Some(&last.id)));
+    }
+    let list: Vec<Value> = found.iter().map(|n| notification_json(state, n)).collect();
+    Ok(Json(json!({"notifications": list, "links": links})).into_response())
+}
+
+fn template_json(state: &AppState, t: &store::TemplateVersion, updated_at: Option<&str>) -> Value {
+    let _ = state;
+    let fields = template_fields(t.subject.as_deref(), &t.content);
+    let personalisation: Map<String, Value> = fields.into_iter().map(|f| (f, json!({"required": true}))).collect();
+    json!({
+        "id": t.template_id,
+        "name": t.name,
+        "type": t.template_type,
+        "created_at": t.created_at,
+        "updated_at": updated_at,
+        "created_by": Value::Null,
+        "version": t.version,
+        "body": t.content,
+        "subject": if t.template_type == "sms" { Value::Null } else { json!(t.subject) },
+        "letter_contact_block": Value::Null,
+        "postage": if t.template_type == "letter" { json!("second") } else { Value::Null },
+        "personalisation": personalisation,
+    })
+}
+
+fn check_template_id(id: &str) -> Result<(), ApiError> {
+    uuid::Uuid::parse_str(id).map(|_| ()).map_err(|_| ApiError::validation(vec!["template_id is not a valid UUID".to_string()]))
+}
+
+async fn current_version(state: &AppState, caller: &Caller, id: &str) -> Result<(store::Template, store::TemplateVersion), ApiError> {
+    check_template_id(id)?;
+    let t = store::get_template(&state.pool, &caller.service.id, id).await?.ok_or_else(ApiError::not_found)?;
+    let v = store::get_template_version(&state.pool, &caller.service.id, id, t.version).await?.ok_or_else(ApiError::not_found)?;
+    Ok((t, v))
+}
+
+pub async fn template(state: &AppState, caller: &Caller, id: &str) -> Result<Response, ApiError> {
+    let (t, v) = current_version(state, caller, id).await?;
+    Ok(Json(template_json(state, &v, t.updated_at.as_deref())).into_response())
+}
+
+pub async fn template_version(state: &AppState, caller: &Caller, id: &str, version: &str) -> Result<Response, ApiError> {
+    check_template_id(id)?;
+    let version: i64 = version.parse().map_err(|_| ApiError::validation(vec!["version is not a valid integer".to_string()]))?;
+    let v = store::get_template_version(&state.pool, &caller.service.id, id, version).await?.ok_or_else(ApiError::not_found)?;
+    Ok(Json(template_json(state, &v, None)).into_response())
+}
+
+pub async fn templates(state: &AppState, caller: &Caller, query: Option<&str>) -> Result<Response, ApiError> {
+    let mut wanted = None;
+    for (k, v) in form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
+        if k == "type" {
+            wanted = Some(TemplateType::parse(&v).ok_or_else(|| {
+                ApiError::validation(vec![format!("type {v} is not one of [sms, email, letter]")])
+            })?);
+        }
+    }
+    let mut out = Vec::new();
+    for t in store::list_templates(&state.pool, &caller.service.id).await? {
+        if wanted.is_some_and(|w| Some(w) != t.kind()) {
+            continue;
+        }
+        if let Some(v) = store::get_template_version(&state.pool, &caller.service.id, &t.id, t.version).await? {
+            out.push(template_json(state, &v, t.updated_at.as_deref()));
+        }
+    }
+    Ok(Json(json!({"templates": out})).into_response())
+}
+
+pub async fn preview(state: &AppState, caller: &Caller, id: &str, raw: &[u8]) -> Result<Response, ApiError> {
+    let (t, v) = current_version(state, caller, id).await?;
+    let body = if raw.iter().all(u8::is_ascii_whitespace) { Map::new() } else { json_body(raw)? };
+    let personalisation = match body.get("personalisation") {
+        None | Some(Value::Null) => Map::new(),
+        Some(Value::Object(p)) => p.clone(),
+        Some(other) => return Err(ApiError::validation(vec![format!("personalisation {other} is not of type object")])),
+    };
+    let fields = template_fields(t.subject.as_deref(), &t.content);
+    let missing = missing_fields(&fields, &personalisation);
+    if !missing.is_empty() {
+        return Err(ApiError::bad_request(format!("Missing personalisation: {}", missing.join(", "))));
+    }
+    let (subject, rendered) = render(v.subject.as_deref(), &v.content, &personalisation);
+    Ok(Json(json!({
+        "id": t.id,
+        "type": t.template_type,
+        "version": t.version,
+        "body": rendered,
+        "subject": if t.template_type == "sms" { Value::Null } else { json!(subject) },
+        "postage": if t.template_type == "letter" { json!("second") } else { Value::Null },
+    }))
+    .into_response())
+}
+
+pub async fn received_text_messages(state: &AppState, _caller: &Caller, query: Option<&str>) -> Result<Response, ApiError> {
+    for (k, v) in form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
+        if k == "older_than" && uuid::Uuid::parse_str(&v).is_err() {
+            return Err(ApiError::validation(vec!["older_than is not a valid UUID".to_string()]));
+        }
+    }
+    let _ = clock::now();
+    Ok(Json(json!({
+        "received_text_messages": [],
+        "links": {"current": format!("{}/v2/received-text-messages", base_url(state))},
+    }))
+    .into_response())
+}

@@ -1,0 +1,125 @@
+//! Per-process state of the v2 API: rate limiters, the batch of key
+//! last-used times, and the delivery worker.
+
+use crate::AppState;
+use app::domain::api_key::KeyType;
+use app::ssr::{clock, store};
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use std::collections::HashMap;
+use std::num::NonZeroU32;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+#[derive(Default)]
+pub struct ApiRuntime {
+    limiters: Mutex<HashMap<(String, KeyType), Arc<(i64, DefaultDirectRateLimiter)>>>,
+    last_used: Mutex<HashMap<String, String>>,
+}
+
+impl ApiRuntime {
+    /// Takes one token from the bucket of (service, key type). A service's
+    /// `rate_limit` requests per 60 s refill it; it holds at most
+    /// min(ceil(rate_limit / 3) + 1, 1000), as Notify's.
+    pub fn allow(&self, service_id: &str, key_type: KeyType, rate_limit: i64) -> bool {
+        let limiter = {
+            let mut map = self.limiters.lock().expect("the limiter map is never poisoned");
+            let entry = map.entry((service_id.to_string(), key_type)).or_insert_with(|| Arc::new((rate_limit, bucket(rate_limit))));
+            if entry.0 != rate_limit {
+                *entry = Arc::new((rate_limit, bucket(rate_limit)));
+            }
+            entry.clone()
+        };
+        limiter.1.check().is_ok()
+    }
+
+    /// Notes that a key was used; written to the database in batches.
+    pub fn touch(&self, key_id: &str) {
+        self.last_used.lock().expect("never poisoned").insert(key_id.to_string(), clock::now_string());
+    }
+
+    fn take_last_used(&self) -> Vec<(String, String)> {
+        self.last_used.lock().expect("never poisoned").drain().collect()
+    }
+}
+
+fn bucket(rate_limit: i64) -> DefaultDirectRateLimiter {
+    let per_minute = u32::try_from(rate_limit.clamp(1, 1_000_000)).expect("clamped");
+    let burst = ((per_minute as f64 / 3.0).ceil() as u32 + 1).min(1000);
+    let quota = Quota::with_period(Duration::from_secs(60) / per_minute)
+        .expect("a positive period")
+        .allow_burst(NonZeroU32::new(burst).expect("at least one"));
+    RateLimiter::direct(quota)
+}
+
+/// Simulated failures for test keys, as Notify's research mode.
+fn test_outcome(n: &store::Notification) -> &'static str {
+    let r = n.recipient.to_lowercase();
+    if r.ends_with("7700900003") || r == "temp-fail@simulator.notify" {
+        "temporary-failure"
+    } else if r.ends_with("7700900002") || r == "perm-fail@simulator.notify" {
+        "permanent-failure"
+    } else {
+        "delivered"
+    }
+}
+
+/// Where messages sent with live and team keys go. The embedded default
+/// records the rendered message in the outbox and reports it delivered;
+/// real email and SMS providers implement the same trait.
+pub trait DeliveryProvider: Send + Sync {
+    fn deliver<'a>(
+        &'a self,
+        pool: &'a store::Pool,
+        n: &'a store::Notification,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = anyhow::Result<()>> + Send + 'a>>;
+}
+
+pub struct EmbeddedOutbox;
+
+impl DeliveryProvider for EmbeddedOutbox {
+    fn deliver<'a>(
+        &'a self,
+        pool: &'a store::Pool,
+        n: &'a store::Notification,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = anyhow::Result<()>> + Send + 'a>> {
+        Box::pin(async move { store::finish_notification(pool, n, "delivered", true).await })
+    }
+}
+
+/// Runs forever: flushes last-used times and delivers pending notifications.
+pub fn spawn_workers(state: AppState) {
+    let flush = state.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(2));
+        loop {
+            tick.tick().await;
+            let uses = flush.api.take_last_used();
+            if !uses.is_empty() {
+                if let Err(e) = store::record_last_used(&flush.pool, &uses).await {
+                    tracing::warn!(error = ?e, "could not record key use");
+                }
+            }
+        }
+    });
+    tokio::spawn(async move {
+        let provider = EmbeddedOutbox;
+        let mut tick = tokio::time::interval(Duration::from_millis(300));
+        loop {
+            tick.tick().await;
+            if let Err(e) = deliver_pending(&state, &provider).await {
+                tracing::warn!(error = ?e, "delivery round failed");
+            }
+        }
+    });
+}
+
+pub async fn deliver_pending(state: &AppState, provider: &dyn DeliveryProvider) -> anyhow::Result<()> {
+    for n in store::pending_notifications(&state.pool, 500).await? {
+        if n.key_type == "test" {
+            store::finish_notification(&state.pool, &n, test_outcome(&n), false).await?;
+        } else {
+            provider.deliver(&state.pool, &n).await?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,360 @@
+//! `POST /v2/notifications/{email,sms,letter}`, in Notify's order of checks:
+//! limits, JSON and schema, service permission, template, personalisation,
+//! recipient rules per key type, recipient format; then persist and 201.
+
+use super::auth::Caller;
+use super::error::ApiError;
+use super::{base_url, json_body, string_field};
+use crate::AppState;
+use app::domain::api_key::KeyType;
+use app::domain::{fill, personalisation_key, template_fields, EmailAddress, PhoneNumber, PhoneNumberError, ServicePermission, TemplateType};
+use app::ssr::recipients::{self, Recipient};
+use app::ssr::{clock, store};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::{json, Map, Value};
+
+pub const TRIAL_MODE_URL: &str = "https://www.notifications.service.gov.uk/trial-mode";
+
+fn type_label(t: TemplateType) -> &'static str {
+    match t {
+        TemplateType::Email => "emails",
+        TemplateType::Sms => "text messages",
+        TemplateType::Letter => "letters",
+    }
+}
+
+/// Notify's recipients that are answered 201 but never stored or sent.
+fn is_simulated(t: TemplateType, recipient: &str) -> bool {
+    match t {
+        TemplateType::Sms => PhoneNumber::parse(recipient)
+            .map(|p| ["+447700900000", "+447700900111", "+447700900222"].contains(&p.as_str()))
+            .unwrap_or(false),
+        TemplateType::Email => [
+            "simulate-delivered@notifications.service.gov.uk",
+            "simulate-delivered-2@notifications.service.gov.uk",
+            "simulate-delivered-3@notifications.service.gov.uk",
+        ]
+        .contains(&recipient.trim().to_lowercase().as_str()),
+        TemplateType::Letter => false,
+    }
+}
+
+fn phone_message(e: PhoneNumberError) -> &'static str {
+    match e {
+        PhoneNumberError::Empty | PhoneNumberError::TooShort => "Not enough digits",
+        PhoneNumberError::TooLong => "Too many digits",
+        PhoneNumberError::NotUkMobile => "Not a UK mobile number",
+        PhoneNumberError::InvalidCharacters => "Must not contain letters or symbols",
+        PhoneNumberError::UnknownCountryCode | PhoneNumberError::NotValid => "Not a valid country prefix",
+    }
+}
+
+/// Checks the request body against the schema for `t`; every problem is
+/// reported, each as `"{field} {message}"`.
+fn validate_schema(t: TemplateType, body: &Map<String, Value>) -> Result<(), ApiError> {
+    let (recipient_field, allowed): (Option<&str>, &[&str]) = match t {
+        TemplateType::Email => (
+            Some("email_address"),
+            &["email_address", "template_id", "personalisation", "reference", "scheduled_for", "email_reply_to_id", "one_click_unsubscribe_url", "sanitise_content_for"],
+        ),
+        TemplateType::Sms => (
+            Some("phone_number"),
+            &["phone_number", "template_id", "personalisation", "reference", "scheduled_for", "sms_sender_id", "sanitise_content_for"],
+        ),
+        TemplateType::Letter => (None, &["template_id", "personalisation", "reference", "postage"]),
+    };
+    let mut errors = Vec::new();
+    let mut required = vec!["template_id"];
+    required.extend(recipient_field);
+    if t == TemplateType::Letter {
+        required.push("personalisation");
+    }
+    for field in required {
+        if !body.contains_key(field) {
+            errors.push(format!("{field} is a required property"));
+        }
+    }
+    for key in body.keys() {
+        if !allowed.contains(&key.as_str()) {
+            errors.push(format!("Additional properties are not allowed ({key} was unexpected)"));
+        }
+    }
+    for (field, value) in body {
+        match (field.as_str(), value) {
+            ("template_id" | "email_reply_to_id" | "sms_sender_id", Value::String(s)) if uuid::Uuid::parse_str(s).is_ok() => {}
+            ("template_id" | "email_reply_to_id" | "sms_sender_id", _) => errors.push(format!("{field} is not a valid UUID")),
+            ("email_address" | "phone_number", Value::String(_)) => {}
+            ("email_address" | "phone_number", v) => errors.push(format!("{field} {v} is not of type string")),
+            ("personalisation", Value::Object(_)) => {}
+            ("personalisation", v) => errors.push(format!("personalisation {v} is not of type object")),
+            ("reference", Value::Null) => {}
+            ("reference", Value::String(s)) if s.chars().count() <= 1000 => {}
+            ("reference", Value::String(_)) => errors.push("reference is too long".to_string()),
+            ("reference", v) => errors.push(format!("reference {v} is not of type string, null")),
+            ("postage", Value::String(s)) if ["first", "second", "economy", "europe", "rest-of-world"].contains(&s.as_str()) => {}
+            ("postage", v) => errors.push(format!("postage invalid. It must be first, second, economy, europe or rest-of-world, not {v}")),
+            ("one_click_unsubscribe_url", Value::Null) => {}
+            ("one_click_unsubscribe_url", Value::String(s)) if s.starts_with("https://") => {}
+            ("one_click_unsubscribe_url", _) => errors.push("one_click_unsubscribe_url is not a valid https url".to_string()),
+            _ => {}
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::validation(errors))
+    }
+}
+
+fn value_text(v: &Value) -> Option<String> {
+    match v {
+        Value::Null => None,
+        Value::String(s) => Some(s.clone()),
+        Value::Array(items) => Some(items.iter().filter_map(value_text).map(|i| format!("* {i}")).collect::<Vec<_>>().join("\n")),
+        other => Some(other.to_string()),
+    }
+}
+
+/// Personalisation keyed as Notify compares names.
+pub fn personalisation_lookup(p: &Map<String, Value>) -> std::collections::HashMap<String, Option<String>> {
+    p.iter().map(|(k, v)| (personalisation_key(k), value_text(v))).collect()
+}
+
+/// The template's fields that `personalisation` does not give.
+pub fn missing_fields(fields: &[String], personalisation: &Map<String, Value>) -> Vec<String> {
+    let given = personalisation_lookup(personalisation);
+    fields.iter().filter(|f| !matches!(given.get(&personalisation_key(f)), Some(Some(_)))).cloned().collect()
+}
+
+/// Subject and body with personalisation filled in.
+pub fn render(subject: Option<&str>, content: &str, personalisation: &Map<String, Value>) -> (Option<String>, String) {
+    let given = personalisation_lookup(personalisation);
+    let value = |name: &str| given.get(&personalisation_key(name)).cloned().flatten();
+    (subject.map(|s| fill(s, &value)), fill(content, &value))
+}
+
+pub async fn send(state: &AppState, caller: &Caller, t: TemplateType, raw: &[u8]) -> Result<Response, ApiError> {
+    let service_id = caller.service.id.as_str();
+    // 1. Limits, before the body is even read.
+    let limits = store::service_limits(&state.pool, service_id).await?;
+    if !state.api.allow(service_id, caller.key_type, limits.rate_limit) {
+        let label = match caller.key_type {
+            KeyType::Normal => "LIVE",
+            KeyType::Team => "TEAM",
+            KeyType::Test => "TEST",
+        };
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "RateLimitError",
+            format!("Exceeded rate limit for key type {label} of {} requests per 60 seconds", limits.rate_limit),
+        ));
+    }
+    if caller.key_type != KeyType::Test {
+        let limit = match t {
+            TemplateType::Email => limits.email_message_limit,
+            TemplateType::Sms => limits.sms_message_limit,
+            TemplateType::Letter => limits.letter_message_limit,
+        };
+        let today = clock::format(clock::now().replace_time(time::Time::MIDNIGHT));
+        if store::count_sent_since(&state.pool, service_id, t.as_str(), &today).await? >= limit {
+            return Err(ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "TooManyRequestsError",
+                format!("Exceeded send limits ({}: {limit}) for today", t.as_str()),
+            ));
+        }
+    }
+    // 2. JSON and schema.
+    let body = json_body(raw)?;
+    if t == TemplateType::Letter && body.contains_key("content") {
+        return Err(ApiError::bad_request("Precompiled letters are not supported"));
+    }
+    validate_schema(t, &body)?;
+    if body.get("scheduled_for").is_some_and(|v| !v.is_null()) {
+        return Err(ApiError::bad_request("Cannot schedule notifications (this feature is invite-only)"));
+    }
+    for (field, what) in [("email_reply_to_id", "email_reply_to_id"), ("sms_sender_id", "sms_sender_id")] {
+        if let Some(id) = string_field(&body, field) {
+            return Err(ApiError::bad_request(format!("{what} {id} does not exist in database for service id {service_id}")));
+        }
+    }
+    // 3. The service may send this channel.
+    let permission = match t {
+        TemplateType::Email => ServicePermission::Email,
+        TemplateType::Sms => ServicePermission::Sms,
+        TemplateType::Letter => ServicePermission::Letter,
+    };
+    if !store::service_permissions(&state.pool, service_id).await?.contains(&permission) {
+        return Err(ApiError::bad_request(format!("Service is not allowed to send {}", type_label(t))));
+    }
+    // 4. Template and personalisation.
+    let template_id = string_field(&body, "template_id").unwrap_or_default();
+    let template = store::get_template(&state.pool, service_id, &template_id)
+        .await?
+        .ok_or_else(|| ApiError::bad_request("Template not found"))?;
+    let template_type = template.kind().ok_or_else(|| ApiError::internal("unknown template type"))?;
+    if template_type != t {
+        return Err(ApiError::bad_request(format!(
+            "{} template is not suitable for {} notification",
+            template_type.as_str(),
+            t.as_str()
+        )));
+    }
+    if template.archived {
+        return Err(ApiError::bad_request("Template has been deleted"));
+    }
+    let personalisation = body.get("personalisation").and_then(Value::as_object).cloned().unwrap_or_default();
+    let fields = template_fields(template.subject.as_deref(), &template.content);
+    let missing = missing_fields(&fields, &personalisation);
+    if !missing.is_empty() {
+        return Err(ApiError::bad_request(format!("Missing personalisation: {}", missing.join(", "))));
+    }
+    let (subject, rendered) = render(template.subject.as_deref(), &template.content, &personalisation);
+    if rendered.trim().is_empty() {
+        return Err(ApiError::bad_request("Your message is empty."));
+    }
+    // 5. Recipient: who this key may send to, then the format.
+    let restricted = caller.service.restricted;
+    let recipient = match t {
+        TemplateType::Letter => {
+            if caller.key_type == KeyType::Team {
+                return Err(ApiError::new(StatusCode::FORBIDDEN, "BadRequestError", "Cannot send letters with a team api key"));
+            }
+            if restricted && caller.key_type != KeyType::Test {
+                return Err(ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    "BadRequestError",
+                    "Cannot send letters when service is in trial mode",
+                ));
+            }
+            let given = personalisation_lookup(&personalisation);
+            let lines: Vec<String> = (1..=7)
+                .filter_map(|i| given.get(&format!("address_line_{i}")).cloned().flatten())
+                .filter(|l| !l.trim().is_empty())
+                .collect();
+            if lines.len() < 3 {
+                return Err(ApiError::validation(vec!["Address must be at least 3 lines".to_string()]));
+            }
+            lines.join("\n")
+        }
+        TemplateType::Email | TemplateType::Sms => {
+            let field = if t == TemplateType::Email { "email_address" } else { "phone_number" };
+            let raw_recipient = string_field(&body, field).unwrap_or_default();
+            if raw_recipient.trim().is_empty() {
+                return Err(ApiError::bad_request("Recipient can't be empty"));
+            }
+            let parsed = if t == TemplateType::Email {
+                EmailAddress::parse(&raw_recipient).map(Recipient::Email).map_err(|_| format!("{field} Not a valid email address"))
+            } else {
+                PhoneNumber::parse(&raw_recipient).map(Recipient::Phone).map_err(|e| format!("{field} {}", phone_message(e)))
+            };
+            let restricted_key = caller.key_type == KeyType::Team || (restricted && caller.key_type == KeyType::Normal);
+            if restricted_key && !is_simulated(t, &raw_recipient) {
+                let allowed = match &parsed {
+                    Ok(r) => recipients::team_key_may_send_to(&state.pool, service_id, r).await?,
+                    Err(_) => false,
+                };
+                if !allowed {
+                    return Err(ApiError::bad_request(if caller.key_type == KeyType::Team {
+                        "Can’t send to this recipient using a team-only API key".to_string()
+                    } else {
+                        format!("Can’t send to this recipient when service is in trial mode – see {TRIAL_MODE_URL}")
+                    }));
+                }
+            }
+            match parsed.map_err(|m| ApiError::validation(vec![m]))? {
+                Recipient::Email(e) => e.as_str().to_string(),
+                Recipient::Phone(p) => p.as_str().to_string(),
+            }
+        }
+    };
+    // 6. Persist (before answering), unless it is a simulated recipient.
+    let id = uuid::Uuid::new_v4().to_string();
+    let reference = string_field(&body, "reference");
+    let postage = (t == TemplateType::Letter).then(|| string_field(&body, "postage").unwrap_or_else(|| "second".to_string()));
+    if !is_simulated(t, &recipient) {
+        store::create_notification(
+            &state.pool,
+            store::NewNotification {
+                id: &id,
+                service_id,
+                api_key_id: &caller.key_id,
+                key_type: caller.key_type.as_str(),
+                template_id: &template.id,
+                template_version: template.version,
+                notification_type: t.as_str(),
+                recipient: &recipient,
+                client_reference: reference.as_deref(),
+                personalisation: &Value::Object(personalisation.clone()).to_string(),
+                subject: subject.as_deref(),
+                body: &rendered,
+                postage: postage.as_deref(),
+                created_at: &clock::now_string(),
+            },
+        )
+        .await?;
+    }
+    let base = base_url(state);
+    let content = match t {
+        TemplateType::Email => json!({
+            "body": rendered,
+            "subject": subject,
+            "from_email": format!("{}@notifications.service.gov.uk", email_local_part(&caller.service.name)),
+            "one_click_unsubscribe_url": body.get("one_click_unsubscribe_url").cloned().unwrap_or(Value::Null),
+        }),
+        TemplateType::Sms => json!({"body": rendered, "from_number": "GOVUK"}),
+        TemplateType::Letter => json!({"body": rendered, "subject": subject}),
+    };
+    let response = json!({
+        "id": id,
+        "reference": reference,
+        "content": content,
+        "uri": format!("{base}/v2/notifications/{id}"),
+        "template": {
+            "id": template.id,
+            "version": template.version,
+            "uri": format!("{base}/services/{service_id}/templates/{}", template.id),
+        },
+        "scheduled_for": Value::Null,
+    });
+    Ok((StatusCode::CREATED, Json(response)).into_response())
+}
+
+/// Notify's sender local part: the service name, lower case, dotted.
+fn email_local_part(name: &str) -> String {
+    let safe = app::domain::api_key::safe_name(name).replace('_', ".");
+    if safe.is_empty() {
+        "notify".to_string()
+    } else {
+        safe
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_personalisation_is_named_in_template_order() {
+        let p = json!({"Name": "Ada", "empty": null}).as_object().unwrap().clone();
+        let fields = vec!["name".to_string(), "empty".to_string(), "ref".to_string()];
+        assert_eq!(missing_fields(&fields, &p), vec!["empty", "ref"]);
+    }
+
+    #[test]
+    fn schema_errors_are_all_reported() {
+        let body = json!({"template_id": "nope", "colour": "blue"}).as_object().unwrap().clone();
+        let e = validate_schema(TemplateType::Email, &body).unwrap_err();
+        let messages: Vec<_> = e.errors.iter().map(|(_, m)| m.as_str()).collect();
+        assert!(messages.contains(&"email_address is a required property"));
+        assert!(messages.contains(&"template_id is not a valid UUID"));
+        assert!(messages.contains(&"Additional properties are not allowed (colour was unexpected)"));
+    }
+
+    #[test]
+    fn sender_address_comes_from_the_service_name() {
+        assert_eq!(email_local_part("Example live service"), "example.live.service");
+    }
+}
