@@ -42,6 +42,16 @@ enum Command {
         #[arg(long, default_value = "email,sms")]
         permissions: String,
     },
+    /// Create an API key and print it (the only time it is shown).
+    CreateApiKey {
+        #[arg(long)]
+        service_id: String,
+        #[arg(long)]
+        name: String,
+        /// normal (live), team or test.
+        #[arg(long = "type")]
+        key_type: String,
+    },
     /// Make a user a member of a service with the given permissions.
     Grant {
         #[arg(long)]
@@ -167,6 +177,20 @@ async fn admin(config: Config, command: Command) -> anyhow::Result<()> {
             }
             let id = store::create_service(&pool, &name, !live, &perms).await?;
             println!("{id}");
+        }
+        Command::CreateApiKey { service_id, name, key_type } => {
+            let name = app::domain::KeyName::parse(&name).map_err(|e| anyhow::anyhow!("--name: {e}"))?;
+            let key_type = app::domain::KeyType::parse(&key_type)
+                .ok_or_else(|| anyhow::anyhow!("--type: expected normal, team or test"))?;
+            let service = store::get_service(&pool, &service_id).await?.ok_or_else(|| anyhow::anyhow!("no service has that id"))?;
+            if !app::domain::api_key::type_allowed(service.restricted, key_type) {
+                anyhow::bail!("a service in trial mode cannot have a live key");
+            }
+            let secrets = app::ssr::secrets::Secrets::new(crate::secret_key::load_or_create(&config)?.bytes());
+            match app::ssr::keys::create(&pool, &secrets, &service_id, &name, key_type, None).await? {
+                Ok(key) => println!("{key}"),
+                Err(_) => anyhow::bail!("a key with this name already exists"),
+            }
         }
         Command::Grant { email, service_id, permissions } => {
             let perms = if permissions.trim() == "all" {

@@ -32,7 +32,7 @@ async fn make_key(app: &TestApp, service_id: &str, key_type: &str, name: &str) -
             key_type,
             secret_ciphertext: &app.state.secrets.encrypt(secret),
             secret_digest: &app.state.secrets.digest(secret),
-            created_by: &admin.id,
+            created_by: Some(&admin.id),
         },
     )
     .await

@@ -27,6 +27,11 @@ impl KeyType {
     }
 }
 
+/// A service in trial mode may not have live keys.
+pub fn type_allowed(service_restricted: bool, key_type: KeyType) -> bool {
+    !(service_restricted && key_type == KeyType::Normal)
+}
+
 /// A key's name as typed (trimmed): not empty, at most 255 characters.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct KeyName(String);

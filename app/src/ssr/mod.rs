@@ -2,6 +2,7 @@
 
 pub mod clock;
 pub mod jwt;
+pub mod keys;
 pub mod passwords;
 pub mod recipients;
 pub mod secrets;

@@ -497,7 +497,7 @@ pub struct NewApiKey<'a> {
     pub key_type: &'a str,
     pub secret_ciphertext: &'a str,
     pub secret_digest: &'a str,
-    pub created_by: &'a str,
+    pub created_by: Option<&'a str>,
 }
 
 /// Why a key could not be created.

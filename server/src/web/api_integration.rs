@@ -23,7 +23,6 @@ use axum::extract::{Path, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use rand::Rng;
 
 /// Revoked keys stay listed (and say "revoked" to the API) this long.
 pub const REVOKED_KEY_DAYS: i64 = 7;
@@ -130,12 +129,6 @@ pub async fn create_key_form(
     show(&state, ctx, Content::CreateKey(CreateKeyForm::default()), false).await
 }
 
-/// 30 characters from the OS CSPRNG, uniform over base 62.
-fn random_base62() -> String {
-    let mut rng = rand::rngs::OsRng;
-    (0..api_key::RANDOM_LENGTH).map(|_| api_key::BASE62[rng.gen_range(0..62)] as char).collect()
-}
-
 pub async fn create_key(
     State(state): State<AppState>,
     Path(service_id): Path<String>,
@@ -146,7 +139,7 @@ pub async fn create_key(
     let raw_type = ctx.form.get("key_type").to_string();
     let key_type = KeyType::parse(&raw_type);
     let restricted = ctx.page.service.as_ref().expect("checked").service.restricted;
-    if restricted && key_type == Some(KeyType::Normal) {
+    if key_type.is_some_and(|t| !api_key::type_allowed(restricted, t)) {
         // The form never offers this; only a hand-made request gets here.
         let mut page = ctx.page;
         page.content = Content::BadRequest;
@@ -171,27 +164,21 @@ pub async fn create_key(
         let form = CreateKeyForm { key_name: raw_name, key_type: raw_type, errors };
         return show(&state, ctx, Content::CreateKey(form), false).await;
     };
-    let key = api_key::key_string(name.as_str(), &service_id, &random_base62());
-    let secret = api_key::secret_of(&key).expect("a key string ends with its secret");
-    let created = store::create_api_key(
+    let created = app::ssr::keys::create(
         &state.pool,
-        store::NewApiKey {
-            service_id: &service_id,
-            name: name.as_str(),
-            name_fingerprint: &name_fingerprint(name.as_str()),
-            key_type: key_type.as_str(),
-            secret_ciphertext: &state.secrets.encrypt(secret),
-            secret_digest: &state.secrets.digest(secret),
-            created_by: &ctx.signed_in.user.id,
-        },
+        &state.secrets,
+        &service_id,
+        &name,
+        key_type,
+        Some(&ctx.signed_in.user.id),
     )
     .await?;
-    if created.is_err() {
+    let Ok(key) = created else {
         let mut errors = FormErrors::default();
         errors.push("key_name", "A key with this name already exists");
         let form = CreateKeyForm { key_name: raw_name, key_type: raw_type, errors };
         return show(&state, ctx, Content::CreateKey(form), false).await;
-    }
+    };
     tracing::info!(service_id = %service_id, key_type = key_type.as_str(), "API key created");
     show(&state, ctx, Content::NewKey { name: name.as_str().to_string(), key }, false).await
 }
