@@ -40,5 +40,7 @@ export default defineConfig({
     reuseExistingServer: false,
     timeout: 60_000,
     env: { E2E_PORT: String(port) },
+    stdout: "ignore",
+    stderr: "pipe",
   },
 });

@@ -52,6 +52,39 @@ enum Command {
         #[arg(long = "type")]
         key_type: String,
     },
+    /// Revoke the unrevoked API key of a service with this name.
+    RevokeApiKey {
+        #[arg(long)]
+        service_id: String,
+        #[arg(long)]
+        name: String,
+    },
+    /// Set a service's daily limit for one channel (live and team keys).
+    SetDailyLimit {
+        #[arg(long)]
+        service_id: String,
+        /// email, sms or letter.
+        #[arg(long = "type")]
+        notification_type: String,
+        #[arg(long)]
+        limit: i64,
+    },
+    /// Put a service in trial mode (--trial true) or take it live (--trial false).
+    SetTrialMode {
+        #[arg(long)]
+        service_id: String,
+        #[arg(long, action = clap::ArgAction::Set)]
+        trial: bool,
+    },
+    /// Set a service's API rate limit (requests per 60 seconds, per key type).
+    SetRateLimit {
+        #[arg(long)]
+        service_id: String,
+        #[arg(long)]
+        limit: i64,
+    },
+    /// List every service: id, trial or live, name.
+    ListServices,
     /// Make a user a member of a service with the given permissions.
     Grant {
         #[arg(long)]
@@ -190,6 +223,43 @@ async fn admin(config: Config, command: Command) -> anyhow::Result<()> {
             match app::ssr::keys::create(&pool, &secrets, &service_id, &name, key_type, None).await? {
                 Ok(key) => println!("{key}"),
                 Err(_) => anyhow::bail!("a key with this name already exists"),
+            }
+        }
+        Command::RevokeApiKey { service_id, name } => {
+            let keys = store::list_api_keys(&pool, &service_id, "9999").await?;
+            let key = keys
+                .iter()
+                .find(|k| k.expiry_date.is_none() && k.name == name)
+                .ok_or_else(|| anyhow::anyhow!("no unrevoked key of that service has that name"))?;
+            store::revoke_api_key(&pool, &service_id, &key.id, None).await?;
+            println!("revoked");
+        }
+        Command::SetDailyLimit { service_id, notification_type, limit } => {
+            let t = app::domain::TemplateType::parse(&notification_type)
+                .ok_or_else(|| anyhow::anyhow!("--type: expected email, sms or letter"))?;
+            if limit < 0 {
+                anyhow::bail!("--limit: expected 0 or more");
+            }
+            store::get_service(&pool, &service_id).await?.ok_or_else(|| anyhow::anyhow!("no service has that id"))?;
+            store::set_daily_limit(&pool, &service_id, t, limit).await?;
+            println!("limit set");
+        }
+        Command::SetTrialMode { service_id, trial } => {
+            store::get_service(&pool, &service_id).await?.ok_or_else(|| anyhow::anyhow!("no service has that id"))?;
+            store::set_restricted(&pool, &service_id, trial).await?;
+            println!("{}", if trial { "in trial mode" } else { "live" });
+        }
+        Command::SetRateLimit { service_id, limit } => {
+            if limit < 1 {
+                anyhow::bail!("--limit: expected 1 or more");
+            }
+            store::get_service(&pool, &service_id).await?.ok_or_else(|| anyhow::anyhow!("no service has that id"))?;
+            store::set_rate_limit(&pool, &service_id, limit).await?;
+            println!("rate limit set");
+        }
+        Command::ListServices => {
+            for s in store::all_services(&pool).await? {
+                println!("{}\t{}\t{}", s.id, if s.restricted { "trial" } else { "live" }, s.name);
             }
         }
         Command::Grant { email, service_id, permissions } => {

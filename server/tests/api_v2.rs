@@ -144,7 +144,7 @@ async fn every_authentication_failure_answers_notifys_error() {
 
     // Revoked: refused on the very next request, by both schemes.
     let admin = store::find_user_by_email(&app.state.pool, ADMIN).await.unwrap().unwrap();
-    store::revoke_api_key(&app.state.pool, &live, &key.id, &admin.id).await.unwrap();
+    store::revoke_api_key(&app.state.pool, &live, &key.id, Some(&admin.id)).await.unwrap();
     let (s, b) = api.call("GET", path, Some(format!("Bearer {}", token(&live, key.secret()))), None).await;
     assert_auth_error(s, &b, 403, "Invalid token: API key revoked");
     let (s, b) = api.call("GET", path, Some(format!("ApiKey-v1 {}", key.whole)), None).await;

@@ -26,7 +26,8 @@ pub fn shell(options: LeptosOptions, page: Page) -> impl IntoView {
                 <link rel="icon" sizes="48x48" href="/assets/images/favicon.ico"/>
                 <link rel="stylesheet" href="/css/govuk-frontend.min.css"/>
                 <link rel="stylesheet" href=css/>
-                <HydrationScripts options islands=true islands_router=true/>
+                <HydrationScripts options islands=true/>
+                <script type="module" src="/js/enhance.js"></script>
             </head>
             <body class="govuk-template__body">
                 <Body page/>

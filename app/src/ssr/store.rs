@@ -173,6 +173,23 @@ pub async fn service_permissions(pool: &Pool, service_id: &str) -> anyhow::Resul
     Ok(out)
 }
 
+pub async fn set_restricted(pool: &Pool, service_id: &str, restricted: bool) -> anyhow::Result<()> {
+    sqlx::query("UPDATE services SET restricted = ? WHERE id = ?").bind(restricted).bind(service_id).execute(pool).await?;
+    Ok(())
+}
+
+pub async fn set_rate_limit(pool: &Pool, service_id: &str, limit: i64) -> anyhow::Result<()> {
+    sqlx::query("UPDATE services SET rate_limit = ? WHERE id = ?").bind(limit).bind(service_id).execute(pool).await?;
+    Ok(())
+}
+
+pub async fn all_services(pool: &Pool) -> anyhow::Result<Vec<Service>> {
+    sqlx::query_as::<_, Service>("SELECT id, name, restricted, active FROM services ORDER BY name COLLATE NOCASE")
+        .fetch_all(pool)
+        .await
+        .context("could not list services")
+}
+
 /// The active services a user belongs to, by name.
 pub async fn services_for_user(pool: &Pool, user_id: &str) -> anyhow::Result<Vec<Service>> {
     sqlx::query_as::<_, Service>(
@@ -589,7 +606,7 @@ pub async fn get_api_key(pool: &Pool, service_id: &str, key_id: &str) -> anyhow:
 
 /// Revokes an unrevoked key (recording who and when). Returns false, and
 /// changes nothing, when the key was already revoked.
-pub async fn revoke_api_key(pool: &Pool, service_id: &str, key_id: &str, user_id: &str) -> anyhow::Result<bool> {
+pub async fn revoke_api_key(pool: &Pool, service_id: &str, key_id: &str, user_id: Option<&str>) -> anyhow::Result<bool> {
     let now = clock::now_string();
     let mut tx = pool.begin().await?;
     let changed = sqlx::query(

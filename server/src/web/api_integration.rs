@@ -212,7 +212,7 @@ pub async fn revoke(
         Err(_) => None,
     };
     let Some(key) = key else { return Ok(not_found(&state, &ctx.parts).await) };
-    if store::revoke_api_key(&state.pool, &service_id, &key.id, &ctx.signed_in.user.id).await? {
+    if store::revoke_api_key(&state.pool, &service_id, &key.id, Some(&ctx.signed_in.user.id)).await? {
         tracing::info!(service_id = %service_id, key_id = %key.id, "API key revoked");
         store::set_flash(&state.pool, &ctx.signed_in.digest, &format!("‘{}’ was revoked", key.name)).await?;
     }
