@@ -3,13 +3,13 @@
 SHELL := /bin/bash
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: demo test bootstrap build lint unit e2e bench
+.PHONY: demo test bootstrap build lint unit e2e compat bench weight
 
 demo: bootstrap build
 	@mkdir -p data
 	NOTIFY_DEMO=true LEPTOS_SITE_ROOT=target/site ./target/release/server
 
-test: bootstrap lint unit build e2e
+test: bootstrap lint unit build e2e compat
 	@echo "make test: all checks passed"
 
 bootstrap:
@@ -28,6 +28,14 @@ unit:
 
 e2e:
 	cd end2end && npx playwright test
+
+# Notify's official Python and Node clients against the release server.
+compat:
+	./compat/run.sh
+
+# Load test of the v2 API (needs `make build` and wrk).
+bench:
+	./bench/api.sh
 
 # Page weight of the release build (needs `make build` first).
 weight:

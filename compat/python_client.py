@@ -108,7 +108,7 @@ def refusals_surface_as_http_errors_with_notifys_message():
         400, "Can’t send to this recipient using a team-only API key",
     )
     expect_error(
-        lambda: client["team"].send_letter_notification(template_id=t["letter"]["id"], personalisation={"address_line_1": "a", "address_line_2": "b", "address_line_3": "c"}),
+        lambda: client["team"].send_letter_notification(template_id=t["letter"]["id"], personalisation={"name": "x", "address_line_1": "a", "address_line_2": "b", "address_line_3": "c"}),
         403, "Cannot send letters with a team api key",
     )
     trial_t = templates_of(client["trial_live"])
@@ -117,12 +117,12 @@ def refusals_surface_as_http_errors_with_notifys_message():
         400, "Can’t send to this recipient when service is in trial mode – see https://www.notifications.service.gov.uk/trial-mode",
     )
     expect_error(
-        lambda: client["trial_live"].send_letter_notification(template_id=trial_t["letter"]["id"], personalisation={"address_line_1": "a", "address_line_2": "b", "address_line_3": "c"}),
+        lambda: client["trial_live"].send_letter_notification(template_id=trial_t["letter"]["id"], personalisation={"name": "x", "address_line_1": "a", "address_line_2": "b", "address_line_3": "c"}),
         403, "Cannot send letters when service is in trial mode",
     )
     limited_t = templates_of(client["limited"])
     expect_error(
-        lambda: client["limited"].send_letter_notification(template_id=limited_t["sms"]["id"], personalisation={"address_line_1": "a", "address_line_2": "b", "address_line_3": "c"}),
+        lambda: client["limited"].send_letter_notification(template_id=limited_t["sms"]["id"], personalisation={"name": "x", "address_line_1": "a", "address_line_2": "b", "address_line_3": "c"}),
         400, "Service is not allowed to send letters",
     )
     expect_error(

@@ -89,7 +89,7 @@ check("refusals surface as HTTP errors with Notify's message", async () => {
     400, "Can’t send to this recipient using a team-only API key",
   );
   await expectError(
-    client.team.sendLetter(t.letter.id, { personalisation: { address_line_1: "a", address_line_2: "b", address_line_3: "c" } }),
+    client.team.sendLetter(t.letter.id, { personalisation: { name: "x", address_line_1: "a", address_line_2: "b", address_line_3: "c" } }),
     403, "Cannot send letters with a team api key",
   );
   const trial = await templatesOf(client.trial_live);
@@ -98,7 +98,7 @@ check("refusals surface as HTTP errors with Notify's message", async () => {
     400, "Can’t send to this recipient when service is in trial mode – see https://www.notifications.service.gov.uk/trial-mode",
   );
   await expectError(
-    client.trial_live.sendLetter(trial.letter.id, { personalisation: { address_line_1: "a", address_line_2: "b", address_line_3: "c" } }),
+    client.trial_live.sendLetter(trial.letter.id, { personalisation: { name: "x", address_line_1: "a", address_line_2: "b", address_line_3: "c" } }),
     403, "Cannot send letters when service is in trial mode",
   );
   await expectError(client.test.sendEmail(t.email.id, "a@example.com", {}), 400, "Missing personalisation: name");
