@@ -143,9 +143,8 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let demo = config.demo;
     let base_url = config.base_url.clone();
     let (router, _state) = crate::build(config).await?;
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .map_err(|e| anyhow::anyhow!("could not listen on {addr}: {e}"))?;
+    let listener =
+        tokio::net::TcpListener::bind(addr).await.map_err(|e| anyhow::anyhow!("could not listen on {addr}: {e}"))?;
     tracing::info!(%addr, "listening");
     println!("GOV.UK Notify API integration service is running at {base_url}/");
     if demo {
@@ -204,7 +203,8 @@ async fn admin(config: Config, command: Command) -> anyhow::Result<()> {
             println!("{id}");
         }
         Command::CreateService { name, live, permissions } => {
-            let perms = parse_list(&permissions, ServicePermission::parse, "service permission").map_err(anyhow::Error::msg)?;
+            let perms =
+                parse_list(&permissions, ServicePermission::parse, "service permission").map_err(anyhow::Error::msg)?;
             if store::find_service_by_name(&pool, &name).await?.is_some() {
                 anyhow::bail!("a service with that name already exists");
             }
@@ -215,7 +215,9 @@ async fn admin(config: Config, command: Command) -> anyhow::Result<()> {
             let name = app::domain::KeyName::parse(&name).map_err(|e| anyhow::anyhow!("--name: {e}"))?;
             let key_type = app::domain::KeyType::parse(&key_type)
                 .ok_or_else(|| anyhow::anyhow!("--type: expected normal, team or test"))?;
-            let service = store::get_service(&pool, &service_id).await?.ok_or_else(|| anyhow::anyhow!("no service has that id"))?;
+            let service = store::get_service(&pool, &service_id)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("no service has that id"))?;
             if !app::domain::api_key::type_allowed(service.restricted, key_type) {
                 anyhow::bail!("a service in trial mode cannot have a live key");
             }
@@ -268,7 +270,9 @@ async fn admin(config: Config, command: Command) -> anyhow::Result<()> {
             } else {
                 parse_list(&permissions, Permission::parse, "permission").map_err(anyhow::Error::msg)?
             };
-            let user = store::find_user_by_email(&pool, &email).await?.ok_or_else(|| anyhow::anyhow!("no user has that email address"))?;
+            let user = store::find_user_by_email(&pool, &email)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("no user has that email address"))?;
             store::get_service(&pool, &service_id).await?.ok_or_else(|| anyhow::anyhow!("no service has that id"))?;
             store::grant(&pool, &user.id, &service_id, &perms).await?;
             println!("granted");

@@ -70,9 +70,9 @@ impl Config {
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let listen = get("NOTIFY_LISTEN_ADDR").or_else(|| get("LEPTOS_SITE_ADDR"));
         let listen_addr = match listen {
-            Some(v) => v
-                .parse::<SocketAddr>()
-                .map_err(|_| err("NOTIFY_LISTEN_ADDR", format!("expected an address like 127.0.0.1:3000, got {v:?}")))?,
+            Some(v) => v.parse::<SocketAddr>().map_err(|_| {
+                err("NOTIFY_LISTEN_ADDR", format!("expected an address like 127.0.0.1:3000, got {v:?}"))
+            })?,
             None => SocketAddr::from(([127, 0, 0, 1], 3000)),
         };
         let data_dir = PathBuf::from(get("NOTIFY_DATA_DIR").unwrap_or_else(|| "data".into()));
@@ -99,7 +99,12 @@ impl Config {
         let session_idle_minutes = match get("NOTIFY_SESSION_IDLE_MINUTES") {
             Some(v) => match v.trim().parse::<i64>() {
                 Ok(n) if (1..=10_080).contains(&n) => n,
-                _ => return Err(err("NOTIFY_SESSION_IDLE_MINUTES", format!("expected whole minutes from 1 to 10080, got {v:?}"))),
+                _ => {
+                    return Err(err(
+                        "NOTIFY_SESSION_IDLE_MINUTES",
+                        format!("expected whole minutes from 1 to 10080, got {v:?}"),
+                    ))
+                }
             },
             None => 60,
         };

@@ -17,7 +17,12 @@ struct DemoUser {
 }
 
 const USERS: &[DemoUser] = &[
-    DemoUser { name: "Demo Admin", email: "admin@example.gov.uk", mobile: "+447700900001", permissions: Permission::ALL },
+    DemoUser {
+        name: "Demo Admin",
+        email: "admin@example.gov.uk",
+        mobile: "+447700900001",
+        permissions: Permission::ALL,
+    },
     DemoUser {
         name: "Demo Viewer",
         email: "viewer@example.gov.uk",
@@ -27,7 +32,12 @@ const USERS: &[DemoUser] = &[
     DemoUser { name: "Demo Outsider", email: "outsider@example.gov.uk", mobile: "+447700900003", permissions: &[] },
 ];
 
-async fn ensure_service(pool: &Pool, name: &str, restricted: bool, perms: &[ServicePermission]) -> anyhow::Result<String> {
+async fn ensure_service(
+    pool: &Pool,
+    name: &str,
+    restricted: bool,
+    perms: &[ServicePermission],
+) -> anyhow::Result<String> {
     if let Some(s) = store::find_service_by_name(pool, name).await? {
         return Ok(s.id);
     }
@@ -39,7 +49,12 @@ async fn ensure_service(pool: &Pool, name: &str, restricted: bool, perms: &[Serv
             Some("Your appointment, ((name))"),
             "Dear ((name)),\n\nThis is a reminder of your appointment.\n\nThank you",
         ),
-        (TemplateType::Sms, "Appointment reminder text", None, "Hello ((name)), this is a reminder of your appointment."),
+        (
+            TemplateType::Sms,
+            "Appointment reminder text",
+            None,
+            "Hello ((name)), this is a reminder of your appointment.",
+        ),
         (
             TemplateType::Letter,
             "Appointment reminder letter",
@@ -47,7 +62,8 @@ async fn ensure_service(pool: &Pool, name: &str, restricted: bool, perms: &[Serv
             "Dear ((name)),\n\nPlease come to your appointment.",
         ),
     ] {
-        store::create_template(pool, store::NewTemplate { service_id: &id, name, template_type, subject, content }).await?;
+        store::create_template(pool, store::NewTemplate { service_id: &id, name, template_type, subject, content })
+            .await?;
     }
     Ok(id)
 }

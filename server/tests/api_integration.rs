@@ -60,7 +60,11 @@ async fn every_page_needs_manage_api_keys_and_a_service_of_ones_own() {
     // A POST without the permission changes nothing either.
     let csrf = app.get("/your-services", Some(&viewer)).await.csrf_token();
     let page = app
-        .post(&format!("/services/{live}/api/keys/create"), Some(&viewer), &[("csrf_token", &csrf), ("key_name", "x"), ("key_type", "test")])
+        .post(
+            &format!("/services/{live}/api/keys/create"),
+            Some(&viewer),
+            &[("csrf_token", &csrf), ("key_name", "x"), ("key_type", "test")],
+        )
         .await;
     assert_eq!(page.status, 403);
 }
@@ -104,9 +108,14 @@ async fn creating_a_key_shows_it_once_in_notifys_format() {
     // Never again: not in the list, not in the database in the clear.
     let list = app.get(&format!("/services/{live}/api/keys"), Some(&s.cookie)).await;
     assert!(!list.body.contains(secret));
-    assert!(list.text().contains("Some default key name 1/2 Live – sends to anyone Never used Revoke Some default key name 1/2"));
+    assert!(list
+        .text()
+        .contains("Some default key name 1/2 Live – sends to anyone Never used Revoke Some default key name 1/2"));
     let (ciphertext, digest): (String, String) =
-        sqlx::query_as("SELECT secret_ciphertext, secret_digest FROM api_keys").fetch_one(&app.state.pool).await.unwrap();
+        sqlx::query_as("SELECT secret_ciphertext, secret_digest FROM api_keys")
+            .fetch_one(&app.state.pool)
+            .await
+            .unwrap();
     assert!(!ciphertext.contains(secret) && !digest.contains(secret));
     assert_eq!(app.state.secrets.decrypt(&ciphertext).as_deref(), Some(secret));
     assert_eq!(app.state.secrets.digest(secret), digest);
@@ -135,7 +144,10 @@ async fn the_create_form_explains_each_mistake() {
         assert!(page.body.contains(&format!("value=\"{same}\"")), "the name typed is kept");
     }
     let long = "x".repeat(256);
-    assert!(create_key(&app, &s, &live, &long, "test").await.text().contains("Key name must be 255 characters or fewer"));
+    assert!(create_key(&app, &s, &live, &long, "test")
+        .await
+        .text()
+        .contains("Key name must be 255 characters or fewer"));
     let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM api_keys").fetch_one(&app.state.pool).await.unwrap();
     assert_eq!(n, 1);
 }
@@ -177,7 +189,9 @@ async fn revoking_asks_first_then_revokes_once_and_keeps_the_key_listed() {
         "Are you sure you want to revoke ‘beta key’? You will not be able to use this API key to connect to GOV.UK Notify. Yes, revoke this API key"
     ));
 
-    let done = app.post(&format!("/services/{live}/api/keys/revoke/{beta}"), Some(&s.cookie), &[("csrf_token", &s.csrf)]).await;
+    let done = app
+        .post(&format!("/services/{live}/api/keys/revoke/{beta}"), Some(&s.cookie), &[("csrf_token", &s.csrf)])
+        .await;
     assert_eq!(done.status, 302);
     assert_eq!(done.location(), format!("/services/{live}/api/keys"));
     let list = app.get(&format!("/services/{live}/api/keys"), Some(&s.cookie)).await;
@@ -188,9 +202,17 @@ async fn revoking_asks_first_then_revokes_once_and_keeps_the_key_listed() {
     assert!(!app.get(&format!("/services/{live}/api/keys"), Some(&s.cookie)).await.text().contains("was revoked"));
 
     // Revoking again changes nothing.
-    let (before,): (String,) = sqlx::query_as("SELECT expiry_date FROM api_keys WHERE id = ?").bind(&beta).fetch_one(&app.state.pool).await.unwrap();
+    let (before,): (String,) = sqlx::query_as("SELECT expiry_date FROM api_keys WHERE id = ?")
+        .bind(&beta)
+        .fetch_one(&app.state.pool)
+        .await
+        .unwrap();
     app.post(&format!("/services/{live}/api/keys/revoke/{beta}"), Some(&s.cookie), &[("csrf_token", &s.csrf)]).await;
-    let (after,): (String,) = sqlx::query_as("SELECT expiry_date FROM api_keys WHERE id = ?").bind(&beta).fetch_one(&app.state.pool).await.unwrap();
+    let (after,): (String,) = sqlx::query_as("SELECT expiry_date FROM api_keys WHERE id = ?")
+        .bind(&beta)
+        .fetch_one(&app.state.pool)
+        .await
+        .unwrap();
     assert_eq!(before, after);
     let events = app::ssr::store::api_key_events(&app.state.pool, &live).await.unwrap();
     assert_eq!(events.iter().filter(|e| e.event == "revoked").count(), 1);
@@ -214,11 +236,18 @@ async fn another_services_key_is_not_found_and_csrf_is_required() {
     create_key(&app, &s, &live, "live key", "test").await;
     let key = app::ssr::store::list_api_keys(&app.state.pool, &live, "").await.unwrap().remove(0).id;
     assert_eq!(app.get(&format!("/services/{trial}/api/keys/revoke/{key}"), Some(&s.cookie)).await.status, 404);
-    assert_eq!(app.post(&format!("/services/{trial}/api/keys/revoke/{key}"), Some(&s.cookie), &[("csrf_token", &s.csrf)]).await.status, 404);
+    assert_eq!(
+        app.post(&format!("/services/{trial}/api/keys/revoke/{key}"), Some(&s.cookie), &[("csrf_token", &s.csrf)])
+            .await
+            .status,
+        404
+    );
     assert_eq!(app.get(&format!("/services/{live}/api/keys/revoke/not-a-uuid"), Some(&s.cookie)).await.status, 404);
-    let forged = app.post(&format!("/services/{live}/api/keys/revoke/{key}"), Some(&s.cookie), &[("csrf_token", "nope")]).await;
+    let forged =
+        app.post(&format!("/services/{live}/api/keys/revoke/{key}"), Some(&s.cookie), &[("csrf_token", "nope")]).await;
     assert_eq!(forged.status, 403);
-    let (expiry,): (Option<String>,) = sqlx::query_as("SELECT expiry_date FROM api_keys").fetch_one(&app.state.pool).await.unwrap();
+    let (expiry,): (Option<String>,) =
+        sqlx::query_as("SELECT expiry_date FROM api_keys").fetch_one(&app.state.pool).await.unwrap();
     assert!(expiry.is_none());
 }
 
@@ -229,7 +258,11 @@ async fn the_guest_list_validates_each_line_and_saves_normalised() {
     let live = app.service_id("Example live service").await;
     let path = format!("/services/{live}/api/guest-list");
     let page = app
-        .post(&path, Some(&s.cookie), &[("csrf_token", &s.csrf), ("email_addresses", "ok@example.gov.uk\nnope"), ("phone_numbers", "0770090012")])
+        .post(
+            &path,
+            Some(&s.cookie),
+            &[("csrf_token", &s.csrf), ("email_addresses", "ok@example.gov.uk\nnope"), ("phone_numbers", "0770090012")],
+        )
         .await;
     assert_eq!(page.status, 200);
     let text = page.text();
@@ -244,7 +277,11 @@ async fn the_guest_list_validates_each_line_and_saves_normalised() {
         .post(
             &path,
             Some(&s.cookie),
-            &[("csrf_token", &s.csrf), ("email_addresses", "\nA@example.gov.uk\na@example.gov.uk\n"), ("phone_numbers", "07700 900123\n+1 202-555-0104")],
+            &[
+                ("csrf_token", &s.csrf),
+                ("email_addresses", "\nA@example.gov.uk\na@example.gov.uk\n"),
+                ("phone_numbers", "07700 900123\n+1 202-555-0104"),
+            ],
         )
         .await;
     assert_eq!(saved.status, 302);
@@ -279,7 +316,9 @@ async fn team_keys_may_send_to_the_team_and_the_guest_list_only() {
     assert!(!team_key_may_send_to(pool, &live, &email(OUTSIDER)).await.unwrap());
     assert!(!team_key_may_send_to(pool, &live, &phone("07700900003")).await.unwrap());
     // Guests are.
-    app::ssr::store::replace_guest_list(pool, &live, &["Guest@Example.com".into()], &["+447700900999".into()]).await.unwrap();
+    app::ssr::store::replace_guest_list(pool, &live, &["Guest@Example.com".into()], &["+447700900999".into()])
+        .await
+        .unwrap();
     assert!(team_key_may_send_to(pool, &live, &email("guest@example.com")).await.unwrap());
     assert!(team_key_may_send_to(pool, &live, &phone("447700900999")).await.unwrap());
 }
@@ -309,14 +348,23 @@ async fn callbacks_are_listed_by_permission_and_saved_with_the_token_hidden() {
         ("https://test.com", "123456789", "The bearer token must be at least 10 characters long"),
         ("https://127.0.0.1/hook", "1234567890", "Must not be a local or private network address"),
     ] {
-        let page = app.post(&path, Some(&s.cookie), &[("csrf_token", &s.csrf), ("url", url), ("bearer_token", token)]).await;
+        let page =
+            app.post(&path, Some(&s.cookie), &[("csrf_token", &s.csrf), ("url", url), ("bearer_token", token)]).await;
         assert_eq!(page.status, 200, "{url}");
         assert!(page.text().contains(message), "{url}: {}", page.text());
         assert!(!page.body.contains(&format!("value=\"{token}\"")) || token.is_empty(), "the token is not echoed");
     }
 
     let saved = app
-        .post(&path, Some(&s.cookie), &[("csrf_token", &s.csrf), ("url", "https://hello2.gov.uk/delivery_status"), ("bearer_token", "a-real-secret-token")])
+        .post(
+            &path,
+            Some(&s.cookie),
+            &[
+                ("csrf_token", &s.csrf),
+                ("url", "https://hello2.gov.uk/delivery_status"),
+                ("bearer_token", "a-real-secret-token"),
+            ],
+        )
         .await;
     assert_eq!(saved.status, 302);
     assert_eq!(saved.location(), format!("/services/{live}/api/callbacks"));
@@ -329,7 +377,12 @@ async fn callbacks_are_listed_by_permission_and_saved_with_the_token_hidden() {
     assert_eq!(app.state.secrets.decrypt(&stored.bearer_token_ciphertext).as_deref(), Some("a-real-secret-token"));
 
     // Posting the placeholder keeps the old token, even with a new URL.
-    app.post(&path, Some(&s.cookie), &[("csrf_token", &s.csrf), ("url", "https://hello3.gov.uk/x"), ("bearer_token", "bearer_token_set")]).await;
+    app.post(
+        &path,
+        Some(&s.cookie),
+        &[("csrf_token", &s.csrf), ("url", "https://hello3.gov.uk/x"), ("bearer_token", "bearer_token_set")],
+    )
+    .await;
     let stored = app::ssr::store::callbacks(&app.state.pool, &live).await.unwrap().remove(0);
     assert_eq!(stored.url, "https://hello3.gov.uk/x");
     assert_eq!(app.state.secrets.decrypt(&stored.bearer_token_ciphertext).as_deref(), Some("a-real-secret-token"));

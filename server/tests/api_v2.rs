@@ -79,7 +79,13 @@ fn error_of(body: &Value) -> (String, String) {
 }
 
 async fn template_id(app: &TestApp, service_id: &str, t: &str) -> String {
-    store::list_templates(&app.state.pool, service_id).await.unwrap().into_iter().find(|x| x.template_type == t).unwrap().id
+    store::list_templates(&app.state.pool, service_id)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|x| x.template_type == t)
+        .unwrap()
+        .id
 }
 
 fn assert_auth_error(status: u16, body: &Value, expected_status: u16, message: &str) {
@@ -106,7 +112,8 @@ async fn every_authentication_failure_answers_notifys_error() {
     assert_auth_error(s, &b, 403, "Invalid token: iss field not provided");
     let (s, b) = api.call("GET", path, Some(format!("Bearer {}", token("not-a-uuid", "x"))), None).await;
     assert_auth_error(s, &b, 403, "Invalid token: service id is not the right data type");
-    let (s, b) = api.call("GET", path, Some(format!("Bearer {}", token(&uuid::Uuid::new_v4().to_string(), "x"))), None).await;
+    let (s, b) =
+        api.call("GET", path, Some(format!("Bearer {}", token(&uuid::Uuid::new_v4().to_string(), "x"))), None).await;
     assert_auth_error(s, &b, 403, "Invalid token: service not found");
     let (s, b) = api.call("GET", path, Some(format!("Bearer {}", token(&trial, "x"))), None).await;
     assert_auth_error(s, &b, 403, "Invalid token: service has no API keys");
@@ -116,7 +123,9 @@ async fn every_authentication_failure_answers_notifys_error() {
     assert_eq!(s, 200);
     let (s, _) = api.call("GET", path, Some(format!("bearer {}", token(&live, key.secret()))), None).await;
     assert_eq!(s, 200, "the scheme is case-insensitive");
-    let (s, b) = api.call("GET", path, Some(format!("Bearer {}", token(&live, "0123456789abcdefghij0123456789abcdef"))), None).await;
+    let (s, b) = api
+        .call("GET", path, Some(format!("Bearer {}", token(&live, "0123456789abcdefghij0123456789abcdef"))), None)
+        .await;
     assert_auth_error(s, &b, 403, "Invalid token: API key not found");
     for skew in [-31, 31] {
         let t = jwt::sign(&json!({"iss": live, "iat": now() + skew}), key.secret());
@@ -181,7 +190,14 @@ async fn sending_an_email_with_a_test_key_is_stored_first_and_delivered_soon() {
     let key = make_key(&app, &live, "test", "test key").await;
     let template = template_id(&app, &live, "email").await;
     let body = json!({"email_address": "anyone@example.com", "template_id": template, "personalisation": {"name": "Ada"}, "reference": "ref-1"});
-    let (s, b) = api.call("POST", "/v2/notifications/email", Some(format!("Bearer {}", token(&live, key.secret()))), Some(&body.to_string())).await;
+    let (s, b) = api
+        .call(
+            "POST",
+            "/v2/notifications/email",
+            Some(format!("Bearer {}", token(&live, key.secret()))),
+            Some(&body.to_string()),
+        )
+        .await;
     assert_eq!(s, 201, "{b}");
     let id = b["id"].as_str().unwrap().to_string();
     assert_eq!(b["reference"], "ref-1");
@@ -195,7 +211,14 @@ async fn sending_an_email_with_a_test_key_is_stored_first_and_delivered_soon() {
     // The delivery worker moves it to delivered within a second or two.
     let mut status = String::new();
     for _ in 0..40 {
-        let (_, n) = api.call("GET", &format!("/v2/notifications/{id}"), Some(format!("Bearer {}", token(&live, key.secret()))), None).await;
+        let (_, n) = api
+            .call(
+                "GET",
+                &format!("/v2/notifications/{id}"),
+                Some(format!("Bearer {}", token(&live, key.secret()))),
+                None,
+            )
+            .await;
         status = n["status"].as_str().unwrap().to_string();
         if status == "delivered" {
             assert_eq!(n["email_address"], "anyone@example.com");
@@ -222,7 +245,9 @@ async fn each_sending_refusal_answers_notifys_status_and_message() {
     let trial_email_t = template_id(&app, &trial, "email").await;
     let auth = |svc: &str, k: &Key| Some(format!("Bearer {}", token(svc, k.secret())));
 
-    let cases: Vec<(&str, Option<String>, String, u16, &str, String)> = vec![
+    // (channel, authorization, body, status, error, message)
+    type Case<'a> = (&'a str, Option<String>, String, u16, &'a str, String);
+    let cases: Vec<Case> = vec![
         ("email", auth(&live, &test_key), "{not json".into(), 400, "BadRequestError", "Invalid JSON supplied in POST data".into()),
         ("email", auth(&live, &test_key), json!({"template_id": email_t}).to_string(), 400, "ValidationError", "email_address is a required property".into()),
         ("email", auth(&live, &test_key), json!({"email_address": "a@b.gov.uk", "template_id": "x"}).to_string(), 400, "ValidationError", "template_id is not a valid UUID".into()),
@@ -249,8 +274,23 @@ async fn each_sending_refusal_answers_notifys_status_and_message() {
     assert_eq!(n, 0, "nothing refused is stored");
 
     // A live key in a trial service may not send letters.
-    sqlx::query("INSERT INTO service_permissions (service_id, permission) VALUES (?, 'letter')").bind(&trial).execute(&app.state.pool).await.unwrap();
-    let trial_letter = store::create_template(&app.state.pool, store::NewTemplate { service_id: &trial, name: "l", template_type: app::domain::TemplateType::Letter, subject: Some("s"), content: "b" }).await.unwrap();
+    sqlx::query("INSERT INTO service_permissions (service_id, permission) VALUES (?, 'letter')")
+        .bind(&trial)
+        .execute(&app.state.pool)
+        .await
+        .unwrap();
+    let trial_letter = store::create_template(
+        &app.state.pool,
+        store::NewTemplate {
+            service_id: &trial,
+            name: "l",
+            template_type: app::domain::TemplateType::Letter,
+            subject: Some("s"),
+            content: "b",
+        },
+    )
+    .await
+    .unwrap();
     let (s, b) = api
         .call("POST", "/v2/notifications/letter", auth(&trial, &trial_live), Some(&json!({"template_id": trial_letter, "personalisation": {"address_line_1": "A", "address_line_2": "B", "address_line_3": "C"}}).to_string()))
         .await;
@@ -281,7 +321,8 @@ async fn team_keys_reach_the_team_and_guests_and_live_keys_anyone() {
     tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
     let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM outbox").fetch_one(&app.state.pool).await.unwrap();
     assert_eq!(n, 3);
-    let (body,): (String,) = sqlx::query_as("SELECT body FROM outbox LIMIT 1").fetch_one(&app.state.pool).await.unwrap();
+    let (body,): (String,) =
+        sqlx::query_as("SELECT body FROM outbox LIMIT 1").fetch_one(&app.state.pool).await.unwrap();
     assert_eq!(body, "Hello x, this is a reminder of your appointment.");
 }
 
@@ -295,23 +336,39 @@ async fn rate_and_daily_limits_answer_429() {
     let email_t = template_id(&app, &live, "email").await;
     let body = json!({"email_address": ADMIN, "template_id": email_t, "personalisation": {"name": "x"}}).to_string();
     store::set_daily_limit(&app.state.pool, &live, app::domain::TemplateType::Email, 1).await.unwrap();
-    let (s, _) = api.call("POST", "/v2/notifications/email", Some(format!("Bearer {}", token(&live, team.secret()))), Some(&body)).await;
+    let (s, _) = api
+        .call("POST", "/v2/notifications/email", Some(format!("Bearer {}", token(&live, team.secret()))), Some(&body))
+        .await;
     assert_eq!(s, 201);
-    let (s, b) = api.call("POST", "/v2/notifications/email", Some(format!("Bearer {}", token(&live, team.secret()))), Some(&body)).await;
+    let (s, b) = api
+        .call("POST", "/v2/notifications/email", Some(format!("Bearer {}", token(&live, team.secret()))), Some(&body))
+        .await;
     assert_eq!(s, 429);
     assert_eq!(error_of(&b), ("TooManyRequestsError".into(), "Exceeded send limits (email: 1) for today".into()));
     // Test keys count against neither limit.
-    let (s, _) = api.call("POST", "/v2/notifications/email", Some(format!("Bearer {}", token(&live, test.secret()))), Some(&body)).await;
+    let (s, _) = api
+        .call("POST", "/v2/notifications/email", Some(format!("Bearer {}", token(&live, test.secret()))), Some(&body))
+        .await;
     assert_eq!(s, 201);
 
     // A rate limit of 3 a minute holds ceil(3/3)+1 = 2 requests at once.
     sqlx::query("UPDATE services SET rate_limit = 3 WHERE id = ?").bind(&live).execute(&app.state.pool).await.unwrap();
     let mut statuses = vec![];
     for _ in 0..3 {
-        let (s, b) = api.call("POST", "/v2/notifications/email", Some(format!("Bearer {}", token(&live, test.secret()))), Some(&body)).await;
+        let (s, b) = api
+            .call(
+                "POST",
+                "/v2/notifications/email",
+                Some(format!("Bearer {}", token(&live, test.secret()))),
+                Some(&body),
+            )
+            .await;
         statuses.push(s);
         if s == 429 {
-            assert_eq!(error_of(&b), ("RateLimitError".into(), "Exceeded rate limit for key type TEST of 3 requests per 60 seconds".into()));
+            assert_eq!(
+                error_of(&b),
+                ("RateLimitError".into(), "Exceeded rate limit for key type TEST of 3 requests per 60 seconds".into())
+            );
         }
     }
     assert_eq!(statuses, vec![201, 201, 429]);
@@ -389,7 +446,9 @@ async fn templates_versions_and_previews() {
     assert_eq!(s, 200);
     assert_eq!(b["type"], "email");
     assert_eq!(b["personalisation"], json!({"name": {"required": true}}));
-    store::update_template(&app.state.pool, &live, &email_t, "Renamed", Some("New ((name))"), "Body ((name))").await.unwrap();
+    store::update_template(&app.state.pool, &live, &email_t, "Renamed", Some("New ((name))"), "Body ((name))")
+        .await
+        .unwrap();
     let (_, b) = api.call("GET", &format!("/v2/template/{email_t}"), auth(), None).await;
     assert_eq!((b["version"].clone(), b["name"].clone()), (json!(2), json!("Renamed")));
     let (s, b) = api.call("GET", &format!("/v2/template/{email_t}/version/1"), auth(), None).await;
@@ -401,7 +460,14 @@ async fn templates_versions_and_previews() {
     let (s, _) = api.call("GET", &format!("/v2/template/{}", uuid::Uuid::new_v4()), auth(), None).await;
     assert_eq!(s, 404);
 
-    let (s, b) = api.call("POST", &format!("/v2/template/{email_t}/preview"), auth(), Some(&json!({"personalisation": {"name": "Ada"}}).to_string())).await;
+    let (s, b) = api
+        .call(
+            "POST",
+            &format!("/v2/template/{email_t}/preview"),
+            auth(),
+            Some(&json!({"personalisation": {"name": "Ada"}}).to_string()),
+        )
+        .await;
     assert_eq!(s, 200);
     assert_eq!((b["subject"].clone(), b["body"].clone()), (json!("New Ada"), json!("Body Ada")));
     let (s, b) = api.call("POST", &format!("/v2/template/{email_t}/preview"), auth(), Some("{}")).await;

@@ -118,9 +118,7 @@ async fn signed_out_admin_pages_redirect_to_sign_in_and_come_back() {
         assert_eq!(page.status, 302, "{path}");
         let expected = format!("/sign-in?next={}", path.replace('/', "%2F"));
         assert_eq!(page.location(), expected);
-        let back = app
-            .post(&expected, None, &[("email_address", ADMIN), ("password", PASSWORD)])
-            .await;
+        let back = app.post(&expected, None, &[("email_address", ADMIN), ("password", PASSWORD)]).await;
         assert_eq!(back.status, 302);
         assert_eq!(back.location(), path);
     }
@@ -130,9 +128,8 @@ async fn signed_out_admin_pages_redirect_to_sign_in_and_come_back() {
 async fn next_never_leaves_the_site() {
     let app = TestApp::spawn().await;
     for next in ["https%3A%2F%2Fevil.example", "%2F%2Fevil.example", "%2F%5Cevil.example"] {
-        let page = app
-            .post(&format!("/sign-in?next={next}"), None, &[("email_address", ADMIN), ("password", PASSWORD)])
-            .await;
+        let page =
+            app.post(&format!("/sign-in?next={next}"), None, &[("email_address", ADMIN), ("password", PASSWORD)]).await;
         assert_eq!(page.status, 302);
         assert_eq!(page.location(), "/your-services", "next={next}");
     }
@@ -183,11 +180,9 @@ async fn another_services_dashboard_is_not_found() {
     let app = TestApp::spawn().await;
     let live = app.service_id("Example live service").await;
     let outsider = app.sign_in(OUTSIDER).await;
-    for path in [
-        format!("/services/{live}"),
-        "/services/not-a-uuid".to_string(),
-        format!("/services/{}", uuid::Uuid::new_v4()),
-    ] {
+    for path in
+        [format!("/services/{live}"), "/services/not-a-uuid".to_string(), format!("/services/{}", uuid::Uuid::new_v4())]
+    {
         let page = app.get(&path, Some(&outsider)).await;
         assert_eq!(page.status, 404, "{path}");
         assert!(page.text().contains("Page not found"));
@@ -262,16 +257,15 @@ async fn the_demo_seed_never_duplicates() {
     server::demo::seed(&app.state.pool).await.unwrap();
     let (users,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM users").fetch_one(&app.state.pool).await.unwrap();
     let (services,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM services").fetch_one(&app.state.pool).await.unwrap();
-    let (templates,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM templates").fetch_one(&app.state.pool).await.unwrap();
+    let (templates,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM templates").fetch_one(&app.state.pool).await.unwrap();
     assert_eq!((users, services, templates), (3, 2, 6));
 }
 
 #[test]
 fn a_bad_configuration_value_stops_start_up_with_status_2() {
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_server"))
-        .env("NOTIFY_LOG_FORMAT", "xml")
-        .output()
-        .unwrap();
+    let output =
+        std::process::Command::new(env!("CARGO_BIN_EXE_server")).env("NOTIFY_LOG_FORMAT", "xml").output().unwrap();
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8(output.stderr).unwrap();
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
@@ -304,7 +298,8 @@ fn admin_commands_set_up_a_deployment_without_demo_data() {
     assert!(service.status.success());
     let service_id = String::from_utf8(service.stdout).unwrap().trim().to_string();
     assert!(uuid::Uuid::parse_str(&service_id).is_ok());
-    let grant = run(&["grant", "--email", "ada@example.gov.uk", "--service-id", &service_id, "--permissions", "all"], None);
+    let grant =
+        run(&["grant", "--email", "ada@example.gov.uk", "--service-id", &service_id, "--permissions", "all"], None);
     assert!(grant.status.success(), "{}", String::from_utf8_lossy(&grant.stderr));
     // A short password is refused and nothing is echoed.
     let short = run(&["create-user", "--name", "Bob", "--email", "bob@example.gov.uk"], Some("short\n"));

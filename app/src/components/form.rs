@@ -106,4 +106,3 @@ pub fn Button(#[prop(into)] text: String, #[prop(optional, into)] classes: Optio
         </button>
     }
 }
-

@@ -46,10 +46,8 @@ impl GuestList {
             match PhoneNumber::parse(line) {
                 Ok(p) if list.phone_numbers.contains(&p) => {}
                 Ok(p) => list.phone_numbers.push(p),
-                Err(e) => errors.push(GuestListError {
-                    field: "phone_numbers",
-                    message: e.message(&format!("Mobile number {n}")),
-                }),
+                Err(e) => errors
+                    .push(GuestListError { field: "phone_numbers", message: e.message(&format!("Mobile number {n}")) }),
             }
         }
         if list.email_addresses.len() > MAX_ENTRIES {
@@ -80,7 +78,11 @@ mod tests {
 
     #[test]
     fn blank_lines_and_duplicates_are_dropped_and_numbers_normalised() {
-        let list = GuestList::parse("a@example.gov.uk\n\n A@Example.gov.uk \nb@example.gov.uk", "07700 900123\n+447700900123\n\n+1 202-555-0104").unwrap();
+        let list = GuestList::parse(
+            "a@example.gov.uk\n\n A@Example.gov.uk \nb@example.gov.uk",
+            "07700 900123\n+447700900123\n\n+1 202-555-0104",
+        )
+        .unwrap();
         assert_eq!(list.email_addresses.len(), 2);
         let phones: Vec<_> = list.phone_numbers.iter().map(|p| p.as_str()).collect();
         assert_eq!(phones, vec!["+447700900123", "+12025550104"]);
@@ -88,7 +90,8 @@ mod tests {
 
     #[test]
     fn every_bad_line_is_reported_by_its_number() {
-        let errors = GuestList::parse("ok@example.gov.uk\nnot an email", "0770090012\n07700900123\n02079460000").unwrap_err();
+        let errors =
+            GuestList::parse("ok@example.gov.uk\nnot an email", "0770090012\n07700900123\n02079460000").unwrap_err();
         let messages: Vec<_> = errors.iter().map(|e| e.message.as_str()).collect();
         assert_eq!(
             messages,

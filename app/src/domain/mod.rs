@@ -11,11 +11,11 @@ pub mod permission;
 pub mod phone;
 pub mod template;
 
-pub use email::{EmailAddress, EmailAddressError};
-pub use next_path::safe_next_path;
 pub use api_key::{KeyName, KeyNameError, KeyType};
 pub use callback::{BearerToken, CallbackUrl};
+pub use email::{EmailAddress, EmailAddressError};
 pub use guest_list::GuestList;
+pub use next_path::safe_next_path;
 pub use permission::{Permission, ServicePermission};
 pub use phone::{PhoneNumber, PhoneNumberError};
 pub use template::{fill, personalisation_key, placeholders, template_fields, TemplateType};

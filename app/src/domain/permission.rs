@@ -1,7 +1,5 @@
 //! What a user may do in a service, and what a service may send.
 
-
-
 macro_rules! string_enum {
     ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
         $(#[$meta])*

@@ -114,7 +114,10 @@ mod tests {
             "empty" => Some(String::new()),
             _ => None,
         };
-        assert_eq!(fill("Hi ((Name)), ((name??you are known))((empty??hidden)) ((other))", &v), "Hi Ada, you are known ((other))");
+        assert_eq!(
+            fill("Hi ((Name)), ((name??you are known))((empty??hidden)) ((other))", &v),
+            "Hi Ada, you are known ((other))"
+        );
         assert_eq!(fill("no placeholders (( here", &v), "no placeholders (( here");
     }
 

@@ -105,7 +105,8 @@ pub fn CreateKey(service: ServiceContext, form: CreateKeyForm, csrf_token: Strin
     let trial = service.service.restricted;
     let letters = service.service_can(ServicePermission::Letter);
     let type_error = form.errors.for_field("key_type");
-    let group_class = if type_error.is_some() { "govuk-form-group govuk-form-group--error" } else { "govuk-form-group" };
+    let group_class =
+        if type_error.is_some() { "govuk-form-group govuk-form-group--error" } else { "govuk-form-group" };
     let fieldset_described_by = type_error.as_ref().map(|_| "key_type-error");
     let items = KeyType::ALL
         .iter()
@@ -214,8 +215,10 @@ pub fn GuestList(service: ServiceContext, form: GuestListForm, csrf_token: Strin
             </div>
         }
     };
-    let emails_error = form.errors.0.iter().filter(|e| e.field == "email_addresses").map(|e| e.message.clone()).collect::<Vec<_>>();
-    let phones_error = form.errors.0.iter().filter(|e| e.field == "phone_numbers").map(|e| e.message.clone()).collect::<Vec<_>>();
+    let emails_error =
+        form.errors.0.iter().filter(|e| e.field == "email_addresses").map(|e| e.message.clone()).collect::<Vec<_>>();
+    let phones_error =
+        form.errors.0.iter().filter(|e| e.field == "phone_numbers").map(|e| e.message.clone()).collect::<Vec<_>>();
     let join = |v: Vec<String>| (!v.is_empty()).then(|| v.join(". "));
     view! {
         <BackLink href=service.path("/api")/>
@@ -271,11 +274,16 @@ pub fn Callbacks(service: ServiceContext, rows: Vec<CallbackRow>) -> impl IntoVi
 pub fn CallbackFormPage(form: CallbackForm, csrf_token: String) -> impl IntoView {
     use crate::view_model::CallbackKind;
     let intro = match form.kind {
-        CallbackKind::DeliveryStatus => "When you send an email or text message, we can tell you if Notify was able to deliver it.",
-        CallbackKind::ReceivedTextMessages => "When you receive a text message in Notify, we can forward it to your system.",
+        CallbackKind::DeliveryStatus => {
+            "When you send an email or text message, we can tell you if Notify was able to deliver it."
+        }
+        CallbackKind::ReceivedTextMessages => {
+            "When you receive a text message in Notify, we can forward it to your system."
+        }
         CallbackKind::ReturnedLetters => "When a letter you sent is returned to Notify, we can tell your system.",
     };
-    let token_value = if form.token_saved { crate::domain::callback::TOKEN_PLACEHOLDER.to_string() } else { String::new() };
+    let token_value =
+        if form.token_saved { crate::domain::callback::TOKEN_PLACEHOLDER.to_string() } else { String::new() };
     view! {
         <BackLink href=form.back_href.clone()/>
         <div class="govuk-grid-row">

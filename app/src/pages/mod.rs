@@ -47,9 +47,7 @@ fn Body(page: Page) -> impl IntoView {
         Content::YourServices(list) => view! { <services::YourServices services=list/> }.into_any(),
         Content::Dashboard(d) => view! { <services::ServiceDashboard service=svc() dashboard=d/> }.into_any(),
         Content::ApiHub { callbacks_href } => view! { <api_integration::Hub service=svc() callbacks_href/> }.into_any(),
-        Content::ApiKeys(keys) => {
-            view! { <api_integration::KeysList service=svc() keys csrf_token=csrf/> }.into_any()
-        }
+        Content::ApiKeys(keys) => view! { <api_integration::KeysList service=svc() keys csrf_token=csrf/> }.into_any(),
         Content::CreateKey(form) => {
             view! { <api_integration::CreateKey service=svc() form csrf_token=csrf/> }.into_any()
         }
@@ -58,9 +56,7 @@ fn Body(page: Page) -> impl IntoView {
             view! { <api_integration::GuestList service=svc() form csrf_token=csrf/> }.into_any()
         }
         Content::Callbacks(rows) => view! { <api_integration::Callbacks service=svc() rows/> }.into_any(),
-        Content::CallbackForm(form) => {
-            view! { <api_integration::CallbackFormPage form csrf_token=csrf/> }.into_any()
-        }
+        Content::CallbackForm(form) => view! { <api_integration::CallbackFormPage form csrf_token=csrf/> }.into_any(),
         Content::BadRequest => view! { <errors::BadRequest/> }.into_any(),
         Content::Forbidden => view! { <errors::Forbidden/> }.into_any(),
         Content::NotFound => view! { <errors::NotFound/> }.into_any(),

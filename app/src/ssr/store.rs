@@ -85,8 +85,6 @@ pub async fn create_user(pool: &Pool, user: NewUser<'_>) -> anyhow::Result<Strin
     Ok(id)
 }
 
-
-
 pub async fn find_user_by_email(pool: &Pool, email_address: &str) -> anyhow::Result<Option<User>> {
     sqlx::query_as::<_, User>(
         "SELECT id, name, email_address, mobile_number, password_hash, platform_admin
@@ -99,7 +97,6 @@ pub async fn find_user_by_email(pool: &Pool, email_address: &str) -> anyhow::Res
 }
 
 pub async fn get_user(pool: &Pool, id: &str) -> anyhow::Result<Option<User>> {
-
     sqlx::query_as::<_, User>(
         "SELECT id, name, email_address, mobile_number, password_hash, platform_admin FROM users WHERE id = ?",
     )
@@ -174,7 +171,11 @@ pub async fn service_permissions(pool: &Pool, service_id: &str) -> anyhow::Resul
 }
 
 pub async fn set_restricted(pool: &Pool, service_id: &str, restricted: bool) -> anyhow::Result<()> {
-    sqlx::query("UPDATE services SET restricted = ? WHERE id = ?").bind(restricted).bind(service_id).execute(pool).await?;
+    sqlx::query("UPDATE services SET restricted = ? WHERE id = ?")
+        .bind(restricted)
+        .bind(service_id)
+        .execute(pool)
+        .await?;
     Ok(())
 }
 
@@ -217,12 +218,14 @@ pub async fn grant(pool: &Pool, user_id: &str, service_id: &str, permissions: &[
         .await
         .context("could not add a user to a service")?;
     for p in permissions {
-        sqlx::query("INSERT OR IGNORE INTO user_service_permissions (service_id, user_id, permission) VALUES (?, ?, ?)")
-            .bind(service_id)
-            .bind(user_id)
-            .bind(p.as_str())
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "INSERT OR IGNORE INTO user_service_permissions (service_id, user_id, permission) VALUES (?, ?, ?)",
+        )
+        .bind(service_id)
+        .bind(user_id)
+        .bind(p.as_str())
+        .execute(&mut *tx)
+        .await?;
     }
     tx.commit().await?;
     Ok(())
@@ -409,15 +412,17 @@ pub struct Session {
 
 pub async fn create_session(pool: &Pool, id_digest: &str, user_id: &str, csrf_token: &str) -> anyhow::Result<()> {
     let now = clock::now_string();
-    sqlx::query("INSERT INTO sessions (id_digest, user_id, csrf_token, created_at, last_seen_at) VALUES (?, ?, ?, ?, ?)")
-        .bind(id_digest)
-        .bind(user_id)
-        .bind(csrf_token)
-        .bind(&now)
-        .bind(&now)
-        .execute(pool)
-        .await
-        .context("could not create a session")?;
+    sqlx::query(
+        "INSERT INTO sessions (id_digest, user_id, csrf_token, created_at, last_seen_at) VALUES (?, ?, ?, ?, ?)",
+    )
+    .bind(id_digest)
+    .bind(user_id)
+    .bind(csrf_token)
+    .bind(&now)
+    .bind(&now)
+    .execute(pool)
+    .await
+    .context("could not create a session")?;
     Ok(())
 }
 
@@ -441,7 +446,11 @@ pub async fn delete_session(pool: &Pool, id_digest: &str) -> anyhow::Result<()> 
 }
 
 pub async fn delete_idle_sessions(pool: &Pool, idle_cutoff: &str) -> anyhow::Result<u64> {
-    Ok(sqlx::query("DELETE FROM sessions WHERE last_seen_at <= ?").bind(idle_cutoff).execute(pool).await?.rows_affected())
+    Ok(sqlx::query("DELETE FROM sessions WHERE last_seen_at <= ?")
+        .bind(idle_cutoff)
+        .execute(pool)
+        .await?
+        .rows_affected())
 }
 
 // ---------------------------------------------------------------- sign-in throttling
@@ -477,16 +486,18 @@ pub async fn delete_sign_in_failures_before(pool: &Pool, cutoff: &str) -> anyhow
 // ---------------------------------------------------------------- flash messages
 
 pub async fn set_flash(pool: &Pool, id_digest: &str, message: &str) -> anyhow::Result<()> {
-    sqlx::query("UPDATE sessions SET flash = ? WHERE id_digest = ?").bind(message).bind(id_digest).execute(pool).await?;
+    sqlx::query("UPDATE sessions SET flash = ? WHERE id_digest = ?")
+        .bind(message)
+        .bind(id_digest)
+        .execute(pool)
+        .await?;
     Ok(())
 }
 
 /// Returns the session's flash message, if any, and clears it.
 pub async fn take_flash(pool: &Pool, id_digest: &str) -> anyhow::Result<Option<String>> {
-    let row: Option<(Option<String>,)> = sqlx::query_as("SELECT flash FROM sessions WHERE id_digest = ?")
-        .bind(id_digest)
-        .fetch_optional(pool)
-        .await?;
+    let row: Option<(Option<String>,)> =
+        sqlx::query_as("SELECT flash FROM sessions WHERE id_digest = ?").bind(id_digest).fetch_optional(pool).await?;
     let flash = row.and_then(|(f,)| f);
     if flash.is_some() {
         sqlx::query("UPDATE sessions SET flash = NULL WHERE id_digest = ?").bind(id_digest).execute(pool).await?;
@@ -553,33 +564,31 @@ pub async fn create_api_key(pool: &Pool, key: NewApiKey<'_>) -> anyhow::Result<R
         }
         Err(e) => return Err(anyhow::Error::new(e).context("could not create an API key")),
     }
-    sqlx::query("INSERT INTO api_key_events (api_key_id, service_id, event, user_id, at) VALUES (?, ?, 'created', ?, ?)")
-        .bind(&id)
-        .bind(key.service_id)
-        .bind(key.created_by)
-        .bind(&now)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query(
+        "INSERT INTO api_key_events (api_key_id, service_id, event, user_id, at) VALUES (?, ?, 'created', ?, ?)",
+    )
+    .bind(&id)
+    .bind(key.service_id)
+    .bind(key.created_by)
+    .bind(&now)
+    .execute(&mut *tx)
+    .await?;
     tx.commit().await?;
     Ok(Ok(id))
 }
 
 pub async fn api_key_name_taken(pool: &Pool, service_id: &str, fingerprint: &str) -> anyhow::Result<bool> {
-    let row: Option<(i64,)> = sqlx::query_as(
-        "SELECT 1 FROM api_keys WHERE service_id = ? AND name_fingerprint = ? AND expiry_date IS NULL",
-    )
-    .bind(service_id)
-    .bind(fingerprint)
-    .fetch_optional(pool)
-    .await?;
+    let row: Option<(i64,)> =
+        sqlx::query_as("SELECT 1 FROM api_keys WHERE service_id = ? AND name_fingerprint = ? AND expiry_date IS NULL")
+            .bind(service_id)
+            .bind(fingerprint)
+            .fetch_optional(pool)
+            .await?;
     Ok(row.is_some())
 }
 
-
-
 /// The service's keys that are unrevoked or were revoked after `revoked_since`.
 pub async fn list_api_keys(pool: &Pool, service_id: &str, revoked_since: &str) -> anyhow::Result<Vec<ApiKey>> {
-
     sqlx::query_as::<_, ApiKey>(
         "SELECT id, service_id, name, key_type, created_at, expiry_date, last_used_at FROM api_keys
          WHERE service_id = ? AND (expiry_date IS NULL OR expiry_date > ?)
@@ -606,7 +615,12 @@ pub async fn get_api_key(pool: &Pool, service_id: &str, key_id: &str) -> anyhow:
 
 /// Revokes an unrevoked key (recording who and when). Returns false, and
 /// changes nothing, when the key was already revoked.
-pub async fn revoke_api_key(pool: &Pool, service_id: &str, key_id: &str, user_id: Option<&str>) -> anyhow::Result<bool> {
+pub async fn revoke_api_key(
+    pool: &Pool,
+    service_id: &str,
+    key_id: &str,
+    user_id: Option<&str>,
+) -> anyhow::Result<bool> {
     let now = clock::now_string();
     let mut tx = pool.begin().await?;
     let changed = sqlx::query(
@@ -620,13 +634,15 @@ pub async fn revoke_api_key(pool: &Pool, service_id: &str, key_id: &str, user_id
     .await?
     .rows_affected();
     if changed == 1 {
-        sqlx::query("INSERT INTO api_key_events (api_key_id, service_id, event, user_id, at) VALUES (?, ?, 'revoked', ?, ?)")
-            .bind(key_id)
-            .bind(service_id)
-            .bind(user_id)
-            .bind(&now)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "INSERT INTO api_key_events (api_key_id, service_id, event, user_id, at) VALUES (?, ?, 'revoked', ?, ?)",
+        )
+        .bind(key_id)
+        .bind(service_id)
+        .bind(user_id)
+        .bind(&now)
+        .execute(&mut *tx)
+        .await?;
     }
     tx.commit().await?;
     Ok(changed == 1)
@@ -678,7 +694,12 @@ pub async fn guest_list(pool: &Pool, service_id: &str) -> anyhow::Result<StoredG
 }
 
 /// Replaces the whole guest list.
-pub async fn replace_guest_list(pool: &Pool, service_id: &str, emails: &[String], phones: &[String]) -> anyhow::Result<()> {
+pub async fn replace_guest_list(
+    pool: &Pool,
+    service_id: &str,
+    emails: &[String],
+    phones: &[String],
+) -> anyhow::Result<()> {
     let mut tx = pool.begin().await?;
     sqlx::query("DELETE FROM guest_list WHERE service_id = ?").bind(service_id).execute(&mut *tx).await?;
     for (kind, list) in [("email", emails), ("mobile", phones)] {
@@ -838,7 +859,12 @@ pub async fn service_limits(pool: &Pool, service_id: &str) -> anyhow::Result<Ser
     .context("could not load service limits")
 }
 
-pub async fn set_daily_limit(pool: &Pool, service_id: &str, notification_type: TemplateType, limit: i64) -> anyhow::Result<()> {
+pub async fn set_daily_limit(
+    pool: &Pool,
+    service_id: &str,
+    notification_type: TemplateType,
+    limit: i64,
+) -> anyhow::Result<()> {
     let sql = match notification_type {
         TemplateType::Email => "UPDATE services SET email_message_limit = ? WHERE id = ?",
         TemplateType::Sms => "UPDATE services SET sms_message_limit = ? WHERE id = ?",
@@ -849,7 +875,12 @@ pub async fn set_daily_limit(pool: &Pool, service_id: &str, notification_type: T
 }
 
 /// Live and team notifications of one type sent since `since` (test keys never count).
-pub async fn count_sent_since(pool: &Pool, service_id: &str, notification_type: &str, since: &str) -> anyhow::Result<i64> {
+pub async fn count_sent_since(
+    pool: &Pool,
+    service_id: &str,
+    notification_type: &str,
+    since: &str,
+) -> anyhow::Result<i64> {
     let (n,): (i64,) = sqlx::query_as(
         "SELECT COUNT(*) FROM notifications
          WHERE service_id = ? AND notification_type = ? AND key_type != 'test' AND created_at >= ?",
@@ -957,10 +988,7 @@ pub async fn create_notification(pool: &Pool, n: NewNotification<'_>) -> anyhow:
     Ok(())
 }
 
-
-
 pub async fn get_notification(pool: &Pool, service_id: &str, id: &str) -> anyhow::Result<Option<Notification>> {
-
     sqlx::query_as::<_, Notification>(
         "SELECT id, service_id, api_key_id, key_type, template_id, template_version, notification_type, recipient,
                 client_reference, personalisation, subject, body, status, postage, created_at, sent_at, completed_at, updated_at
@@ -1031,12 +1059,7 @@ pub async fn pending_notifications(pool: &Pool, limit: i64) -> anyhow::Result<Ve
 }
 
 /// Records a final delivery outcome (and the outbox copy for real sends).
-pub async fn finish_notification(
-    pool: &Pool,
-    n: &Notification,
-    status: &str,
-    outbox: bool,
-) -> anyhow::Result<()> {
+pub async fn finish_notification(pool: &Pool, n: &Notification, status: &str, outbox: bool) -> anyhow::Result<()> {
     let now = clock::now_string();
     let mut tx = pool.begin().await?;
     sqlx::query("UPDATE notifications SET status = ?, sent_at = ?, completed_at = ?, updated_at = ? WHERE id = ?")

@@ -49,7 +49,8 @@ pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Calle
         return Err(ApiError::auth(StatusCode::UNAUTHORIZED, "Unauthorized: authentication token must be provided"));
     };
     let value = value.to_str().unwrap_or("");
-    let scheme_error = || ApiError::auth(StatusCode::UNAUTHORIZED, "Unauthorized: authentication bearer scheme must be used");
+    let scheme_error =
+        || ApiError::auth(StatusCode::UNAUTHORIZED, "Unauthorized: authentication bearer scheme must be used");
     let (scheme, token) = value.split_at_checked(7).ok_or_else(scheme_error)?;
     if scheme.eq_ignore_ascii_case("Bearer ") {
         return bearer(state, token).await;
@@ -83,7 +84,9 @@ async fn bearer(state: &AppState, token: &str) -> Result<Caller, ApiError> {
         let Some(secret) = state.secrets.decrypt(&key.secret_ciphertext) else { continue };
         match parsed.check(&secret, now) {
             Check::WrongKey => continue,
-            Check::ClockSkew => return Err(forbidden("Error: Your system clock must be accurate to within 30 seconds")),
+            Check::ClockSkew => {
+                return Err(forbidden("Error: Your system clock must be accurate to within 30 seconds"))
+            }
             Check::Invalid => return Err(forbidden(GENERAL_TOKEN_ERROR)),
             Check::Valid => return caller(service, key),
         }
@@ -99,7 +102,8 @@ async fn api_key_v1(state: &AppState, key: &str) -> Result<Caller, ApiError> {
     }
     let found = store::auth_key_by_digest(&state.pool, &state.secrets.digest(secret)).await?.ok_or_else(not_found)?;
     // A whole key must name the service its secret belongs to.
-    if key.len() > api_key::SECRET_LENGTH && key.get(key.len() - 73..key.len() - 37) != Some(found.service_id.as_str()) {
+    if key.len() > api_key::SECRET_LENGTH && key.get(key.len() - 73..key.len() - 37) != Some(found.service_id.as_str())
+    {
         return Err(not_found());
     }
     if found.expiry_date.as_deref().is_some_and(|d| d <= revoked_since().as_str()) {

@@ -31,7 +31,16 @@ pub fn router() -> Router<AppState> {
         .route("/v2/template/{id}/version/{version}", get(get_template_version))
         .route("/v2/template/{id}/preview", post(preview_template))
         .route("/v2/received-text-messages", get(received))
-        .route("/v2/{*rest}", axum::routing::any(|| async { ApiError::new(axum::http::StatusCode::NOT_FOUND, "NotFound", "The requested URL was not found on the server.") }))
+        .route(
+            "/v2/{*rest}",
+            axum::routing::any(|| async {
+                ApiError::new(
+                    axum::http::StatusCode::NOT_FOUND,
+                    "NotFound",
+                    "The requested URL was not found on the server.",
+                )
+            }),
+        )
 }
 
 /// The public address this server is reached at, for the URIs it returns.
@@ -90,7 +99,12 @@ async fn get_template_version(
     respond(async { read::template_version(&state, &authed(&state, &headers).await?, &id, &version).await }.await)
 }
 
-async fn preview_template(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<String>, body: Bytes) -> Response {
+async fn preview_template(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
     respond(async { read::preview(&state, &authed(&state, &headers).await?, &id, &body).await }.await)
 }
 

@@ -14,9 +14,22 @@ use serde_json::{json, Map, Value};
 
 pub const PAGE_SIZE: i64 = 250;
 const STATUSES: &[&str] = &[
-    "cancelled", "created", "sending", "sent", "delivered", "pending", "failed", "technical-failure",
-    "temporary-failure", "permanent-failure", "pending-virus-check", "validation-failed", "virus-scan-failed",
-    "returned-letter", "accepted", "received",
+    "cancelled",
+    "created",
+    "sending",
+    "sent",
+    "delivered",
+    "pending",
+    "failed",
+    "technical-failure",
+    "temporary-failure",
+    "permanent-failure",
+    "pending-virus-check",
+    "validation-failed",
+    "virus-scan-failed",
+    "returned-letter",
+    "accepted",
+    "received",
 ];
 
 /// Notify's datetime format: `%Y-%m-%dT%H:%M:%S.%fZ`.
@@ -90,7 +103,8 @@ pub async fn notification(state: &AppState, caller: &Caller, id: &str) -> Result
 
 pub async fn notifications(state: &AppState, caller: &Caller, query: Option<&str>) -> Result<Response, ApiError> {
     let pairs: Vec<(String, String)> = form_urlencoded::parse(query.unwrap_or("").as_bytes()).into_owned().collect();
-    let mut filter = store::NotificationFilter { key_type: Some(caller.key_type.as_str().to_string()), ..Default::default() };
+    let mut filter =
+        store::NotificationFilter { key_type: Some(caller.key_type.as_str().to_string()), ..Default::default() };
     let mut errors = Vec::new();
     for (k, v) in &pairs {
         match k.as_str() {
@@ -179,13 +193,21 @@ fn template_json(state: &AppState, t: &store::TemplateVersion, updated_at: Optio
 }
 
 fn check_template_id(id: &str) -> Result<(), ApiError> {
-    uuid::Uuid::parse_str(id).map(|_| ()).map_err(|_| ApiError::validation(vec!["template_id is not a valid UUID".to_string()]))
+    uuid::Uuid::parse_str(id)
+        .map(|_| ())
+        .map_err(|_| ApiError::validation(vec!["template_id is not a valid UUID".to_string()]))
 }
 
-async fn current_version(state: &AppState, caller: &Caller, id: &str) -> Result<(store::Template, store::TemplateVersion), ApiError> {
+async fn current_version(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+) -> Result<(store::Template, store::TemplateVersion), ApiError> {
     check_template_id(id)?;
     let t = store::get_template(&state.pool, &caller.service.id, id).await?.ok_or_else(ApiError::not_found)?;
-    let v = store::get_template_version(&state.pool, &caller.service.id, id, t.version).await?.ok_or_else(ApiError::not_found)?;
+    let v = store::get_template_version(&state.pool, &caller.service.id, id, t.version)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
     Ok((t, v))
 }
 
@@ -194,10 +216,18 @@ pub async fn template(state: &AppState, caller: &Caller, id: &str) -> Result<Res
     Ok(Json(template_json(state, &v, t.updated_at.as_deref())).into_response())
 }
 
-pub async fn template_version(state: &AppState, caller: &Caller, id: &str, version: &str) -> Result<Response, ApiError> {
+pub async fn template_version(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    version: &str,
+) -> Result<Response, ApiError> {
     check_template_id(id)?;
-    let version: i64 = version.parse().map_err(|_| ApiError::validation(vec!["version is not a valid integer".to_string()]))?;
-    let v = store::get_template_version(&state.pool, &caller.service.id, id, version).await?.ok_or_else(ApiError::not_found)?;
+    let version: i64 =
+        version.parse().map_err(|_| ApiError::validation(vec!["version is not a valid integer".to_string()]))?;
+    let v = store::get_template_version(&state.pool, &caller.service.id, id, version)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
     Ok(Json(template_json(state, &v, None)).into_response())
 }
 
@@ -205,9 +235,10 @@ pub async fn templates(state: &AppState, caller: &Caller, query: Option<&str>) -
     let mut wanted = None;
     for (k, v) in form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
         if k == "type" {
-            wanted = Some(TemplateType::parse(&v).ok_or_else(|| {
-                ApiError::validation(vec![format!("type {v} is not one of [sms, email, letter]")])
-            })?);
+            wanted =
+                Some(TemplateType::parse(&v).ok_or_else(|| {
+                    ApiError::validation(vec![format!("type {v} is not one of [sms, email, letter]")])
+                })?);
         }
     }
     let mut out = Vec::new();
@@ -228,7 +259,9 @@ pub async fn preview(state: &AppState, caller: &Caller, id: &str, raw: &[u8]) ->
     let personalisation = match body.get("personalisation") {
         None | Some(Value::Null) => Map::new(),
         Some(Value::Object(p)) => p.clone(),
-        Some(other) => return Err(ApiError::validation(vec![format!("personalisation {other} is not of type object")])),
+        Some(other) => {
+            return Err(ApiError::validation(vec![format!("personalisation {other} is not of type object")]))
+        }
     };
     let fields = template_fields(t.subject.as_deref(), &t.content);
     let missing = missing_fields(&fields, &personalisation);
@@ -247,7 +280,11 @@ pub async fn preview(state: &AppState, caller: &Caller, id: &str, raw: &[u8]) ->
     .into_response())
 }
 
-pub async fn received_text_messages(state: &AppState, _caller: &Caller, query: Option<&str>) -> Result<Response, ApiError> {
+pub async fn received_text_messages(
+    state: &AppState,
+    _caller: &Caller,
+    query: Option<&str>,
+) -> Result<Response, ApiError> {
     for (k, v) in form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
         if k == "older_than" && uuid::Uuid::parse_str(&v).is_err() {
             return Err(ApiError::validation(vec!["older_than is not a valid UUID".to_string()]));

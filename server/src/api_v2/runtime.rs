@@ -10,9 +10,12 @@ use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+/// A service's bucket for one key type, with the limit it was made for.
+type Bucket = Arc<(i64, DefaultDirectRateLimiter)>;
+
 #[derive(Default)]
 pub struct ApiRuntime {
-    limiters: Mutex<HashMap<(String, KeyType), Arc<(i64, DefaultDirectRateLimiter)>>>,
+    limiters: Mutex<HashMap<(String, KeyType), Bucket>>,
     last_used: Mutex<HashMap<String, String>>,
 }
 
@@ -23,7 +26,9 @@ impl ApiRuntime {
     pub fn allow(&self, service_id: &str, key_type: KeyType, rate_limit: i64) -> bool {
         let limiter = {
             let mut map = self.limiters.lock().expect("the limiter map is never poisoned");
-            let entry = map.entry((service_id.to_string(), key_type)).or_insert_with(|| Arc::new((rate_limit, bucket(rate_limit))));
+            let entry = map
+                .entry((service_id.to_string(), key_type))
+                .or_insert_with(|| Arc::new((rate_limit, bucket(rate_limit))));
             if entry.0 != rate_limit {
                 *entry = Arc::new((rate_limit, bucket(rate_limit)));
             }

@@ -7,7 +7,10 @@ use super::error::ApiError;
 use super::{base_url, json_body, string_field};
 use crate::AppState;
 use app::domain::api_key::KeyType;
-use app::domain::{fill, personalisation_key, template_fields, EmailAddress, PhoneNumber, PhoneNumberError, ServicePermission, TemplateType};
+use app::domain::{
+    fill, personalisation_key, template_fields, EmailAddress, PhoneNumber, PhoneNumberError, ServicePermission,
+    TemplateType,
+};
 use app::ssr::recipients::{self, Recipient};
 use app::ssr::{clock, store};
 use axum::http::StatusCode;
@@ -57,11 +60,28 @@ fn validate_schema(t: TemplateType, body: &Map<String, Value>) -> Result<(), Api
     let (recipient_field, allowed): (Option<&str>, &[&str]) = match t {
         TemplateType::Email => (
             Some("email_address"),
-            &["email_address", "template_id", "personalisation", "reference", "scheduled_for", "email_reply_to_id", "one_click_unsubscribe_url", "sanitise_content_for"],
+            &[
+                "email_address",
+                "template_id",
+                "personalisation",
+                "reference",
+                "scheduled_for",
+                "email_reply_to_id",
+                "one_click_unsubscribe_url",
+                "sanitise_content_for",
+            ],
         ),
         TemplateType::Sms => (
             Some("phone_number"),
-            &["phone_number", "template_id", "personalisation", "reference", "scheduled_for", "sms_sender_id", "sanitise_content_for"],
+            &[
+                "phone_number",
+                "template_id",
+                "personalisation",
+                "reference",
+                "scheduled_for",
+                "sms_sender_id",
+                "sanitise_content_for",
+            ],
         ),
         TemplateType::Letter => (None, &["template_id", "personalisation", "reference", "postage"]),
     };
@@ -83,8 +103,11 @@ fn validate_schema(t: TemplateType, body: &Map<String, Value>) -> Result<(), Api
     }
     for (field, value) in body {
         match (field.as_str(), value) {
-            ("template_id" | "email_reply_to_id" | "sms_sender_id", Value::String(s)) if uuid::Uuid::parse_str(s).is_ok() => {}
-            ("template_id" | "email_reply_to_id" | "sms_sender_id", _) => errors.push(format!("{field} is not a valid UUID")),
+            ("template_id" | "email_reply_to_id" | "sms_sender_id", Value::String(s))
+                if uuid::Uuid::parse_str(s).is_ok() => {}
+            ("template_id" | "email_reply_to_id" | "sms_sender_id", _) => {
+                errors.push(format!("{field} is not a valid UUID"))
+            }
             ("email_address" | "phone_number", Value::String(_)) => {}
             ("email_address" | "phone_number", v) => errors.push(format!("{field} {v} is not of type string")),
             ("personalisation", Value::Object(_)) => {}
@@ -93,11 +116,15 @@ fn validate_schema(t: TemplateType, body: &Map<String, Value>) -> Result<(), Api
             ("reference", Value::String(s)) if s.chars().count() <= 1000 => {}
             ("reference", Value::String(_)) => errors.push("reference is too long".to_string()),
             ("reference", v) => errors.push(format!("reference {v} is not of type string, null")),
-            ("postage", Value::String(s)) if ["first", "second", "economy", "europe", "rest-of-world"].contains(&s.as_str()) => {}
-            ("postage", v) => errors.push(format!("postage invalid. It must be first, second, economy, europe or rest-of-world, not {v}")),
+            ("postage", Value::String(s))
+                if ["first", "second", "economy", "europe", "rest-of-world"].contains(&s.as_str()) => {}
+            ("postage", v) => errors
+                .push(format!("postage invalid. It must be first, second, economy, europe or rest-of-world, not {v}")),
             ("one_click_unsubscribe_url", Value::Null) => {}
             ("one_click_unsubscribe_url", Value::String(s)) if s.starts_with("https://") => {}
-            ("one_click_unsubscribe_url", _) => errors.push("one_click_unsubscribe_url is not a valid https url".to_string()),
+            ("one_click_unsubscribe_url", _) => {
+                errors.push("one_click_unsubscribe_url is not a valid https url".to_string())
+            }
             _ => {}
         }
     }
@@ -112,7 +139,9 @@ fn value_text(v: &Value) -> Option<String> {
     match v {
         Value::Null => None,
         Value::String(s) => Some(s.clone()),
-        Value::Array(items) => Some(items.iter().filter_map(value_text).map(|i| format!("* {i}")).collect::<Vec<_>>().join("\n")),
+        Value::Array(items) => {
+            Some(items.iter().filter_map(value_text).map(|i| format!("* {i}")).collect::<Vec<_>>().join("\n"))
+        }
         other => Some(other.to_string()),
     }
 }
@@ -177,7 +206,9 @@ pub async fn send(state: &AppState, caller: &Caller, t: TemplateType, raw: &[u8]
     }
     for (field, what) in [("email_reply_to_id", "email_reply_to_id"), ("sms_sender_id", "sms_sender_id")] {
         if let Some(id) = string_field(&body, field) {
-            return Err(ApiError::bad_request(format!("{what} {id} does not exist in database for service id {service_id}")));
+            return Err(ApiError::bad_request(format!(
+                "{what} {id} does not exist in database for service id {service_id}"
+            )));
         }
     }
     // 3. The service may send this channel.
@@ -220,7 +251,11 @@ pub async fn send(state: &AppState, caller: &Caller, t: TemplateType, raw: &[u8]
     let recipient = match t {
         TemplateType::Letter => {
             if caller.key_type == KeyType::Team {
-                return Err(ApiError::new(StatusCode::FORBIDDEN, "BadRequestError", "Cannot send letters with a team api key"));
+                return Err(ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    "BadRequestError",
+                    "Cannot send letters with a team api key",
+                ));
             }
             if restricted && caller.key_type != KeyType::Test {
                 return Err(ApiError::new(
@@ -246,9 +281,13 @@ pub async fn send(state: &AppState, caller: &Caller, t: TemplateType, raw: &[u8]
                 return Err(ApiError::bad_request("Recipient can't be empty"));
             }
             let parsed = if t == TemplateType::Email {
-                EmailAddress::parse(&raw_recipient).map(Recipient::Email).map_err(|_| format!("{field} Not a valid email address"))
+                EmailAddress::parse(&raw_recipient)
+                    .map(Recipient::Email)
+                    .map_err(|_| format!("{field} Not a valid email address"))
             } else {
-                PhoneNumber::parse(&raw_recipient).map(Recipient::Phone).map_err(|e| format!("{field} {}", phone_message(e)))
+                PhoneNumber::parse(&raw_recipient)
+                    .map(Recipient::Phone)
+                    .map_err(|e| format!("{field} {}", phone_message(e)))
             };
             let restricted_key = caller.key_type == KeyType::Team || (restricted && caller.key_type == KeyType::Normal);
             if restricted_key && !is_simulated(t, &raw_recipient) {
@@ -273,7 +312,8 @@ pub async fn send(state: &AppState, caller: &Caller, t: TemplateType, raw: &[u8]
     // 6. Persist (before answering), unless it is a simulated recipient.
     let id = uuid::Uuid::new_v4().to_string();
     let reference = string_field(&body, "reference");
-    let postage = (t == TemplateType::Letter).then(|| string_field(&body, "postage").unwrap_or_else(|| "second".to_string()));
+    let postage =
+        (t == TemplateType::Letter).then(|| string_field(&body, "postage").unwrap_or_else(|| "second".to_string()));
     if !is_simulated(t, &recipient) {
         store::create_notification(
             &state.pool,

@@ -16,8 +16,8 @@ use app::domain::london_time::datetime_short;
 use app::domain::{GuestList, Permission, ServicePermission};
 use app::ssr::{clock, store};
 use app::view_model::{
-    ApiKeys, CallbackForm, CallbackKind, CallbackRow, Content, CreateKeyForm, Flash, FormErrors, GuestListForm,
-    KeyRow, NavItem, Page,
+    ApiKeys, CallbackForm, CallbackKind, CallbackRow, Content, CreateKeyForm, Flash, FormErrors, GuestListForm, KeyRow,
+    NavItem, Page,
 };
 use axum::extract::{Path, Request, State};
 use axum::http::request::Parts;
@@ -38,9 +38,15 @@ struct Ctx {
 async fn open(state: &AppState, service_id: &str, req: Request) -> Result<Ctx, Response> {
     let (parts, body) = req.into_parts();
     let signed_in = require_user(state, &parts).await?;
-    let page =
-        require_service(state, &parts, &signed_in, service_id, Some(Permission::ManageApiKeys), NavItem::ApiIntegration)
-            .await?;
+    let page = require_service(
+        state,
+        &parts,
+        &signed_in,
+        service_id,
+        Some(Permission::ManageApiKeys),
+        NavItem::ApiIntegration,
+    )
+    .await?;
     let form = if parts.method == axum::http::Method::POST {
         let bytes = axum::body::to_bytes(body, 64 * 1024).await.unwrap_or_default();
         let form = FormFields::parse(&bytes);
@@ -87,7 +93,11 @@ fn callbacks_href(ctx: &Ctx) -> String {
 
 // ---------------------------------------------------------------- hub
 
-pub async fn hub(State(state): State<AppState>, Path(service_id): Path<String>, req: Request) -> Result<Response, AppError> {
+pub async fn hub(
+    State(state): State<AppState>,
+    Path(service_id): Path<String>,
+    req: Request,
+) -> Result<Response, AppError> {
     let ctx = open_or_return!(state, service_id, req);
     let callbacks_href = callbacks_href(&ctx);
     show(&state, ctx, Content::ApiHub { callbacks_href }, true).await
@@ -114,7 +124,11 @@ async fn key_rows(state: &AppState, service_id: &str) -> Result<Vec<KeyRow>, App
         .collect())
 }
 
-pub async fn keys(State(state): State<AppState>, Path(service_id): Path<String>, req: Request) -> Result<Response, AppError> {
+pub async fn keys(
+    State(state): State<AppState>,
+    Path(service_id): Path<String>,
+    req: Request,
+) -> Result<Response, AppError> {
     let ctx = open_or_return!(state, service_id, req);
     let keys = key_rows(&state, &service_id).await?;
     show(&state, ctx, Content::ApiKeys(ApiKeys { keys, confirm_revoke: None }), true).await
@@ -164,15 +178,9 @@ pub async fn create_key(
         let form = CreateKeyForm { key_name: raw_name, key_type: raw_type, errors };
         return show(&state, ctx, Content::CreateKey(form), false).await;
     };
-    let created = app::ssr::keys::create(
-        &state.pool,
-        &state.secrets,
-        &service_id,
-        &name,
-        key_type,
-        Some(&ctx.signed_in.user.id),
-    )
-    .await?;
+    let created =
+        app::ssr::keys::create(&state.pool, &state.secrets, &service_id, &name, key_type, Some(&ctx.signed_in.user.id))
+            .await?;
     let Ok(key) = created else {
         let mut errors = FormErrors::default();
         errors.push("key_name", "A key with this name already exists");
@@ -265,7 +273,10 @@ pub async fn save_guest_list(
 
 pub async fn old_guest_list(Path(service_id): Path<String>) -> Response {
     let location = format!("/services/{service_id}/api/guest-list");
-    (StatusCode::MOVED_PERMANENTLY, [(axum::http::header::LOCATION, HeaderValue::from_str(&location).unwrap_or(HeaderValue::from_static("/")))])
+    (
+        StatusCode::MOVED_PERMANENTLY,
+        [(axum::http::header::LOCATION, HeaderValue::from_str(&location).unwrap_or(HeaderValue::from_static("/")))],
+    )
         .into_response()
 }
 
@@ -280,7 +291,11 @@ fn kind_available(ctx: &Ctx, kind: CallbackKind) -> bool {
     }
 }
 
-pub async fn callbacks(State(state): State<AppState>, Path(service_id): Path<String>, req: Request) -> Result<Response, AppError> {
+pub async fn callbacks(
+    State(state): State<AppState>,
+    Path(service_id): Path<String>,
+    req: Request,
+) -> Result<Response, AppError> {
     let ctx = open_or_return!(state, service_id, req);
     if !multiple_callbacks(&ctx) {
         return Ok(found(&callbacks_href(&ctx)));
@@ -316,7 +331,8 @@ pub async fn callback_form(
     if !kind_available(&ctx, kind) {
         return Ok(found(&format!("/services/{service_id}/api")));
     }
-    let saved = store::callbacks(&state.pool, &service_id).await?.into_iter().find(|c| c.callback_type == kind.db_type());
+    let saved =
+        store::callbacks(&state.pool, &service_id).await?.into_iter().find(|c| c.callback_type == kind.db_type());
     let form = CallbackForm {
         kind,
         url: saved.as_ref().map(|c| c.url.clone()).unwrap_or_default(),
@@ -337,7 +353,8 @@ pub async fn save_callback(
     if !kind_available(&ctx, kind) {
         return Ok(found(&format!("/services/{service_id}/api")));
     }
-    let saved = store::callbacks(&state.pool, &service_id).await?.into_iter().find(|c| c.callback_type == kind.db_type());
+    let saved =
+        store::callbacks(&state.pool, &service_id).await?.into_iter().find(|c| c.callback_type == kind.db_type());
     let raw_url = ctx.form.get("url").trim().to_string();
     let raw_token = ctx.form.get("bearer_token").to_string();
     let done = back_href(&ctx);
@@ -367,8 +384,15 @@ pub async fn save_callback(
     };
     let unchanged = keep_old && saved.as_ref().is_some_and(|c| c.url == url.as_str());
     if !unchanged {
-        store::save_callback(&state.pool, &service_id, kind.db_type(), url.as_str(), &token_ciphertext, &ctx.signed_in.user.id)
-            .await?;
+        store::save_callback(
+            &state.pool,
+            &service_id,
+            kind.db_type(),
+            url.as_str(),
+            &token_ciphertext,
+            &ctx.signed_in.user.id,
+        )
+        .await?;
     }
     Ok(found(&done))
 }

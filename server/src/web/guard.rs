@@ -16,7 +16,8 @@ pub async fn require_user(state: &AppState, parts: &Parts) -> Result<SignedIn, R
         Ok(Some(s)) => Ok(s),
         Ok(None) => {
             let here = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
-            let target = format!("/sign-in?next={}", form_urlencoded::byte_serialize(here.as_bytes()).collect::<String>());
+            let target =
+                format!("/sign-in?next={}", form_urlencoded::byte_serialize(here.as_bytes()).collect::<String>());
             Err(super::found(&target))
         }
         Err(e) => Err(e.into_response()),
@@ -57,13 +58,8 @@ pub async fn require_service(
         permissions,
     };
     let allowed = service.active && permission.is_none_or(|p| context.can(p));
-    let page = Page {
-        viewer: Some(signed_in.viewer()),
-        service: Some(context),
-        nav,
-        flash: None,
-        content: Content::NotFound,
-    };
+    let page =
+        Page { viewer: Some(signed_in.viewer()), service: Some(context), nav, flash: None, content: Content::NotFound };
     if allowed {
         Ok(page)
     } else {

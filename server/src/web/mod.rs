@@ -63,7 +63,9 @@ pub fn router(state: AppState) -> Router {
         .fallback_service(static_files)
         .layer(middleware::from_fn(refuse_cross_site_posts))
         .layer(CompressionLayer::new().br(true).gzip(true))
-        .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| AppError(anyhow::anyhow!("a handler panicked")).into_response()))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {
+            AppError(anyhow::anyhow!("a handler panicked")).into_response()
+        }))
         .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
@@ -81,7 +83,10 @@ async fn status(State(state): State<AppState>) -> Response {
     if app::ssr::store::ping(&state.pool).await {
         Json(serde_json::json!({"status": "ok"})).into_response()
     } else {
-        (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({"status": "error", "message": "database unavailable"})))
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(serde_json::json!({"status": "error", "message": "database unavailable"})),
+        )
             .into_response()
     }
 }

@@ -14,10 +14,7 @@ pub async fn render(state: &AppState, parts: &Parts, page: Page, status: StatusC
         req = req.header(name, value);
     }
     let req = req.body(Body::empty()).expect("a copy of a valid request is valid");
-    let handler = leptos_axum::render_app_async_with_context(
-        || {},
-        move || app::shell(options.clone(), page.clone()),
-    );
+    let handler = leptos_axum::render_app_async_with_context(|| {}, move || app::shell(options.clone(), page.clone()));
     let mut response = handler(req).await;
     *response.status_mut() = status;
     response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

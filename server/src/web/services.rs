@@ -23,7 +23,8 @@ pub async fn your_services(State(state): State<AppState>, req: Request) -> Resul
         .collect();
     let mut page = Page::new(Content::YourServices(services));
     page.viewer = Some(signed_in.viewer());
-    page.flash = store::take_flash(&state.pool, &signed_in.digest).await?.map(|message| app::view_model::Flash { message });
+    page.flash =
+        store::take_flash(&state.pool, &signed_in.digest).await?.map(|message| app::view_model::Flash { message });
     Ok(render(&state, &parts, page, StatusCode::OK).await)
 }
 
