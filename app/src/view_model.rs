@@ -41,6 +41,7 @@ impl ServiceContext {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum NavItem {
     Dashboard,
+    Templates,
     ApiIntegration,
     Other,
 }
@@ -186,12 +187,75 @@ pub struct CallbackForm {
     pub back_href: String,
 }
 
+/// One message in the hub's message log.
+#[derive(Clone, Debug)]
+pub struct LogItem {
+    pub id: String,
+    pub recipient: String,
+    pub key_name: String,
+    /// RFC 3339, for `<time datetime>`.
+    pub created_at: String,
+    /// `just now`, `5 minutes ago`…
+    pub when: String,
+    /// `id`, `client_reference`… in Notify's order, only those set.
+    pub details: Vec<(&'static str, String)>,
+    /// (`View email`, href) when the viewer may see the message.
+    pub view_link: Option<(String, String)>,
+}
+
+#[derive(Clone, Debug)]
+pub struct MessageLog {
+    pub items: Vec<LogItem>,
+    pub full: bool,
+}
+
+/// A notification as its page shows it.
+#[derive(Clone, Debug)]
+pub struct NotificationView {
+    pub kind: crate::domain::TemplateType,
+    pub recipient: String,
+    pub status: String,
+    pub key_name: String,
+    pub reference: Option<String>,
+    pub template_name: String,
+    pub template_version: i64,
+    /// Shown as Notify shows times: `12 November at 2:30pm`.
+    pub created_at: String,
+    pub sent_at: Option<String>,
+    pub subject: Option<String>,
+    pub body: String,
+    pub delivered_by_outbox: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct TemplateRow {
+    pub id: String,
+    pub name: String,
+    pub kind: crate::domain::TemplateType,
+    pub version: i64,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct TemplateForm {
+    /// `None` for a new template.
+    pub id: Option<String>,
+    pub template_type: String,
+    pub name: String,
+    pub subject: String,
+    pub content: String,
+    pub version: Option<i64>,
+    pub errors: FormErrors,
+}
+
 #[derive(Clone, Debug)]
 pub enum Content {
     SignIn(SignInForm),
     YourServices(Vec<ServiceSummary>),
     Dashboard(Dashboard),
-    ApiHub { callbacks_href: String },
+    ApiHub { callbacks_href: String, log: MessageLog },
+    Notification(NotificationView),
+    Templates(Vec<TemplateRow>),
+    TemplateForm(TemplateForm),
     ApiKeys(ApiKeys),
     CreateKey(CreateKeyForm),
     NewKey { name: String, key: String },
@@ -226,6 +290,15 @@ impl Page {
             Content::YourServices(_) => ("Your services".to_string(), false),
             Content::Dashboard(_) => ("Dashboard".to_string(), false),
             Content::ApiHub { .. } => ("API integration".to_string(), false),
+            Content::Notification(n) => (
+                format!("{} to {}", capitalise(n.kind.message_noun()), n.recipient.lines().next().unwrap_or("")),
+                false,
+            ),
+            Content::Templates(_) => ("Templates".to_string(), false),
+            Content::TemplateForm(f) => (
+                if f.id.is_some() { "Edit template".to_string() } else { "New template".to_string() },
+                !f.errors.is_empty(),
+            ),
             Content::ApiKeys(_) => ("API keys".to_string(), false),
             Content::CreateKey(f) => ("Create an API key".to_string(), !f.errors.is_empty()),
             Content::NewKey { .. } => ("New API key".to_string(), false),
@@ -241,4 +314,10 @@ impl Page {
         let prefix = if has_errors { "Error: " } else { "" };
         format!("{prefix}{title}{service} – GOV.UK Notify")
     }
+}
+
+/// `text message` → `Text message`.
+pub fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default()
 }

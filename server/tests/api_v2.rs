@@ -2,52 +2,9 @@
 //! Notify's bodies, against the real router on a fresh database.
 
 mod common;
-use app::domain::api_key;
 use app::ssr::{clock, jwt, store};
 use common::*;
 use serde_json::{json, Value};
-
-struct Key {
-    id: String,
-    whole: String,
-}
-
-impl Key {
-    fn secret(&self) -> &str {
-        &self.whole[self.whole.len() - 36..]
-    }
-}
-
-async fn make_key(app: &TestApp, service_id: &str, key_type: &str, name: &str) -> Key {
-    let random: String = (0..30).map(|i| api_key::BASE62[(i * 7 + name.len()) % 62] as char).collect();
-    let whole = api_key::key_string(name, service_id, &random);
-    let secret = &whole[whole.len() - 36..];
-    let admin = store::find_user_by_email(&app.state.pool, ADMIN).await.unwrap().unwrap();
-    let id = store::create_api_key(
-        &app.state.pool,
-        store::NewApiKey {
-            service_id,
-            name,
-            name_fingerprint: &api_key::name_fingerprint(name),
-            key_type,
-            secret_ciphertext: &app.state.secrets.encrypt(secret),
-            secret_digest: &app.state.secrets.digest(secret),
-            created_by: Some(&admin.id),
-        },
-    )
-    .await
-    .unwrap()
-    .unwrap();
-    Key { id, whole }
-}
-
-fn now() -> i64 {
-    time::OffsetDateTime::now_utc().unix_timestamp()
-}
-
-fn token(service_id: &str, secret: &str) -> String {
-    jwt::sign(&json!({"iss": service_id, "iat": now()}), secret)
-}
 
 struct Api<'a> {
     app: &'a TestApp,

@@ -59,10 +59,13 @@ pub fn Layout(page: Page, children: Children) -> impl IntoView {
     let service_name = service.as_ref().map(|s| (s.path(""), s.service.name.clone()));
     let service_items = service.as_ref().map(|s| {
         let dashboard = nav_link(s.path(""), "Dashboard", nav == NavItem::Dashboard);
+        let templates = s
+            .can(Permission::ManageTemplates)
+            .then(|| nav_link(s.path("/templates"), "Templates", nav == NavItem::Templates));
         let api = s
             .can(Permission::ManageApiKeys)
             .then(|| nav_link(s.path("/api"), "API integration", nav == NavItem::ApiIntegration));
-        view! { {dashboard} {api} }
+        view! { {dashboard} {templates} {api} }
     });
     let account_items = viewer.map(|v| {
         view! {

@@ -5,7 +5,9 @@
 mod copy;
 mod form;
 mod layout;
+mod relative_time;
 
 pub use copy::CopyToClipboard;
 pub use form::{Button, CsrfField, ErrorSummary, TextInput};
 pub use layout::{Layout, NotificationBanner};
+pub use relative_time::RelativeTimes;

@@ -9,6 +9,7 @@ pub mod london_time;
 pub mod next_path;
 pub mod permission;
 pub mod phone;
+pub mod relative_time;
 pub mod template;
 
 pub use api_key::{KeyName, KeyNameError, KeyType};

@@ -1,8 +1,8 @@
 //! The API integration area: hub, API keys, guest list and callbacks.
 
-use crate::components::{Button, CopyToClipboard, CsrfField, ErrorSummary, TextInput};
+use crate::components::{Button, CopyToClipboard, CsrfField, ErrorSummary, RelativeTimes, TextInput};
 use crate::domain::{KeyType, ServicePermission};
-use crate::view_model::{ApiKeys, CallbackForm, CallbackRow, CreateKeyForm, GuestListForm, ServiceContext};
+use crate::view_model::{ApiKeys, CallbackForm, CallbackRow, CreateKeyForm, GuestListForm, MessageLog, ServiceContext};
 use leptos::prelude::*;
 
 #[component]
@@ -10,9 +10,47 @@ fn BackLink(href: String) -> impl IntoView {
     view! { <a href=href class="govuk-back-link">"Back"</a> }
 }
 
-/// `/services/{id}/api`.
+/// `/services/{id}/api`: links to keys, guest list and callbacks, and the
+/// message log of the last 50 messages sent through the API.
 #[component]
-pub fn Hub(service: ServiceContext, callbacks_href: String) -> impl IntoView {
+pub fn Hub(service: ServiceContext, callbacks_href: String, log: MessageLog) -> impl IntoView {
+    const RETENTION: &str = "Notify deletes messages after 7 days.";
+    let empty = log.items.is_empty();
+    let full = log.full;
+    let items = log
+        .items
+        .into_iter()
+        .map(|item| {
+            let details = item
+                .details
+                .into_iter()
+                .map(|(k, v)| view! { <dt>{format!("{k}:")}</dt><dd>{v}</dd> })
+                .collect_view();
+            view! {
+                <div class="api-notifications-item">
+                    <details class="govuk-details govuk-!-margin-bottom-2">
+                        <summary class="govuk-details__summary">
+                            <span class="govuk-details__summary-text">
+                                <span class="api-notifications-item__heading">
+                                    <span class="api-notifications-item__recipient">{item.recipient}</span>
+                                    " "
+                                    <span class="api-notifications-item__meta-key">{item.key_name}</span>
+                                    " "
+                                    <time class="api-notifications-item__meta-time" datetime=item.created_at data-notify-module="update-relative-time">
+                                        {item.when}
+                                    </time>
+                                </span>
+                            </span>
+                        </summary>
+                        <div class="govuk-details__text">
+                            <dl id=format!("notification-{}", item.id) class="api-notifications-item__data">{details}</dl>
+                            {item.view_link.map(|(text, href)| view! { <a class="govuk-link" href=href>{text}</a> })}
+                        </div>
+                    </details>
+                </div>
+            }
+        })
+        .collect_view();
     view! {
         <h1 class="govuk-heading-l">"API integration"</h1>
         <ul class="govuk-list notify-pills">
@@ -23,8 +61,23 @@ pub fn Hub(service: ServiceContext, callbacks_href: String) -> impl IntoView {
         <h2 class="govuk-heading-m">"Message log"</h2>
         <p class="govuk-body"><a class="govuk-link" href=service.path("/api")>"Refresh"</a></p>
         <div class="api-notifications">
-            <p class="govuk-body govuk-hint api-notifications-item">"When you send messages via the API they’ll appear here."</p>
-            <p class="govuk-body govuk-hint">"Notify deletes messages after 7 days."</p>
+            {if empty {
+                view! {
+                    <p class="govuk-body govuk-hint api-notifications-item">"When you send messages via the API they’ll appear here."</p>
+                    <p class="govuk-body govuk-hint">{RETENTION}</p>
+                }
+                .into_any()
+            } else {
+                view! {
+                    {items}
+                    <div class="api-notifications-item govuk-hint govuk-!-margin-top-4">
+                        {full.then_some("Only showing the first 50 messages. ")}
+                        {RETENTION}
+                    </div>
+                    <RelativeTimes/>
+                }
+                .into_any()
+            }}
         </div>
     }
 }

@@ -3,8 +3,10 @@
 
 mod api_integration;
 mod errors;
+mod notifications;
 mod services;
 mod sign_in;
+mod templates;
 
 use crate::components::Layout;
 use crate::view_model::{Content, Page};
@@ -46,7 +48,14 @@ fn Body(page: Page) -> impl IntoView {
         Content::SignIn(form) => view! { <sign_in::SignIn form/> }.into_any(),
         Content::YourServices(list) => view! { <services::YourServices services=list/> }.into_any(),
         Content::Dashboard(d) => view! { <services::ServiceDashboard service=svc() dashboard=d/> }.into_any(),
-        Content::ApiHub { callbacks_href } => view! { <api_integration::Hub service=svc() callbacks_href/> }.into_any(),
+        Content::ApiHub { callbacks_href, log } => {
+            view! { <api_integration::Hub service=svc() callbacks_href log/> }.into_any()
+        }
+        Content::Notification(n) => view! { <notifications::NotificationPage service=svc() n/> }.into_any(),
+        Content::Templates(templates) => view! { <templates::Templates service=svc() templates/> }.into_any(),
+        Content::TemplateForm(form) => {
+            view! { <templates::TemplateFormPage service=svc() form csrf_token=csrf/> }.into_any()
+        }
         Content::ApiKeys(keys) => view! { <api_integration::KeysList service=svc() keys csrf_token=csrf/> }.into_any(),
         Content::CreateKey(form) => {
             view! { <api_integration::CreateKey service=svc() form csrf_token=csrf/> }.into_any()

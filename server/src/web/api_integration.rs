@@ -38,15 +38,9 @@ struct Ctx {
 async fn open(state: &AppState, service_id: &str, req: Request) -> Result<Ctx, Response> {
     let (parts, body) = req.into_parts();
     let signed_in = require_user(state, &parts).await?;
-    let page = require_service(
-        state,
-        &parts,
-        &signed_in,
-        service_id,
-        Some(Permission::ManageApiKeys),
-        NavItem::ApiIntegration,
-    )
-    .await?;
+    let page =
+        require_service(state, &parts, &signed_in, service_id, &[Permission::ManageApiKeys], NavItem::ApiIntegration)
+            .await?;
     let form = if parts.method == axum::http::Method::POST {
         let bytes = axum::body::to_bytes(body, 64 * 1024).await.unwrap_or_default();
         let form = FormFields::parse(&bytes);
@@ -100,7 +94,8 @@ pub async fn hub(
 ) -> Result<Response, AppError> {
     let ctx = open_or_return!(state, service_id, req);
     let callbacks_href = callbacks_href(&ctx);
-    show(&state, ctx, Content::ApiHub { callbacks_href }, true).await
+    let log = super::notifications::message_log(&state, &ctx.page, &service_id).await?;
+    show(&state, ctx, Content::ApiHub { callbacks_href, log }, true).await
 }
 
 // ---------------------------------------------------------------- keys

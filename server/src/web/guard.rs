@@ -24,14 +24,14 @@ pub async fn require_user(state: &AppState, parts: &Parts) -> Result<SignedIn, R
     }
 }
 
-/// Loads the service in the URL for a signed-in user and checks
-/// `permission` (if any). Returns the page frame to fill in.
+/// Loads the service in the URL for a signed-in user and checks that they
+/// hold one of `any_of` (none needed when empty). Returns the page frame.
 pub async fn require_service(
     state: &AppState,
     parts: &Parts,
     signed_in: &SignedIn,
     service_id: &str,
-    permission: Option<Permission>,
+    any_of: &[Permission],
     nav: NavItem,
 ) -> Result<Page, Response> {
     let inner = async {
@@ -57,7 +57,7 @@ pub async fn require_service(
         service_permissions,
         permissions,
     };
-    let allowed = service.active && permission.is_none_or(|p| context.can(p));
+    let allowed = service.active && (any_of.is_empty() || any_of.iter().any(|p| context.can(*p)));
     let page =
         Page { viewer: Some(signed_in.viewer()), service: Some(context), nav, flash: None, content: Content::NotFound };
     if allowed {

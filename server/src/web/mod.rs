@@ -5,10 +5,12 @@ mod api_integration;
 mod error;
 mod form;
 mod guard;
+mod notifications;
 mod render;
 mod services;
 mod session;
 mod sign_in;
+mod templates;
 
 pub use api_integration::REVOKED_KEY_DAYS;
 pub use error::AppError;
@@ -40,6 +42,10 @@ pub fn router(state: AppState) -> Router {
         .route("/your-services", get(services::your_services))
         .route("/services/{service_id}", get(services::dashboard))
         .route("/services/{service_id}/api", get(api_integration::hub))
+        .route("/services/{service_id}/notification/{notification_id}", get(notifications::notification))
+        .route("/services/{service_id}/templates", get(templates::list))
+        .route("/services/{service_id}/templates/new", get(templates::new_form).post(templates::create))
+        .route("/services/{service_id}/templates/{template_id}", get(templates::edit_form).post(templates::update))
         .route("/services/{service_id}/api/keys", get(api_integration::keys))
         .route(
             "/services/{service_id}/api/keys/create",

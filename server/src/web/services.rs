@@ -38,7 +38,7 @@ pub async fn dashboard(
         Ok(s) => s,
         Err(r) => return Ok(r),
     };
-    let mut page = match require_service(&state, &parts, &signed_in, &service_id, None, NavItem::Dashboard).await {
+    let mut page = match require_service(&state, &parts, &signed_in, &service_id, &[], NavItem::Dashboard).await {
         Ok(p) => p,
         Err(r) => return Ok(r),
     };

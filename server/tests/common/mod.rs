@@ -115,3 +115,69 @@ impl TestApp {
         app::ssr::store::find_service_by_name(&self.state.pool, name).await.unwrap().unwrap().id
     }
 }
+
+/// An API key made directly in the store, with its whole key string.
+pub struct Key {
+    pub id: String,
+    pub whole: String,
+}
+
+impl Key {
+    pub fn secret(&self) -> &str {
+        &self.whole[self.whole.len() - 36..]
+    }
+}
+
+pub async fn make_key(app: &TestApp, service_id: &str, key_type: &str, name: &str) -> Key {
+    use app::domain::api_key;
+    use app::ssr::store;
+    let random: String = (0..30).map(|i| api_key::BASE62[(i * 7 + name.len()) % 62] as char).collect();
+    let whole = api_key::key_string(name, service_id, &random);
+    let secret = &whole[whole.len() - 36..];
+    let admin = store::find_user_by_email(&app.state.pool, ADMIN).await.unwrap().unwrap();
+    let id = store::create_api_key(
+        &app.state.pool,
+        store::NewApiKey {
+            service_id,
+            name,
+            name_fingerprint: &api_key::name_fingerprint(name),
+            key_type,
+            secret_ciphertext: &app.state.secrets.encrypt(secret),
+            secret_digest: &app.state.secrets.digest(secret),
+            created_by: Some(&admin.id),
+        },
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    Key { id, whole }
+}
+
+pub fn now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+/// A JWT as Notify's clients make it.
+pub fn token(service_id: &str, secret: &str) -> String {
+    app::ssr::jwt::sign(&serde_json::json!({"iss": service_id, "iat": now()}), secret)
+}
+
+/// Sends through the v2 API with `key`; returns the status and JSON body.
+pub async fn send(
+    app: &TestApp,
+    service_id: &str,
+    key: &Key,
+    channel: &str,
+    body: serde_json::Value,
+) -> (u16, serde_json::Value) {
+    let r = app
+        .client
+        .post(format!("{}/v2/notifications/{channel}", app.base))
+        .header("authorization", format!("Bearer {}", token(service_id, key.secret())))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(serde_json::Value::Null))
+}

@@ -1,0 +1,45 @@
+use crate::domain::TemplateType;
+use crate::view_model::{capitalise, NotificationView, ServiceContext};
+use leptos::prelude::*;
+
+/// `/services/{id}/notification/{notification_id}`: one message as sent.
+#[component]
+pub fn NotificationPage(service: ServiceContext, n: NotificationView) -> impl IntoView {
+    let heading = format!("{} to {}", capitalise(n.kind.message_noun()), n.recipient.lines().next().unwrap_or(""));
+    let row = |key: &'static str, value: String| {
+        view! {
+            <div class="govuk-summary-list__row">
+                <dt class="govuk-summary-list__key">{key}</dt>
+                <dd class="govuk-summary-list__value">{value}</dd>
+            </div>
+        }
+    };
+    let message = match n.kind {
+        TemplateType::Sms => view! { <div class="notify-sms-message"><p class="govuk-body">{n.body.clone()}</p></div> }.into_any(),
+        _ => view! {
+            <div class="govuk-inset-text notify-message">
+                {n.subject.clone().map(|s| view! { <p class="govuk-heading-s">{s}</p> })}
+                {n.body.split("\n\n").map(|p| view! { <p class="govuk-body notify-preserve-lines">{p.to_string()}</p> }).collect_view()}
+            </div>
+        }
+        .into_any(),
+    };
+    view! {
+        <a href=service.path("/api") class="govuk-back-link">"Back"</a>
+        <h1 class="govuk-heading-l">{heading}</h1>
+        <dl class="govuk-summary-list">
+            {row("Status", n.status.clone())}
+            {row("Sent with", format!("API key ‘{}’", n.key_name))}
+            {row("Template", format!("{} (version {})", n.template_name, n.template_version))}
+            {row("Created", n.created_at.clone())}
+            {n.sent_at.clone().map(|s| row("Sent", s))}
+            {n.reference.clone().map(|r| row("Reference", r))}
+            {(n.kind == TemplateType::Letter).then(|| row("Address", n.recipient.replace('\n', ", ")))}
+        </dl>
+        <h2 class="govuk-heading-m">"Message"</h2>
+        {message}
+        {n.delivered_by_outbox.then(|| view! {
+            <p class="govuk-body govuk-hint">"Delivered to the built-in outbox: this server has no email or text message provider set up, so messages are recorded here instead of being sent."</p>
+        })}
+    }
+}
