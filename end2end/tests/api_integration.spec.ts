@@ -11,7 +11,7 @@ async function openHub(page: Page, testInfo: any, service = "Example live servic
 
 test("create, see once, copy and revoke an API key", async ({ page, context }, testInfo) => {
   await openHub(page, testInfo);
-  await expect(page.getByText("When you send messages via the API they’ll appear here.")).toBeVisible();
+  await expect(page.getByRole("heading", { level: 2, name: "Message log" })).toBeVisible();
   await expectNoAxeViolations(page, testInfo);
   await markDocument(page, testInfo);
 

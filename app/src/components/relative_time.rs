@@ -29,6 +29,12 @@ pub fn RelativeTimes() -> impl IntoView {
                 }
             }
             update();
+            // One timer for the page's lifetime, however often the hub is
+            // swapped in again without a reload.
+            thread_local!(static STARTED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) });
+            if STARTED.with(|s| s.replace(true)) {
+                return;
+            }
             let tick = Closure::<dyn Fn()>::new(update);
             if let Some(window) = web_sys::window() {
                 let _ = window

@@ -1,0 +1,84 @@
+import { test, expect, type Page } from "@playwright/test";
+import { ADMIN, expectNoAxeViolations, expectNoFullReload, markDocument, signIn } from "./helpers";
+
+async function openService(page: Page, testInfo: any) {
+  await signIn(page, ADMIN, testInfo);
+  await page.getByRole("link", { name: "Example live service" }).click();
+  await expect(page.getByRole("heading", { level: 1 })).toContainText("Dashboard");
+}
+
+test("messages sent through the API appear in the message log and open as pages", async ({ page }, testInfo) => {
+  await openService(page, testInfo);
+  const services = page.url();
+  // Make a test key in the admin, then use it as a developer would.
+  await page.goto(`${services}/api/keys/create`);
+  const name = `Log key ${testInfo.project.name}`;
+  await page.getByLabel("Name for this key").fill(name);
+  await page.getByLabel("Test – pretends to send messages").check();
+  await page.getByRole("button", { name: "Continue" }).click();
+  const key = (await page.locator("#api-key").textContent())!.trim();
+
+  const auth = { Authorization: `ApiKey-v1 ${key}` };
+  const templates = await (await page.request.get("/v2/templates?type=email", { headers: auth })).json();
+  const recipient = `log-${testInfo.project.name}@example.com`;
+  const sent = await page.request.post("/v2/notifications/email", {
+    headers: auth,
+    data: { email_address: recipient, template_id: templates.templates[0].id, personalisation: { name: "Ada" }, reference: "e2e-ref" },
+  });
+  expect(sent.status()).toBe(201);
+  const { id } = await sent.json();
+
+  await page.goto(`${services}/api`);
+  await markDocument(page, testInfo);
+  const item = page.locator(".api-notifications-item").filter({ hasText: recipient });
+  await expect(item).toContainText(name);
+  await expect(item.locator("time")).toHaveText(/just now|in the last minute/);
+  await expectNoAxeViolations(page, testInfo);
+
+  await item.locator("summary").click();
+  await expect(item.locator(`#notification-${id}`)).toContainText(id);
+  await expect(item).toContainText("client_reference:");
+  await expect(item).toContainText("e2e-ref");
+  await item.getByRole("link", { name: "View email" }).click();
+  await expect(page.getByRole("heading", { level: 1, name: `Email to ${recipient}` })).toBeVisible();
+  await expect(page.locator("main")).toContainText("Your appointment, Ada");
+  await expect(page.locator("main")).toContainText(`API key ‘${name}’`);
+  await expectNoFullReload(page, testInfo);
+  await expectNoAxeViolations(page, testInfo);
+});
+
+test("create a template, fixing mistakes, then edit it into a new version", async ({ page }, testInfo) => {
+  await openService(page, testInfo);
+  await markDocument(page, testInfo);
+  await page.getByRole("navigation", { name: "Menu" }).getByRole("link", { name: "Templates" }).click();
+  await expect(page.getByRole("heading", { level: 1, name: "Templates" })).toBeVisible();
+  await expectNoAxeViolations(page, testInfo);
+
+  await page.getByRole("button", { name: "New template" }).click();
+  await expect(page.getByRole("heading", { level: 1, name: "New template" })).toBeVisible();
+  await expectNoAxeViolations(page, testInfo);
+  await page.getByLabel("Email", { exact: true }).check();
+  await page.getByRole("button", { name: "Save" }).click();
+  const summary = page.locator(".govuk-error-summary");
+  await expect(summary).toContainText("Enter a name for this template");
+  await expect(summary).toContainText("Enter a subject line");
+  await expect(summary).toContainText("Enter the message");
+  await expectNoAxeViolations(page, testInfo);
+
+  const name = `Welcome ${testInfo.project.name}`;
+  await page.getByLabel("Template name").fill(name);
+  await page.getByLabel("Subject line (email and letter templates)").fill("Welcome, ((name))");
+  await page.getByLabel("Message", { exact: true }).fill("Hello ((name)), welcome.");
+  await page.getByRole("button", { name: "Save" }).click();
+  await expect(page.getByText(`‘${name}’ was saved`)).toBeVisible();
+  const row = page.getByRole("row").filter({ hasText: name });
+  await expect(row).toContainText("Email template");
+  await expect(row).toContainText("1");
+
+  await row.getByRole("link", { name }).click();
+  await expect(page.getByRole("heading", { level: 1, name: "Edit template" })).toBeVisible();
+  await page.getByLabel("Message", { exact: true }).fill("Hello ((name)), welcome back.");
+  await page.getByRole("button", { name: "Save" }).click();
+  await expect(page.getByRole("row").filter({ hasText: name }).locator("td").last()).toHaveText("2");
+  await expectNoFullReload(page, testInfo);
+});
