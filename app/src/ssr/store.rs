@@ -945,47 +945,77 @@ pub struct Notification {
     pub updated_at: Option<String>,
 }
 
-pub struct NewNotification<'a> {
-    pub id: &'a str,
-    pub service_id: &'a str,
-    pub api_key_id: &'a str,
-    pub key_type: &'a str,
-    pub template_id: &'a str,
+/// A notification to store (owned, so it can wait in the write batch).
+#[derive(Clone, Debug)]
+pub struct NewNotification {
+    pub id: String,
+    pub service_id: String,
+    pub api_key_id: String,
+    pub key_type: String,
+    pub template_id: String,
     pub template_version: i64,
-    pub notification_type: &'a str,
-    pub recipient: &'a str,
-    pub client_reference: Option<&'a str>,
-    pub personalisation: &'a str,
-    pub subject: Option<&'a str>,
-    pub body: &'a str,
-    pub postage: Option<&'a str>,
-    pub created_at: &'a str,
+    pub notification_type: String,
+    pub recipient: String,
+    pub client_reference: Option<String>,
+    pub personalisation: String,
+    pub subject: Option<String>,
+    pub body: String,
+    pub postage: Option<String>,
+    pub created_at: String,
 }
 
-pub async fn create_notification(pool: &Pool, n: NewNotification<'_>) -> anyhow::Result<()> {
-    sqlx::query(
-        "INSERT INTO notifications (id, service_id, api_key_id, key_type, template_id, template_version,
-             notification_type, recipient, client_reference, personalisation, subject, body, status, postage, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'created', ?, ?)",
-    )
-    .bind(n.id)
-    .bind(n.service_id)
-    .bind(n.api_key_id)
-    .bind(n.key_type)
-    .bind(n.template_id)
-    .bind(n.template_version)
-    .bind(n.notification_type)
-    .bind(n.recipient)
-    .bind(n.client_reference)
-    .bind(n.personalisation)
-    .bind(n.subject)
-    .bind(n.body)
-    .bind(n.postage)
-    .bind(n.created_at)
-    .execute(pool)
-    .await
-    .context("could not save a notification")?;
+/// Stores a batch of notifications in one transaction (group commit).
+pub async fn create_notifications(pool: &Pool, batch: &[&NewNotification]) -> anyhow::Result<()> {
+    let mut tx = pool.begin().await?;
+    for n in batch {
+        sqlx::query(
+            "INSERT INTO notifications (id, service_id, api_key_id, key_type, template_id, template_version,
+                 notification_type, recipient, client_reference, personalisation, subject, body, status, postage, created_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'created', ?, ?)",
+        )
+        .bind(&n.id)
+        .bind(&n.service_id)
+        .bind(&n.api_key_id)
+        .bind(&n.key_type)
+        .bind(&n.template_id)
+        .bind(n.template_version)
+        .bind(&n.notification_type)
+        .bind(&n.recipient)
+        .bind(&n.client_reference)
+        .bind(&n.personalisation)
+        .bind(&n.subject)
+        .bind(&n.body)
+        .bind(&n.postage)
+        .bind(&n.created_at)
+        .execute(&mut *tx)
+        .await
+        .context("could not save a notification")?;
+    }
+    tx.commit().await.context("could not commit notifications")?;
     Ok(())
+}
+
+/// What sending needs to know of a service, in one query.
+#[derive(Clone, Debug, FromRow)]
+pub struct SendingService {
+    pub rate_limit: i64,
+    pub email_message_limit: i64,
+    pub sms_message_limit: i64,
+    pub letter_message_limit: i64,
+    /// Comma-separated service permissions.
+    pub permissions: String,
+}
+
+pub async fn sending_service(pool: &Pool, service_id: &str) -> anyhow::Result<SendingService> {
+    sqlx::query_as::<_, SendingService>(
+        "SELECT rate_limit, email_message_limit, sms_message_limit, letter_message_limit,
+                COALESCE((SELECT group_concat(permission) FROM service_permissions WHERE service_id = s.id), '') AS permissions
+         FROM services s WHERE id = ?",
+    )
+    .bind(service_id)
+    .fetch_one(pool)
+    .await
+    .context("could not load a service for sending")
 }
 
 pub async fn get_notification(pool: &Pool, service_id: &str, id: &str) -> anyhow::Result<Option<Notification>> {
@@ -1045,19 +1075,6 @@ pub async fn list_notifications(
     .context("could not list notifications")
 }
 
-/// Notifications waiting for delivery (status `created`), oldest first.
-pub async fn pending_notifications(pool: &Pool, limit: i64) -> anyhow::Result<Vec<Notification>> {
-    sqlx::query_as::<_, Notification>(
-        "SELECT id, service_id, api_key_id, key_type, template_id, template_version, notification_type, recipient,
-                client_reference, personalisation, subject, body, status, postage, created_at, sent_at, completed_at, updated_at
-         FROM notifications WHERE status = 'created' ORDER BY created_at LIMIT ?",
-    )
-    .bind(limit)
-    .fetch_all(pool)
-    .await
-    .context("could not load pending notifications")
-}
-
 /// Records a final delivery outcome (and the outbox copy for real sends).
 pub async fn finish_notification(pool: &Pool, n: &Notification, status: &str, outbox: bool) -> anyhow::Result<()> {
     let now = clock::now_string();
@@ -1086,6 +1103,41 @@ pub async fn finish_notification(pool: &Pool, n: &Notification, status: &str, ou
     }
     tx.commit().await?;
     Ok(())
+}
+
+/// Finishes every waiting test-key notification in one statement: test keys
+/// only pretend, so each is `delivered`, except Notify's simulated failures
+/// (text messages to numbers ending 7700900003 / 7700900002, emails to
+/// temp-fail@ / perm-fail@simulator.notify). Returns how many it finished.
+pub async fn deliver_test_notifications(pool: &Pool) -> anyhow::Result<u64> {
+    let now = clock::now_string();
+    let done = sqlx::query(
+        "UPDATE notifications SET
+           status = CASE
+             WHEN recipient LIKE '%7700900003' OR lower(recipient) = 'temp-fail@simulator.notify' THEN 'temporary-failure'
+             WHEN recipient LIKE '%7700900002' OR lower(recipient) = 'perm-fail@simulator.notify' THEN 'permanent-failure'
+             ELSE 'delivered' END,
+           sent_at = ?1, completed_at = ?1, updated_at = ?1
+         WHERE status = 'created' AND key_type = 'test'",
+    )
+    .bind(&now)
+    .execute(pool)
+    .await
+    .context("could not deliver test notifications")?;
+    Ok(done.rows_affected())
+}
+
+/// Notifications of live and team keys waiting for a provider, oldest first.
+pub async fn pending_real_notifications(pool: &Pool, limit: i64) -> anyhow::Result<Vec<Notification>> {
+    sqlx::query_as::<_, Notification>(
+        "SELECT id, service_id, api_key_id, key_type, template_id, template_version, notification_type, recipient,
+                client_reference, personalisation, subject, body, status, postage, created_at, sent_at, completed_at, updated_at
+         FROM notifications WHERE status = 'created' AND key_type != 'test' ORDER BY created_at LIMIT ?",
+    )
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+    .context("could not load pending notifications")
 }
 
 #[derive(Clone, Debug, FromRow)]

@@ -13,13 +13,35 @@ use std::time::Duration;
 /// A service's bucket for one key type, with the limit it was made for.
 type Bucket = Arc<(i64, DefaultDirectRateLimiter)>;
 
-#[derive(Default)]
+type WriteJob = (store::NewNotification, tokio::sync::oneshot::Sender<Result<(), String>>);
+
 pub struct ApiRuntime {
     limiters: Mutex<HashMap<(String, KeyType), Bucket>>,
     last_used: Mutex<HashMap<String, String>>,
+    writes: tokio::sync::mpsc::Sender<WriteJob>,
+    write_queue: Mutex<Option<tokio::sync::mpsc::Receiver<WriteJob>>>,
+}
+
+impl Default for ApiRuntime {
+    fn default() -> Self {
+        let (writes, queue) = tokio::sync::mpsc::channel(8192);
+        Self { limiters: Mutex::default(), last_used: Mutex::default(), writes, write_queue: Mutex::new(Some(queue)) }
+    }
 }
 
 impl ApiRuntime {
+    /// Stores a notification and waits until it is committed. Concurrent
+    /// requests share one transaction (group commit), so a burst costs one
+    /// commit instead of one each, and every 201 still follows its commit.
+    pub async fn store(&self, n: store::NewNotification) -> anyhow::Result<()> {
+        let (done, committed) = tokio::sync::oneshot::channel();
+        self.writes.send((n, done)).await.map_err(|_| anyhow::anyhow!("the notification writer has stopped"))?;
+        committed
+            .await
+            .map_err(|_| anyhow::anyhow!("the notification writer dropped a write"))?
+            .map_err(anyhow::Error::msg)
+    }
+
     /// Takes one token from the bucket of (service, key type). A service's
     /// `rate_limit` requests per 60 s refill it; it holds at most
     /// min(ceil(rate_limit / 3) + 1, 1000), as Notify's.
@@ -56,18 +78,6 @@ fn bucket(rate_limit: i64) -> DefaultDirectRateLimiter {
     RateLimiter::direct(quota)
 }
 
-/// Simulated failures for test keys, as Notify's research mode.
-fn test_outcome(n: &store::Notification) -> &'static str {
-    let r = n.recipient.to_lowercase();
-    if r.ends_with("7700900003") || r == "temp-fail@simulator.notify" {
-        "temporary-failure"
-    } else if r.ends_with("7700900002") || r == "perm-fail@simulator.notify" {
-        "permanent-failure"
-    } else {
-        "delivered"
-    }
-}
-
 /// Where messages sent with live and team keys go. The embedded default
 /// records the rendered message in the outbox and reports it delivered;
 /// real email and SMS providers implement the same trait.
@@ -91,8 +101,31 @@ impl DeliveryProvider for EmbeddedOutbox {
     }
 }
 
-/// Runs forever: flushes last-used times and delivers pending notifications.
+/// Runs forever: writes notifications in batches, flushes last-used times
+/// and delivers pending notifications.
 pub fn spawn_workers(state: AppState) {
+    if let Some(mut queue) = state.api.write_queue.lock().expect("never poisoned").take() {
+        let pool = state.pool.clone();
+        tokio::spawn(async move {
+            while let Some(first) = queue.recv().await {
+                let mut batch = vec![first];
+                while batch.len() < 512 {
+                    match queue.try_recv() {
+                        Ok(job) => batch.push(job),
+                        Err(_) => break,
+                    }
+                }
+                let rows: Vec<&store::NewNotification> = batch.iter().map(|(n, _)| n).collect();
+                let result = store::create_notifications(&pool, &rows).await.map_err(|e| {
+                    tracing::error!(error = ?e, "could not store notifications");
+                    "could not store notifications".to_string()
+                });
+                for (_, done) in batch {
+                    let _ = done.send(result.clone());
+                }
+            }
+        });
+    }
     let flush = state.clone();
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(2));
@@ -119,12 +152,9 @@ pub fn spawn_workers(state: AppState) {
 }
 
 pub async fn deliver_pending(state: &AppState, provider: &dyn DeliveryProvider) -> anyhow::Result<()> {
-    for n in store::pending_notifications(&state.pool, 500).await? {
-        if n.key_type == "test" {
-            store::finish_notification(&state.pool, &n, test_outcome(&n), false).await?;
-        } else {
-            provider.deliver(&state.pool, &n).await?;
-        }
+    store::deliver_test_notifications(&state.pool).await?;
+    for n in store::pending_real_notifications(&state.pool, 500).await? {
+        provider.deliver(&state.pool, &n).await?;
     }
     Ok(())
 }

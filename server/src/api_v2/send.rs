@@ -167,7 +167,7 @@ pub fn render(subject: Option<&str>, content: &str, personalisation: &Map<String
 pub async fn send(state: &AppState, caller: &Caller, t: TemplateType, raw: &[u8]) -> Result<Response, ApiError> {
     let service_id = caller.service.id.as_str();
     // 1. Limits, before the body is even read.
-    let limits = store::service_limits(&state.pool, service_id).await?;
+    let limits = store::sending_service(&state.pool, service_id).await?;
     if !state.api.allow(service_id, caller.key_type, limits.rate_limit) {
         let label = match caller.key_type {
             KeyType::Normal => "LIVE",
@@ -217,7 +217,7 @@ pub async fn send(state: &AppState, caller: &Caller, t: TemplateType, raw: &[u8]
         TemplateType::Sms => ServicePermission::Sms,
         TemplateType::Letter => ServicePermission::Letter,
     };
-    if !store::service_permissions(&state.pool, service_id).await?.contains(&permission) {
+    if !limits.permissions.split(',').any(|p| p == permission.as_str()) {
         return Err(ApiError::bad_request(format!("Service is not allowed to send {}", type_label(t))));
     }
     // 4. Template and personalisation.
@@ -315,26 +315,25 @@ pub async fn send(state: &AppState, caller: &Caller, t: TemplateType, raw: &[u8]
     let postage =
         (t == TemplateType::Letter).then(|| string_field(&body, "postage").unwrap_or_else(|| "second".to_string()));
     if !is_simulated(t, &recipient) {
-        store::create_notification(
-            &state.pool,
-            store::NewNotification {
-                id: &id,
-                service_id,
-                api_key_id: &caller.key_id,
-                key_type: caller.key_type.as_str(),
-                template_id: &template.id,
+        state
+            .api
+            .store(store::NewNotification {
+                id: id.clone(),
+                service_id: service_id.to_string(),
+                api_key_id: caller.key_id.clone(),
+                key_type: caller.key_type.as_str().to_string(),
+                template_id: template.id.clone(),
                 template_version: template.version,
-                notification_type: t.as_str(),
-                recipient: &recipient,
-                client_reference: reference.as_deref(),
-                personalisation: &Value::Object(personalisation.clone()).to_string(),
-                subject: subject.as_deref(),
-                body: &rendered,
-                postage: postage.as_deref(),
-                created_at: &clock::now_string(),
-            },
-        )
-        .await?;
+                notification_type: t.as_str().to_string(),
+                recipient: recipient.clone(),
+                client_reference: reference.clone(),
+                personalisation: Value::Object(personalisation.clone()).to_string(),
+                subject: subject.clone(),
+                body: rendered.clone(),
+                postage: postage.clone(),
+                created_at: clock::now_string(),
+            })
+            .await?;
     }
     let base = base_url(state);
     let content = match t {
