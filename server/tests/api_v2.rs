@@ -463,3 +463,46 @@ async fn an_unknown_v2_route_answers_json_404() {
     assert_eq!(s, 404);
     assert_eq!(b["status_code"], 404);
 }
+
+#[tokio::test]
+async fn every_route_refuses_a_missing_or_bad_token_and_answers_its_own_errors() {
+    let app = TestApp::spawn().await;
+    let api = Api { app: &app };
+    let live = app.service_id("Example live service").await;
+    let key = make_key(&app, &live, "test", "routes").await;
+    let id = uuid::Uuid::new_v4();
+    let routes = [
+        ("POST", "/v2/notifications/email".to_string()),
+        ("POST", "/v2/notifications/sms".to_string()),
+        ("POST", "/v2/notifications/letter".to_string()),
+        ("GET", "/v2/notifications".to_string()),
+        ("GET", format!("/v2/notifications/{id}")),
+        ("GET", "/v2/templates".to_string()),
+        ("GET", format!("/v2/template/{id}")),
+        ("GET", format!("/v2/template/{id}/version/1")),
+        ("POST", format!("/v2/template/{id}/preview")),
+        ("GET", "/v2/received-text-messages".to_string()),
+    ];
+    for (method, path) in &routes {
+        let (s, b) = api.call(method, path, None, Some("{}")).await;
+        assert_auth_error(s, &b, 401, "Unauthorized: authentication token must be provided");
+        let (s, b) = api.call(method, path, Some("Bearer x.y.z".into()), Some("{}")).await;
+        assert_auth_error(s, &b, 403, server::api_v2::auth::GENERAL_TOKEN_ERROR);
+    }
+    let auth = || Some(format!("Bearer {}", token(&live, key.secret())));
+    let (s, b) = api.call("POST", &format!("/v2/template/{id}/preview"), auth(), Some("{}")).await;
+    assert_eq!((s, error_of(&b)), (404, ("NoResultFound".into(), "No result found".into())));
+    let (s, b) = api.call("GET", "/v2/received-text-messages?older_than=nope", auth(), None).await;
+    assert_eq!((s, error_of(&b).1), (400, "older_than is not a valid UUID".into()));
+    let (s, b) = api.call("GET", "/v2/notifications?older_than=nope", auth(), None).await;
+    assert_eq!((s, error_of(&b).1), (400, "older_than is not a valid UUID".into()));
+    let (s, b) = api.call("GET", "/v2/template/not-a-uuid/version/1", auth(), None).await;
+    assert_eq!((s, error_of(&b).1), (400, "template_id is not a valid UUID".into()));
+    // Simulated recipients answer 201 but are neither stored nor sent.
+    let email_t = template_id(&app, &live, "email").await;
+    let body = json!({"email_address": "simulate-delivered@notifications.service.gov.uk", "template_id": email_t, "personalisation": {"name": "x"}});
+    let (s, b) = api.call("POST", "/v2/notifications/email", auth(), Some(&body.to_string())).await;
+    assert_eq!(s, 201);
+    let (s, _) = api.call("GET", &format!("/v2/notifications/{}", b["id"].as_str().unwrap()), auth(), None).await;
+    assert_eq!(s, 404);
+}
