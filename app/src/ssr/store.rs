@@ -945,6 +945,15 @@ pub struct Notification {
     pub updated_at: Option<String>,
 }
 
+/// `SELECT <every notification column> FROM notifications`, for `concat!`.
+macro_rules! select_notifications {
+    () => {
+        "SELECT id, service_id, api_key_id, key_type, template_id, template_version, notification_type, recipient,
+                client_reference, personalisation, subject, body, status, postage, created_at, sent_at, completed_at,
+                updated_at FROM notifications "
+    };
+}
+
 /// A notification to store (owned, so it can wait in the write batch).
 #[derive(Clone, Debug)]
 pub struct NewNotification {
@@ -1019,16 +1028,12 @@ pub async fn sending_service(pool: &Pool, service_id: &str) -> anyhow::Result<Se
 }
 
 pub async fn get_notification(pool: &Pool, service_id: &str, id: &str) -> anyhow::Result<Option<Notification>> {
-    sqlx::query_as::<_, Notification>(
-        "SELECT id, service_id, api_key_id, key_type, template_id, template_version, notification_type, recipient,
-                client_reference, personalisation, subject, body, status, postage, created_at, sent_at, completed_at, updated_at
-         FROM notifications WHERE id = ? AND service_id = ?",
-    )
-    .bind(id)
-    .bind(service_id)
-    .fetch_optional(pool)
-    .await
-    .context("could not load a notification")
+    sqlx::query_as::<_, Notification>(concat!(select_notifications!(), "WHERE id = ? AND service_id = ?"))
+        .bind(id)
+        .bind(service_id)
+        .fetch_optional(pool)
+        .await
+        .context("could not load a notification")
 }
 
 /// Filters for listing notifications (all optional).
@@ -1050,10 +1055,9 @@ pub async fn list_notifications(
     limit: i64,
 ) -> anyhow::Result<Vec<Notification>> {
     let statuses = serde_json::to_string(&filter.statuses)?;
-    sqlx::query_as::<_, Notification>(
-        "SELECT id, service_id, api_key_id, key_type, template_id, template_version, notification_type, recipient,
-                client_reference, personalisation, subject, body, status, postage, created_at, sent_at, completed_at, updated_at
-         FROM notifications n
+    sqlx::query_as::<_, Notification>(concat!(
+        select_notifications!(),
+        "n
          WHERE service_id = ?1
            AND (?2 IS NULL OR key_type = ?2)
            AND (?3 IS NULL OR notification_type = ?3)
@@ -1061,8 +1065,8 @@ pub async fn list_notifications(
            AND (?5 IS NULL OR client_reference = ?5)
            AND (?6 IS NULL OR (created_at, id) < (SELECT created_at, id FROM notifications WHERE id = ?6))
          ORDER BY created_at DESC, id DESC
-         LIMIT ?7",
-    )
+         LIMIT ?7"
+    ))
     .bind(service_id)
     .bind(&filter.key_type)
     .bind(&filter.template_type)
@@ -1129,11 +1133,10 @@ pub async fn deliver_test_notifications(pool: &Pool) -> anyhow::Result<u64> {
 
 /// Notifications of live and team keys waiting for a provider, oldest first.
 pub async fn pending_real_notifications(pool: &Pool, limit: i64) -> anyhow::Result<Vec<Notification>> {
-    sqlx::query_as::<_, Notification>(
-        "SELECT id, service_id, api_key_id, key_type, template_id, template_version, notification_type, recipient,
-                client_reference, personalisation, subject, body, status, postage, created_at, sent_at, completed_at, updated_at
-         FROM notifications WHERE status = 'created' AND key_type != 'test' ORDER BY created_at LIMIT ?",
-    )
+    sqlx::query_as::<_, Notification>(concat!(
+        select_notifications!(),
+        "WHERE status = 'created' AND key_type != 'test' ORDER BY created_at LIMIT ?"
+    ))
     .bind(limit)
     .fetch_all(pool)
     .await

@@ -186,16 +186,21 @@ pub async fn create_key(
     show(&state, ctx, Content::NewKey { name: name.as_str().to_string(), key }, false).await
 }
 
+/// The service's key with this id; `None` (so 404) for any other id.
+async fn find_key(state: &AppState, service_id: &str, key_id: &str) -> Result<Option<store::ApiKey>, AppError> {
+    if uuid::Uuid::parse_str(key_id).is_err() {
+        return Ok(None);
+    }
+    Ok(store::get_api_key(&state.pool, service_id, key_id).await?)
+}
+
 pub async fn revoke_confirm(
     State(state): State<AppState>,
     Path((service_id, key_id)): Path<(String, String)>,
     req: Request,
 ) -> Result<Response, AppError> {
     let ctx = open_or_return!(state, service_id, req);
-    let key = match uuid::Uuid::parse_str(&key_id) {
-        Ok(_) => store::get_api_key(&state.pool, &service_id, &key_id).await?,
-        Err(_) => None,
-    };
+    let key = find_key(&state, &service_id, &key_id).await?;
     let Some(key) = key else { return Ok(not_found(&state, &ctx.parts).await) };
     if key.expiry_date.is_some() {
         return Ok(found(&format!("/services/{service_id}/api/keys")));
@@ -210,10 +215,7 @@ pub async fn revoke(
     req: Request,
 ) -> Result<Response, AppError> {
     let ctx = open_or_return!(state, service_id, req);
-    let key = match uuid::Uuid::parse_str(&key_id) {
-        Ok(_) => store::get_api_key(&state.pool, &service_id, &key_id).await?,
-        Err(_) => None,
-    };
+    let key = find_key(&state, &service_id, &key_id).await?;
     let Some(key) = key else { return Ok(not_found(&state, &ctx.parts).await) };
     if store::revoke_api_key(&state.pool, &service_id, &key.id, Some(&ctx.signed_in.user.id)).await? {
         tracing::info!(service_id = %service_id, key_id = %key.id, "API key revoked");
