@@ -973,32 +973,33 @@ pub struct NewNotification {
     pub created_at: String,
 }
 
-/// Stores a batch of notifications in one transaction (group commit).
+/// Stores a batch of notifications in one transaction (group commit), with
+/// multi-row inserts.
 pub async fn create_notifications(pool: &Pool, batch: &[&NewNotification]) -> anyhow::Result<()> {
     let mut tx = pool.begin().await?;
-    for n in batch {
-        sqlx::query(
+    for chunk in batch.chunks(200) {
+        let mut insert = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
             "INSERT INTO notifications (id, service_id, api_key_id, key_type, template_id, template_version,
-                 notification_type, recipient, client_reference, personalisation, subject, body, status, postage, created_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'created', ?, ?)",
-        )
-        .bind(&n.id)
-        .bind(&n.service_id)
-        .bind(&n.api_key_id)
-        .bind(&n.key_type)
-        .bind(&n.template_id)
-        .bind(n.template_version)
-        .bind(&n.notification_type)
-        .bind(&n.recipient)
-        .bind(&n.client_reference)
-        .bind(&n.personalisation)
-        .bind(&n.subject)
-        .bind(&n.body)
-        .bind(&n.postage)
-        .bind(&n.created_at)
-        .execute(&mut *tx)
-        .await
-        .context("could not save a notification")?;
+                 notification_type, recipient, client_reference, personalisation, subject, body, status, postage, created_at) ",
+        );
+        insert.push_values(chunk, |mut row, n| {
+            row.push_bind(&n.id)
+                .push_bind(&n.service_id)
+                .push_bind(&n.api_key_id)
+                .push_bind(&n.key_type)
+                .push_bind(&n.template_id)
+                .push_bind(n.template_version)
+                .push_bind(&n.notification_type)
+                .push_bind(&n.recipient)
+                .push_bind(&n.client_reference)
+                .push_bind(&n.personalisation)
+                .push_bind(&n.subject)
+                .push_bind(&n.body)
+                .push_bind("created")
+                .push_bind(&n.postage)
+                .push_bind(&n.created_at);
+        });
+        insert.build().execute(&mut *tx).await.context("could not save notifications")?;
     }
     tx.commit().await.context("could not commit notifications")?;
     Ok(())
