@@ -224,6 +224,7 @@ async fn revoking_asks_first_then_revokes_once_and_keeps_the_key_listed() {
         .execute(&app.state.pool)
         .await
         .unwrap();
+    app::ssr::store::note_change();
     assert!(!app.get(&format!("/services/{live}/api/keys"), Some(&s.cookie)).await.text().contains("beta key"));
 }
 

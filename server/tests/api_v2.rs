@@ -122,6 +122,7 @@ async fn every_authentication_failure_answers_notifys_error() {
         .execute(&app.state.pool)
         .await
         .unwrap();
+    app::ssr::store::note_change();
     let other = make_key(&app, &live, "test", "another key").await;
     let (s, b) = api.call("GET", path, Some(format!("Bearer {}", token(&live, key.secret()))), None).await;
     assert_auth_error(s, &b, 403, "Invalid token: API key not found");
@@ -130,6 +131,7 @@ async fn every_authentication_failure_answers_notifys_error() {
 
     // An archived service.
     sqlx::query("UPDATE services SET active = 0 WHERE id = ?").bind(&live).execute(&app.state.pool).await.unwrap();
+    app::ssr::store::note_change();
     let (s, b) = api.call("GET", path, Some(format!("Bearer {}", token(&live, other.secret()))), None).await;
     assert_auth_error(s, &b, 403, "Invalid token: service is archived");
 }
@@ -236,6 +238,7 @@ async fn each_sending_refusal_answers_notifys_status_and_message() {
         .execute(&app.state.pool)
         .await
         .unwrap();
+    app::ssr::store::note_change();
     let trial_letter = store::create_template(
         &app.state.pool,
         store::NewTemplate {
@@ -310,6 +313,7 @@ async fn rate_and_daily_limits_answer_429() {
 
     // A rate limit of 3 a minute holds ceil(3/3)+1 = 2 requests at once.
     sqlx::query("UPDATE services SET rate_limit = 3 WHERE id = ?").bind(&live).execute(&app.state.pool).await.unwrap();
+    app::ssr::store::note_change();
     let mut statuses = vec![];
     for _ in 0..3 {
         let (s, b) = api
@@ -505,4 +509,25 @@ async fn every_route_refuses_a_missing_or_bad_token_and_answers_its_own_errors()
     assert_eq!(s, 201);
     let (s, _) = api.call("GET", &format!("/v2/notifications/{}", b["id"].as_str().unwrap()), auth(), None).await;
     assert_eq!(s, 404);
+}
+
+#[tokio::test]
+async fn a_key_revoked_in_the_admin_fails_on_the_very_next_request() {
+    let app = TestApp::spawn().await;
+    let api = Api { app: &app };
+    let live = app.service_id("Example live service").await;
+    let key = make_key(&app, &live, "test", "soon revoked").await;
+    let auth = || Some(format!("Bearer {}", token(&live, key.secret())));
+    // Warm whatever the server keeps in memory about this service.
+    for _ in 0..3 {
+        assert_eq!(api.call("GET", "/v2/templates", auth(), None).await.0, 200);
+    }
+    let cookie = app.sign_in(ADMIN).await;
+    let csrf = app.get("/your-services", Some(&cookie)).await.csrf_token();
+    let done = app
+        .post(&format!("/services/{live}/api/keys/revoke/{}", key.id), Some(&cookie), &[("csrf_token", &csrf)])
+        .await;
+    assert_eq!(done.status, 302);
+    let (s, b) = api.call("GET", "/v2/templates", auth(), None).await;
+    assert_auth_error(s, &b, 403, "Invalid token: API key revoked");
 }

@@ -95,10 +95,8 @@ pub fn Layout(page: Page, children: Children) -> impl IntoView {
                         <a
                             href=if signed_in { "/your-services" } else { "/sign-in" }
                             class="govuk-header__homepage-link"
-                        >
-                            <span inner_html=LOGO></span>
-                            <span class="govuk-header__product-name">"Notify"</span>
-                        </a>
+                            inner_html=format!("{LOGO}<span class=\"govuk-header__product-name\">Notify</span>")
+                        ></a>
                     </div>
                 </div>
             </div>

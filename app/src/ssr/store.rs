@@ -12,6 +12,21 @@ use std::time::Duration;
 
 pub type Pool = SqlitePool;
 
+/// Bumped by every write to what the API caches per service (the service,
+/// its permissions and limits, its keys), so an in-process cache can tell
+/// that it is stale on the very next request.
+static GENERATION: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+pub fn generation() -> u64 {
+    GENERATION.load(std::sync::atomic::Ordering::SeqCst)
+}
+
+/// Marks the cached service data as changed (the store's own writes call
+/// this; call it after writing those tables any other way).
+pub fn note_change() {
+    GENERATION.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+}
+
 /// Opens (creating if missing, with its folder) the SQLite database at
 /// `url`, in WAL mode with foreign keys on, and runs the migrations.
 pub async fn connect(url: &str) -> anyhow::Result<Pool> {
@@ -140,6 +155,7 @@ pub async fn create_service(
             .await?;
     }
     tx.commit().await?;
+    note_change();
     Ok(id)
 }
 
@@ -176,11 +192,13 @@ pub async fn set_restricted(pool: &Pool, service_id: &str, restricted: bool) -> 
         .bind(service_id)
         .execute(pool)
         .await?;
+    note_change();
     Ok(())
 }
 
 pub async fn set_rate_limit(pool: &Pool, service_id: &str, limit: i64) -> anyhow::Result<()> {
     sqlx::query("UPDATE services SET rate_limit = ? WHERE id = ?").bind(limit).bind(service_id).execute(pool).await?;
+    note_change();
     Ok(())
 }
 
@@ -574,6 +592,7 @@ pub async fn create_api_key(pool: &Pool, key: NewApiKey<'_>) -> anyhow::Result<R
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
+    note_change();
     Ok(Ok(id))
 }
 
@@ -645,6 +664,7 @@ pub async fn revoke_api_key(
         .await?;
     }
     tx.commit().await?;
+    note_change();
     Ok(changed == 1)
 }
 
@@ -871,6 +891,7 @@ pub async fn set_daily_limit(
         TemplateType::Letter => "UPDATE services SET letter_message_limit = ? WHERE id = ?",
     };
     sqlx::query(sql).bind(limit).bind(service_id).execute(pool).await?;
+    note_change();
     Ok(())
 }
 

@@ -12,9 +12,10 @@ use axum::http::{header, HeaderMap, StatusCode};
 pub const GENERAL_TOKEN_ERROR: &str = "Invalid token: make sure your API token matches the example at https://docs.notifications.service.gov.uk/rest-api.html#authorisation-header";
 
 /// Who is calling: the service and the key.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Caller {
     pub service: store::Service,
+    pub snapshot: std::sync::Arc<super::runtime::ServiceSnapshot>,
     pub key_id: String,
     pub key_name: String,
     pub key_type: KeyType,
@@ -28,16 +29,24 @@ fn revoked_since() -> String {
     clock::ago(time::Duration::days(crate::web::REVOKED_KEY_DAYS))
 }
 
-async fn active_service(state: &AppState, service_id: &str) -> Result<store::Service, ApiError> {
-    store::get_service(&state.pool, service_id).await?.ok_or_else(|| forbidden("Invalid token: service not found"))
+async fn snapshot(
+    state: &AppState,
+    service_id: &str,
+) -> Result<std::sync::Arc<super::runtime::ServiceSnapshot>, ApiError> {
+    state
+        .api
+        .snapshot(&state.pool, &state.secrets, service_id)
+        .await?
+        .ok_or_else(|| forbidden("Invalid token: service not found"))
 }
 
-fn caller(service: store::Service, key: &store::AuthKey) -> Result<Caller, ApiError> {
+fn caller(snapshot: std::sync::Arc<super::runtime::ServiceSnapshot>, key: &store::AuthKey) -> Result<Caller, ApiError> {
     if key.expiry_date.is_some() {
         return Err(forbidden("Invalid token: API key revoked"));
     }
     Ok(Caller {
-        service,
+        service: snapshot.service.clone(),
+        snapshot: snapshot.clone(),
         key_id: key.id.clone(),
         key_name: key.name.clone(),
         key_type: KeyType::parse(&key.key_type).ok_or_else(|| ApiError::internal("unknown key type"))?,
@@ -68,27 +77,26 @@ async fn bearer(state: &AppState, token: &str) -> Result<Caller, ApiError> {
     if uuid::Uuid::parse_str(issuer).is_err() {
         return Err(forbidden("Invalid token: service id is not the right data type"));
     }
-    let service = active_service(state, issuer).await?;
-    let keys = store::auth_keys(&state.pool, &service.id, &revoked_since()).await?;
-    if keys.is_empty() {
+    let snapshot = snapshot(state, issuer).await?;
+    if snapshot.keys.is_empty() {
         return Err(forbidden("Invalid token: service has no API keys"));
     }
-    if !service.active {
+    if !snapshot.service.active {
         return Err(forbidden("Invalid token: service is archived"));
     }
     if !parsed.is_hs256() {
         return Err(forbidden("Invalid token: algorithm used is not HS256"));
     }
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    for key in &keys {
-        let Some(secret) = state.secrets.decrypt(&key.secret_ciphertext) else { continue };
-        match parsed.check(&secret, now) {
+    for (key, secret) in &snapshot.keys {
+        let Some(secret) = secret else { continue };
+        match parsed.check(secret, now) {
             Check::WrongKey => continue,
             Check::ClockSkew => {
                 return Err(forbidden("Error: Your system clock must be accurate to within 30 seconds"))
             }
             Check::Invalid => return Err(forbidden(GENERAL_TOKEN_ERROR)),
-            Check::Valid => return caller(service, key),
+            Check::Valid => return caller(snapshot.clone(), key),
         }
     }
     Err(forbidden("Invalid token: API key not found"))
@@ -109,9 +117,9 @@ async fn api_key_v1(state: &AppState, key: &str) -> Result<Caller, ApiError> {
     if found.expiry_date.as_deref().is_some_and(|d| d <= revoked_since().as_str()) {
         return Err(not_found());
     }
-    let service = active_service(state, &found.service_id).await?;
-    if !service.active {
+    let snapshot = snapshot(state, &found.service_id).await?;
+    if !snapshot.service.active {
         return Err(forbidden("Invalid token: service is archived"));
     }
-    caller(service, &found)
+    caller(snapshot, &found)
 }

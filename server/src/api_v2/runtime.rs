@@ -15,7 +15,22 @@ type Bucket = Arc<(i64, DefaultDirectRateLimiter)>;
 
 type WriteJob = (store::NewNotification, tokio::sync::oneshot::Sender<Result<(), String>>);
 
+/// What authentication and sending need of one service, loaded together.
+pub struct ServiceSnapshot {
+    pub service: store::Service,
+    /// Keys unrevoked or revoked in the last 7 days, with their secrets.
+    pub keys: Vec<(store::AuthKey, Option<String>)>,
+    pub sending: store::SendingService,
+    generation: u64,
+    loaded_at: std::time::Instant,
+}
+
+/// How long a snapshot may be used when nothing in this process changed it:
+/// the bound on seeing changes made by another process (the admin commands).
+const SNAPSHOT_TTL: Duration = Duration::from_secs(1);
+
 pub struct ApiRuntime {
+    snapshots: Mutex<HashMap<String, Arc<ServiceSnapshot>>>,
     limiters: Mutex<HashMap<(String, KeyType), Bucket>>,
     last_used: Mutex<HashMap<String, String>>,
     writes: tokio::sync::mpsc::Sender<WriteJob>,
@@ -25,11 +40,53 @@ pub struct ApiRuntime {
 impl Default for ApiRuntime {
     fn default() -> Self {
         let (writes, queue) = tokio::sync::mpsc::channel(8192);
-        Self { limiters: Mutex::default(), last_used: Mutex::default(), writes, write_queue: Mutex::new(Some(queue)) }
+        Self {
+            snapshots: Mutex::default(),
+            limiters: Mutex::default(),
+            last_used: Mutex::default(),
+            writes,
+            write_queue: Mutex::new(Some(queue)),
+        }
     }
 }
 
 impl ApiRuntime {
+    /// The service's snapshot, reloaded when any write in this process may
+    /// have changed it (so a key revoked in the admin fails on the very next
+    /// request) or when it is older than a second. `None`: no such service.
+    pub async fn snapshot(
+        &self,
+        pool: &store::Pool,
+        secrets: &app::ssr::secrets::Secrets,
+        service_id: &str,
+    ) -> anyhow::Result<Option<Arc<ServiceSnapshot>>> {
+        let generation = store::generation();
+        if let Some(s) = self.snapshots.lock().expect("never poisoned").get(service_id) {
+            if s.generation == generation && s.loaded_at.elapsed() < SNAPSHOT_TTL {
+                return Ok(Some(s.clone()));
+            }
+        }
+        let Some(service) = store::get_service(pool, service_id).await? else { return Ok(None) };
+        let revoked_since = clock::ago(time::Duration::days(crate::web::REVOKED_KEY_DAYS));
+        let keys = store::auth_keys(pool, service_id, &revoked_since)
+            .await?
+            .into_iter()
+            .map(|k| {
+                let secret = secrets.decrypt(&k.secret_ciphertext);
+                (k, secret)
+            })
+            .collect();
+        let sending = store::sending_service(pool, service_id).await?;
+        let snapshot =
+            Arc::new(ServiceSnapshot { service, keys, sending, generation, loaded_at: std::time::Instant::now() });
+        let mut map = self.snapshots.lock().expect("never poisoned");
+        if map.len() > 10_000 {
+            map.clear();
+        }
+        map.insert(service_id.to_string(), snapshot.clone());
+        Ok(Some(snapshot))
+    }
+
     /// Stores a notification and waits until it is committed. Concurrent
     /// requests share one transaction (group commit), so a burst costs one
     /// commit instead of one each, and every 201 still follows its commit.

@@ -167,7 +167,7 @@ pub fn render(subject: Option<&str>, content: &str, personalisation: &Map<String
 pub async fn send(state: &AppState, caller: &Caller, t: TemplateType, raw: &[u8]) -> Result<Response, ApiError> {
     let service_id = caller.service.id.as_str();
     // 1. Limits, before the body is even read.
-    let limits = store::sending_service(&state.pool, service_id).await?;
+    let limits = &caller.snapshot.sending;
     if !state.api.allow(service_id, caller.key_type, limits.rate_limit) {
         let label = match caller.key_type {
             KeyType::Normal => "LIVE",
