@@ -87,9 +87,15 @@ async fn the_notification_page_shows_the_message_to_those_who_may_see_it() {
     assert_eq!(s, 201);
     let path = format!("/services/{live}/notification/{}", sent["id"].as_str().unwrap());
     // The embedded outbox delivers within a moment.
-    tokio::time::sleep(std::time::Duration::from_millis(800)).await;
     let viewer = app.sign_in(VIEWER).await;
-    let page = app.get(&path, Some(&viewer)).await;
+    let mut page = app.get(&path, Some(&viewer)).await;
+    for _ in 0..50 {
+        if page.text().contains("Status Delivered") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        page = app.get(&path, Some(&viewer)).await;
+    }
     assert_eq!(page.status, 200);
     let text = page.text();
     assert!(text.contains(&format!("Email to {ADMIN}")));

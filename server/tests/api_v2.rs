@@ -278,8 +278,14 @@ async fn team_keys_reach_the_team_and_guests_and_live_keys_anyone() {
     assert_eq!(send(&team, "07700900555").await, 201, "a guest");
     assert_eq!(send(&normal, "07700900777").await, 201, "live keys send to anyone");
     // The embedded outbox records what live and team keys sent.
-    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
-    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM outbox").fetch_one(&app.state.pool).await.unwrap();
+    let mut n = 0;
+    for _ in 0..50 {
+        (n,) = sqlx::query_as("SELECT COUNT(*) FROM outbox").fetch_one(&app.state.pool).await.unwrap();
+        if n == 3 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
     assert_eq!(n, 3);
     let (body,): (String,) =
         sqlx::query_as("SELECT body FROM outbox LIMIT 1").fetch_one(&app.state.pool).await.unwrap();
