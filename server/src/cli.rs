@@ -221,7 +221,7 @@ async fn admin(config: Config, command: Command) -> anyhow::Result<()> {
             if !app::domain::api_key::type_allowed(service.restricted, key_type) {
                 anyhow::bail!("a service in trial mode cannot have a live key");
             }
-            let secrets = app::ssr::secrets::Secrets::new(crate::secret_key::load_or_create(&config)?.bytes());
+            let secrets = app::ssr::secrets::Secrets::new(crate::server_key::load_or_create(&config)?.bytes());
             match app::ssr::keys::create(&pool, &secrets, &service_id, &name, key_type, None).await? {
                 Ok(key) => println!("{key}"),
                 Err(_) => anyhow::bail!("a key with this name already exists"),

@@ -6,7 +6,7 @@ pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod logging;
-pub mod secret_key;
+pub mod server_key;
 pub mod state;
 pub mod web;
 
@@ -17,7 +17,7 @@ pub use state::AppState;
 /// and builds the router. Used by `main` and by the tests alike.
 pub async fn build(config: Config) -> anyhow::Result<(axum::Router, AppState)> {
     let pool = app::ssr::store::connect(&config.database_url).await?;
-    let secret_key = secret_key::load_or_create(&config)?;
+    let secret_key = server_key::load_or_create(&config)?;
     if config.demo {
         demo::seed(&pool).await?;
     }

@@ -1,4 +1,4 @@
-use crate::secret_key::SecretKey;
+use crate::server_key::SecretKey;
 use crate::Config;
 use app::ssr::secrets::Secrets;
 use app::ssr::store::Pool;
