@@ -4,11 +4,10 @@
 //! the CSRF token. Forms answer 302 on success and re-render with a GOV.UK
 //! error summary and the user's input on failure.
 
-use super::error::{forbidden, not_found, AppError};
-use super::form::FormFields;
-use super::guard::{require_service, require_user};
+use super::error::{not_found, AppError};
+use super::found;
+use super::guard::{open_service_page, ServicePage};
 use super::render::render;
-use super::{found, SignedIn};
 use crate::AppState;
 use app::domain::api_key::{self, name_fingerprint, KeyName, KeyNameError, KeyType};
 use app::domain::callback::{BearerToken, CallbackUrl, TOKEN_PLACEHOLDER};
@@ -17,41 +16,19 @@ use app::domain::{GuestList, Permission, ServicePermission};
 use app::ssr::{clock, store};
 use app::view_model::{
     ApiKeys, CallbackForm, CallbackKind, CallbackRow, Content, CreateKeyForm, Flash, FormErrors, GuestListForm, KeyRow,
-    NavItem, Page,
+    NavItem,
 };
 use axum::extract::{Path, Request, State};
-use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 /// Revoked keys stay listed (and say "revoked" to the API) this long.
 pub const REVOKED_KEY_DAYS: i64 = 7;
 
-/// The checks shared by every page here: a session, the service, the permission.
-struct Ctx {
-    signed_in: SignedIn,
-    page: Page,
-    parts: Parts,
-    form: FormFields,
-}
+type Ctx = ServicePage;
 
 async fn open(state: &AppState, service_id: &str, req: Request) -> Result<Ctx, Response> {
-    let (parts, body) = req.into_parts();
-    let signed_in = require_user(state, &parts).await?;
-    let page =
-        require_service(state, &parts, &signed_in, service_id, &[Permission::ManageApiKeys], NavItem::ApiIntegration)
-            .await?;
-    let form = if parts.method == axum::http::Method::POST {
-        let bytes = axum::body::to_bytes(body, 64 * 1024).await.unwrap_or_default();
-        let form = FormFields::parse(&bytes);
-        if !signed_in.csrf_matches(form.get("csrf_token")) {
-            return Err(forbidden(state, &parts, page).await);
-        }
-        form
-    } else {
-        FormFields::default()
-    };
-    Ok(Ctx { signed_in, page, parts, form })
+    open_service_page(state, service_id, req, &[Permission::ManageApiKeys], NavItem::ApiIntegration).await
 }
 
 macro_rules! open_or_return {

@@ -3,12 +3,15 @@
 //! and the page's permission (else 403).
 
 use super::error::{forbidden, not_found, AppError};
+use super::form::FormFields;
 use super::session::{self, SignedIn};
 use crate::AppState;
 use app::domain::Permission;
 use app::ssr::store;
 use app::view_model::{Content, NavItem, Page, ServiceContext, ServiceSummary};
+use axum::extract::Request;
 use axum::http::request::Parts;
+use axum::http::Method;
 use axum::response::{IntoResponse, Response};
 
 pub async fn require_user(state: &AppState, parts: &Parts) -> Result<SignedIn, Response> {
@@ -65,4 +68,36 @@ pub async fn require_service(
     } else {
         Err(forbidden(state, parts, page).await)
     }
+}
+
+/// A service page that passed its checks, with the posted form (if any).
+pub struct ServicePage {
+    pub signed_in: SignedIn,
+    pub page: Page,
+    pub parts: Parts,
+    pub form: FormFields,
+}
+
+/// Every check a service page makes, in one place: a session (else 302 to
+/// sign-in), the service in the URL (else 404), one of `any_of` (else 403)
+/// and, for a POST, the session's CSRF token (else 403).
+pub async fn open_service_page(
+    state: &AppState,
+    service_id: &str,
+    req: Request,
+    any_of: &[Permission],
+    nav: NavItem,
+) -> Result<ServicePage, Response> {
+    let (parts, body) = req.into_parts();
+    let signed_in = require_user(state, &parts).await?;
+    let page = require_service(state, &parts, &signed_in, service_id, any_of, nav).await?;
+    let mut form = FormFields::default();
+    if parts.method == Method::POST {
+        let bytes = axum::body::to_bytes(body, 256 * 1024).await.unwrap_or_default();
+        form = FormFields::parse(&bytes);
+        if !signed_in.csrf_matches(form.get("csrf_token")) {
+            return Err(forbidden(state, &parts, page).await);
+        }
+    }
+    Ok(ServicePage { signed_in, page, parts, form })
 }

@@ -1,9 +1,9 @@
 //! Templates pages, for users with `manage_templates`: list, create, and
 //! edit (each save makes a new version).
 
-use super::error::{forbidden, not_found, AppError};
+use super::error::{not_found, AppError};
 use super::form::FormFields;
-use super::guard::{require_service, require_user};
+use super::guard::open_service_page;
 use super::render::render;
 use super::{found, SignedIn};
 use crate::AppState;
@@ -12,7 +12,7 @@ use app::ssr::store;
 use app::view_model::{Content, FormErrors, NavItem, Page, TemplateForm, TemplateRow};
 use axum::extract::{Path, Request, State};
 use axum::http::request::Parts;
-use axum::http::{Method, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 
 pub const MAX_NAME_LENGTH: usize = 255;
@@ -22,20 +22,8 @@ async fn open(
     service_id: &str,
     req: Request,
 ) -> Result<(SignedIn, Page, Parts, FormFields), Response> {
-    let (parts, body) = req.into_parts();
-    let signed_in = require_user(state, &parts).await?;
-    let page =
-        require_service(state, &parts, &signed_in, service_id, &[Permission::ManageTemplates], NavItem::Templates)
-            .await?;
-    let mut form = FormFields::default();
-    if parts.method == Method::POST {
-        let bytes = axum::body::to_bytes(body, 256 * 1024).await.unwrap_or_default();
-        form = FormFields::parse(&bytes);
-        if !signed_in.csrf_matches(form.get("csrf_token")) {
-            return Err(forbidden(state, &parts, page).await);
-        }
-    }
-    Ok((signed_in, page, parts, form))
+    let opened = open_service_page(state, service_id, req, &[Permission::ManageTemplates], NavItem::Templates).await?;
+    Ok((opened.signed_in, opened.page, opened.parts, opened.form))
 }
 
 macro_rules! open_or_return {
