@@ -36,7 +36,10 @@ pub async fn connect(url: &str) -> anyhow::Result<Pool> {
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Normal)
         .foreign_keys(true)
-        .busy_timeout(Duration::from_secs(5));
+        .busy_timeout(Duration::from_secs(5))
+        // Checkpoints run from a background task (`checkpoint`), not inside
+        // whichever request happens to commit the thousandth page.
+        .pragma("wal_autocheckpoint", "0");
     let file = options.get_filename();
     if let Some(parent) = file.parent().filter(|p| !p.as_os_str().is_empty()) {
         if file != Path::new(":memory:") {
@@ -51,6 +54,12 @@ pub async fn connect(url: &str) -> anyhow::Result<Pool> {
         .context("could not open the database")?;
     sqlx::migrate!("./migrations").run(&pool).await.context("could not run the migrations")?;
     Ok(pool)
+}
+
+/// Copies the WAL back into the database without blocking writers.
+pub async fn checkpoint(pool: &Pool) -> anyhow::Result<()> {
+    sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(pool).await?;
+    Ok(())
 }
 
 pub async fn ping(pool: &Pool) -> bool {

@@ -125,6 +125,7 @@ async fn refuse_cross_site_posts(req: Request, next: Next) -> Response {
 /// Background work that runs beside the server.
 pub fn spawn_background(state: AppState) {
     session::spawn_cleanup(state.clone());
+    session::spawn_checkpoints(state.clone());
     crate::api_v2::runtime::spawn_workers(state);
 }
 

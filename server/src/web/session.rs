@@ -88,6 +88,19 @@ fn cookie(state: &AppState, value: &str, max_age: Option<i64>) -> HeaderValue {
         .expect("a session cookie is a valid header")
 }
 
+/// Checkpoints the database's WAL every second, off the request path.
+pub fn spawn_checkpoints(state: AppState) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+        loop {
+            tick.tick().await;
+            if let Err(e) = store::checkpoint(&state.pool).await {
+                tracing::warn!(error = ?e, "checkpoint failed");
+            }
+        }
+    });
+}
+
 /// Removes sessions idle past the limit and old sign-in failures, every few minutes.
 pub fn spawn_cleanup(state: AppState) {
     tokio::spawn(async move {
