@@ -453,18 +453,29 @@ pub async fn create_session(pool: &Pool, id_digest: &str, user_id: &str, csrf_to
     Ok(())
 }
 
-/// Loads a session last seen after `idle_cutoff` and marks it seen now.
+/// Loads a session last seen after `idle_cutoff` and marks it seen now. The
+/// mark is written at most once every 30 seconds per session, so browsing
+/// is not a database write per page.
 pub async fn touch_session(pool: &Pool, id_digest: &str, idle_cutoff: &str) -> anyhow::Result<Option<Session>> {
-    sqlx::query_as::<_, Session>(
-        "UPDATE sessions SET last_seen_at = ? WHERE id_digest = ? AND last_seen_at > ?
-         RETURNING user_id, csrf_token, last_seen_at",
+    let found = sqlx::query_as::<_, Session>(
+        "SELECT user_id, csrf_token, last_seen_at FROM sessions WHERE id_digest = ? AND last_seen_at > ?",
     )
-    .bind(clock::now_string())
     .bind(id_digest)
     .bind(idle_cutoff)
     .fetch_optional(pool)
     .await
-    .context("could not load a session")
+    .context("could not load a session")?;
+    if let Some(session) = &found {
+        if session.last_seen_at < clock::ago(time::Duration::seconds(30)) {
+            sqlx::query("UPDATE sessions SET last_seen_at = ? WHERE id_digest = ?")
+                .bind(clock::now_string())
+                .bind(id_digest)
+                .execute(pool)
+                .await
+                .context("could not mark a session seen")?;
+        }
+    }
+    Ok(found)
 }
 
 pub async fn delete_session(pool: &Pool, id_digest: &str) -> anyhow::Result<()> {
