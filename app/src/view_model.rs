@@ -227,6 +227,13 @@ pub struct NotificationView {
     pub delivered_by_outbox: bool,
 }
 
+impl NotificationView {
+    /// `Email to name@example.gov.uk`, `Letter to Ada Lovelace`.
+    pub fn heading(&self) -> String {
+        format!("{} to {}", capitalise(self.kind.message_noun()), self.recipient.lines().next().unwrap_or(""))
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct TemplateRow {
     pub id: String,
@@ -290,10 +297,7 @@ impl Page {
             Content::YourServices(_) => ("Your services".to_string(), false),
             Content::Dashboard(_) => ("Dashboard".to_string(), false),
             Content::ApiHub { .. } => ("API integration".to_string(), false),
-            Content::Notification(n) => (
-                format!("{} to {}", capitalise(n.kind.message_noun()), n.recipient.lines().next().unwrap_or("")),
-                false,
-            ),
+            Content::Notification(n) => (n.heading(), false),
             Content::Templates(_) => ("Templates".to_string(), false),
             Content::TemplateForm(f) => (
                 if f.id.is_some() { "Edit template".to_string() } else { "New template".to_string() },

@@ -3,6 +3,8 @@
 use super::permission::string_enum;
 
 pub const MAX_KEY_NAME_LENGTH: usize = 255;
+/// Revoked keys stay listed, and say "revoked" to the API, this many days.
+pub const REVOKED_KEY_DAYS: i64 = 7;
 pub const RANDOM_LENGTH: usize = 30;
 pub const CHECKSUM_LENGTH: usize = 6;
 pub const SECRET_LENGTH: usize = RANDOM_LENGTH + CHECKSUM_LENGTH;

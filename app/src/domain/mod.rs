@@ -10,6 +10,7 @@ pub mod next_path;
 pub mod permission;
 pub mod phone;
 pub mod relative_time;
+pub mod status;
 pub mod template;
 
 pub use api_key::{KeyName, KeyNameError, KeyType};

@@ -1,11 +1,11 @@
 use crate::domain::TemplateType;
-use crate::view_model::{capitalise, NotificationView, ServiceContext};
+use crate::view_model::{NotificationView, ServiceContext};
 use leptos::prelude::*;
 
 /// `/services/{id}/notification/{notification_id}`: one message as sent.
 #[component]
 pub fn NotificationPage(service: ServiceContext, n: NotificationView) -> impl IntoView {
-    let heading = format!("{} to {}", capitalise(n.kind.message_noun()), n.recipient.lines().next().unwrap_or(""));
+    let heading = n.heading();
     let row = |key: &'static str, value: String| {
         view! {
             <div class="govuk-summary-list__row">

@@ -7,6 +7,12 @@ use crate::ssr::secrets::Secrets;
 use crate::ssr::store::{self, CreateKeyError, Pool};
 use rand::Rng;
 
+/// Keys revoked after this moment are still listed and still answer
+/// "API key revoked"; older ones are as good as gone.
+pub fn revoked_window_start() -> String {
+    crate::ssr::clock::ago(time::Duration::days(api_key::REVOKED_KEY_DAYS))
+}
+
 /// 30 characters from the OS CSPRNG, uniform over base 62.
 fn random_base62() -> String {
     let mut rng = rand::rngs::OsRng;

@@ -6,7 +6,7 @@ use super::error::ApiError;
 use crate::AppState;
 use app::domain::api_key::{self, KeyType};
 use app::ssr::jwt::{self, Check};
-use app::ssr::{clock, store};
+use app::ssr::store;
 use axum::http::{header, HeaderMap, StatusCode};
 
 pub const GENERAL_TOKEN_ERROR: &str = "Invalid token: make sure your API token matches the example at https://docs.notifications.service.gov.uk/rest-api.html#authorisation-header";
@@ -23,10 +23,6 @@ pub struct Caller {
 
 fn forbidden(message: &str) -> ApiError {
     ApiError::auth(StatusCode::FORBIDDEN, message)
-}
-
-fn revoked_since() -> String {
-    clock::ago(time::Duration::days(crate::web::REVOKED_KEY_DAYS))
 }
 
 async fn snapshot(
@@ -114,7 +110,7 @@ async fn api_key_v1(state: &AppState, key: &str) -> Result<Caller, ApiError> {
     {
         return Err(not_found());
     }
-    if found.expiry_date.as_deref().is_some_and(|d| d <= revoked_since().as_str()) {
+    if found.expiry_date.as_deref().is_some_and(|d| d <= app::ssr::keys::revoked_window_start().as_str()) {
         return Err(not_found());
     }
     let snapshot = snapshot(state, &found.service_id).await?;

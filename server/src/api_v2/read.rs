@@ -6,6 +6,7 @@ use super::error::ApiError;
 use super::send::{missing_fields, render};
 use super::{base_url, json_body};
 use crate::AppState;
+use app::domain::status::shown_status;
 use app::domain::{template_fields, TemplateType};
 use app::ssr::{clock, store};
 use axum::response::{IntoResponse, Response};
@@ -37,19 +38,6 @@ fn api_time(stored: &Option<String>) -> Value {
     stored.as_deref().map(|s| Value::String(s.to_string())).unwrap_or(Value::Null)
 }
 
-/// Letters are shown as `accepted` then `received`.
-fn external_status(n: &store::Notification) -> String {
-    if n.notification_type == "letter" {
-        match n.status.as_str() {
-            "created" | "sending" => "accepted".into(),
-            "delivered" | "returned-letter" => "received".into(),
-            other => other.into(),
-        }
-    } else {
-        n.status.clone()
-    }
-}
-
 pub fn notification_json(state: &AppState, n: &store::Notification) -> Value {
     let base = base_url(state);
     let personalisation: Map<String, Value> = serde_json::from_str(&n.personalisation).unwrap_or_default();
@@ -68,7 +56,7 @@ pub fn notification_json(state: &AppState, n: &store::Notification) -> Value {
         "line_6": if is("letter") { line(6) } else { Value::Null },
         "postcode": if is("letter") { personalisation.get("postcode").cloned().unwrap_or(Value::Null) } else { Value::Null },
         "type": n.notification_type,
-        "status": external_status(n),
+        "status": shown_status(&n.notification_type, &n.status),
         "template": {
             "id": n.template_id,
             "version": n.template_version,

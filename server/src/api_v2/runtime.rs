@@ -67,7 +67,7 @@ impl ApiRuntime {
             }
         }
         let Some(service) = store::get_service(pool, service_id).await? else { return Ok(None) };
-        let revoked_since = clock::ago(time::Duration::days(crate::web::REVOKED_KEY_DAYS));
+        let revoked_since = app::ssr::keys::revoked_window_start();
         let keys = store::auth_keys(pool, service_id, &revoked_since)
             .await?
             .into_iter()

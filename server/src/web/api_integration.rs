@@ -22,9 +22,6 @@ use axum::extract::{Path, Request, State};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-/// Revoked keys stay listed (and say "revoked" to the API) this long.
-pub const REVOKED_KEY_DAYS: i64 = 7;
-
 type Ctx = ServicePage;
 
 async fn open(state: &AppState, service_id: &str, req: Request) -> Result<Ctx, Response> {
@@ -78,7 +75,7 @@ pub async fn hub(
 // ---------------------------------------------------------------- keys
 
 async fn key_rows(state: &AppState, service_id: &str) -> Result<Vec<KeyRow>, AppError> {
-    let since = clock::ago(time::Duration::days(REVOKED_KEY_DAYS));
+    let since = app::ssr::keys::revoked_window_start();
     let when = |s: &str| clock::parse(s).map(datetime_short).unwrap_or_default();
     Ok(store::list_api_keys(&state.pool, service_id, &since)
         .await?

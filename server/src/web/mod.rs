@@ -12,7 +12,6 @@ mod session;
 mod sign_in;
 mod templates;
 
-pub use api_integration::REVOKED_KEY_DAYS;
 pub use error::AppError;
 pub use form::FormFields;
 pub use guard::{require_service, require_user};

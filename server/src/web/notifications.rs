@@ -1,11 +1,12 @@
 //! The hub's message log and the page of one notification.
 
 use super::error::{not_found, AppError};
-use super::guard::{require_service, require_user};
+use super::guard::{open_service_page, ServicePage};
 use super::render::render;
 use crate::AppState;
 use app::domain::london_time::datetime_short;
 use app::domain::relative_time::relative;
+use app::domain::status::shown_status;
 use app::domain::{Permission, TemplateType};
 use app::ssr::{clock, store};
 use app::view_model::{capitalise, Content, LogItem, MessageLog, NavItem, NotificationView, Page};
@@ -19,15 +20,6 @@ const VIEWERS: &[Permission] = &[Permission::ViewActivity, Permission::SendMessa
 
 fn show_time(stored: &str) -> String {
     clock::parse(stored).map(datetime_short).unwrap_or_else(|| stored.to_string())
-}
-
-/// Letters are shown as `accepted` then `received`, as Notify does.
-fn shown_status(notification_type: &str, status: &str) -> String {
-    match (notification_type, status) {
-        ("letter", "created" | "sending") => "accepted".into(),
-        ("letter", "delivered" | "returned-letter") => "received".into(),
-        _ => status.into(),
-    }
 }
 
 /// The last 50 notifications sent through the API, newest first.
@@ -77,15 +69,11 @@ pub async fn notification(
     Path((service_id, notification_id)): Path<(String, String)>,
     req: Request,
 ) -> Result<Response, AppError> {
-    let (parts, _) = req.into_parts();
-    let signed_in = match require_user(&state, &parts).await {
-        Ok(s) => s,
-        Err(r) => return Ok(r),
-    };
-    let mut page = match require_service(&state, &parts, &signed_in, &service_id, VIEWERS, NavItem::Other).await {
-        Ok(p) => p,
-        Err(r) => return Ok(r),
-    };
+    let ServicePage { mut page, parts, .. } =
+        match open_service_page(&state, &service_id, req, VIEWERS, NavItem::Other).await {
+            Ok(p) => p,
+            Err(r) => return Ok(r),
+        };
     let found = match uuid::Uuid::parse_str(&notification_id) {
         Ok(_) => store::get_notification(&state.pool, &service_id, &notification_id).await?,
         Err(_) => None,

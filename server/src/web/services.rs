@@ -1,7 +1,7 @@
 //! `GET /your-services` and `GET /services/{service_id}`.
 
 use super::error::AppError;
-use super::guard::{require_service, require_user};
+use super::guard::{open_service_page, require_user, ServicePage};
 use super::render::render;
 use crate::AppState;
 use app::ssr::store;
@@ -33,15 +33,11 @@ pub async fn dashboard(
     Path(service_id): Path<String>,
     req: Request,
 ) -> Result<Response, AppError> {
-    let (parts, _) = req.into_parts();
-    let signed_in = match require_user(&state, &parts).await {
-        Ok(s) => s,
-        Err(r) => return Ok(r),
-    };
-    let mut page = match require_service(&state, &parts, &signed_in, &service_id, &[], NavItem::Dashboard).await {
-        Ok(p) => p,
-        Err(r) => return Ok(r),
-    };
+    let ServicePage { mut page, parts, .. } =
+        match open_service_page(&state, &service_id, req, &[], NavItem::Dashboard).await {
+            Ok(p) => p,
+            Err(r) => return Ok(r),
+        };
     let template_counts = store::template_counts(&state.pool, &service_id).await?;
     page.content = Content::Dashboard(Dashboard { template_counts });
     Ok(render(&state, &parts, page, StatusCode::OK).await)
