@@ -1,9 +1,11 @@
 # The two commands of the README: `make demo` runs the product, `make test`
 # runs every test. Both install what is missing first (scripts/bootstrap.sh).
 SHELL := /bin/bash
-export PATH := $(HOME)/.cargo/bin:$(PATH)
+# The tools bootstrap installs: cargo's (in CARGO_HOME, ~/.cargo by default)
+# and wasm-opt (binaryen 116 from npm, ahead of any other wasm-opt).
+export PATH := $(CURDIR)/node_modules/.bin:$(or $(CARGO_HOME),$(HOME)/.cargo)/bin:$(PATH)
 
-.PHONY: demo test bootstrap build lint unit e2e compat bench weight
+.PHONY: demo test bootstrap build watch lint unit e2e compat bench weight
 
 demo: bootstrap build
 	@mkdir -p data
@@ -17,6 +19,10 @@ bootstrap:
 
 build:
 	cargo leptos build --release
+
+# Development server with the demo data, rebuilt on every change.
+watch: bootstrap
+	NOTIFY_DEMO=true cargo leptos watch
 
 lint:
 	cargo fmt --all --check
