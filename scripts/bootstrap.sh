@@ -56,7 +56,7 @@ logged() { # name command...
 # many codegen units and little optimisation (measured in README, "Set-up").
 tool_profile() {
   env CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=256 \
-    CARGO_PROFILE_RELEASE_OPT_LEVEL=1 CARGO_PROFILE_RELEASE_DEBUG=false \
+    CARGO_PROFILE_RELEASE_OPT_LEVEL=0 CARGO_PROFILE_RELEASE_DEBUG=false \
     CARGO_PROFILE_RELEASE_INCREMENTAL=false "$@"
 }
 
@@ -132,10 +132,11 @@ background "downloading the project's crates (cargo fetch)" "check that crates.i
 # `binaryen`, pinned to 116: Debian's binaryen 108 breaks the wasm) at the
 # root; Playwright and axe-core in end2end/.
 npm_ci_if_needed() {
-  local dir=$1
+  local dir=$1 name
+  name=${dir#"$ROOT"}; name=${name#/}; name=${name:-the project folder}
   if [ ! -d "$dir/node_modules" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
-    step "npm ci in ${dir#"$ROOT"/}" "check that the npm registry is reachable (npm ping), then run make again"
-    say "npm ci in ${dir#"$ROOT"/}"
+    step "npm ci in $name" "check that the npm registry is reachable (npm ping), then run make again"
+    say "npm ci in $name"
     (cd "$dir" && logged "npm-${dir##*/}" npm ci --no-audit --no-fund --loglevel=error)
   fi
 }
