@@ -126,35 +126,10 @@ pub struct GuestListForm {
     pub errors: FormErrors,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum CallbackKind {
-    DeliveryStatus,
-    ReceivedTextMessages,
-    ReturnedLetters,
-}
+pub use crate::domain::callback::CallbackKind;
 
+/// How the pages name each kind of callback.
 impl CallbackKind {
-    pub const ALL: [CallbackKind; 3] = [Self::DeliveryStatus, Self::ReceivedTextMessages, Self::ReturnedLetters];
-
-    /// The database's `callback_type`.
-    pub fn db_type(self) -> &'static str {
-        match self {
-            Self::DeliveryStatus => "delivery_status",
-            Self::ReceivedTextMessages => "inbound_sms",
-            Self::ReturnedLetters => "returned_letter",
-        }
-    }
-    /// The last part of the form's URL.
-    pub fn slug(self) -> &'static str {
-        match self {
-            Self::DeliveryStatus => "delivery-status-callback",
-            Self::ReceivedTextMessages => "received-text-messages-callback",
-            Self::ReturnedLetters => "returned-letters-callback",
-        }
-    }
-    pub fn from_slug(slug: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|k| k.slug() == slug)
-    }
     pub fn row_label(self) -> &'static str {
         match self {
             Self::DeliveryStatus => "Delivery receipts",

@@ -215,16 +215,13 @@ async fn admin(config: Config, command: Command) -> anyhow::Result<()> {
             let name = app::domain::KeyName::parse(&name).map_err(|e| anyhow::anyhow!("--name: {e}"))?;
             let key_type = app::domain::KeyType::parse(&key_type)
                 .ok_or_else(|| anyhow::anyhow!("--type: expected normal, team or test"))?;
-            let service = store::get_service(&pool, &service_id)
-                .await?
-                .ok_or_else(|| anyhow::anyhow!("no service has that id"))?;
-            if !app::domain::api_key::type_allowed(service.restricted, key_type) {
-                anyhow::bail!("a service in trial mode cannot have a live key");
-            }
             let secrets = app::ssr::secrets::Secrets::new(crate::server_key::load_or_create(&config)?.bytes());
+            use app::ssr::keys::NotCreated;
             match app::ssr::keys::create(&pool, &secrets, &service_id, &name, key_type, None).await? {
-                Ok(key) => println!("{key}"),
-                Err(_) => anyhow::bail!("a key with this name already exists"),
+                Ok(created) => println!("{}", created.key),
+                Err(NotCreated::NoSuchService) => anyhow::bail!("no service has that id"),
+                Err(NotCreated::LiveKeyInTrialMode) => anyhow::bail!("a service in trial mode cannot have a live key"),
+                Err(NotCreated::DuplicateName) => anyhow::bail!("a key with this name already exists"),
             }
         }
         Command::RevokeApiKey { service_id, name } => {

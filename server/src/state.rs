@@ -16,7 +16,13 @@ pub struct Inner {
     pub secrets: Secrets,
     pub api: crate::api_v2::runtime::ApiRuntime,
     pub leptos: LeptosOptions,
+    /// Slots for password hashing (see [`HASHING_SLOTS`]).
+    pub hashing: tokio::sync::Semaphore,
 }
+
+/// Password hashes computed at once, each on a blocking thread: argon2 takes
+/// a core for tens of milliseconds, and the machine has few.
+pub const HASHING_SLOTS: usize = 2;
 
 impl AppState {
     pub fn new(config: Config, pool: Pool, secret_key: SecretKey) -> Self {
@@ -27,7 +33,8 @@ impl AppState {
             .site_addr(config.listen_addr)
             .build();
         let secrets = Secrets::new(secret_key.bytes());
-        Self(Arc::new(Inner { config, pool, secret_key, secrets, api: Default::default(), leptos }))
+        let hashing = tokio::sync::Semaphore::new(HASHING_SLOTS);
+        Self(Arc::new(Inner { config, pool, secret_key, secrets, api: Default::default(), leptos, hashing }))
     }
 }
 

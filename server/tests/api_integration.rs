@@ -113,7 +113,7 @@ async fn creating_a_key_shows_it_once_in_notifys_format() {
         .contains("Some default key name 1/2 Live – sends to anyone Never used Revoke Some default key name 1/2"));
     let (ciphertext, digest): (String, String) =
         sqlx::query_as("SELECT secret_ciphertext, secret_digest FROM api_keys")
-            .fetch_one(&app.state.pool)
+            .fetch_one(app.state.pool.sqlite())
             .await
             .unwrap();
     assert!(!ciphertext.contains(secret) && !digest.contains(secret));
@@ -148,7 +148,8 @@ async fn the_create_form_explains_each_mistake() {
         .await
         .text()
         .contains("Key name must be 255 characters or fewer"));
-    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM api_keys").fetch_one(&app.state.pool).await.unwrap();
+    let (n,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM api_keys").fetch_one(app.state.pool.sqlite()).await.unwrap();
     assert_eq!(n, 1);
 }
 
@@ -163,7 +164,8 @@ async fn trial_mode_disables_live_keys_and_refuses_them_with_400() {
     assert!(form.body.contains("value=\"normal\" disabled"));
     let page = create_key(&app, &s, &trial, "Sneaky live key", "normal").await;
     assert_eq!(page.status, 400);
-    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM api_keys").fetch_one(&app.state.pool).await.unwrap();
+    let (n,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM api_keys").fetch_one(app.state.pool.sqlite()).await.unwrap();
     assert_eq!(n, 0);
     // A live service with letters warns that team keys cannot send letters.
     let form = app.get(&format!("/services/{live}/api/keys/create"), Some(&s.cookie)).await;
@@ -204,13 +206,13 @@ async fn revoking_asks_first_then_revokes_once_and_keeps_the_key_listed() {
     // Revoking again changes nothing.
     let (before,): (String,) = sqlx::query_as("SELECT expiry_date FROM api_keys WHERE id = ?")
         .bind(&beta)
-        .fetch_one(&app.state.pool)
+        .fetch_one(app.state.pool.sqlite())
         .await
         .unwrap();
     app.post(&format!("/services/{live}/api/keys/revoke/{beta}"), Some(&s.cookie), &[("csrf_token", &s.csrf)]).await;
     let (after,): (String,) = sqlx::query_as("SELECT expiry_date FROM api_keys WHERE id = ?")
         .bind(&beta)
-        .fetch_one(&app.state.pool)
+        .fetch_one(app.state.pool.sqlite())
         .await
         .unwrap();
     assert_eq!(before, after);
@@ -218,13 +220,8 @@ async fn revoking_asks_first_then_revokes_once_and_keeps_the_key_listed() {
     assert_eq!(events.iter().filter(|e| e.event == "revoked").count(), 1);
 
     // Revoked more than 7 days ago: gone from the list.
-    sqlx::query("UPDATE api_keys SET expiry_date = ? WHERE id = ?")
-        .bind(app::ssr::clock::ago(time::Duration::days(8)))
-        .bind(&beta)
-        .execute(&app.state.pool)
-        .await
-        .unwrap();
-    app::ssr::store::note_change();
+    let long_ago = app::ssr::clock::ago(time::Duration::days(8));
+    app::ssr::store::set_api_key_expiry(&app.state.pool, &live, &beta, Some(&long_ago)).await.unwrap();
     assert!(!app.get(&format!("/services/{live}/api/keys"), Some(&s.cookie)).await.text().contains("beta key"));
 }
 
@@ -248,7 +245,7 @@ async fn another_services_key_is_not_found_and_csrf_is_required() {
         app.post(&format!("/services/{live}/api/keys/revoke/{key}"), Some(&s.cookie), &[("csrf_token", "nope")]).await;
     assert_eq!(forged.status, 403);
     let (expiry,): (Option<String>,) =
-        sqlx::query_as("SELECT expiry_date FROM api_keys").fetch_one(&app.state.pool).await.unwrap();
+        sqlx::query_as("SELECT expiry_date FROM api_keys").fetch_one(app.state.pool.sqlite()).await.unwrap();
     assert!(expiry.is_none());
 }
 

@@ -40,7 +40,7 @@ async fn template_id(app: &TestApp, service_id: &str, t: &str) -> String {
         .await
         .unwrap()
         .into_iter()
-        .find(|x| x.template_type == t)
+        .find(|x| x.template_type.as_str() == t)
         .unwrap()
         .id
 }
@@ -116,13 +116,8 @@ async fn every_authentication_failure_answers_notifys_error() {
     let (s, b) = api.call("GET", path, Some(format!("ApiKey-v1 {}", key.whole)), None).await;
     assert_auth_error(s, &b, 403, "Invalid token: API key revoked");
     // Revoked more than 7 days ago: not found any more.
-    sqlx::query("UPDATE api_keys SET expiry_date = ? WHERE id = ?")
-        .bind(clock::ago(time::Duration::days(8)))
-        .bind(&key.id)
-        .execute(&app.state.pool)
-        .await
-        .unwrap();
-    app::ssr::store::note_change();
+    let long_ago = clock::ago(time::Duration::days(8));
+    store::set_api_key_expiry(&app.state.pool, &live, &key.id, Some(&long_ago)).await.unwrap();
     let other = make_key(&app, &live, "test", "another key").await;
     let (s, b) = api.call("GET", path, Some(format!("Bearer {}", token(&live, key.secret()))), None).await;
     assert_auth_error(s, &b, 403, "Invalid token: API key not found");
@@ -130,8 +125,7 @@ async fn every_authentication_failure_answers_notifys_error() {
     assert_auth_error(s, &b, 403, "Invalid token: API key not found");
 
     // An archived service.
-    sqlx::query("UPDATE services SET active = 0 WHERE id = ?").bind(&live).execute(&app.state.pool).await.unwrap();
-    app::ssr::store::note_change();
+    store::set_service_active(&app.state.pool, &live, false).await.unwrap();
     let (s, b) = api.call("GET", path, Some(format!("Bearer {}", token(&live, other.secret()))), None).await;
     assert_auth_error(s, &b, 403, "Invalid token: service is archived");
 }
@@ -197,7 +191,10 @@ async fn each_sending_refusal_answers_notifys_status_and_message() {
     let trial = app.service_id("Example trial service").await;
     let test_key = make_key(&app, &live, "test", "t").await;
     let team_key = make_key(&app, &live, "team", "team").await;
+    // A live key of a service that went back into trial mode after making it.
+    store::set_restricted(&app.state.pool, &trial, false).await.unwrap();
     let trial_live = make_key(&app, &trial, "normal", "trial live").await;
+    store::set_restricted(&app.state.pool, &trial, true).await.unwrap();
     let email_t = template_id(&app, &live, "email").await;
     let sms_t = template_id(&app, &live, "sms").await;
     let letter_t = template_id(&app, &live, "letter").await;
@@ -229,16 +226,14 @@ async fn each_sending_refusal_answers_notifys_status_and_message() {
         assert_eq!(b["status_code"], status);
         assert_eq!(error_of(&b), (error.to_string(), message), "{body}");
     }
-    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM notifications").fetch_one(&app.state.pool).await.unwrap();
+    let (n,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM notifications").fetch_one(app.state.pool.sqlite()).await.unwrap();
     assert_eq!(n, 0, "nothing refused is stored");
 
     // A live key in a trial service may not send letters.
-    sqlx::query("INSERT INTO service_permissions (service_id, permission) VALUES (?, 'letter')")
-        .bind(&trial)
-        .execute(&app.state.pool)
-        .await
-        .unwrap();
-    app::ssr::store::note_change();
+    let mut permissions = store::service_permissions(&app.state.pool, &trial).await.unwrap();
+    permissions.push(app::domain::ServicePermission::Letter);
+    store::set_service_permissions(&app.state.pool, &trial, &permissions).await.unwrap();
     let trial_letter = store::create_template(
         &app.state.pool,
         store::NewTemplate {
@@ -280,7 +275,7 @@ async fn team_keys_reach_the_team_and_guests_and_live_keys_anyone() {
     // The embedded outbox records what live and team keys sent.
     let mut n = 0;
     for _ in 0..50 {
-        (n,) = sqlx::query_as("SELECT COUNT(*) FROM outbox").fetch_one(&app.state.pool).await.unwrap();
+        (n,) = sqlx::query_as("SELECT COUNT(*) FROM outbox").fetch_one(app.state.pool.sqlite()).await.unwrap();
         if n == 3 {
             break;
         }
@@ -288,7 +283,7 @@ async fn team_keys_reach_the_team_and_guests_and_live_keys_anyone() {
     }
     assert_eq!(n, 3);
     let (body,): (String,) =
-        sqlx::query_as("SELECT body FROM outbox LIMIT 1").fetch_one(&app.state.pool).await.unwrap();
+        sqlx::query_as("SELECT body FROM outbox LIMIT 1").fetch_one(app.state.pool.sqlite()).await.unwrap();
     assert_eq!(body, "Hello x, this is a reminder of your appointment.");
 }
 
@@ -318,8 +313,7 @@ async fn rate_and_daily_limits_answer_429() {
     assert_eq!(s, 201);
 
     // A rate limit of 3 a minute holds ceil(3/3)+1 = 2 requests at once.
-    sqlx::query("UPDATE services SET rate_limit = 3 WHERE id = ?").bind(&live).execute(&app.state.pool).await.unwrap();
-    app::ssr::store::note_change();
+    store::set_rate_limit(&app.state.pool, &live, 3).await.unwrap();
     let mut statuses = vec![];
     for _ in 0..3 {
         let (s, b) = api

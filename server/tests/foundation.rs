@@ -15,7 +15,7 @@ async fn status_answers_ok_while_the_database_answers() {
 #[tokio::test]
 async fn status_answers_503_when_the_database_does_not() {
     let app = TestApp::spawn().await;
-    app.state.pool.close().await;
+    app.state.pool.sqlite().close().await;
     let page = app.get("/_status", None).await;
     assert_eq!(page.status, 503);
     assert!(page.body.contains("\"status\""));
@@ -244,7 +244,11 @@ async fn an_idle_session_expires() {
     assert_eq!(app.get("/your-services", Some(&cookie)).await.status, 200);
     // Pretend the user last did something ten minutes ago.
     let ten_minutes_ago = app::ssr::clock::ago(time::Duration::minutes(10));
-    sqlx::query("UPDATE sessions SET last_seen_at = ?").bind(ten_minutes_ago).execute(&app.state.pool).await.unwrap();
+    sqlx::query("UPDATE sessions SET last_seen_at = ?")
+        .bind(ten_minutes_ago)
+        .execute(app.state.pool.sqlite())
+        .await
+        .unwrap();
     let page = app.get("/your-services", Some(&cookie)).await;
     assert_eq!(page.status, 302);
     assert!(page.location().starts_with("/sign-in"));
@@ -255,10 +259,12 @@ async fn the_demo_seed_never_duplicates() {
     let app = TestApp::spawn().await;
     server::demo::seed(&app.state.pool).await.unwrap();
     server::demo::seed(&app.state.pool).await.unwrap();
-    let (users,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM users").fetch_one(&app.state.pool).await.unwrap();
-    let (services,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM services").fetch_one(&app.state.pool).await.unwrap();
+    let (users,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM users").fetch_one(app.state.pool.sqlite()).await.unwrap();
+    let (services,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM services").fetch_one(app.state.pool.sqlite()).await.unwrap();
     let (templates,): (i64,) =
-        sqlx::query_as("SELECT COUNT(*) FROM templates").fetch_one(&app.state.pool).await.unwrap();
+        sqlx::query_as("SELECT COUNT(*) FROM templates").fetch_one(app.state.pool.sqlite()).await.unwrap();
     assert_eq!((users, services, templates), (3, 2, 6));
 }
 

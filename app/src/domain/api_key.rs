@@ -131,6 +131,46 @@ pub fn checksum_matches(key: &str) -> bool {
     }
 }
 
+/// What an `ApiKey-v1` header presents, parsed once: a whole key string
+/// (whose checksum matched, so it names its service) or a bare secret.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PresentedKey<'a> {
+    Whole { service_id: &'a str, secret: &'a str },
+    Secret(&'a str),
+}
+
+impl<'a> PresentedKey<'a> {
+    /// `None` for anything too short to hold a secret, or a whole key whose
+    /// checksum does not match (a typo or a truncated copy) or that does not
+    /// have a service id where the clients read it (characters -73..-37).
+    pub fn parse(raw: &'a str) -> Option<Self> {
+        let secret = secret_of(raw)?;
+        if raw.len() == SECRET_LENGTH {
+            return Some(Self::Secret(secret));
+        }
+        if !checksum_matches(raw) {
+            return None;
+        }
+        let service_id = raw.len().checked_sub(SECRET_LENGTH + 37).and_then(|start| raw.get(start..start + 36))?;
+        raw.get(raw.len() - SECRET_LENGTH - 1..raw.len() - SECRET_LENGTH).filter(|dash| *dash == "-")?;
+        Some(Self::Whole { service_id, secret })
+    }
+
+    pub fn secret(&self) -> &'a str {
+        match self {
+            Self::Whole { secret, .. } | Self::Secret(secret) => secret,
+        }
+    }
+
+    /// The service a whole key names; `None` for a bare secret.
+    pub fn service_id(&self) -> Option<&'a str> {
+        match self {
+            Self::Whole { service_id, .. } => Some(service_id),
+            Self::Secret(_) => None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -175,6 +215,12 @@ mod tests {
         assert_eq!(&key[key.len() - 73..key.len() - 37], service_id);
         assert_eq!(secret_of(&key).unwrap().len(), 36);
         assert!(checksum_matches(&key));
+        let presented = PresentedKey::parse(&key).unwrap();
+        assert_eq!(presented.service_id(), Some(service_id));
+        assert_eq!(presented.secret(), secret_of(&key).unwrap());
+        let secret = PresentedKey::parse(presented.secret()).unwrap();
+        assert_eq!((secret.service_id(), secret.secret()), (None, presented.secret()));
+        assert_eq!(PresentedKey::parse("too short"), None);
     }
 
     proptest! {
@@ -187,6 +233,16 @@ mod tests {
             let mut typo = key.clone();
             typo.replace_range(start..start + 1, &replacement);
             prop_assert_eq!(checksum_matches(&typo), typo == key);
+        }
+
+        #[test]
+        fn presented_keys_never_panic_and_round_trip(raw in "\\PC{0,120}", random in "[0-9A-Za-z]{30}") {
+            let _ = PresentedKey::parse(&raw);
+            let service_id = "6a7f5c9e-5a3b-4c2d-9e8f-0123456789ab";
+            let key = key_string(&raw, service_id, &random);
+            let presented = PresentedKey::parse(&key);
+            prop_assert_eq!(presented.as_ref().and_then(|p| p.service_id()), Some(service_id));
+            prop_assert_eq!(presented.map(|p| p.secret()), secret_of(&key));
         }
 
         #[test]

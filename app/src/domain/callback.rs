@@ -1,6 +1,32 @@
 //! Callback URLs and bearer tokens, with Notify's messages.
 
+use super::permission::string_enum;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+string_enum! {
+    /// The kinds of callback a service can have, stored as Notify's
+    /// `callback_type`.
+    CallbackKind {
+        DeliveryStatus => "delivery_status",
+        ReceivedTextMessages => "inbound_sms",
+        ReturnedLetters => "returned_letter",
+    }
+}
+
+impl CallbackKind {
+    /// The last part of its form's URL.
+    pub fn slug(self) -> &'static str {
+        match self {
+            Self::DeliveryStatus => "delivery-status-callback",
+            Self::ReceivedTextMessages => "received-text-messages-callback",
+            Self::ReturnedLetters => "returned-letters-callback",
+        }
+    }
+
+    pub fn from_slug(slug: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|k| k.slug() == slug)
+    }
+}
 
 pub const MIN_TOKEN_LENGTH: usize = 10;
 /// What the form shows in place of a saved token, which is never sent back.

@@ -14,12 +14,13 @@ pub mod status;
 pub mod template;
 
 pub use api_key::{KeyName, KeyNameError, KeyType};
-pub use callback::{BearerToken, CallbackUrl};
+pub use callback::{BearerToken, CallbackKind, CallbackUrl};
 pub use email::{EmailAddress, EmailAddressError};
 pub use guest_list::GuestList;
 pub use next_path::safe_next_path;
 pub use permission::{Permission, ServicePermission};
 pub use phone::{PhoneNumber, PhoneNumberError};
+pub use status::NotificationStatus;
 pub use template::{fill, personalisation_key, placeholders, template_fields, TemplateType};
 
 /// Strips leading and trailing whitespace, including the obscure kinds people

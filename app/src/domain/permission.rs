@@ -23,9 +23,48 @@ macro_rules! string_enum {
                 f.write_str(self.as_str())
             }
         }
+
+        $crate::domain::permission::stored_as_text!($name);
     };
 }
 pub(crate) use string_enum;
+
+/// Stores a string enum as its text in SQLite, so rows decode straight into
+/// the domain type (a value the type does not know is a decoding error).
+#[cfg(feature = "ssr")]
+macro_rules! stored_as_text {
+    ($name:ident) => {
+        impl sqlx::Type<sqlx::Sqlite> for $name {
+            fn type_info() -> sqlx::sqlite::SqliteTypeInfo {
+                <str as sqlx::Type<sqlx::Sqlite>>::type_info()
+            }
+            fn compatible(ty: &sqlx::sqlite::SqliteTypeInfo) -> bool {
+                <str as sqlx::Type<sqlx::Sqlite>>::compatible(ty)
+            }
+        }
+
+        impl<'r> sqlx::Decode<'r, sqlx::Sqlite> for $name {
+            fn decode(value: sqlx::sqlite::SqliteValueRef<'r>) -> Result<Self, sqlx::error::BoxDynError> {
+                let text = <&str as sqlx::Decode<sqlx::Sqlite>>::decode(value)?;
+                $name::parse(text).ok_or_else(|| format!("{} is not a {}", text, stringify!($name)).into())
+            }
+        }
+
+        impl sqlx::Encode<'_, sqlx::Sqlite> for $name {
+            fn encode_by_ref(
+                &self,
+                buf: &mut <sqlx::Sqlite as sqlx::Database>::ArgumentBuffer,
+            ) -> Result<sqlx::encode::IsNull, sqlx::error::BoxDynError> {
+                <&str as sqlx::Encode<sqlx::Sqlite>>::encode_by_ref(&self.as_str(), buf)
+            }
+        }
+    };
+}
+#[cfg(not(feature = "ssr"))]
+macro_rules! stored_as_text {
+    ($name:ident) => {};
+}
+pub(crate) use stored_as_text;
 
 string_enum! {
     /// A user's permission on one service.

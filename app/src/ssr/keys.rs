@@ -1,6 +1,6 @@
-//! The one home of "make a new API key": the key string, its sealed secret
-//! and digest, and the audit event. Used by the admin pages and the
-//! `create-api-key` command.
+//! The one home of "make a new API key": the trial-mode rule, the key
+//! string, its sealed secret and digest, and the audit event. Used by the
+//! admin pages, the `create-api-key` command and the tests.
 
 use crate::domain::api_key::{self, name_fingerprint, KeyName, KeyType};
 use crate::ssr::secrets::Secrets;
@@ -13,13 +13,51 @@ pub fn revoked_window_start() -> String {
     crate::ssr::clock::ago(time::Duration::days(api_key::REVOKED_KEY_DAYS))
 }
 
+/// Where a key stands, from its `expiry_date`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyState {
+    Active,
+    /// Revoked within the last 7 days: listed greyed, "API key revoked" to
+    /// the API.
+    RecentlyRevoked,
+    /// Revoked longer ago: as good as gone.
+    Forgotten,
+}
+
+/// The one answer to "is this key revoked".
+pub fn key_state(expiry_date: Option<&str>) -> KeyState {
+    match expiry_date {
+        None => KeyState::Active,
+        Some(d) if d > revoked_window_start().as_str() => KeyState::RecentlyRevoked,
+        Some(_) => KeyState::Forgotten,
+    }
+}
+
 /// 30 characters from the OS CSPRNG, uniform over base 62.
 fn random_base62() -> String {
     let mut rng = rand::rngs::OsRng;
     (0..api_key::RANDOM_LENGTH).map(|_| api_key::BASE62[rng.gen_range(0..62)] as char).collect()
 }
 
-/// Creates a key and returns the whole key string, to be shown once.
+/// A new key: its id, and the whole key string, to be shown once.
+pub struct CreatedKey {
+    pub id: String,
+    pub key: String,
+}
+
+/// Why a key was not made.
+#[derive(Debug, PartialEq, Eq)]
+pub enum NotCreated {
+    /// An unrevoked key of the service already has this name.
+    DuplicateName,
+    /// A service in trial mode may not have live keys
+    /// ([`api_key::type_allowed`]).
+    LiveKeyInTrialMode,
+    NoSuchService,
+}
+
+/// Creates a key of `key_type` for the service, unless its trial mode or a
+/// key of the same name forbids it.
 pub async fn create(
     pool: &Pool,
     secrets: &Secrets,
@@ -27,7 +65,11 @@ pub async fn create(
     name: &KeyName,
     key_type: KeyType,
     created_by: Option<&str>,
-) -> anyhow::Result<Result<String, CreateKeyError>> {
+) -> anyhow::Result<Result<CreatedKey, NotCreated>> {
+    let Some(service) = store::get_service(pool, service_id).await? else { return Ok(Err(NotCreated::NoSuchService)) };
+    if !api_key::type_allowed(service.restricted, key_type) {
+        return Ok(Err(NotCreated::LiveKeyInTrialMode));
+    }
     let key = api_key::key_string(name.as_str(), service_id, &random_base62());
     let secret = api_key::secret_of(&key).expect("a key string ends with its secret");
     let created = store::create_api_key(
@@ -36,12 +78,15 @@ pub async fn create(
             service_id,
             name: name.as_str(),
             name_fingerprint: &name_fingerprint(name.as_str()),
-            key_type: key_type.as_str(),
+            key_type,
             secret_ciphertext: &secrets.encrypt(secret),
             secret_digest: &secrets.digest(secret),
             created_by,
         },
     )
     .await?;
-    Ok(created.map(|_| key))
+    Ok(match created {
+        Ok(id) => Ok(CreatedKey { id, key }),
+        Err(CreateKeyError::DuplicateName) => Err(NotCreated::DuplicateName),
+    })
 }

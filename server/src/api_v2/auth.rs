@@ -4,8 +4,9 @@
 
 use super::error::ApiError;
 use crate::AppState;
-use app::domain::api_key::{self, KeyType};
+use app::domain::api_key::{KeyType, PresentedKey};
 use app::ssr::jwt::{self, Check};
+use app::ssr::keys::{key_state, KeyState};
 use app::ssr::store;
 use axum::http::{header, HeaderMap, StatusCode};
 
@@ -37,15 +38,17 @@ async fn snapshot(
 }
 
 fn caller(snapshot: std::sync::Arc<super::runtime::ServiceSnapshot>, key: &store::AuthKey) -> Result<Caller, ApiError> {
-    if key.expiry_date.is_some() {
-        return Err(forbidden("Invalid token: API key revoked"));
+    match key_state(key.expiry_date.as_deref()) {
+        KeyState::Active => {}
+        KeyState::RecentlyRevoked => return Err(forbidden("Invalid token: API key revoked")),
+        KeyState::Forgotten => return Err(forbidden("Invalid token: API key not found")),
     }
     Ok(Caller {
         service: snapshot.service.clone(),
         snapshot: snapshot.clone(),
         key_id: key.id.clone(),
         key_name: key.name.clone(),
-        key_type: KeyType::parse(&key.key_type).ok_or_else(|| ApiError::internal("unknown key type"))?,
+        key_type: key.key_type,
     })
 }
 
@@ -100,17 +103,12 @@ async fn bearer(state: &AppState, token: &str) -> Result<Caller, ApiError> {
 
 async fn api_key_v1(state: &AppState, key: &str) -> Result<Caller, ApiError> {
     let not_found = || forbidden("Invalid token: API key not found");
-    let secret = api_key::secret_of(key).ok_or_else(not_found)?;
-    if key.len() > api_key::SECRET_LENGTH && !api_key::checksum_matches(key) {
-        return Err(not_found());
-    }
-    let found = store::auth_key_by_digest(&state.pool, &state.secrets.digest(secret)).await?.ok_or_else(not_found)?;
+    let presented = PresentedKey::parse(key).ok_or_else(not_found)?;
+    let found = store::auth_key_by_digest(&state.pool, &state.secrets.digest(presented.secret()))
+        .await?
+        .ok_or_else(not_found)?;
     // A whole key must name the service its secret belongs to.
-    if key.len() > api_key::SECRET_LENGTH && key.get(key.len() - 73..key.len() - 37) != Some(found.service_id.as_str())
-    {
-        return Err(not_found());
-    }
-    if found.expiry_date.as_deref().is_some_and(|d| d <= app::ssr::keys::revoked_window_start().as_str()) {
+    if presented.service_id().is_some_and(|id| id != found.service_id) {
         return Err(not_found());
     }
     let snapshot = snapshot(state, &found.service_id).await?;

@@ -1,5 +1,7 @@
-//! The public JSON API, Notify's v2: plain axum handlers with their own
-//! error type rendering Notify's error bodies.
+//! The public JSON API, Notify's v2: axum handlers that take a [`Caller`]
+//! (authenticated in Notify's order, with Notify's messages) and an
+//! [`ApiBody`], and return `Result<_, ApiError>`; every refusal, 404, 405,
+//! 413 and panic included, is Notify's error JSON.
 
 pub mod auth;
 pub mod error;
@@ -10,20 +12,24 @@ pub mod send;
 use crate::AppState;
 use app::domain::TemplateType;
 use auth::Caller;
-use axum::body::Bytes;
-use axum::extract::{Path, RawQuery, State};
-use axum::http::HeaderMap;
+use axum::extract::{FromRequest, FromRequestParts, Path, RawQuery, Request, State};
+use axum::http::request::Parts;
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use error::ApiError;
 use serde_json::{Map, Value};
 
+/// The largest request body the API reads (an email may be 2,000,000 bytes,
+/// as in Notify, plus its JSON); a larger one answers 413.
+pub const BODY_LIMIT: usize = 4 * 1024 * 1024;
+
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/v2/notifications/email", post(|s, h, b| send_any(s, h, b, TemplateType::Email)))
-        .route("/v2/notifications/sms", post(|s, h, b| send_any(s, h, b, TemplateType::Sms)))
-        .route("/v2/notifications/letter", post(|s, h, b| send_any(s, h, b, TemplateType::Letter)))
+        .route("/v2/notifications/email", post(send_email))
+        .route("/v2/notifications/sms", post(send_sms))
+        .route("/v2/notifications/letter", post(send_letter))
         .route("/v2/notifications", get(list_notifications))
         .route("/v2/notifications/{id}", get(get_notification))
         .route("/v2/templates", get(list_templates))
@@ -34,13 +40,19 @@ pub fn router() -> Router<AppState> {
         .route(
             "/v2/{*rest}",
             axum::routing::any(|| async {
-                ApiError::new(
-                    axum::http::StatusCode::NOT_FOUND,
-                    "NotFound",
-                    "The requested URL was not found on the server.",
-                )
+                ApiError::new(StatusCode::NOT_FOUND, "NotFound", "The requested URL was not found on the server.")
             }),
         )
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "MethodNotAllowed",
+                "The method is not allowed for the requested URL.",
+            )
+        })
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {
+            ApiError::internal("a v2 handler panicked").into_response()
+        }))
 }
 
 /// The public address this server is reached at, for the URIs it returns.
@@ -61,53 +73,82 @@ pub fn string_field(body: &Map<String, Value>, field: &str) -> Option<String> {
     body.get(field).and_then(Value::as_str).map(str::to_string)
 }
 
-async fn authed(state: &AppState, headers: &HeaderMap) -> Result<Caller, ApiError> {
-    let caller = auth::authenticate(state, headers).await?;
-    state.api.touch(&caller.key_id);
-    Ok(caller)
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let caller = auth::authenticate(state, &parts.headers).await?;
+        state.api.touch(&caller.key_id);
+        Ok(caller)
+    }
 }
 
-fn respond(r: Result<Response, ApiError>) -> Response {
-    r.unwrap_or_else(IntoResponse::into_response)
+/// A request body, read within [`BODY_LIMIT`] (413 in Notify's error JSON
+/// beyond it). It is decoded by the handler with [`json_body`], after the
+/// checks Notify makes before it reads the JSON (rate and daily limits).
+pub struct ApiBody(pub axum::body::Bytes);
+
+impl FromRequest<AppState> for ApiBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, _state: &AppState) -> Result<Self, ApiError> {
+        axum::body::to_bytes(req.into_body(), BODY_LIMIT).await.map(Self).map_err(|_| {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "RequestEntityTooLarge",
+                "The data value transmitted exceeds the capacity limit.",
+            )
+        })
+    }
 }
 
-async fn send_any(State(state): State<AppState>, headers: HeaderMap, body: Bytes, t: TemplateType) -> Response {
-    respond(async { send::send(&state, &authed(&state, &headers).await?, t, &body).await }.await)
+type Answer = Result<Response, ApiError>;
+
+async fn send_email(State(state): State<AppState>, caller: Caller, ApiBody(body): ApiBody) -> Answer {
+    send::send(&state, &caller, TemplateType::Email, &body).await
 }
 
-async fn list_notifications(State(state): State<AppState>, headers: HeaderMap, RawQuery(q): RawQuery) -> Response {
-    respond(async { read::notifications(&state, &authed(&state, &headers).await?, q.as_deref()).await }.await)
+async fn send_sms(State(state): State<AppState>, caller: Caller, ApiBody(body): ApiBody) -> Answer {
+    send::send(&state, &caller, TemplateType::Sms, &body).await
 }
 
-async fn get_notification(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<String>) -> Response {
-    respond(async { read::notification(&state, &authed(&state, &headers).await?, &id).await }.await)
+async fn send_letter(State(state): State<AppState>, caller: Caller, ApiBody(body): ApiBody) -> Answer {
+    send::send(&state, &caller, TemplateType::Letter, &body).await
 }
 
-async fn list_templates(State(state): State<AppState>, headers: HeaderMap, RawQuery(q): RawQuery) -> Response {
-    respond(async { read::templates(&state, &authed(&state, &headers).await?, q.as_deref()).await }.await)
+async fn list_notifications(State(state): State<AppState>, caller: Caller, RawQuery(q): RawQuery) -> Answer {
+    read::notifications(&state, &caller, q.as_deref()).await
 }
 
-async fn get_template(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<String>) -> Response {
-    respond(async { read::template(&state, &authed(&state, &headers).await?, &id).await }.await)
+async fn get_notification(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Answer {
+    read::notification(&state, &caller, &id).await
+}
+
+async fn list_templates(State(state): State<AppState>, caller: Caller, RawQuery(q): RawQuery) -> Answer {
+    read::templates(&state, &caller, q.as_deref()).await
+}
+
+async fn get_template(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Answer {
+    read::template(&state, &caller, &id).await
 }
 
 async fn get_template_version(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    caller: Caller,
     Path((id, version)): Path<(String, String)>,
-) -> Response {
-    respond(async { read::template_version(&state, &authed(&state, &headers).await?, &id, &version).await }.await)
+) -> Answer {
+    read::template_version(&state, &caller, &id, &version).await
 }
 
 async fn preview_template(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    caller: Caller,
     Path(id): Path<String>,
-    body: Bytes,
-) -> Response {
-    respond(async { read::preview(&state, &authed(&state, &headers).await?, &id, &body).await }.await)
+    ApiBody(body): ApiBody,
+) -> Answer {
+    read::preview(&state, &caller, &id, &body).await
 }
 
-async fn received(State(state): State<AppState>, headers: HeaderMap, RawQuery(q): RawQuery) -> Response {
-    respond(async { read::received_text_messages(&state, &authed(&state, &headers).await?, q.as_deref()).await }.await)
+async fn received(State(state): State<AppState>, caller: Caller, RawQuery(q): RawQuery) -> Answer {
+    read::received_text_messages(&state, &caller, q.as_deref()).await
 }

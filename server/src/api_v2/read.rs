@@ -6,7 +6,7 @@ use super::error::ApiError;
 use super::send::{missing_fields, render};
 use super::{base_url, json_body};
 use crate::AppState;
-use app::domain::status::shown_status;
+use app::domain::NotificationStatus;
 use app::domain::{template_fields, TemplateType};
 use app::ssr::{clock, store};
 use axum::response::{IntoResponse, Response};
@@ -14,24 +14,6 @@ use axum::Json;
 use serde_json::{json, Map, Value};
 
 pub const PAGE_SIZE: i64 = 250;
-const STATUSES: &[&str] = &[
-    "cancelled",
-    "created",
-    "sending",
-    "sent",
-    "delivered",
-    "pending",
-    "failed",
-    "technical-failure",
-    "temporary-failure",
-    "permanent-failure",
-    "pending-virus-check",
-    "validation-failed",
-    "virus-scan-failed",
-    "returned-letter",
-    "accepted",
-    "received",
-];
 
 /// Notify's datetime format: `%Y-%m-%dT%H:%M:%S.%fZ`.
 fn api_time(stored: &Option<String>) -> Value {
@@ -42,7 +24,7 @@ pub fn notification_json(state: &AppState, n: &store::Notification) -> Value {
     let base = base_url(state);
     let personalisation: Map<String, Value> = serde_json::from_str(&n.personalisation).unwrap_or_default();
     let line = |i: usize| personalisation.get(&format!("address_line_{i}")).cloned().unwrap_or(Value::Null);
-    let is = |t: &str| n.notification_type == t;
+    let is = |t: &str| n.notification_type.as_str() == t;
     let mut v = json!({
         "id": n.id,
         "reference": n.client_reference,
@@ -55,8 +37,8 @@ pub fn notification_json(state: &AppState, n: &store::Notification) -> Value {
         "line_5": if is("letter") { line(5) } else { Value::Null },
         "line_6": if is("letter") { line(6) } else { Value::Null },
         "postcode": if is("letter") { personalisation.get("postcode").cloned().unwrap_or(Value::Null) } else { Value::Null },
-        "type": n.notification_type,
-        "status": shown_status(&n.notification_type, &n.status),
+        "type": n.notification_type.as_str(),
+        "status": n.status.shown(n.notification_type),
         "template": {
             "id": n.template_id,
             "version": n.template_version,
@@ -91,22 +73,20 @@ pub async fn notification(state: &AppState, caller: &Caller, id: &str) -> Result
 
 pub async fn notifications(state: &AppState, caller: &Caller, query: Option<&str>) -> Result<Response, ApiError> {
     let pairs: Vec<(String, String)> = form_urlencoded::parse(query.unwrap_or("").as_bytes()).into_owned().collect();
-    let mut filter =
-        store::NotificationFilter { key_type: Some(caller.key_type.as_str().to_string()), ..Default::default() };
+    let mut filter = store::NotificationFilter { key_type: Some(caller.key_type), ..Default::default() };
     let mut errors = Vec::new();
     for (k, v) in &pairs {
         match k.as_str() {
             "template_type" => match TemplateType::parse(v) {
-                Some(t) => filter.template_type = Some(t.as_str().to_string()),
+                Some(t) => filter.template_type = Some(t),
                 None => errors.push(format!("template_type {v} is not one of [sms, email, letter]")),
             },
-            "status" => {
-                if STATUSES.contains(&v.as_str()) {
-                    filter.statuses.push(v.clone());
-                } else {
-                    errors.push(format!("status {v} is not one of [{}]", STATUSES.join(", ")));
+            "status" => match NotificationStatus::covered_by(v) {
+                Some(covered) => filter.statuses.extend(covered),
+                None => {
+                    errors.push(format!("status {v} is not one of [{}]", NotificationStatus::filter_names().join(", ")))
                 }
-            }
+            },
             "reference" => filter.reference = Some(v.clone()),
             "older_than" => {
                 if uuid::Uuid::parse_str(v).is_ok() {
@@ -121,14 +101,6 @@ pub async fn notifications(state: &AppState, caller: &Caller, query: Option<&str
     }
     if !errors.is_empty() {
         return Err(ApiError::validation(errors));
-    }
-    // Letters are listed by their external statuses too.
-    for s in filter.statuses.clone() {
-        match s.as_str() {
-            "accepted" => filter.statuses.extend(["created".to_string(), "sending".to_string()]),
-            "received" => filter.statuses.push("delivered".to_string()),
-            _ => {}
-        }
     }
     let found = store::list_notifications(&state.pool, &caller.service.id, &filter, PAGE_SIZE).await?;
     let base = base_url(state);
@@ -167,15 +139,15 @@ fn template_json(state: &AppState, t: &store::TemplateVersion, updated_at: Optio
     json!({
         "id": t.template_id,
         "name": t.name,
-        "type": t.template_type,
+        "type": t.template_type.as_str(),
         "created_at": t.created_at,
         "updated_at": updated_at,
         "created_by": Value::Null,
         "version": t.version,
         "body": t.content,
-        "subject": if t.template_type == "sms" { Value::Null } else { json!(t.subject) },
+        "subject": if t.template_type == TemplateType::Sms { Value::Null } else { json!(t.subject) },
         "letter_contact_block": Value::Null,
-        "postage": if t.template_type == "letter" { json!("second") } else { Value::Null },
+        "postage": if t.template_type == TemplateType::Letter { json!("second") } else { Value::Null },
         "personalisation": personalisation,
     })
 }
@@ -231,7 +203,7 @@ pub async fn templates(state: &AppState, caller: &Caller, query: Option<&str>) -
     }
     let mut out = Vec::new();
     for t in store::list_templates(&state.pool, &caller.service.id).await? {
-        if wanted.is_some_and(|w| Some(w) != t.kind()) {
+        if wanted.is_some_and(|w| w != t.template_type) {
             continue;
         }
         if let Some(v) = store::get_template_version(&state.pool, &caller.service.id, &t.id, t.version).await? {
@@ -259,11 +231,11 @@ pub async fn preview(state: &AppState, caller: &Caller, id: &str, raw: &[u8]) ->
     let (subject, rendered) = render(v.subject.as_deref(), &v.content, &personalisation);
     Ok(Json(json!({
         "id": t.id,
-        "type": t.template_type,
+        "type": t.template_type.as_str(),
         "version": t.version,
         "body": rendered,
-        "subject": if t.template_type == "sms" { Value::Null } else { json!(subject) },
-        "postage": if t.template_type == "letter" { json!("second") } else { Value::Null },
+        "subject": if t.template_type == TemplateType::Sms { Value::Null } else { json!(subject) },
+        "postage": if t.template_type == TemplateType::Letter { json!("second") } else { Value::Null },
     }))
     .into_response())
 }

@@ -21,8 +21,37 @@ pub struct ServiceSnapshot {
     /// Keys unrevoked or revoked in the last 7 days, with their secrets.
     pub keys: Vec<(store::AuthKey, Option<String>)>,
     pub sending: store::SendingService,
-    generation: u64,
     loaded_at: std::time::Instant,
+}
+
+/// The snapshots, and the store's change feed that invalidates them.
+#[derive(Default)]
+struct Snapshots {
+    map: HashMap<String, Arc<ServiceSnapshot>>,
+    changes: Option<tokio::sync::broadcast::Receiver<store::Change>>,
+}
+
+impl Snapshots {
+    /// Forgets every snapshot the store's writers have announced a change
+    /// to since the last call; returns whether `service_id` was among them.
+    fn apply_changes(&mut self, pool: &store::Pool, service_id: &str) -> bool {
+        use tokio::sync::broadcast::error::TryRecvError;
+        let changes = self.changes.get_or_insert_with(|| pool.subscribe());
+        let mut touched = false;
+        loop {
+            match changes.try_recv() {
+                Ok(store::Change::Service(id)) => {
+                    touched |= id == service_id;
+                    self.map.remove(&id);
+                }
+                Err(TryRecvError::Lagged(_)) => {
+                    touched = true;
+                    self.map.clear();
+                }
+                Err(TryRecvError::Empty | TryRecvError::Closed) => return touched,
+            }
+        }
+    }
 }
 
 /// How long a snapshot may be used when nothing in this process changed it:
@@ -30,7 +59,7 @@ pub struct ServiceSnapshot {
 const SNAPSHOT_TTL: Duration = Duration::from_secs(1);
 
 pub struct ApiRuntime {
-    snapshots: Mutex<HashMap<String, Arc<ServiceSnapshot>>>,
+    snapshots: Mutex<Snapshots>,
     limiters: Mutex<HashMap<(String, KeyType), Bucket>>,
     last_used: Mutex<HashMap<String, String>>,
     writes: tokio::sync::mpsc::Sender<WriteJob>,
@@ -51,19 +80,23 @@ impl Default for ApiRuntime {
 }
 
 impl ApiRuntime {
-    /// The service's snapshot, reloaded when any write in this process may
-    /// have changed it (so a key revoked in the admin fails on the very next
-    /// request) or when it is older than a second. `None`: no such service.
+    /// The service's snapshot, reloaded when the store has announced a change
+    /// to the service (so a key revoked in the admin fails on the very next
+    /// request) or when it is older than a second (changes made by another
+    /// process: the admin commands). `None`: no such service.
     pub async fn snapshot(
         &self,
         pool: &store::Pool,
         secrets: &app::ssr::secrets::Secrets,
         service_id: &str,
     ) -> anyhow::Result<Option<Arc<ServiceSnapshot>>> {
-        let generation = store::generation();
-        if let Some(s) = self.snapshots.lock().expect("never poisoned").get(service_id) {
-            if s.generation == generation && s.loaded_at.elapsed() < SNAPSHOT_TTL {
-                return Ok(Some(s.clone()));
+        {
+            let mut cache = self.snapshots.lock().expect("never poisoned");
+            cache.apply_changes(pool, service_id);
+            if let Some(s) = cache.map.get(service_id) {
+                if s.loaded_at.elapsed() < SNAPSHOT_TTL {
+                    return Ok(Some(s.clone()));
+                }
             }
         }
         let Some(service) = store::get_service(pool, service_id).await? else { return Ok(None) };
@@ -77,13 +110,16 @@ impl ApiRuntime {
             })
             .collect();
         let sending = store::sending_service(pool, service_id).await?;
-        let snapshot =
-            Arc::new(ServiceSnapshot { service, keys, sending, generation, loaded_at: std::time::Instant::now() });
-        let mut map = self.snapshots.lock().expect("never poisoned");
-        if map.len() > 10_000 {
-            map.clear();
+        let snapshot = Arc::new(ServiceSnapshot { service, keys, sending, loaded_at: std::time::Instant::now() });
+        let mut cache = self.snapshots.lock().expect("never poisoned");
+        // A change announced while this one loaded may not be in it: use it
+        // for this request, but do not keep it.
+        if !cache.apply_changes(pool, service_id) {
+            if cache.map.len() > 10_000 {
+                cache.map.clear();
+            }
+            cache.map.insert(service_id.to_string(), snapshot.clone());
         }
-        map.insert(service_id.to_string(), snapshot.clone());
         Ok(Some(snapshot))
     }
 
@@ -154,7 +190,9 @@ impl DeliveryProvider for EmbeddedOutbox {
         pool: &'a store::Pool,
         n: &'a store::Notification,
     ) -> std::pin::Pin<Box<dyn std::future::Future<Output = anyhow::Result<()>> + Send + 'a>> {
-        Box::pin(async move { store::finish_notification(pool, n, "delivered", true).await })
+        Box::pin(
+            async move { store::finish_notification(pool, n, app::domain::NotificationStatus::Delivered, true).await },
+        )
     }
 }
 

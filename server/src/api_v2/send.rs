@@ -187,7 +187,7 @@ pub async fn send(state: &AppState, caller: &Caller, t: TemplateType, raw: &[u8]
             TemplateType::Letter => limits.letter_message_limit,
         };
         let today = clock::format(clock::now().replace_time(time::Time::MIDNIGHT));
-        if store::count_sent_since(&state.pool, service_id, t.as_str(), &today).await? >= limit {
+        if store::count_sent_since(&state.pool, service_id, t, &today).await? >= limit {
             return Err(ApiError::new(
                 StatusCode::TOO_MANY_REQUESTS,
                 "TooManyRequestsError",
@@ -225,7 +225,7 @@ pub async fn send(state: &AppState, caller: &Caller, t: TemplateType, raw: &[u8]
     let template = store::get_template(&state.pool, service_id, &template_id)
         .await?
         .ok_or_else(|| ApiError::bad_request("Template not found"))?;
-    let template_type = template.kind().ok_or_else(|| ApiError::internal("unknown template type"))?;
+    let template_type = template.template_type;
     if template_type != t {
         return Err(ApiError::bad_request(format!(
             "{} template is not suitable for {} notification",
@@ -321,10 +321,10 @@ pub async fn send(state: &AppState, caller: &Caller, t: TemplateType, raw: &[u8]
                 id: id.clone(),
                 service_id: service_id.to_string(),
                 api_key_id: caller.key_id.clone(),
-                key_type: caller.key_type.as_str().to_string(),
+                key_type: caller.key_type,
                 template_id: template.id.clone(),
                 template_version: template.version,
-                notification_type: t.as_str().to_string(),
+                notification_type: t,
                 recipient: recipient.clone(),
                 client_reference: reference.clone(),
                 personalisation: Value::Object(personalisation.clone()).to_string(),

@@ -1,40 +1,85 @@
-use super::render::render;
-use crate::AppState;
+//! The admin pages' one error channel. A handler or an extractor refuses with
+//! a [`PageError`]; its response carries what to render, and the
+//! [`render_pages`](super::render::render_pages) middleware renders it with
+//! the request it answers (so extractors, which have no renderer, can refuse).
+
 use app::view_model::{Content, Page};
-use axum::http::request::Parts;
-use axum::http::StatusCode;
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-/// An unexpected failure. The whole chain goes to the log; the user sees
-/// GOV.UK's fixed "Sorry, there is a problem with the service" page.
+/// Why an admin request is not answered with its page.
 #[derive(Debug)]
-pub struct AppError(pub anyhow::Error);
+pub enum PageError {
+    /// No valid session: 302 to the sign-in page, which comes back to `next`.
+    SignIn { next: String },
+    /// 403 with GOV.UK's "You do not have permission" page, in the frame of
+    /// the service when there is one.
+    Forbidden(Box<Page>),
+    /// 404 with GOV.UK's "Page not found" page.
+    NotFound,
+    /// 400: a request the forms never send (a forged option, a body that is
+    /// not a form).
+    BadRequest(Box<Page>),
+    /// 413: a form body over the limit.
+    TooLarge,
+    /// Anything unexpected: the whole chain goes to the log; the user sees
+    /// GOV.UK's fixed "Sorry, there is a problem with the service" page.
+    Internal(anyhow::Error),
+}
 
-impl<E: Into<anyhow::Error>> From<E> for AppError {
+impl<E: Into<anyhow::Error>> From<E> for PageError {
     fn from(e: E) -> Self {
-        Self(e.into())
+        Self::Internal(e.into())
     }
 }
 
-impl IntoResponse for AppError {
+/// A page to render once the handler has answered; see the module comment.
+#[derive(Clone)]
+pub(super) enum Deferred {
+    Page(Box<Page>),
+    /// The 404 page, framed for whoever is signed in.
+    NotFound,
+}
+
+/// Answers with `page` and `status`, rendered by the middleware.
+pub fn show_with(page: Page, status: StatusCode) -> Response {
+    let mut response = status.into_response();
+    response.extensions_mut().insert(Deferred::Page(Box::new(page)));
+    response
+}
+
+/// Answers 200 with `page`.
+pub fn show(page: Page) -> Response {
+    show_with(page, StatusCode::OK)
+}
+
+/// A `302 Found` to `location`, as Notify answers after a form post.
+pub fn found(location: &str) -> Response {
+    let value = HeaderValue::from_str(location).unwrap_or_else(|_| HeaderValue::from_static("/"));
+    (StatusCode::FOUND, [(header::LOCATION, value)]).into_response()
+}
+
+impl IntoResponse for PageError {
     fn into_response(self) -> Response {
-        tracing::error!(error = ?self.0, "request failed");
-        let body = "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Sorry, there is a problem with the service – GOV.UK Notify</title>\
-            <link rel=\"stylesheet\" href=\"/css/govuk-frontend.min.css\"></head><body class=\"govuk-template__body\">\
-            <div class=\"govuk-width-container\"><main class=\"govuk-main-wrapper\" id=\"main-content\">\
-            <h1 class=\"govuk-heading-l\">Sorry, there is a problem with the service</h1><p class=\"govuk-body\">Try again later.</p>\
-            </main></div></body></html>";
-        (StatusCode::INTERNAL_SERVER_ERROR, axum::response::Html(body)).into_response()
+        match self {
+            Self::SignIn { next } => {
+                let next = form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>();
+                found(&format!("/sign-in?next={next}"))
+            }
+            Self::Forbidden(page) => show_with(Page { content: Content::Forbidden, ..*page }, StatusCode::FORBIDDEN),
+            Self::BadRequest(page) => {
+                show_with(Page { content: Content::BadRequest, ..*page }, StatusCode::BAD_REQUEST)
+            }
+            Self::NotFound => {
+                let mut response = StatusCode::NOT_FOUND.into_response();
+                response.extensions_mut().insert(Deferred::NotFound);
+                response
+            }
+            Self::TooLarge => show_with(Page::new(Content::BadRequest), StatusCode::PAYLOAD_TOO_LARGE),
+            Self::Internal(e) => {
+                tracing::error!(error = ?e, "request failed");
+                show_with(Page::new(Content::ServerError), StatusCode::INTERNAL_SERVER_ERROR)
+            }
+        }
     }
-}
-
-pub async fn not_found(state: &AppState, parts: &Parts) -> Response {
-    let viewer = super::session::load(state, &parts.headers).await.ok().flatten();
-    let mut page = Page::new(Content::NotFound);
-    page.viewer = viewer.map(|s| s.viewer());
-    render(state, parts, page, StatusCode::NOT_FOUND).await
-}
-
-pub async fn forbidden(state: &AppState, parts: &Parts, page: Page) -> Response {
-    render(state, parts, Page { content: Content::Forbidden, ..page }, StatusCode::FORBIDDEN).await
 }

@@ -1,10 +1,9 @@
-//! The HTTP surface: admin pages (server-rendered Leptos, enhanced by the
-//! islands router), `/_status`, and static files.
+//! The HTTP surface: admin pages (server-rendered Leptos; `public/js/enhance.js`
+//! swaps pages in without a reload), `/_status`, the v2 API and static files.
 
 mod api_integration;
 mod error;
-mod form;
-mod guard;
+mod extract;
 mod notifications;
 mod render;
 mod services;
@@ -12,13 +11,11 @@ mod session;
 mod sign_in;
 mod templates;
 
-pub use error::AppError;
-pub use form::FormFields;
-pub use guard::{require_service, require_user};
-pub use render::render;
+pub use error::{found, show, show_with, PageError};
 pub use session::SignedIn;
 
 use crate::AppState;
+use axum::extract::MatchedPath;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
@@ -26,17 +23,19 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use tower_http::compression::CompressionLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
 
 pub fn router(state: AppState) -> Router {
     let site_root = state.leptos.site_root.to_string();
-    let not_found = get(not_found_page).with_state(state.clone());
+    let not_found: axum::routing::MethodRouter = axum::routing::any(not_found_page);
     let static_files = ServeDir::new(site_root).fallback(not_found);
     Router::new()
         .route("/_status", get(status))
         .route("/", get(|| async { found("/your-services") }))
-        .route("/sign-in", get(sign_in::show).post(sign_in::submit))
+        .route("/sign-in", get(sign_in::show_form).post(sign_in::submit))
         .route("/sign-out", post(sign_in::sign_out))
         .route("/your-services", get(services::your_services))
         .route("/services/{service_id}", get(services::dashboard))
@@ -67,10 +66,14 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::api_v2::router())
         .fallback_service(static_files)
         .layer(middleware::from_fn(refuse_cross_site_posts))
-        .layer(CompressionLayer::new().br(true).gzip(true))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {
-            AppError(anyhow::anyhow!("a handler panicked")).into_response()
+            PageError::Internal(anyhow::anyhow!("a handler panicked")).into_response()
         }))
+        .layer(middleware::from_fn_with_state(state.clone(), render::render_pages))
+        .layer(CompressionLayer::new().br(true).gzip(true))
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
@@ -81,6 +84,15 @@ pub fn router(state: AppState) -> Router {
             HeaderValue::from_static("strict-origin-when-cross-origin"),
         ))
         .with_state(state)
+}
+
+/// The span of one request: its method, the route it matched (never the
+/// path itself, nor any header but the request id), so that every log line
+/// of the request names it.
+fn request_span(req: &Request) -> tracing::Span {
+    let route = req.extensions().get::<MatchedPath>().map(MatchedPath::as_str).unwrap_or("-");
+    let request_id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
+    tracing::info_span!("request", method = %req.method(), route = %route, request_id = ?request_id)
 }
 
 /// `GET /_status`: 200 `{"status": "ok"}` when the database answers.
@@ -96,9 +108,8 @@ async fn status(State(state): State<AppState>) -> Response {
     }
 }
 
-async fn not_found_page(State(state): State<AppState>, req: Request) -> Response {
-    let (parts, _) = req.into_parts();
-    error::not_found(&state, &parts).await
+async fn not_found_page() -> PageError {
+    PageError::NotFound
 }
 
 /// Cross-site request forgery, first line: a state-changing request to an
@@ -126,10 +137,4 @@ pub fn spawn_background(state: AppState) {
     session::spawn_cleanup(state.clone());
     session::spawn_checkpoints(state.clone());
     crate::api_v2::runtime::spawn_workers(state);
-}
-
-/// A `302 Found` to `location`, as Notify answers after a form post.
-pub fn found(location: &str) -> Response {
-    let value = HeaderValue::from_str(location).unwrap_or_else(|_| HeaderValue::from_static("/"));
-    (StatusCode::FOUND, [(header::LOCATION, value)]).into_response()
 }

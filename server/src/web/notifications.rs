@@ -1,44 +1,38 @@
 //! The hub's message log and the page of one notification.
 
-use super::error::{not_found, AppError};
-use super::guard::{open_service_page, ServicePage};
-use super::render::render;
+use super::error::PageError;
+use super::extract::{ServicePage, ViewMessages};
 use crate::AppState;
 use app::domain::london_time::datetime_short;
 use app::domain::relative_time::relative;
-use app::domain::status::shown_status;
-use app::domain::{Permission, TemplateType};
 use app::ssr::{clock, store};
-use app::view_model::{capitalise, Content, LogItem, MessageLog, NavItem, NotificationView, Page};
-use axum::extract::{Path, Request, State};
-use axum::http::StatusCode;
+use app::view_model::{capitalise, Content, LogItem, MessageLog, NotificationView, ServiceContext};
+use axum::extract::{Path, State};
 use axum::response::Response;
 
 pub const LOG_SIZE: i64 = 50;
-/// Who may open a notification: those who can see activity or send.
-const VIEWERS: &[Permission] = &[Permission::ViewActivity, Permission::SendMessages];
 
 fn show_time(stored: &str) -> String {
     clock::parse(stored).map(datetime_short).unwrap_or_else(|| stored.to_string())
 }
 
 /// The last 50 notifications sent through the API, newest first.
-pub async fn message_log(state: &AppState, page: &Page, service_id: &str) -> Result<MessageLog, AppError> {
-    let service = page.service.as_ref().expect("a service page");
-    let can_view = VIEWERS.iter().any(|p| service.can(*p));
+pub async fn message_log(state: &AppState, service: &ServiceContext) -> Result<MessageLog, PageError> {
+    use super::extract::PageAccess;
+    let can_view = ViewMessages::ANY_OF.iter().any(|p| service.can(*p));
     let now = clock::now();
-    let entries = store::message_log(&state.pool, service_id, LOG_SIZE).await?;
+    let entries = store::message_log(&state.pool, &service.service.id, LOG_SIZE).await?;
     let full = entries.len() as i64 == LOG_SIZE;
     let items = entries
         .into_iter()
         .map(|e| {
             let seconds = clock::parse(&e.created_at).map(|t| (now - t).whole_seconds()).unwrap_or(0);
-            let kind = TemplateType::parse(&e.notification_type);
+            let kind = e.notification_type;
             let mut details: Vec<(&'static str, String)> = vec![("id", e.id.clone())];
             if let Some(r) = e.client_reference.clone().filter(|r| !r.is_empty()) {
                 details.push(("client_reference", r));
             }
-            details.push(("notification_type", e.notification_type.clone()));
+            details.push(("notification_type", kind.as_str().to_string()));
             details.push(("created_at", e.created_at.clone()));
             if let Some(u) = e.updated_at.clone() {
                 details.push(("updated_at", u));
@@ -46,8 +40,8 @@ pub async fn message_log(state: &AppState, page: &Page, service_id: &str) -> Res
             if let Some(s) = e.sent_at.clone() {
                 details.push(("sent_at", s));
             }
-            details.push(("status", shown_status(&e.notification_type, &e.status)));
-            let view_link = kind
+            details.push(("status", e.status.shown(kind).to_string()));
+            let view_link = Some(kind)
                 .filter(|_| can_view)
                 .map(|k| (format!("View {}", k.message_noun()), service.path(&format!("/notification/{}", e.id))));
             LogItem {
@@ -66,32 +60,28 @@ pub async fn message_log(state: &AppState, page: &Page, service_id: &str) -> Res
 
 pub async fn notification(
     State(state): State<AppState>,
-    Path((service_id, notification_id)): Path<(String, String)>,
-    req: Request,
-) -> Result<Response, AppError> {
-    let ServicePage { mut page, parts, .. } =
-        match open_service_page(&state, &service_id, req, VIEWERS, NavItem::Other).await {
-            Ok(p) => p,
-            Err(r) => return Ok(r),
-        };
+    ctx: ServicePage<ViewMessages>,
+    Path((_, notification_id)): Path<(String, String)>,
+) -> Result<Response, PageError> {
+    let service_id = ctx.id();
     let found = match uuid::Uuid::parse_str(&notification_id) {
-        Ok(_) => store::get_notification(&state.pool, &service_id, &notification_id).await?,
+        Ok(_) => store::get_notification(&state.pool, service_id, &notification_id).await?,
         Err(_) => None,
     };
-    let Some(n) = found else { return Ok(not_found(&state, &parts).await) };
-    let Some(kind) = TemplateType::parse(&n.notification_type) else { return Ok(not_found(&state, &parts).await) };
+    let n = found.ok_or(PageError::NotFound)?;
+    let kind = n.notification_type;
     let key_name = match &n.api_key_id {
-        Some(id) => store::get_api_key(&state.pool, &service_id, id).await?.map(|k| k.name).unwrap_or_default(),
+        Some(id) => store::get_api_key(&state.pool, service_id, id).await?.map(|k| k.name).unwrap_or_default(),
         None => String::new(),
     };
-    let template_name = store::get_template_version(&state.pool, &service_id, &n.template_id, n.template_version)
+    let template_name = store::get_template_version(&state.pool, service_id, &n.template_id, n.template_version)
         .await?
         .map(|t| t.name)
         .unwrap_or_default();
     let delivered_by_outbox = store::outbox_message(&state.pool, &n.id).await?.is_some();
-    page.content = Content::Notification(NotificationView {
+    Ok(ctx.show(Content::Notification(NotificationView {
         kind,
-        status: capitalise(&shown_status(&n.notification_type, &n.status).replace('-', " ")),
+        status: capitalise(&n.status.shown(kind).replace('-', " ")),
         key_name,
         reference: n.client_reference.clone(),
         template_name,
@@ -102,6 +92,5 @@ pub async fn notification(
         body: n.body.clone(),
         recipient: n.recipient.clone(),
         delivered_by_outbox,
-    });
-    Ok(render(&state, &parts, page, StatusCode::OK).await)
+    })))
 }

@@ -1,16 +1,21 @@
+//! Server-side rendering of whole admin pages with Leptos.
+
+use super::error::Deferred;
+use super::session;
 use crate::AppState;
-use app::view_model::Page;
+use app::view_model::{Content, Page};
 use axum::body::Body;
-use axum::http::request::Parts;
-use axum::http::{header, HeaderValue, Request, StatusCode};
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
+use axum::middleware::Next;
 use axum::response::Response;
 
 /// Renders a whole page with Leptos and answers with `status`. Admin pages
 /// carry session-bound forms, so they are never cached.
-pub async fn render(state: &AppState, parts: &Parts, page: Page, status: StatusCode) -> Response {
+pub async fn render(state: &AppState, uri: &Uri, headers: &HeaderMap, page: Page, status: StatusCode) -> Response {
     let options = state.leptos.clone();
-    let mut req = Request::builder().method("GET").uri(parts.uri.clone());
-    for (name, value) in parts.headers.iter() {
+    let mut req = Request::builder().method("GET").uri(uri.clone());
+    for (name, value) in headers.iter() {
         req = req.header(name, value);
     }
     let req = req.body(Body::empty()).expect("a copy of a valid request is valid");
@@ -19,4 +24,32 @@ pub async fn render(state: &AppState, parts: &Parts, page: Page, status: StatusC
     *response.status_mut() = status;
     response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
+}
+
+/// Middleware: renders the page a handler or an extractor answered with
+/// (see [`super::error`]), keeping the answer's status and headers.
+pub async fn render_pages(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    if req.uri().path().starts_with("/v2/") {
+        return next.run(req).await;
+    }
+    let uri = req.uri().clone();
+    let headers = req.headers().clone();
+    let mut response = next.run(req).await;
+    let Some(deferred) = response.extensions_mut().remove::<Deferred>() else { return response };
+    let page = match deferred {
+        Deferred::Page(page) => *page,
+        Deferred::NotFound => {
+            let viewer = session::load(&state, &headers).await.ok().flatten();
+            let mut page = Page::new(Content::NotFound);
+            page.viewer = viewer.map(|s| s.viewer());
+            page
+        }
+    };
+    let mut rendered = render(&state, &uri, &headers, page, response.status()).await;
+    for (name, value) in response.headers() {
+        if name != header::CONTENT_LENGTH && name != header::CONTENT_TYPE {
+            rendered.headers_mut().insert(name, value.clone());
+        }
+    }
+    rendered
 }

@@ -1,21 +1,15 @@
 //! `GET /your-services` and `GET /services/{service_id}`.
 
-use super::error::AppError;
-use super::guard::{open_service_page, require_user, ServicePage};
-use super::render::render;
+use super::error::PageError;
+use super::extract::{Member, ServicePage};
+use super::session::SignedIn;
 use crate::AppState;
 use app::ssr::store;
-use app::view_model::{Content, Dashboard, NavItem, Page, ServiceSummary};
-use axum::extract::{Path, Request, State};
-use axum::http::StatusCode;
+use app::view_model::{Content, Dashboard, Flash, Page, ServiceSummary};
+use axum::extract::State;
 use axum::response::Response;
 
-pub async fn your_services(State(state): State<AppState>, req: Request) -> Result<Response, AppError> {
-    let (parts, _) = req.into_parts();
-    let signed_in = match require_user(&state, &parts).await {
-        Ok(s) => s,
-        Err(r) => return Ok(r),
-    };
+pub async fn your_services(State(state): State<AppState>, signed_in: SignedIn) -> Result<Response, PageError> {
     let services = store::services_for_user(&state.pool, &signed_in.user.id)
         .await?
         .into_iter()
@@ -23,22 +17,11 @@ pub async fn your_services(State(state): State<AppState>, req: Request) -> Resul
         .collect();
     let mut page = Page::new(Content::YourServices(services));
     page.viewer = Some(signed_in.viewer());
-    page.flash =
-        store::take_flash(&state.pool, &signed_in.digest).await?.map(|message| app::view_model::Flash { message });
-    Ok(render(&state, &parts, page, StatusCode::OK).await)
+    page.flash = store::take_flash(&state.pool, &signed_in.digest).await?.map(|message| Flash { message });
+    Ok(super::show(page))
 }
 
-pub async fn dashboard(
-    State(state): State<AppState>,
-    Path(service_id): Path<String>,
-    req: Request,
-) -> Result<Response, AppError> {
-    let ServicePage { mut page, parts, .. } =
-        match open_service_page(&state, &service_id, req, &[], NavItem::Dashboard).await {
-            Ok(p) => p,
-            Err(r) => return Ok(r),
-        };
-    let template_counts = store::template_counts(&state.pool, &service_id).await?;
-    page.content = Content::Dashboard(Dashboard { template_counts });
-    Ok(render(&state, &parts, page, StatusCode::OK).await)
+pub async fn dashboard(State(state): State<AppState>, ctx: ServicePage<Member>) -> Result<Response, PageError> {
+    let template_counts = store::template_counts(&state.pool, ctx.id()).await?;
+    Ok(ctx.show(Content::Dashboard(Dashboard { template_counts })))
 }

@@ -2,7 +2,7 @@
 //! holds only its SHA-256 digest, the user, a CSRF token and the last-seen
 //! time. The id changes at every sign-in and dies at sign-out or when idle.
 
-use super::error::AppError;
+use super::error::PageError;
 use crate::AppState;
 use app::ssr::{clock, store, tokens};
 use app::view_model::Viewer;
@@ -49,7 +49,7 @@ fn idle_cutoff(state: &AppState) -> String {
 }
 
 /// The session named by the request's cookie, if it is still valid.
-pub async fn load(state: &AppState, headers: &HeaderMap) -> Result<Option<SignedIn>, AppError> {
+pub async fn load(state: &AppState, headers: &HeaderMap) -> Result<Option<SignedIn>, PageError> {
     let Some(token) = cookie_value(headers, COOKIE) else { return Ok(None) };
     if token.len() != 64 {
         return Ok(None);
@@ -63,14 +63,14 @@ pub async fn load(state: &AppState, headers: &HeaderMap) -> Result<Option<Signed
 }
 
 /// Starts a new session for `user_id`; returns the `Set-Cookie` value.
-pub async fn start(state: &AppState, user_id: &str) -> Result<HeaderValue, AppError> {
+pub async fn start(state: &AppState, user_id: &str) -> Result<HeaderValue, PageError> {
     let token = tokens::random_token();
     store::create_session(&state.pool, &tokens::digest(&token), user_id, &tokens::random_token()).await?;
     Ok(cookie(state, &token, None))
 }
 
 /// Ends the session named by the request's cookie, if any.
-pub async fn end(state: &AppState, headers: &HeaderMap) -> Result<(), AppError> {
+pub async fn end(state: &AppState, headers: &HeaderMap) -> Result<(), PageError> {
     if let Some(token) = cookie_value(headers, COOKIE) {
         store::delete_session(&state.pool, &tokens::digest(&token)).await?;
     }

@@ -1,16 +1,16 @@
 //! `GET /sign-in`, `POST /sign-in`, `POST /sign-out`.
 
-use super::error::{forbidden, AppError};
-use super::form::{query_param, FormFields};
-use super::render::render;
+use super::error::{found, show, show_with, PageError};
+use super::extract::Form;
 use super::session;
 use crate::AppState;
 use app::domain::safe_next_path;
 use app::ssr::{clock, passwords, store};
 use app::view_model::{Content, FormErrors, Page, SignInForm};
-use axum::extract::{Request, State};
-use axum::http::{header, StatusCode};
+use axum::extract::{RawQuery, State};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::Response;
+use serde::Deserialize;
 
 /// Failed attempts allowed for one address within the window.
 pub const MAX_FAILURES: i64 = 10;
@@ -20,27 +20,43 @@ pub const WRONG_CREDENTIALS: &str = "The email address or password you entered i
 pub const TOO_MANY_ATTEMPTS: &str =
     "You have tried to sign in too many times with this email address. Wait 5 minutes, then try again.";
 
-fn next_from(parts: &axum::http::request::Parts) -> Option<String> {
-    query_param(parts.uri.query(), "next").filter(|n| safe_next_path(n).is_some())
+/// Where to go after signing in: the first `?next=`, when it is a local path.
+fn next_from(query: Option<String>) -> Option<String> {
+    form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+        .find(|(name, _)| name == "next")
+        .map(|(_, value)| value.into_owned())
+        .filter(|n| safe_next_path(n).is_some())
 }
 
-pub async fn show(State(state): State<AppState>, req: Request) -> Result<Response, AppError> {
-    let (parts, _) = req.into_parts();
-    let next = next_from(&parts);
-    if session::load(&state, &parts.headers).await?.is_some() {
-        return Ok(super::found(next.as_deref().unwrap_or("/your-services")));
+pub async fn show_form(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Result<Response, PageError> {
+    let next = next_from(query);
+    if session::load(&state, &headers).await?.is_some() {
+        return Ok(found(next.as_deref().unwrap_or("/your-services")));
     }
-    let page = Page::new(Content::SignIn(SignInForm { next, ..Default::default() }));
-    Ok(render(&state, &parts, page, StatusCode::OK).await)
+    Ok(show(Page::new(Content::SignIn(SignInForm { next, ..Default::default() }))))
 }
 
-pub async fn submit(State(state): State<AppState>, req: Request) -> Result<Response, AppError> {
-    let (parts, body) = req.into_parts();
-    let bytes = axum::body::to_bytes(body, 64 * 1024).await.unwrap_or_default();
-    let form = FormFields::parse(&bytes);
-    let next = next_from(&parts);
-    let email = form.get("email_address").trim().to_string();
-    let password = form.get("password");
+#[derive(Deserialize)]
+pub struct SignIn {
+    #[serde(default)]
+    email_address: String,
+    #[serde(default)]
+    password: String,
+}
+
+pub async fn submit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+    Form(form): Form<SignIn>,
+) -> Result<Response, PageError> {
+    let next = next_from(query);
+    let email = form.email_address.trim().to_string();
+    let password = form.password.as_str();
 
     let mut errors = FormErrors::default();
     if email.is_empty() {
@@ -58,21 +74,15 @@ pub async fn submit(State(state): State<AppState>, req: Request) -> Result<Respo
             status = StatusCode::TOO_MANY_REQUESTS;
         } else {
             let user = store::find_user_by_email(&state.pool, &email).await?;
-            let ok = match &user {
-                Some(u) => passwords::verify(password, &u.password_hash),
-                None => {
-                    passwords::verify_dummy(password);
-                    false
-                }
-            };
+            let ok = verify_password(&state, password, user.as_ref().map(|u| u.password_hash.clone())).await?;
             match user.filter(|_| ok) {
                 Some(user) => {
                     store::clear_sign_in_failures(&state.pool, &key).await?;
                     // A new session id at every sign-in; any old one is ended.
-                    session::end(&state, &parts.headers).await?;
+                    session::end(&state, &headers).await?;
                     let cookie = session::start(&state, &user.id).await?;
                     tracing::info!(user_id = %user.id, "signed in");
-                    let mut response = super::found(next.as_deref().unwrap_or("/your-services"));
+                    let mut response = found(next.as_deref().unwrap_or("/your-services"));
                     response.headers_mut().insert(header::SET_COOKIE, cookie);
                     return Ok(response);
                 }
@@ -84,22 +94,47 @@ pub async fn submit(State(state): State<AppState>, req: Request) -> Result<Respo
         }
     }
     let page = Page::new(Content::SignIn(SignInForm { email_address: email, next, errors }));
-    Ok(render(&state, &parts, page, status).await)
+    Ok(show_with(page, status))
 }
 
-pub async fn sign_out(State(state): State<AppState>, req: Request) -> Result<Response, AppError> {
-    let (parts, body) = req.into_parts();
-    let bytes = axum::body::to_bytes(body, 64 * 1024).await.unwrap_or_default();
-    let form = FormFields::parse(&bytes);
-    if let Some(signed_in) = session::load(&state, &parts.headers).await? {
-        if !signed_in.csrf_matches(form.get("csrf_token")) {
-            let mut page = Page::new(Content::Forbidden);
-            page.viewer = Some(signed_in.viewer());
-            return Ok(forbidden(&state, &parts, page).await);
+#[derive(Deserialize)]
+pub struct SignOut {
+    #[serde(default)]
+    csrf_token: String,
+}
+
+pub async fn sign_out(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<SignOut>,
+) -> Result<Response, PageError> {
+    if let Some(signed_in) = session::load(&state, &headers).await? {
+        if !signed_in.csrf_matches(&form.csrf_token) {
+            return Err(PageError::Forbidden(Box::new(Page {
+                viewer: Some(signed_in.viewer()),
+                ..Page::new(Content::Forbidden)
+            })));
         }
-        session::end(&state, &parts.headers).await?;
+        session::end(&state, &headers).await?;
     }
-    let mut response = super::found("/sign-in");
+    let mut response = found("/sign-in");
     response.headers_mut().insert(header::SET_COOKIE, session::clear_cookie(&state));
     Ok(response)
+}
+
+/// Checks `password` against `hash` (or against a dummy hash, in the same
+/// time, when there is no such user) on a blocking thread, at most
+/// [`crate::state::HASHING_SLOTS`] at a time, so argon2 never holds up the
+/// async workers that serve every other request.
+async fn verify_password(state: &AppState, password: &str, hash: Option<String>) -> Result<bool, PageError> {
+    let _slot = state.hashing.acquire().await?;
+    let password = password.to_string();
+    Ok(tokio::task::spawn_blocking(move || match hash {
+        Some(hash) => passwords::verify(&password, &hash),
+        None => {
+            passwords::verify_dummy(&password);
+            false
+        }
+    })
+    .await?)
 }

@@ -1,86 +1,66 @@
 //! Templates pages, for users with `manage_templates`: list, create, and
 //! edit (each save makes a new version).
 
-use super::error::{not_found, AppError};
-use super::form::FormFields;
-use super::guard::open_service_page;
-use super::render::render;
-use super::{found, SignedIn};
+use super::error::{found, PageError};
+use super::extract::{CsrfForm, ManageTemplates, ServicePage};
 use crate::AppState;
-use app::domain::{Permission, TemplateType};
+use app::domain::TemplateType;
 use app::ssr::store;
-use app::view_model::{Content, FormErrors, NavItem, Page, TemplateForm, TemplateRow};
-use axum::extract::{Path, Request, State};
-use axum::http::request::Parts;
-use axum::http::StatusCode;
+use app::view_model::{Content, FormErrors, TemplateForm, TemplateRow};
+use axum::extract::{Path, State};
 use axum::response::Response;
+use serde::Deserialize;
+
+type Ctx = ServicePage<ManageTemplates>;
+type Answer = Result<Response, PageError>;
 
 pub const MAX_NAME_LENGTH: usize = 255;
 
-async fn open(
-    state: &AppState,
-    service_id: &str,
-    req: Request,
-) -> Result<(SignedIn, Page, Parts, FormFields), Response> {
-    let opened = open_service_page(state, service_id, req, &[Permission::ManageTemplates], NavItem::Templates).await?;
-    Ok((opened.signed_in, opened.page, opened.parts, opened.form))
-}
-
-macro_rules! open_or_return {
-    ($state:expr, $service_id:expr, $req:expr) => {
-        match open(&$state, &$service_id, $req).await {
-            Ok(opened) => opened,
-            Err(response) => return Ok(response),
-        }
-    };
-}
-
-pub async fn list(
-    State(state): State<AppState>,
-    Path(service_id): Path<String>,
-    req: Request,
-) -> Result<Response, AppError> {
-    let (signed_in, mut page, parts, _) = open_or_return!(state, service_id, req);
-    let rows = store::list_templates(&state.pool, &service_id)
+pub async fn list(State(state): State<AppState>, ctx: Ctx) -> Answer {
+    let rows = store::list_templates(&state.pool, ctx.id())
         .await?
         .into_iter()
-        .filter_map(|t| t.kind().map(|kind| TemplateRow { kind, version: t.version, name: t.name, id: t.id }))
+        .map(|t| TemplateRow { kind: t.template_type, version: t.version, name: t.name, id: t.id })
         .collect();
-    page.flash =
-        store::take_flash(&state.pool, &signed_in.digest).await?.map(|message| app::view_model::Flash { message });
-    page.content = Content::Templates(rows);
-    Ok(render(&state, &parts, page, StatusCode::OK).await)
+    ctx.show_with_flash(&state, Content::Templates(rows)).await
 }
 
-pub async fn new_form(
-    State(state): State<AppState>,
-    Path(service_id): Path<String>,
-    req: Request,
-) -> Result<Response, AppError> {
-    let (_, mut page, parts, _) = open_or_return!(state, service_id, req);
-    page.content = Content::TemplateForm(TemplateForm::default());
-    Ok(render(&state, &parts, page, StatusCode::OK).await)
+pub async fn new_form(ctx: Ctx) -> Response {
+    ctx.show(Content::TemplateForm(TemplateForm::default()))
+}
+
+/// A submitted template (the type only when creating one).
+#[derive(Deserialize)]
+pub struct SaveTemplate {
+    #[serde(default)]
+    template_type: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    subject: String,
+    #[serde(default)]
+    template_content: String,
 }
 
 /// Checks a submitted template; `kind` is fixed when editing.
-fn validate(form: &FormFields, kind: Option<TemplateType>) -> (TemplateForm, Option<TemplateType>) {
+fn validate(form: SaveTemplate, kind: Option<TemplateType>) -> (TemplateForm, Option<TemplateType>) {
     let mut errors = FormErrors::default();
-    let raw_type = form.get("template_type").to_string();
+    let raw_type = form.template_type;
     let kind = kind.or_else(|| TemplateType::parse(&raw_type));
     if kind.is_none() {
         errors.push("template_type", "Select a type of template");
     }
-    let name = form.get("name").trim().to_string();
+    let name = form.name.trim().to_string();
     if name.is_empty() {
         errors.push("name", "Enter a name for this template");
     } else if name.chars().count() > MAX_NAME_LENGTH {
         errors.push("name", "Template name must be 255 characters or fewer");
     }
-    let subject = form.get("subject").trim().to_string();
+    let subject = form.subject.trim().to_string();
     if kind.is_some_and(TemplateType::has_subject) && subject.is_empty() {
         errors.push("subject", "Enter a subject line");
     }
-    let content = form.get("template_content").replace("\r\n", "\n");
+    let content = form.template_content.replace("\r\n", "\n");
     if content.trim().is_empty() {
         errors.push("template_content", "Enter the message");
     }
@@ -97,21 +77,13 @@ fn validate(form: &FormFields, kind: Option<TemplateType>) -> (TemplateForm, Opt
     (t, if valid { kind } else { None })
 }
 
-pub async fn create(
-    State(state): State<AppState>,
-    Path(service_id): Path<String>,
-    req: Request,
-) -> Result<Response, AppError> {
-    let (signed_in, mut page, parts, form) = open_or_return!(state, service_id, req);
-    let (t, kind) = validate(&form, None);
-    let Some(kind) = kind else {
-        page.content = Content::TemplateForm(t);
-        return Ok(render(&state, &parts, page, StatusCode::OK).await);
-    };
+pub async fn create(State(state): State<AppState>, ctx: Ctx, CsrfForm(form): CsrfForm<SaveTemplate>) -> Answer {
+    let (t, kind) = validate(form, None);
+    let Some(kind) = kind else { return Ok(ctx.show(Content::TemplateForm(t))) };
     store::create_template(
         &state.pool,
         store::NewTemplate {
-            service_id: &service_id,
+            service_id: ctx.id(),
             name: &t.name,
             template_type: kind,
             subject: kind.has_subject().then_some(t.subject.as_str()),
@@ -119,53 +91,51 @@ pub async fn create(
         },
     )
     .await?;
-    store::set_flash(&state.pool, &signed_in.digest, &format!("‘{}’ was saved", t.name)).await?;
-    Ok(found(&format!("/services/{service_id}/templates")))
+    ctx.flash(&state, &format!("‘{}’ was saved", t.name)).await?;
+    Ok(found(&ctx.path("/templates")))
+}
+
+/// The service's template with this id, unless archived; 404 otherwise.
+async fn find_template(state: &AppState, ctx: &Ctx, template_id: &str) -> Result<store::Template, PageError> {
+    if uuid::Uuid::parse_str(template_id).is_err() {
+        return Err(PageError::NotFound);
+    }
+    let found = store::get_template(&state.pool, ctx.id(), template_id).await?;
+    found.filter(|t| !t.archived).ok_or(PageError::NotFound)
 }
 
 pub async fn edit_form(
     State(state): State<AppState>,
-    Path((service_id, template_id)): Path<(String, String)>,
-    req: Request,
-) -> Result<Response, AppError> {
-    let (_, mut page, parts, _) = open_or_return!(state, service_id, req);
-    let found_template = match uuid::Uuid::parse_str(&template_id) {
-        Ok(_) => store::get_template(&state.pool, &service_id, &template_id).await?,
-        Err(_) => None,
-    };
-    let Some(t) = found_template.filter(|t| !t.archived) else { return Ok(not_found(&state, &parts).await) };
-    page.content = Content::TemplateForm(TemplateForm {
+    ctx: Ctx,
+    Path((_, template_id)): Path<(String, String)>,
+) -> Answer {
+    let t = find_template(&state, &ctx, &template_id).await?;
+    Ok(ctx.show(Content::TemplateForm(TemplateForm {
         id: Some(t.id),
-        template_type: t.template_type,
+        template_type: t.template_type.as_str().to_string(),
         name: t.name,
         subject: t.subject.unwrap_or_default(),
         content: t.content,
         version: Some(t.version),
         errors: FormErrors::default(),
-    });
-    Ok(render(&state, &parts, page, StatusCode::OK).await)
+    })))
 }
 
 pub async fn update(
     State(state): State<AppState>,
-    Path((service_id, template_id)): Path<(String, String)>,
-    req: Request,
-) -> Result<Response, AppError> {
-    let (signed_in, mut page, parts, form) = open_or_return!(state, service_id, req);
-    let existing = match uuid::Uuid::parse_str(&template_id) {
-        Ok(_) => store::get_template(&state.pool, &service_id, &template_id).await?,
-        Err(_) => None,
-    };
-    let Some(existing) = existing.filter(|t| !t.archived) else { return Ok(not_found(&state, &parts).await) };
-    let (mut t, kind) = validate(&form, existing.kind());
+    ctx: Ctx,
+    Path((_, template_id)): Path<(String, String)>,
+    CsrfForm(form): CsrfForm<SaveTemplate>,
+) -> Answer {
+    let existing = find_template(&state, &ctx, &template_id).await?;
+    let (mut t, kind) = validate(form, Some(existing.template_type));
     let Some(kind) = kind else {
         t.id = Some(existing.id);
         t.version = Some(existing.version);
-        page.content = Content::TemplateForm(t);
-        return Ok(render(&state, &parts, page, StatusCode::OK).await);
+        return Ok(ctx.show(Content::TemplateForm(t)));
     };
     let subject = kind.has_subject().then_some(t.subject.as_str());
-    store::update_template(&state.pool, &service_id, &existing.id, &t.name, subject, &t.content).await?;
-    store::set_flash(&state.pool, &signed_in.digest, &format!("‘{}’ was saved", t.name)).await?;
-    Ok(found(&format!("/services/{service_id}/templates")))
+    store::update_template(&state.pool, ctx.id(), &existing.id, &t.name, subject, &t.content).await?;
+    ctx.flash(&state, &format!("‘{}’ was saved", t.name)).await?;
+    Ok(found(&ctx.path("/templates")))
 }

@@ -129,28 +129,20 @@ impl Key {
 }
 
 pub async fn make_key(app: &TestApp, service_id: &str, key_type: &str, name: &str) -> Key {
-    use app::domain::api_key;
-    use app::ssr::store;
-    let random: String = (0..30).map(|i| api_key::BASE62[(i * 7 + name.len()) % 62] as char).collect();
-    let whole = api_key::key_string(name, service_id, &random);
-    let secret = &whole[whole.len() - 36..];
-    let admin = store::find_user_by_email(&app.state.pool, ADMIN).await.unwrap().unwrap();
-    let id = store::create_api_key(
+    use app::domain::{KeyName, KeyType};
+    let admin = app::ssr::store::find_user_by_email(&app.state.pool, ADMIN).await.unwrap().unwrap();
+    let created = app::ssr::keys::create(
         &app.state.pool,
-        store::NewApiKey {
-            service_id,
-            name,
-            name_fingerprint: &api_key::name_fingerprint(name),
-            key_type,
-            secret_ciphertext: &app.state.secrets.encrypt(secret),
-            secret_digest: &app.state.secrets.digest(secret),
-            created_by: Some(&admin.id),
-        },
+        &app.state.secrets,
+        service_id,
+        &KeyName::parse(name).unwrap(),
+        KeyType::parse(key_type).unwrap(),
+        Some(&admin.id),
     )
     .await
     .unwrap()
     .unwrap();
-    Key { id, whole }
+    Key { id: created.id, whole: created.key }
 }
 
 pub fn now() -> i64 {

@@ -1,0 +1,236 @@
+//! API keys (secrets sealed, with a keyed digest for look-ups), their events, and what authentication reads.
+
+use super::{new_id, Pool};
+use crate::domain::KeyType;
+use crate::ssr::clock;
+use anyhow::Context;
+use sqlx::FromRow;
+
+#[derive(Clone, Debug, FromRow)]
+pub struct ApiKey {
+    pub id: String,
+    pub service_id: String,
+    pub name: String,
+    pub key_type: KeyType,
+    pub created_at: String,
+    pub expiry_date: Option<String>,
+    pub last_used_at: Option<String>,
+}
+
+pub struct NewApiKey<'a> {
+    pub service_id: &'a str,
+    pub name: &'a str,
+    pub name_fingerprint: &'a str,
+    pub key_type: KeyType,
+    pub secret_ciphertext: &'a str,
+    pub secret_digest: &'a str,
+    pub created_by: Option<&'a str>,
+}
+
+/// Why a key could not be created.
+#[derive(Debug, PartialEq, Eq)]
+pub enum CreateKeyError {
+    /// An unrevoked key of the service already has this name (by fingerprint).
+    DuplicateName,
+}
+
+/// Creates a key and records the `created` event, atomically. The unique
+/// index on unrevoked fingerprints decides races between two creators.
+pub async fn create_api_key(pool: &Pool, key: NewApiKey<'_>) -> anyhow::Result<Result<String, CreateKeyError>> {
+    let id = new_id();
+    let now = clock::now_string();
+    let mut tx = pool.db.begin().await?;
+    let inserted = sqlx::query(
+        "INSERT INTO api_keys (id, service_id, name, name_fingerprint, key_type, secret_ciphertext, secret_digest,
+                               created_by, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&id)
+    .bind(key.service_id)
+    .bind(key.name)
+    .bind(key.name_fingerprint)
+    .bind(key.key_type)
+    .bind(key.secret_ciphertext)
+    .bind(key.secret_digest)
+    .bind(key.created_by)
+    .bind(&now)
+    .execute(&mut *tx)
+    .await;
+    match inserted {
+        Ok(_) => {}
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() && e.message().contains("name_fingerprint") => {
+            return Ok(Err(CreateKeyError::DuplicateName));
+        }
+        Err(e) => return Err(anyhow::Error::new(e).context("could not create an API key")),
+    }
+    sqlx::query(
+        "INSERT INTO api_key_events (api_key_id, service_id, event, user_id, at) VALUES (?, ?, 'created', ?, ?)",
+    )
+    .bind(&id)
+    .bind(key.service_id)
+    .bind(key.created_by)
+    .bind(&now)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    pool.service_changed(key.service_id);
+    Ok(Ok(id))
+}
+
+pub async fn api_key_name_taken(pool: &Pool, service_id: &str, fingerprint: &str) -> anyhow::Result<bool> {
+    let row: Option<(i64,)> =
+        sqlx::query_as("SELECT 1 FROM api_keys WHERE service_id = ? AND name_fingerprint = ? AND expiry_date IS NULL")
+            .bind(service_id)
+            .bind(fingerprint)
+            .fetch_optional(&pool.db)
+            .await?;
+    Ok(row.is_some())
+}
+
+/// The service's keys that are unrevoked or were revoked after `revoked_since`.
+pub async fn list_api_keys(pool: &Pool, service_id: &str, revoked_since: &str) -> anyhow::Result<Vec<ApiKey>> {
+    sqlx::query_as::<_, ApiKey>(
+        "SELECT id, service_id, name, key_type, created_at, expiry_date, last_used_at FROM api_keys
+         WHERE service_id = ? AND (expiry_date IS NULL OR expiry_date > ?)
+         ORDER BY name COLLATE NOCASE, created_at",
+    )
+    .bind(service_id)
+    .bind(revoked_since)
+    .fetch_all(&pool.db)
+    .await
+    .context("could not list API keys")
+}
+
+pub async fn get_api_key(pool: &Pool, service_id: &str, key_id: &str) -> anyhow::Result<Option<ApiKey>> {
+    sqlx::query_as::<_, ApiKey>(
+        "SELECT id, service_id, name, key_type, created_at, expiry_date, last_used_at FROM api_keys
+         WHERE id = ? AND service_id = ?",
+    )
+    .bind(key_id)
+    .bind(service_id)
+    .fetch_optional(&pool.db)
+    .await
+    .context("could not load an API key")
+}
+
+/// Revokes an unrevoked key (recording who and when). Returns false, and
+/// changes nothing, when the key was already revoked.
+pub async fn revoke_api_key(
+    pool: &Pool,
+    service_id: &str,
+    key_id: &str,
+    user_id: Option<&str>,
+) -> anyhow::Result<bool> {
+    let now = clock::now_string();
+    let mut tx = pool.db.begin().await?;
+    let changed = sqlx::query(
+        "UPDATE api_keys SET expiry_date = ?, revoked_by = ? WHERE id = ? AND service_id = ? AND expiry_date IS NULL",
+    )
+    .bind(&now)
+    .bind(user_id)
+    .bind(key_id)
+    .bind(service_id)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if changed == 1 {
+        sqlx::query(
+            "INSERT INTO api_key_events (api_key_id, service_id, event, user_id, at) VALUES (?, ?, 'revoked', ?, ?)",
+        )
+        .bind(key_id)
+        .bind(service_id)
+        .bind(user_id)
+        .bind(&now)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    pool.service_changed(service_id);
+    Ok(changed == 1)
+}
+
+#[derive(Clone, Debug, FromRow)]
+pub struct ApiKeyEvent {
+    pub api_key_id: String,
+    pub event: String,
+    pub user_id: Option<String>,
+    pub at: String,
+}
+
+pub async fn api_key_events(pool: &Pool, service_id: &str) -> anyhow::Result<Vec<ApiKeyEvent>> {
+    sqlx::query_as::<_, ApiKeyEvent>(
+        "SELECT api_key_id, event, user_id, at FROM api_key_events WHERE service_id = ? ORDER BY id",
+    )
+    .bind(service_id)
+    .fetch_all(&pool.db)
+    .await
+    .context("could not list API key events")
+}
+
+/// A key as authentication needs it (its secret still sealed).
+#[derive(Clone, Debug, FromRow)]
+pub struct AuthKey {
+    pub id: String,
+    pub service_id: String,
+    pub name: String,
+    pub key_type: KeyType,
+    pub secret_ciphertext: String,
+    pub expiry_date: Option<String>,
+}
+
+/// The service's keys that are unrevoked or were revoked after `revoked_since`.
+pub async fn auth_keys(pool: &Pool, service_id: &str, revoked_since: &str) -> anyhow::Result<Vec<AuthKey>> {
+    sqlx::query_as::<_, AuthKey>(
+        "SELECT id, service_id, name, key_type, secret_ciphertext, expiry_date FROM api_keys
+         WHERE service_id = ? AND (expiry_date IS NULL OR expiry_date > ?)",
+    )
+    .bind(service_id)
+    .bind(revoked_since)
+    .fetch_all(&pool.db)
+    .await
+    .context("could not load keys")
+}
+
+pub async fn auth_key_by_digest(pool: &Pool, digest: &str) -> anyhow::Result<Option<AuthKey>> {
+    sqlx::query_as::<_, AuthKey>(
+        "SELECT id, service_id, name, key_type, secret_ciphertext, expiry_date FROM api_keys WHERE secret_digest = ?",
+    )
+    .bind(digest)
+    .fetch_optional(&pool.db)
+    .await
+    .context("could not look up a key")
+}
+
+/// Writes a batch of last-used times in one transaction.
+pub async fn record_last_used(pool: &Pool, uses: &[(String, String)]) -> anyhow::Result<()> {
+    let mut tx = pool.db.begin().await?;
+    for (key_id, at) in uses {
+        sqlx::query("UPDATE api_keys SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)")
+            .bind(at)
+            .bind(key_id)
+            .bind(at)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Sets when a key stops working (`None`: never), as a revocation or an
+/// expiry does.
+pub async fn set_api_key_expiry(
+    pool: &Pool,
+    service_id: &str,
+    key_id: &str,
+    expiry_date: Option<&str>,
+) -> anyhow::Result<()> {
+    sqlx::query("UPDATE api_keys SET expiry_date = ? WHERE id = ? AND service_id = ?")
+        .bind(expiry_date)
+        .bind(key_id)
+        .bind(service_id)
+        .execute(&pool.db)
+        .await
+        .context("could not set a key's expiry")?;
+    pool.service_changed(service_id);
+    Ok(())
+}

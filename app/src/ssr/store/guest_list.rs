@@ -1,0 +1,68 @@
+//! The guest list: who team keys and trial services may send to, beside the team.
+
+use super::Pool;
+use anyhow::Context;
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StoredGuestList {
+    pub email_addresses: Vec<String>,
+    pub phone_numbers: Vec<String>,
+}
+
+pub async fn guest_list(pool: &Pool, service_id: &str) -> anyhow::Result<StoredGuestList> {
+    let rows: Vec<(String, String)> = sqlx::query_as(
+        "SELECT recipient_type, recipient FROM guest_list WHERE service_id = ? ORDER BY recipient_type, position",
+    )
+    .bind(service_id)
+    .fetch_all(&pool.db)
+    .await
+    .context("could not load the guest list")?;
+    let mut out = StoredGuestList::default();
+    for (kind, recipient) in rows {
+        if kind == "email" {
+            out.email_addresses.push(recipient);
+        } else {
+            out.phone_numbers.push(recipient);
+        }
+    }
+    Ok(out)
+}
+
+/// Replaces the whole guest list.
+pub async fn replace_guest_list(
+    pool: &Pool,
+    service_id: &str,
+    emails: &[String],
+    phones: &[String],
+) -> anyhow::Result<()> {
+    let mut tx = pool.db.begin().await?;
+    sqlx::query("DELETE FROM guest_list WHERE service_id = ?").bind(service_id).execute(&mut *tx).await?;
+    for (kind, list) in [("email", emails), ("mobile", phones)] {
+        for (position, recipient) in list.iter().enumerate() {
+            sqlx::query("INSERT INTO guest_list (service_id, recipient_type, recipient, position) VALUES (?, ?, ?, ?)")
+                .bind(service_id)
+                .bind(kind)
+                .bind(recipient)
+                .bind(position as i64)
+                .execute(&mut *tx)
+                .await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The email addresses and mobile numbers of the service's team members.
+pub async fn team_contacts(pool: &Pool, service_id: &str) -> anyhow::Result<(Vec<String>, Vec<String>)> {
+    let rows: Vec<(String, Option<String>)> = sqlx::query_as(
+        "SELECT u.email_address, u.mobile_number FROM users u
+         JOIN service_users su ON su.user_id = u.id WHERE su.service_id = ?",
+    )
+    .bind(service_id)
+    .fetch_all(&pool.db)
+    .await
+    .context("could not load the team")?;
+    let emails = rows.iter().map(|(e, _)| e.clone()).collect();
+    let mobiles = rows.into_iter().filter_map(|(_, m)| m).collect();
+    Ok((emails, mobiles))
+}

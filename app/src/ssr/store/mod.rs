@@ -1,0 +1,117 @@
+//! All SQL lives here, one module per aggregate: named functions over a
+//! [`Pool`]. Pages and handlers never write SQL, so a second database
+//! backend is this folder's work. Writers announce what they changed
+//! ([`Change`]) after they commit; readers that cache (the API's per-service
+//! snapshot) subscribe.
+
+mod api_keys;
+mod callbacks;
+mod guest_list;
+mod notifications;
+mod services;
+mod sessions;
+mod templates;
+mod users;
+
+pub use api_keys::*;
+pub use callbacks::*;
+pub use guest_list::*;
+pub use notifications::*;
+pub use services::*;
+pub use sessions::*;
+pub use templates::*;
+pub use users::*;
+
+use anyhow::Context;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::SqlitePool;
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+use tokio::sync::broadcast;
+
+/// What a write changed, announced after its commit.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Change {
+    /// A service's settings, permissions, limits or keys.
+    Service(String),
+}
+
+/// Announcements a slow subscriber may fall behind by before it is told it
+/// lagged (and must then treat everything as changed).
+const CHANGE_BACKLOG: usize = 1024;
+
+/// The database, and the feed of changes its writers announce. Another
+/// instance on a shared database would feed the same channel from the
+/// database's own notifications (PostgreSQL `LISTEN`, say); subscribers stay
+/// as they are.
+#[derive(Clone, Debug)]
+pub struct Pool {
+    db: SqlitePool,
+    changes: broadcast::Sender<Change>,
+}
+
+impl Pool {
+    /// Changes announced from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<Change> {
+        self.changes.subscribe()
+    }
+
+    /// The SQLite pool itself, for tests that inspect what was stored.
+    pub fn sqlite(&self) -> &SqlitePool {
+        &self.db
+    }
+
+    fn changed(&self, change: Change) {
+        // No subscriber is fine: nothing caches.
+        let _ = self.changes.send(change);
+    }
+
+    fn service_changed(&self, service_id: &str) {
+        self.changed(Change::Service(service_id.to_string()));
+    }
+}
+
+/// Opens (creating if missing, with its folder) the SQLite database at
+/// `url`, in WAL mode with foreign keys on, and runs the migrations.
+pub async fn connect(url: &str) -> anyhow::Result<Pool> {
+    let options = SqliteConnectOptions::from_str(url)
+        .with_context(|| "DATABASE_URL is not a SQLite URL")?
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
+        .foreign_keys(true)
+        .busy_timeout(Duration::from_secs(5))
+        // Checkpoints run from a background task (`checkpoint`), not inside
+        // whichever request happens to commit the thousandth page.
+        .pragma("wal_autocheckpoint", "0");
+    let file = options.get_filename();
+    if let Some(parent) = file.parent().filter(|p| !p.as_os_str().is_empty()) {
+        if file != Path::new(":memory:") {
+            std::fs::create_dir_all(parent).with_context(|| format!("could not create {}", parent.display()))?;
+        }
+    }
+    let pool = SqlitePoolOptions::new()
+        .max_connections(8)
+        .min_connections(1)
+        .connect_with(options)
+        .await
+        .context("could not open the database")?;
+    sqlx::migrate!("./migrations").run(&pool).await.context("could not run the migrations")?;
+    let (changes, _) = broadcast::channel(CHANGE_BACKLOG);
+    Ok(Pool { db: pool, changes })
+}
+
+/// Copies the WAL back into the database without blocking writers.
+pub async fn checkpoint(pool: &Pool) -> anyhow::Result<()> {
+    sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&pool.db).await?;
+    Ok(())
+}
+
+pub async fn ping(pool: &Pool) -> bool {
+    sqlx::query("SELECT 1").execute(&pool.db).await.is_ok()
+}
+
+fn new_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}

@@ -1,0 +1,278 @@
+//! Notifications, their deliveries, the outbox of the built-in provider, and the hub's message log.
+
+use super::Pool;
+use crate::domain::{KeyType, NotificationStatus, TemplateType};
+use crate::ssr::clock;
+use anyhow::Context;
+use sqlx::FromRow;
+
+/// Live and team notifications of one type sent since `since` (test keys never count).
+pub async fn count_sent_since(
+    pool: &Pool,
+    service_id: &str,
+    notification_type: TemplateType,
+    since: &str,
+) -> anyhow::Result<i64> {
+    let (n,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM notifications
+         WHERE service_id = ? AND notification_type = ? AND key_type != 'test' AND created_at >= ?",
+    )
+    .bind(service_id)
+    .bind(notification_type)
+    .bind(since)
+    .fetch_one(&pool.db)
+    .await?;
+    Ok(n)
+}
+
+#[derive(Clone, Debug, FromRow)]
+pub struct Notification {
+    pub id: String,
+    pub service_id: String,
+    pub api_key_id: Option<String>,
+    pub key_type: KeyType,
+    pub template_id: String,
+    pub template_version: i64,
+    pub notification_type: TemplateType,
+    pub recipient: String,
+    pub client_reference: Option<String>,
+    pub personalisation: String,
+    pub subject: Option<String>,
+    pub body: String,
+    pub status: NotificationStatus,
+    pub postage: Option<String>,
+    pub created_at: String,
+    pub sent_at: Option<String>,
+    pub completed_at: Option<String>,
+    pub updated_at: Option<String>,
+}
+
+/// `SELECT <every notification column> FROM notifications`, for `concat!`.
+macro_rules! select_notifications {
+    () => {
+        "SELECT id, service_id, api_key_id, key_type, template_id, template_version, notification_type, recipient,
+                client_reference, personalisation, subject, body, status, postage, created_at, sent_at, completed_at,
+                updated_at FROM notifications "
+    };
+}
+
+/// A notification to store (owned, so it can wait in the write batch).
+#[derive(Clone, Debug)]
+pub struct NewNotification {
+    pub id: String,
+    pub service_id: String,
+    pub api_key_id: String,
+    pub key_type: KeyType,
+    pub template_id: String,
+    pub template_version: i64,
+    pub notification_type: TemplateType,
+    pub recipient: String,
+    pub client_reference: Option<String>,
+    pub personalisation: String,
+    pub subject: Option<String>,
+    pub body: String,
+    pub postage: Option<String>,
+    pub created_at: String,
+}
+
+/// Stores a batch of notifications in one transaction (group commit), with
+/// multi-row inserts.
+pub async fn create_notifications(pool: &Pool, batch: &[&NewNotification]) -> anyhow::Result<()> {
+    let mut tx = pool.db.begin().await?;
+    for chunk in batch.chunks(200) {
+        let mut insert = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+            "INSERT INTO notifications (id, service_id, api_key_id, key_type, template_id, template_version,
+                 notification_type, recipient, client_reference, personalisation, subject, body, status, postage, created_at) ",
+        );
+        insert.push_values(chunk, |mut row, n| {
+            row.push_bind(&n.id)
+                .push_bind(&n.service_id)
+                .push_bind(&n.api_key_id)
+                .push_bind(n.key_type)
+                .push_bind(&n.template_id)
+                .push_bind(n.template_version)
+                .push_bind(n.notification_type)
+                .push_bind(&n.recipient)
+                .push_bind(&n.client_reference)
+                .push_bind(&n.personalisation)
+                .push_bind(&n.subject)
+                .push_bind(&n.body)
+                .push_bind(NotificationStatus::Created)
+                .push_bind(&n.postage)
+                .push_bind(&n.created_at);
+        });
+        insert.build().execute(&mut *tx).await.context("could not save notifications")?;
+    }
+    tx.commit().await.context("could not commit notifications")?;
+    Ok(())
+}
+
+pub async fn get_notification(pool: &Pool, service_id: &str, id: &str) -> anyhow::Result<Option<Notification>> {
+    sqlx::query_as::<_, Notification>(concat!(select_notifications!(), "WHERE id = ? AND service_id = ?"))
+        .bind(id)
+        .bind(service_id)
+        .fetch_optional(&pool.db)
+        .await
+        .context("could not load a notification")
+}
+
+/// Filters for listing notifications (all optional).
+#[derive(Clone, Debug, Default)]
+pub struct NotificationFilter {
+    pub key_type: Option<KeyType>,
+    pub template_type: Option<TemplateType>,
+    /// Any of these (all when empty).
+    pub statuses: Vec<NotificationStatus>,
+    pub reference: Option<String>,
+    /// Only notifications created before this one (newest first paging).
+    pub older_than: Option<String>,
+}
+
+/// Newest first, at most `limit`.
+pub async fn list_notifications(
+    pool: &Pool,
+    service_id: &str,
+    filter: &NotificationFilter,
+    limit: i64,
+) -> anyhow::Result<Vec<Notification>> {
+    let statuses = serde_json::to_string(&filter.statuses.iter().map(|s| s.as_str()).collect::<Vec<_>>())?;
+    sqlx::query_as::<_, Notification>(concat!(
+        select_notifications!(),
+        "n
+         WHERE service_id = ?1
+           AND (?2 IS NULL OR key_type = ?2)
+           AND (?3 IS NULL OR notification_type = ?3)
+           AND (json_array_length(?4) = 0 OR status IN (SELECT value FROM json_each(?4)))
+           AND (?5 IS NULL OR client_reference = ?5)
+           AND (?6 IS NULL OR (created_at, id) < (SELECT created_at, id FROM notifications WHERE id = ?6))
+         ORDER BY created_at DESC, id DESC
+         LIMIT ?7"
+    ))
+    .bind(service_id)
+    .bind(filter.key_type)
+    .bind(filter.template_type)
+    .bind(statuses)
+    .bind(&filter.reference)
+    .bind(&filter.older_than)
+    .bind(limit)
+    .fetch_all(&pool.db)
+    .await
+    .context("could not list notifications")
+}
+
+/// Records a final delivery outcome (and the outbox copy for real sends).
+pub async fn finish_notification(
+    pool: &Pool,
+    n: &Notification,
+    status: NotificationStatus,
+    outbox: bool,
+) -> anyhow::Result<()> {
+    let now = clock::now_string();
+    let mut tx = pool.db.begin().await?;
+    sqlx::query("UPDATE notifications SET status = ?, sent_at = ?, completed_at = ?, updated_at = ? WHERE id = ?")
+        .bind(status)
+        .bind(&now)
+        .bind(&now)
+        .bind(&now)
+        .bind(&n.id)
+        .execute(&mut *tx)
+        .await?;
+    if outbox {
+        sqlx::query(
+            "INSERT OR REPLACE INTO outbox (notification_id, notification_type, recipient, subject, body, delivered_at)
+             VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&n.id)
+        .bind(n.notification_type)
+        .bind(&n.recipient)
+        .bind(&n.subject)
+        .bind(&n.body)
+        .bind(&now)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Finishes every waiting test-key notification in one statement: test keys
+/// only pretend, so each is `delivered`, except Notify's simulated failures
+/// (text messages to numbers ending 7700900003 / 7700900002, emails to
+/// temp-fail@ / perm-fail@simulator.notify). Returns how many it finished.
+pub async fn deliver_test_notifications(pool: &Pool) -> anyhow::Result<u64> {
+    let now = clock::now_string();
+    let done = sqlx::query(
+        "UPDATE notifications SET
+           status = CASE
+             WHEN recipient LIKE '%7700900003' OR lower(recipient) = 'temp-fail@simulator.notify' THEN 'temporary-failure'
+             WHEN recipient LIKE '%7700900002' OR lower(recipient) = 'perm-fail@simulator.notify' THEN 'permanent-failure'
+             ELSE 'delivered' END,
+           sent_at = ?1, completed_at = ?1, updated_at = ?1
+         WHERE status = 'created' AND key_type = 'test'",
+    )
+    .bind(&now)
+    .execute(&pool.db)
+    .await
+    .context("could not deliver test notifications")?;
+    Ok(done.rows_affected())
+}
+
+/// Notifications of live and team keys waiting for a provider, oldest first.
+pub async fn pending_real_notifications(pool: &Pool, limit: i64) -> anyhow::Result<Vec<Notification>> {
+    sqlx::query_as::<_, Notification>(concat!(
+        select_notifications!(),
+        "WHERE status = 'created' AND key_type != 'test' ORDER BY created_at LIMIT ?"
+    ))
+    .bind(limit)
+    .fetch_all(&pool.db)
+    .await
+    .context("could not load pending notifications")
+}
+
+#[derive(Clone, Debug, FromRow)]
+pub struct OutboxMessage {
+    pub notification_id: String,
+    pub recipient: String,
+    pub subject: Option<String>,
+    pub body: String,
+    pub delivered_at: String,
+}
+
+pub async fn outbox_message(pool: &Pool, notification_id: &str) -> anyhow::Result<Option<OutboxMessage>> {
+    sqlx::query_as::<_, OutboxMessage>(
+        "SELECT notification_id, recipient, subject, body, delivered_at FROM outbox WHERE notification_id = ?",
+    )
+    .bind(notification_id)
+    .fetch_optional(&pool.db)
+    .await
+    .context("could not load an outbox message")
+}
+
+/// The hub's message log: the last `limit` API notifications, any key type,
+/// with the name of the key that sent each.
+#[derive(Clone, Debug, FromRow)]
+pub struct LogEntry {
+    pub id: String,
+    pub recipient: String,
+    pub key_name: Option<String>,
+    pub client_reference: Option<String>,
+    pub notification_type: TemplateType,
+    pub created_at: String,
+    pub updated_at: Option<String>,
+    pub sent_at: Option<String>,
+    pub status: NotificationStatus,
+}
+
+pub async fn message_log(pool: &Pool, service_id: &str, limit: i64) -> anyhow::Result<Vec<LogEntry>> {
+    sqlx::query_as::<_, LogEntry>(
+        "SELECT n.id, n.recipient, k.name AS key_name, n.client_reference, n.notification_type, n.created_at,
+                n.updated_at, n.sent_at, n.status
+         FROM notifications n LEFT JOIN api_keys k ON k.id = n.api_key_id
+         WHERE n.service_id = ? ORDER BY n.created_at DESC, n.id DESC LIMIT ?",
+    )
+    .bind(service_id)
+    .bind(limit)
+    .fetch_all(&pool.db)
+    .await
+    .context("could not load the message log")
+}

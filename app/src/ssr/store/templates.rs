@@ -1,0 +1,174 @@
+//! Templates and their versions (each save is a new version).
+
+use super::{new_id, Pool};
+use crate::domain::TemplateType;
+use crate::ssr::clock;
+use anyhow::Context;
+use sqlx::FromRow;
+
+#[derive(Clone, Debug, FromRow)]
+pub struct Template {
+    pub id: String,
+    pub service_id: String,
+    pub name: String,
+    pub template_type: TemplateType,
+    pub subject: Option<String>,
+    pub content: String,
+    pub version: i64,
+    pub archived: bool,
+    pub created_at: String,
+    pub updated_at: Option<String>,
+}
+
+pub struct NewTemplate<'a> {
+    pub service_id: &'a str,
+    pub name: &'a str,
+    pub template_type: TemplateType,
+    pub subject: Option<&'a str>,
+    pub content: &'a str,
+}
+
+pub async fn create_template(pool: &Pool, t: NewTemplate<'_>) -> anyhow::Result<String> {
+    let id = new_id();
+    let now = clock::now_string();
+    let mut tx = pool.db.begin().await?;
+    sqlx::query(
+        "INSERT INTO templates (id, service_id, name, template_type, subject, content, version, archived, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, 1, 0, ?)",
+    )
+    .bind(&id)
+    .bind(t.service_id)
+    .bind(t.name)
+    .bind(t.template_type)
+    .bind(t.subject)
+    .bind(t.content)
+    .bind(&now)
+    .execute(&mut *tx)
+    .await
+    .context("could not create a template")?;
+    sqlx::query(
+        "INSERT INTO template_versions (template_id, version, name, template_type, subject, content, created_at)
+         VALUES (?, 1, ?, ?, ?, ?, ?)",
+    )
+    .bind(&id)
+    .bind(t.name)
+    .bind(t.template_type)
+    .bind(t.subject)
+    .bind(t.content)
+    .bind(&now)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Saves a new version of a template (name, subject and content may all
+/// change; the type may not). Returns the new version number, or `None` when
+/// the template is not one of this service's.
+pub async fn update_template(
+    pool: &Pool,
+    service_id: &str,
+    template_id: &str,
+    name: &str,
+    subject: Option<&str>,
+    content: &str,
+) -> anyhow::Result<Option<i64>> {
+    let now = clock::now_string();
+    let mut tx = pool.db.begin().await?;
+    let row: Option<(i64, TemplateType)> =
+        sqlx::query_as("SELECT version, template_type FROM templates WHERE id = ? AND service_id = ?")
+            .bind(template_id)
+            .bind(service_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let Some((version, template_type)) = row else { return Ok(None) };
+    let next = version + 1;
+    sqlx::query("UPDATE templates SET name = ?, subject = ?, content = ?, version = ?, updated_at = ? WHERE id = ?")
+        .bind(name)
+        .bind(subject)
+        .bind(content)
+        .bind(next)
+        .bind(&now)
+        .bind(template_id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(
+        "INSERT INTO template_versions (template_id, version, name, template_type, subject, content, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(template_id)
+    .bind(next)
+    .bind(name)
+    .bind(template_type)
+    .bind(subject)
+    .bind(content)
+    .bind(&now)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(Some(next))
+}
+
+pub async fn list_templates(pool: &Pool, service_id: &str) -> anyhow::Result<Vec<Template>> {
+    sqlx::query_as::<_, Template>(
+        "SELECT id, service_id, name, template_type, subject, content, version, archived, created_at, updated_at
+         FROM templates WHERE service_id = ? AND archived = 0 ORDER BY name COLLATE NOCASE",
+    )
+    .bind(service_id)
+    .fetch_all(&pool.db)
+    .await
+    .context("could not list templates")
+}
+
+pub async fn get_template(pool: &Pool, service_id: &str, template_id: &str) -> anyhow::Result<Option<Template>> {
+    sqlx::query_as::<_, Template>(
+        "SELECT id, service_id, name, template_type, subject, content, version, archived, created_at, updated_at
+         FROM templates WHERE id = ? AND service_id = ?",
+    )
+    .bind(template_id)
+    .bind(service_id)
+    .fetch_optional(&pool.db)
+    .await
+    .context("could not load a template")
+}
+
+pub async fn template_counts(pool: &Pool, service_id: &str) -> anyhow::Result<Vec<(TemplateType, i64)>> {
+    sqlx::query_as(
+        "SELECT template_type, COUNT(*) FROM templates WHERE service_id = ? AND archived = 0
+         GROUP BY template_type ORDER BY template_type",
+    )
+    .bind(service_id)
+    .fetch_all(&pool.db)
+    .await
+    .context("could not count templates")
+}
+
+#[derive(Clone, Debug, FromRow)]
+pub struct TemplateVersion {
+    pub template_id: String,
+    pub version: i64,
+    pub name: String,
+    pub template_type: TemplateType,
+    pub subject: Option<String>,
+    pub content: String,
+    pub created_at: String,
+}
+
+pub async fn get_template_version(
+    pool: &Pool,
+    service_id: &str,
+    template_id: &str,
+    version: i64,
+) -> anyhow::Result<Option<TemplateVersion>> {
+    sqlx::query_as::<_, TemplateVersion>(
+        "SELECT v.template_id, v.version, v.name, v.template_type, v.subject, v.content, v.created_at
+         FROM template_versions v JOIN templates t ON t.id = v.template_id
+         WHERE v.template_id = ? AND t.service_id = ? AND v.version = ?",
+    )
+    .bind(template_id)
+    .bind(service_id)
+    .bind(version)
+    .fetch_optional(&pool.db)
+    .await
+    .context("could not load a template version")
+}
