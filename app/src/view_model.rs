@@ -1,7 +1,11 @@
-//! What a page needs to render. The server fills these in after it has
-//! checked the session and the permissions; page components only display them.
+//! The frame every page shares (who is signed in, the service in the URL and
+//! what they may do in it, the navigation, a message carried over a
+//! redirect) and the traits a page module implements. The server fills the
+//! frame in after it has checked the session and the permissions.
 
 use crate::domain::{Permission, ServicePermission};
+use leptos::prelude::AnyView;
+use std::sync::Arc;
 
 /// The signed-in user, as the layout needs them.
 #[derive(Clone, Debug)]
@@ -81,217 +85,80 @@ impl FormErrors {
     }
 }
 
-#[derive(Clone, Debug, Default)]
-pub struct SignInForm {
-    pub email_address: String,
-    pub next: Option<String>,
-    pub errors: FormErrors,
-}
-
-#[derive(Clone, Debug)]
-pub struct Dashboard {
-    pub template_counts: Vec<(crate::domain::TemplateType, i64)>,
-}
-
-/// One row of the API keys table.
-#[derive(Clone, Debug)]
-pub struct KeyRow {
-    pub id: String,
-    pub name: String,
-    pub description: &'static str,
-    /// `Revoked 12 November at 2:30pm` for a revoked key.
-    pub revoked: Option<String>,
-    /// `Last used 12 November at 2:30pm` or `Never used`.
-    pub last_used: String,
-}
-
-#[derive(Clone, Debug)]
-pub struct ApiKeys {
-    pub keys: Vec<KeyRow>,
-    /// The key whose revocation is being confirmed: (id, name).
-    pub confirm_revoke: Option<(String, String)>,
-}
-
-#[derive(Clone, Debug, Default)]
-pub struct CreateKeyForm {
-    pub key_name: String,
-    pub key_type: String,
-    pub errors: FormErrors,
-}
-
-#[derive(Clone, Debug)]
-pub struct GuestListForm {
-    pub email_addresses: String,
-    pub phone_numbers: String,
-    pub errors: FormErrors,
-}
-
-pub use crate::domain::callback::CallbackKind;
-
-/// How the pages name each kind of callback.
-impl CallbackKind {
-    pub fn row_label(self) -> &'static str {
-        match self {
-            Self::DeliveryStatus => "Delivery receipts",
-            Self::ReceivedTextMessages => "Received text messages",
-            Self::ReturnedLetters => "Returned letters",
-        }
+/// What a page shows inside the frame: one page module's data, its title
+/// and its view. A new page is a new implementation, in its own module.
+pub trait PageContent: Send + Sync + 'static {
+    /// The page's title, before the service name and `GOV.UK Notify`.
+    fn title(&self) -> String;
+    /// Whether a form on the page has errors (the title then starts `Error: `).
+    fn has_errors(&self) -> bool {
+        false
     }
-    pub fn heading(self) -> &'static str {
-        match self {
-            Self::DeliveryStatus => "Callbacks for delivery receipts",
-            Self::ReceivedTextMessages => "Callbacks for received text messages",
-            Self::ReturnedLetters => "Callbacks for returned letters",
-        }
+    fn view(&self, frame: &Page) -> AnyView;
+}
+
+/// A page of one service: it is given the service (never absent) and the
+/// session's CSRF token for its forms.
+pub trait ServicePageContent: Send + Sync + 'static {
+    fn title(&self) -> String;
+    fn has_errors(&self) -> bool {
+        false
+    }
+    fn view(&self, service: &ServiceContext, csrf_token: &str) -> AnyView;
+}
+
+/// A service page's content with its service.
+pub struct InService<T>(pub ServiceContext, pub T);
+
+impl<T: ServicePageContent> PageContent for InService<T> {
+    fn title(&self) -> String {
+        self.1.title()
+    }
+    fn has_errors(&self) -> bool {
+        self.1.has_errors()
+    }
+    fn view(&self, frame: &Page) -> AnyView {
+        self.1.view(&self.0, frame.csrf_token())
     }
 }
 
-#[derive(Clone, Debug)]
-pub struct CallbackRow {
-    pub kind: CallbackKind,
-    pub url: Option<String>,
-}
-
-#[derive(Clone, Debug)]
-pub struct CallbackForm {
-    pub kind: CallbackKind,
-    pub url: String,
-    /// True when a token is saved: the field shows the placeholder value.
-    pub token_saved: bool,
-    pub errors: FormErrors,
-    pub back_href: String,
-}
-
-/// One message in the hub's message log.
-#[derive(Clone, Debug)]
-pub struct LogItem {
-    pub id: String,
-    pub recipient: String,
-    pub key_name: String,
-    /// RFC 3339, for `<time datetime>`.
-    pub created_at: String,
-    /// `just now`, `5 minutes ago`…
-    pub when: String,
-    /// `id`, `client_reference`… in Notify's order, only those set.
-    pub details: Vec<(&'static str, String)>,
-    /// (`View email`, href) when the viewer may see the message.
-    pub view_link: Option<(String, String)>,
-}
-
-#[derive(Clone, Debug)]
-pub struct MessageLog {
-    pub items: Vec<LogItem>,
-    pub full: bool,
-}
-
-/// A notification as its page shows it.
-#[derive(Clone, Debug)]
-pub struct NotificationView {
-    pub kind: crate::domain::TemplateType,
-    pub recipient: String,
-    pub status: String,
-    pub key_name: String,
-    pub reference: Option<String>,
-    pub template_name: String,
-    pub template_version: i64,
-    /// Shown as Notify shows times: `12 November at 2:30pm`.
-    pub created_at: String,
-    pub sent_at: Option<String>,
-    pub subject: Option<String>,
-    pub body: String,
-    pub delivered_by_outbox: bool,
-}
-
-impl NotificationView {
-    /// `Email to name@example.gov.uk`, `Letter to Ada Lovelace`.
-    pub fn heading(&self) -> String {
-        format!("{} to {}", capitalise(self.kind.message_noun()), self.recipient.lines().next().unwrap_or(""))
-    }
-}
-
-#[derive(Clone, Debug)]
-pub struct TemplateRow {
-    pub id: String,
-    pub name: String,
-    pub kind: crate::domain::TemplateType,
-    pub version: i64,
-}
-
-#[derive(Clone, Debug, Default)]
-pub struct TemplateForm {
-    /// `None` for a new template.
-    pub id: Option<String>,
-    pub template_type: String,
-    pub name: String,
-    pub subject: String,
-    pub content: String,
-    pub version: Option<i64>,
-    pub errors: FormErrors,
-}
-
-#[derive(Clone, Debug)]
-pub enum Content {
-    SignIn(SignInForm),
-    YourServices(Vec<ServiceSummary>),
-    Dashboard(Dashboard),
-    ApiHub { callbacks_href: String, log: MessageLog },
-    Notification(NotificationView),
-    Templates(Vec<TemplateRow>),
-    TemplateForm(TemplateForm),
-    ApiKeys(ApiKeys),
-    CreateKey(CreateKeyForm),
-    NewKey { name: String, key: String },
-    GuestList(GuestListForm),
-    Callbacks(Vec<CallbackRow>),
-    CallbackForm(CallbackForm),
-    BadRequest,
-    Forbidden,
-    NotFound,
-    ServerError,
-}
-
-/// A whole page: layout data plus content.
-#[derive(Clone, Debug)]
+/// A whole page: the frame every page shares, and its content.
+#[derive(Clone)]
 pub struct Page {
     pub viewer: Option<Viewer>,
     pub service: Option<ServiceContext>,
     pub nav: NavItem,
     pub flash: Option<Flash>,
-    pub content: Content,
+    pub content: Arc<dyn PageContent>,
+}
+
+impl std::fmt::Debug for Page {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Page").field("title", &self.title()).finish_non_exhaustive()
+    }
 }
 
 impl Page {
-    pub fn new(content: Content) -> Self {
-        Self { viewer: None, service: None, nav: NavItem::Other, flash: None, content }
+    /// `content` in an empty frame (nobody signed in, no service).
+    pub fn new(content: impl PageContent) -> Self {
+        Self { viewer: None, service: None, nav: NavItem::Other, flash: None, content: Arc::new(content) }
+    }
+
+    /// The same frame with other content.
+    pub fn with(&self, content: impl PageContent) -> Self {
+        Self { content: Arc::new(content), ..self.clone() }
+    }
+
+    /// The session's CSRF token, for the page's forms ("" when signed out).
+    pub fn csrf_token(&self) -> &str {
+        self.viewer.as_ref().map(|v| v.csrf_token.as_str()).unwrap_or("")
     }
 
     /// The `<title>`, with GOV.UK's `Error: ` prefix when a form has errors.
     pub fn title(&self) -> String {
-        let (title, has_errors) = match &self.content {
-            Content::SignIn(form) => ("Sign in".to_string(), !form.errors.is_empty()),
-            Content::YourServices(_) => ("Your services".to_string(), false),
-            Content::Dashboard(_) => ("Dashboard".to_string(), false),
-            Content::ApiHub { .. } => ("API integration".to_string(), false),
-            Content::Notification(n) => (n.heading(), false),
-            Content::Templates(_) => ("Templates".to_string(), false),
-            Content::TemplateForm(f) => (
-                if f.id.is_some() { "Edit template".to_string() } else { "New template".to_string() },
-                !f.errors.is_empty(),
-            ),
-            Content::ApiKeys(_) => ("API keys".to_string(), false),
-            Content::CreateKey(f) => ("Create an API key".to_string(), !f.errors.is_empty()),
-            Content::NewKey { .. } => ("New API key".to_string(), false),
-            Content::GuestList(f) => ("Guest list".to_string(), !f.errors.is_empty()),
-            Content::Callbacks(_) => ("Callbacks".to_string(), false),
-            Content::CallbackForm(f) => (f.kind.heading().to_string(), !f.errors.is_empty()),
-            Content::BadRequest => ("Sorry, there is a problem with the request".to_string(), false),
-            Content::Forbidden => ("You do not have permission to view this page".to_string(), false),
-            Content::NotFound => ("Page not found".to_string(), false),
-            Content::ServerError => ("Sorry, there is a problem with the service".to_string(), false),
-        };
         let service = self.service.as_ref().map(|s| format!(" – {}", s.service.name)).unwrap_or_default();
-        let prefix = if has_errors { "Error: " } else { "" };
-        format!("{prefix}{title}{service} – GOV.UK Notify")
+        let prefix = if self.content.has_errors() { "Error: " } else { "" };
+        format!("{prefix}{}{service} – GOV.UK Notify", self.content.title())
     }
 }
 

@@ -1,5 +1,28 @@
+//! GOV.UK form components: the CSRF field, error summary and message, text
+//! input, button and back link.
+
 use crate::view_model::FormErrors;
 use leptos::prelude::*;
+
+/// GOV.UK back link.
+#[component]
+pub fn BackLink(#[prop(into)] href: String) -> impl IntoView {
+    view! { <a href=href class="govuk-back-link">"Back"</a> }
+}
+
+/// GOV.UK inline error message, `id="{field}-error"`, for the field the
+/// error summary links to.
+#[component]
+pub fn ErrorMessage(#[prop(into)] id: String, message: Option<String>) -> impl IntoView {
+    message.map(|m| {
+        view! {
+            <p id=id class="govuk-error-message">
+                <span class="govuk-visually-hidden">"Error: "</span>
+                {m}
+            </p>
+        }
+    })
+}
 
 /// The hidden field that ties a form to the session (CSRF protection).
 #[component]

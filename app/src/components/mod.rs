@@ -8,6 +8,6 @@ mod layout;
 mod relative_time;
 
 pub use copy::CopyToClipboard;
-pub use form::{Button, CsrfField, ErrorSummary, TextInput};
+pub use form::{BackLink, Button, CsrfField, ErrorMessage, ErrorSummary, TextInput};
 pub use layout::{Layout, NotificationBanner};
 pub use relative_time::RelativeTimes;

@@ -1,15 +1,20 @@
-//! The pages, one module per page group. `shell` renders a whole document
-//! for a [`Page`] the server has prepared.
+//! The pages, one module each (or one per small group): its view data, its
+//! [`PageContent`](crate::view_model::PageContent) (title and view) and its
+//! components. `shell` renders a whole document for a [`Page`] the server has
+//! prepared; nothing here needs to know which pages exist.
 
-mod api_integration;
-mod errors;
-mod notifications;
-mod services;
-mod sign_in;
-mod templates;
+pub mod api_hub;
+pub mod api_keys;
+pub mod callbacks;
+pub mod errors;
+pub mod guest_list;
+pub mod notifications;
+pub mod services;
+pub mod sign_in;
+pub mod templates;
 
 use crate::components::Layout;
-use crate::view_model::{Content, Page};
+use crate::view_model::Page;
 use leptos::config::LeptosOptions;
 use leptos::hydration::HydrationScripts;
 use leptos::prelude::*;
@@ -40,36 +45,6 @@ pub fn shell(options: LeptosOptions, page: Page) -> impl IntoView {
 
 #[component]
 fn Body(page: Page) -> impl IntoView {
-    let content = page.content.clone();
-    let service = page.service.clone();
-    let csrf = page.viewer.as_ref().map(|v| v.csrf_token.clone()).unwrap_or_default();
-    let svc = move || service.clone().expect("this page always has a service");
-    let inner = match content {
-        Content::SignIn(form) => view! { <sign_in::SignIn form/> }.into_any(),
-        Content::YourServices(list) => view! { <services::YourServices services=list/> }.into_any(),
-        Content::Dashboard(d) => view! { <services::ServiceDashboard service=svc() dashboard=d/> }.into_any(),
-        Content::ApiHub { callbacks_href, log } => {
-            view! { <api_integration::Hub service=svc() callbacks_href log/> }.into_any()
-        }
-        Content::Notification(n) => view! { <notifications::NotificationPage service=svc() n/> }.into_any(),
-        Content::Templates(templates) => view! { <templates::Templates service=svc() templates/> }.into_any(),
-        Content::TemplateForm(form) => {
-            view! { <templates::TemplateFormPage service=svc() form csrf_token=csrf/> }.into_any()
-        }
-        Content::ApiKeys(keys) => view! { <api_integration::KeysList service=svc() keys csrf_token=csrf/> }.into_any(),
-        Content::CreateKey(form) => {
-            view! { <api_integration::CreateKey service=svc() form csrf_token=csrf/> }.into_any()
-        }
-        Content::NewKey { name, key } => view! { <api_integration::NewKey service=svc() name key/> }.into_any(),
-        Content::GuestList(form) => {
-            view! { <api_integration::GuestList service=svc() form csrf_token=csrf/> }.into_any()
-        }
-        Content::Callbacks(rows) => view! { <api_integration::Callbacks service=svc() rows/> }.into_any(),
-        Content::CallbackForm(form) => view! { <api_integration::CallbackFormPage form csrf_token=csrf/> }.into_any(),
-        Content::BadRequest => view! { <errors::BadRequest/> }.into_any(),
-        Content::Forbidden => view! { <errors::Forbidden/> }.into_any(),
-        Content::NotFound => view! { <errors::NotFound/> }.into_any(),
-        Content::ServerError => view! { <errors::ServerError/> }.into_any(),
-    };
+    let inner = page.content.view(&page);
     view! { <Layout page>{inner}</Layout> }
 }

@@ -1,6 +1,43 @@
+//! `/services/{id}/notification/{notification_id}`: one message as sent.
+
 use crate::domain::TemplateType;
-use crate::view_model::{NotificationView, ServiceContext};
+use crate::view_model::{capitalise, ServiceContext, ServicePageContent};
 use leptos::prelude::*;
+
+/// A notification as its page shows it.
+#[derive(Clone, Debug)]
+pub struct NotificationView {
+    pub kind: crate::domain::TemplateType,
+    pub recipient: String,
+    pub status: String,
+    pub key_name: String,
+    pub reference: Option<String>,
+    pub template_name: String,
+    pub template_version: i64,
+    /// Shown as Notify shows times: `12 November at 2:30pm`.
+    pub created_at: String,
+    pub sent_at: Option<String>,
+    pub subject: Option<String>,
+    pub body: String,
+    pub delivered_by_outbox: bool,
+}
+
+impl NotificationView {
+    /// `Email to name@example.gov.uk`, `Letter to Ada Lovelace`.
+    pub fn heading(&self) -> String {
+        format!("{} to {}", capitalise(self.kind.message_noun()), self.recipient.lines().next().unwrap_or(""))
+    }
+}
+
+impl ServicePageContent for NotificationView {
+    fn title(&self) -> String {
+        self.heading()
+    }
+    fn view(&self, service: &ServiceContext, _: &str) -> AnyView {
+        let (service, n) = (service.clone(), self.clone());
+        view! { <NotificationPage service n/> }.into_any()
+    }
+}
 
 /// `/services/{id}/notification/{notification_id}`: one message as sent.
 #[component]

@@ -1,6 +1,39 @@
+//! `/your-services` and a service's dashboard.
+
 use crate::domain::{Permission, ServicePermission, TemplateType};
-use crate::view_model::{Dashboard, ServiceContext, ServiceSummary};
+use crate::view_model::{Page, PageContent, ServiceContext, ServicePageContent, ServiceSummary};
 use leptos::prelude::*;
+
+/// The services the signed-in user belongs to.
+#[derive(Clone, Debug)]
+pub struct ServiceList {
+    pub services: Vec<ServiceSummary>,
+}
+
+impl PageContent for ServiceList {
+    fn title(&self) -> String {
+        "Your services".into()
+    }
+    fn view(&self, _: &Page) -> AnyView {
+        let services = self.services.clone();
+        view! { <YourServices services/> }.into_any()
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Dashboard {
+    pub template_counts: Vec<(crate::domain::TemplateType, i64)>,
+}
+
+impl ServicePageContent for Dashboard {
+    fn title(&self) -> String {
+        "Dashboard".into()
+    }
+    fn view(&self, service: &ServiceContext, _: &str) -> AnyView {
+        let (service, dashboard) = (service.clone(), self.clone());
+        view! { <ServiceDashboard service dashboard/> }.into_any()
+    }
+}
 
 #[component]
 fn TrialModeTag(restricted: bool) -> impl IntoView {

@@ -1,6 +1,28 @@
+//! `/sign-in`.
+
 use crate::components::{Button, ErrorSummary, TextInput};
-use crate::view_model::SignInForm;
+use crate::view_model::{FormErrors, Page, PageContent};
 use leptos::prelude::*;
+
+#[derive(Clone, Debug, Default)]
+pub struct SignInForm {
+    pub email_address: String,
+    pub next: Option<String>,
+    pub errors: FormErrors,
+}
+
+impl PageContent for SignInForm {
+    fn title(&self) -> String {
+        "Sign in".into()
+    }
+    fn has_errors(&self) -> bool {
+        !self.errors.is_empty()
+    }
+    fn view(&self, _: &Page) -> AnyView {
+        let form = self.clone();
+        view! { <SignIn form/> }.into_any()
+    }
+}
 
 /// `GET /sign-in`, and the same page re-rendered with errors after a
 /// failed `POST /sign-in`. The password is never sent back.

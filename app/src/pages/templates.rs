@@ -1,7 +1,58 @@
+//! The templates pages: the list, and the form to make or edit one.
+
 use crate::components::{Button, CsrfField, ErrorSummary, TextInput};
 use crate::domain::TemplateType;
-use crate::view_model::{capitalise, ServiceContext, TemplateForm, TemplateRow};
+use crate::view_model::{capitalise, FormErrors, ServiceContext, ServicePageContent};
 use leptos::prelude::*;
+
+#[derive(Clone, Debug)]
+pub struct TemplateRow {
+    pub id: String,
+    pub name: String,
+    pub kind: crate::domain::TemplateType,
+    pub version: i64,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct TemplateForm {
+    /// `None` for a new template.
+    pub id: Option<String>,
+    pub template_type: String,
+    pub name: String,
+    pub subject: String,
+    pub content: String,
+    pub version: Option<i64>,
+    pub errors: FormErrors,
+}
+
+/// The service's templates.
+#[derive(Clone, Debug)]
+pub struct TemplateList {
+    pub rows: Vec<TemplateRow>,
+}
+
+impl ServicePageContent for TemplateList {
+    fn title(&self) -> String {
+        "Templates".into()
+    }
+    fn view(&self, service: &ServiceContext, _: &str) -> AnyView {
+        let (service, templates) = (service.clone(), self.rows.clone());
+        view! { <Templates service templates/> }.into_any()
+    }
+}
+
+impl ServicePageContent for TemplateForm {
+    fn title(&self) -> String {
+        if self.id.is_some() { "Edit template" } else { "New template" }.into()
+    }
+    fn has_errors(&self) -> bool {
+        !self.errors.is_empty()
+    }
+    fn view(&self, service: &ServiceContext, csrf_token: &str) -> AnyView {
+        let (service, form, csrf_token) = (service.clone(), self.clone(), csrf_token.to_string());
+        view! { <TemplateFormPage service form csrf_token/> }.into_any()
+    }
+}
 
 /// `/services/{id}/templates`.
 #[component]

@@ -11,12 +11,15 @@ use crate::AppState;
 use app::domain::api_key::{name_fingerprint, KeyName, KeyNameError, KeyType};
 use app::domain::callback::{BearerToken, CallbackUrl, TOKEN_PLACEHOLDER};
 use app::domain::london_time::datetime_short;
+use app::domain::CallbackKind;
 use app::domain::{GuestList, ServicePermission};
+use app::pages::api_hub::ApiHub;
+use app::pages::api_keys::{ApiKeys, CreateKeyForm, KeyRow, ShownKey};
+use app::pages::callbacks::{CallbackForm, CallbackList, CallbackRow};
+use app::pages::guest_list::GuestListForm;
 use app::ssr::keys::NotCreated;
 use app::ssr::{clock, store};
-use app::view_model::{
-    ApiKeys, CallbackForm, CallbackKind, CallbackRow, Content, CreateKeyForm, FormErrors, GuestListForm, KeyRow,
-};
+use app::view_model::FormErrors;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -42,7 +45,7 @@ fn callbacks_href(ctx: &Ctx) -> String {
 pub async fn hub(State(state): State<AppState>, ctx: Ctx) -> Answer {
     let callbacks_href = callbacks_href(&ctx);
     let log = super::notifications::message_log(&state, &ctx.service).await?;
-    ctx.show_with_flash(&state, Content::ApiHub { callbacks_href, log }).await
+    ctx.show_with_flash(&state, ApiHub { callbacks_href, log }).await
 }
 
 // ---------------------------------------------------------------- keys
@@ -68,11 +71,11 @@ async fn key_rows(state: &AppState, service_id: &str) -> Result<Vec<KeyRow>, Pag
 
 pub async fn keys(State(state): State<AppState>, ctx: Ctx) -> Answer {
     let keys = key_rows(&state, ctx.id()).await?;
-    ctx.show_with_flash(&state, Content::ApiKeys(ApiKeys { keys, confirm_revoke: None })).await
+    ctx.show_with_flash(&state, ApiKeys { keys, confirm_revoke: None }).await
 }
 
 pub async fn create_key_form(ctx: Ctx) -> Response {
-    ctx.show(Content::CreateKey(CreateKeyForm::default()))
+    ctx.show(CreateKeyForm::default())
 }
 
 #[derive(Deserialize)]
@@ -104,7 +107,7 @@ pub async fn create_key(State(state): State<AppState>, ctx: Ctx, CsrfForm(form):
     }
     let (Some(name), Some(key_type), true) = (name, key_type, errors.is_empty()) else {
         let form = CreateKeyForm { key_name: raw_name, key_type: raw_type, errors };
-        return Ok(ctx.show(Content::CreateKey(form)));
+        return Ok(ctx.show(form));
     };
     let created =
         app::ssr::keys::create(&state.pool, &state.secrets, &service_id, &name, key_type, Some(&ctx.signed_in.user.id))
@@ -118,11 +121,11 @@ pub async fn create_key(State(state): State<AppState>, ctx: Ctx, CsrfForm(form):
             let mut errors = FormErrors::default();
             errors.push("key_name", "A key with this name already exists");
             let form = CreateKeyForm { key_name: raw_name, key_type: raw_type, errors };
-            return Ok(ctx.show(Content::CreateKey(form)));
+            return Ok(ctx.show(form));
         }
     };
     tracing::info!(service_id = %service_id, key_type = key_type.as_str(), "API key created");
-    Ok(ctx.show(Content::NewKey { name: name.as_str().to_string(), key: created.key }))
+    Ok(ctx.show(ShownKey { name: name.as_str().to_string(), key: created.key }))
 }
 
 /// The service's key with this id; 404 for any other id.
@@ -143,7 +146,7 @@ pub async fn revoke_confirm(
         return Ok(found(&ctx.path("/api/keys")));
     }
     let keys = key_rows(&state, ctx.id()).await?;
-    Ok(ctx.show(Content::ApiKeys(ApiKeys { keys, confirm_revoke: Some((key.id, key.name)) })))
+    Ok(ctx.show(ApiKeys { keys, confirm_revoke: Some((key.id, key.name)) }))
 }
 
 /// A form with nothing but its CSRF token.
@@ -173,7 +176,7 @@ pub async fn guest_list_form(State(state): State<AppState>, ctx: Ctx) -> Answer 
         phone_numbers: stored.phone_numbers.join("\n"),
         errors: FormErrors::default(),
     };
-    Ok(ctx.show(Content::GuestList(form)))
+    Ok(ctx.show(form))
 }
 
 #[derive(Deserialize)]
@@ -204,7 +207,7 @@ pub async fn save_guest_list(
                 errors.push(p.field, p.message);
             }
             let form = GuestListForm { email_addresses: emails, phone_numbers: phones, errors };
-            Ok(ctx.show(Content::GuestList(form)))
+            Ok(ctx.show(form))
         }
     }
 }
@@ -239,7 +242,7 @@ pub async fn callbacks(State(state): State<AppState>, ctx: Ctx) -> Answer {
         .filter(|k| kind_available(&ctx, *k))
         .map(|kind| CallbackRow { kind, url: saved.iter().find(|c| c.callback_type == kind).map(|c| c.url.clone()) })
         .collect();
-    ctx.show_with_flash(&state, Content::Callbacks(rows)).await
+    ctx.show_with_flash(&state, CallbackList { rows }).await
 }
 
 fn back_href(ctx: &Ctx) -> String {
@@ -270,7 +273,7 @@ pub async fn callback_form(State(state): State<AppState>, ctx: Ctx, Path((_, slu
         errors: FormErrors::default(),
         back_href: back_href(&ctx),
     };
-    Ok(ctx.show(Content::CallbackForm(form)))
+    Ok(ctx.show(form))
 }
 
 #[derive(Deserialize)]
@@ -318,7 +321,7 @@ pub async fn save_callback(
     };
     let (Some(url), Some(token_ciphertext)) = (url, token_ciphertext) else {
         let form = CallbackForm { kind, url: raw_url, token_saved: saved.is_some(), errors, back_href: done };
-        return Ok(ctx.show(Content::CallbackForm(form)));
+        return Ok(ctx.show(form));
     };
     let unchanged = keep_old && saved.as_ref().is_some_and(|c| c.url == url.as_str());
     if !unchanged {

@@ -3,7 +3,8 @@
 //! [`render_pages`](super::render::render_pages) middleware renders it with
 //! the request it answers (so extractors, which have no renderer, can refuse).
 
-use app::view_model::{Content, Page};
+use app::pages::errors;
+use app::view_model::Page;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
@@ -66,19 +67,17 @@ impl IntoResponse for PageError {
                 let next = form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>();
                 found(&format!("/sign-in?next={next}"))
             }
-            Self::Forbidden(page) => show_with(Page { content: Content::Forbidden, ..*page }, StatusCode::FORBIDDEN),
-            Self::BadRequest(page) => {
-                show_with(Page { content: Content::BadRequest, ..*page }, StatusCode::BAD_REQUEST)
-            }
+            Self::Forbidden(page) => show_with(page.with(errors::Forbidden), StatusCode::FORBIDDEN),
+            Self::BadRequest(page) => show_with(page.with(errors::BadRequest), StatusCode::BAD_REQUEST),
             Self::NotFound => {
                 let mut response = StatusCode::NOT_FOUND.into_response();
                 response.extensions_mut().insert(Deferred::NotFound);
                 response
             }
-            Self::TooLarge => show_with(Page::new(Content::BadRequest), StatusCode::PAYLOAD_TOO_LARGE),
+            Self::TooLarge => show_with(Page::new(errors::BadRequest), StatusCode::PAYLOAD_TOO_LARGE),
             Self::Internal(e) => {
                 tracing::error!(error = ?e, "request failed");
-                show_with(Page::new(Content::ServerError), StatusCode::INTERNAL_SERVER_ERROR)
+                show_with(Page::new(errors::ServerError), StatusCode::INTERNAL_SERVER_ERROR)
             }
         }
     }

@@ -9,8 +9,9 @@ use super::error::PageError;
 use super::session::{self, SignedIn};
 use crate::AppState;
 use app::domain::Permission;
+use app::pages::errors;
 use app::ssr::store;
-use app::view_model::{Content, Flash, NavItem, Page, ServiceContext, ServiceSummary};
+use app::view_model::{Flash, InService, NavItem, Page, ServiceContext, ServicePageContent, ServiceSummary};
 use axum::extract::{FromRequest, FromRequestParts, RawPathParams, Request};
 use axum::http::header;
 use axum::http::request::Parts;
@@ -120,8 +121,7 @@ impl<A: PageAccess> FromRequestParts<AppState> for ServicePage<A> {
             viewer: Some(signed_in.viewer()),
             service: Some(context.clone()),
             nav: A::NAV,
-            flash: None,
-            content: Content::NotFound,
+            ..Page::new(errors::NotFound)
         };
         let allowed = service.active && (A::ANY_OF.is_empty() || A::ANY_OF.iter().any(|p| context.can(*p)));
         if !allowed {
@@ -143,18 +143,22 @@ impl<A> ServicePage<A> {
     }
 
     /// The page in this service's frame.
-    pub fn page(&self, content: Content) -> Page {
-        Page { content, ..self.frame.clone() }
+    pub fn page(&self, content: impl ServicePageContent) -> Page {
+        self.frame.with(InService(self.service.clone(), content))
     }
 
     /// Answers 200 with `content` in this service's frame.
-    pub fn show(&self, content: Content) -> Response {
+    pub fn show(&self, content: impl ServicePageContent) -> Response {
         super::show(self.page(content))
     }
 
     /// Answers 200 with `content`, and the message left by the last form
     /// (shown once).
-    pub async fn show_with_flash(&self, state: &AppState, content: Content) -> Result<Response, PageError> {
+    pub async fn show_with_flash(
+        &self,
+        state: &AppState,
+        content: impl ServicePageContent,
+    ) -> Result<Response, PageError> {
         let mut page = self.page(content);
         page.flash = store::take_flash(&state.pool, &self.signed_in.digest).await?.map(|message| Flash { message });
         Ok(super::show(page))
@@ -180,12 +184,12 @@ async fn form_bytes(req: Request) -> Result<axum::body::Bytes, PageError> {
             .next()
             .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/x-www-form-urlencoded"));
     if !is_form {
-        return Err(PageError::BadRequest(Box::new(Page::new(Content::BadRequest))));
+        return Err(PageError::BadRequest(Box::new(Page::new(errors::BadRequest))));
     }
     match axum::body::to_bytes(req.into_body(), FORM_LIMIT).await {
         Ok(bytes) => Ok(bytes),
         Err(e) if is_length_limit(&e) => Err(PageError::TooLarge),
-        Err(_) => Err(PageError::BadRequest(Box::new(Page::new(Content::BadRequest)))),
+        Err(_) => Err(PageError::BadRequest(Box::new(Page::new(errors::BadRequest)))),
     }
 }
 
@@ -202,7 +206,7 @@ fn is_length_limit(e: &axum::Error) -> bool {
 
 fn decode<T: DeserializeOwned>(bytes: &[u8], frame: Option<&Frame>) -> Result<T, PageError> {
     serde_urlencoded::from_bytes(bytes).map_err(|_| {
-        PageError::BadRequest(Box::new(frame.map(|f| f.0.clone()).unwrap_or_else(|| Page::new(Content::BadRequest))))
+        PageError::BadRequest(Box::new(frame.map(|f| f.0.clone()).unwrap_or_else(|| Page::new(errors::BadRequest))))
     })
 }
 
@@ -240,7 +244,7 @@ impl<T: DeserializeOwned> FromRequest<AppState> for CsrfForm<T> {
         if !signed_in.csrf_matches(&token.csrf_token) {
             let page = match frame {
                 Some(Frame(page)) => page,
-                None => Page { viewer: Some(signed_in.viewer()), ..Page::new(Content::Forbidden) },
+                None => Page { viewer: Some(signed_in.viewer()), ..Page::new(errors::Forbidden) },
             };
             return Err(PageError::Forbidden(Box::new(page)));
         }

@@ -5,8 +5,10 @@ use super::extract::{ServicePage, ViewMessages};
 use crate::AppState;
 use app::domain::london_time::datetime_short;
 use app::domain::relative_time::relative;
+use app::pages::api_hub::{LogItem, MessageLog};
+use app::pages::notifications::NotificationView;
 use app::ssr::{clock, store};
-use app::view_model::{capitalise, Content, LogItem, MessageLog, NotificationView, ServiceContext};
+use app::view_model::{capitalise, ServiceContext};
 use axum::extract::{Path, State};
 use axum::response::Response;
 
@@ -79,7 +81,7 @@ pub async fn notification(
         .map(|t| t.name)
         .unwrap_or_default();
     let delivered_by_outbox = store::outbox_message(&state.pool, &n.id).await?.is_some();
-    Ok(ctx.show(Content::Notification(NotificationView {
+    Ok(ctx.show(NotificationView {
         kind,
         status: capitalise(&n.status.shown(kind).replace('-', " ")),
         key_name,
@@ -92,5 +94,5 @@ pub async fn notification(
         body: n.body.clone(),
         recipient: n.recipient.clone(),
         delivered_by_outbox,
-    })))
+    }))
 }

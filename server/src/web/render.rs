@@ -3,7 +3,8 @@
 use super::error::Deferred;
 use super::session;
 use crate::AppState;
-use app::view_model::{Content, Page};
+use app::pages::errors;
+use app::view_model::Page;
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
@@ -40,7 +41,7 @@ pub async fn render_pages(State(state): State<AppState>, req: Request, next: Nex
         Deferred::Page(page) => *page,
         Deferred::NotFound => {
             let viewer = session::load(&state, &headers).await.ok().flatten();
-            let mut page = Page::new(Content::NotFound);
+            let mut page = Page::new(errors::NotFound);
             page.viewer = viewer.map(|s| s.viewer());
             page
         }

@@ -4,8 +4,9 @@ use super::error::PageError;
 use super::extract::{Member, ServicePage};
 use super::session::SignedIn;
 use crate::AppState;
+use app::pages::services::{Dashboard, ServiceList};
 use app::ssr::store;
-use app::view_model::{Content, Dashboard, Flash, Page, ServiceSummary};
+use app::view_model::{Flash, Page, ServiceSummary};
 use axum::extract::State;
 use axum::response::Response;
 
@@ -15,7 +16,7 @@ pub async fn your_services(State(state): State<AppState>, signed_in: SignedIn) -
         .into_iter()
         .map(|s| ServiceSummary { id: s.id, name: s.name, restricted: s.restricted })
         .collect();
-    let mut page = Page::new(Content::YourServices(services));
+    let mut page = Page::new(ServiceList { services });
     page.viewer = Some(signed_in.viewer());
     page.flash = store::take_flash(&state.pool, &signed_in.digest).await?.map(|message| Flash { message });
     Ok(super::show(page))
@@ -23,5 +24,5 @@ pub async fn your_services(State(state): State<AppState>, signed_in: SignedIn) -
 
 pub async fn dashboard(State(state): State<AppState>, ctx: ServicePage<Member>) -> Result<Response, PageError> {
     let template_counts = store::template_counts(&state.pool, ctx.id()).await?;
-    Ok(ctx.show(Content::Dashboard(Dashboard { template_counts })))
+    Ok(ctx.show(Dashboard { template_counts }))
 }

@@ -5,8 +5,10 @@ use super::extract::Form;
 use super::session;
 use crate::AppState;
 use app::domain::safe_next_path;
+use app::pages::errors;
+use app::pages::sign_in::SignInForm;
 use app::ssr::{clock, passwords, store};
-use app::view_model::{Content, FormErrors, Page, SignInForm};
+use app::view_model::{FormErrors, Page};
 use axum::extract::{RawQuery, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::Response;
@@ -37,7 +39,7 @@ pub async fn show_form(
     if session::load(&state, &headers).await?.is_some() {
         return Ok(found(next.as_deref().unwrap_or("/your-services")));
     }
-    Ok(show(Page::new(Content::SignIn(SignInForm { next, ..Default::default() }))))
+    Ok(show(Page::new(SignInForm { next, ..Default::default() })))
 }
 
 #[derive(Deserialize)]
@@ -93,7 +95,7 @@ pub async fn submit(
             }
         }
     }
-    let page = Page::new(Content::SignIn(SignInForm { email_address: email, next, errors }));
+    let page = Page::new(SignInForm { email_address: email, next, errors });
     Ok(show_with(page, status))
 }
 
@@ -112,7 +114,7 @@ pub async fn sign_out(
         if !signed_in.csrf_matches(&form.csrf_token) {
             return Err(PageError::Forbidden(Box::new(Page {
                 viewer: Some(signed_in.viewer()),
-                ..Page::new(Content::Forbidden)
+                ..Page::new(errors::Forbidden)
             })));
         }
         session::end(&state, &headers).await?;

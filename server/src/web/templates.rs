@@ -5,8 +5,9 @@ use super::error::{found, PageError};
 use super::extract::{CsrfForm, ManageTemplates, ServicePage};
 use crate::AppState;
 use app::domain::TemplateType;
+use app::pages::templates::{TemplateForm, TemplateList, TemplateRow};
 use app::ssr::store;
-use app::view_model::{Content, FormErrors, TemplateForm, TemplateRow};
+use app::view_model::FormErrors;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use serde::Deserialize;
@@ -22,11 +23,11 @@ pub async fn list(State(state): State<AppState>, ctx: Ctx) -> Answer {
         .into_iter()
         .map(|t| TemplateRow { kind: t.template_type, version: t.version, name: t.name, id: t.id })
         .collect();
-    ctx.show_with_flash(&state, Content::Templates(rows)).await
+    ctx.show_with_flash(&state, TemplateList { rows }).await
 }
 
 pub async fn new_form(ctx: Ctx) -> Response {
-    ctx.show(Content::TemplateForm(TemplateForm::default()))
+    ctx.show(TemplateForm::default())
 }
 
 /// A submitted template (the type only when creating one).
@@ -79,7 +80,7 @@ fn validate(form: SaveTemplate, kind: Option<TemplateType>) -> (TemplateForm, Op
 
 pub async fn create(State(state): State<AppState>, ctx: Ctx, CsrfForm(form): CsrfForm<SaveTemplate>) -> Answer {
     let (t, kind) = validate(form, None);
-    let Some(kind) = kind else { return Ok(ctx.show(Content::TemplateForm(t))) };
+    let Some(kind) = kind else { return Ok(ctx.show(t)) };
     store::create_template(
         &state.pool,
         store::NewTemplate {
@@ -110,7 +111,7 @@ pub async fn edit_form(
     Path((_, template_id)): Path<(String, String)>,
 ) -> Answer {
     let t = find_template(&state, &ctx, &template_id).await?;
-    Ok(ctx.show(Content::TemplateForm(TemplateForm {
+    Ok(ctx.show(TemplateForm {
         id: Some(t.id),
         template_type: t.template_type.as_str().to_string(),
         name: t.name,
@@ -118,7 +119,7 @@ pub async fn edit_form(
         content: t.content,
         version: Some(t.version),
         errors: FormErrors::default(),
-    })))
+    }))
 }
 
 pub async fn update(
@@ -132,7 +133,7 @@ pub async fn update(
     let Some(kind) = kind else {
         t.id = Some(existing.id);
         t.version = Some(existing.version);
-        return Ok(ctx.show(Content::TemplateForm(t)));
+        return Ok(ctx.show(t));
     };
     let subject = kind.has_subject().then_some(t.subject.as_str());
     store::update_template(&state.pool, ctx.id(), &existing.id, &t.name, subject, &t.content).await?;

@@ -1,0 +1,239 @@
+//! The API keys pages: the list (with the revoke confirmation on top of
+//! it), the form to create a key, and the new key shown once.
+
+use crate::components::{BackLink, Button, CopyToClipboard, CsrfField, ErrorSummary, TextInput};
+use crate::domain::{KeyType, ServicePermission};
+use crate::view_model::{FormErrors, ServiceContext, ServicePageContent};
+use leptos::prelude::*;
+
+/// One row of the API keys table.
+#[derive(Clone, Debug)]
+pub struct KeyRow {
+    pub id: String,
+    pub name: String,
+    pub description: &'static str,
+    /// `Revoked 12 November at 2:30pm` for a revoked key.
+    pub revoked: Option<String>,
+    /// `Last used 12 November at 2:30pm` or `Never used`.
+    pub last_used: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct ApiKeys {
+    pub keys: Vec<KeyRow>,
+    /// The key whose revocation is being confirmed: (id, name).
+    pub confirm_revoke: Option<(String, String)>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct CreateKeyForm {
+    pub key_name: String,
+    pub key_type: String,
+    pub errors: FormErrors,
+}
+
+impl ServicePageContent for ApiKeys {
+    fn title(&self) -> String {
+        "API keys".into()
+    }
+    fn view(&self, service: &ServiceContext, csrf_token: &str) -> AnyView {
+        let (service, keys, csrf_token) = (service.clone(), self.clone(), csrf_token.to_string());
+        view! { <KeysList service keys csrf_token/> }.into_any()
+    }
+}
+
+impl ServicePageContent for CreateKeyForm {
+    fn title(&self) -> String {
+        "Create an API key".into()
+    }
+    fn has_errors(&self) -> bool {
+        !self.errors.is_empty()
+    }
+    fn view(&self, service: &ServiceContext, csrf_token: &str) -> AnyView {
+        let (service, form, csrf_token) = (service.clone(), self.clone(), csrf_token.to_string());
+        view! { <CreateKey service form csrf_token/> }.into_any()
+    }
+}
+
+/// A key just made: its name, and the whole key string, shown this once.
+#[derive(Clone)]
+pub struct ShownKey {
+    pub name: String,
+    pub key: String,
+}
+
+impl ServicePageContent for ShownKey {
+    fn title(&self) -> String {
+        "New API key".into()
+    }
+    fn view(&self, service: &ServiceContext, _: &str) -> AnyView {
+        let (service, name, key) = (service.clone(), self.name.clone(), self.key.clone());
+        view! { <NewKey service name key/> }.into_any()
+    }
+}
+
+/// `/services/{id}/api/keys` (and the revoke confirmation on top of it).
+#[component]
+pub fn KeysList(service: ServiceContext, keys: ApiKeys, csrf_token: String) -> impl IntoView {
+    let empty = keys.keys.is_empty();
+    let banner = keys.confirm_revoke.map(|(id, name)| {
+        let action = service.path(&format!("/api/keys/revoke/{id}"));
+        view! {
+            <div class="notify-banner-dangerous banner-dangerous" role="alert">
+                <h2 class="govuk-heading-m">{format!("Are you sure you want to revoke ‘{name}’?")}</h2>
+                <p class="govuk-body">"You will not be able to use this API key to connect to GOV.UK Notify."</p>
+                <form method="post" action=action novalidate>
+                    <CsrfField token=csrf_token.clone()/>
+                    <Button text="Yes, revoke this API key" classes="govuk-button--warning govuk-!-margin-bottom-0"/>
+                </form>
+            </div>
+        }
+    });
+    let rows = keys
+        .keys
+        .into_iter()
+        .map(|k| {
+            let revoked = k.revoked.is_some();
+            let action = match k.revoked {
+                Some(text) => view! { <span class="notify-revoked-text">{text}</span> }.into_any(),
+                None => view! {
+                    <a class="govuk-link govuk-link--no-visited-state" href=service.path(&format!("/api/keys/revoke/{}", k.id))>
+                        "Revoke"
+                        <span class="govuk-visually-hidden">{format!(" {}", k.name)}</span>
+                    </a>
+                }
+                .into_any(),
+            };
+            view! {
+                <tr class=if revoked { "govuk-table__row notify-revoked" } else { "govuk-table__row" }>
+                    <td class="govuk-table__cell">
+                        <div class="govuk-!-font-weight-bold">{k.name}</div>
+                        <div class="notify-secondary-text">{k.description}</div>
+                        <div class="notify-secondary-text">{k.last_used}</div>
+                    </td>
+                    <td class="govuk-table__cell govuk-table__cell--numeric">{action}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <BackLink href=service.path("/api")/>
+        {banner}
+        <h1 class="govuk-heading-l">"API keys"</h1>
+        {if empty {
+            view! { <p class="govuk-body">"You have not created any API keys yet"</p> }.into_any()
+        } else {
+            view! {
+                <table class="govuk-table">
+                    <thead class="govuk-table__head">
+                        <tr class="govuk-table__row">
+                            <th scope="col" class="govuk-table__header">"API keys"</th>
+                            <th scope="col" class="govuk-table__header govuk-table__header--numeric">"Action"</th>
+                        </tr>
+                    </thead>
+                    <tbody class="govuk-table__body">{rows}</tbody>
+                </table>
+            }
+            .into_any()
+        }}
+        <a href=service.path("/api/keys/create") role="button" draggable="false" class="govuk-button govuk-button--secondary" data-module="govuk-button">
+            "Create an API key"
+        </a>
+    }
+}
+
+/// `/services/{id}/api/keys/create`.
+#[component]
+pub fn CreateKey(service: ServiceContext, form: CreateKeyForm, csrf_token: String) -> impl IntoView {
+    let trial = service.service.restricted;
+    let letters = service.service_can(ServicePermission::Letter);
+    let type_error = form.errors.for_field("key_type");
+    let group_class =
+        if type_error.is_some() { "govuk-form-group govuk-form-group--error" } else { "govuk-form-group" };
+    let fieldset_described_by = type_error.as_ref().map(|_| "key_type-error");
+    let items = KeyType::ALL
+        .iter()
+        .enumerate()
+        .map(|(i, kind)| {
+            let id = if i == 0 { "key_type".to_string() } else { format!("key_type-{}", i + 1) };
+            let hint_id = format!("{id}-item-hint");
+            let disabled = trial && *kind == KeyType::Normal;
+            let hint = if disabled {
+                Some(view! {
+                    "Not available because your service is in "
+                    <a class="govuk-link govuk-link--no-visited-state" href="https://www.notifications.service.gov.uk/using-notify/trial-mode">"trial mode"</a>
+                }
+                .into_any())
+            } else if letters && *kind == KeyType::Team {
+                Some(view! { "Cannot be used to send letters" }.into_any())
+            } else {
+                None
+            };
+            let has_hint = hint.is_some();
+            view! {
+                <div class="govuk-radios__item">
+                    <input
+                        class="govuk-radios__input"
+                        id=id.clone()
+                        name="key_type"
+                        type="radio"
+                        value=kind.as_str()
+                        checked=form.key_type == kind.as_str() && !disabled
+                        disabled=disabled
+                        aria-describedby=has_hint.then(|| hint_id.clone())
+                    />
+                    <label class="govuk-label govuk-radios__label" for=id>{kind.description()}</label>
+                    {hint.map(|h| view! { <div id=hint_id class="govuk-hint govuk-radios__hint">{h}</div> })}
+                </div>
+            }
+        })
+        .collect_view();
+    view! {
+        <BackLink href=service.path("/api/keys")/>
+        <div class="govuk-grid-row">
+            <div class="govuk-grid-column-two-thirds">
+                <ErrorSummary errors=form.errors.clone()/>
+                <h1 class="govuk-heading-l">"Create an API key"</h1>
+                <form method="post" novalidate>
+                    <CsrfField token=csrf_token/>
+                    <TextInput
+                        name="key_name"
+                        label="Name for this key"
+                        value=form.key_name.clone()
+                        error=form.errors.for_field("key_name")
+                        autocomplete="off"
+                        spellcheck=false
+                    />
+                    <div class=group_class>
+                        <fieldset class="govuk-fieldset" aria-describedby=fieldset_described_by>
+                            <legend class="govuk-fieldset__legend govuk-fieldset__legend--s">"Type of key"</legend>
+                            {type_error.map(|e| view! {
+                                <p id="key_type-error" class="govuk-error-message">
+                                    <span class="govuk-visually-hidden">"Error: "</span>{e}
+                                </p>
+                            })}
+                            <div class="govuk-radios" data-module="govuk-radios">{items}</div>
+                        </fieldset>
+                    </div>
+                    <Button text="Continue"/>
+                </form>
+            </div>
+        </div>
+    }
+}
+
+/// The page that shows a new key, once.
+#[component]
+pub fn NewKey(service: ServiceContext, name: String, key: String) -> impl IntoView {
+    view! {
+        <h1 class="govuk-heading-l">"New API key"</h1>
+        <p class="govuk-body">"Copy your key to somewhere safe."</p>
+        <p class="govuk-body">"You will not be able to see it again once you leave this page."</p>
+        <div class="copy-to-clipboard">
+            <h2 class="govuk-heading-s govuk-!-margin-bottom-2">{format!("API key ‘{name}’")}</h2>
+            <p class="govuk-body copy-to-clipboard__value notify-key" id="api-key">{key}</p>
+            <CopyToClipboard target_id="api-key".to_string()/>
+        </div>
+        <p class="govuk-body"><a class="govuk-link" href=service.path("/api/keys")>"Back to API keys"</a></p>
+    }
+}
