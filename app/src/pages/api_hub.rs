@@ -1,12 +1,18 @@
 //! `/services/{id}/api`: the API integration hub, with the message log of
-//! the last messages sent through the API.
+//! the last messages sent through the API. With JavaScript the log keeps
+//! itself current ([`LiveMessageLog`] polls [`fetch_message_log`]); without
+//! it the page shows the log as it was when served, with a Refresh link.
 
 use crate::components::RelativeTimes;
 use crate::view_model::{ServiceContext, ServicePageContent};
 use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// How often an open hub asks for new messages and statuses.
+pub const POLL_MILLISECONDS: u32 = 5_000;
 
 /// One message in the hub's message log.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LogItem {
     pub id: String,
     pub recipient: String,
@@ -16,15 +22,30 @@ pub struct LogItem {
     /// `just now`, `5 minutes ago`…
     pub when: String,
     /// `id`, `client_reference`… in Notify's order, only those set.
-    pub details: Vec<(&'static str, String)>,
+    pub details: Vec<(String, String)>,
     /// (`View email`, href) when the viewer may see the message.
     pub view_link: Option<(String, String)>,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MessageLog {
     pub items: Vec<LogItem>,
+    /// True when there are more messages than the log shows.
     pub full: bool,
+}
+
+impl MessageLog {
+    /// Whether `other` shows different messages or statuses (the relative
+    /// times aside: those the page keeps current itself).
+    pub fn differs_from(&self, other: &MessageLog) -> bool {
+        self.full != other.full
+            || self.items.len() != other.items.len()
+            || self
+                .items
+                .iter()
+                .zip(&other.items)
+                .any(|(a, b)| a.id != b.id || a.details != b.details || a.view_link != b.view_link)
+    }
 }
 
 /// The hub: where the callbacks link goes, and the log.
@@ -44,47 +65,25 @@ impl ServicePageContent for ApiHub {
     }
 }
 
+/// The hub's message log, now: a server function, checked as the hub page is
+/// (a session, membership of the service, `manage_api_keys`).
+#[server(prefix = "/_fn", endpoint = "message-log", input = leptos::server_fn::codec::GetUrl)]
+pub async fn fetch_message_log(service_id: String) -> Result<MessageLog, ServerFnError> {
+    use crate::ssr::backend::BackendContext;
+    let backend = use_context::<BackendContext>().ok_or_else(|| ServerFnError::new("unavailable"))?;
+    let request = use_context::<http::request::Parts>().ok_or_else(|| ServerFnError::new("unavailable"))?;
+    backend.0.message_log(request, service_id).await.map_err(|refusal| {
+        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+            response.set_status(http::StatusCode::from_u16(refusal.status()).unwrap_or_default());
+        }
+        ServerFnError::new(refusal.message())
+    })
+}
+
 /// `/services/{id}/api`: links to keys, guest list and callbacks, and the
 /// message log of the last 50 messages sent through the API.
 #[component]
 pub fn Hub(service: ServiceContext, callbacks_href: String, log: MessageLog) -> impl IntoView {
-    const RETENTION: &str = "Notify deletes messages after 7 days.";
-    let empty = log.items.is_empty();
-    let full = log.full;
-    let items = log
-        .items
-        .into_iter()
-        .map(|item| {
-            let details = item
-                .details
-                .into_iter()
-                .map(|(k, v)| view! { <dt>{format!("{k}:")}</dt><dd>{v}</dd> })
-                .collect_view();
-            view! {
-                <div class="api-notifications-item">
-                    <details class="govuk-details govuk-!-margin-bottom-2">
-                        <summary class="govuk-details__summary">
-                            <span class="govuk-details__summary-text">
-                                <span class="api-notifications-item__heading">
-                                    <span class="api-notifications-item__recipient">{item.recipient}</span>
-                                    " "
-                                    <span class="api-notifications-item__meta-key">{item.key_name}</span>
-                                    " "
-                                    <time class="api-notifications-item__meta-time" datetime=item.created_at data-notify-module="update-relative-time">
-                                        {item.when}
-                                    </time>
-                                </span>
-                            </span>
-                        </summary>
-                        <div class="govuk-details__text">
-                            <dl id=format!("notification-{}", item.id) class="api-notifications-item__data">{details}</dl>
-                            {item.view_link.map(|(text, href)| view! { <a class="govuk-link" href=href>{text}</a> })}
-                        </div>
-                    </details>
-                </div>
-            }
-        })
-        .collect_view();
     view! {
         <h1 class="govuk-heading-l">"API integration"</h1>
         <ul class="govuk-list notify-pills">
@@ -94,24 +93,92 @@ pub fn Hub(service: ServiceContext, callbacks_href: String, log: MessageLog) -> 
         </ul>
         <h2 class="govuk-heading-m">"Message log"</h2>
         <p class="govuk-body"><a class="govuk-link" href=service.path("/api")>"Refresh"</a></p>
-        <div class="api-notifications">
-            {if empty {
-                view! {
-                    <p class="govuk-body govuk-hint api-notifications-item">"When you send messages via the API they’ll appear here."</p>
-                    <p class="govuk-body govuk-hint">{RETENTION}</p>
+        <LiveMessageLog service_id=service.service.id.clone() log/>
+        <RelativeTimes/>
+    }
+}
+
+/// The log, kept current while the page is open: every
+/// [`POLL_MILLISECONDS`] it asks [`fetch_message_log`] again (not while the
+/// tab is hidden; never again once the page has been left).
+#[island]
+pub fn LiveMessageLog(service_id: String, log: MessageLog) -> impl IntoView {
+    let log = RwSignal::new(log);
+    let root = NodeRef::<leptos::html::Div>::new();
+    Effect::new(move |_| {
+        #[cfg(feature = "hydrate")]
+        {
+            let service_id = service_id.clone();
+            leptos::task::spawn_local(async move {
+                loop {
+                    gloo_timers::future::TimeoutFuture::new(POLL_MILLISECONDS).await;
+                    // The page was swapped for another one: stop.
+                    let Some(el) = root.get_untracked() else { break };
+                    if !el.is_connected() {
+                        break;
+                    }
+                    if document().hidden() {
+                        continue;
+                    }
+                    if let Ok(fresh) = fetch_message_log(service_id.clone()).await {
+                        if fresh.differs_from(&log.get_untracked()) {
+                            log.set(fresh);
+                        }
+                    }
                 }
-                .into_any()
-            } else {
-                view! {
-                    {items}
-                    <div class="api-notifications-item govuk-hint govuk-!-margin-top-4">
-                        {full.then_some("Only showing the first 50 messages. ")}
-                        {RETENTION}
-                    </div>
-                    <RelativeTimes/>
-                }
-                .into_any()
-            }}
+            });
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = &service_id;
+    });
+    view! { <div class="api-notifications" node_ref=root>{move || log_view(log.get())}</div> }
+}
+
+fn log_view(log: MessageLog) -> AnyView {
+    const RETENTION: &str = "Notify deletes messages after 7 days.";
+    if log.items.is_empty() {
+        return view! {
+            <p class="govuk-body govuk-hint api-notifications-item">"When you send messages via the API they’ll appear here."</p>
+            <p class="govuk-body govuk-hint">{RETENTION}</p>
+        }
+        .into_any();
+    }
+    let full = log.full;
+    let items = log.items.into_iter().map(log_item).collect_view();
+    view! {
+        {items}
+        <div class="api-notifications-item govuk-hint govuk-!-margin-top-4">
+            {full.then_some("Only showing the first 50 messages. ")}
+            {RETENTION}
+        </div>
+    }
+    .into_any()
+}
+
+fn log_item(item: LogItem) -> impl IntoView {
+    let details =
+        item.details.into_iter().map(|(k, v)| view! { <dt>{format!("{k}:")}</dt><dd>{v}</dd> }).collect_view();
+    view! {
+        <div class="api-notifications-item">
+            <details class="govuk-details govuk-!-margin-bottom-2">
+                <summary class="govuk-details__summary">
+                    <span class="govuk-details__summary-text">
+                        <span class="api-notifications-item__heading">
+                            <span class="api-notifications-item__recipient">{item.recipient}</span>
+                            " "
+                            <span class="api-notifications-item__meta-key">{item.key_name}</span>
+                            " "
+                            <time class="api-notifications-item__meta-time" datetime=item.created_at data-notify-module="update-relative-time">
+                                {item.when}
+                            </time>
+                        </span>
+                    </span>
+                </summary>
+                <div class="govuk-details__text">
+                    <dl id=format!("notification-{}", item.id) class="api-notifications-item__data">{details}</dl>
+                    {item.view_link.map(|(text, href)| view! { <a class="govuk-link" href=href>{text}</a> })}
+                </div>
+            </details>
         </div>
     }
 }

@@ -1,5 +1,6 @@
 //! Server-only code: the store (all SQL), passwords, tokens and time.
 
+pub mod backend;
 pub mod clock;
 pub mod jwt;
 pub mod keys;

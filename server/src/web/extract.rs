@@ -95,13 +95,22 @@ impl<A: PageAccess> FromRequestParts<AppState> for ServicePage<A> {
     type Rejection = PageError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, PageError> {
-        let signed_in = SignedIn::from_request_parts(parts, state).await?;
         let params = RawPathParams::from_request_parts(parts, state).await.map_err(|_| PageError::NotFound)?;
         let service_id = params
             .iter()
             .find(|(name, _)| *name == "service_id")
             .map(|(_, value)| value.to_string())
             .ok_or(PageError::NotFound)?;
+        Self::open(parts, state, &service_id).await
+    }
+}
+
+impl<A: PageAccess> ServicePage<A> {
+    /// The checks of the page, for the service `service_id` (named by a
+    /// server function's argument rather than the URL).
+    pub async fn open(parts: &mut Parts, state: &AppState, service_id: &str) -> Result<Self, PageError> {
+        let signed_in = SignedIn::from_request_parts(parts, state).await?;
+        let service_id = service_id.to_string();
         if uuid::Uuid::parse_str(&service_id).is_err() {
             return Err(PageError::NotFound);
         }

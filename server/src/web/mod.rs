@@ -6,6 +6,7 @@ mod error;
 mod extract;
 mod notifications;
 mod render;
+mod server_fns;
 mod services;
 mod session;
 mod sign_in;
@@ -34,6 +35,7 @@ pub fn router(state: AppState) -> Router {
     let static_files = ServeDir::new(site_root).fallback(not_found);
     Router::new()
         .route("/_status", get(status))
+        .route("/_fn/{*name}", get(server_fns::handle).post(server_fns::handle))
         .route("/", get(|| async { found("/your-services") }))
         .route("/sign-in", get(sign_in::show_form).post(sign_in::submit))
         .route("/sign-out", post(sign_in::sign_out))

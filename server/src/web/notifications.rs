@@ -51,7 +51,7 @@ pub async fn message_log(state: &AppState, service: &ServiceContext) -> Result<M
                 key_name: e.key_name.unwrap_or_default(),
                 when: relative(seconds),
                 created_at: e.created_at,
-                details,
+                details: details.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
                 view_link,
                 id: e.id,
             }
