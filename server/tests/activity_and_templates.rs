@@ -202,3 +202,46 @@ async fn templates_are_listed_created_and_edited_into_new_versions() {
         app.post(&edit, Some(&admin), &[("csrf_token", "x"), ("name", "Hacked"), ("template_content", "x")]).await;
     assert_eq!(forged.status, 403);
 }
+
+#[tokio::test]
+async fn the_message_log_server_function_is_checked_like_the_hub() {
+    let app = TestApp::spawn().await;
+    let live = app.service_id("Example live service").await;
+    let key = make_key(&app, &live, "test", "Live log").await;
+    let call = |cookie: Option<String>, service: String| {
+        let mut req = app.client.get(format!("{}/_fn/message-log?service_id={service}", app.base));
+        if let Some(c) = cookie {
+            req = req.header("cookie", c);
+        }
+        async move {
+            let r = req.send().await.unwrap();
+            (r.status().as_u16(), r.text().await.unwrap())
+        }
+    };
+    assert_eq!(call(None, live.clone()).await.0, 401);
+    let outsider = app.sign_in(OUTSIDER).await;
+    assert_eq!(call(Some(outsider), live.clone()).await.0, 404);
+    let viewer = app.sign_in(VIEWER).await;
+    assert_eq!(call(Some(viewer), live.clone()).await.0, 403);
+    let admin = app.sign_in(ADMIN).await;
+    assert_eq!(call(Some(admin.clone()), "not-a-uuid".into()).await.0, 404);
+
+    let (status, body) = call(Some(admin.clone()), live.clone()).await;
+    assert_eq!(status, 200);
+    let empty: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(empty["items"].as_array().unwrap().len(), 0);
+    let template = email_template(&app, &live).await;
+    let (s, sent) = send(
+        &app,
+        &live,
+        &key,
+        "email",
+        json!({"email_address": "ada@example.com", "template_id": template, "personalisation": {"name": "Ada"}}),
+    )
+    .await;
+    assert_eq!(s, 201);
+    let (_, body) = call(Some(admin), live).await;
+    let log: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(log["items"][0]["id"], sent["id"]);
+    assert_eq!(log["items"][0]["key_name"], "Live log");
+}

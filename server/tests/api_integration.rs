@@ -405,3 +405,36 @@ async fn private_callback_urls_are_allowed_only_when_configured() {
         .await;
     assert_eq!(page.status, 302);
 }
+
+#[tokio::test]
+async fn a_form_too_large_or_not_a_form_is_refused_not_emptied() {
+    let app = TestApp::spawn().await;
+    let s = admin(&app).await;
+    let live = app.service_id("Example live service").await;
+    let url = format!("{}/services/{live}/api/guest-list", app.base);
+    let huge = format!("csrf_token={}&email_addresses={}", s.csrf, "a".repeat(300 * 1024));
+    let r = app
+        .client
+        .post(&url)
+        .header("cookie", &s.cookie)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(huge)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 413);
+    assert!(r.text().await.unwrap().contains("Sorry, there is a problem with the request"));
+    let r = app
+        .client
+        .post(&url)
+        .header("cookie", &s.cookie)
+        .header("content-type", "application/json")
+        .body(format!("{{\"csrf_token\": \"{}\"}}", s.csrf))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 400);
+    // Nothing was saved either time.
+    let stored = app::ssr::store::guest_list(&app.state.pool, &live).await.unwrap();
+    assert!(stored.email_addresses.is_empty() && stored.phone_numbers.is_empty());
+}

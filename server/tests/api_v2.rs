@@ -531,3 +531,51 @@ async fn a_key_revoked_in_the_admin_fails_on_the_very_next_request() {
     let (s, b) = api.call("GET", "/v2/templates", auth(), None).await;
     assert_auth_error(s, &b, 403, "Invalid token: API key revoked");
 }
+
+#[tokio::test]
+async fn a_wrong_method_and_a_body_over_the_limit_answer_notifys_json() {
+    let app = TestApp::spawn().await;
+    let live = app.service_id("Example live service").await;
+    let key = make_key(&app, &live, "test", "test").await;
+    let r = app.client.delete(format!("{}/v2/notifications/email", app.base)).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 405);
+    let b: Value = r.json().await.unwrap();
+    assert_eq!(b["status_code"], 405);
+    assert_eq!(error_of(&b), ("MethodNotAllowed".into(), "The method is not allowed for the requested URL.".into()));
+    let huge = format!("{{\"pad\": \"{}\"}}", "x".repeat(server::api_v2::BODY_LIMIT + 1));
+    let auth = Some(format!("Bearer {}", token(&live, key.secret())));
+    let (s, b) = Api { app: &app }.call("POST", "/v2/notifications/email", auth, Some(&huge)).await;
+    assert_eq!(s, 413);
+    assert_eq!(b["status_code"], 413);
+    assert_eq!(error_of(&b).0, "RequestEntityTooLarge");
+}
+
+#[tokio::test]
+async fn status_failed_lists_every_kind_of_failure() {
+    let app = TestApp::spawn().await;
+    let api = Api { app: &app };
+    let live = app.service_id("Example live service").await;
+    let test = make_key(&app, &live, "test", "test").await;
+    let auth = || Some(format!("Bearer {}", token(&live, test.secret())));
+    let sms_t = template_id(&app, &live, "sms").await;
+    // Notify's simulated numbers: temporary and permanent failures, and one delivered.
+    for number in ["07700900003", "07700900002", "07700900001"] {
+        let body = json!({"phone_number": number, "template_id": sms_t, "personalisation": {"name": "x"}}).to_string();
+        assert_eq!(api.call("POST", "/v2/notifications/sms", auth(), Some(&body)).await.0, 201);
+    }
+    let mut failed = vec![];
+    for _ in 0..100 {
+        let (s, b) = api.call("GET", "/v2/notifications?status=failed", auth(), None).await;
+        assert_eq!(s, 200);
+        failed =
+            b["notifications"].as_array().unwrap().iter().map(|n| n["status"].as_str().unwrap().to_string()).collect();
+        if failed.len() == 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    failed.sort();
+    assert_eq!(failed, vec!["permanent-failure", "temporary-failure"]);
+    let (_, b) = api.call("GET", "/v2/notifications?status=delivered", auth(), None).await;
+    assert_eq!(b["notifications"].as_array().unwrap().len(), 1);
+}
