@@ -196,25 +196,32 @@ install_patched() { # crate version pin-crate pin-version [cargo install args...
   (
     cd "$src"
     cargo update -q -p "$pin" --precise "$pin_version"
-    CARGO_TARGET_DIR="$src/target" logged "$crate" tool_profile cargo install --path . --locked --force "$@"
+    # Installed into a root of its own, then copied: two installs at once
+    # never wait on the lock of CARGO_HOME's install records.
+    CARGO_TARGET_DIR="$src/target" logged "$crate" tool_profile cargo install --path . --locked --force \
+      --root "$src/root" "$@"
+    mkdir -p "$CARGO_HOME/bin"
+    cp "$src"/root/bin/* "$CARGO_HOME/bin/"
   )
   rm -rf "$(dirname "$src")"
 }
-
-step "installing cargo-leptos $CARGO_LEPTOS_VERSION" "read the log named above; a network error: check crates.io is reachable, then run make again"
-if ! cargo leptos --version 2>/dev/null | grep -q "$CARGO_LEPTOS_VERSION"; then
-  say "installing cargo-leptos $CARGO_LEPTOS_VERSION (about 6 minutes on 2 cores; log: target/bootstrap/cargo-leptos.log)"
-  install_patched cargo-leptos "$CARGO_LEPTOS_VERSION" cargo-util-schemas 0.14.1 --features no_downloads
-fi
 
 # The wasm-bindgen CLI must match the crate Cargo.lock resolves, exactly.
 step "reading wasm-bindgen's version from Cargo.lock" "Cargo.lock must list the wasm-bindgen crate; restore it from git"
 WB_VERSION=$(awk '/^name = "wasm-bindgen"$/ {getline; gsub(/version = |"/, ""); print; exit}' "$ROOT/Cargo.lock")
 [ -n "$WB_VERSION" ]
-step "installing wasm-bindgen-cli $WB_VERSION" "read the log named above; a network error: check crates.io is reachable, then run make again"
+# It builds beside cargo-leptos: each leaves the other's single-threaded
+# stretches (build scripts, the final link) a core to use.
 if ! wasm-bindgen --version 2>/dev/null | grep -q " $WB_VERSION\$"; then
-  say "installing wasm-bindgen-cli $WB_VERSION (about 2 minutes; log: target/bootstrap/wasm-bindgen-cli.log)"
-  install_patched wasm-bindgen-cli "$WB_VERSION" webpki-roots 1.0.10
+  say "installing wasm-bindgen-cli $WB_VERSION in the background (about 1 minute; log: target/bootstrap/wasm-bindgen-cli.log)"
+  background "installing wasm-bindgen-cli $WB_VERSION" "read the log named above; a network error: check crates.io is reachable, then run make again" \
+    wasm-bindgen-install install_patched wasm-bindgen-cli "$WB_VERSION" webpki-roots 1.0.10
+fi
+
+step "installing cargo-leptos $CARGO_LEPTOS_VERSION" "read the log named above; a network error: check crates.io is reachable, then run make again"
+if ! cargo leptos --version 2>/dev/null | grep -q "$CARGO_LEPTOS_VERSION"; then
+  say "installing cargo-leptos $CARGO_LEPTOS_VERSION (about 5 minutes on 2 cores; log: target/bootstrap/cargo-leptos.log)"
+  install_patched cargo-leptos "$CARGO_LEPTOS_VERSION" cargo-util-schemas 0.14.1 --features no_downloads
 fi
 
 wait_background

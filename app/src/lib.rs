@@ -1,7 +1,7 @@
-#![recursion_limit = "512"]
 //! Everything the browser and the server share: domain types, the page
 //! components (rendered on the server) and the islands (hydrated in the
 //! browser). Server-only code lives in `ssr`.
+#![recursion_limit = "512"]
 
 pub mod components;
 pub mod domain;

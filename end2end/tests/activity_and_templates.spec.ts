@@ -1,5 +1,5 @@
 import { test, expect, type Page } from "@playwright/test";
-import { ADMIN, expectNoAxeViolations, expectNoFullReload, markDocument, signIn } from "./helpers";
+import { ADMIN, expectNoAxeViolations, expectNoFullReload, jsEnabled, markDocument, signIn } from "./helpers";
 
 async function openService(page: Page, testInfo: any) {
   await signIn(page, ADMIN, testInfo);
@@ -43,6 +43,42 @@ test("messages sent through the API appear in the message log and open as pages"
   await expect(page.getByRole("heading", { level: 1, name: `Email to ${recipient}` })).toBeVisible();
   await expect(page.locator("main")).toContainText("Your appointment, Ada");
   await expect(page.locator("main")).toContainText(`API key ‘${name}’`);
+  await expectNoFullReload(page, testInfo);
+  await expectNoAxeViolations(page, testInfo);
+});
+
+test("the open message log shows new messages by itself (with JavaScript) or after Refresh (without)", async ({ page }, testInfo) => {
+  await openService(page, testInfo);
+  const services = page.url();
+  await page.goto(`${services}/api/keys/create`);
+  await page.getByLabel("Name for this key").fill(`Live log ${testInfo.project.name}`);
+  await page.getByLabel("Test – pretends to send messages").check();
+  await page.getByRole("button", { name: "Continue" }).click();
+  const key = (await page.locator("#api-key").textContent())!.trim();
+  const auth = { Authorization: `ApiKey-v1 ${key}` };
+  const templates = await (await page.request.get("/v2/templates?type=email", { headers: auth })).json();
+
+  await page.goto(`${services}/api`);
+  await markDocument(page, testInfo);
+  const recipient = `live-${testInfo.project.name}@example.com`;
+  await expect(page.locator(".api-notifications")).not.toContainText(recipient);
+  const sent = await page.request.post("/v2/notifications/email", {
+    headers: auth,
+    data: { email_address: recipient, template_id: templates.templates[0].id, personalisation: { name: "Ada" } },
+  });
+  expect(sent.status()).toBe(201);
+  const item = page.locator(".api-notifications-item").filter({ hasText: recipient });
+  if (jsEnabled(testInfo)) {
+    // The island polls every 5 seconds; no reload, no click.
+    await expect(item).toBeVisible({ timeout: 15_000 });
+    await item.locator("summary").click();
+    await expect(item).toContainText("status:");
+    await expect(item).toContainText("delivered", { timeout: 15_000 });
+  } else {
+    await expect(item).toHaveCount(0);
+    await page.getByRole("link", { name: "Refresh" }).click();
+    await expect(item).toBeVisible();
+  }
   await expectNoFullReload(page, testInfo);
   await expectNoAxeViolations(page, testInfo);
 });

@@ -212,7 +212,8 @@ async fn admin(config: Config, command: Command) -> anyhow::Result<()> {
             println!("{id}");
         }
         Command::CreateApiKey { service_id, name, key_type } => {
-            let name = app::domain::KeyName::parse(&name).map_err(|e| anyhow::anyhow!("--name: {e}"))?;
+            let name = app::domain::KeyName::parse(&name)
+                .map_err(|e| anyhow::anyhow!("--name: {}", app::domain::KeyName::message(e)))?;
             let key_type = app::domain::KeyType::parse(&key_type)
                 .ok_or_else(|| anyhow::anyhow!("--type: expected normal, team or test"))?;
             let secrets = app::ssr::secrets::Secrets::new(crate::server_key::load_or_create(&config)?.bytes());

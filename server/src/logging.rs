@@ -1,3 +1,5 @@
+//! Logs on standard error, human-readable or JSON.
+
 use crate::config::LogFormat;
 use tracing_subscriber::EnvFilter;
 

@@ -1,3 +1,6 @@
+//! What every handler can reach: configuration, the database, the secrets
+//! and the API's per-process state.
+
 use crate::server_key::SecretKey;
 use crate::Config;
 use app::ssr::secrets::Secrets;

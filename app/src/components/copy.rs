@@ -1,3 +1,6 @@
+//! The copy-to-clipboard button for a new API key (an island: without
+//! JavaScript the key is simply there to select and copy).
+
 use leptos::prelude::*;
 
 /// With JavaScript, a `Copy API key to clipboard` button for the text of the

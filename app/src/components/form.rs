@@ -97,14 +97,7 @@ pub fn TextInput(
         <div class=group_class>
             {label_view}
             {hint.map(|h| view! { <div id=hint_id.clone() class="govuk-hint">{h}</div> })}
-            {error.map(|e| {
-                view! {
-                    <p id=error_id.clone() class="govuk-error-message">
-                        <span class="govuk-visually-hidden">"Error: "</span>
-                        {e}
-                    </p>
-                }
-            })}
+            <ErrorMessage id=format!("{id}-error") message=error/>
             <input
                 class=input_class
                 id=id
@@ -127,5 +120,110 @@ pub fn Button(#[prop(into)] text: String, #[prop(optional, into)] classes: Optio
         <button type="submit" class=class data-module="govuk-button" data-prevent-double-click="true">
             {text}
         </button>
+    }
+}
+
+/// `govuk-form-group`, with its error modifier when `error`.
+fn group_class(error: bool) -> &'static str {
+    if error {
+        "govuk-form-group govuk-form-group--error"
+    } else {
+        "govuk-form-group"
+    }
+}
+
+/// GOV.UK textarea with label, hint and inline error.
+#[component]
+pub fn Textarea(
+    name: &'static str,
+    label: &'static str,
+    #[prop(optional)] bold_label: bool,
+    hint: &'static str,
+    value: String,
+    error: Option<String>,
+    #[prop(default = 5)] rows: u32,
+    #[prop(optional)] no_spellcheck: bool,
+) -> impl IntoView {
+    let has_error = error.is_some();
+    let label_class = if bold_label { "govuk-label govuk-label--s" } else { "govuk-label" };
+    let class = if has_error { "govuk-textarea govuk-textarea--error" } else { "govuk-textarea" };
+    let described = if has_error { format!("{name}-hint {name}-error") } else { format!("{name}-hint") };
+    view! {
+        <div class=group_class(has_error)>
+            <label class=label_class for=name>{label}</label>
+            <div id=format!("{name}-hint") class="govuk-hint">{hint}</div>
+            <ErrorMessage id=format!("{name}-error") message=error/>
+            <textarea
+                class=class
+                id=name
+                name=name
+                rows=rows.to_string()
+                spellcheck=no_spellcheck.then_some("false")
+                aria-describedby=described
+            >
+                {value}
+            </textarea>
+        </div>
+    }
+}
+
+/// One choice of a [`Radios`] group.
+pub struct RadioItem {
+    pub value: &'static str,
+    pub label: String,
+    pub hint: Option<AnyView>,
+    pub disabled: bool,
+}
+
+/// GOV.UK radios in a fieldset with a legend and inline error; the first
+/// input's id is `name` (what the error summary links to), the others
+/// `name-2`, `name-3`…
+#[component]
+pub fn Radios(
+    name: &'static str,
+    legend: &'static str,
+    items: Vec<RadioItem>,
+    checked: String,
+    error: Option<String>,
+    #[prop(optional)] small: bool,
+) -> impl IntoView {
+    let has_error = error.is_some();
+    let error_id = format!("{name}-error");
+    let described = has_error.then(|| error_id.clone());
+    let items = items
+        .into_iter()
+        .enumerate()
+        .map(|(i, item)| {
+            let id = if i == 0 { name.to_string() } else { format!("{name}-{}", i + 1) };
+            let hint_id = format!("{id}-item-hint");
+            let has_hint = item.hint.is_some();
+            view! {
+                <div class="govuk-radios__item">
+                    <input
+                        class="govuk-radios__input"
+                        id=id.clone()
+                        name=name
+                        type="radio"
+                        value=item.value
+                        checked=checked == item.value && !item.disabled
+                        disabled=item.disabled
+                        aria-describedby=has_hint.then(|| hint_id.clone())
+                    />
+                    <label class="govuk-label govuk-radios__label" for=id>{item.label}</label>
+                    {item.hint.map(|h| view! { <div id=hint_id class="govuk-hint govuk-radios__hint">{h}</div> })}
+                </div>
+            }
+        })
+        .collect_view();
+    view! {
+        <div class=group_class(has_error)>
+            <fieldset class="govuk-fieldset" aria-describedby=described>
+                <legend class="govuk-fieldset__legend govuk-fieldset__legend--s">{legend}</legend>
+                <ErrorMessage id=error_id message=error/>
+                <div class=if small { "govuk-radios govuk-radios--small" } else { "govuk-radios" } data-module="govuk-radios">
+                    {items}
+                </div>
+            </fieldset>
+        </div>
     }
 }

@@ -1,3 +1,6 @@
+//! The page frame: GOV.UK header, service navigation, notification banner
+//! and footer.
+
 use crate::components::CsrfField;
 use crate::domain::Permission;
 use crate::view_model::{Flash, NavItem, Page};

@@ -6,8 +6,10 @@ mod copy;
 mod form;
 mod layout;
 mod relative_time;
+mod table;
 
 pub use copy::CopyToClipboard;
-pub use form::{BackLink, Button, CsrfField, ErrorMessage, ErrorSummary, TextInput};
+pub use form::{BackLink, Button, CsrfField, ErrorMessage, ErrorSummary, RadioItem, Radios, TextInput, Textarea};
 pub use layout::{Layout, NotificationBanner};
 pub use relative_time::RelativeTimes;
+pub use table::{ButtonLink, Table};

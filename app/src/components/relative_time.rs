@@ -1,3 +1,5 @@
+//! The island that keeps relative times ("5 minutes ago") current.
+
 use leptos::prelude::*;
 
 /// Keeps every `<time data-notify-module="update-relative-time">` on the

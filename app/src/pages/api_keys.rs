@@ -1,7 +1,9 @@
 //! The API keys pages: the list (with the revoke confirmation on top of
 //! it), the form to create a key, and the new key shown once.
 
-use crate::components::{BackLink, Button, CopyToClipboard, CsrfField, ErrorSummary, TextInput};
+use crate::components::{
+    BackLink, Button, ButtonLink, CopyToClipboard, CsrfField, ErrorSummary, RadioItem, Radios, Table, TextInput,
+};
 use crate::domain::{KeyType, ServicePermission};
 use crate::view_model::{FormErrors, ServiceContext, ServicePageContent};
 use leptos::prelude::*;
@@ -120,25 +122,12 @@ pub fn KeysList(service: ServiceContext, keys: ApiKeys, csrf_token: String) -> i
         <BackLink href=service.path("/api")/>
         {banner}
         <h1 class="govuk-heading-l">"API keys"</h1>
-        {if empty {
-            view! { <p class="govuk-body">"You have not created any API keys yet"</p> }.into_any()
-        } else {
-            view! {
-                <table class="govuk-table">
-                    <thead class="govuk-table__head">
-                        <tr class="govuk-table__row">
-                            <th scope="col" class="govuk-table__header">"API keys"</th>
-                            <th scope="col" class="govuk-table__header govuk-table__header--numeric">"Action"</th>
-                        </tr>
-                    </thead>
-                    <tbody class="govuk-table__body">{rows}</tbody>
-                </table>
-            }
-            .into_any()
-        }}
-        <a href=service.path("/api/keys/create") role="button" draggable="false" class="govuk-button govuk-button--secondary" data-module="govuk-button">
-            "Create an API key"
-        </a>
+        <Table
+            heads=&[("API keys", false), ("Action", true)]
+            empty="You have not created any API keys yet"
+            rows=(!empty).then(|| rows.into_any())
+        />
+        <ButtonLink href=service.path("/api/keys/create") text="Create an API key" secondary=true/>
     }
 }
 
@@ -147,16 +136,9 @@ pub fn KeysList(service: ServiceContext, keys: ApiKeys, csrf_token: String) -> i
 pub fn CreateKey(service: ServiceContext, form: CreateKeyForm, csrf_token: String) -> impl IntoView {
     let trial = service.service.restricted;
     let letters = service.service_can(ServicePermission::Letter);
-    let type_error = form.errors.for_field("key_type");
-    let group_class =
-        if type_error.is_some() { "govuk-form-group govuk-form-group--error" } else { "govuk-form-group" };
-    let fieldset_described_by = type_error.as_ref().map(|_| "key_type-error");
     let items = KeyType::ALL
         .iter()
-        .enumerate()
-        .map(|(i, kind)| {
-            let id = if i == 0 { "key_type".to_string() } else { format!("key_type-{}", i + 1) };
-            let hint_id = format!("{id}-item-hint");
+        .map(|kind| {
             let disabled = trial && *kind == KeyType::Normal;
             let hint = if disabled {
                 Some(view! {
@@ -169,25 +151,9 @@ pub fn CreateKey(service: ServiceContext, form: CreateKeyForm, csrf_token: Strin
             } else {
                 None
             };
-            let has_hint = hint.is_some();
-            view! {
-                <div class="govuk-radios__item">
-                    <input
-                        class="govuk-radios__input"
-                        id=id.clone()
-                        name="key_type"
-                        type="radio"
-                        value=kind.as_str()
-                        checked=form.key_type == kind.as_str() && !disabled
-                        disabled=disabled
-                        aria-describedby=has_hint.then(|| hint_id.clone())
-                    />
-                    <label class="govuk-label govuk-radios__label" for=id>{kind.description()}</label>
-                    {hint.map(|h| view! { <div id=hint_id class="govuk-hint govuk-radios__hint">{h}</div> })}
-                </div>
-            }
+            RadioItem { value: kind.as_str(), label: kind.description().to_string(), hint, disabled }
         })
-        .collect_view();
+        .collect();
     view! {
         <BackLink href=service.path("/api/keys")/>
         <div class="govuk-grid-row">
@@ -204,17 +170,13 @@ pub fn CreateKey(service: ServiceContext, form: CreateKeyForm, csrf_token: Strin
                         autocomplete="off"
                         spellcheck=false
                     />
-                    <div class=group_class>
-                        <fieldset class="govuk-fieldset" aria-describedby=fieldset_described_by>
-                            <legend class="govuk-fieldset__legend govuk-fieldset__legend--s">"Type of key"</legend>
-                            {type_error.map(|e| view! {
-                                <p id="key_type-error" class="govuk-error-message">
-                                    <span class="govuk-visually-hidden">"Error: "</span>{e}
-                                </p>
-                            })}
-                            <div class="govuk-radios" data-module="govuk-radios">{items}</div>
-                        </fieldset>
-                    </div>
+                    <Radios
+                        name="key_type"
+                        legend="Type of key"
+                        items
+                        checked=form.key_type.clone()
+                        error=form.errors.for_field("key_type")
+                    />
                     <Button text="Continue"/>
                 </form>
             </div>

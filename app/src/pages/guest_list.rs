@@ -1,7 +1,7 @@
 //! `/services/{id}/api/guest-list`: who team keys (and a trial service)
 //! may send to, beside the team.
 
-use crate::components::{BackLink, Button, CsrfField, ErrorSummary};
+use crate::components::{BackLink, Button, CsrfField, ErrorSummary, Textarea};
 use crate::view_model::{FormErrors, ServiceContext, ServicePageContent};
 use leptos::prelude::*;
 
@@ -28,23 +28,6 @@ impl ServicePageContent for GuestListForm {
 /// `/services/{id}/api/guest-list`.
 #[component]
 pub fn GuestList(service: ServiceContext, form: GuestListForm, csrf_token: String) -> impl IntoView {
-    let field = |name: &'static str, label: &'static str, hint: &'static str, value: String, error: Option<String>| {
-        let group_class = if error.is_some() { "govuk-form-group govuk-form-group--error" } else { "govuk-form-group" };
-        let textarea_class = if error.is_some() { "govuk-textarea govuk-textarea--error" } else { "govuk-textarea" };
-        let described = if error.is_some() { format!("{name}-hint {name}-error") } else { format!("{name}-hint") };
-        view! {
-            <div class=group_class>
-                <label class="govuk-label govuk-label--s" for=name>{label}</label>
-                <div id=format!("{name}-hint") class="govuk-hint">{hint}</div>
-                {error.map(|e| view! {
-                    <p id=format!("{name}-error") class="govuk-error-message">
-                        <span class="govuk-visually-hidden">"Error: "</span>{e}
-                    </p>
-                })}
-                <textarea class=textarea_class id=name name=name rows="5" spellcheck="false" aria-describedby=described>{value}</textarea>
-            </div>
-        }
-    };
     let emails_error =
         form.errors.0.iter().filter(|e| e.field == "email_addresses").map(|e| e.message.clone()).collect::<Vec<_>>();
     let phones_error =
@@ -62,8 +45,24 @@ pub fn GuestList(service: ServiceContext, form: GuestListForm, csrf_token: Strin
                 <p class="govuk-body">"You do not need to add yourself or your team members to the guest list."</p>
                 <form method="post" novalidate>
                     <CsrfField token=csrf_token/>
-                    {field("email_addresses", "Email addresses", "Up to 5 email addresses, one on each line", form.email_addresses, join(emails_error))}
-                    {field("phone_numbers", "Mobile numbers", "Up to 5 mobile numbers, one on each line. UK or international.", form.phone_numbers, join(phones_error))}
+                    <Textarea
+                        name="email_addresses"
+                        label="Email addresses"
+                        bold_label=true
+                        hint="Up to 5 email addresses, one on each line"
+                        value=form.email_addresses
+                        error=join(emails_error)
+                        no_spellcheck=true
+                    />
+                    <Textarea
+                        name="phone_numbers"
+                        label="Mobile numbers"
+                        bold_label=true
+                        hint="Up to 5 mobile numbers, one on each line. UK or international."
+                        value=form.phone_numbers
+                        error=join(phones_error)
+                        no_spellcheck=true
+                    />
                     <Button text="Save"/>
                 </form>
             </div>

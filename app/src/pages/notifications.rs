@@ -1,5 +1,6 @@
 //! `/services/{id}/notification/{notification_id}`: one message as sent.
 
+use crate::components::BackLink;
 use crate::domain::TemplateType;
 use crate::view_model::{capitalise, ServiceContext, ServicePageContent};
 use leptos::prelude::*;
@@ -62,7 +63,7 @@ pub fn NotificationPage(service: ServiceContext, n: NotificationView) -> impl In
         .into_any(),
     };
     view! {
-        <a href=service.path("/api") class="govuk-back-link">"Back"</a>
+        <BackLink href=service.path("/api")/>
         <h1 class="govuk-heading-l">{heading}</h1>
         <dl class="govuk-summary-list">
             {row("Status", n.status.clone())}

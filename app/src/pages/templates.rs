@@ -1,6 +1,8 @@
 //! The templates pages: the list, and the form to make or edit one.
 
-use crate::components::{Button, CsrfField, ErrorSummary, TextInput};
+use crate::components::{
+    BackLink, Button, ButtonLink, CsrfField, ErrorSummary, RadioItem, Radios, Table, TextInput, Textarea,
+};
 use crate::domain::TemplateType;
 use crate::view_model::{capitalise, FormErrors, ServiceContext, ServicePageContent};
 use leptos::prelude::*;
@@ -74,26 +76,12 @@ pub fn Templates(service: ServiceContext, templates: Vec<TemplateRow>) -> impl I
         .collect_view();
     view! {
         <h1 class="govuk-heading-l">"Templates"</h1>
-        {if empty {
-            view! { <p class="govuk-body">"You have not made any templates yet."</p> }.into_any()
-        } else {
-            view! {
-                <table class="govuk-table">
-                    <thead class="govuk-table__head">
-                        <tr class="govuk-table__row">
-                            <th scope="col" class="govuk-table__header">"Name"</th>
-                            <th scope="col" class="govuk-table__header">"Type"</th>
-                            <th scope="col" class="govuk-table__header govuk-table__header--numeric">"Version"</th>
-                        </tr>
-                    </thead>
-                    <tbody class="govuk-table__body">{rows}</tbody>
-                </table>
-            }
-            .into_any()
-        }}
-        <a href=service.path("/templates/new") role="button" draggable="false" class="govuk-button" data-module="govuk-button">
-            "New template"
-        </a>
+        <Table
+            heads=&[("Name", false), ("Type", false), ("Version", true)]
+            empty="You have not made any templates yet."
+            rows=(!empty).then(|| rows.into_any())
+        />
+        <ButtonLink href=service.path("/templates/new") text="New template"/>
     }
 }
 
@@ -113,36 +101,24 @@ pub fn TemplateFormPage(service: ServiceContext, form: TemplateForm, csrf_token:
         }
         .into_any()
     } else {
-        let group = if type_error.is_some() { "govuk-form-group govuk-form-group--error" } else { "govuk-form-group" };
         let items = TemplateType::ALL
             .iter()
-            .enumerate()
-            .map(|(i, t)| {
-                let id = if i == 0 { "template_type".to_string() } else { format!("template_type-{}", i + 1) };
-                view! {
-                    <div class="govuk-radios__item">
-                        <input class="govuk-radios__input" id=id.clone() name="template_type" type="radio" value=t.as_str() checked=form.template_type == t.as_str()/>
-                        <label class="govuk-label govuk-radios__label" for=id>{capitalise(t.message_noun())}</label>
-                    </div>
-                }
-            })
-            .collect_view();
+            .map(|t| RadioItem { value: t.as_str(), label: capitalise(t.message_noun()), hint: None, disabled: false })
+            .collect();
         view! {
-            <div class=group>
-                <fieldset class="govuk-fieldset">
-                    <legend class="govuk-fieldset__legend govuk-fieldset__legend--s">"Type of template"</legend>
-                    {type_error.map(|e| view! { <p id="template_type-error" class="govuk-error-message"><span class="govuk-visually-hidden">"Error: "</span>{e}</p> })}
-                    <div class="govuk-radios govuk-radios--small" data-module="govuk-radios">{items}</div>
-                </fieldset>
-            </div>
+            <Radios
+                name="template_type"
+                legend="Type of template"
+                items
+                checked=form.template_type.clone()
+                error=type_error
+                small=true
+            />
         }
         .into_any()
     };
-    let content_group =
-        if content_error.is_some() { "govuk-form-group govuk-form-group--error" } else { "govuk-form-group" };
-    let content_class = if content_error.is_some() { "govuk-textarea govuk-textarea--error" } else { "govuk-textarea" };
     view! {
-        <a href=service.path("/templates") class="govuk-back-link">"Back"</a>
+        <BackLink href=service.path("/templates")/>
         <div class="govuk-grid-row">
             <div class="govuk-grid-column-two-thirds">
                 <ErrorSummary errors=form.errors.clone()/>
@@ -163,12 +139,14 @@ pub fn TemplateFormPage(service: ServiceContext, form: TemplateForm, csrf_token:
                         value=form.subject.clone()
                         error=form.errors.for_field("subject")
                     />
-                    <div class=content_group>
-                        <label class="govuk-label" for="template_content">"Message"</label>
-                        <div id="template_content-hint" class="govuk-hint">"Use double brackets to personalise your message: ((first name))"</div>
-                        {content_error.map(|e| view! { <p id="template_content-error" class="govuk-error-message"><span class="govuk-visually-hidden">"Error: "</span>{e}</p> })}
-                        <textarea class=content_class id="template_content" name="template_content" rows="8" aria-describedby="template_content-hint">{form.content.clone()}</textarea>
-                    </div>
+                    <Textarea
+                        name="template_content"
+                        label="Message"
+                        hint="Use double brackets to personalise your message: ((first name))"
+                        value=form.content.clone()
+                        error=content_error
+                        rows=8
+                    />
                     <Button text="Save"/>
                 </form>
             </div>

@@ -8,7 +8,7 @@
 use super::error::{found, PageError};
 use super::extract::{CsrfForm, ManageApiKeys, ServicePage};
 use crate::AppState;
-use app::domain::api_key::{name_fingerprint, KeyName, KeyNameError, KeyType};
+use app::domain::api_key::{name_fingerprint, KeyName, KeyType};
 use app::domain::callback::{BearerToken, CallbackUrl, TOKEN_PLACEHOLDER};
 use app::domain::london_time::datetime_short;
 use app::domain::CallbackKind;
@@ -97,8 +97,8 @@ pub async fn create_key(State(state): State<AppState>, ctx: Ctx, CsrfForm(form):
             None
         }
         Ok(name) => Some(name),
-        Err(e @ (KeyNameError::Empty | KeyNameError::TooLong)) => {
-            errors.push("key_name", e.to_string());
+        Err(e) => {
+            errors.push("key_name", KeyName::message(e));
             None
         }
     };

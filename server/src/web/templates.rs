@@ -4,7 +4,7 @@
 use super::error::{found, PageError};
 use super::extract::{CsrfForm, ManageTemplates, ServicePage};
 use crate::AppState;
-use app::domain::TemplateType;
+use app::domain::{TemplateName, TemplateType};
 use app::pages::templates::{TemplateForm, TemplateList, TemplateRow};
 use app::ssr::store;
 use app::view_model::FormErrors;
@@ -14,8 +14,6 @@ use serde::Deserialize;
 
 type Ctx = ServicePage<ManageTemplates>;
 type Answer = Result<Response, PageError>;
-
-pub const MAX_NAME_LENGTH: usize = 255;
 
 pub async fn list(State(state): State<AppState>, ctx: Ctx) -> Answer {
     let rows = store::list_templates(&state.pool, ctx.id())
@@ -51,12 +49,13 @@ fn validate(form: SaveTemplate, kind: Option<TemplateType>) -> (TemplateForm, Op
     if kind.is_none() {
         errors.push("template_type", "Select a type of template");
     }
-    let name = form.name.trim().to_string();
-    if name.is_empty() {
-        errors.push("name", "Enter a name for this template");
-    } else if name.chars().count() > MAX_NAME_LENGTH {
-        errors.push("name", "Template name must be 255 characters or fewer");
-    }
+    let name = match TemplateName::parse(&form.name) {
+        Ok(name) => name.as_str().to_string(),
+        Err(e) => {
+            errors.push("name", TemplateName::message(e));
+            form.name.trim().to_string()
+        }
+    };
     let subject = form.subject.trim().to_string();
     if kind.is_some_and(TemplateType::has_subject) && subject.is_empty() {
         errors.push("subject", "Enter a subject line");
