@@ -24,18 +24,23 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use tower_http::compression::CompressionLayer;
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
 use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 pub fn router(state: AppState) -> Router {
     let site_root = state.leptos.site_root.to_string();
-    let not_found: axum::routing::MethodRouter = axum::routing::any(not_found_page);
+    // Admin pages answer with a page to render (or a refusal): the render
+    // middleware renders it, and turns a panic into the GOV.UK 500 page. The
+    // API, /_status, server functions and static files never pass through it.
+    let render = middleware::from_fn_with_state(state.clone(), render::render_pages);
+    let catch_panic = tower_http::catch_panic::CatchPanicLayer::custom(|_| {
+        PageError::Internal(anyhow::anyhow!("a handler panicked")).into_response()
+    });
+    let not_found = axum::routing::any(not_found_page).layer(render.clone()).with_state(state.clone());
     let static_files = ServeDir::new(site_root).fallback(not_found);
-    Router::new()
-        .route("/_status", get(status))
-        .route("/_fn/{*name}", get(server_fns::handle).post(server_fns::handle))
+    let pages = Router::new()
         .route("/", get(|| async { found("/your-services") }))
         .route("/sign-in", get(sign_in::show_form).post(sign_in::submit))
         .route("/sign-out", post(sign_in::sign_out))
@@ -65,17 +70,29 @@ pub fn router(state: AppState) -> Router {
             "/services/{service_id}/api/callbacks/{callback}",
             get(api_integration::callback_form).post(api_integration::save_callback),
         )
+        .route_layer(catch_panic)
+        .route_layer(render);
+    Router::new()
+        .route("/_status", get(status))
+        .route("/_fn/{*name}", get(server_fns::handle).post(server_fns::handle))
+        .merge(pages)
         .merge(crate::api_v2::router())
         .fallback_service(static_files)
         .layer(middleware::from_fn(refuse_cross_site_posts))
-        .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {
-            PageError::Internal(anyhow::anyhow!("a handler panicked")).into_response()
-        }))
-        .layer(middleware::from_fn_with_state(state.clone(), render::render_pages))
         .layer(CompressionLayer::new().br(true).gzip(true))
-        .layer(TraceLayer::new_for_http().make_span_with(request_span))
+        .layer(
+            // Only the span: no event per request or response (the handlers
+            // log what matters), which kept /_status at its old rate.
+            TraceLayer::new_for_http()
+                .make_span_with(request_span)
+                .on_request(())
+                .on_response(())
+                .on_body_chunk(())
+                .on_eos(())
+                .on_failure(()),
+        )
         .layer(PropagateRequestIdLayer::x_request_id())
-        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(SetRequestIdLayer::x_request_id(RequestIds::default()))
         .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
@@ -86,6 +103,29 @@ pub fn router(state: AppState) -> Router {
             HeaderValue::from_static("strict-origin-when-cross-origin"),
         ))
         .with_state(state)
+}
+
+/// Request ids: this process's random prefix and a counter, so that making
+/// one costs no system call (a UUID per request measurably slowed
+/// `/_status`). Unique across restarts by the prefix.
+#[derive(Clone)]
+struct RequestIds {
+    prefix: std::sync::Arc<str>,
+    next: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl Default for RequestIds {
+    fn default() -> Self {
+        let prefix = uuid::Uuid::new_v4().simple().to_string()[..12].to_string();
+        Self { prefix: prefix.into(), next: Default::default() }
+    }
+}
+
+impl MakeRequestId for RequestIds {
+    fn make_request_id<B>(&mut self, _: &axum::http::Request<B>) -> Option<RequestId> {
+        let n = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        HeaderValue::from_str(&format!("{}-{n:x}", self.prefix)).ok().map(RequestId::new)
+    }
 }
 
 /// The span of one request: its method, the route it matched (never the

@@ -30,9 +30,6 @@ pub async fn render(state: &AppState, uri: &Uri, headers: &HeaderMap, page: Page
 /// Middleware: renders the page a handler or an extractor answered with
 /// (see [`super::error`]), keeping the answer's status and headers.
 pub async fn render_pages(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    if req.uri().path().starts_with("/v2/") {
-        return next.run(req).await;
-    }
     let uri = req.uri().clone();
     let headers = req.headers().clone();
     let mut response = next.run(req).await;
