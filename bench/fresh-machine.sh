@@ -26,10 +26,15 @@ export RUSTUP_HOME="${RUSTUP_HOME:-$HOME/.rustup}"
 rustup_bin=$(dirname "$(command -v rustup)")
 export HOME="$work/home"
 export CARGO_HOME="$HOME/.cargo"
-mkdir -p "$HOME"
-# The new CARGO_HOME's bin first, then rustup's proxies (cargo, rustc), then
-# the system; nothing else from the old PATH.
-export PATH="$CARGO_HOME/bin:$rustup_bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+mkdir -p "$HOME" "$work/rustup-bin"
+# rustup's proxies only (cargo, rustc…): the folder they live in also holds
+# every tool `cargo install` put there, which a fresh machine does not have.
+for tool in cargo rustc rustup rustdoc rustfmt cargo-fmt cargo-clippy clippy-driver; do
+  [ -e "$rustup_bin/$tool" ] && ln -sf "$rustup_bin/$tool" "$work/rustup-bin/$tool"
+done
+# The new CARGO_HOME's bin first, then those proxies, then the system;
+# nothing else from the old PATH.
+export PATH="$CARGO_HOME/bin:$work/rustup-bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 unset CARGO_TARGET_DIR RUSTC_WRAPPER
 
 git clone -q "$repo" "$work/clone"
