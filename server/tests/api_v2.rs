@@ -579,3 +579,39 @@ async fn status_failed_lists_every_kind_of_failure() {
     let (_, b) = api.call("GET", "/v2/notifications?status=delivered", auth(), None).await;
     assert_eq!(b["notifications"].as_array().unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn messages_over_notifys_size_limits_are_refused_and_not_stored() {
+    let app = TestApp::spawn().await;
+    let api = Api { app: &app };
+    let live = app.service_id("Example live service").await;
+    let key = make_key(&app, &live, "test", "test").await;
+    let auth = || Some(format!("Bearer {}", token(&live, key.secret())));
+    let sms_t = template_id(&app, &live, "sms").await;
+    let email_t = template_id(&app, &live, "email").await;
+    let body =
+        json!({"phone_number": "07700900001", "template_id": sms_t, "personalisation": {"name": "a".repeat(1000)}});
+    let (s, b) = api.call("POST", "/v2/notifications/sms", auth(), Some(&body.to_string())).await;
+    assert_eq!(s, 400);
+    let (error, message) = error_of(&b);
+    assert_eq!(error, "BadRequestError");
+    assert!(message.starts_with("Text messages cannot be longer than 918 characters. Your message is "), "{message}");
+    let body = json!({"email_address": "a@example.com", "template_id": email_t, "personalisation": {"name": "a".repeat(2_000_001)}});
+    let (s, b) = api.call("POST", "/v2/notifications/email", auth(), Some(&body.to_string())).await;
+    assert_eq!(s, 400);
+    assert!(error_of(&b).1.starts_with("Emails cannot be longer than 2000000 bytes. Your message is "));
+    let (n,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM notifications").fetch_one(app.state.pool.sqlite()).await.unwrap();
+    assert_eq!(n, 0);
+}
+
+#[tokio::test]
+async fn the_delivery_worker_finds_waiting_notifications_by_index_not_by_scan() {
+    let app = TestApp::spawn().await;
+    // Both read only the partial index of waiting notifications (however
+    // long the history), in the order the worker wants.
+    for plan in store::waiting_query_plans(&app.state.pool).await.unwrap() {
+        assert!(plan.contains("INDEX notifications_waiting"), "{plan}");
+        assert!(!plan.contains("TEMP B-TREE"), "{plan}");
+    }
+}

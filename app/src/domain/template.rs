@@ -34,9 +34,10 @@ pub fn placeholders(text: &str) -> Vec<String> {
     let mut rest = text;
     while let Some(start) = rest.find("((") {
         let after = &rest[start + 2..];
-        let Some(end) = after.find("))") else { break };
-        let inner = &after[..end];
-        if !inner.is_empty() && !inner.contains('(') && !inner.contains(')') {
+        // As in `fill_within`: the name ends at the next bracket.
+        let end = after.find(['(', ')']).filter(|&end| end > 0 && after[end..].starts_with("))"));
+        if let Some(end) = end {
+            let inner = &after[..end];
             let name = inner.split("??").next().unwrap_or(inner).trim().to_string();
             if !name.is_empty() && !names.iter().any(|n| n.eq_ignore_ascii_case(&name)) {
                 names.push(name);
@@ -69,43 +70,117 @@ pub fn personalisation_key(name: &str) -> String {
 /// `((name??shown text))` shows its text when the value is present and not
 /// empty. Placeholders without a value are left as they are.
 pub fn fill(text: &str, value: &dyn Fn(&str) -> Option<String>) -> String {
-    let mut out = String::with_capacity(text.len());
+    fill_within(text, value, usize::MAX).expect("no limit")
+}
+
+/// [`fill`], giving up with `None` as soon as the result would pass `limit`
+/// bytes (a template repeating a placeholder can multiply a large value).
+/// Linear in the size of `text` and of the result.
+pub fn fill_within(text: &str, value: &dyn Fn(&str) -> Option<String>, limit: usize) -> Option<String> {
+    let mut out = String::with_capacity(text.len().min(limit));
     let mut rest = text;
+    let push = |out: &mut String, s: &str| {
+        out.push_str(s);
+        (out.len() <= limit).then_some(())
+    };
     while let Some(start) = rest.find("((") {
         let after = &rest[start + 2..];
-        let Some(end) = after.find("))") else { break };
+        // A placeholder's name has no brackets: it ends at the next bracket,
+        // which must start `))`. Scanning stops there, so the whole loop
+        // reads each character a bounded number of times.
+        let end = match after.find(['(', ')']) {
+            Some(end) if after[end..].starts_with("))") && end > 0 => end,
+            _ => {
+                push(&mut out, &rest[..start + 1])?;
+                rest = &rest[start + 1..];
+                continue;
+            }
+        };
         let inner = &after[..end];
-        if inner.is_empty() || inner.contains('(') || inner.contains(')') {
-            out.push_str(&rest[..start + 1]);
-            rest = &rest[start + 1..];
-            continue;
-        }
-        out.push_str(&rest[..start]);
+        push(&mut out, &rest[..start])?;
         match inner.split_once("??") {
             Some((name, shown)) => {
                 if value(name.trim()).is_some_and(|v| !v.is_empty()) {
-                    out.push_str(shown);
+                    push(&mut out, shown)?;
                 }
             }
             None => match value(inner.trim()) {
-                Some(v) => out.push_str(&v),
+                Some(v) => push(&mut out, &v)?,
                 None => {
-                    out.push_str("((");
-                    out.push_str(inner);
-                    out.push_str("))");
+                    push(&mut out, "((")?;
+                    push(&mut out, inner)?;
+                    push(&mut out, "))")?;
                 }
             },
         }
         rest = &after[end + 2..];
     }
-    out.push_str(rest);
-    out
+    push(&mut out, rest)?;
+    Some(out)
+}
+
+/// Notify's longest text message, in characters.
+pub const SMS_MAX_CHARACTERS: usize = 918;
+/// Notify's largest email body, in bytes.
+pub const EMAIL_MAX_BYTES: usize = 2_000_000;
+/// How large a rendered message may grow before sending gives up on it
+/// (far above every limit, so a refusal can still say the length).
+pub const RENDER_LIMIT_BYTES: usize = 4 * EMAIL_MAX_BYTES;
+
+/// Notify's refusal of a message of type `t` that is `n` long (characters for
+/// a text message, bytes for an email).
+pub fn too_long_message(t: TemplateType, n: usize) -> String {
+    match t {
+        TemplateType::Sms => format!(
+            "Text messages cannot be longer than {SMS_MAX_CHARACTERS} characters. Your message is {n} characters long."
+        ),
+        _ => format!("Emails cannot be longer than {EMAIL_MAX_BYTES} bytes. Your message is {n} bytes."),
+    }
+}
+
+/// Notify's refusal of a rendered message too long to send, if it is.
+pub fn length_error(t: TemplateType, body: &str) -> Option<String> {
+    let (n, max) = match t {
+        TemplateType::Sms => (body.chars().count(), SMS_MAX_CHARACTERS),
+        TemplateType::Email => (body.len(), EMAIL_MAX_BYTES),
+        TemplateType::Letter => return None,
+    };
+    (n > max).then(|| too_long_message(t, n))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn messages_over_notifys_limits_are_refused_with_its_words() {
+        assert_eq!(length_error(TemplateType::Sms, &"é".repeat(918)), None);
+        assert_eq!(
+            length_error(TemplateType::Sms, &"a".repeat(1000)).unwrap(),
+            "Text messages cannot be longer than 918 characters. Your message is 1000 characters long."
+        );
+        assert_eq!(
+            length_error(TemplateType::Email, &"a".repeat(2_000_001)).unwrap(),
+            "Emails cannot be longer than 2000000 bytes. Your message is 2000001 bytes."
+        );
+        assert_eq!(length_error(TemplateType::Letter, &"a".repeat(3_000_000)), None);
+    }
+
+    #[test]
+    fn filling_stops_at_the_limit() {
+        let big = |_: &str| Some("x".repeat(1000));
+        assert!(fill_within(&"((a))".repeat(1000), &big, 10_000).is_none());
+        assert_eq!(fill_within("((a))", &big, 10_000).unwrap().len(), 1000);
+    }
+
+    #[test]
+    fn unclosed_brackets_take_linear_time() {
+        // Quadratic scanning would take minutes here.
+        let text = "((".repeat(200_000) + "x))";
+        let v = |_: &str| Some("y".to_string());
+        assert_eq!(fill(&text, &v), "((".repeat(199_999) + "y");
+    }
 
     #[test]
     fn fills_placeholders_and_conditionals() {

@@ -7,6 +7,7 @@ use super::error::ApiError;
 use super::{base_url, json_body, string_field};
 use crate::AppState;
 use app::domain::api_key::KeyType;
+use app::domain::template::{fill_within, length_error, too_long_message, RENDER_LIMIT_BYTES};
 use app::domain::{
     fill, personalisation_key, template_fields, EmailAddress, PhoneNumber, PhoneNumberError, ServicePermission,
     TemplateType,
@@ -242,7 +243,22 @@ pub async fn send(state: &AppState, caller: &Caller, t: TemplateType, raw: &[u8]
     if !missing.is_empty() {
         return Err(ApiError::bad_request(format!("Missing personalisation: {}", missing.join(", "))));
     }
-    let (subject, rendered) = render(template.subject.as_deref(), &template.content, &personalisation);
+    // Rendering stops far past every limit, so a template repeating a large
+    // value cannot make a huge message.
+    let too_long = |n: usize| too_long_message(t, n);
+    let given = personalisation_lookup(&personalisation);
+    let value = |name: &str| given.get(&personalisation_key(name)).cloned().flatten();
+    let rendered = fill_within(&template.content, &value, RENDER_LIMIT_BYTES)
+        .ok_or_else(|| ApiError::bad_request(too_long(RENDER_LIMIT_BYTES)))?;
+    if let Some(message) = length_error(t, &rendered) {
+        return Err(ApiError::bad_request(message));
+    }
+    let subject = template.subject.as_deref().map(|s| fill_within(s, &value, RENDER_LIMIT_BYTES));
+    let subject = match subject {
+        Some(None) => return Err(ApiError::bad_request(too_long(RENDER_LIMIT_BYTES))),
+        Some(Some(s)) => Some(s),
+        None => None,
+    };
     if rendered.trim().is_empty() {
         return Err(ApiError::bad_request("Your message is empty."));
     }

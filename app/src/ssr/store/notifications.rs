@@ -276,3 +276,18 @@ pub async fn message_log(pool: &Pool, service_id: &str, limit: i64) -> anyhow::R
     .await
     .context("could not load the message log")
 }
+
+/// `EXPLAIN QUERY PLAN` of the delivery worker's queries, for the test that
+/// keeps them on the index.
+#[doc(hidden)]
+pub async fn waiting_query_plans(pool: &Pool) -> anyhow::Result<Vec<String>> {
+    let mut plans = Vec::new();
+    for sql in [
+        "EXPLAIN QUERY PLAN UPDATE notifications SET status = 'delivered' WHERE status = 'created' AND key_type = 'test'",
+        "EXPLAIN QUERY PLAN SELECT id FROM notifications WHERE status = 'created' AND key_type != 'test' ORDER BY created_at LIMIT 10",
+    ] {
+        let rows: Vec<(i64, i64, i64, String)> = sqlx::query_as(sql).fetch_all(&pool.db).await?;
+        plans.push(rows.into_iter().map(|r| r.3).collect::<Vec<_>>().join("; "));
+    }
+    Ok(plans)
+}
