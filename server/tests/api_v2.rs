@@ -615,3 +615,40 @@ async fn the_delivery_worker_finds_waiting_notifications_by_index_not_by_scan() 
         assert!(!plan.contains("TEMP B-TREE"), "{plan}");
     }
 }
+
+#[tokio::test]
+async fn a_row_the_database_refuses_fails_only_its_own_request() {
+    let app = TestApp::spawn().await;
+    let live = app.service_id("Example live service").await;
+    let key = make_key(&app, &live, "test", "test").await;
+    let template = template_id(&app, &live, "email").await;
+    let row = |service_id: &str| store::NewNotification {
+        id: uuid::Uuid::new_v4().to_string(),
+        service_id: service_id.to_string(),
+        api_key_id: key.id.clone(),
+        key_type: app::domain::KeyType::Test,
+        template_id: template.clone(),
+        template_version: 1,
+        notification_type: app::domain::TemplateType::Email,
+        recipient: "a@example.com".into(),
+        client_reference: None,
+        personalisation: "{}".into(),
+        subject: None,
+        body: "Hello".into(),
+        postage: None,
+        created_at: clock::now_string(),
+    };
+    // Sent together, so they share a group commit; the second names no service.
+    let good = row(&live);
+    let bad = row(&uuid::Uuid::new_v4().to_string());
+    let good_id = good.id.clone();
+    let (ok, refused) = tokio::join!(app.state.api.store(good), app.state.api.store(bad));
+    assert!(ok.is_ok(), "{ok:?}");
+    assert!(refused.is_err());
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM notifications WHERE id = ?")
+        .bind(&good_id)
+        .fetch_one(app.state.pool.sqlite())
+        .await
+        .unwrap();
+    assert_eq!(n, 1);
+}

@@ -196,27 +196,59 @@ impl DeliveryProvider for EmbeddedOutbox {
     }
 }
 
+/// Rows and bytes of one group commit.
+const BATCH_ROWS: usize = 512;
+const BATCH_BYTES: usize = 16 * 1024 * 1024;
+
+/// Roughly what a notification adds to the database.
+fn stored_bytes(n: &store::NewNotification) -> usize {
+    n.body.len() + n.personalisation.len() + n.subject.as_ref().map_or(0, String::len) + n.recipient.len() + 256
+}
+
 /// Runs forever: writes notifications in batches, flushes last-used times
 /// and delivers pending notifications.
 pub fn spawn_workers(state: AppState) {
     if let Some(mut queue) = state.api.write_queue.lock().expect("never poisoned").take() {
         let pool = state.pool.clone();
         tokio::spawn(async move {
-            while let Some(first) = queue.recv().await {
+            let mut carried: Option<WriteJob> = None;
+            loop {
+                let first = match carried.take() {
+                    Some(job) => job,
+                    None => match queue.recv().await {
+                        Some(job) => job,
+                        None => break,
+                    },
+                };
+                // A batch: whatever is waiting, up to a number of rows and of bytes.
+                let mut bytes = stored_bytes(&first.0);
                 let mut batch = vec![first];
-                while batch.len() < 512 {
-                    match queue.try_recv() {
-                        Ok(job) => batch.push(job),
-                        Err(_) => break,
+                while batch.len() < BATCH_ROWS {
+                    let Ok(job) = queue.try_recv() else { break };
+                    bytes += stored_bytes(&job.0);
+                    if bytes > BATCH_BYTES {
+                        carried = Some(job);
+                        break;
                     }
+                    batch.push(job);
                 }
                 let rows: Vec<&store::NewNotification> = batch.iter().map(|(n, _)| n).collect();
-                let result = store::create_notifications(&pool, &rows).await.map_err(|e| {
-                    tracing::error!(error = ?e, "could not store notifications");
-                    "could not store notifications".to_string()
-                });
+                if let Err(e) = store::create_notifications(&pool, &rows).await {
+                    if batch.len() == 1 {
+                        tracing::error!(error = ?e, "could not store a notification");
+                    }
+                    // One bad row fails only its own request: store them one by one.
+                    for (n, done) in batch {
+                        let result = store::create_notifications(&pool, &[&n]).await.map_err(|e| {
+                            tracing::error!(error = ?e, notification_id = %n.id, "could not store a notification");
+                            "could not store a notification".to_string()
+                        });
+                        let _ = done.send(result);
+                    }
+                    continue;
+                }
                 for (_, done) in batch {
-                    let _ = done.send(result.clone());
+                    let _ = done.send(Ok(()));
                 }
             }
         });
