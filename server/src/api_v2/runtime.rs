@@ -62,6 +62,9 @@ pub struct ApiRuntime {
     snapshots: Mutex<Snapshots>,
     limiters: Mutex<HashMap<(String, KeyType), Bucket>>,
     last_used: Mutex<HashMap<String, String>>,
+    /// Which service a key's secret digest belongs to (a key never changes
+    /// service), for `ApiKey-v1` values that give only the secret.
+    key_services: Mutex<HashMap<String, String>>,
     writes: tokio::sync::mpsc::Sender<WriteJob>,
     write_queue: Mutex<Option<tokio::sync::mpsc::Receiver<WriteJob>>>,
 }
@@ -73,6 +76,7 @@ impl Default for ApiRuntime {
             snapshots: Mutex::default(),
             limiters: Mutex::default(),
             last_used: Mutex::default(),
+            key_services: Mutex::default(),
             writes,
             write_queue: Mutex::new(Some(queue)),
         }
@@ -150,6 +154,21 @@ impl ApiRuntime {
             entry.clone()
         };
         limiter.1.check().is_ok()
+    }
+
+    /// The service of the key whose secret has this digest: remembered after
+    /// the first look-up. `None`: no key has it.
+    pub async fn service_of_key(&self, pool: &store::Pool, digest: &str) -> anyhow::Result<Option<String>> {
+        if let Some(id) = self.key_services.lock().expect("never poisoned").get(digest) {
+            return Ok(Some(id.clone()));
+        }
+        let Some(key) = store::auth_key_by_digest(pool, digest).await? else { return Ok(None) };
+        let mut map = self.key_services.lock().expect("never poisoned");
+        if map.len() > 100_000 {
+            map.clear();
+        }
+        map.insert(digest.to_string(), key.service_id.clone());
+        Ok(Some(key.service_id))
     }
 
     /// Notes that a key was used; written to the database in batches.

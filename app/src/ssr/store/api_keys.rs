@@ -175,13 +175,15 @@ pub struct AuthKey {
     pub name: String,
     pub key_type: KeyType,
     pub secret_ciphertext: String,
+    /// The keyed digest of the secret (what `ApiKey-v1` is matched by).
+    pub secret_digest: String,
     pub expiry_date: Option<String>,
 }
 
 /// The service's keys that are unrevoked or were revoked after `revoked_since`.
 pub async fn auth_keys(pool: &Pool, service_id: &str, revoked_since: &str) -> anyhow::Result<Vec<AuthKey>> {
     sqlx::query_as::<_, AuthKey>(
-        "SELECT id, service_id, name, key_type, secret_ciphertext, expiry_date FROM api_keys
+        "SELECT id, service_id, name, key_type, secret_ciphertext, secret_digest, expiry_date FROM api_keys
          WHERE service_id = ? AND (expiry_date IS NULL OR expiry_date > ?)",
     )
     .bind(service_id)
@@ -193,7 +195,8 @@ pub async fn auth_keys(pool: &Pool, service_id: &str, revoked_since: &str) -> an
 
 pub async fn auth_key_by_digest(pool: &Pool, digest: &str) -> anyhow::Result<Option<AuthKey>> {
     sqlx::query_as::<_, AuthKey>(
-        "SELECT id, service_id, name, key_type, secret_ciphertext, expiry_date FROM api_keys WHERE secret_digest = ?",
+        "SELECT id, service_id, name, key_type, secret_ciphertext, secret_digest, expiry_date FROM api_keys
+         WHERE secret_digest = ?",
     )
     .bind(digest)
     .fetch_optional(&pool.db)
