@@ -139,7 +139,8 @@ pub fn CreateKey(service: ServiceContext, form: CreateKeyForm, csrf_token: Strin
     let items = KeyType::ALL
         .iter()
         .map(|kind| {
-            let disabled = trial && *kind == KeyType::Normal;
+            // The same rule `keys::create` enforces.
+            let disabled = !crate::domain::api_key::type_allowed(trial, *kind);
             let hint = if disabled {
                 Some(view! {
                     "Not available because your service is in "
