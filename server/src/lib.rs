@@ -2,6 +2,7 @@
 //! static files), admin commands and background work.
 
 pub mod api_v2;
+pub mod callbacks;
 pub mod cli;
 pub mod config;
 pub mod demo;

@@ -18,6 +18,7 @@ pub struct Inner {
     pub secret_key: SecretKey,
     pub secrets: Secrets,
     pub api: crate::api_v2::runtime::ApiRuntime,
+    pub callbacks: crate::callbacks::Dispatcher,
     pub leptos: LeptosOptions,
     /// Slots for password hashing (see [`HASHING_SLOTS`]).
     pub hashing: tokio::sync::Semaphore,
@@ -37,7 +38,8 @@ impl AppState {
             .build();
         let secrets = Secrets::new(secret_key.bytes());
         let hashing = tokio::sync::Semaphore::new(HASHING_SLOTS);
-        Self(Arc::new(Inner { config, pool, secret_key, secrets, api: Default::default(), leptos, hashing }))
+        let callbacks = crate::callbacks::Dispatcher::new(config.allow_private_callback_urls);
+        Self(Arc::new(Inner { config, pool, secret_key, secrets, api: Default::default(), callbacks, leptos, hashing }))
     }
 }
 

@@ -364,13 +364,21 @@ async fn callbacks_are_listed_by_permission_and_saved_with_the_token_hidden() {
             ],
         )
         .await;
-    assert_eq!(saved.status, 302);
-    assert_eq!(saved.location(), format!("/services/{live}/api/callbacks"));
+    // The first save shows the signing secret, this once.
+    assert_eq!(saved.status, 200);
+    assert!(saved.text().contains("Signing secret"), "{}", saved.text());
+    let secret_start = saved.body.find("whsec_").expect("the secret is shown");
+    let secret = saved.body[secret_start..].split('<').next().unwrap().to_string();
+    assert!(saved.body.contains(&format!("href=\"{path}\"")), "Continue goes back to the callback");
     let form = app.get(&path, Some(&s.cookie)).await;
+    assert!(!form.body.contains(&secret), "never shown again");
     assert!(form.body.contains("value=\"https://hello2.gov.uk/delivery_status\""));
     assert!(form.body.contains("value=\"bearer_token_set\""));
     assert!(!form.body.contains("a-real-secret-token"));
     let stored = app::ssr::store::callbacks(&app.state.pool, &live).await.unwrap().remove(0);
+    let sealed_secret = stored.signing_secret_ciphertext.clone().unwrap();
+    assert!(!sealed_secret.contains(&secret[6..]), "sealed at rest");
+    assert_eq!(app.state.secrets.decrypt(&sealed_secret), Some(secret.clone()));
     assert!(!stored.bearer_token_ciphertext.contains("a-real-secret-token"));
     assert_eq!(app.state.secrets.decrypt(&stored.bearer_token_ciphertext).as_deref(), Some("a-real-secret-token"));
 
@@ -383,6 +391,7 @@ async fn callbacks_are_listed_by_permission_and_saved_with_the_token_hidden() {
     .await;
     let stored = app::ssr::store::callbacks(&app.state.pool, &live).await.unwrap().remove(0);
     assert_eq!(stored.url, "https://hello3.gov.uk/x");
+    assert_eq!(stored.signing_secret_ciphertext, Some(sealed_secret), "a change keeps the signing secret");
     assert_eq!(app.state.secrets.decrypt(&stored.bearer_token_ciphertext).as_deref(), Some("a-real-secret-token"));
 
     // Clearing the URL deletes the callback.
@@ -403,7 +412,8 @@ async fn private_callback_urls_are_allowed_only_when_configured() {
             &[("csrf_token", &s.csrf), ("url", "https://localhost:8443/inbound"), ("bearer_token", "1234567890")],
         )
         .await;
-    assert_eq!(page.status, 302);
+    assert_eq!(page.status, 200);
+    assert!(page.text().contains("Signing secret"));
 }
 
 #[tokio::test]

@@ -4,6 +4,7 @@
 //! functions are checked exactly like the pages they serve.
 
 use crate::pages::api_hub::MessageLog;
+use crate::pages::callbacks::CallbackActivity;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -48,6 +49,25 @@ pub trait Backend: Send + Sync + 'static {
     /// The hub's message log of `service_id`, for a signed-in member with
     /// the hub's permission.
     fn message_log(&self, request: http::request::Parts, service_id: String) -> BoxFuture<Result<MessageLog, Refusal>>;
+
+    /// Sends a test callback of the kind `callback` (its URL slug) for a
+    /// member with `manage_api_keys` whose `csrf_token` matches, waits
+    /// briefly for the first attempt, and returns the attempt log.
+    fn send_test_callback(
+        &self,
+        request: http::request::Parts,
+        service_id: String,
+        callback: String,
+        csrf_token: String,
+    ) -> BoxFuture<Result<CallbackActivity, Refusal>>;
+
+    /// The attempt log of a callback, for a member with `manage_api_keys`.
+    fn callback_activity(
+        &self,
+        request: http::request::Parts,
+        service_id: String,
+        callback: String,
+    ) -> BoxFuture<Result<CallbackActivity, Refusal>>;
 }
 
 /// The server's [`Backend`], as server functions find it in their context.

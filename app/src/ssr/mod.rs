@@ -9,3 +9,4 @@ pub mod recipients;
 pub mod secrets;
 pub mod store;
 pub mod tokens;
+pub mod webhooks;

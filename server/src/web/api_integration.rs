@@ -9,13 +9,10 @@ use super::error::{found, PageError};
 use super::extract::{CsrfForm, ManageApiKeys, ServicePage};
 use crate::AppState;
 use app::domain::api_key::{name_fingerprint, KeyName, KeyType};
-use app::domain::callback::{BearerToken, CallbackUrl, TOKEN_PLACEHOLDER};
 use app::domain::london_time::datetime_short;
-use app::domain::CallbackKind;
-use app::domain::{GuestList, ServicePermission};
+use app::domain::GuestList;
 use app::pages::api_hub::ApiHub;
 use app::pages::api_keys::{ApiKeys, CreateKeyForm, KeyRow, ShownKey};
-use app::pages::callbacks::{CallbackForm, CallbackList, CallbackRow};
 use app::pages::guest_list::GuestListForm;
 use app::ssr::keys::NotCreated;
 use app::ssr::{clock, store};
@@ -28,17 +25,7 @@ use serde::Deserialize;
 type Ctx = ServicePage<ManageApiKeys>;
 type Answer = Result<Response, PageError>;
 
-fn multiple_callbacks(ctx: &Ctx) -> bool {
-    ctx.service.service_can(ServicePermission::InboundSms) || ctx.service.service_can(ServicePermission::Letter)
-}
-
-fn callbacks_href(ctx: &Ctx) -> String {
-    if multiple_callbacks(ctx) {
-        ctx.path("/api/callbacks")
-    } else {
-        ctx.path("/api/callbacks/delivery-status-callback")
-    }
-}
+use super::callbacks::callbacks_href;
 
 // ---------------------------------------------------------------- hub
 
@@ -219,114 +206,4 @@ pub async fn old_guest_list(Path(service_id): Path<String>) -> Response {
         [(axum::http::header::LOCATION, HeaderValue::from_str(&location).unwrap_or(HeaderValue::from_static("/")))],
     )
         .into_response()
-}
-
-// ---------------------------------------------------------------- callbacks
-
-fn kind_available(ctx: &Ctx, kind: CallbackKind) -> bool {
-    match kind {
-        CallbackKind::DeliveryStatus => true,
-        CallbackKind::ReceivedTextMessages => ctx.service.service_can(ServicePermission::InboundSms),
-        CallbackKind::ReturnedLetters => ctx.service.service_can(ServicePermission::Letter),
-    }
-}
-
-pub async fn callbacks(State(state): State<AppState>, ctx: Ctx) -> Answer {
-    if !multiple_callbacks(&ctx) {
-        return Ok(found(&callbacks_href(&ctx)));
-    }
-    let saved = store::callbacks(&state.pool, ctx.id()).await?;
-    let rows = CallbackKind::ALL
-        .iter()
-        .copied()
-        .filter(|k| kind_available(&ctx, *k))
-        .map(|kind| CallbackRow { kind, url: saved.iter().find(|c| c.callback_type == kind).map(|c| c.url.clone()) })
-        .collect();
-    ctx.show_with_flash(&state, CallbackList { rows }).await
-}
-
-fn back_href(ctx: &Ctx) -> String {
-    if multiple_callbacks(ctx) {
-        ctx.path("/api/callbacks")
-    } else {
-        ctx.path("/api")
-    }
-}
-
-/// The callback kind named by the URL, if this service can have it: 404 for
-/// an unknown name, otherwise `Err` is the 302 back to the hub.
-fn callback_kind(ctx: &Ctx, slug: &str) -> Result<Result<CallbackKind, Response>, PageError> {
-    let kind = CallbackKind::from_slug(slug).ok_or(PageError::NotFound)?;
-    Ok(if kind_available(ctx, kind) { Ok(kind) } else { Err(found(&ctx.path("/api"))) })
-}
-
-pub async fn callback_form(State(state): State<AppState>, ctx: Ctx, Path((_, slug)): Path<(String, String)>) -> Answer {
-    let kind = match callback_kind(&ctx, &slug)? {
-        Ok(kind) => kind,
-        Err(back) => return Ok(back),
-    };
-    let saved = store::callback(&state.pool, ctx.id(), kind).await?;
-    let form = CallbackForm {
-        kind,
-        url: saved.as_ref().map(|c| c.url.clone()).unwrap_or_default(),
-        token_saved: saved.is_some(),
-        errors: FormErrors::default(),
-        back_href: back_href(&ctx),
-    };
-    Ok(ctx.show(form))
-}
-
-#[derive(Deserialize)]
-pub struct SaveCallback {
-    #[serde(default)]
-    url: String,
-    #[serde(default)]
-    bearer_token: String,
-}
-
-pub async fn save_callback(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    Path((_, slug)): Path<(String, String)>,
-    CsrfForm(form): CsrfForm<SaveCallback>,
-) -> Answer {
-    let kind = match callback_kind(&ctx, &slug)? {
-        Ok(kind) => kind,
-        Err(back) => return Ok(back),
-    };
-    let service_id = ctx.id();
-    let saved = store::callback(&state.pool, service_id, kind).await?;
-    let raw_url = form.url.trim().to_string();
-    let raw_token = form.bearer_token;
-    let done = back_href(&ctx);
-    if raw_url.is_empty() {
-        // Clearing the URL stops the callbacks.
-        if saved.is_some() {
-            store::delete_callback(&state.pool, service_id, kind).await?;
-        }
-        return Ok(found(&done));
-    }
-    let mut errors = FormErrors::default();
-    let url = CallbackUrl::parse(&raw_url, state.config.allow_private_callback_urls)
-        .map_err(|e| errors.push("url", e.to_string()))
-        .ok();
-    let keep_old = raw_token == TOKEN_PLACEHOLDER && saved.is_some();
-    let token_ciphertext = if keep_old {
-        saved.as_ref().map(|c| c.bearer_token_ciphertext.clone())
-    } else {
-        BearerToken::parse(&raw_token)
-            .map(|t| state.secrets.encrypt(t.expose()))
-            .map_err(|e| errors.push("bearer_token", e.to_string()))
-            .ok()
-    };
-    let (Some(url), Some(token_ciphertext)) = (url, token_ciphertext) else {
-        let form = CallbackForm { kind, url: raw_url, token_saved: saved.is_some(), errors, back_href: done };
-        return Ok(ctx.show(form));
-    };
-    let unchanged = keep_old && saved.as_ref().is_some_and(|c| c.url == url.as_str());
-    if !unchanged {
-        store::save_callback(&state.pool, service_id, kind, url.as_str(), &token_ciphertext, &ctx.signed_in.user.id)
-            .await?;
-    }
-    Ok(found(&done))
 }

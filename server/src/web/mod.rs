@@ -2,6 +2,7 @@
 //! swaps pages in without a reload), `/_status`, the v2 API and static files.
 
 mod api_integration;
+mod callbacks;
 mod error;
 mod extract;
 mod notifications;
@@ -64,11 +65,15 @@ pub fn router(state: AppState) -> Router {
             get(api_integration::guest_list_form).post(api_integration::save_guest_list),
         )
         .route("/services/{service_id}/api/whitelist", get(api_integration::old_guest_list))
-        .route("/services/{service_id}/api/callbacks", get(api_integration::callbacks))
+        .route("/services/{service_id}/api/callbacks", get(callbacks::callbacks))
         .route(
             "/services/{service_id}/api/callbacks/{callback}",
-            get(api_integration::callback_form).post(api_integration::save_callback),
+            get(callbacks::callback_form).post(callbacks::save_callback),
         )
+        .route("/services/{service_id}/api/callbacks/{callback}/test", post(callbacks::send_test))
+        .route("/services/{service_id}/api/callbacks/{callback}/resend", post(callbacks::resend))
+        .route("/services/{service_id}/api/callbacks/{callback}/resume", post(callbacks::resume))
+        .route("/services/{service_id}/api/callbacks/{callback}/rotate-secret", post(callbacks::rotate_secret))
         .route_layer(catch_panic)
         .route_layer(render);
     Router::new()
@@ -175,5 +180,6 @@ async fn refuse_cross_site_posts(req: Request, next: Next) -> Response {
 pub fn spawn_background(state: AppState) {
     session::spawn_cleanup(state.clone());
     session::spawn_checkpoints(state.clone());
+    crate::callbacks::spawn(state.clone());
     crate::api_v2::runtime::spawn_workers(state);
 }

@@ -43,6 +43,7 @@ pub async fn message_log(state: &AppState, service: &ServiceContext) -> Result<M
                 details.push(("sent_at", s));
             }
             details.push(("status", e.status.shown(kind).to_string()));
+            details.push(("callback", e.callback_outcome().to_string()));
             let view_link = Some(kind)
                 .filter(|_| can_view)
                 .map(|k| (format!("View {}", k.message_noun()), service.path(&format!("/notification/{}", e.id))));

@@ -4,7 +4,9 @@
 use super::error::PageError;
 use super::extract::{ManageApiKeys, ServicePage};
 use crate::AppState;
+use app::domain::CallbackKind;
 use app::pages::api_hub::MessageLog;
+use app::pages::callbacks::CallbackActivity;
 use app::ssr::backend::{Backend, BackendContext, BoxFuture, Refusal};
 use axum::extract::{Request, State};
 use axum::http::request::Parts;
@@ -34,6 +36,54 @@ impl Backend for AppState {
             let page = ServicePage::<ManageApiKeys>::open(&mut request, &state, &service_id).await?;
             Ok(super::notifications::message_log(&state, &page.service).await?)
         })
+    }
+
+    fn send_test_callback(
+        &self,
+        mut request: Parts,
+        service_id: String,
+        callback: String,
+        csrf_token: String,
+    ) -> BoxFuture<Result<CallbackActivity, Refusal>> {
+        let state = self.clone();
+        Box::pin(async move {
+            let page = ServicePage::<ManageApiKeys>::open(&mut request, &state, &service_id).await?;
+            if !page.signed_in.csrf_matches(&csrf_token) {
+                return Err(Refusal::Forbidden);
+            }
+            let kind = saved_callback(&state, &page, &callback).await?;
+            let message = super::callbacks::test_callback(&state, page.id(), kind).await.map_err(PageError::from)?;
+            Ok(super::callbacks::activity(&state, page.id(), kind, Some(message)).await.map_err(PageError::from)?)
+        })
+    }
+
+    fn callback_activity(
+        &self,
+        mut request: Parts,
+        service_id: String,
+        callback: String,
+    ) -> BoxFuture<Result<CallbackActivity, Refusal>> {
+        let state = self.clone();
+        Box::pin(async move {
+            let page = ServicePage::<ManageApiKeys>::open(&mut request, &state, &service_id).await?;
+            let kind = saved_callback(&state, &page, &callback).await?;
+            Ok(super::callbacks::activity(&state, page.id(), kind, None).await.map_err(PageError::from)?)
+        })
+    }
+}
+
+/// The kind of a callback the service has saved, named by its URL slug; 404
+/// otherwise.
+async fn saved_callback(
+    state: &AppState,
+    page: &ServicePage<ManageApiKeys>,
+    slug: &str,
+) -> Result<CallbackKind, Refusal> {
+    let kind = CallbackKind::from_slug(slug).ok_or(Refusal::NotFound)?;
+    match app::ssr::store::callback(&state.pool, page.id(), kind).await {
+        Ok(Some(_)) => Ok(kind),
+        Ok(None) => Err(Refusal::NotFound),
+        Err(e) => Err(PageError::from(e).into()),
     }
 }
 

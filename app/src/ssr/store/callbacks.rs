@@ -1,4 +1,5 @@
-//! Callback URLs and their sealed bearer tokens, one per kind.
+//! Callback URLs with their sealed bearer tokens and signing secrets, one per
+//! kind; the outbox of events to deliver to them and every attempt made.
 
 use super::{new_id, Pool};
 use crate::domain::CallbackKind;
@@ -6,71 +7,622 @@ use crate::ssr::clock;
 use anyhow::Context;
 use sqlx::FromRow;
 
+/// `next_attempt_at` of a paused callback's events: never due until resumed.
+pub const PARKED: &str = "9999-12-31T00:00:00.000000Z";
+
 #[derive(Clone, Debug, FromRow)]
 pub struct Callback {
     pub id: String,
+    pub service_id: String,
     pub callback_type: CallbackKind,
     pub url: String,
     pub bearer_token_ciphertext: String,
+    pub signing_secret_ciphertext: Option<String>,
+    pub previous_signing_secret_ciphertext: Option<String>,
+    pub previous_signing_secret_until: Option<String>,
+    pub failing_since: Option<String>,
+    pub paused_at: Option<String>,
+    pub pause_reason: Option<String>,
+}
+
+macro_rules! select_callbacks {
+    () => {
+        "SELECT id, service_id, callback_type, url, bearer_token_ciphertext, signing_secret_ciphertext,
+                previous_signing_secret_ciphertext, previous_signing_secret_until, failing_since, paused_at,
+                pause_reason FROM service_callbacks "
+    };
 }
 
 pub async fn callbacks(pool: &Pool, service_id: &str) -> anyhow::Result<Vec<Callback>> {
-    sqlx::query_as::<_, Callback>(
-        "SELECT id, callback_type, url, bearer_token_ciphertext FROM service_callbacks WHERE service_id = ?",
-    )
-    .bind(service_id)
-    .fetch_all(&pool.db)
-    .await
-    .context("could not load callbacks")
+    sqlx::query_as::<_, Callback>(concat!(select_callbacks!(), "WHERE service_id = ?"))
+        .bind(service_id)
+        .fetch_all(&pool.db)
+        .await
+        .context("could not load callbacks")
 }
 
 /// The service's callback of `kind`, if it has one.
 pub async fn callback(pool: &Pool, service_id: &str, kind: CallbackKind) -> anyhow::Result<Option<Callback>> {
-    sqlx::query_as::<_, Callback>(
-        "SELECT id, callback_type, url, bearer_token_ciphertext FROM service_callbacks
-         WHERE service_id = ? AND callback_type = ?",
-    )
-    .bind(service_id)
-    .bind(kind)
-    .fetch_optional(&pool.db)
-    .await
-    .context("could not load a callback")
+    sqlx::query_as::<_, Callback>(concat!(select_callbacks!(), "WHERE service_id = ? AND callback_type = ?"))
+        .bind(service_id)
+        .bind(kind)
+        .fetch_optional(&pool.db)
+        .await
+        .context("could not load a callback")
 }
 
-/// Creates or replaces the service's callback of `callback_type`.
+/// Creates or replaces the service's callback of `callback_type`. A new
+/// callback needs `new_signing_secret_ciphertext`; an existing one keeps its
+/// secret when it is `None`. Saving clears a pause (the admin has acted):
+/// events not yet sent go to the new URL with the new token.
 pub async fn save_callback(
     pool: &Pool,
     service_id: &str,
     callback_type: CallbackKind,
     url: &str,
     bearer_token_ciphertext: &str,
+    new_signing_secret_ciphertext: Option<&str>,
     user_id: &str,
 ) -> anyhow::Result<()> {
+    let now = clock::now_string();
+    let mut tx = pool.db.begin().await?;
     sqlx::query(
-        "INSERT INTO service_callbacks (id, service_id, callback_type, url, bearer_token_ciphertext, updated_by, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?)
+        "INSERT INTO service_callbacks (id, service_id, callback_type, url, bearer_token_ciphertext,
+             signing_secret_ciphertext, updated_by, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (service_id, callback_type) DO UPDATE SET
            url = excluded.url, bearer_token_ciphertext = excluded.bearer_token_ciphertext,
-           updated_by = excluded.updated_by, updated_at = excluded.updated_at",
+           signing_secret_ciphertext = coalesce(excluded.signing_secret_ciphertext, signing_secret_ciphertext),
+           updated_by = excluded.updated_by, updated_at = excluded.updated_at,
+           failing_since = NULL, paused_at = NULL, pause_reason = NULL",
     )
     .bind(new_id())
     .bind(service_id)
     .bind(callback_type)
     .bind(url)
     .bind(bearer_token_ciphertext)
+    .bind(new_signing_secret_ciphertext)
     .bind(user_id)
-    .bind(clock::now_string())
-    .execute(&pool.db)
+    .bind(&now)
+    .execute(&mut *tx)
     .await
     .context("could not save a callback")?;
+    unpark(&mut tx, service_id, callback_type).await?;
+    tx.commit().await?;
     Ok(())
 }
 
+/// Makes a paused callback's waiting events due, oldest first.
+async fn unpark(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    service_id: &str,
+    kind: CallbackKind,
+) -> anyhow::Result<()> {
+    sqlx::query(
+        "UPDATE callback_events SET next_attempt_at = created_at
+         WHERE service_id = ? AND callback_type = ? AND state = 'pending' AND next_attempt_at = ?",
+    )
+    .bind(service_id)
+    .bind(kind)
+    .bind(PARKED)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Removes the callback; its events not yet delivered are marked failed
+/// (nowhere to send them), not lost without trace.
 pub async fn delete_callback(pool: &Pool, service_id: &str, callback_type: CallbackKind) -> anyhow::Result<()> {
+    let now = clock::now_string();
+    let mut tx = pool.db.begin().await?;
     sqlx::query("DELETE FROM service_callbacks WHERE service_id = ? AND callback_type = ?")
         .bind(service_id)
         .bind(callback_type)
-        .execute(&pool.db)
+        .execute(&mut *tx)
         .await?;
+    sqlx::query(
+        "UPDATE callback_events SET state = 'failed', last_outcome = 'The callback was removed', completed_at = ?
+         WHERE service_id = ? AND callback_type = ? AND state = 'pending'",
+    )
+    .bind(&now)
+    .bind(service_id)
+    .bind(callback_type)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
     Ok(())
+}
+
+/// A new signing secret; the current one keeps signing beside it until
+/// `previous_until`. `false`: no such callback.
+pub async fn rotate_signing_secret(
+    pool: &Pool,
+    service_id: &str,
+    kind: CallbackKind,
+    new_secret_ciphertext: &str,
+    previous_until: &str,
+) -> anyhow::Result<bool> {
+    let done = sqlx::query(
+        "UPDATE service_callbacks SET
+           previous_signing_secret_ciphertext = signing_secret_ciphertext,
+           previous_signing_secret_until = ?,
+           signing_secret_ciphertext = ?
+         WHERE service_id = ? AND callback_type = ?",
+    )
+    .bind(previous_until)
+    .bind(new_secret_ciphertext)
+    .bind(service_id)
+    .bind(kind)
+    .execute(&pool.db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Sends again: clears the pause, and the events that waited are due now,
+/// oldest first. `false`: no such callback.
+pub async fn resume_callback(pool: &Pool, service_id: &str, kind: CallbackKind) -> anyhow::Result<bool> {
+    let mut tx = pool.db.begin().await?;
+    let done = sqlx::query(
+        "UPDATE service_callbacks SET paused_at = NULL, pause_reason = NULL, failing_since = NULL
+         WHERE service_id = ? AND callback_type = ?",
+    )
+    .bind(service_id)
+    .bind(kind)
+    .execute(&mut *tx)
+    .await?;
+    unpark(&mut tx, service_id, kind).await?;
+    tx.commit().await?;
+    Ok(done.rows_affected() == 1)
+}
+
+// ---------------------------------------------------------------- events
+
+/// An event the dispatcher has claimed (its lease holds it until the
+/// outcome is recorded).
+#[derive(Clone, Debug, FromRow)]
+pub struct ClaimedEvent {
+    pub id: String,
+    pub service_id: String,
+    pub callback_type: CallbackKind,
+    pub payload: String,
+    pub attempts: i64,
+    pub first_attempt_at: Option<String>,
+    pub created_at: String,
+    pub is_test: bool,
+}
+
+/// `{service_id}:{callback_type}`: how the dispatcher names a callback.
+pub fn callback_key(service_id: &str, kind: CallbackKind) -> String {
+    format!("{service_id}:{}", kind.as_str())
+}
+
+/// Claims due events, oldest due first, at most `limit` in all and at most
+/// `per_callback` in flight per callback counting those `busy` (callback key
+/// → events in flight) already holds; callbacks in `saturated` are skipped
+/// without being read. Each claimed event is leased until `lease_until`.
+pub async fn claim_callback_events(
+    pool: &Pool,
+    now: &str,
+    lease_until: &str,
+    busy: &std::collections::HashMap<String, usize>,
+    saturated: &[String],
+    per_callback: usize,
+    limit: usize,
+) -> anyhow::Result<Vec<ClaimedEvent>> {
+    let busy = serde_json::to_string(busy)?;
+    let saturated = serde_json::to_string(saturated)?;
+    let mut events = sqlx::query_as::<_, ClaimedEvent>(
+        "UPDATE callback_events SET next_attempt_at = ?1
+         WHERE id IN (
+           SELECT id FROM (
+             SELECT id, next_attempt_at, created_at,
+                    row_number() OVER (PARTITION BY service_id, callback_type ORDER BY next_attempt_at, created_at)
+                    + coalesce(json_extract(?3, '$.\"' || service_id || ':' || callback_type || '\"'), 0) AS position
+             FROM (SELECT id, service_id, callback_type, next_attempt_at, created_at FROM callback_events
+                   WHERE state = 'pending' AND next_attempt_at <= ?2
+                     AND service_id || ':' || callback_type NOT IN (SELECT value FROM json_each(?4))
+                   ORDER BY next_attempt_at LIMIT 4096))
+           WHERE position <= ?5
+           ORDER BY next_attempt_at, created_at LIMIT ?6)
+         RETURNING id, service_id, callback_type, payload, attempts, first_attempt_at, created_at, is_test",
+    )
+    .bind(lease_until)
+    .bind(now)
+    .bind(busy)
+    .bind(saturated)
+    .bind(per_callback as i64)
+    .bind(limit as i64)
+    .fetch_all(&pool.db)
+    .await
+    .context("could not claim callback events")?;
+    events.sort_by(|a, b| a.created_at.cmp(&b.created_at));
+    Ok(events)
+}
+
+/// The callbacks named by these keys (see [`callback_key`]).
+pub async fn callbacks_by_key(pool: &Pool, keys: &[String]) -> anyhow::Result<Vec<Callback>> {
+    sqlx::query_as::<_, Callback>(concat!(
+        select_callbacks!(),
+        "WHERE service_id || ':' || callback_type IN (SELECT value FROM json_each(?))"
+    ))
+    .bind(serde_json::to_string(keys)?)
+    .fetch_all(&pool.db)
+    .await
+    .context("could not load callbacks")
+}
+
+/// What became of an event after one attempt.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum EventFate {
+    Delivered,
+    /// Tried again at this time.
+    Retry(String),
+    /// No more tries (a final answer, or 24 hours of failures).
+    Failed,
+    /// Not tried: its callback is paused, so it waits for the resume.
+    Parked,
+}
+
+/// One attempt, as the dispatcher saw it.
+#[derive(Clone, Debug)]
+pub struct AttemptRecord {
+    pub event_id: String,
+    pub service_id: String,
+    pub kind: CallbackKind,
+    pub at: String,
+    pub status_code: Option<u16>,
+    /// `HTTP 200`, `Timed out after 5 seconds`, `Refused: private address`…
+    pub outcome: String,
+    pub duration_ms: i64,
+    pub fate: EventFate,
+    /// Whether the attempt reached the receiver and it answered 2xx (a
+    /// success ends the callback's run of failures).
+    pub succeeded: bool,
+}
+
+/// Records a batch of attempts in one transaction: the attempt log, each
+/// event's state, and each callback's run of failures, pausing a callback
+/// whose every attempt has failed for 24 hours (its waiting events are then
+/// parked).
+pub async fn record_callback_attempts(pool: &Pool, batch: &[AttemptRecord]) -> anyhow::Result<()> {
+    if batch.is_empty() {
+        return Ok(());
+    }
+    let mut tx = pool.db.begin().await?;
+    for chunk in batch.chunks(100) {
+        let tried: Vec<&AttemptRecord> = chunk.iter().filter(|a| a.fate != EventFate::Parked).collect();
+        if !tried.is_empty() {
+            let mut insert = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+                "INSERT INTO callback_attempts (event_id, service_id, callback_type, at, status_code, outcome,
+                     duration_ms, next_attempt_at) ",
+            );
+            insert.push_values(&tried, |mut row, a| {
+                row.push_bind(&a.event_id)
+                    .push_bind(&a.service_id)
+                    .push_bind(a.kind)
+                    .push_bind(&a.at)
+                    .push_bind(a.status_code.map(i64::from))
+                    .push_bind(&a.outcome)
+                    .push_bind(a.duration_ms)
+                    .push_bind(match &a.fate {
+                        EventFate::Retry(at) => Some(at.as_str()),
+                        _ => None,
+                    });
+            });
+            insert.build().execute(&mut *tx).await.context("could not record callback attempts")?;
+        }
+    }
+    for a in batch {
+        let (state, next, completed) = match &a.fate {
+            EventFate::Delivered => ("delivered", None, Some(a.at.as_str())),
+            EventFate::Failed => ("failed", None, Some(a.at.as_str())),
+            EventFate::Retry(at) => ("pending", Some(at.as_str()), None),
+            EventFate::Parked => ("pending", Some(PARKED), None),
+        };
+        let tried = i64::from(a.fate != EventFate::Parked);
+        sqlx::query(
+            "UPDATE callback_events SET state = ?, attempts = attempts + ?,
+               first_attempt_at = CASE WHEN ? = 1 THEN coalesce(first_attempt_at, ?) ELSE first_attempt_at END,
+               next_attempt_at = coalesce(?, next_attempt_at),
+               last_outcome = CASE WHEN ? = 1 THEN ? ELSE last_outcome END, completed_at = ?
+             WHERE id = ?",
+        )
+        .bind(state)
+        .bind(tried)
+        .bind(tried)
+        .bind(&a.at)
+        .bind(next)
+        .bind(tried)
+        .bind(&a.outcome)
+        .bind(completed)
+        .bind(&a.event_id)
+        .execute(&mut *tx)
+        .await?;
+    }
+    // Each callback's run of failures: cleared by its last success, else
+    // started by the first failure after it.
+    let mut runs: Vec<(&str, CallbackKind, Option<&AttemptRecord>, Option<&AttemptRecord>)> = Vec::new();
+    for a in batch.iter().filter(|a| a.fate != EventFate::Parked) {
+        let i = match runs.iter().position(|r| r.0 == a.service_id && r.1 == a.kind) {
+            Some(i) => i,
+            None => {
+                runs.push((&a.service_id, a.kind, None, None));
+                runs.len() - 1
+            }
+        };
+        if a.succeeded {
+            runs[i].2 = Some(a);
+            runs[i].3 = None;
+        } else if runs[i].3.is_none() {
+            runs[i].3 = Some(a);
+        }
+    }
+    let day_ago = clock::format(clock::now() - time::Duration::hours(24));
+    for (service_id, kind, success, first_failure) in runs {
+        if success.is_some() {
+            sqlx::query("UPDATE service_callbacks SET failing_since = NULL WHERE service_id = ? AND callback_type = ?")
+                .bind(service_id)
+                .bind(kind)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let Some(failure) = first_failure else { continue };
+        let reason = format!(
+            "Every attempt to send to this callback has failed for 24 hours, so we stopped sending. The last: {}.",
+            failure.outcome
+        );
+        let paused: Option<(Option<String>,)> = sqlx::query_as(
+            "UPDATE service_callbacks SET
+               failing_since = coalesce(failing_since, ?1),
+               paused_at = CASE WHEN paused_at IS NULL AND coalesce(failing_since, ?1) <= ?2 THEN ?1 ELSE paused_at END,
+               pause_reason = CASE WHEN paused_at IS NULL AND coalesce(failing_since, ?1) <= ?2 THEN ?3 ELSE pause_reason END
+             WHERE service_id = ?4 AND callback_type = ?5
+             RETURNING paused_at",
+        )
+        .bind(&failure.at)
+        .bind(&day_ago)
+        .bind(&reason)
+        .bind(service_id)
+        .bind(kind)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if matches!(paused, Some((Some(_),))) {
+            sqlx::query(
+                "UPDATE callback_events SET next_attempt_at = ?
+                 WHERE service_id = ? AND callback_type = ? AND state = 'pending' AND is_test = 0
+                   AND next_attempt_at < ?",
+            )
+            .bind(PARKED)
+            .bind(service_id)
+            .bind(kind)
+            .bind(PARKED)
+            .execute(&mut *tx)
+            .await?;
+        }
+    }
+    tx.commit().await.context("could not commit callback attempts")?;
+    Ok(())
+}
+
+/// Queues an event now (test callbacks, received text messages, returned
+/// letters), whether or not the callback is paused when `is_test`.
+/// Returns its id, or `None` when the service has no callback of `kind`.
+pub async fn queue_callback_event(
+    pool: &Pool,
+    service_id: &str,
+    kind: CallbackKind,
+    notification_id: Option<&str>,
+    payload: &serde_json::Value,
+    is_test: bool,
+) -> anyhow::Result<Option<String>> {
+    let id = format!("msg_{}", uuid::Uuid::new_v4().simple());
+    let now = clock::now_string();
+    let done = sqlx::query(
+        "INSERT INTO callback_events (id, service_id, callback_type, notification_id, payload, is_test, created_at,
+             next_attempt_at)
+         SELECT ?, service_id, callback_type, ?, ?, ?, ?,
+                CASE WHEN paused_at IS NULL OR ? THEN ? ELSE ? END
+         FROM service_callbacks WHERE service_id = ? AND callback_type = ?",
+    )
+    .bind(&id)
+    .bind(notification_id)
+    .bind(payload.to_string())
+    .bind(is_test)
+    .bind(&now)
+    .bind(is_test)
+    .bind(&now)
+    .bind(PARKED)
+    .bind(service_id)
+    .bind(kind)
+    .execute(&pool.db)
+    .await
+    .context("could not queue a callback event")?;
+    Ok((done.rows_affected() == 1).then_some(id))
+}
+
+/// A received text message, as the `inbound_sms` callback sends it.
+#[derive(Clone, Debug)]
+pub struct InboundSms {
+    pub id: String,
+    pub source_number: String,
+    pub destination_number: String,
+    pub message: String,
+    pub date_received: String,
+}
+
+/// Queues the `inbound_sms` callback for a received text message (the
+/// inbound side records it; `None` when the service has no such callback).
+pub async fn record_inbound_sms(pool: &Pool, service_id: &str, sms: &InboundSms) -> anyhow::Result<Option<String>> {
+    let payload = serde_json::json!({
+        "id": sms.id,
+        "source_number": sms.source_number,
+        "destination_number": sms.destination_number,
+        "message": sms.message,
+        "date_received": sms.date_received,
+    });
+    queue_callback_event(pool, service_id, CallbackKind::ReceivedTextMessages, None, &payload, false).await
+}
+
+/// Queues the `returned_letter` callback for a letter notification of the
+/// service, with Notify's fields (`sent_by` is `API`: every notification
+/// here came through the API). `None`: no such letter, or no callback.
+pub async fn record_returned_letter(
+    pool: &Pool,
+    service_id: &str,
+    notification_id: &str,
+) -> anyhow::Result<Option<String>> {
+    let row: Option<(Option<String>, Option<String>, String, String, i64)> = sqlx::query_as(
+        "SELECT n.client_reference, n.sent_at, coalesce(t.name, ''), n.template_id, n.template_version
+         FROM notifications n LEFT JOIN templates t ON t.id = n.template_id
+         WHERE n.id = ? AND n.service_id = ? AND n.notification_type = 'letter'",
+    )
+    .bind(notification_id)
+    .bind(service_id)
+    .fetch_optional(&pool.db)
+    .await?;
+    let Some((reference, sent_at, template_name, template_id, template_version)) = row else { return Ok(None) };
+    let payload = serde_json::json!({
+        "notification_id": notification_id,
+        "reference": reference,
+        "date_sent": sent_at,
+        "sent_by": "API",
+        "template_name": template_name,
+        "template_id": template_id,
+        "template_version": template_version,
+        "spreadsheet_file_name": null,
+        "spreadsheet_row_number": null,
+        "upload_letter_file_name": null,
+    });
+    queue_callback_event(pool, service_id, CallbackKind::ReturnedLetters, Some(notification_id), &payload, false)
+        .await
+}
+
+/// One row of a callback page's attempt log.
+#[derive(Clone, Debug, FromRow)]
+pub struct AttemptRow {
+    pub id: i64,
+    pub event_id: String,
+    pub notification_id: Option<String>,
+    pub is_test: bool,
+    pub at: String,
+    pub status_code: Option<i64>,
+    pub outcome: String,
+    pub duration_ms: i64,
+    pub next_attempt_at: Option<String>,
+    /// The event's state now: `pending`, `delivered` or `failed`.
+    pub event_state: String,
+}
+
+/// The last `limit` attempts to deliver to the service's callback of `kind`,
+/// newest first.
+pub async fn callback_attempts(
+    pool: &Pool,
+    service_id: &str,
+    kind: CallbackKind,
+    limit: i64,
+) -> anyhow::Result<Vec<AttemptRow>> {
+    sqlx::query_as::<_, AttemptRow>(
+        "SELECT a.id, a.event_id, e.notification_id, e.is_test, a.at, a.status_code, a.outcome, a.duration_ms,
+                a.next_attempt_at, e.state AS event_state
+         FROM callback_attempts a JOIN callback_events e ON e.id = a.event_id
+         WHERE a.service_id = ? AND a.callback_type = ?
+         ORDER BY a.id DESC LIMIT ?",
+    )
+    .bind(service_id)
+    .bind(kind)
+    .bind(limit)
+    .fetch_all(&pool.db)
+    .await
+    .context("could not load callback attempts")
+}
+
+/// Counts of the callback's events by state: (waiting, failed in the last 7 days).
+pub async fn callback_event_counts(pool: &Pool, service_id: &str, kind: CallbackKind) -> anyhow::Result<(i64, i64)> {
+    let week_ago = clock::format(clock::now() - time::Duration::days(7));
+    let counts: (i64, i64) = sqlx::query_as(
+        "SELECT coalesce(sum(state = 'pending'), 0), coalesce(sum(state = 'failed' AND created_at >= ?), 0)
+         FROM callback_events WHERE service_id = ? AND callback_type = ?",
+    )
+    .bind(week_ago)
+    .bind(service_id)
+    .bind(kind)
+    .fetch_one(&pool.db)
+    .await?;
+    Ok(counts)
+}
+
+/// The state of one event of the service's callback, with its attempts
+/// (newest first): `None` when there is no such event for this service.
+pub async fn callback_event_state(
+    pool: &Pool,
+    service_id: &str,
+    event_id: &str,
+) -> anyhow::Result<Option<(String, Vec<AttemptRow>)>> {
+    let state: Option<(String,)> = sqlx::query_as("SELECT state FROM callback_events WHERE id = ? AND service_id = ?")
+        .bind(event_id)
+        .bind(service_id)
+        .fetch_optional(&pool.db)
+        .await?;
+    let Some((state,)) = state else { return Ok(None) };
+    let attempts = sqlx::query_as::<_, AttemptRow>(
+        "SELECT a.id, a.event_id, e.notification_id, e.is_test, a.at, a.status_code, a.outcome, a.duration_ms,
+                a.next_attempt_at, e.state AS event_state
+         FROM callback_attempts a JOIN callback_events e ON e.id = a.event_id
+         WHERE a.event_id = ? ORDER BY a.id DESC",
+    )
+    .bind(event_id)
+    .fetch_all(&pool.db)
+    .await?;
+    Ok(Some((state, attempts)))
+}
+
+/// Sends a failed event of the service's callback again, now, with a fresh
+/// 24 hours of retries. `false`: no such failed event.
+pub async fn resend_event(pool: &Pool, service_id: &str, kind: CallbackKind, event_id: &str) -> anyhow::Result<bool> {
+    let done = sqlx::query(
+        "UPDATE callback_events SET state = 'pending', next_attempt_at = ?, first_attempt_at = NULL, completed_at = NULL
+         WHERE id = ? AND service_id = ? AND callback_type = ? AND state = 'failed'",
+    )
+    .bind(clock::now_string())
+    .bind(event_id)
+    .bind(service_id)
+    .bind(kind)
+    .execute(&pool.db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Sends again every failed event of the callback created since `since`.
+/// Returns how many.
+pub async fn resend_failed_since(pool: &Pool, service_id: &str, kind: CallbackKind, since: &str) -> anyhow::Result<u64> {
+    let done = sqlx::query(
+        "UPDATE callback_events SET state = 'pending', next_attempt_at = created_at, first_attempt_at = NULL,
+             completed_at = NULL
+         WHERE service_id = ? AND callback_type = ? AND state = 'failed' AND created_at >= ?",
+    )
+    .bind(service_id)
+    .bind(kind)
+    .bind(since)
+    .execute(&pool.db)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+/// Deletes delivered and failed events, and attempts, older than `before`
+/// (a bounded batch; returns how many events went).
+pub async fn prune_callback_history(pool: &Pool, before: &str) -> anyhow::Result<u64> {
+    let mut tx = pool.db.begin().await?;
+    sqlx::query("DELETE FROM callback_attempts WHERE id IN (SELECT id FROM callback_attempts WHERE at < ? LIMIT 5000)")
+        .bind(before)
+        .execute(&mut *tx)
+        .await?;
+    let done = sqlx::query(
+        "DELETE FROM callback_events WHERE id IN (
+           SELECT id FROM callback_events WHERE state != 'pending' AND created_at < ? LIMIT 5000)",
+    )
+    .bind(before)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(done.rows_affected())
 }

@@ -261,13 +261,33 @@ pub struct LogEntry {
     pub updated_at: Option<String>,
     pub sent_at: Option<String>,
     pub status: NotificationStatus,
+    /// The state of its latest callback event (`pending`, `delivered`,
+    /// `failed`) and how many attempts it has had; `None`: no callback.
+    pub callback_state: Option<String>,
+    pub callback_attempts: Option<i64>,
+}
+
+impl LogEntry {
+    /// What became of its callback: `sent`, `retrying`, `failed`, `queued`
+    /// (not tried yet) or `none`.
+    pub fn callback_outcome(&self) -> &'static str {
+        match (self.callback_state.as_deref(), self.callback_attempts.unwrap_or(0)) {
+            (Some("delivered"), _) => "sent",
+            (Some("failed"), _) => "failed",
+            (Some(_), 0) => "queued",
+            (Some(_), _) => "retrying",
+            (None, _) => "none",
+        }
+    }
 }
 
 pub async fn message_log(pool: &Pool, service_id: &str, limit: i64) -> anyhow::Result<Vec<LogEntry>> {
     sqlx::query_as::<_, LogEntry>(
         "SELECT n.id, n.recipient, k.name AS key_name, n.client_reference, n.notification_type, n.created_at,
-                n.updated_at, n.sent_at, n.status
+                n.updated_at, n.sent_at, n.status, e.state AS callback_state, e.attempts AS callback_attempts
          FROM notifications n LEFT JOIN api_keys k ON k.id = n.api_key_id
+         LEFT JOIN callback_events e ON e.id = (
+           SELECT id FROM callback_events WHERE notification_id = n.id ORDER BY created_at DESC LIMIT 1)
          WHERE n.service_id = ? ORDER BY n.created_at DESC, n.id DESC LIMIT ?",
     )
     .bind(service_id)

@@ -1,0 +1,632 @@
+//! The callback dispatcher: sends the outbox's events (`callback_events`) to
+//! the services' URLs, records every attempt, retries for 24 hours and pauses
+//! a callback whose every attempt has failed for that long.
+//!
+//! - One HTTP client (reqwest, rustls), 5-second timeout as Notify's, no
+//!   redirects followed, no proxy from the environment.
+//! - Every host is resolved by [`GuardedResolver`], which refuses the whole
+//!   answer when any address is special-purpose, and the connection goes to
+//!   the addresses it checked (no second look-up an attacker could answer
+//!   differently). Address literals are checked here before sending.
+//! - At most [`IN_FLIGHT`] requests at once and [`PER_CALLBACK`] per
+//!   callback: a slow or dead receiver holds only its own slots; events of
+//!   other callbacks are still claimed past its backlog.
+//! - An event is claimed with a lease ([`LEASE`]): if the process dies while
+//!   it is in flight, it comes due again when the lease ends. Nothing is
+//!   lost; a receiver may see an event twice, with the same `webhook-id`.
+
+use crate::AppState;
+use app::domain::callback::address_refusal;
+use app::domain::CallbackKind;
+use app::ssr::store::{self, AttemptRecord, ClaimedEvent, EventFate};
+use app::ssr::{clock, webhooks};
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::{mpsc, Notify};
+
+/// Requests in flight at once, overall.
+pub const IN_FLIGHT: usize = 256;
+/// Requests in flight at once to one callback.
+pub const PER_CALLBACK: usize = 32;
+/// How long a receiver has to answer (Notify's).
+pub const TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a claimed event stays invisible to other claims.
+pub const LEASE: Duration = Duration::from_secs(20);
+/// How long an event is retried before it is marked failed, and how long a
+/// callback may fail before it is paused.
+pub const RETRY_FOR: time::Duration = time::Duration::hours(24);
+/// How long delivered and failed events (and attempts) are kept.
+pub const HISTORY_DAYS: i64 = 7;
+
+/// Which addresses a client may connect to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Reach {
+    /// Only public addresses (the default).
+    Public,
+    /// Anything (`NOTIFY_ALLOW_PRIVATE_CALLBACK_URLS`, https).
+    Any,
+    /// Only special-purpose addresses (`NOTIFY_ALLOW_PRIVATE_CALLBACK_URLS`,
+    /// plain http: never to a public address).
+    PrivateOnly,
+}
+
+impl Reach {
+    /// Why `ip` may not be reached, if it may not.
+    fn refusal(self, ip: IpAddr) -> Option<Refused> {
+        let why = address_refusal(ip);
+        match (self, why) {
+            (Reach::Public, Some(why)) => Some(Refused { ip, why }),
+            (Reach::PrivateOnly, None) => Some(Refused { ip, why: "public address over plain http" }),
+            _ => None,
+        }
+    }
+}
+
+/// An address the rules refuse.
+#[derive(Debug)]
+struct Refused {
+    ip: IpAddr,
+    why: &'static str,
+}
+
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Refused: private address ({}, {})", self.ip, self.why)
+    }
+}
+
+impl std::error::Error for Refused {}
+
+/// Resolves with the system resolver, then refuses the whole answer if any
+/// address breaks the client's [`Reach`].
+struct GuardedResolver(Reach);
+
+impl reqwest::dns::Resolve for GuardedResolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let reach = self.0;
+        Box::pin(async move {
+            let host = name.as_str().to_string();
+            let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
+                .await
+                .map_err(|_| Box::new(NotFound(host.clone())) as Box<dyn std::error::Error + Send + Sync>)?
+                .collect();
+            if addrs.is_empty() {
+                return Err(Box::new(NotFound(host)) as Box<dyn std::error::Error + Send + Sync>);
+            }
+            if let Some(refused) = addrs.iter().find_map(|a| reach.refusal(a.ip())) {
+                return Err(Box::new(refused) as Box<dyn std::error::Error + Send + Sync>);
+            }
+            Ok(Box::new(addrs.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
+}
+
+#[derive(Debug)]
+struct NotFound(String);
+
+impl std::fmt::Display for NotFound {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Could not find the host {}", self.0)
+    }
+}
+
+impl std::error::Error for NotFound {}
+
+fn client(reach: Reach) -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(TIMEOUT)
+        .connect_timeout(TIMEOUT)
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .dns_resolver(Arc::new(GuardedResolver(reach)))
+        .user_agent(concat!("notify-api-callbacks/", env!("CARGO_PKG_VERSION")))
+        .pool_max_idle_per_host(PER_CALLBACK)
+        .build()
+        .expect("the callback client's settings are valid")
+}
+
+/// How one attempt ended.
+#[derive(Debug, PartialEq, Eq)]
+enum Verdict {
+    Success,
+    /// Worth trying again; after this long when the receiver said so.
+    Retry(Option<Duration>),
+    Final,
+}
+
+#[derive(Debug)]
+struct Attempt {
+    status_code: Option<u16>,
+    outcome: String,
+    verdict: Verdict,
+}
+
+/// The dispatcher's shared state: the clients, the slots in use, and the
+/// channel of outcomes to record.
+pub struct Dispatcher {
+    https: reqwest::Client,
+    /// Plain http, only with `NOTIFY_ALLOW_PRIVATE_CALLBACK_URLS`.
+    http: Option<reqwest::Client>,
+    reach: Reach,
+    busy: Mutex<HashMap<String, usize>>,
+    wake: Notify,
+    outcomes: mpsc::UnboundedSender<AttemptRecord>,
+    outcome_queue: Mutex<Option<mpsc::UnboundedReceiver<AttemptRecord>>>,
+    /// Wakes those waiting for an event's first outcome (test callbacks).
+    recorded: tokio::sync::watch::Sender<u64>,
+}
+
+impl Dispatcher {
+    pub fn new(allow_private: bool) -> Self {
+        let reach = if allow_private { Reach::Any } else { Reach::Public };
+        let (outcomes, queue) = mpsc::unbounded_channel();
+        Self {
+            https: client(reach),
+            http: allow_private.then(|| client(Reach::PrivateOnly)),
+            reach,
+            busy: Mutex::default(),
+            wake: Notify::new(),
+            outcomes,
+            outcome_queue: Mutex::new(Some(queue)),
+            recorded: tokio::sync::watch::channel(0).0,
+        }
+    }
+
+    /// Looks for due events now rather than at the next tick.
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+
+    /// Waits until a batch of outcomes has been recorded, or `timeout`.
+    pub async fn wait_for_outcomes(&self, timeout: Duration) {
+        let mut seen = self.recorded.subscribe();
+        let _ = tokio::time::timeout(timeout, seen.changed()).await;
+    }
+
+    fn in_flight(&self) -> (usize, HashMap<String, usize>) {
+        let busy = self.busy.lock().expect("never poisoned");
+        (busy.values().sum(), busy.clone())
+    }
+
+    fn release(&self, key: &str) {
+        let mut busy = self.busy.lock().expect("never poisoned");
+        if let Some(n) = busy.get_mut(key) {
+            *n -= 1;
+            if *n == 0 {
+                busy.remove(key);
+            }
+        }
+    }
+
+    /// Sends one event to its callback and says how it went.
+    async fn attempt(&self, url: &str, token: &str, signing: &[String], event: &ClaimedEvent) -> Attempt {
+        let parsed = match url::Url::parse(url) {
+            Ok(u) => u,
+            Err(_) => return final_failure("Not a valid URL"),
+        };
+        let client = match parsed.scheme() {
+            "https" => &self.https,
+            "http" => match &self.http {
+                Some(c) => c,
+                None => return final_failure("Refused: plain http is not allowed"),
+            },
+            _ => return final_failure("Not a valid URL"),
+        };
+        // Address literals never reach the resolver: judge them here.
+        let literal = match parsed.host() {
+            Some(url::Host::Ipv4(ip)) => Some(IpAddr::V4(ip)),
+            Some(url::Host::Ipv6(ip)) => Some(IpAddr::V6(ip)),
+            _ => None,
+        };
+        let reach = if parsed.scheme() == "http" { Reach::PrivateOnly } else { self.reach };
+        if let Some(refused) = literal.and_then(|ip| reach.refusal(ip)) {
+            return final_failure(&refused.to_string());
+        }
+        let timestamp = clock::now().unix_timestamp();
+        let body = event.payload.clone().into_bytes();
+        let signature = webhooks::signature_header(signing.iter().map(String::as_str), &event.id, timestamp, &body);
+        let mut request = client
+            .post(parsed)
+            .header("content-type", "application/json")
+            .header("authorization", format!("Bearer {token}"))
+            .header("webhook-id", &event.id)
+            .header("webhook-timestamp", timestamp.to_string());
+        if !signature.is_empty() {
+            request = request.header("webhook-signature", signature);
+        }
+        match request.body(body).send().await {
+            Ok(mut response) => {
+                let status = response.status();
+                let retry_after = response.headers().get("retry-after").and_then(|v| v.to_str().ok()).and_then(retry_after);
+                let abort = response
+                    .headers()
+                    .get("webhook-delivery")
+                    .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"abort-message"));
+                // Read a little of the answer so the connection can be reused.
+                let mut read = 0;
+                while let Ok(Some(chunk)) = response.chunk().await {
+                    read += chunk.len();
+                    if read > 64 * 1024 {
+                        break;
+                    }
+                }
+                let code = status.as_u16();
+                let (outcome, verdict) = if status.is_success() {
+                    (format!("HTTP {code}"), Verdict::Success)
+                } else if abort {
+                    (format!("HTTP {code}: the receiver asked us to stop (webhook-delivery: abort-message)"), Verdict::Final)
+                } else if code == 429 || status.is_server_error() {
+                    (format!("HTTP {code}"), Verdict::Retry(retry_after))
+                } else if status.is_redirection() {
+                    (format!("HTTP {code}: redirects are not followed"), Verdict::Final)
+                } else {
+                    (format!("HTTP {code}"), Verdict::Final)
+                };
+                Attempt { status_code: Some(code), outcome, verdict }
+            }
+            Err(e) => {
+                let (outcome, verdict) = describe(&e);
+                Attempt { status_code: None, outcome, verdict }
+            }
+        }
+    }
+}
+
+fn final_failure(outcome: &str) -> Attempt {
+    Attempt { status_code: None, outcome: outcome.to_string(), verdict: Verdict::Final }
+}
+
+/// A request error in words, and whether to try again. Never the URL (the
+/// error's own text carries it) nor anything the receiver sent.
+fn describe(e: &reqwest::Error) -> (String, Verdict) {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    let mut innermost = String::new();
+    while let Some(err) = source {
+        if let Some(refused) = err.downcast_ref::<Refused>() {
+            return (refused.to_string(), Verdict::Final);
+        }
+        if let Some(not_found) = err.downcast_ref::<NotFound>() {
+            return (not_found.to_string(), Verdict::Retry(None));
+        }
+        if let Some(io) = err.downcast_ref::<std::io::Error>() {
+            use std::io::ErrorKind::*;
+            let words = match io.kind() {
+                ConnectionRefused => Some("Connection refused"),
+                ConnectionReset => Some("Connection reset"),
+                ConnectionAborted => Some("Connection aborted"),
+                TimedOut => Some("Timed out after 5 seconds"),
+                NetworkUnreachable | HostUnreachable => Some("Network unreachable"),
+                _ => None,
+            };
+            if let Some(words) = words {
+                return (words.to_string(), Verdict::Retry(None));
+            }
+        }
+        innermost = err.to_string();
+        source = err.source();
+    }
+    if e.is_timeout() {
+        return ("Timed out after 5 seconds".to_string(), Verdict::Retry(None));
+    }
+    let words = if e.is_connect() {
+        format!("Could not connect: {innermost}")
+    } else {
+        format!("The request failed: {innermost}")
+    };
+    (words.chars().take(300).collect(), Verdict::Retry(None))
+}
+
+/// `Retry-After`: seconds, or an HTTP date; at most an hour.
+fn retry_after(value: &str) -> Option<Duration> {
+    let value = value.trim();
+    let wait = match value.parse::<u64>() {
+        Ok(seconds) => Duration::from_secs(seconds),
+        Err(_) => httpdate::parse_http_date(value).ok()?.duration_since(std::time::SystemTime::now()).unwrap_or_default(),
+    };
+    Some(wait.clamp(Duration::from_secs(1), Duration::from_secs(3600)))
+}
+
+/// The wait before retry `n` (1 for the first): 10 s doubling to at most an
+/// hour, with jitter (between half and all of it) so a recovering receiver
+/// is not hit by every event at once.
+pub fn backoff(n: i64) -> Duration {
+    use rand::Rng;
+    let base = 10u64.saturating_mul(1u64 << n.clamp(1, 20).saturating_sub(1) as u32).min(3600);
+    let jitter = rand::thread_rng().gen_range(0.5..=1.0);
+    Duration::from_secs_f64(base as f64 * jitter)
+}
+
+/// What the attempt means for the event: delivered, retried (when), or
+/// failed for good, 24 hours after its first attempt at the latest.
+fn fate(verdict: &Verdict, attempts_before: i64, first_attempt_at: Option<&str>, now: time::OffsetDateTime) -> EventFate {
+    match verdict {
+        Verdict::Success => EventFate::Delivered,
+        Verdict::Final => EventFate::Failed,
+        Verdict::Retry(after) => {
+            let first = first_attempt_at.and_then(clock::parse).unwrap_or(now);
+            let give_up = first + RETRY_FOR;
+            if now >= give_up {
+                return EventFate::Failed;
+            }
+            let wait = after.unwrap_or_else(|| backoff(attempts_before + 1));
+            let next = (now + time::Duration::try_from(wait).unwrap_or(time::Duration::HOUR)).min(give_up);
+            EventFate::Retry(clock::format(next))
+        }
+    }
+}
+
+/// Starts the dispatcher, its recorder and the nightly clean-up.
+pub fn spawn(state: AppState) {
+    let Some(queue) = state.callbacks.outcome_queue.lock().expect("never poisoned").take() else { return };
+    let recorder = state.clone();
+    tokio::spawn(record_outcomes(recorder, queue));
+    let dispatcher = state.clone();
+    tokio::spawn(async move {
+        loop {
+            if let Err(e) = dispatch_round(&dispatcher).await {
+                tracing::warn!(error = ?e, "callback dispatch round failed");
+            }
+            tokio::select! {
+                _ = dispatcher.callbacks.wake.notified() => {
+                    // Let a few more finish, so one claim serves them all.
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+                _ = tokio::time::sleep(Duration::from_millis(100)) => {}
+            }
+        }
+    });
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(3600));
+        loop {
+            tick.tick().await;
+            let before = clock::format(clock::now() - time::Duration::days(HISTORY_DAYS));
+            loop {
+                match store::prune_callback_history(&state.pool, &before).await {
+                    Ok(n) if n > 0 => tokio::time::sleep(Duration::from_millis(200)).await,
+                    Ok(_) => break,
+                    Err(e) => {
+                        tracing::warn!(error = ?e, "could not prune callback history");
+                        break;
+                    }
+                }
+            }
+        }
+    });
+}
+
+/// Claims what is due within the free slots and sends each on its own task.
+async fn dispatch_round(state: &AppState) -> anyhow::Result<()> {
+    let dispatcher = &state.callbacks;
+    let (in_flight, busy) = dispatcher.in_flight();
+    if in_flight >= IN_FLIGHT {
+        return Ok(());
+    }
+    let saturated: Vec<String> = busy.iter().filter(|(_, n)| **n >= PER_CALLBACK).map(|(k, _)| k.clone()).collect();
+    let now = clock::now();
+    let lease = clock::format(now + time::Duration::try_from(LEASE).expect("a short lease"));
+    let events = store::claim_callback_events(
+        &state.pool,
+        &clock::format(now),
+        &lease,
+        &busy,
+        &saturated,
+        PER_CALLBACK,
+        IN_FLIGHT - in_flight,
+    )
+    .await?;
+    if events.is_empty() {
+        return Ok(());
+    }
+    let mut keys: Vec<String> = events.iter().map(|e| store::callback_key(&e.service_id, e.callback_type)).collect();
+    keys.sort();
+    keys.dedup();
+    let callbacks: HashMap<String, store::Callback> = store::callbacks_by_key(&state.pool, &keys)
+        .await?
+        .into_iter()
+        .map(|c| (store::callback_key(&c.service_id, c.callback_type), c))
+        .collect();
+    // Each callback's URL, token and signing secrets, opened once a round.
+    let mut opened: HashMap<String, Arc<Opened>> = HashMap::new();
+    for (key, c) in &callbacks {
+        opened.insert(key.clone(), Arc::new(open(state, c)));
+    }
+    {
+        let mut busy = dispatcher.busy.lock().expect("never poisoned");
+        for e in &events {
+            *busy.entry(store::callback_key(&e.service_id, e.callback_type)).or_default() += 1;
+        }
+    }
+    for event in events {
+        let key = store::callback_key(&event.service_id, event.callback_type);
+        let target = opened.get(&key).cloned();
+        let state = state.clone();
+        tokio::spawn(async move {
+            let record = deliver(&state, target.as_deref(), &event).await;
+            state.callbacks.release(&key);
+            let _ = state.callbacks.outcomes.send(record);
+            state.callbacks.wake();
+        });
+    }
+    Ok(())
+}
+
+/// A callback's settings, decrypted for one round.
+struct Opened {
+    url: String,
+    token: Option<String>,
+    signing: Vec<String>,
+    paused: bool,
+}
+
+fn open(state: &AppState, c: &store::Callback) -> Opened {
+    let now = clock::now_string();
+    let mut signing: Vec<String> = c.signing_secret_ciphertext.iter().filter_map(|s| state.secrets.decrypt(s)).collect();
+    if c.previous_signing_secret_until.as_deref().is_some_and(|until| until > now.as_str()) {
+        signing.extend(c.previous_signing_secret_ciphertext.iter().filter_map(|s| state.secrets.decrypt(s)));
+    }
+    Opened {
+        url: c.url.clone(),
+        token: state.secrets.decrypt(&c.bearer_token_ciphertext),
+        signing,
+        paused: c.paused_at.is_some(),
+    }
+}
+
+async fn deliver(state: &AppState, target: Option<&Opened>, event: &ClaimedEvent) -> AttemptRecord {
+    let started = Instant::now();
+    let at = clock::now_string();
+    let (attempt, parked) = match target {
+        None => (final_failure("The callback was removed"), false),
+        Some(t) if t.paused && !event.is_test => (final_failure("Paused"), true),
+        Some(t) => match &t.token {
+            None => (final_failure("Could not read the bearer token: was the server key changed?"), false),
+            Some(token) => (state.callbacks.attempt(&t.url, token, &t.signing, event).await, false),
+        },
+    };
+    let fate = if parked {
+        EventFate::Parked
+    } else {
+        fate(&attempt.verdict, event.attempts, event.first_attempt_at.as_deref(), clock::now())
+    };
+    if matches!(fate, EventFate::Failed) {
+        tracing::info!(event_id = %event.id, service_id = %event.service_id, outcome = %attempt.outcome, "callback failed");
+    }
+    AttemptRecord {
+        event_id: event.id.clone(),
+        service_id: event.service_id.clone(),
+        kind: event.callback_type,
+        at,
+        status_code: attempt.status_code,
+        outcome: attempt.outcome,
+        duration_ms: i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX),
+        succeeded: attempt.verdict == Verdict::Success,
+        fate,
+    }
+}
+
+/// Writes outcomes in batches (one transaction each); on a failed write,
+/// tries the batch again (the leases keep the events from being re-sent in
+/// the meantime, and re-sent only once they end).
+async fn record_outcomes(state: AppState, mut queue: mpsc::UnboundedReceiver<AttemptRecord>) {
+    let mut batch = Vec::new();
+    while let Some(first) = queue.recv().await {
+        batch.push(first);
+        while batch.len() < 512 {
+            match queue.try_recv() {
+                Ok(r) => batch.push(r),
+                Err(_) => break,
+            }
+        }
+        loop {
+            match store::record_callback_attempts(&state.pool, &batch).await {
+                Ok(()) => break,
+                Err(e) => {
+                    tracing::warn!(error = ?e, "could not record callback attempts; trying again");
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                }
+            }
+        }
+        batch.clear();
+        state.callbacks.recorded.send_modify(|n| *n += 1);
+        state.callbacks.wake();
+    }
+}
+
+/// A realistic sample of the callback's payload, for `Send a test callback`.
+pub fn sample_payload(kind: CallbackKind) -> serde_json::Value {
+    let now = clock::now_string();
+    let id = uuid::Uuid::new_v4().to_string();
+    match kind {
+        CallbackKind::DeliveryStatus => serde_json::json!({
+            "id": id,
+            "reference": "test-callback",
+            "to": "test@example.gov.uk",
+            "status": "delivered",
+            "created_at": now,
+            "completed_at": now,
+            "sent_at": now,
+            "notification_type": "email",
+            "template_id": uuid::Uuid::nil().to_string(),
+            "template_version": 1,
+        }),
+        CallbackKind::ReceivedTextMessages => serde_json::json!({
+            "id": id,
+            "source_number": "447700900111",
+            "destination_number": "07700900000",
+            "message": "This is a test callback",
+            "date_received": now,
+        }),
+        CallbackKind::ReturnedLetters => serde_json::json!({
+            "notification_id": id,
+            "reference": "test-callback",
+            "date_sent": now,
+            "sent_by": "API",
+            "template_name": "Test callback",
+            "template_id": uuid::Uuid::nil().to_string(),
+            "template_version": 1,
+            "spreadsheet_file_name": null,
+            "spreadsheet_row_number": null,
+            "upload_letter_file_name": null,
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_from_10_seconds_to_an_hour_with_jitter() {
+        for (n, full) in [(1, 10.0), (2, 20.0), (3, 40.0), (9, 2560.0), (10, 3600.0), (40, 3600.0)] {
+            for _ in 0..50 {
+                let d = backoff(n).as_secs_f64();
+                assert!(d >= full * 0.5 - 0.001 && d <= full + 0.001, "retry {n}: {d}");
+            }
+        }
+    }
+
+    #[test]
+    fn retries_stop_24_hours_after_the_first_attempt() {
+        let now = clock::now();
+        let recent = clock::format(now - time::Duration::minutes(5));
+        let old = clock::format(now - time::Duration::hours(24));
+        assert!(matches!(fate(&Verdict::Retry(None), 3, Some(&recent), now), EventFate::Retry(_)));
+        assert_eq!(fate(&Verdict::Retry(None), 30, Some(&old), now), EventFate::Failed);
+        assert_eq!(fate(&Verdict::Final, 0, None, now), EventFate::Failed);
+        assert_eq!(fate(&Verdict::Success, 0, None, now), EventFate::Delivered);
+        // Never later than the 24 hours, whatever the receiver asks.
+        let almost = clock::format(now - time::Duration::hours(24) + time::Duration::seconds(30));
+        let EventFate::Retry(at) = fate(&Verdict::Retry(Some(Duration::from_secs(3600))), 5, Some(&almost), now) else {
+            panic!("a retry")
+        };
+        assert!(clock::parse(&at).unwrap() <= now + time::Duration::seconds(31));
+    }
+
+    #[test]
+    fn retry_after_takes_seconds_or_a_date_within_an_hour() {
+        assert_eq!(retry_after("7"), Some(Duration::from_secs(7)));
+        assert_eq!(retry_after("0"), Some(Duration::from_secs(1)));
+        assert_eq!(retry_after("999999"), Some(Duration::from_secs(3600)));
+        let in_a_minute = httpdate::fmt_http_date(std::time::SystemTime::now() + Duration::from_secs(60));
+        let wait = retry_after(&in_a_minute).unwrap();
+        assert!(wait > Duration::from_secs(55) && wait <= Duration::from_secs(60), "{wait:?}");
+        assert_eq!(retry_after("soon"), None);
+    }
+
+    #[test]
+    fn reach_rules() {
+        let lo: IpAddr = "127.0.0.1".parse().unwrap();
+        let public: IpAddr = "8.8.8.8".parse().unwrap();
+        assert!(Reach::Public.refusal(lo).is_some());
+        assert!(Reach::Public.refusal(public).is_none());
+        assert!(Reach::Any.refusal(lo).is_none());
+        assert!(Reach::PrivateOnly.refusal(public).is_some());
+        assert!(Reach::PrivateOnly.refusal(lo).is_none());
+        assert_eq!(
+            Reach::Public.refusal(lo).unwrap().to_string(),
+            "Refused: private address (127.0.0.1, loopback address)"
+        );
+    }
+}
