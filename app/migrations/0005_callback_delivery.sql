@@ -29,9 +29,8 @@ CREATE TABLE callback_events (
     state             TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'delivered', 'failed')),
     attempts          INTEGER NOT NULL DEFAULT 0,
     first_attempt_at  TEXT,
-    -- When the next try is due; while a try is in flight, when its lease
-    -- ends (a crashed dispatcher's events come due again then); while its
-    -- callback is paused, PARKED (9999-12-31).
+    -- When the next try is due (while its callback is paused, 9999-12-31:
+    -- parked until it is resumed).
     next_attempt_at   TEXT NOT NULL,
     last_outcome      TEXT,
     completed_at      TEXT

@@ -9,11 +9,15 @@
 //!   the addresses it checked (no second look-up an attacker could answer
 //!   differently). Address literals are checked here before sending.
 //! - At most [`IN_FLIGHT`] requests at once and [`PER_CALLBACK`] per
-//!   callback: a slow or dead receiver holds only its own slots; events of
-//!   other callbacks are still claimed past its backlog.
-//! - An event is claimed with a lease ([`LEASE`]): if the process dies while
-//!   it is in flight, it comes due again when the lease ends. Nothing is
-//!   lost; a receiver may see an event twice, with the same `webhook-id`.
+//!   callback, with at most [`QUEUED_PER_CALLBACK`] events of one callback
+//!   claimed and waiting: a slow or dead receiver holds only its own slots;
+//!   events of other callbacks are still claimed past its backlog.
+//! - Claims live in memory until the attempt's outcome is committed (a read
+//!   finds due events; outcomes are written in batches, one commit for many),
+//!   so the dispatcher costs the database few commits. If the process dies
+//!   with events in flight, they are still due in the database and the next
+//!   start sends them: nothing is lost; a receiver may see an event twice,
+//!   with the same `webhook-id`.
 
 use crate::AppState;
 use app::domain::callback::address_refusal;
@@ -28,12 +32,16 @@ use tokio::sync::{mpsc, Notify};
 
 /// Requests in flight at once, overall.
 pub const IN_FLIGHT: usize = 256;
+/// Events claimed (waiting or in flight) at once, overall.
+pub const CLAIMED: usize = 4096;
+/// Events of one callback claimed at once (waiting or in flight).
+pub const QUEUED_PER_CALLBACK: usize = 512;
 /// Requests in flight at once to one callback.
 pub const PER_CALLBACK: usize = 32;
 /// How long a receiver has to answer (Notify's).
 pub const TIMEOUT: Duration = Duration::from_secs(5);
-/// How long a claimed event stays invisible to other claims.
-pub const LEASE: Duration = Duration::from_secs(20);
+/// How long outcomes gather before they are written together.
+const RECORD_EVERY: Duration = Duration::from_millis(50);
 /// How long an event is retried before it is marked failed, and how long a
 /// callback may fail before it is paused.
 pub const RETRY_FOR: time::Duration = time::Duration::hours(24);
@@ -151,6 +159,11 @@ pub struct Dispatcher {
     http: Option<reqwest::Client>,
     reach: Reach,
     busy: Mutex<HashMap<String, usize>>,
+    /// Slots for requests: overall, and per callback.
+    slots: Arc<tokio::sync::Semaphore>,
+    callback_slots: Mutex<HashMap<String, Arc<tokio::sync::Semaphore>>>,
+    /// Events claimed: in flight, or their outcome not yet committed.
+    claimed: Mutex<std::collections::HashSet<String>>,
     wake: Notify,
     outcomes: mpsc::UnboundedSender<AttemptRecord>,
     outcome_queue: Mutex<Option<mpsc::UnboundedReceiver<AttemptRecord>>>,
@@ -167,6 +180,9 @@ impl Dispatcher {
             http: allow_private.then(|| client(Reach::PrivateOnly)),
             reach,
             busy: Mutex::default(),
+            slots: Arc::new(tokio::sync::Semaphore::new(IN_FLIGHT)),
+            callback_slots: Mutex::default(),
+            claimed: Mutex::default(),
             wake: Notify::new(),
             outcomes,
             outcome_queue: Mutex::new(Some(queue)),
@@ -196,8 +212,20 @@ impl Dispatcher {
             *n -= 1;
             if *n == 0 {
                 busy.remove(key);
+                self.callback_slots.lock().expect("never poisoned").remove(key);
             }
         }
+    }
+
+    /// The callback's request slots (made when first needed; dropped when it
+    /// has nothing claimed).
+    fn callback_slots(&self, key: &str) -> Arc<tokio::sync::Semaphore> {
+        self.callback_slots
+            .lock()
+            .expect("never poisoned")
+            .entry(key.to_string())
+            .or_insert_with(|| Arc::new(tokio::sync::Semaphore::new(PER_CALLBACK)))
+            .clone()
     }
 
     /// Sends one event to its callback and says how it went.
@@ -370,8 +398,8 @@ pub fn spawn(state: AppState) {
             }
             tokio::select! {
                 _ = dispatcher.callbacks.wake.notified() => {
-                    // Let a few more finish, so one claim serves them all.
-                    tokio::time::sleep(Duration::from_millis(5)).await;
+                    // Let a few more finish, so one look serves them all.
+                    tokio::time::sleep(Duration::from_millis(10)).await;
                 }
                 _ = tokio::time::sleep(Duration::from_millis(100)) => {}
             }
@@ -400,20 +428,20 @@ pub fn spawn(state: AppState) {
 async fn dispatch_round(state: &AppState) -> anyhow::Result<()> {
     let dispatcher = &state.callbacks;
     let (in_flight, busy) = dispatcher.in_flight();
-    if in_flight >= IN_FLIGHT {
+    if in_flight >= CLAIMED {
         return Ok(());
     }
-    let saturated: Vec<String> = busy.iter().filter(|(_, n)| **n >= PER_CALLBACK).map(|(k, _)| k.clone()).collect();
-    let now = clock::now();
-    let lease = clock::format(now + time::Duration::try_from(LEASE).expect("a short lease"));
-    let events = store::claim_callback_events(
+    let saturated: Vec<String> =
+        busy.iter().filter(|(_, n)| **n >= QUEUED_PER_CALLBACK).map(|(k, _)| k.clone()).collect();
+    let claimed: Vec<String> = dispatcher.claimed.lock().expect("never poisoned").iter().cloned().collect();
+    let events = store::due_callback_events(
         &state.pool,
-        &clock::format(now),
-        &lease,
+        &clock::now_string(),
+        &claimed,
         &busy,
         &saturated,
-        PER_CALLBACK,
-        IN_FLIGHT - in_flight,
+        QUEUED_PER_CALLBACK,
+        (CLAIMED - in_flight).min(1024),
     )
     .await?;
     if events.is_empty() {
@@ -434,16 +462,23 @@ async fn dispatch_round(state: &AppState) -> anyhow::Result<()> {
     }
     {
         let mut busy = dispatcher.busy.lock().expect("never poisoned");
+        let mut claimed = dispatcher.claimed.lock().expect("never poisoned");
         for e in &events {
             *busy.entry(store::callback_key(&e.service_id, e.callback_type)).or_default() += 1;
+            claimed.insert(e.id.clone());
         }
     }
     for event in events {
         let key = store::callback_key(&event.service_id, event.callback_type);
         let target = opened.get(&key).cloned();
         let state = state.clone();
+        let (mine, all) = (dispatcher.callback_slots(&key), dispatcher.slots.clone());
         tokio::spawn(async move {
-            let record = deliver(&state, target.as_deref(), &event).await;
+            let record = {
+                let _mine = mine.acquire_owned().await.expect("never closed");
+                let _any = all.acquire_owned().await.expect("never closed");
+                deliver(&state, target.as_deref(), &event).await
+            };
             state.callbacks.release(&key);
             let _ = state.callbacks.outcomes.send(record);
             state.callbacks.wake();
@@ -506,17 +541,18 @@ async fn deliver(state: &AppState, target: Option<&Opened>, event: &ClaimedEvent
     }
 }
 
-/// Writes outcomes in batches (one transaction each); on a failed write,
-/// tries the batch again (the leases keep the events from being re-sent in
-/// the meantime, and re-sent only once they end).
+/// Writes outcomes in batches: what arrives within [`RECORD_EVERY`] of the
+/// first, one transaction; on a failed write, tries the batch again (the
+/// events stay claimed meanwhile). Only then are the events released.
 async fn record_outcomes(state: AppState, mut queue: mpsc::UnboundedReceiver<AttemptRecord>) {
     let mut batch = Vec::new();
     while let Some(first) = queue.recv().await {
         batch.push(first);
-        while batch.len() < 512 {
-            match queue.try_recv() {
-                Ok(r) => batch.push(r),
-                Err(_) => break,
+        let gather_until = tokio::time::Instant::now() + RECORD_EVERY;
+        while batch.len() < 2048 {
+            match tokio::time::timeout_at(gather_until, queue.recv()).await {
+                Ok(Some(r)) => batch.push(r),
+                Ok(None) | Err(_) => break,
             }
         }
         loop {
@@ -526,6 +562,12 @@ async fn record_outcomes(state: AppState, mut queue: mpsc::UnboundedReceiver<Att
                     tracing::warn!(error = ?e, "could not record callback attempts; trying again");
                     tokio::time::sleep(Duration::from_millis(500)).await;
                 }
+            }
+        }
+        {
+            let mut claimed = state.callbacks.claimed.lock().expect("never poisoned");
+            for r in &batch {
+                claimed.remove(&r.event_id);
             }
         }
         batch.clear();

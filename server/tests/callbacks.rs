@@ -756,7 +756,7 @@ async fn kill_9_while_a_callback_is_in_flight_loses_nothing_and_sends_it_once_mo
 
     let mut second = start_server(&data, port);
     wait_until_up(&base).await;
-    // When the dead process's lease ends, the event is sent once more.
+    // The event is still due: the new process sends it once more.
     let got = receiver.wait_for(2, Duration::from_secs(40)).await;
     tokio::time::sleep(Duration::from_secs(3)).await;
     second.kill().unwrap();

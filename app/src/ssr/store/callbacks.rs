@@ -177,8 +177,8 @@ pub async fn resume_callback(pool: &Pool, service_id: &str, kind: CallbackKind) 
 
 // ---------------------------------------------------------------- events
 
-/// An event the dispatcher has claimed (its lease holds it until the
-/// outcome is recorded).
+/// An event the dispatcher has claimed (it holds the claim in memory until
+/// the outcome is recorded).
 #[derive(Clone, Debug, FromRow)]
 pub struct ClaimedEvent {
     pub id: String,
@@ -196,14 +196,18 @@ pub fn callback_key(service_id: &str, kind: CallbackKind) -> String {
     format!("{service_id}:{}", kind.as_str())
 }
 
-/// Claims due events, oldest due first, at most `limit` in all and at most
-/// `per_callback` in flight per callback counting those `busy` (callback key
-/// → events in flight) already holds; callbacks in `saturated` are skipped
-/// without being read. Each claimed event is leased until `lease_until`.
-pub async fn claim_callback_events(
+/// Due events, oldest due first, at most `limit` in all and at most
+/// `per_callback` per callback counting those `busy` (callback key → events
+/// in flight) already holds; callbacks in `saturated` are skipped without
+/// being read, and so are the events in `exclude` (in flight, or their
+/// outcome not yet recorded). A read, not a write: the dispatcher is the
+/// only one and holds its claims in memory, so claiming costs no commit; a
+/// process that dies leaves its events due, and the next one sends them.
+#[allow(clippy::too_many_arguments)]
+pub async fn due_callback_events(
     pool: &Pool,
     now: &str,
-    lease_until: &str,
+    exclude: &[String],
     busy: &std::collections::HashMap<String, usize>,
     saturated: &[String],
     per_callback: usize,
@@ -211,30 +215,30 @@ pub async fn claim_callback_events(
 ) -> anyhow::Result<Vec<ClaimedEvent>> {
     let busy = serde_json::to_string(busy)?;
     let saturated = serde_json::to_string(saturated)?;
+    let exclude = serde_json::to_string(exclude)?;
     let mut events = sqlx::query_as::<_, ClaimedEvent>(
-        "UPDATE callback_events SET next_attempt_at = ?1
-         WHERE id IN (
-           SELECT id FROM (
-             SELECT id, next_attempt_at, created_at,
-                    row_number() OVER (PARTITION BY service_id, callback_type ORDER BY next_attempt_at, created_at)
-                    + coalesce(json_extract(?3, '$.\"' || service_id || ':' || callback_type || '\"'), 0) AS position
-             FROM (SELECT id, service_id, callback_type, next_attempt_at, created_at FROM callback_events
-                   WHERE state = 'pending' AND next_attempt_at <= ?2
-                     AND service_id || ':' || callback_type NOT IN (SELECT value FROM json_each(?4))
-                   ORDER BY next_attempt_at LIMIT 4096))
-           WHERE position <= ?5
-           ORDER BY next_attempt_at, created_at LIMIT ?6)
-         RETURNING id, service_id, callback_type, payload, attempts, first_attempt_at, created_at, is_test",
+        "SELECT e.id, e.service_id, e.callback_type, e.payload, e.attempts, e.first_attempt_at, e.created_at, e.is_test
+         FROM callback_events e JOIN (
+           SELECT id, next_attempt_at, created_at,
+                  row_number() OVER (PARTITION BY service_id, callback_type ORDER BY next_attempt_at, created_at)
+                  + coalesce(json_extract(?1, '$.\"' || service_id || ':' || callback_type || '\"'), 0) AS position
+           FROM (SELECT id, service_id, callback_type, next_attempt_at, created_at FROM callback_events
+                 WHERE state = 'pending' AND next_attempt_at <= ?2
+                   AND service_id || ':' || callback_type NOT IN (SELECT value FROM json_each(?3))
+                   AND id NOT IN (SELECT value FROM json_each(?4))
+                 ORDER BY next_attempt_at LIMIT 4096)) d ON d.id = e.id
+         WHERE d.position <= ?5
+         ORDER BY d.next_attempt_at, d.created_at LIMIT ?6",
     )
-    .bind(lease_until)
-    .bind(now)
     .bind(busy)
+    .bind(now)
     .bind(saturated)
+    .bind(exclude)
     .bind(per_callback as i64)
     .bind(limit as i64)
     .fetch_all(&pool.db)
     .await
-    .context("could not claim callback events")?;
+    .context("could not read due callback events")?;
     events.sort_by(|a, b| a.created_at.cmp(&b.created_at));
     Ok(events)
 }
