@@ -1,4 +1,6 @@
 import { test, expect, type Page } from "@playwright/test";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import { ADMIN, expectNoAxeViolations, expectNoFullReload, jsEnabled, markDocument, signIn } from "./helpers";
 
 /** Signs in as the admin and opens the live service's API integration hub. */
@@ -117,18 +119,26 @@ test("set, change and clear a delivery receipts callback", async ({ page }, test
   await expect(page.getByRole("heading", { level: 1, name: "Callbacks for delivery receipts" })).toBeVisible();
   await expectNoAxeViolations(page, testInfo);
 
-  await page.getByLabel("URL").fill("http://not-https.example.com");
+  await page.getByLabel("URL").fill("www.example.gov.uk/no-scheme");
   await page.getByLabel("Bearer token").fill("short");
   await page.getByRole("button", { name: "Save" }).click();
   const summary = page.locator(".govuk-error-summary");
   await expect(summary).toContainText("Must be a valid https URL");
   await expect(summary).toContainText("The bearer token must be at least 10 characters long");
-  await expect(page.getByLabel("URL")).toHaveValue("http://not-https.example.com");
+  await expect(page.getByLabel("URL")).toHaveValue("www.example.gov.uk/no-scheme");
   await expectNoAxeViolations(page, testInfo);
 
   await page.getByLabel("URL").fill("https://callbacks.example.gov.uk/delivery");
   await page.getByLabel("Bearer token").fill("a-long-enough-token");
   await page.getByRole("button", { name: "Save" }).click();
+  // The first save shows the signing secret, once.
+  await expect(page.getByRole("heading", { level: 1, name: "Signing secret" })).toBeVisible();
+  await expect(page.locator("#signing-secret")).toContainText("whsec_");
+  await expectNoAxeViolations(page, testInfo);
+  await page.getByRole("link", { name: "Continue" }).click();
+  await expect(page.getByRole("heading", { level: 1, name: "Callbacks for delivery receipts" })).toBeVisible();
+  await expect(page.locator("body")).not.toContainText("whsec_");
+  await page.getByRole("link", { name: "Back" }).click();
   await expect(page.getByRole("heading", { level: 1, name: "Callbacks" })).toBeVisible();
   await expect(page.locator(".govuk-summary-list")).toContainText("https://callbacks.example.gov.uk/delivery");
   await expectNoFullReload(page, testInfo);
@@ -140,4 +150,59 @@ test("set, change and clear a delivery receipts callback", async ({ page }, test
   await page.getByRole("button", { name: "Save" }).click();
   await expect(page.getByRole("heading", { level: 1, name: "Callbacks" })).toBeVisible();
   await expect(page.getByRole("row").or(page.locator(".govuk-summary-list__row")).first()).toContainText("Not set");
+});
+
+test("send a test callback to a local receiver, see the attempt, resend a failed one", async ({ page }, testInfo) => {
+  // A receiver on loopback: answers 410 until told otherwise.
+  let failing = true;
+  const received: string[] = [];
+  const receiver = http.createServer((req, res) => {
+    let body = "";
+    req.on("data", (chunk) => (body += chunk));
+    req.on("end", () => {
+      received.push(body);
+      res.writeHead(failing ? 410 : 200);
+      res.end();
+    });
+  });
+  await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
+  const port = (receiver.address() as AddressInfo).port;
+  try {
+    // Each run on a service of its own, so neither sees the other's attempts.
+    await openHub(page, testInfo, jsEnabled(testInfo) ? "Example live service" : "Example trial service");
+    await page.goto(`${page.url().replace(/\/api$/, "")}/api/callbacks/delivery-status-callback`);
+    await expect(page.getByRole("heading", { level: 1, name: "Callbacks for delivery receipts" })).toBeVisible();
+    await page.getByLabel("URL").fill(`http://127.0.0.1:${port}/callback`);
+    await page.getByLabel("Bearer token").fill("receiver-bearer-token");
+    await page.getByRole("button", { name: "Save" }).click();
+    await expect(page.getByRole("heading", { level: 1, name: "Signing secret" })).toBeVisible();
+    await page.getByRole("link", { name: "Continue" }).click();
+    await expect(page.getByRole("heading", { level: 2, name: "Deliveries" })).toBeVisible();
+    await expect(page.getByText("No callbacks have been sent yet.")).toBeVisible();
+    await markDocument(page, testInfo);
+
+    await page.getByRole("button", { name: "Send a test callback" }).click();
+    await expect(page.getByText("Test callback failed: HTTP 410. We will not try again.")).toBeVisible();
+    const attempts = page.locator("table.callback-attempts");
+    await expect(attempts).toContainText("Test callback");
+    await expect(attempts).toContainText("HTTP 410");
+    await expect(attempts).toContainText("Failed: no more tries");
+    await expectNoFullReload(page, testInfo);
+    await expectNoAxeViolations(page, testInfo);
+    expect(received.length).toBe(1);
+    expect(JSON.parse(received[0]).reference).toBe("test-callback");
+
+    failing = false;
+    await page.getByRole("button", { name: /^Resend msg_/ }).click();
+    await expect(page.getByText("The callback will be sent again now.")).toBeVisible();
+    await expect.poll(() => received.length).toBe(2);
+    await expect(async () => {
+      await page.reload();
+      await expect(page.locator("table.callback-attempts")).toContainText("HTTP 200");
+    }).toPass({ timeout: 10_000 });
+    await expect(page.locator("table.callback-attempts")).toContainText("Delivered");
+    await expectNoAxeViolations(page, testInfo);
+  } finally {
+    receiver.close();
+  }
 });

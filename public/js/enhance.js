@@ -73,6 +73,8 @@ document.addEventListener("click", (event) => {
 document.addEventListener("submit", (event) => {
   if (event.defaultPrevented) return;
   const form = event.target;
+  // A form an island handles itself, once that island is hydrated.
+  if (form.hasAttribute("data-island-form") && form.closest("[data-hydrated]")) return;
   const method = (form.getAttribute("method") || "get").toUpperCase();
   const url = new URL(form.getAttribute("action") || window.location.href, window.location.href);
   if (!sameSite(url) || (method !== "GET" && method !== "POST")) return;

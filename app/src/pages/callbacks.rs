@@ -385,11 +385,18 @@ pub fn CallbackActivityPanel(
         }
     };
     let resend_action = format!("{base}/resend");
+    // Tells enhance.js the test form is handled here from now on.
+    Effect::new(move |_| {
+        #[cfg(feature = "hydrate")]
+        if let Some(el) = root.get() {
+            let _ = el.set_attribute("data-hydrated", "true");
+        }
+    });
     view! {
         <div node_ref=root>
             <h3 class="govuk-heading-s">"Test"</h3>
             <p class="govuk-body">"Sends a realistic sample, signed and with your bearer token, to the URL now."</p>
-            <form method="post" action=format!("{base}/test") novalidate on:submit=on_submit>
+            <form method="post" action=format!("{base}/test") novalidate data-island-form="" on:submit=on_submit>
                 <CsrfField token=csrf_token.clone()/>
                 <button type="submit" class="govuk-button govuk-button--secondary" data-module="govuk-button" disabled=move || sending.get()>
                     {move || if sending.get() { "Sending…" } else { "Send a test callback" }}
