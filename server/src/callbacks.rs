@@ -159,9 +159,11 @@ pub struct Dispatcher {
     http: Option<reqwest::Client>,
     reach: Reach,
     busy: Mutex<HashMap<String, usize>>,
+    rescan: std::sync::atomic::AtomicBool,
     /// Slots for requests: overall, and per callback.
     slots: Arc<tokio::sync::Semaphore>,
-    callback_slots: Mutex<HashMap<String, Arc<tokio::sync::Semaphore>>>,
+    /// Each callback's claimed events, in order, and its workers.
+    lanes: Mutex<HashMap<String, Lane>>,
     /// Events claimed: in flight, or their outcome not yet committed.
     claimed: Mutex<std::collections::HashSet<String>>,
     wake: Notify,
@@ -180,8 +182,9 @@ impl Dispatcher {
             http: allow_private.then(|| client(Reach::PrivateOnly)),
             reach,
             busy: Mutex::default(),
+            rescan: std::sync::atomic::AtomicBool::new(false),
             slots: Arc::new(tokio::sync::Semaphore::new(IN_FLIGHT)),
-            callback_slots: Mutex::default(),
+            lanes: Mutex::default(),
             claimed: Mutex::default(),
             wake: Notify::new(),
             outcomes,
@@ -190,9 +193,16 @@ impl Dispatcher {
         }
     }
 
-    /// Looks for due events now rather than at the next tick.
+    /// Looks for new events now rather than at the next tick.
     pub fn wake(&self) {
         self.wake.notify_one();
+    }
+
+    /// Looks for every due event now (after a resume or a resend made old
+    /// events due), so they go in order with what is new.
+    pub fn rescan(&self) {
+        self.rescan.store(true, std::sync::atomic::Ordering::Relaxed);
+        self.wake();
     }
 
     /// Waits until a batch of outcomes has been recorded, or `timeout`.
@@ -212,20 +222,8 @@ impl Dispatcher {
             *n -= 1;
             if *n == 0 {
                 busy.remove(key);
-                self.callback_slots.lock().expect("never poisoned").remove(key);
             }
         }
-    }
-
-    /// The callback's request slots (made when first needed; dropped when it
-    /// has nothing claimed).
-    fn callback_slots(&self, key: &str) -> Arc<tokio::sync::Semaphore> {
-        self.callback_slots
-            .lock()
-            .expect("never poisoned")
-            .entry(key.to_string())
-            .or_insert_with(|| Arc::new(tokio::sync::Semaphore::new(PER_CALLBACK)))
-            .clone()
     }
 
     /// Sends one event to its callback and says how it went.
@@ -392,8 +390,9 @@ pub fn spawn(state: AppState) {
     tokio::spawn(record_outcomes(recorder, queue));
     let dispatcher = state.clone();
     tokio::spawn(async move {
+        let mut cursor = Cursor { after: None, last_due_scan: None, backlog: HashMap::new() };
         loop {
-            if let Err(e) = dispatch_round(&dispatcher).await {
+            if let Err(e) = dispatch_round(&dispatcher, &mut cursor).await {
                 tracing::warn!(error = ?e, "callback dispatch round failed");
             }
             tokio::select! {
@@ -424,26 +423,101 @@ pub fn spawn(state: AppState) {
     });
 }
 
-/// Claims what is due within the free slots and sends each on its own task.
-async fn dispatch_round(state: &AppState) -> anyhow::Result<()> {
+/// Where reading new events has got to, and when due events were last
+/// looked for.
+struct Cursor {
+    after: Option<i64>,
+    last_due_scan: Option<tokio::time::Instant>,
+    /// Callbacks whose new events were passed over because they were full:
+    /// where their backlog starts, `(created_at, rowid)` exclusive.
+    backlog: HashMap<String, (String, i64)>,
+}
+
+/// How often waiting events that are due (retries, resumed, resent, or
+/// passed over while their callback was full) are looked for.
+const DUE_SCAN_EVERY: Duration = Duration::from_millis(250);
+
+/// Claims what is due within the free slots and sends each on its own task:
+/// new events by reading past the last one seen (cheap: no index, nothing
+/// claimed to skip), and every [`DUE_SCAN_EVERY`] the rest of what is due.
+async fn dispatch_round(state: &AppState, cursor: &mut Cursor) -> anyhow::Result<()> {
     let dispatcher = &state.callbacks;
-    let (in_flight, busy) = dispatcher.in_flight();
-    if in_flight >= CLAIMED {
+    let (claimed_now, mut busy) = dispatcher.in_flight();
+    if claimed_now >= CLAIMED {
         return Ok(());
     }
-    let saturated: Vec<String> =
-        busy.iter().filter(|(_, n)| **n >= QUEUED_PER_CALLBACK).map(|(k, _)| k.clone()).collect();
-    let claimed: Vec<String> = dispatcher.claimed.lock().expect("never poisoned").iter().cloned().collect();
-    let events = store::due_callback_events(
-        &state.pool,
-        &clock::now_string(),
-        &claimed,
-        &busy,
-        &saturated,
-        QUEUED_PER_CALLBACK,
-        (CLAIMED - in_flight).min(1024),
-    )
-    .await?;
+    let room = (CLAIMED - claimed_now).min(1024);
+    let now = clock::now_string();
+    let after = match cursor.after {
+        Some(after) => after,
+        None => {
+            let last = store::last_callback_event(&state.pool).await?;
+            cursor.after = Some(last);
+            last
+        }
+    };
+    // First the backlogs of full callbacks that have room again, oldest
+    // first; then what is new.
+    let mut candidates = Vec::new();
+    let with_room: Vec<(String, (String, i64))> = cursor
+        .backlog
+        .iter()
+        .filter(|(key, _)| busy.get(*key).copied().unwrap_or(0) < QUEUED_PER_CALLBACK)
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    for (key, (created_at, rowid)) in with_room {
+        let Some((service_id, kind)) = key.split_once(':').and_then(|(s, k)| Some((s, CallbackKind::parse(k)?))) else {
+            cursor.backlog.remove(&key);
+            continue;
+        };
+        let limit = QUEUED_PER_CALLBACK - busy.get(&key).copied().unwrap_or(0);
+        let rows = store::callback_backlog(&state.pool, service_id, kind, (&created_at, rowid), limit).await?;
+        match rows.last() {
+            Some(last) if rows.len() == limit => {
+                cursor.backlog.insert(key.clone(), (last.created_at.clone(), last.rowid));
+            }
+            _ => {
+                cursor.backlog.remove(&key);
+            }
+        }
+        candidates.extend(rows.into_iter().filter(|e| e.next_attempt_at <= now));
+    }
+    let fresh = store::new_callback_events(&state.pool, after, &now, room).await?;
+    if let Some(last) = fresh.last() {
+        cursor.after = Some(last.rowid);
+    }
+    candidates.extend(fresh);
+    let asked = dispatcher.rescan.swap(false, std::sync::atomic::Ordering::Relaxed);
+    let scan_due = asked || cursor.last_due_scan.is_none_or(|t| t.elapsed() >= DUE_SCAN_EVERY);
+    if scan_due && candidates.len() < room {
+        cursor.last_due_scan = Some(tokio::time::Instant::now());
+        candidates.extend(store::due_callback_events(&state.pool, &now, 4096).await?);
+    }
+    // The longest due first, whichever way each was found.
+    candidates.sort_by(|a, b| (&a.next_attempt_at, &a.created_at, a.rowid).cmp(&(&b.next_attempt_at, &b.created_at, b.rowid)));
+    // Within the limits, and never an event already claimed.
+    let mut events = Vec::new();
+    {
+        let claimed = dispatcher.claimed.lock().expect("never poisoned");
+        let mut taken = std::collections::HashSet::new();
+        for e in candidates {
+            if events.len() >= room {
+                break;
+            }
+            if claimed.contains(&e.id) || !taken.insert(e.id.clone()) {
+                continue;
+            }
+            let key = store::callback_key(&e.service_id, e.callback_type);
+            let n = busy.entry(key.clone()).or_default();
+            if *n >= QUEUED_PER_CALLBACK {
+                // Read again from here when it has room.
+                cursor.backlog.entry(key).or_insert_with(|| (e.created_at.clone(), e.rowid - 1));
+                continue;
+            }
+            *n += 1;
+            events.push(e);
+        }
+    }
     if events.is_empty() {
         return Ok(());
     }
@@ -468,23 +542,63 @@ async fn dispatch_round(state: &AppState) -> anyhow::Result<()> {
             claimed.insert(e.id.clone());
         }
     }
-    for event in events {
-        let key = store::callback_key(&event.service_id, event.callback_type);
-        let target = opened.get(&key).cloned();
-        let state = state.clone();
-        let (mine, all) = (dispatcher.callback_slots(&key), dispatcher.slots.clone());
-        tokio::spawn(async move {
-            let record = {
-                let _mine = mine.acquire_owned().await.expect("never closed");
-                let _any = all.acquire_owned().await.expect("never closed");
-                deliver(&state, target.as_deref(), &event).await
-            };
-            state.callbacks.release(&key);
-            let _ = state.callbacks.outcomes.send(record);
-            state.callbacks.wake();
-        });
+    let mut start = Vec::new();
+    {
+        let mut lanes = dispatcher.lanes.lock().expect("never poisoned");
+        for event in events {
+            let key = store::callback_key(&event.service_id, event.callback_type);
+            let target = opened.get(&key).cloned();
+            lanes.entry(key).or_default().queue.push_back((event, target));
+        }
+        for (key, lane) in lanes.iter_mut() {
+            let more = PER_CALLBACK.saturating_sub(lane.workers).min(lane.queue.len());
+            lane.workers += more;
+            start.extend(std::iter::repeat_n(key.clone(), more));
+        }
+    }
+    for key in start {
+        tokio::spawn(lane_worker(state.clone(), key));
     }
     Ok(())
+}
+
+/// A callback's claimed events waiting to be sent, oldest first, and how
+/// many workers are sending them (at most [`PER_CALLBACK`]): events start
+/// in the order they were claimed, so a resumed callback's backlog goes
+/// oldest first.
+#[derive(Default)]
+struct Lane {
+    queue: std::collections::VecDeque<(ClaimedEvent, Option<Arc<Opened>>)>,
+    workers: usize,
+}
+
+/// Sends a callback's queued events, one after another, until none is left.
+async fn lane_worker(state: AppState, key: String) {
+    loop {
+        let (event, target, at) = {
+            let mut lanes = state.callbacks.lanes.lock().expect("never poisoned");
+            let Some(lane) = lanes.get_mut(&key) else { return };
+            match lane.queue.pop_front() {
+                // Stamped while the lane is held: attempts are timed in the
+                // order they were taken.
+                Some((event, target)) => (event, target, clock::now_string()),
+                None => {
+                    lane.workers -= 1;
+                    if lane.workers == 0 {
+                        lanes.remove(&key);
+                    }
+                    return;
+                }
+            }
+        };
+        let record = {
+            let _slot = state.callbacks.slots.clone().acquire_owned().await.expect("never closed");
+            deliver(&state, target.as_deref(), &event, at).await
+        };
+        state.callbacks.release(&key);
+        let _ = state.callbacks.outcomes.send(record);
+        state.callbacks.wake();
+    }
 }
 
 /// A callback's settings, decrypted for one round.
@@ -509,9 +623,8 @@ fn open(state: &AppState, c: &store::Callback) -> Opened {
     }
 }
 
-async fn deliver(state: &AppState, target: Option<&Opened>, event: &ClaimedEvent) -> AttemptRecord {
+async fn deliver(state: &AppState, target: Option<&Opened>, event: &ClaimedEvent, at: String) -> AttemptRecord {
     let started = Instant::now();
-    let at = clock::now_string();
     let (attempt, parked) = match target {
         None => (final_failure("The callback was removed"), false),
         Some(t) if t.paused && !event.is_test => (final_failure("Paused"), true),

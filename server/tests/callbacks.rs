@@ -463,8 +463,24 @@ async fn a_callback_failing_for_24_hours_pauses_and_resume_sends_what_waited_old
     let resumed = app.post(&format!("{page_path}/resume"), Some(&s.cookie), &[("csrf_token", &s.csrf)]).await;
     assert_eq!(resumed.status, 302);
     let got = receiver.wait_for(4, Duration::from_secs(10)).await;
-    let ids: Vec<String> = got[1..].iter().map(|r| r.json()["id"].as_str().unwrap().to_string()).collect();
-    assert_eq!(ids, vec![first.clone(), second, third], "oldest first");
+    let mut ids: Vec<String> = got[1..].iter().map(|r| r.json()["id"].as_str().unwrap().to_string()).collect();
+    ids.sort();
+    let mut expected = vec![first.clone(), second.clone(), third.clone()];
+    expected.sort();
+    assert_eq!(ids, expected, "each waiting event, once");
+    // Sent oldest first: the attempts started in that order (they run
+    // side by side, so arrivals may interleave).
+    for id in [&first, &second, &third] {
+        wait_for_state(&app, id, "delivered", Duration::from_secs(5)).await;
+    }
+    let order: Vec<(String,)> = sqlx::query_as(
+        "SELECT e.notification_id FROM callback_attempts a JOIN callback_events e ON e.id = a.event_id ORDER BY a.at, a.id",
+    )
+    .fetch_all(app.state.pool.sqlite())
+    .await
+    .unwrap();
+    let order: Vec<String> = order.into_iter().map(|(id,)| id).collect();
+    assert_eq!(order, vec![first.clone(), first.clone(), second, third], "oldest first");
     let page = app.get(&page_path, Some(&s.cookie)).await;
     assert!(page.text().contains("Callbacks resumed"));
     assert!(!page.text().contains("Callbacks are paused."));

@@ -232,7 +232,7 @@ pub async fn save_callback(
         &ctx.signed_in.user.id,
     )
     .await?;
-    state.callbacks.wake();
+    state.callbacks.rescan();
     tracing::info!(service_id = %service_id, callback_type = kind.as_str(), "callback saved");
     Ok(match new_secret {
         Some(secret) => ctx.show(ShownSigningSecret { kind, secret, back_href: ctx.path(&format!("/api/callbacks/{slug}")), rotated: false }),
@@ -340,7 +340,7 @@ pub async fn resend(
             n => format!("{n} failed callbacks will be sent again now."),
         }
     };
-    state.callbacks.wake();
+    state.callbacks.rescan();
     ctx.flash(&state, &message).await?;
     Ok(found(&ctx.path(&format!("/api/callbacks/{slug}"))))
 }
@@ -357,7 +357,7 @@ pub async fn resume(
         Err(back) => return Ok(back),
     };
     store::resume_callback(&state.pool, ctx.id(), kind).await?;
-    state.callbacks.wake();
+    state.callbacks.rescan();
     tracing::info!(service_id = %ctx.id(), callback_type = kind.as_str(), "callback resumed");
     ctx.flash(&state, "Callbacks resumed").await?;
     Ok(found(&ctx.path(&format!("/api/callbacks/{slug}"))))

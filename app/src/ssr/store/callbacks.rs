@@ -181,6 +181,8 @@ pub async fn resume_callback(pool: &Pool, service_id: &str, kind: CallbackKind) 
 /// the outcome is recorded).
 #[derive(Clone, Debug, FromRow)]
 pub struct ClaimedEvent {
+    pub rowid: i64,
+    pub next_attempt_at: String,
     pub id: String,
     pub service_id: String,
     pub callback_type: CallbackKind,
@@ -196,51 +198,71 @@ pub fn callback_key(service_id: &str, kind: CallbackKind) -> String {
     format!("{service_id}:{}", kind.as_str())
 }
 
-/// Due events, oldest due first, at most `limit` in all and at most
-/// `per_callback` per callback counting those `busy` (callback key → events
-/// in flight) already holds; callbacks in `saturated` are skipped without
-/// being read, and so are the events in `exclude` (in flight, or their
-/// outcome not yet recorded). A read, not a write: the dispatcher is the
-/// only one and holds its claims in memory, so claiming costs no commit; a
-/// process that dies leaves its events due, and the next one sends them.
-#[allow(clippy::too_many_arguments)]
-pub async fn due_callback_events(
-    pool: &Pool,
-    now: &str,
-    exclude: &[String],
-    busy: &std::collections::HashMap<String, usize>,
-    saturated: &[String],
-    per_callback: usize,
-    limit: usize,
-) -> anyhow::Result<Vec<ClaimedEvent>> {
-    let busy = serde_json::to_string(busy)?;
-    let saturated = serde_json::to_string(saturated)?;
-    let exclude = serde_json::to_string(exclude)?;
-    let mut events = sqlx::query_as::<_, ClaimedEvent>(
-        "SELECT e.id, e.service_id, e.callback_type, e.payload, e.attempts, e.first_attempt_at, e.created_at, e.is_test
-         FROM callback_events e JOIN (
-           SELECT id, next_attempt_at, created_at,
-                  row_number() OVER (PARTITION BY service_id, callback_type ORDER BY next_attempt_at, created_at)
-                  + coalesce(json_extract(?1, '$.\"' || service_id || ':' || callback_type || '\"'), 0) AS position
-           FROM (SELECT id, service_id, callback_type, next_attempt_at, created_at FROM callback_events
-                 WHERE state = 'pending' AND next_attempt_at <= ?2
-                   AND service_id || ':' || callback_type NOT IN (SELECT value FROM json_each(?3))
-                   AND id NOT IN (SELECT value FROM json_each(?4))
-                 ORDER BY next_attempt_at LIMIT 4096)) d ON d.id = e.id
-         WHERE d.position <= ?5
-         ORDER BY d.next_attempt_at, d.created_at LIMIT ?6",
+/// Events written after the one with `rowid` `after`, in the order they
+/// were written, that are waiting and due: how the dispatcher finds new
+/// events, reading only what is new. (SQLite has one writer, so a commit
+/// never adds rows below a rowid a reader has already seen.)
+pub async fn new_callback_events(pool: &Pool, after: i64, now: &str, limit: usize) -> anyhow::Result<Vec<ClaimedEvent>> {
+    sqlx::query_as::<_, ClaimedEvent>(
+        "SELECT rowid, next_attempt_at, id, service_id, callback_type, payload, attempts, first_attempt_at, created_at, is_test
+         FROM callback_events
+         WHERE rowid > ? AND state = 'pending' AND next_attempt_at <= ?
+         ORDER BY rowid LIMIT ?",
     )
-    .bind(busy)
+    .bind(after)
     .bind(now)
-    .bind(saturated)
-    .bind(exclude)
-    .bind(per_callback as i64)
     .bind(limit as i64)
     .fetch_all(&pool.db)
     .await
-    .context("could not read due callback events")?;
-    events.sort_by(|a, b| a.created_at.cmp(&b.created_at));
-    Ok(events)
+    .context("could not read new callback events")
+}
+
+/// A callback's waiting events after position `(created_at, rowid)`, in
+/// the order they were written: its backlog, read when it has room again.
+pub async fn callback_backlog(
+    pool: &Pool,
+    service_id: &str,
+    kind: CallbackKind,
+    after: (&str, i64),
+    limit: usize,
+) -> anyhow::Result<Vec<ClaimedEvent>> {
+    sqlx::query_as::<_, ClaimedEvent>(
+        "SELECT rowid, next_attempt_at, id, service_id, callback_type, payload, attempts, first_attempt_at, created_at, is_test
+         FROM callback_events
+         WHERE service_id = ? AND callback_type = ? AND state = 'pending' AND (created_at, rowid) > (?, ?)
+         ORDER BY created_at, rowid LIMIT ?",
+    )
+    .bind(service_id)
+    .bind(kind)
+    .bind(after.0)
+    .bind(after.1)
+    .bind(limit as i64)
+    .fetch_all(&pool.db)
+    .await
+    .context("could not read a callback's backlog")
+}
+
+/// Waiting events that are due (retries, resumed and resent events, and
+/// any the new-event reading passed over), the longest due first.
+pub async fn due_callback_events(pool: &Pool, now: &str, limit: usize) -> anyhow::Result<Vec<ClaimedEvent>> {
+    sqlx::query_as::<_, ClaimedEvent>(
+        "SELECT rowid, next_attempt_at, id, service_id, callback_type, payload, attempts, first_attempt_at, created_at, is_test
+         FROM callback_events
+         WHERE state = 'pending' AND next_attempt_at <= ?
+         ORDER BY next_attempt_at LIMIT ?",
+    )
+    .bind(now)
+    .bind(limit as i64)
+    .fetch_all(&pool.db)
+    .await
+    .context("could not read due callback events")
+}
+
+/// The rowid of the newest event (0 when there is none): where reading new
+/// events starts.
+pub async fn last_callback_event(pool: &Pool) -> anyhow::Result<i64> {
+    let (n,): (Option<i64>,) = sqlx::query_as("SELECT max(rowid) FROM callback_events").fetch_one(&pool.db).await?;
+    Ok(n.unwrap_or(0))
 }
 
 /// The callbacks named by these keys (see [`callback_key`]).
