@@ -265,7 +265,8 @@ impl Dispatcher {
         match request.body(body).send().await {
             Ok(mut response) => {
                 let status = response.status();
-                let retry_after = response.headers().get("retry-after").and_then(|v| v.to_str().ok()).and_then(retry_after);
+                let retry_after =
+                    response.headers().get("retry-after").and_then(|v| v.to_str().ok()).and_then(retry_after);
                 let abort = response
                     .headers()
                     .get("webhook-delivery")
@@ -282,7 +283,10 @@ impl Dispatcher {
                 let (outcome, verdict) = if status.is_success() {
                     (format!("HTTP {code}"), Verdict::Success)
                 } else if abort {
-                    (format!("HTTP {code}: the receiver asked us to stop (webhook-delivery: abort-message)"), Verdict::Final)
+                    (
+                        format!("HTTP {code}: the receiver asked us to stop (webhook-delivery: abort-message)"),
+                        Verdict::Final,
+                    )
                 } else if code == 429 || status.is_server_error() {
                     (format!("HTTP {code}"), Verdict::Retry(retry_after))
                 } else if status.is_redirection() {
@@ -349,7 +353,9 @@ fn retry_after(value: &str) -> Option<Duration> {
     let value = value.trim();
     let wait = match value.parse::<u64>() {
         Ok(seconds) => Duration::from_secs(seconds),
-        Err(_) => httpdate::parse_http_date(value).ok()?.duration_since(std::time::SystemTime::now()).unwrap_or_default(),
+        Err(_) => {
+            httpdate::parse_http_date(value).ok()?.duration_since(std::time::SystemTime::now()).unwrap_or_default()
+        }
     };
     Some(wait.clamp(Duration::from_secs(1), Duration::from_secs(3600)))
 }
@@ -366,7 +372,12 @@ pub fn backoff(n: i64) -> Duration {
 
 /// What the attempt means for the event: delivered, retried (when), or
 /// failed for good, 24 hours after its first attempt at the latest.
-fn fate(verdict: &Verdict, attempts_before: i64, first_attempt_at: Option<&str>, now: time::OffsetDateTime) -> EventFate {
+fn fate(
+    verdict: &Verdict,
+    attempts_before: i64,
+    first_attempt_at: Option<&str>,
+    now: time::OffsetDateTime,
+) -> EventFate {
     match verdict {
         Verdict::Success => EventFate::Delivered,
         Verdict::Final => EventFate::Failed,
@@ -494,7 +505,9 @@ async fn dispatch_round(state: &AppState, cursor: &mut Cursor) -> anyhow::Result
         candidates.extend(store::due_callback_events(&state.pool, &now, 4096).await?);
     }
     // The longest due first, whichever way each was found.
-    candidates.sort_by(|a, b| (&a.next_attempt_at, &a.created_at, a.rowid).cmp(&(&b.next_attempt_at, &b.created_at, b.rowid)));
+    candidates.sort_by(|a, b| {
+        (&a.next_attempt_at, &a.created_at, a.rowid).cmp(&(&b.next_attempt_at, &b.created_at, b.rowid))
+    });
     // Within the limits, and never an event already claimed.
     let mut events = Vec::new();
     {
@@ -611,7 +624,8 @@ struct Opened {
 
 fn open(state: &AppState, c: &store::Callback) -> Opened {
     let now = clock::now_string();
-    let mut signing: Vec<String> = c.signing_secret_ciphertext.iter().filter_map(|s| state.secrets.decrypt(s)).collect();
+    let mut signing: Vec<String> =
+        c.signing_secret_ciphertext.iter().filter_map(|s| state.secrets.decrypt(s)).collect();
     if c.previous_signing_secret_until.as_deref().is_some_and(|until| until > now.as_str()) {
         signing.extend(c.previous_signing_secret_ciphertext.iter().filter_map(|s| state.secrets.decrypt(s)));
     }

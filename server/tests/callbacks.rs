@@ -41,7 +41,6 @@ impl Received {
 struct Receiver {
     url: String,
     received: Arc<Mutex<Vec<Received>>>,
-    script: Arc<Mutex<VecDeque<Reply>>>,
 }
 
 impl Receiver {
@@ -80,7 +79,7 @@ impl Receiver {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-        Self { url: format!("http://{addr}/callback"), received, script }
+        Self { url: format!("http://{addr}/callback"), received }
     }
 
     fn count(&self) -> usize {
@@ -160,7 +159,12 @@ async fn event_state(app: &TestApp, notification_id: &str) -> (String, i64, Opti
         .unwrap()
 }
 
-async fn wait_for_state(app: &TestApp, notification_id: &str, state: &str, within: Duration) -> (String, i64, Option<String>) {
+async fn wait_for_state(
+    app: &TestApp,
+    notification_id: &str,
+    state: &str,
+    within: Duration,
+) -> (String, i64, Option<String>) {
     let deadline = Instant::now() + within;
     loop {
         let found: Option<(String, i64, Option<String>)> =
@@ -210,7 +214,13 @@ async fn a_delivery_receipt_reaches_the_receiver_with_notifys_payload_headers_an
     let timestamp: i64 = got.header("webhook-timestamp").parse().unwrap();
     assert!((now() - timestamp).abs() < 60);
     assert!(
-        app::ssr::webhooks::verify(&secret, got.header("webhook-signature"), &webhook_id, timestamp, got.body.as_bytes()),
+        app::ssr::webhooks::verify(
+            &secret,
+            got.header("webhook-signature"),
+            &webhook_id,
+            timestamp,
+            got.body.as_bytes()
+        ),
         "the Standard Webhooks signature verifies: {}",
         got.header("webhook-signature")
     );
@@ -266,10 +276,8 @@ async fn a_service_without_a_callback_records_no_events() {
     let key = make_key(&app, &live, "test", "No callback").await;
     let id = send_email(&app, &live, &key, "anyone@example.com", "r").await;
     tokio::time::sleep(Duration::from_millis(800)).await;
-    let (n,): (i64,) = sqlx::query_as("SELECT count(*) FROM callback_events")
-        .fetch_one(app.state.pool.sqlite())
-        .await
-        .unwrap();
+    let (n,): (i64,) =
+        sqlx::query_as("SELECT count(*) FROM callback_events").fetch_one(app.state.pool.sqlite()).await.unwrap();
     assert_eq!(n, 0);
     let s = admin(&app).await;
     let hub = app.get(&format!("/services/{live}/api"), Some(&s.cookie)).await;
@@ -433,7 +441,11 @@ async fn a_callback_failing_for_24_hours_pauses_and_resume_sends_what_waited_old
     save_callback(&app, &s, &live, &receiver.url, TOKEN).await;
     // It has been failing for a day.
     let day_ago = app::ssr::clock::format(time::OffsetDateTime::now_utc() - time::Duration::hours(25));
-    sqlx::query("UPDATE service_callbacks SET failing_since = ?").bind(&day_ago).execute(app.state.pool.sqlite()).await.unwrap();
+    sqlx::query("UPDATE service_callbacks SET failing_since = ?")
+        .bind(&day_ago)
+        .execute(app.state.pool.sqlite())
+        .await
+        .unwrap();
     let key = make_key(&app, &live, "test", "Pause test").await;
     let first = send_email(&app, &live, &key, "anyone@example.com", "first").await;
     receiver.wait_for(1, Duration::from_secs(5)).await;
@@ -516,9 +528,8 @@ async fn a_failed_event_is_resent_one_at_a_time_or_all_since_a_time() {
         .await;
     assert_eq!(again.status, 404);
 
-    let all = app
-        .post(&format!("{page_path}/resend"), Some(&s.cookie), &[("csrf_token", &s.csrf), ("since", "24")])
-        .await;
+    let all =
+        app.post(&format!("{page_path}/resend"), Some(&s.cookie), &[("csrf_token", &s.csrf), ("since", "24")]).await;
     assert_eq!(all.status, 302);
     wait_for_state(&app, &b, "delivered", Duration::from_secs(5)).await;
     let page = app.get(&page_path, Some(&s.cookie)).await;
@@ -553,7 +564,13 @@ async fn a_test_callback_is_sent_signed_and_its_outcome_shown_with_and_without_j
     assert_eq!(got.json()["status"], "delivered");
     assert_eq!(got.json()["reference"], "test-callback");
     let ts: i64 = got.header("webhook-timestamp").parse().unwrap();
-    assert!(app::ssr::webhooks::verify(&secret, got.header("webhook-signature"), got.header("webhook-id"), ts, got.body.as_bytes()));
+    assert!(app::ssr::webhooks::verify(
+        &secret,
+        got.header("webhook-signature"),
+        got.header("webhook-id"),
+        ts,
+        got.body.as_bytes()
+    ));
 
     // With JavaScript: the island's server function, checked like the page.
     let call = |csrf: String, service: String| {
@@ -565,7 +582,11 @@ async fn a_test_callback_is_sent_signed_and_its_outcome_shown_with_and_without_j
                 .post(format!("{}/_fn/send-test-callback", app.base))
                 .header("cookie", cookie)
                 .header("origin", &app.base)
-                .form(&[("service_id", service.as_str()), ("callback", "delivery-status-callback"), ("csrf_token", csrf.as_str())])
+                .form(&[
+                    ("service_id", service.as_str()),
+                    ("callback", "delivery-status-callback"),
+                    ("csrf_token", csrf.as_str()),
+                ])
                 .send()
                 .await
                 .unwrap();
@@ -650,10 +671,13 @@ async fn received_texts_and_returned_letters_reach_their_callbacks_with_notifys_
     app::ssr::store::record_inbound_sms(&app.state.pool, &live, &sms).await.unwrap().unwrap();
     app.state.callbacks.wake();
     let got = receiver.wait_for(1, Duration::from_secs(5)).await.remove(0).json();
-    assert_eq!(got, json!({
-        "id": sms.id, "source_number": "447700900111", "destination_number": "07700900000",
-        "message": "Hello", "date_received": sms.date_received,
-    }));
+    assert_eq!(
+        got,
+        json!({
+            "id": sms.id, "source_number": "447700900111", "destination_number": "07700900000",
+            "message": "Hello", "date_received": sms.date_received,
+        })
+    );
     // A letter, then its return.
     let key = make_key(&app, &live, "test", "Letters").await;
     let template = template_id(&app, &live, "letter").await;
@@ -759,7 +783,9 @@ async fn kill_9_while_a_callback_is_in_flight_loses_nothing_and_sends_it_once_mo
     let sent = reqwest::Client::new()
         .post(format!("{base}/v2/notifications/email"))
         .header("authorization", format!("Bearer {}", token(&live, secret)))
-        .json(&json!({"email_address": "anyone@example.com", "template_id": template, "personalisation": {"name": "A"}}))
+        .json(
+            &json!({"email_address": "anyone@example.com", "template_id": template, "personalisation": {"name": "A"}}),
+        )
         .send()
         .await
         .unwrap();
@@ -779,6 +805,7 @@ async fn kill_9_while_a_callback_is_in_flight_loses_nothing_and_sends_it_once_mo
     second.wait().unwrap();
     assert_eq!(receiver.count(), 2, "exactly once more");
     assert_eq!(got[0].header("webhook-id"), got[1].header("webhook-id"), "the receiver can tell it is the same event");
-    let (state,): (String,) = sqlx::query_as("SELECT state FROM callback_events").fetch_one(pool.sqlite()).await.unwrap();
+    let (state,): (String,) =
+        sqlx::query_as("SELECT state FROM callback_events").fetch_one(pool.sqlite()).await.unwrap();
     assert_eq!(state, "delivered");
 }

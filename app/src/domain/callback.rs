@@ -137,10 +137,7 @@ fn v6_refusal(ip: Ipv6Addr) -> Option<&'static str> {
     if s[..3] == [0x2620, 0x4f, 0x8000] {
         return Some("AS112 address");
     }
-    RANGES
-        .iter()
-        .find(|(net, bits, _)| prefix(*net, *bits))
-        .map(|(_, _, why)| *why)
+    RANGES.iter().find(|(net, bits, _)| prefix(*net, *bits)).map(|(_, _, why)| *why)
 }
 
 /// True for `localhost` and its subdomains: names that never leave the machine.

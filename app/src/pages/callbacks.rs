@@ -1,7 +1,7 @@
 //! Callbacks: the list (for services that can have more than one kind) and
 //! the form of each kind, with Notify's wording.
 
-use crate::components::{BackLink, Button, CopyToClipboard, CsrfField, ErrorSummary, Radios, RadioItem, TextInput};
+use crate::components::{BackLink, Button, CopyToClipboard, CsrfField, ErrorSummary, RadioItem, Radios, TextInput};
 use crate::domain::CallbackKind;
 use crate::view_model::{FormErrors, ServiceContext, ServicePageContent};
 use leptos::prelude::*;
@@ -262,7 +262,13 @@ pub fn CallbackFormPage(form: CallbackForm, csrf_token: String) -> impl IntoView
 /// A saved callback's deliveries: the pause, signing, the test callback,
 /// the attempt log and resending.
 #[component]
-fn Deliveries(saved: SavedCallback, base: String, service_id: String, slug: String, csrf_token: String) -> impl IntoView {
+fn Deliveries(
+    saved: SavedCallback,
+    base: String,
+    service_id: String,
+    slug: String,
+    csrf_token: String,
+) -> impl IntoView {
     let paused = saved.paused.map(|reason| {
         view! {
             <div class="govuk-warning-text">
@@ -359,7 +365,10 @@ pub fn CallbackActivityPanel(
                         pending
                     }
                     Err(_) => {
-                        activity.update(|a| a.message = Some("The test callback could not be sent. Reload the page and try again.".into()));
+                        activity.update(|a| {
+                            a.message =
+                                Some("The test callback could not be sent. Reload the page and try again.".into())
+                        });
                         false
                     }
                 };

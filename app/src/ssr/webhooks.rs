@@ -36,7 +36,12 @@ pub fn signature(secret: &str, id: &str, timestamp: i64, body: &[u8]) -> Option<
 
 /// The `webhook-signature` value: one signature per secret, space-separated
 /// (the current secret first, then one being rotated out).
-pub fn signature_header<'a>(secrets: impl IntoIterator<Item = &'a str>, id: &str, timestamp: i64, body: &[u8]) -> String {
+pub fn signature_header<'a>(
+    secrets: impl IntoIterator<Item = &'a str>,
+    id: &str,
+    timestamp: i64,
+    body: &[u8],
+) -> String {
     secrets.into_iter().filter_map(|s| signature(s, id, timestamp, body)).collect::<Vec<_>>().join(" ")
 }
 

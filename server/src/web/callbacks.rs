@@ -220,7 +220,8 @@ pub async fn save_callback(
     }
     // A callback's first save (or one saved before signing existed) gets a
     // signing secret, shown this once.
-    let new_secret = saved.as_ref().is_none_or(|c| c.signing_secret_ciphertext.is_none()).then(webhooks::new_signing_secret);
+    let new_secret =
+        saved.as_ref().is_none_or(|c| c.signing_secret_ciphertext.is_none()).then(webhooks::new_signing_secret);
     let sealed = new_secret.as_deref().map(|s| state.secrets.encrypt(s));
     store::save_callback(
         &state.pool,
@@ -235,13 +236,22 @@ pub async fn save_callback(
     state.callbacks.rescan();
     tracing::info!(service_id = %service_id, callback_type = kind.as_str(), "callback saved");
     Ok(match new_secret {
-        Some(secret) => ctx.show(ShownSigningSecret { kind, secret, back_href: ctx.path(&format!("/api/callbacks/{slug}")), rotated: false }),
+        Some(secret) => ctx.show(ShownSigningSecret {
+            kind,
+            secret,
+            back_href: ctx.path(&format!("/api/callbacks/{slug}")),
+            rotated: false,
+        }),
         None => found(&done),
     })
 }
 
 /// The saved callback of the kind the URL names, or 404.
-async fn saved_kind(state: &AppState, ctx: &Ctx, slug: &str) -> Result<Result<(CallbackKind, store::Callback), Response>, PageError> {
+async fn saved_kind(
+    state: &AppState,
+    ctx: &Ctx,
+    slug: &str,
+) -> Result<Result<(CallbackKind, store::Callback), Response>, PageError> {
     let kind = match callback_kind(ctx, slug)? {
         Ok(kind) => kind,
         Err(back) => return Ok(Err(back)),
@@ -286,7 +296,9 @@ pub async fn test_callback(state: &AppState, service_id: &str, kind: CallbackKin
                     "delivered" => format!("Test callback delivered: {} in {} ms.", last.outcome, last.duration_ms),
                     "failed" => format!("Test callback failed: {}. We will not try again.", last.outcome),
                     _ => match last.next_attempt_at.as_deref().and_then(clock::parse) {
-                        Some(at) => format!("Test callback failed: {}. We will try again at {}.", last.outcome, time_of_day(at)),
+                        Some(at) => {
+                            format!("Test callback failed: {}. We will try again at {}.", last.outcome, time_of_day(at))
+                        }
                         None => format!("Test callback failed: {}.", last.outcome),
                     },
                 });
@@ -379,5 +391,10 @@ pub async fn rotate_secret(
     let until = clock::format(clock::now() + time::Duration::hours(24));
     store::rotate_signing_secret(&state.pool, ctx.id(), kind, &state.secrets.encrypt(&secret), &until).await?;
     tracing::info!(service_id = %ctx.id(), callback_type = kind.as_str(), "callback signing secret replaced");
-    Ok(ctx.show(ShownSigningSecret { kind, secret, back_href: ctx.path(&format!("/api/callbacks/{slug}")), rotated: true }))
+    Ok(ctx.show(ShownSigningSecret {
+        kind,
+        secret,
+        back_href: ctx.path(&format!("/api/callbacks/{slug}")),
+        rotated: true,
+    }))
 }

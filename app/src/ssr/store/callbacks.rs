@@ -202,7 +202,12 @@ pub fn callback_key(service_id: &str, kind: CallbackKind) -> String {
 /// were written, that are waiting and due: how the dispatcher finds new
 /// events, reading only what is new. (SQLite has one writer, so a commit
 /// never adds rows below a rowid a reader has already seen.)
-pub async fn new_callback_events(pool: &Pool, after: i64, now: &str, limit: usize) -> anyhow::Result<Vec<ClaimedEvent>> {
+pub async fn new_callback_events(
+    pool: &Pool,
+    after: i64,
+    now: &str,
+    limit: usize,
+) -> anyhow::Result<Vec<ClaimedEvent>> {
     sqlx::query_as::<_, ClaimedEvent>(
         "SELECT rowid, next_attempt_at, id, service_id, callback_type, payload, attempts, first_attempt_at, created_at, is_test
          FROM callback_events
@@ -501,7 +506,9 @@ pub async fn record_returned_letter(
     service_id: &str,
     notification_id: &str,
 ) -> anyhow::Result<Option<String>> {
-    let row: Option<(Option<String>, Option<String>, String, String, i64)> = sqlx::query_as(
+    /// reference, sent_at, template name, template id, template version
+    type Letter = (Option<String>, Option<String>, String, String, i64);
+    let row: Option<Letter> = sqlx::query_as(
         "SELECT n.client_reference, n.sent_at, coalesce(t.name, ''), n.template_id, n.template_version
          FROM notifications n LEFT JOIN templates t ON t.id = n.template_id
          WHERE n.id = ? AND n.service_id = ? AND n.notification_type = 'letter'",
@@ -523,8 +530,7 @@ pub async fn record_returned_letter(
         "spreadsheet_row_number": null,
         "upload_letter_file_name": null,
     });
-    queue_callback_event(pool, service_id, CallbackKind::ReturnedLetters, Some(notification_id), &payload, false)
-        .await
+    queue_callback_event(pool, service_id, CallbackKind::ReturnedLetters, Some(notification_id), &payload, false).await
 }
 
 /// One row of a callback page's attempt log.
@@ -624,7 +630,12 @@ pub async fn resend_event(pool: &Pool, service_id: &str, kind: CallbackKind, eve
 
 /// Sends again every failed event of the callback created since `since`.
 /// Returns how many.
-pub async fn resend_failed_since(pool: &Pool, service_id: &str, kind: CallbackKind, since: &str) -> anyhow::Result<u64> {
+pub async fn resend_failed_since(
+    pool: &Pool,
+    service_id: &str,
+    kind: CallbackKind,
+    since: &str,
+) -> anyhow::Result<u64> {
     let done = sqlx::query(
         "UPDATE callback_events SET state = 'pending', next_attempt_at = created_at, first_attempt_at = NULL,
              completed_at = NULL
