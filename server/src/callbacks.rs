@@ -251,7 +251,8 @@ impl Dispatcher {
             return final_failure(&refused.to_string());
         }
         let timestamp = clock::now().unix_timestamp();
-        let body = event.payload.clone().into_bytes();
+        // Spaced as Notify's (Python's `json.dumps`), the same bytes on every try.
+        let body = webhooks::python_json(&event.payload).into_bytes();
         let signature = webhooks::signature_header(signing.iter().map(String::as_str), &event.id, timestamp, &body);
         let mut request = client
             .post(parsed)

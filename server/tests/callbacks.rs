@@ -226,6 +226,21 @@ async fn a_delivery_receipt_reaches_the_receiver_with_notifys_payload_headers_an
     );
 
     let payload = got.json();
+    // Byte for byte as Notify's json.dumps writes it, fields in its order.
+    let t = |f: &str| payload[f].as_str().unwrap().to_string();
+    assert_eq!(
+        got.body,
+        format!(
+            "{{\"id\": \"{id}\", \"reference\": \"ref-42\", \"to\": \"anyone@example.com\", \"status\": \"delivered\", \
+             \"created_at\": \"{}\", \"completed_at\": \"{}\", \"sent_at\": \"{}\", \"notification_type\": \"email\", \
+             \"template_id\": \"{}\", \"template_version\": {}}}",
+            t("created_at"),
+            t("completed_at"),
+            t("sent_at"),
+            t("template_id"),
+            payload["template_version"]
+        )
+    );
     let keys: Vec<&str> = payload.as_object().unwrap().keys().map(String::as_str).collect();
     let mut expected = vec![
         "id",

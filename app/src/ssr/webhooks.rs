@@ -102,3 +102,71 @@ mod tests {
         }
     }
 }
+
+/// `compact` JSON (as SQLite's `json_object` and serde write it) spaced and
+/// escaped as Python's `json.dumps` writes it, which is what Notify sends:
+/// `", "` and `": "` between items, and every character outside ASCII as
+/// `\uXXXX` (surrogate pairs beyond the first plane). Keys keep their order.
+pub fn python_json(compact: &str) -> String {
+    let mut out = String::with_capacity(compact.len() + compact.len() / 8);
+    let (mut in_string, mut escaped) = (false, false);
+    for c in compact.chars() {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == '"' {
+                in_string = false;
+            }
+            if c.is_ascii() {
+                out.push(c);
+            } else {
+                let mut units = [0u16; 2];
+                for unit in c.encode_utf16(&mut units) {
+                    out.push_str(&format!("\\u{unit:04x}"));
+                }
+            }
+            continue;
+        }
+        match c {
+            '"' => {
+                in_string = true;
+                out.push(c);
+            }
+            ',' => out.push_str(", "),
+            ':' => out.push_str(": "),
+            c if c.is_whitespace() => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod python_json_tests {
+    use super::python_json;
+    use proptest::prelude::*;
+
+    #[test]
+    fn spaced_and_escaped_as_json_dumps() {
+        assert_eq!(
+            python_json(r#"{"id":"a,b:c","reference":null,"to":"zoë@example.com","template_version":1,"x":[1,2]}"#),
+            r#"{"id": "a,b:c", "reference": null, "to": "zo\u00eb@example.com", "template_version": 1, "x": [1, 2]}"#
+        );
+        assert_eq!(python_json(r#"{"q":"say \"hi\", ok"}"#), r#"{"q": "say \"hi\", ok"}"#);
+        assert_eq!(python_json(r#"{"e":"😀"}"#), r#"{"e": "\ud83d\ude00"}"#);
+    }
+
+    proptest! {
+        #[test]
+        fn the_same_json_value_comes_out(s in "\\PC{0,40}", n in any::<i64>()) {
+            let compact = serde_json::json!({"s": s, "n": n, "list": [s.clone(), "x"]}).to_string();
+            let spaced = python_json(&compact);
+            let a: serde_json::Value = serde_json::from_str(&compact).unwrap();
+            let b: serde_json::Value = serde_json::from_str(&spaced).unwrap();
+            prop_assert_eq!(a, b);
+            prop_assert!(spaced.is_ascii());
+        }
+    }
+}
