@@ -202,6 +202,13 @@ test("send a test callback to a local receiver, see the attempt, resend a failed
     }).toPass({ timeout: 10_000 });
     await expect(page.locator("table.callback-attempts")).toContainText("Delivered");
     await expectNoAxeViolations(page, testInfo);
+
+    // Leave the service as it was: clearing the URL removes the callback.
+    await page.getByLabel("URL").fill("");
+    await page.getByRole("button", { name: "Save" }).click();
+    await page.waitForURL(/\/api(\/callbacks)?$/);
+    await page.goto(`${page.url().replace(/\/api(\/callbacks)?$/, "")}/api/callbacks/delivery-status-callback`);
+    await expect(page.getByLabel("URL")).toHaveValue("");
   } finally {
     receiver.close();
   }
