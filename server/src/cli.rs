@@ -69,6 +69,17 @@ enum Command {
         #[arg(long)]
         limit: i64,
     },
+    /// How many days a service keeps its messages of one channel (3 to 90;
+    /// 7 unless set).
+    SetRetention {
+        #[arg(long)]
+        service_id: String,
+        /// email, sms or letter.
+        #[arg(long = "type")]
+        notification_type: String,
+        #[arg(long)]
+        days: String,
+    },
     /// Put a service in trial mode (--trial true) or take it live (--trial false).
     SetTrialMode {
         #[arg(long)]
@@ -243,6 +254,15 @@ async fn admin(config: Config, command: Command) -> anyhow::Result<()> {
             store::get_service(&pool, &service_id).await?.ok_or_else(|| anyhow::anyhow!("no service has that id"))?;
             store::set_daily_limit(&pool, &service_id, t, limit).await?;
             println!("limit set");
+        }
+        Command::SetRetention { service_id, notification_type, days } => {
+            let t = app::domain::TemplateType::parse(&notification_type)
+                .ok_or_else(|| anyhow::anyhow!("--type: expected email, sms or letter"))?;
+            let days =
+                app::domain::retention::RetentionDays::parse(&days).map_err(|e| anyhow::anyhow!("--days: {e}"))?;
+            store::get_service(&pool, &service_id).await?.ok_or_else(|| anyhow::anyhow!("no service has that id"))?;
+            store::set_retention(&pool, &service_id, t, days).await?;
+            println!("{} kept {} days", t.as_str(), days.days());
         }
         Command::SetTrialMode { service_id, trial } => {
             store::get_service(&pool, &service_id).await?.ok_or_else(|| anyhow::anyhow!("no service has that id"))?;

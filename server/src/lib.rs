@@ -7,6 +7,7 @@ pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod logging;
+pub mod retention;
 pub mod server_key;
 pub mod state;
 pub mod web;

@@ -11,6 +11,7 @@ pub mod next_path;
 pub mod permission;
 pub mod phone;
 pub mod relative_time;
+pub mod retention;
 pub mod status;
 pub mod template;
 

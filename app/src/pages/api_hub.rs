@@ -32,6 +32,8 @@ pub struct MessageLog {
     pub items: Vec<LogItem>,
     /// True when there are more messages than the log shows.
     pub full: bool,
+    /// How long the service keeps its messages, in words.
+    pub retention: String,
 }
 
 impl MessageLog {
@@ -39,6 +41,7 @@ impl MessageLog {
     /// times aside: those the page keeps current itself).
     pub fn differs_from(&self, other: &MessageLog) -> bool {
         self.full != other.full
+            || self.retention != other.retention
             || self.items.len() != other.items.len()
             || self
                 .items
@@ -135,11 +138,11 @@ pub fn LiveMessageLog(service_id: String, log: MessageLog) -> impl IntoView {
 }
 
 fn log_view(log: MessageLog) -> AnyView {
-    const RETENTION: &str = "Notify deletes messages after 7 days.";
+    let retention = log.retention.clone();
     if log.items.is_empty() {
         return view! {
             <p class="govuk-body govuk-hint api-notifications-item">"When you send messages via the API they’ll appear here."</p>
-            <p class="govuk-body govuk-hint">{RETENTION}</p>
+            <p class="govuk-body govuk-hint">{retention}</p>
         }
         .into_any();
     }
@@ -149,7 +152,7 @@ fn log_view(log: MessageLog) -> AnyView {
         {items}
         <div class="api-notifications-item govuk-hint govuk-!-margin-top-4">
             {full.then_some("Only showing the first 50 messages. ")}
-            {RETENTION}
+            {retention}
         </div>
     }
     .into_any()

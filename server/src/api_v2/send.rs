@@ -158,6 +158,27 @@ pub fn missing_fields(fields: &[String], personalisation: &Map<String, Value>) -
     fields.iter().filter(|f| !matches!(given.get(&personalisation_key(f)), Some(Some(_)))).cloned().collect()
 }
 
+/// What is stored of the personalisation: the template's fields (and a
+/// letter's address), nothing else, so values the template does not use
+/// (up to the 4 MiB body limit) never reach the disk.
+pub fn kept_personalisation(
+    personalisation: &Map<String, Value>,
+    fields: &[String],
+    t: TemplateType,
+) -> Map<String, Value> {
+    let used: std::collections::HashSet<String> = fields.iter().map(|f| personalisation_key(f)).collect();
+    personalisation
+        .iter()
+        .filter(|(k, _)| {
+            let key = personalisation_key(k);
+            used.contains(&key)
+                || t == TemplateType::Letter
+                    && (key == "postcode" || (1..=7).any(|i| key == format!("address_line_{i}")))
+        })
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
 /// Subject and body with personalisation filled in.
 pub fn render(subject: Option<&str>, content: &str, personalisation: &Map<String, Value>) -> (Option<String>, String) {
     let given = personalisation_lookup(personalisation);
@@ -343,7 +364,7 @@ pub async fn send(state: &AppState, caller: &Caller, t: TemplateType, raw: &[u8]
                 notification_type: t,
                 recipient: recipient.clone(),
                 client_reference: reference.clone(),
-                personalisation: Value::Object(personalisation.clone()).to_string(),
+                personalisation: Value::Object(kept_personalisation(&personalisation, &fields, t)).to_string(),
                 subject: subject.clone(),
                 body: rendered.clone(),
                 postage: postage.clone(),

@@ -181,5 +181,6 @@ pub fn spawn_background(state: AppState) {
     session::spawn_cleanup(state.clone());
     session::spawn_checkpoints(state.clone());
     crate::callbacks::spawn(state.clone());
+    crate::retention::spawn(state.clone());
     crate::api_v2::runtime::spawn_workers(state);
 }

@@ -58,7 +58,8 @@ pub async fn message_log(state: &AppState, service: &ServiceContext) -> Result<M
             }
         })
         .collect();
-    Ok(MessageLog { items, full })
+    let retention = store::retention(&state.pool, &service.service.id).await?.sentence();
+    Ok(MessageLog { items, full, retention })
 }
 
 pub async fn notification(

@@ -15,7 +15,7 @@ pub async fn count_sent_since(
 ) -> anyhow::Result<i64> {
     let (n,): (i64,) = sqlx::query_as(
         "SELECT COUNT(*) FROM notifications
-         WHERE service_id = ? AND notification_type = ? AND key_type != 'test' AND created_at >= ?",
+         WHERE service_id = ? AND notification_type = ? AND key_type IN ('normal', 'team') AND created_at >= ?",
     )
     .bind(service_id)
     .bind(notification_type)

@@ -1,0 +1,53 @@
+//! The retention job: deletes each service's notifications once they are
+//! older than its retention for their channel, in small batches with a pause
+//! between them, so a send never waits behind a long delete.
+
+use crate::AppState;
+use app::domain::TemplateType;
+use app::ssr::{clock, store};
+use std::time::Duration;
+
+/// Notifications deleted per transaction.
+pub const BATCH: i64 = 500;
+/// The pause between batches.
+const PAUSE: Duration = Duration::from_millis(20);
+/// How often the job looks for expired notifications.
+const EVERY: Duration = Duration::from_secs(600);
+
+/// Starts the job: a minute after start-up, then every ten minutes.
+pub fn spawn(state: AppState) {
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_secs(60)).await;
+        let mut tick = tokio::time::interval(EVERY);
+        loop {
+            tick.tick().await;
+            match run_once(&state).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(deleted = n, "expired notifications deleted"),
+                Err(e) => tracing::warn!(error = ?e, "retention job failed"),
+            }
+        }
+    });
+}
+
+/// One pass over every service and channel; returns how many notifications
+/// it deleted.
+pub async fn run_once(state: &AppState) -> anyhow::Result<u64> {
+    let mut deleted = 0;
+    for service_id in store::service_ids(&state.pool).await? {
+        let retention = store::retention(&state.pool, &service_id).await?;
+        for t in TemplateType::ALL.iter().copied() {
+            let days = i64::from(retention.for_type(t).days());
+            let before = clock::format(clock::now() - time::Duration::days(days));
+            loop {
+                let n = store::delete_expired_notifications(&state.pool, &service_id, t, &before, BATCH).await?;
+                deleted += n;
+                if n < BATCH as u64 {
+                    break;
+                }
+                tokio::time::sleep(PAUSE).await;
+            }
+        }
+    }
+    Ok(deleted)
+}

@@ -1,0 +1,188 @@
+//! Retention: notifications older than their service's period for their
+//! channel are deleted with their outbox copies; the rest stay; the hub says
+//! the period; the queries that must not slow down as history grows use
+//! their indexes.
+
+mod common;
+
+use app::domain::retention::RetentionDays;
+use app::domain::TemplateType;
+use app::ssr::store;
+use common::*;
+use serde_json::json;
+use std::time::Duration;
+
+async fn template_id(app: &TestApp, service_id: &str, t: &str) -> String {
+    store::list_templates(&app.state.pool, service_id)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|x| x.template_type.as_str() == t)
+        .unwrap()
+        .id
+}
+
+async fn count(app: &TestApp, sql: &'static str, id: &str) -> i64 {
+    let (n,): (i64,) = sqlx::query_as(sql).bind(id).fetch_one(app.state.pool.sqlite()).await.unwrap();
+    n
+}
+
+async fn age(app: &TestApp, id: &str, days: i64) {
+    let then = app::ssr::clock::format(time::OffsetDateTime::now_utc() - time::Duration::days(days));
+    sqlx::query("UPDATE notifications SET created_at = ? WHERE id = ?")
+        .bind(then)
+        .bind(id)
+        .execute(app.state.pool.sqlite())
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn expired_notifications_go_with_their_outbox_copies_and_the_rest_stay() {
+    let app = TestApp::spawn().await;
+    let live = app.service_id("Example live service").await;
+    let key = make_key(&app, &live, "normal", "Live key").await;
+    let email = template_id(&app, &live, "email").await;
+    let sms = template_id(&app, &live, "sms").await;
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        let (s, b) = send(
+            &app,
+            &live,
+            &key,
+            "email",
+            json!({"email_address": "a@example.com", "template_id": email, "personalisation": {"name": "Ada"}}),
+        )
+        .await;
+        assert_eq!(s, 201, "{b}");
+        ids.push(b["id"].as_str().unwrap().to_string());
+    }
+    let (s, b) = send(
+        &app,
+        &live,
+        &key,
+        "sms",
+        json!({"phone_number": "07700900123", "template_id": sms, "personalisation": {"name": "Ada"}}),
+    )
+    .await;
+    assert_eq!(s, 201, "{b}");
+    let text = b["id"].as_str().unwrap().to_string();
+    // Delivered by the built-in provider: each has its outbox copy.
+    for _ in 0..50 {
+        if count(&app, "SELECT count(*) FROM outbox WHERE notification_id = ?", &text).await == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(count(&app, "SELECT count(*) FROM outbox WHERE notification_id = ?", &ids[0]).await, 1);
+
+    // Text messages are kept 30 days here; emails the default 7.
+    store::set_retention(&app.state.pool, &live, TemplateType::Sms, RetentionDays::new(30).unwrap()).await.unwrap();
+    age(&app, &ids[0], 8).await;
+    age(&app, &ids[1], 6).await;
+    age(&app, &text, 8).await;
+
+    let deleted = server::retention::run_once(&app.state).await.unwrap();
+    assert_eq!(deleted, 1);
+    assert_eq!(count(&app, "SELECT count(*) FROM notifications WHERE id = ?", &ids[0]).await, 0);
+    assert_eq!(
+        count(&app, "SELECT count(*) FROM outbox WHERE notification_id = ?", &ids[0]).await,
+        0,
+        "the outbox copy too"
+    );
+    for kept in [&ids[1], &ids[2], &text] {
+        assert_eq!(count(&app, "SELECT count(*) FROM notifications WHERE id = ?", kept).await, 1);
+    }
+    // The API no longer finds it.
+    let r = app
+        .client
+        .get(format!("{}/v2/notifications/{}", app.base, ids[0]))
+        .header("authorization", format!("Bearer {}", token(&live, key.secret())))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 404);
+}
+
+#[tokio::test]
+async fn deletes_go_in_batches_until_none_is_left() {
+    let app = TestApp::spawn().await;
+    let live = app.service_id("Example live service").await;
+    let key = make_key(&app, &live, "test", "Test key").await;
+    let email = template_id(&app, &live, "email").await;
+    let n = server::retention::BATCH as usize * 2 + 7;
+    let rows: Vec<store::NewNotification> = (0..n)
+        .map(|i| store::NewNotification {
+            id: uuid::Uuid::new_v4().to_string(),
+            service_id: live.clone(),
+            api_key_id: key.id.clone(),
+            key_type: app::domain::KeyType::Test,
+            template_id: email.clone(),
+            template_version: 1,
+            notification_type: TemplateType::Email,
+            recipient: format!("r{i}@example.com"),
+            client_reference: None,
+            personalisation: "{}".into(),
+            subject: Some("s".into()),
+            body: "b".into(),
+            postage: None,
+            created_at: app::ssr::clock::format(time::OffsetDateTime::now_utc() - time::Duration::days(10)),
+        })
+        .collect();
+    store::create_notifications(&app.state.pool, &rows.iter().collect::<Vec<_>>()).await.unwrap();
+    assert_eq!(server::retention::run_once(&app.state).await.unwrap(), n as u64);
+    assert_eq!(count(&app, "SELECT count(*) FROM notifications WHERE service_id = ?", &live).await, 0);
+}
+
+#[tokio::test]
+async fn the_hub_says_the_period_that_applies() {
+    let app = TestApp::spawn().await;
+    let live = app.service_id("Example live service").await;
+    let cookie = app.sign_in(ADMIN).await;
+    let hub = app.get(&format!("/services/{live}/api"), Some(&cookie)).await;
+    assert!(hub.text().contains("Notify deletes messages after 7 days."), "{}", hub.text());
+    store::set_retention(&app.state.pool, &live, TemplateType::Sms, RetentionDays::new(30).unwrap()).await.unwrap();
+    let hub = app.get(&format!("/services/{live}/api"), Some(&cookie)).await;
+    assert!(
+        hub.text()
+            .contains("Notify deletes emails after 7 days, text messages after 30 days and letters after 7 days."),
+        "{}",
+        hub.text()
+    );
+}
+
+#[tokio::test]
+async fn history_queries_use_their_indexes() {
+    let app = TestApp::spawn().await;
+    for (name, plan) in store::history_query_plans(&app.state.pool).await.unwrap() {
+        assert!(!plan.contains("SCAN n") && !plan.contains("SCAN notifications"), "{name}: {plan}");
+        assert!(plan.contains("USING INDEX") || plan.contains("USING COVERING INDEX"), "{name}: {plan}");
+        if name == "daily limit" || name == "retention delete" {
+            assert!(plan.contains("COVERING INDEX notifications_daily"), "{name}: {plan}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn personalisation_the_template_does_not_use_is_not_stored() {
+    let app = TestApp::spawn().await;
+    let live = app.service_id("Example live service").await;
+    let key = make_key(&app, &live, "test", "Test key").await;
+    let email = template_id(&app, &live, "email").await;
+    let filler = "x".repeat(1024 * 1024);
+    let (s, b) = send(
+        &app,
+        &live,
+        &key,
+        "email",
+        json!({"email_address": "a@example.com", "template_id": email, "personalisation": {"Name": "Ada", "unused": filler}}),
+    )
+    .await;
+    assert_eq!(s, 201, "{b}");
+    let (stored,): (String,) = sqlx::query_as("SELECT personalisation FROM notifications WHERE id = ?")
+        .bind(b["id"].as_str().unwrap())
+        .fetch_one(app.state.pool.sqlite())
+        .await
+        .unwrap();
+    assert_eq!(stored, r#"{"Name":"Ada"}"#);
+}
