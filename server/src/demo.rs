@@ -62,8 +62,11 @@ async fn ensure_service(
             "Dear ((name)),\n\nPlease come to your appointment.",
         ),
     ] {
-        store::create_template(pool, store::NewTemplate { service_id: &id, name, template_type, subject, content })
-            .await?;
+        store::create_template(
+            pool,
+            store::NewTemplate { service_id: &id, name, template_type, subject, content, created_by: None },
+        )
+        .await?;
     }
     Ok(id)
 }
@@ -93,6 +96,12 @@ pub async fn seed(pool: &Pool) -> anyhow::Result<()> {
         if u.email != "outsider@example.gov.uk" {
             for service in [&trial, &live] {
                 store::grant(pool, &user_id, service, u.permissions).await?;
+            }
+        }
+        // The demo's templates were made by its admin.
+        if u.email == "admin@example.gov.uk" {
+            for service in [&trial, &live] {
+                store::attribute_template_versions(pool, service, &user_id).await?;
             }
         }
     }

@@ -159,6 +159,7 @@ async fn sending_an_email_with_a_test_key_is_stored_first_and_delivered_soon() {
     assert_eq!(b["uri"], format!("{}/v2/notifications/{id}", app.state.config.base_url));
     assert_eq!(b["template"]["id"], template);
     assert_eq!(b["template"]["version"], 1);
+    assert_eq!(b["sanitised_content"], json!({}), "the clients' schemas require it");
     assert!(store::get_notification(&app.state.pool, &live, &id).await.unwrap().is_some(), "stored before the 201");
 
     // The delivery worker moves it to delivered within a second or two.
@@ -219,6 +220,7 @@ async fn each_sending_refusal_answers_notifys_status_and_message() {
         ("letter", auth(&trial, &trial_live), json!({"template_id": trial_email_t, "personalisation": {}}).to_string(), 400, "BadRequestError", "Service is not allowed to send letters".into()),
         ("letter", auth(&live, &test_key), json!({"reference": "x", "content": "JVBERi0="}).to_string(), 400, "BadRequestError", "Precompiled letters are not supported".into()),
         ("letter", auth(&live, &test_key), json!({"template_id": letter_t, "personalisation": {"name": "x", "address_line_1": "A"}}).to_string(), 400, "ValidationError", "Address must be at least 3 lines".into()),
+        ("letter", auth(&live, &test_key), json!({"template_id": letter_t, "personalisation": {"name": "x", "address_line_1": "A", "postcode": "SW1A 1AA"}}).to_string(), 400, "ValidationError", "Address must be at least 3 lines".into()),
     ];
     for (channel, auth, body, status, error, message) in cases {
         let (s, b) = api.call("POST", &format!("/v2/notifications/{channel}"), auth, Some(&body)).await;
@@ -242,6 +244,7 @@ async fn each_sending_refusal_answers_notifys_status_and_message() {
             template_type: app::domain::TemplateType::Letter,
             subject: Some("s"),
             content: "b",
+            created_by: None,
         },
     )
     .await
@@ -407,13 +410,27 @@ async fn templates_versions_and_previews() {
     assert_eq!(s, 200);
     assert_eq!(b["type"], "email");
     assert_eq!(b["personalisation"], json!({"name": {"required": true}}));
-    store::update_template(&app.state.pool, &live, &email_t, "Renamed", Some("New ((name))"), "Body ((name))")
-        .await
-        .unwrap();
+    assert_eq!(b["created_by"], ADMIN, "the demo's templates were made by its admin");
+    let viewer = store::find_user_by_email(&app.state.pool, VIEWER).await.unwrap().unwrap();
+    store::update_template(
+        &app.state.pool,
+        &live,
+        &email_t,
+        "Renamed",
+        Some("New ((name))"),
+        "Body ((name))",
+        &viewer.id,
+    )
+    .await
+    .unwrap();
     let (_, b) = api.call("GET", &format!("/v2/template/{email_t}"), auth(), None).await;
     assert_eq!((b["version"].clone(), b["name"].clone()), (json!(2), json!("Renamed")));
+    assert_eq!(b["created_by"], VIEWER, "each version names its author");
+    let (_, list) = api.call("GET", "/v2/templates", auth(), None).await;
+    assert!(list["templates"].as_array().unwrap().iter().all(|t| t["created_by"].is_string()));
     let (s, b) = api.call("GET", &format!("/v2/template/{email_t}/version/1"), auth(), None).await;
     assert_eq!((s, b["subject"].clone()), (200, json!("Your appointment, ((name))")));
+    assert_eq!(b["created_by"], ADMIN);
     let (s, _) = api.call("GET", &format!("/v2/template/{email_t}/version/9"), auth(), None).await;
     assert_eq!(s, 404);
     let (s, b) = api.call("GET", "/v2/template/nope", auth(), None).await;
@@ -651,4 +668,69 @@ async fn a_row_the_database_refuses_fails_only_its_own_request() {
         .await
         .unwrap();
     assert_eq!(n, 1);
+}
+
+#[tokio::test]
+async fn a_letter_with_two_lines_and_a_postcode_is_sent_as_notifys_documentation_shows() {
+    let app = TestApp::spawn().await;
+    let api = Api { app: &app };
+    let live = app.service_id("Example live service").await;
+    let key = make_key(&app, &live, "test", "test key").await;
+    let letter = template_id(&app, &live, "letter").await;
+    let body = json!({"template_id": letter, "personalisation": {
+        "name": "Ada", "address_line_1": "The Occupier", "address_line_2": "123 High Street", "postcode": "SW14 6BH"}});
+    let (s, b) = api
+        .call(
+            "POST",
+            "/v2/notifications/letter",
+            Some(format!("Bearer {}", token(&live, key.secret()))),
+            Some(&body.to_string()),
+        )
+        .await;
+    assert_eq!(s, 201, "{b}");
+    let id = b["id"].as_str().unwrap();
+    let (_, n) = api
+        .call("GET", &format!("/v2/notifications/{id}"), Some(format!("Bearer {}", token(&live, key.secret()))), None)
+        .await;
+    assert_eq!(n["line_1"], "The Occupier");
+    assert_eq!(n["postcode"], "SW14 6BH");
+}
+
+#[tokio::test]
+async fn a_template_keeps_the_line_endings_the_browser_sent() {
+    let app = TestApp::spawn().await;
+    let api = Api { app: &app };
+    let live = app.service_id("Example live service").await;
+    let key = make_key(&app, &live, "test", "test key").await;
+    let cookie = app.sign_in(ADMIN).await;
+    let csrf = app.get("/your-services", Some(&cookie)).await.csrf_token();
+    let page = app
+        .post(
+            &format!("/services/{live}/templates/new"),
+            Some(&cookie),
+            &[
+                ("csrf_token", &csrf),
+                ("template_type", "email"),
+                ("name", "Line endings"),
+                ("subject", "Hello"),
+                ("template_content", "Line one\r\nLine two ((name))"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, 302, "{}", page.text());
+    let id = store::list_templates(&app.state.pool, &live)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|t| t.name == "Line endings")
+        .unwrap()
+        .id;
+    let auth = || Some(format!("Bearer {}", token(&live, key.secret())));
+    let (_, t) = api.call("GET", &format!("/v2/template/{id}"), auth(), None).await;
+    assert_eq!(t["body"], "Line one\r\nLine two ((name))");
+    assert_eq!(t["created_by"], ADMIN);
+    let body = json!({"email_address": "a@example.com", "template_id": id, "personalisation": {"name": "Ada"}});
+    let (s, b) = api.call("POST", "/v2/notifications/email", auth(), Some(&body.to_string())).await;
+    assert_eq!(s, 201, "{b}");
+    assert_eq!(b["content"]["body"], "Line one\r\nLine two Ada");
 }

@@ -142,7 +142,9 @@ fn template_json(state: &AppState, t: &store::TemplateVersion, updated_at: Optio
         "type": t.template_type.as_str(),
         "created_at": t.created_at,
         "updated_at": updated_at,
-        "created_by": Value::Null,
+        // Notify gives the author's email address; a version from before
+        // authors were recorded has none, and the clients need a string.
+        "created_by": t.created_by.clone().unwrap_or_default(),
         "version": t.version,
         "body": t.content,
         "subject": if t.template_type == TemplateType::Sms { Value::Null } else { json!(t.subject) },

@@ -302,10 +302,13 @@ pub async fn send(state: &AppState, caller: &Caller, t: TemplateType, raw: &[u8]
                 ));
             }
             let given = personalisation_lookup(&personalisation);
-            let lines: Vec<String> = (1..=7)
-                .filter_map(|i| given.get(&format!("address_line_{i}")).cloned().flatten())
-                .filter(|l| !l.trim().is_empty())
-                .collect();
+            let line = |name: &str| given.get(name).cloned().flatten().filter(|l| !l.trim().is_empty());
+            let mut lines: Vec<String> = (1..=7).filter_map(|i| line(&format!("address_line_{i}"))).collect();
+            // Notify counts `postcode` as the last line when there is no
+            // seventh line.
+            if line("address_line_7").is_none() {
+                lines.extend(line("postcode"));
+            }
             if lines.len() < 3 {
                 return Err(ApiError::validation(vec!["Address must be at least 3 lines".to_string()]));
             }
@@ -383,7 +386,7 @@ pub async fn send(state: &AppState, caller: &Caller, t: TemplateType, raw: &[u8]
         TemplateType::Sms => json!({"body": rendered, "from_number": "GOVUK"}),
         TemplateType::Letter => json!({"body": rendered, "subject": subject}),
     };
-    let response = json!({
+    let mut response = json!({
         "id": id,
         "reference": reference,
         "content": content,
@@ -395,6 +398,10 @@ pub async fn send(state: &AppState, caller: &Caller, t: TemplateType, raw: &[u8]
         },
         "scheduled_for": Value::Null,
     });
+    if t == TemplateType::Email {
+        // What sanitising changed, by field: the clients' schemas require it.
+        response["sanitised_content"] = json!({});
+    }
     Ok((StatusCode::CREATED, Json(response)).into_response())
 }
 

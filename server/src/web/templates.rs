@@ -60,7 +60,8 @@ fn validate(form: SaveTemplate, kind: Option<TemplateType>) -> (TemplateForm, Op
     if kind.is_some_and(TemplateType::has_subject) && subject.is_empty() {
         errors.push("subject", "Enter a subject line");
     }
-    let content = form.template_content.replace("\r\n", "\n");
+    // Kept as the browser sent it (`\r\n` line endings), as Notify keeps it.
+    let content = form.template_content.clone();
     if content.trim().is_empty() {
         errors.push("template_content", "Enter the message");
     }
@@ -88,6 +89,7 @@ pub async fn create(State(state): State<AppState>, ctx: Ctx, CsrfForm(form): Csr
             template_type: kind,
             subject: kind.has_subject().then_some(t.subject.as_str()),
             content: &t.content,
+            created_by: Some(&ctx.signed_in.user.id),
         },
     )
     .await?;
@@ -135,7 +137,8 @@ pub async fn update(
         return Ok(ctx.show(t));
     };
     let subject = kind.has_subject().then_some(t.subject.as_str());
-    store::update_template(&state.pool, ctx.id(), &existing.id, &t.name, subject, &t.content).await?;
+    store::update_template(&state.pool, ctx.id(), &existing.id, &t.name, subject, &t.content, &ctx.signed_in.user.id)
+        .await?;
     ctx.flash(&state, &format!("‘{}’ was saved", t.name)).await?;
     Ok(found(&ctx.path("/templates")))
 }

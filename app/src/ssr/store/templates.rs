@@ -26,6 +26,8 @@ pub struct NewTemplate<'a> {
     pub template_type: TemplateType,
     pub subject: Option<&'a str>,
     pub content: &'a str,
+    /// The user who made it (`None` for seeded data).
+    pub created_by: Option<&'a str>,
 }
 
 pub async fn create_template(pool: &Pool, t: NewTemplate<'_>) -> anyhow::Result<String> {
@@ -47,8 +49,9 @@ pub async fn create_template(pool: &Pool, t: NewTemplate<'_>) -> anyhow::Result<
     .await
     .context("could not create a template")?;
     sqlx::query(
-        "INSERT INTO template_versions (template_id, version, name, template_type, subject, content, created_at)
-         VALUES (?, 1, ?, ?, ?, ?, ?)",
+        "INSERT INTO template_versions (template_id, version, name, template_type, subject, content, created_at,
+             created_by)
+         VALUES (?, 1, ?, ?, ?, ?, ?, ?)",
     )
     .bind(&id)
     .bind(t.name)
@@ -56,6 +59,7 @@ pub async fn create_template(pool: &Pool, t: NewTemplate<'_>) -> anyhow::Result<
     .bind(t.subject)
     .bind(t.content)
     .bind(&now)
+    .bind(t.created_by)
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
@@ -72,6 +76,7 @@ pub async fn update_template(
     name: &str,
     subject: Option<&str>,
     content: &str,
+    created_by: &str,
 ) -> anyhow::Result<Option<i64>> {
     let now = clock::now_string();
     let mut tx = pool.db.begin().await?;
@@ -93,8 +98,9 @@ pub async fn update_template(
         .execute(&mut *tx)
         .await?;
     sqlx::query(
-        "INSERT INTO template_versions (template_id, version, name, template_type, subject, content, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO template_versions (template_id, version, name, template_type, subject, content, created_at,
+             created_by)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(template_id)
     .bind(next)
@@ -103,6 +109,7 @@ pub async fn update_template(
     .bind(subject)
     .bind(content)
     .bind(&now)
+    .bind(created_by)
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
@@ -152,6 +159,22 @@ pub struct TemplateVersion {
     pub subject: Option<String>,
     pub content: String,
     pub created_at: String,
+    /// The email address of the user who made this version.
+    pub created_by: Option<String>,
+}
+
+/// Names `user_id` as the author of the service's template versions that
+/// have none (the demo's seeded templates, made before its users).
+pub async fn attribute_template_versions(pool: &Pool, service_id: &str, user_id: &str) -> anyhow::Result<()> {
+    sqlx::query(
+        "UPDATE template_versions SET created_by = ?
+         WHERE created_by IS NULL AND template_id IN (SELECT id FROM templates WHERE service_id = ?)",
+    )
+    .bind(user_id)
+    .bind(service_id)
+    .execute(&pool.db)
+    .await?;
+    Ok(())
 }
 
 pub async fn get_template_version(
@@ -161,8 +184,10 @@ pub async fn get_template_version(
     version: i64,
 ) -> anyhow::Result<Option<TemplateVersion>> {
     sqlx::query_as::<_, TemplateVersion>(
-        "SELECT v.template_id, v.version, v.name, v.template_type, v.subject, v.content, v.created_at
+        "SELECT v.template_id, v.version, v.name, v.template_type, v.subject, v.content, v.created_at,
+                u.email_address AS created_by
          FROM template_versions v JOIN templates t ON t.id = v.template_id
+         LEFT JOIN users u ON u.id = v.created_by
          WHERE v.template_id = ? AND t.service_id = ? AND v.version = ?",
     )
     .bind(template_id)
