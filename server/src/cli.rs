@@ -51,6 +51,18 @@ enum Command {
         /// normal (live), team or test.
         #[arg(long = "type")]
         key_type: String,
+        /// 30, 90, 180, 365 (days) or never; the longest the service allows
+        /// when not given.
+        #[arg(long)]
+        expires_in: Option<String>,
+    },
+    /// The longest lifetime a service's new API keys may have, in days
+    /// (or `none`).
+    SetKeyLifetime {
+        #[arg(long)]
+        service_id: String,
+        #[arg(long)]
+        days: String,
     },
     /// Revoke the unrevoked API key of a service with this name.
     RevokeApiKey {
@@ -222,18 +234,42 @@ async fn admin(config: Config, command: Command) -> anyhow::Result<()> {
             let id = store::create_service(&pool, &name, !live, &perms).await?;
             println!("{id}");
         }
-        Command::CreateApiKey { service_id, name, key_type } => {
+        Command::SetKeyLifetime { service_id, days } => {
+            let days = match days.trim() {
+                "none" => None,
+                d => Some(
+                    d.parse::<i64>()
+                        .ok()
+                        .filter(|d| *d > 0)
+                        .ok_or_else(|| anyhow::anyhow!("--days: expected a number of days or none"))?,
+                ),
+            };
+            store::get_service(&pool, &service_id).await?.ok_or_else(|| anyhow::anyhow!("no service has that id"))?;
+            store::set_max_key_lifetime(&pool, &service_id, days).await?;
+            println!("longest key lifetime: {}", days.map(|d| format!("{d} days")).unwrap_or_else(|| "none".into()));
+        }
+        Command::CreateApiKey { service_id, name, key_type, expires_in } => {
             let name = app::domain::KeyName::parse(&name)
                 .map_err(|e| anyhow::anyhow!("--name: {}", app::domain::KeyName::message(e)))?;
             let key_type = app::domain::KeyType::parse(&key_type)
                 .ok_or_else(|| anyhow::anyhow!("--type: expected normal, team or test"))?;
             let secrets = app::ssr::secrets::Secrets::new(crate::server_key::load_or_create(&config)?.bytes());
+            use app::domain::api_key::KeyLifetime;
             use app::ssr::keys::NotCreated;
-            match app::ssr::keys::create(&pool, &secrets, &service_id, &name, key_type, None).await? {
+            let service = store::get_service(&pool, &service_id)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("no service has that id"))?;
+            let lifetime = match expires_in {
+                Some(raw) => KeyLifetime::parse(&raw)
+                    .ok_or_else(|| anyhow::anyhow!("--expires-in: expected 30, 90, 180, 365 or never"))?,
+                None => KeyLifetime::default_for(service.max_key_lifetime_days),
+            };
+            match app::ssr::keys::create(&pool, &secrets, &service_id, &name, key_type, lifetime, None).await? {
                 Ok(created) => println!("{}", created.key),
                 Err(NotCreated::NoSuchService) => anyhow::bail!("no service has that id"),
                 Err(NotCreated::LiveKeyInTrialMode) => anyhow::bail!("a service in trial mode cannot have a live key"),
                 Err(NotCreated::DuplicateName) => anyhow::bail!("a key with this name already exists"),
+                Err(NotCreated::LifetimeTooLong) => anyhow::bail!("the service does not allow keys to live that long"),
             }
         }
         Command::RevokeApiKey { service_id, name } => {

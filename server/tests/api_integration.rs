@@ -448,3 +448,85 @@ async fn a_form_too_large_or_not_a_form_is_refused_not_emptied() {
     let stored = app::ssr::store::guest_list(&app.state.pool, &live).await.unwrap();
     assert!(stored.email_addresses.is_empty() && stored.phone_numbers.is_empty());
 }
+
+#[tokio::test]
+async fn a_key_can_expire_and_is_then_refused_with_its_own_message() {
+    let app = TestApp::spawn().await;
+    let s = admin(&app).await;
+    let live = app.service_id("Example live service").await;
+    let form = app.get(&format!("/services/{live}/api/keys/create"), Some(&s.cookie)).await;
+    assert!(form.text().contains("When should this key stop working?"));
+    assert!(form.body.contains("value=\"never\" checked"), "never by default without a service limit");
+
+    let page = app
+        .post(
+            &format!("/services/{live}/api/keys/create"),
+            Some(&s.cookie),
+            &[("csrf_token", &s.csrf), ("key_name", "Thirty days"), ("key_type", "test"), ("expires_in", "30")],
+        )
+        .await;
+    assert_eq!(page.status, 200, "{}", page.text());
+    let key = key_from(&page);
+    let list = app.get(&format!("/services/{live}/api/keys"), Some(&s.cookie)).await;
+    assert!(
+        list.text().contains("Thirty days Test – pretends to send messages Never used Expires in 29 days"),
+        "{}",
+        list.text()
+    );
+    let hub = app.get(&format!("/services/{live}/api"), Some(&s.cookie)).await;
+    assert!(hub.text().contains("1 API key expires within 30 days."), "{}", hub.text());
+
+    let secret = &key[key.len() - 36..];
+    let call = || async {
+        app.client
+            .get(format!("{}/v2/templates", app.base))
+            .header("authorization", format!("Bearer {}", token(&live, secret)))
+            .send()
+            .await
+            .unwrap()
+    };
+    assert_eq!(call().await.status().as_u16(), 200);
+    // A day past its expiry.
+    sqlx::query("UPDATE api_keys SET expires_at = ? WHERE name = 'Thirty days'")
+        .bind(app::ssr::clock::format(time::OffsetDateTime::now_utc() - time::Duration::days(1)))
+        .execute(app.state.pool.sqlite())
+        .await
+        .unwrap();
+    app::ssr::store::set_max_key_lifetime(&app.state.pool, &live, None).await.unwrap(); // announces the change
+    let r = call().await;
+    assert_eq!(r.status().as_u16(), 403);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["errors"][0]["message"], "Invalid token: API key expired");
+    let list = app.get(&format!("/services/{live}/api/keys"), Some(&s.cookie)).await;
+    assert!(list.text().contains("Thirty days Test – pretends to send messages Never used Expired"), "{}", list.text());
+    assert!(!list.body.contains("Revoke<span class=\"govuk-visually-hidden\"> Thirty days"));
+}
+
+#[tokio::test]
+async fn a_services_longest_key_lifetime_limits_the_choices() {
+    let app = TestApp::spawn().await;
+    let s = admin(&app).await;
+    let live = app.service_id("Example live service").await;
+    app::ssr::store::set_max_key_lifetime(&app.state.pool, &live, Some(90)).await.unwrap();
+    let form = app.get(&format!("/services/{live}/api/keys/create"), Some(&s.cookie)).await;
+    assert!(form.body.contains("value=\"90\" checked"), "the longest allowed by default");
+    assert!(form.text().contains("Not available: keys of this service may last at most 90 days"));
+    // A forged choice the form disables.
+    let forged = app
+        .post(
+            &format!("/services/{live}/api/keys/create"),
+            Some(&s.cookie),
+            &[("csrf_token", &s.csrf), ("key_name", "Forever"), ("key_type", "test"), ("expires_in", "never")],
+        )
+        .await;
+    assert_eq!(forged.status, 400);
+    let bad = app
+        .post(
+            &format!("/services/{live}/api/keys/create"),
+            Some(&s.cookie),
+            &[("csrf_token", &s.csrf), ("key_name", "Odd"), ("key_type", "test"), ("expires_in", "7")],
+        )
+        .await;
+    assert_eq!(bad.status, 200);
+    assert!(bad.text().contains("There is a problem Select when the key should expire"), "{}", bad.text());
+}

@@ -782,6 +782,7 @@ async fn kill_9_while_a_callback_is_in_flight_loses_nothing_and_sends_it_once_mo
         &live,
         &app::domain::KeyName::parse("Crash test").unwrap(),
         app::domain::KeyType::parse("test").unwrap(),
+        app::domain::api_key::KeyLifetime::Never,
         Some(&admin_user.id),
     )
     .await

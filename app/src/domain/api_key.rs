@@ -225,3 +225,114 @@ mod tests {
         }
     }
 }
+
+/// How long a new key stays valid: Notify's keys never expire; ours can.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyLifetime {
+    Days(u16),
+    Never,
+}
+
+impl KeyLifetime {
+    /// The choices the create form offers, in its order.
+    pub const CHOICES: [KeyLifetime; 5] =
+        [Self::Days(30), Self::Days(90), Self::Days(180), Self::Days(365), Self::Never];
+
+    /// The form's value: `30`, `90`, `180`, `365` or `never`.
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::CHOICES.into_iter().find(|c| c.value() == raw.trim())
+    }
+
+    pub fn value(self) -> &'static str {
+        match self {
+            Self::Days(30) => "30",
+            Self::Days(90) => "90",
+            Self::Days(180) => "180",
+            Self::Days(365) => "365",
+            Self::Days(_) => "",
+            Self::Never => "never",
+        }
+    }
+
+    pub fn label(self) -> String {
+        match self {
+            Self::Days(d) => format!("In {d} days"),
+            Self::Never => "Never".into(),
+        }
+    }
+
+    pub fn days(self) -> Option<i64> {
+        match self {
+            Self::Days(d) => Some(i64::from(d)),
+            Self::Never => None,
+        }
+    }
+
+    /// Whether a service whose keys may live at most `max_days` (none: no
+    /// limit) may have a key of this lifetime.
+    pub fn allowed(self, max_days: Option<i64>) -> bool {
+        match (self, max_days) {
+            (_, None) => true,
+            (Self::Never, Some(_)) => false,
+            (Self::Days(d), Some(max)) => i64::from(d) <= max,
+        }
+    }
+
+    /// What the form selects at first: never, or the longest allowed.
+    pub fn default_for(max_days: Option<i64>) -> Self {
+        Self::CHOICES.into_iter().rev().find(|c| c.allowed(max_days)).unwrap_or(Self::Days(30))
+    }
+}
+
+/// `Expires in 12 days`, `Expires tomorrow`, `Expires today` or `Expired`,
+/// from the seconds left (negative once past).
+pub fn expiry_text(seconds_left: i64) -> String {
+    const DAY: i64 = 86_400;
+    match seconds_left {
+        s if s <= 0 => "Expired".into(),
+        s if s < DAY => "Expires today".into(),
+        s if s < 2 * DAY => "Expires tomorrow".into(),
+        s => format!("Expires in {} days", s / DAY),
+    }
+}
+
+#[cfg(test)]
+mod lifetime_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn the_forms_choices_round_trip() {
+        for c in KeyLifetime::CHOICES {
+            assert_eq!(KeyLifetime::parse(c.value()), Some(c));
+        }
+        assert_eq!(KeyLifetime::parse("7"), None);
+        assert_eq!(KeyLifetime::parse(""), None);
+    }
+
+    #[test]
+    fn a_services_longest_lifetime_rules_out_longer_keys() {
+        assert!(KeyLifetime::Never.allowed(None));
+        assert!(!KeyLifetime::Never.allowed(Some(365)));
+        assert!(KeyLifetime::Days(90).allowed(Some(90)));
+        assert!(!KeyLifetime::Days(180).allowed(Some(90)));
+        assert_eq!(KeyLifetime::default_for(None), KeyLifetime::Never);
+        assert_eq!(KeyLifetime::default_for(Some(100)), KeyLifetime::Days(90));
+        assert_eq!(KeyLifetime::default_for(Some(10)), KeyLifetime::Days(30));
+    }
+
+    #[test]
+    fn expiry_in_words() {
+        assert_eq!(expiry_text(-1), "Expired");
+        assert_eq!(expiry_text(3600), "Expires today");
+        assert_eq!(expiry_text(86_400 + 5), "Expires tomorrow");
+        assert_eq!(expiry_text(12 * 86_400 + 5), "Expires in 12 days");
+    }
+
+    proptest! {
+        #[test]
+        fn the_default_is_always_allowed_when_anything_is(max in 30i64..1000) {
+            prop_assert!(KeyLifetime::default_for(Some(max)).allowed(Some(max)));
+        }
+    }
+}

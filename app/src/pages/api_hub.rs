@@ -56,6 +56,8 @@ impl MessageLog {
 pub struct ApiHub {
     pub callbacks_href: String,
     pub log: MessageLog,
+    /// Working API keys that expire within 30 days.
+    pub expiring_keys: usize,
 }
 
 impl ServicePageContent for ApiHub {
@@ -64,7 +66,8 @@ impl ServicePageContent for ApiHub {
     }
     fn view(&self, service: &ServiceContext, _: &str) -> AnyView {
         let (service, callbacks_href, log) = (service.clone(), self.callbacks_href.clone(), self.log.clone());
-        view! { <Hub service callbacks_href log/> }.into_any()
+        let expiring_keys = self.expiring_keys;
+        view! { <Hub service callbacks_href log expiring_keys/> }.into_any()
     }
 }
 
@@ -86,9 +89,27 @@ pub async fn fetch_message_log(service_id: String) -> Result<MessageLog, ServerF
 /// `/services/{id}/api`: links to keys, guest list and callbacks, and the
 /// message log of the last 50 messages sent through the API.
 #[component]
-pub fn Hub(service: ServiceContext, callbacks_href: String, log: MessageLog) -> impl IntoView {
+pub fn Hub(service: ServiceContext, callbacks_href: String, log: MessageLog, expiring_keys: usize) -> impl IntoView {
+    let expiring = (expiring_keys > 0).then(|| {
+        let text = if expiring_keys == 1 {
+            "1 API key expires within 30 days.".to_string()
+        } else {
+            format!("{expiring_keys} API keys expire within 30 days.")
+        };
+        view! {
+            <div class="govuk-warning-text">
+                <span class="govuk-warning-text__icon" aria-hidden="true">"!"</span>
+                <strong class="govuk-warning-text__text">
+                    <span class="govuk-visually-hidden">"Warning"</span>
+                    {text} " "
+                    <a class="govuk-link" href=service.path("/api/keys")>"Check your API keys"</a>
+                </strong>
+            </div>
+        }
+    });
     view! {
         <h1 class="govuk-heading-l">"API integration"</h1>
+        {expiring}
         <ul class="govuk-list notify-pills">
             <li class="pill-separate-item"><a class="govuk-link govuk-link--no-visited-state" href=service.path("/api/keys")>"API keys"</a></li>
             <li class="pill-separate-item"><a class="govuk-link govuk-link--no-visited-state" href=service.path("/api/guest-list")>"Guest list"</a></li>

@@ -14,7 +14,10 @@ pub struct KeyRow {
     pub id: String,
     pub name: String,
     pub description: &'static str,
-    /// `Revoked 12 November at 2:30pm` for a revoked key.
+    /// `Expires in 12 days`, `Expired`… for a key that expires.
+    pub expiry: Option<String>,
+    /// `Revoked 12 November at 2:30pm` for a revoked key, `Expired` for an
+    /// expired one: it can no longer be used.
     pub revoked: Option<String>,
     /// `Last used 12 November at 2:30pm` or `Never used`.
     pub last_used: String,
@@ -31,6 +34,10 @@ pub struct ApiKeys {
 pub struct CreateKeyForm {
     pub key_name: String,
     pub key_type: String,
+    /// `30`, `90`, `180`, `365` or `never`.
+    pub expires_in: String,
+    /// The longest lifetime the service allows (`None`: no limit).
+    pub max_lifetime_days: Option<i64>,
     pub errors: FormErrors,
 }
 
@@ -112,6 +119,7 @@ pub fn KeysList(service: ServiceContext, keys: ApiKeys, csrf_token: String) -> i
                         <div class="govuk-!-font-weight-bold">{k.name}</div>
                         <div class="notify-secondary-text">{k.description}</div>
                         <div class="notify-secondary-text">{k.last_used}</div>
+                        {k.expiry.filter(|_| !revoked).map(|e| view! { <div class="notify-secondary-text">{e}</div> })}
                     </td>
                     <td class="govuk-table__cell govuk-table__cell--numeric">{action}</td>
                 </tr>
@@ -155,6 +163,19 @@ pub fn CreateKey(service: ServiceContext, form: CreateKeyForm, csrf_token: Strin
             RadioItem { value: kind.as_str(), label: kind.description().to_string(), hint, disabled }
         })
         .collect();
+    let max = form.max_lifetime_days;
+    let lifetime_items = crate::domain::api_key::KeyLifetime::CHOICES
+        .into_iter()
+        .map(|choice| {
+            // The same rule `keys::create` enforces.
+            let disabled = !choice.allowed(max);
+            let hint = disabled.then(|| {
+                view! { {format!("Not available: keys of this service may last at most {} days", max.unwrap_or_default())} }
+                    .into_any()
+            });
+            RadioItem { value: choice.value(), label: choice.label(), hint, disabled }
+        })
+        .collect();
     view! {
         <BackLink href=service.path("/api/keys")/>
         <div class="govuk-grid-row">
@@ -177,6 +198,13 @@ pub fn CreateKey(service: ServiceContext, form: CreateKeyForm, csrf_token: Strin
                         items
                         checked=form.key_type.clone()
                         error=form.errors.for_field("key_type")
+                    />
+                    <Radios
+                        name="expires_in"
+                        legend="When should this key stop working?"
+                        items=lifetime_items
+                        checked=form.expires_in.clone()
+                        error=form.errors.for_field("expires_in")
                     />
                     <Button text="Continue"/>
                 </form>

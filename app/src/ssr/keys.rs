@@ -2,7 +2,7 @@
 //! string, its sealed secret and digest, and the audit event. Used by the
 //! admin pages, the `create-api-key` command and the tests.
 
-use crate::domain::api_key::{self, name_fingerprint, KeyName, KeyType};
+use crate::domain::api_key::{self, name_fingerprint, KeyLifetime, KeyName, KeyType};
 use crate::ssr::secrets::Secrets;
 use crate::ssr::store::{self, CreateKeyError, Pool};
 use rand::Rng;
@@ -13,10 +13,13 @@ pub fn revoked_window_start() -> String {
     crate::ssr::clock::ago(time::Duration::days(api_key::REVOKED_KEY_DAYS))
 }
 
-/// Where a key stands, from its `expiry_date`.
+/// Where a key stands, from its `expiry_date` (when it was revoked) and its
+/// `expires_at` (when it stops working on its own).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum KeyState {
     Active,
+    /// Past its expiry: "API key expired" to the API.
+    Expired,
     /// Revoked within the last 7 days: listed greyed, "API key revoked" to
     /// the API.
     RecentlyRevoked,
@@ -24,9 +27,10 @@ pub enum KeyState {
     Forgotten,
 }
 
-/// The one answer to "is this key revoked".
-pub fn key_state(expiry_date: Option<&str>) -> KeyState {
+/// The one answer to "may this key be used".
+pub fn key_state(expiry_date: Option<&str>, expires_at: Option<&str>) -> KeyState {
     match expiry_date {
+        None if expires_at.is_some_and(|at| at <= crate::ssr::clock::now_string().as_str()) => KeyState::Expired,
         None => KeyState::Active,
         Some(d) if d > revoked_window_start().as_str() => KeyState::RecentlyRevoked,
         Some(_) => KeyState::Forgotten,
@@ -53,6 +57,9 @@ pub enum NotCreated {
     /// A service in trial mode may not have live keys
     /// ([`api_key::type_allowed`]).
     LiveKeyInTrialMode,
+    /// Longer than the service allows its keys to live
+    /// ([`KeyLifetime::allowed`]).
+    LifetimeTooLong,
     NoSuchService,
 }
 
@@ -64,12 +71,18 @@ pub async fn create(
     service_id: &str,
     name: &KeyName,
     key_type: KeyType,
+    lifetime: KeyLifetime,
     created_by: Option<&str>,
 ) -> anyhow::Result<Result<CreatedKey, NotCreated>> {
     let Some(service) = store::get_service(pool, service_id).await? else { return Ok(Err(NotCreated::NoSuchService)) };
     if !api_key::type_allowed(service.restricted, key_type) {
         return Ok(Err(NotCreated::LiveKeyInTrialMode));
     }
+    if !lifetime.allowed(service.max_key_lifetime_days) {
+        return Ok(Err(NotCreated::LifetimeTooLong));
+    }
+    let expires_at =
+        lifetime.days().map(|d| crate::ssr::clock::format(crate::ssr::clock::now() + time::Duration::days(d)));
     let key = api_key::key_string(name.as_str(), service_id, &random_base62());
     let secret = api_key::secret_of(&key).expect("a key string ends with its secret");
     let created = store::create_api_key(
@@ -82,6 +95,7 @@ pub async fn create(
             secret_ciphertext: &secrets.encrypt(secret),
             secret_digest: &secrets.digest(secret),
             created_by,
+            expires_at: expires_at.as_deref(),
         },
     )
     .await?;

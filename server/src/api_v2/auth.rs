@@ -38,8 +38,9 @@ async fn snapshot(
 }
 
 fn caller(snapshot: std::sync::Arc<super::runtime::ServiceSnapshot>, key: &store::AuthKey) -> Result<Caller, ApiError> {
-    match key_state(key.expiry_date.as_deref()) {
+    match key_state(key.expiry_date.as_deref(), key.expires_at.as_deref()) {
         KeyState::Active => {}
+        KeyState::Expired => return Err(forbidden("Invalid token: API key expired")),
         KeyState::RecentlyRevoked => return Err(forbidden("Invalid token: API key revoked")),
         KeyState::Forgotten => return Err(forbidden("Invalid token: API key not found")),
     }

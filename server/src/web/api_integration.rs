@@ -8,7 +8,7 @@
 use super::error::{found, PageError};
 use super::extract::{CsrfForm, ManageApiKeys, ServicePage};
 use crate::AppState;
-use app::domain::api_key::{name_fingerprint, KeyName, KeyType};
+use app::domain::api_key::{expiry_text, name_fingerprint, KeyLifetime, KeyName, KeyType};
 use app::domain::london_time::datetime_short;
 use app::domain::GuestList;
 use app::pages::api_hub::ApiHub;
@@ -32,7 +32,8 @@ use super::callbacks::callbacks_href;
 pub async fn hub(State(state): State<AppState>, ctx: Ctx) -> Answer {
     let callbacks_href = callbacks_href(&ctx);
     let log = super::notifications::message_log(&state, &ctx.service).await?;
-    ctx.show_with_flash(&state, ApiHub { callbacks_href, log }).await
+    let expiring_keys = keys_expiring_soon(&state, ctx.id()).await?;
+    ctx.show_with_flash(&state, ApiHub { callbacks_href, log, expiring_keys }).await
 }
 
 // ---------------------------------------------------------------- keys
@@ -45,7 +46,12 @@ async fn key_rows(state: &AppState, service_id: &str) -> Result<Vec<KeyRow>, Pag
         .into_iter()
         .map(|k| KeyRow {
             description: k.key_type.description(),
-            revoked: k.expiry_date.as_deref().map(|d| format!("Revoked {}", when(d))),
+            expiry: expiry_of(&k),
+            revoked: match k.expiry_date.as_deref() {
+                Some(d) => Some(format!("Revoked {}", when(d))),
+                None if expiry_of(&k).as_deref() == Some("Expired") => Some("Expired".to_string()),
+                None => None,
+            },
             last_used: match k.last_used_at.as_deref() {
                 Some(d) => format!("Last used {}", when(d)),
                 None => "Never used".to_string(),
@@ -56,13 +62,41 @@ async fn key_rows(state: &AppState, service_id: &str) -> Result<Vec<KeyRow>, Pag
         .collect())
 }
 
+/// `Expires in 12 days` … `Expired` for an unrevoked key that expires.
+fn expiry_of(k: &store::ApiKey) -> Option<String> {
+    let at = clock::parse(k.expires_at.as_deref()?)?;
+    k.expiry_date.is_none().then(|| expiry_text((at - clock::now()).whole_seconds()))
+}
+
+/// How many of the service's working keys expire within 30 days.
+pub async fn keys_expiring_soon(state: &AppState, service_id: &str) -> Result<usize, PageError> {
+    let soon = clock::now() + time::Duration::days(30);
+    Ok(store::list_api_keys(&state.pool, service_id, &app::ssr::keys::revoked_window_start())
+        .await?
+        .iter()
+        .filter(|k| k.expiry_date.is_none())
+        .filter_map(|k| k.expires_at.as_deref().and_then(clock::parse))
+        .filter(|at| *at > clock::now() && *at <= soon)
+        .count())
+}
+
 pub async fn keys(State(state): State<AppState>, ctx: Ctx) -> Answer {
     let keys = key_rows(&state, ctx.id()).await?;
     ctx.show_with_flash(&state, ApiKeys { keys, confirm_revoke: None }).await
 }
 
-pub async fn create_key_form(ctx: Ctx) -> Response {
-    ctx.show(CreateKeyForm::default())
+/// The longest lifetime the service allows its new keys.
+async fn max_lifetime(state: &AppState, service_id: &str) -> Result<Option<i64>, PageError> {
+    Ok(store::get_service(&state.pool, service_id).await?.and_then(|s| s.max_key_lifetime_days))
+}
+
+pub async fn create_key_form(State(state): State<AppState>, ctx: Ctx) -> Answer {
+    let max = max_lifetime(&state, ctx.id()).await?;
+    Ok(ctx.show(CreateKeyForm {
+        expires_in: KeyLifetime::default_for(max).value().to_string(),
+        max_lifetime_days: max,
+        ..CreateKeyForm::default()
+    }))
 }
 
 #[derive(Deserialize)]
@@ -71,12 +105,19 @@ pub struct CreateKey {
     key_name: String,
     #[serde(default)]
     key_type: String,
+    #[serde(default)]
+    expires_in: String,
 }
 
 pub async fn create_key(State(state): State<AppState>, ctx: Ctx, CsrfForm(form): CsrfForm<CreateKey>) -> Answer {
     let service_id = ctx.id().to_string();
-    let CreateKey { key_name: raw_name, key_type: raw_type } = form;
+    let CreateKey { key_name: raw_name, key_type: raw_type, expires_in } = form;
     let key_type = KeyType::parse(&raw_type);
+    let max = max_lifetime(&state, &service_id).await?;
+    // A request without the field (the form always sends one) gets the
+    // form's default.
+    let lifetime =
+        if expires_in.is_empty() { Some(KeyLifetime::default_for(max)) } else { KeyLifetime::parse(&expires_in) };
     let mut errors = FormErrors::default();
     let name = match KeyName::parse(&raw_name) {
         Ok(name) if store::api_key_name_taken(&state.pool, &service_id, &name_fingerprint(name.as_str())).await? => {
@@ -92,23 +133,40 @@ pub async fn create_key(State(state): State<AppState>, ctx: Ctx, CsrfForm(form):
     if key_type.is_none() {
         errors.push("key_type", "Select a type of API key");
     }
-    let (Some(name), Some(key_type), true) = (name, key_type, errors.is_empty()) else {
-        let form = CreateKeyForm { key_name: raw_name, key_type: raw_type, errors };
-        return Ok(ctx.show(form));
+    if lifetime.is_none() {
+        errors.push("expires_in", "Select when the key should expire");
+    }
+    let form_again = |errors| CreateKeyForm {
+        key_name: raw_name.clone(),
+        key_type: raw_type.clone(),
+        expires_in: expires_in.clone(),
+        max_lifetime_days: max,
+        errors,
     };
-    let created =
-        app::ssr::keys::create(&state.pool, &state.secrets, &service_id, &name, key_type, Some(&ctx.signed_in.user.id))
-            .await?;
+    let (Some(name), Some(key_type), Some(lifetime), true) = (name, key_type, lifetime, errors.is_empty()) else {
+        return Ok(ctx.show(form_again(errors)));
+    };
+    let created = app::ssr::keys::create(
+        &state.pool,
+        &state.secrets,
+        &service_id,
+        &name,
+        key_type,
+        lifetime,
+        Some(&ctx.signed_in.user.id),
+    )
+    .await?;
     let created = match created {
         Ok(created) => created,
-        // The form never offers a live key in trial mode: only a hand-made
-        // request gets here.
-        Err(NotCreated::LiveKeyInTrialMode | NotCreated::NoSuchService) => return Err(ctx.bad_request()),
+        // The form never offers a live key in trial mode, nor a lifetime
+        // longer than the service allows: only a hand-made request gets here.
+        Err(NotCreated::LiveKeyInTrialMode | NotCreated::LifetimeTooLong | NotCreated::NoSuchService) => {
+            return Err(ctx.bad_request())
+        }
         Err(NotCreated::DuplicateName) => {
             let mut errors = FormErrors::default();
             errors.push("key_name", "A key with this name already exists");
-            let form = CreateKeyForm { key_name: raw_name, key_type: raw_type, errors };
-            return Ok(ctx.show(form));
+            return Ok(ctx.show(form_again(errors)));
         }
     };
     tracing::info!(service_id = %service_id, key_type = key_type.as_str(), "API key created");

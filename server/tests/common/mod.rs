@@ -137,6 +137,7 @@ pub async fn make_key(app: &TestApp, service_id: &str, key_type: &str, name: &st
         service_id,
         &KeyName::parse(name).unwrap(),
         KeyType::parse(key_type).unwrap(),
+        app::domain::api_key::KeyLifetime::Never,
         Some(&admin.id),
     )
     .await

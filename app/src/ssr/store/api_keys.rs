@@ -15,6 +15,8 @@ pub struct ApiKey {
     pub created_at: String,
     pub expiry_date: Option<String>,
     pub last_used_at: Option<String>,
+    /// When it stops working on its own (`None`: never).
+    pub expires_at: Option<String>,
 }
 
 pub struct NewApiKey<'a> {
@@ -25,6 +27,7 @@ pub struct NewApiKey<'a> {
     pub secret_ciphertext: &'a str,
     pub secret_digest: &'a str,
     pub created_by: Option<&'a str>,
+    pub expires_at: Option<&'a str>,
 }
 
 /// Why a key could not be created.
@@ -42,8 +45,8 @@ pub async fn create_api_key(pool: &Pool, key: NewApiKey<'_>) -> anyhow::Result<R
     let mut tx = pool.db.begin().await?;
     let inserted = sqlx::query(
         "INSERT INTO api_keys (id, service_id, name, name_fingerprint, key_type, secret_ciphertext, secret_digest,
-                               created_by, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                               created_by, created_at, expires_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(&id)
     .bind(key.service_id)
@@ -54,6 +57,7 @@ pub async fn create_api_key(pool: &Pool, key: NewApiKey<'_>) -> anyhow::Result<R
     .bind(key.secret_digest)
     .bind(key.created_by)
     .bind(&now)
+    .bind(key.expires_at)
     .execute(&mut *tx)
     .await;
     match inserted {
@@ -90,8 +94,8 @@ pub async fn api_key_name_taken(pool: &Pool, service_id: &str, fingerprint: &str
 /// The service's keys that are unrevoked or were revoked after `revoked_since`.
 pub async fn list_api_keys(pool: &Pool, service_id: &str, revoked_since: &str) -> anyhow::Result<Vec<ApiKey>> {
     sqlx::query_as::<_, ApiKey>(
-        "SELECT id, service_id, name, key_type, created_at, expiry_date, last_used_at FROM api_keys
-         WHERE service_id = ? AND (expiry_date IS NULL OR expiry_date > ?)
+        "SELECT id, service_id, name, key_type, created_at, expiry_date, last_used_at, expires_at FROM api_keys
+         WHERE service_id = ? AND (expiry_date IS NULL OR expiry_date > ?2) AND (expires_at IS NULL OR expires_at > ?2)
          ORDER BY name COLLATE NOCASE, created_at",
     )
     .bind(service_id)
@@ -103,7 +107,7 @@ pub async fn list_api_keys(pool: &Pool, service_id: &str, revoked_since: &str) -
 
 pub async fn get_api_key(pool: &Pool, service_id: &str, key_id: &str) -> anyhow::Result<Option<ApiKey>> {
     sqlx::query_as::<_, ApiKey>(
-        "SELECT id, service_id, name, key_type, created_at, expiry_date, last_used_at FROM api_keys
+        "SELECT id, service_id, name, key_type, created_at, expiry_date, last_used_at, expires_at FROM api_keys
          WHERE id = ? AND service_id = ?",
     )
     .bind(key_id)
@@ -178,12 +182,13 @@ pub struct AuthKey {
     /// The keyed digest of the secret (what `ApiKey-v1` is matched by).
     pub secret_digest: String,
     pub expiry_date: Option<String>,
+    pub expires_at: Option<String>,
 }
 
 /// The service's keys that are unrevoked or were revoked after `revoked_since`.
 pub async fn auth_keys(pool: &Pool, service_id: &str, revoked_since: &str) -> anyhow::Result<Vec<AuthKey>> {
     sqlx::query_as::<_, AuthKey>(
-        "SELECT id, service_id, name, key_type, secret_ciphertext, secret_digest, expiry_date FROM api_keys
+        "SELECT id, service_id, name, key_type, secret_ciphertext, secret_digest, expiry_date, expires_at FROM api_keys
          WHERE service_id = ? AND (expiry_date IS NULL OR expiry_date > ?)",
     )
     .bind(service_id)
@@ -195,7 +200,7 @@ pub async fn auth_keys(pool: &Pool, service_id: &str, revoked_since: &str) -> an
 
 pub async fn auth_key_by_digest(pool: &Pool, digest: &str) -> anyhow::Result<Option<AuthKey>> {
     sqlx::query_as::<_, AuthKey>(
-        "SELECT id, service_id, name, key_type, secret_ciphertext, secret_digest, expiry_date FROM api_keys
+        "SELECT id, service_id, name, key_type, secret_ciphertext, secret_digest, expiry_date, expires_at FROM api_keys
          WHERE secret_digest = ?",
     )
     .bind(digest)

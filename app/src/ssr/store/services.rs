@@ -12,6 +12,8 @@ pub struct Service {
     pub name: String,
     pub restricted: bool,
     pub active: bool,
+    /// The longest lifetime its new API keys may have (`None`: no limit).
+    pub max_key_lifetime_days: Option<i64>,
 }
 
 pub async fn create_service(
@@ -43,19 +45,23 @@ pub async fn create_service(
 }
 
 pub async fn get_service(pool: &Pool, id: &str) -> anyhow::Result<Option<Service>> {
-    sqlx::query_as::<_, Service>("SELECT id, name, restricted, active FROM services WHERE id = ?")
-        .bind(id)
-        .fetch_optional(&pool.db)
-        .await
-        .context("could not load a service")
+    sqlx::query_as::<_, Service>(
+        "SELECT id, name, restricted, active, max_key_lifetime_days FROM services WHERE id = ?",
+    )
+    .bind(id)
+    .fetch_optional(&pool.db)
+    .await
+    .context("could not load a service")
 }
 
 pub async fn find_service_by_name(pool: &Pool, name: &str) -> anyhow::Result<Option<Service>> {
-    sqlx::query_as::<_, Service>("SELECT id, name, restricted, active FROM services WHERE name = ? COLLATE NOCASE")
-        .bind(name)
-        .fetch_optional(&pool.db)
-        .await
-        .context("could not look up a service")
+    sqlx::query_as::<_, Service>(
+        "SELECT id, name, restricted, active, max_key_lifetime_days FROM services WHERE name = ? COLLATE NOCASE",
+    )
+    .bind(name)
+    .fetch_optional(&pool.db)
+    .await
+    .context("could not look up a service")
 }
 
 pub async fn service_permissions(pool: &Pool, service_id: &str) -> anyhow::Result<Vec<ServicePermission>> {
@@ -90,16 +96,18 @@ pub async fn set_rate_limit(pool: &Pool, service_id: &str, limit: i64) -> anyhow
 }
 
 pub async fn all_services(pool: &Pool) -> anyhow::Result<Vec<Service>> {
-    sqlx::query_as::<_, Service>("SELECT id, name, restricted, active FROM services ORDER BY name COLLATE NOCASE")
-        .fetch_all(&pool.db)
-        .await
-        .context("could not list services")
+    sqlx::query_as::<_, Service>(
+        "SELECT id, name, restricted, active, max_key_lifetime_days FROM services ORDER BY name COLLATE NOCASE",
+    )
+    .fetch_all(&pool.db)
+    .await
+    .context("could not list services")
 }
 
 /// The active services a user belongs to, by name.
 pub async fn services_for_user(pool: &Pool, user_id: &str) -> anyhow::Result<Vec<Service>> {
     sqlx::query_as::<_, Service>(
-        "SELECT s.id, s.name, s.restricted, s.active FROM services s
+        "SELECT s.id, s.name, s.restricted, s.active, s.max_key_lifetime_days FROM services s
          JOIN service_users su ON su.service_id = s.id
          WHERE su.user_id = ? AND s.active = 1
          ORDER BY s.name COLLATE NOCASE",
@@ -170,6 +178,18 @@ pub async fn set_daily_limit(
         TemplateType::Letter => "UPDATE services SET letter_message_limit = ? WHERE id = ?",
     };
     sqlx::query(sql).bind(limit).bind(service_id).execute(&pool.db).await?;
+    pool.service_changed(service_id);
+    Ok(())
+}
+
+/// Sets the longest lifetime the service's new API keys may have (`None`:
+/// no limit). Keys already made keep theirs.
+pub async fn set_max_key_lifetime(pool: &Pool, service_id: &str, days: Option<i64>) -> anyhow::Result<()> {
+    sqlx::query("UPDATE services SET max_key_lifetime_days = ? WHERE id = ?")
+        .bind(days)
+        .bind(service_id)
+        .execute(&pool.db)
+        .await?;
     pool.service_changed(service_id);
     Ok(())
 }
