@@ -73,6 +73,40 @@ test("create, see once, copy and revoke an API key", async ({ page, context }, t
   await expectNoAxeViolations(page, testInfo);
 });
 
+test("a key that expires: its expiry on the list and a warning on the hub", async ({ page }, testInfo) => {
+  await openHub(page, testInfo);
+  await markDocument(page, testInfo);
+  await page.getByRole("link", { name: "API keys" }).click();
+  await page.getByRole("button", { name: "Create an API key" }).click();
+  const name = `Expiring key ${testInfo.project.name}`;
+  await page.getByLabel("Name for this key").fill(name);
+  await page.getByLabel("Test – pretends to send messages").check();
+  const lifetime = page.getByRole("group", { name: "When should this key stop working?" });
+  await expect(lifetime.getByLabel("Never")).toBeChecked();
+  await lifetime.getByLabel("In 30 days").check();
+  await page.getByRole("button", { name: "Continue" }).click();
+  await expect(page.getByRole("heading", { level: 1, name: "New API key" })).toBeVisible();
+
+  await page.getByRole("link", { name: "Back to API keys" }).click();
+  const row = page.getByRole("row").filter({ hasText: name });
+  await expect(row).toContainText("Expires in 29 days");
+  await expectNoAxeViolations(page, testInfo);
+  await page.getByRole("link", { name: "Back" }).click();
+  const warning = page.locator(".govuk-warning-text");
+  await expect(warning).toContainText("1 API key expires within 30 days.");
+  await expectNoAxeViolations(page, testInfo);
+
+  // Revoked, it no longer expires: the warning goes.
+  await warning.getByRole("link", { name: "Check your API keys" }).click();
+  await page.getByRole("row").filter({ hasText: name }).getByRole("link", { name: `Revoke ${name}` }).click();
+  await page.getByRole("button", { name: "Yes, revoke this API key" }).click();
+  await expect(page.getByText(`‘${name}’ was revoked`)).toBeVisible();
+  await page.getByRole("link", { name: "Back" }).click();
+  await expect(page.getByRole("heading", { level: 1, name: "API integration" })).toBeVisible();
+  await expect(page.locator(".govuk-warning-text")).toHaveCount(0);
+  await expectNoFullReload(page, testInfo);
+});
+
 test("trial mode: the live key option is disabled", async ({ page }, testInfo) => {
   await openHub(page, testInfo, "Example trial service");
   await page.getByRole("link", { name: "API keys" }).click();
