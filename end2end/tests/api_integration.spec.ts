@@ -17,7 +17,7 @@ test("create, see once, copy and revoke an API key", async ({ page, context }, t
   await expectNoAxeViolations(page, testInfo);
   await markDocument(page, testInfo);
 
-  await page.getByRole("link", { name: "API keys" }).click();
+  await page.getByRole("link", { name: "API keys", exact: true }).click();
   await expect(page.getByRole("heading", { level: 1, name: "API keys" })).toBeVisible();
   await expectNoAxeViolations(page, testInfo);
 
@@ -76,7 +76,7 @@ test("create, see once, copy and revoke an API key", async ({ page, context }, t
 test("a key that expires: its expiry on the list and a warning on the hub", async ({ page }, testInfo) => {
   await openHub(page, testInfo);
   await markDocument(page, testInfo);
-  await page.getByRole("link", { name: "API keys" }).click();
+  await page.getByRole("link", { name: "API keys", exact: true }).click();
   await page.getByRole("button", { name: "Create an API key" }).click();
   const name = `Expiring key ${testInfo.project.name}`;
   await page.getByLabel("Name for this key").fill(name);
@@ -107,9 +107,42 @@ test("a key that expires: its expiry on the list and a warning on the hub", asyn
   await expectNoFullReload(page, testInfo);
 });
 
+test("rotate a key in one step: a new key shown once, the old one replaced", async ({ page }, testInfo) => {
+  await openHub(page, testInfo);
+  await markDocument(page, testInfo);
+  await page.getByRole("link", { name: "API keys", exact: true }).click();
+  await page.getByRole("button", { name: "Create an API key" }).click();
+  const name = `Rotating key ${testInfo.project.name}`;
+  await page.getByLabel("Name for this key").fill(name);
+  await page.getByLabel("Test – pretends to send messages").check();
+  await page.getByRole("button", { name: "Continue" }).click();
+  const first = (await page.locator("#api-key").textContent())!.trim();
+  await page.getByRole("link", { name: "Back to API keys" }).click();
+
+  await page.getByRole("link", { name: `Rotate ${name}` }).click();
+  await expect(page.getByRole("heading", { level: 1, name: `Rotate ‘${name}’` })).toBeVisible();
+  const overlap = page.getByRole("group", { name: "How long should the current key keep working?" });
+  await expect(overlap.getByLabel("24 hours")).toBeChecked();
+  await expectNoAxeViolations(page, testInfo);
+  await overlap.getByLabel("1 hour").check();
+  await page.getByRole("button", { name: "Rotate this key" }).click();
+
+  await expect(page.getByRole("heading", { level: 1, name: "New API key" })).toBeVisible();
+  const second = (await page.locator("#api-key").textContent())!.trim();
+  expect(second).not.toBe(first);
+  expect(second.slice(0, 20)).toBe(first.slice(0, 20));
+  await page.getByRole("link", { name: "Back to API keys" }).click();
+  const rows = page.getByRole("row").filter({ hasText: name });
+  await expect(rows).toHaveCount(2);
+  await expect(rows.filter({ hasText: "Replaced by a new key" })).toContainText(/Expires in (59|60) minutes|Expires in 1 hour/);
+  await expect(page.getByRole("link", { name: `Rotate ${name}` })).toHaveCount(1);
+  await expectNoFullReload(page, testInfo);
+  await expectNoAxeViolations(page, testInfo);
+});
+
 test("trial mode: the live key option is disabled", async ({ page }, testInfo) => {
   await openHub(page, testInfo, "Example trial service");
-  await page.getByRole("link", { name: "API keys" }).click();
+  await page.getByRole("link", { name: "API keys", exact: true }).click();
   await page.getByRole("button", { name: "Create an API key" }).click();
   await expect(page.getByLabel("Live – sends to anyone")).toBeDisabled();
   await expect(page.getByText("Not available because your service is in trial mode")).toBeVisible();

@@ -110,7 +110,7 @@ async fn creating_a_key_shows_it_once_in_notifys_format() {
     assert!(!list.body.contains(secret));
     assert!(list
         .text()
-        .contains("Some default key name 1/2 Live – sends to anyone Never used Revoke Some default key name 1/2"));
+        .contains("Some default key name 1/2 Live – sends to anyone Never used Rotate Some default key name 1/2 Revoke Some default key name 1/2"));
     let (ciphertext, digest): (String, String) =
         sqlx::query_as("SELECT secret_ciphertext, secret_digest FROM api_keys")
             .fetch_one(app.state.pool.sqlite())
@@ -529,4 +529,73 @@ async fn a_services_longest_key_lifetime_limits_the_choices() {
         .await;
     assert_eq!(bad.status, 200);
     assert!(bad.text().contains("There is a problem Select when the key should expire"), "{}", bad.text());
+}
+
+#[tokio::test]
+async fn rotating_a_key_makes_a_new_one_and_the_old_one_works_until_the_overlap_ends() {
+    let app = TestApp::spawn().await;
+    let s = admin(&app).await;
+    let live = app.service_id("Example live service").await;
+    let old = make_key(&app, &live, "test", "Payments").await;
+    let path = format!("/services/{live}/api/keys/rotate/{}", old.id);
+    let form = app.get(&path, Some(&s.cookie)).await;
+    assert_eq!(form.status, 200);
+    assert!(form.text().contains("Rotate ‘Payments’"));
+    assert!(form.body.contains("value=\"24h\" checked"));
+
+    let bad = app.post(&path, Some(&s.cookie), &[("csrf_token", &s.csrf), ("overlap", "forever")]).await;
+    assert!(bad.text().contains("There is a problem Select how long the current key should keep working"));
+    let no_csrf = app.post(&path, Some(&s.cookie), &[("overlap", "1h")]).await;
+    assert_eq!(no_csrf.status, 403);
+
+    let page = app.post(&path, Some(&s.cookie), &[("csrf_token", &s.csrf), ("overlap", "1h")]).await;
+    assert_eq!(page.status, 200, "{}", page.text());
+    let new_key = key_from(&page);
+    assert!(new_key.starts_with("payments-"));
+    let list = app.get(&format!("/services/{live}/api/keys"), Some(&s.cookie)).await;
+    let text = list.text();
+    assert_eq!(text.matches("Payments Test – pretends to send messages").count(), 2, "{text}");
+    assert!(text.contains("Replaced by a new key Expires in 59 minutes"), "{text}");
+    let hub = app.get(&format!("/services/{live}/api"), Some(&s.cookie)).await;
+    assert!(!hub.text().contains("expires within 30 days"), "a rotated key is meant to expire: no warning");
+
+    let call = |secret: String| {
+        let app = &app;
+        let live = live.clone();
+        async move {
+            let r = app
+                .client
+                .get(format!("{}/v2/templates", app.base))
+                .header("authorization", format!("Bearer {}", token(&live, &secret)))
+                .send()
+                .await
+                .unwrap();
+            let status = r.status().as_u16();
+            (status, r.json::<serde_json::Value>().await.unwrap())
+        }
+    };
+    let new_secret = new_key[new_key.len() - 36..].to_string();
+    assert_eq!(call(old.secret().to_string()).await.0, 200, "the old key works during the overlap");
+    assert_eq!(call(new_secret.clone()).await.0, 200);
+
+    // The overlap ends.
+    sqlx::query("UPDATE api_keys SET expires_at = ? WHERE id = ?")
+        .bind(app::ssr::clock::format(time::OffsetDateTime::now_utc() - time::Duration::seconds(1)))
+        .bind(&old.id)
+        .execute(app.state.pool.sqlite())
+        .await
+        .unwrap();
+    app::ssr::store::set_max_key_lifetime(&app.state.pool, &live, None).await.unwrap(); // announces the change
+    let (status, body) = call(old.secret().to_string()).await;
+    assert_eq!(
+        (status, body["errors"][0]["message"].clone()),
+        (403, serde_json::json!("Invalid token: API key expired"))
+    );
+    assert_eq!(call(new_secret).await.0, 200);
+
+    // A rotated key cannot be rotated again; another service's key is not found.
+    assert_eq!(app.get(&path, Some(&s.cookie)).await.status, 404);
+    let trial = app.service_id("Example trial service").await;
+    let other = make_key(&app, &trial, "test", "Other").await;
+    assert_eq!(app.get(&format!("/services/{live}/api/keys/rotate/{}", other.id), Some(&s.cookie)).await.status, 404);
 }

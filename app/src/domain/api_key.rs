@@ -284,15 +284,65 @@ impl KeyLifetime {
     }
 }
 
+/// How long a rotated key keeps working beside its replacement.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Overlap {
+    Hour,
+    Day,
+    Week,
+}
+
+impl Overlap {
+    pub const CHOICES: [Overlap; 3] = [Self::Hour, Self::Day, Self::Week];
+
+    /// The form's value: `1h`, `24h` or `7d`.
+    pub fn value(self) -> &'static str {
+        match self {
+            Self::Hour => "1h",
+            Self::Day => "24h",
+            Self::Week => "7d",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::CHOICES.into_iter().find(|o| o.value() == raw.trim())
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Hour => "1 hour",
+            Self::Day => "24 hours",
+            Self::Week => "7 days",
+        }
+    }
+
+    pub fn duration(self) -> time::Duration {
+        match self {
+            Self::Hour => time::Duration::HOUR,
+            Self::Day => time::Duration::DAY,
+            Self::Week => time::Duration::WEEK,
+        }
+    }
+}
+
 /// `Expires in 12 days`, `Expires tomorrow`, `Expires today` or `Expired`,
 /// from the seconds left (negative once past).
 pub fn expiry_text(seconds_left: i64) -> String {
     const DAY: i64 = 86_400;
     match seconds_left {
         s if s <= 0 => "Expired".into(),
-        s if s < DAY => "Expires today".into(),
+        s if s < 3600 => format!("Expires in {}", count((s / 60).max(1), "minute")),
+        s if s < DAY => format!("Expires in {}", count(s / 3600, "hour")),
         s if s < 2 * DAY => "Expires tomorrow".into(),
         s => format!("Expires in {} days", s / DAY),
+    }
+}
+
+fn count(n: i64, unit: &str) -> String {
+    if n == 1 {
+        format!("1 {unit}")
+    } else {
+        format!("{n} {unit}s")
     }
 }
 
@@ -324,7 +374,10 @@ mod lifetime_tests {
     #[test]
     fn expiry_in_words() {
         assert_eq!(expiry_text(-1), "Expired");
-        assert_eq!(expiry_text(3600), "Expires today");
+        assert_eq!(expiry_text(3600), "Expires in 1 hour");
+        assert_eq!(expiry_text(90), "Expires in 1 minute");
+        assert_eq!(expiry_text(59 * 60), "Expires in 59 minutes");
+        assert_eq!(expiry_text(5 * 3600 + 10), "Expires in 5 hours");
         assert_eq!(expiry_text(86_400 + 5), "Expires tomorrow");
         assert_eq!(expiry_text(12 * 86_400 + 5), "Expires in 12 days");
     }

@@ -16,6 +16,8 @@ pub struct KeyRow {
     pub description: &'static str,
     /// `Expires in 12 days`, `Expired`… for a key that expires.
     pub expiry: Option<String>,
+    /// Replaced by a newer key of the same name (it works until it expires).
+    pub rotated: bool,
     /// `Revoked 12 November at 2:30pm` for a revoked key, `Expired` for an
     /// expired one: it can no longer be used.
     pub revoked: Option<String>,
@@ -64,6 +66,61 @@ impl ServicePageContent for CreateKeyForm {
     }
 }
 
+/// `Rotate` for one key: how long the old key keeps working.
+#[derive(Clone, Debug, Default)]
+pub struct RotateKeyForm {
+    pub key_id: String,
+    pub name: String,
+    /// `1h`, `24h` or `7d`.
+    pub overlap: String,
+    pub errors: FormErrors,
+}
+
+impl ServicePageContent for RotateKeyForm {
+    fn title(&self) -> String {
+        format!("Rotate ‘{}’", self.name)
+    }
+    fn has_errors(&self) -> bool {
+        !self.errors.is_empty()
+    }
+    fn view(&self, service: &ServiceContext, csrf_token: &str) -> AnyView {
+        let (service, form, csrf_token) = (service.clone(), self.clone(), csrf_token.to_string());
+        view! { <RotateKey service form csrf_token/> }.into_any()
+    }
+}
+
+/// `/services/{id}/api/keys/rotate/{key_id}`.
+#[component]
+pub fn RotateKey(service: ServiceContext, form: RotateKeyForm, csrf_token: String) -> impl IntoView {
+    let items = crate::domain::api_key::Overlap::CHOICES
+        .into_iter()
+        .map(|o| RadioItem { value: o.value(), label: o.label().to_string(), hint: None, disabled: false })
+        .collect();
+    view! {
+        <BackLink href=service.path("/api/keys")/>
+        <div class="govuk-grid-row">
+            <div class="govuk-grid-column-two-thirds">
+                <ErrorSummary errors=form.errors.clone()/>
+                <h1 class="govuk-heading-l">{format!("Rotate ‘{}’", form.name)}</h1>
+                <p class="govuk-body">
+                    "We will make a new key with the same name and type, and show it to you once. The key you have now keeps working for the time you choose, so you can move your systems to the new key, then stops."
+                </p>
+                <form method="post" novalidate>
+                    <CsrfField token=csrf_token/>
+                    <Radios
+                        name="overlap"
+                        legend="How long should the current key keep working?"
+                        items
+                        checked=form.overlap.clone()
+                        error=form.errors.for_field("overlap")
+                    />
+                    <Button text="Rotate this key"/>
+                </form>
+            </div>
+        </div>
+    }
+}
+
 /// A key just made: its name, and the whole key string, shown this once.
 #[derive(Clone)]
 pub struct ShownKey {
@@ -105,13 +162,22 @@ pub fn KeysList(service: ServiceContext, keys: ApiKeys, csrf_token: String) -> i
             let revoked = k.revoked.is_some();
             let action = match k.revoked {
                 Some(text) => view! { <span class="notify-revoked-text">{text}</span> }.into_any(),
-                None => view! {
-                    <a class="govuk-link govuk-link--no-visited-state" href=service.path(&format!("/api/keys/revoke/{}", k.id))>
-                        "Revoke"
-                        <span class="govuk-visually-hidden">{format!(" {}", k.name)}</span>
-                    </a>
+                None => {
+                    let rotate = (!k.rotated).then(|| view! {
+                        <a class="govuk-link govuk-link--no-visited-state govuk-!-margin-right-3" href=service.path(&format!("/api/keys/rotate/{}", k.id))>
+                            "Rotate"
+                            <span class="govuk-visually-hidden">{format!(" {}", k.name)}</span>
+                        </a>
+                    });
+                    view! {
+                        {rotate}
+                        <a class="govuk-link govuk-link--no-visited-state" href=service.path(&format!("/api/keys/revoke/{}", k.id))>
+                            "Revoke"
+                            <span class="govuk-visually-hidden">{format!(" {}", k.name)}</span>
+                        </a>
+                    }
+                    .into_any()
                 }
-                .into_any(),
             };
             view! {
                 <tr class=if revoked { "govuk-table__row notify-revoked" } else { "govuk-table__row" }>
@@ -119,6 +185,7 @@ pub fn KeysList(service: ServiceContext, keys: ApiKeys, csrf_token: String) -> i
                         <div class="govuk-!-font-weight-bold">{k.name}</div>
                         <div class="notify-secondary-text">{k.description}</div>
                         <div class="notify-secondary-text">{k.last_used}</div>
+                        {k.rotated.then(|| view! { <div class="notify-secondary-text">"Replaced by a new key"</div> })}
                         {k.expiry.filter(|_| !revoked).map(|e| view! { <div class="notify-secondary-text">{e}</div> })}
                     </td>
                     <td class="govuk-table__cell govuk-table__cell--numeric">{action}</td>

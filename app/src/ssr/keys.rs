@@ -81,26 +81,96 @@ pub async fn create(
     if !lifetime.allowed(service.max_key_lifetime_days) {
         return Ok(Err(NotCreated::LifetimeTooLong));
     }
-    let expires_at =
-        lifetime.days().map(|d| crate::ssr::clock::format(crate::ssr::clock::now() + time::Duration::days(d)));
-    let key = api_key::key_string(name.as_str(), service_id, &random_base62());
-    let secret = api_key::secret_of(&key).expect("a key string ends with its secret");
-    let created = store::create_api_key(
-        pool,
-        store::NewApiKey {
-            service_id,
-            name: name.as_str(),
-            name_fingerprint: &name_fingerprint(name.as_str()),
-            key_type,
-            secret_ciphertext: &secrets.encrypt(secret),
-            secret_digest: &secrets.digest(secret),
-            created_by,
-            expires_at: expires_at.as_deref(),
-        },
-    )
-    .await?;
+    let fresh = FreshKey::new(secrets, service_id, name.as_str(), lifetime);
+    let created = store::create_api_key(pool, fresh.row(service_id, key_type, created_by)).await?;
     Ok(match created {
-        Ok(id) => Ok(CreatedKey { id, key }),
+        Ok(id) => Ok(CreatedKey { id, key: fresh.key }),
         Err(CreateKeyError::DuplicateName) => Err(NotCreated::DuplicateName),
     })
+}
+
+/// A new key string with what the store keeps of it.
+struct FreshKey {
+    key: String,
+    name: String,
+    fingerprint: String,
+    secret_ciphertext: String,
+    secret_digest: String,
+    expires_at: Option<String>,
+}
+
+impl FreshKey {
+    fn new(secrets: &Secrets, service_id: &str, name: &str, lifetime: KeyLifetime) -> Self {
+        let key = api_key::key_string(name, service_id, &random_base62());
+        let secret = api_key::secret_of(&key).expect("a key string ends with its secret");
+        Self {
+            secret_ciphertext: secrets.encrypt(secret),
+            secret_digest: secrets.digest(secret),
+            expires_at: lifetime
+                .days()
+                .map(|d| crate::ssr::clock::format(crate::ssr::clock::now() + time::Duration::days(d))),
+            fingerprint: name_fingerprint(name),
+            name: name.to_string(),
+            key,
+        }
+    }
+
+    fn row<'a>(&'a self, service_id: &'a str, key_type: KeyType, created_by: Option<&'a str>) -> store::NewApiKey<'a> {
+        store::NewApiKey {
+            service_id,
+            name: &self.name,
+            name_fingerprint: &self.fingerprint,
+            key_type,
+            secret_ciphertext: &self.secret_ciphertext,
+            secret_digest: &self.secret_digest,
+            created_by,
+            expires_at: self.expires_at.as_deref(),
+        }
+    }
+}
+
+/// Rotates a working key in one step: a new key with the same name and
+/// type (and the same lifetime, within what the service allows now), shown
+/// once; the old key keeps working for `overlap` (never past its own expiry)
+/// so traffic can move, then answers "API key expired". `None`: not a
+/// working, unrotated key of the service.
+pub async fn rotate(
+    pool: &Pool,
+    secrets: &Secrets,
+    service_id: &str,
+    old_key_id: &str,
+    overlap: api_key::Overlap,
+    rotated_by: Option<&str>,
+) -> anyhow::Result<Option<CreatedKey>> {
+    let Some(service) = store::get_service(pool, service_id).await? else { return Ok(None) };
+    let Some(old) = store::get_api_key(pool, service_id, old_key_id).await? else { return Ok(None) };
+    let clock_now = crate::ssr::clock::now();
+    let parse = crate::ssr::clock::parse;
+    // The old key's lifetime, if it is one of the choices and still allowed.
+    let lifetime = match old.expires_at.as_deref().and_then(parse).zip(parse(&old.created_at)) {
+        Some((ends, began)) => KeyLifetime::CHOICES
+            .into_iter()
+            .find(|c| c.days() == Some((ends - began).whole_days()))
+            .unwrap_or(KeyLifetime::default_for(service.max_key_lifetime_days)),
+        None => KeyLifetime::Never,
+    };
+    let lifetime = if lifetime.allowed(service.max_key_lifetime_days) {
+        lifetime
+    } else {
+        KeyLifetime::default_for(service.max_key_lifetime_days)
+    };
+    let overlap_ends = clock_now + overlap.duration();
+    let old_ends = match old.expires_at.as_deref().and_then(parse) {
+        Some(own) if own < overlap_ends => own,
+        _ => overlap_ends,
+    };
+    let fresh = FreshKey::new(secrets, service_id, &old.name, lifetime);
+    let rotated = store::rotate_api_key(
+        pool,
+        old_key_id,
+        fresh.row(service_id, old.key_type, rotated_by),
+        &crate::ssr::clock::format(old_ends),
+    )
+    .await?;
+    Ok(rotated.map(|id| CreatedKey { id, key: fresh.key }))
 }

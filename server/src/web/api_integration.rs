@@ -12,7 +12,7 @@ use app::domain::api_key::{expiry_text, name_fingerprint, KeyLifetime, KeyName, 
 use app::domain::london_time::datetime_short;
 use app::domain::GuestList;
 use app::pages::api_hub::ApiHub;
-use app::pages::api_keys::{ApiKeys, CreateKeyForm, KeyRow, ShownKey};
+use app::pages::api_keys::{ApiKeys, CreateKeyForm, KeyRow, RotateKeyForm, ShownKey};
 use app::pages::guest_list::GuestListForm;
 use app::ssr::keys::NotCreated;
 use app::ssr::{clock, store};
@@ -47,6 +47,7 @@ async fn key_rows(state: &AppState, service_id: &str) -> Result<Vec<KeyRow>, Pag
         .map(|k| KeyRow {
             description: k.key_type.description(),
             expiry: expiry_of(&k),
+            rotated: k.rotated_to.is_some(),
             revoked: match k.expiry_date.as_deref() {
                 Some(d) => Some(format!("Revoked {}", when(d))),
                 None if expiry_of(&k).as_deref() == Some("Expired") => Some("Expired".to_string()),
@@ -68,13 +69,14 @@ fn expiry_of(k: &store::ApiKey) -> Option<String> {
     k.expiry_date.is_none().then(|| expiry_text((at - clock::now()).whole_seconds()))
 }
 
-/// How many of the service's working keys expire within 30 days.
+/// How many of the service's working keys expire within 30 days (a key
+/// replaced by rotation is meant to: it does not count).
 pub async fn keys_expiring_soon(state: &AppState, service_id: &str) -> Result<usize, PageError> {
     let soon = clock::now() + time::Duration::days(30);
     Ok(store::list_api_keys(&state.pool, service_id, &app::ssr::keys::revoked_window_start())
         .await?
         .iter()
-        .filter(|k| k.expiry_date.is_none())
+        .filter(|k| k.expiry_date.is_none() && k.rotated_to.is_none())
         .filter_map(|k| k.expires_at.as_deref().and_then(clock::parse))
         .filter(|at| *at > clock::now() && *at <= soon)
         .count())
@@ -210,6 +212,49 @@ pub async fn revoke(
         ctx.flash(&state, &format!("‘{}’ was revoked", key.name)).await?;
     }
     Ok(found(&ctx.path("/api/keys")))
+}
+
+/// A working key that has not been rotated yet, or 404.
+async fn rotatable_key(state: &AppState, ctx: &Ctx, key_id: &str) -> Result<store::ApiKey, PageError> {
+    let key = find_key(state, ctx.id(), key_id).await?;
+    let working = app::ssr::keys::key_state(key.expiry_date.as_deref(), key.expires_at.as_deref())
+        == app::ssr::keys::KeyState::Active;
+    if !working || key.rotated_to.is_some() {
+        return Err(PageError::NotFound);
+    }
+    Ok(key)
+}
+
+pub async fn rotate_form(State(state): State<AppState>, ctx: Ctx, Path((_, key_id)): Path<(String, String)>) -> Answer {
+    let key = rotatable_key(&state, &ctx, &key_id).await?;
+    Ok(ctx.show(RotateKeyForm { key_id: key.id, name: key.name, overlap: "24h".into(), errors: FormErrors::default() }))
+}
+
+#[derive(Deserialize)]
+pub struct Rotate {
+    #[serde(default)]
+    overlap: String,
+}
+
+pub async fn rotate(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path((_, key_id)): Path<(String, String)>,
+    CsrfForm(form): CsrfForm<Rotate>,
+) -> Answer {
+    let key = rotatable_key(&state, &ctx, &key_id).await?;
+    let Some(overlap) = app::domain::api_key::Overlap::parse(&form.overlap) else {
+        let mut errors = FormErrors::default();
+        errors.push("overlap", "Select how long the current key should keep working");
+        return Ok(ctx.show(RotateKeyForm { key_id: key.id, name: key.name, overlap: form.overlap, errors }));
+    };
+    let rotated =
+        app::ssr::keys::rotate(&state.pool, &state.secrets, ctx.id(), &key.id, overlap, Some(&ctx.signed_in.user.id))
+            .await?;
+    // Rotated or revoked meanwhile by someone else.
+    let Some(created) = rotated else { return Err(PageError::NotFound) };
+    tracing::info!(service_id = %ctx.id(), key_id = %key.id, new_key_id = %created.id, "API key rotated");
+    Ok(ctx.show(ShownKey { name: key.name, key: created.key }))
 }
 
 // ---------------------------------------------------------------- guest list

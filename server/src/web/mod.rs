@@ -61,6 +61,10 @@ pub fn router(state: AppState) -> Router {
             get(api_integration::revoke_confirm).post(api_integration::revoke),
         )
         .route(
+            "/services/{service_id}/api/keys/rotate/{key_id}",
+            get(api_integration::rotate_form).post(api_integration::rotate),
+        )
+        .route(
             "/services/{service_id}/api/guest-list",
             get(api_integration::guest_list_form).post(api_integration::save_guest_list),
         )

@@ -17,6 +17,8 @@ pub struct ApiKey {
     pub last_used_at: Option<String>,
     /// When it stops working on its own (`None`: never).
     pub expires_at: Option<String>,
+    /// The key that replaced it, when it was rotated.
+    pub rotated_to: Option<String>,
 }
 
 pub struct NewApiKey<'a> {
@@ -40,9 +42,22 @@ pub enum CreateKeyError {
 /// Creates a key and records the `created` event, atomically. The unique
 /// index on unrevoked fingerprints decides races between two creators.
 pub async fn create_api_key(pool: &Pool, key: NewApiKey<'_>) -> anyhow::Result<Result<String, CreateKeyError>> {
+    let mut tx = pool.db.begin().await?;
+    let created = insert_api_key(&mut tx, &key).await?;
+    if created.is_ok() {
+        tx.commit().await?;
+        pool.service_changed(key.service_id);
+    }
+    Ok(created)
+}
+
+/// Inserts a key and its `created` event in `tx`.
+async fn insert_api_key(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    key: &NewApiKey<'_>,
+) -> anyhow::Result<Result<String, CreateKeyError>> {
     let id = new_id();
     let now = clock::now_string();
-    let mut tx = pool.db.begin().await?;
     let inserted = sqlx::query(
         "INSERT INTO api_keys (id, service_id, name, name_fingerprint, key_type, secret_ciphertext, secret_digest,
                                created_by, created_at, expires_at)
@@ -58,7 +73,7 @@ pub async fn create_api_key(pool: &Pool, key: NewApiKey<'_>) -> anyhow::Result<R
     .bind(key.created_by)
     .bind(&now)
     .bind(key.expires_at)
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await;
     match inserted {
         Ok(_) => {}
@@ -74,27 +89,66 @@ pub async fn create_api_key(pool: &Pool, key: NewApiKey<'_>) -> anyhow::Result<R
     .bind(key.service_id)
     .bind(key.created_by)
     .bind(&now)
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await?;
-    tx.commit().await?;
-    pool.service_changed(key.service_id);
     Ok(Ok(id))
 }
 
+/// Rotates a working key in one step: `new` (the same name and type) is
+/// created, and the old key is marked replaced and stops working at
+/// `old_expires_at`. `None`: the old key is not a working, unrotated key of
+/// the service.
+pub async fn rotate_api_key(
+    pool: &Pool,
+    old_key_id: &str,
+    new: NewApiKey<'_>,
+    old_expires_at: &str,
+) -> anyhow::Result<Option<String>> {
+    let mut tx = pool.db.begin().await?;
+    // A placeholder first, so the old key leaves the unique name index
+    // before the new one joins it; then the real id.
+    let marked = sqlx::query(
+        "UPDATE api_keys SET rotated_to = 'pending', expires_at = ?
+         WHERE id = ? AND service_id = ? AND expiry_date IS NULL AND rotated_to IS NULL
+           AND (expires_at IS NULL OR expires_at > ?)",
+    )
+    .bind(old_expires_at)
+    .bind(old_key_id)
+    .bind(new.service_id)
+    .bind(clock::now_string())
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if marked != 1 {
+        return Ok(None);
+    }
+    let Ok(new_id) = insert_api_key(&mut tx, &new).await? else { return Ok(None) };
+    sqlx::query("UPDATE api_keys SET rotated_to = ? WHERE id = ?")
+        .bind(&new_id)
+        .bind(old_key_id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    pool.service_changed(new.service_id);
+    Ok(Some(new_id))
+}
+
 pub async fn api_key_name_taken(pool: &Pool, service_id: &str, fingerprint: &str) -> anyhow::Result<bool> {
-    let row: Option<(i64,)> =
-        sqlx::query_as("SELECT 1 FROM api_keys WHERE service_id = ? AND name_fingerprint = ? AND expiry_date IS NULL")
-            .bind(service_id)
-            .bind(fingerprint)
-            .fetch_optional(&pool.db)
-            .await?;
+    let row: Option<(i64,)> = sqlx::query_as(
+        "SELECT 1 FROM api_keys WHERE service_id = ? AND name_fingerprint = ? AND expiry_date IS NULL
+             AND rotated_to IS NULL",
+    )
+    .bind(service_id)
+    .bind(fingerprint)
+    .fetch_optional(&pool.db)
+    .await?;
     Ok(row.is_some())
 }
 
 /// The service's keys that are unrevoked or were revoked after `revoked_since`.
 pub async fn list_api_keys(pool: &Pool, service_id: &str, revoked_since: &str) -> anyhow::Result<Vec<ApiKey>> {
     sqlx::query_as::<_, ApiKey>(
-        "SELECT id, service_id, name, key_type, created_at, expiry_date, last_used_at, expires_at FROM api_keys
+        "SELECT id, service_id, name, key_type, created_at, expiry_date, last_used_at, expires_at, rotated_to FROM api_keys
          WHERE service_id = ? AND (expiry_date IS NULL OR expiry_date > ?2) AND (expires_at IS NULL OR expires_at > ?2)
          ORDER BY name COLLATE NOCASE, created_at",
     )
@@ -107,7 +161,7 @@ pub async fn list_api_keys(pool: &Pool, service_id: &str, revoked_since: &str) -
 
 pub async fn get_api_key(pool: &Pool, service_id: &str, key_id: &str) -> anyhow::Result<Option<ApiKey>> {
     sqlx::query_as::<_, ApiKey>(
-        "SELECT id, service_id, name, key_type, created_at, expiry_date, last_used_at, expires_at FROM api_keys
+        "SELECT id, service_id, name, key_type, created_at, expiry_date, last_used_at, expires_at, rotated_to FROM api_keys
          WHERE id = ? AND service_id = ?",
     )
     .bind(key_id)
