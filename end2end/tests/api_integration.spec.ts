@@ -140,6 +140,21 @@ test("rotate a key in one step: a new key shown once, the old one replaced", asy
   await expectNoAxeViolations(page, testInfo);
 });
 
+test("the audit log shows who changed what", async ({ page }, testInfo) => {
+  await openHub(page, testInfo);
+  await markDocument(page, testInfo);
+  await page.getByRole("link", { name: "Guest list" }).click();
+  await page.getByRole("button", { name: "Save" }).click();
+  await expect(page.getByText("Guest list updated")).toBeVisible();
+  await page.getByRole("link", { name: "Audit log" }).click();
+  await expect(page.getByRole("heading", { level: 1, name: "Audit log" })).toBeVisible();
+  const first = page.getByRole("row").nth(1);
+  await expect(first).toContainText("Demo Admin (admin@example.gov.uk)");
+  await expect(first).toContainText("Updated the guest list");
+  await expectNoFullReload(page, testInfo);
+  await expectNoAxeViolations(page, testInfo);
+});
+
 test("trial mode: the live key option is disabled", async ({ page }, testInfo) => {
   await openHub(page, testInfo, "Example trial service");
   await page.getByRole("link", { name: "API keys", exact: true }).click();

@@ -599,3 +599,69 @@ async fn rotating_a_key_makes_a_new_one_and_the_old_one_works_until_the_overlap_
     let other = make_key(&app, &trial, "test", "Other").await;
     assert_eq!(app.get(&format!("/services/{live}/api/keys/rotate/{}", other.id), Some(&s.cookie)).await.status, 404);
 }
+
+#[tokio::test]
+async fn the_audit_log_says_who_changed_what_never_a_secret_newest_first_and_pages() {
+    let app = TestApp::spawn().await;
+    let s = admin(&app).await;
+    let live = app.service_id("Example live service").await;
+    let created = create_key(&app, &s, &live, "Audited key", "test").await;
+    let key = key_from(&created);
+    let id = app::ssr::store::list_api_keys(&app.state.pool, &live, "0")
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|k| k.name == "Audited key")
+        .unwrap()
+        .id;
+    app.post(
+        &format!("/services/{live}/api/keys/rotate/{id}"),
+        Some(&s.cookie),
+        &[("csrf_token", &s.csrf), ("overlap", "24h")],
+    )
+    .await;
+    app.post(
+        &format!("/services/{live}/api/guest-list"),
+        Some(&s.cookie),
+        &[("csrf_token", &s.csrf), ("email_addresses", "a@example.gov.uk"), ("phone_numbers", "")],
+    )
+    .await;
+    app.post(
+        &format!("/services/{live}/api/callbacks/delivery-status-callback"),
+        Some(&s.cookie),
+        &[("csrf_token", &s.csrf), ("url", "https://example.gov.uk/cb"), ("bearer_token", "a-secret-bearer-token")],
+    )
+    .await;
+    let page = app.get(&format!("/services/{live}/api/audit"), Some(&s.cookie)).await;
+    assert_eq!(page.status, 200);
+    let text = page.text();
+    let order = [
+        "Set the delivery receipts callback to https://example.gov.uk/cb with a new bearer token",
+        "Updated the guest list: 1 email address, 0 mobile numbers",
+        "Rotated API key ‘Audited key’: the previous key stops working",
+        "Created API key ‘Audited key’ (Test – pretends to send messages)",
+    ];
+    let positions: Vec<usize> = order.iter().map(|t| text.find(t).unwrap_or_else(|| panic!("{t}: {text}"))).collect();
+    assert!(positions.windows(2).all(|w| w[0] < w[1]), "newest first: {text}");
+    assert!(text.contains("Demo Admin (admin@example.gov.uk)"));
+    assert!(!page.body.contains("a-secret-bearer-token") && !page.body.contains(&key[key.len() - 36..]), "no secret");
+
+    // 60 more events: two pages.
+    for i in 0..60 {
+        app::ssr::store::audit(&app.state.pool, &live, None, &format!("Event {i}")).await.unwrap();
+    }
+    let first = app.get(&format!("/services/{live}/api/audit"), Some(&s.cookie)).await;
+    assert!(first.text().contains("Event 59") && !first.text().contains("Event 9 "));
+    assert!(first.body.contains("?page=2"));
+    let second = app.get(&format!("/services/{live}/api/audit?page=2"), Some(&s.cookie)).await;
+    assert_eq!(second.status, 200);
+    assert!(second.text().contains("Created API key ‘Audited key’"));
+    assert!(second.body.contains("?page=1"));
+    assert_eq!(app.get(&format!("/services/{live}/api/audit?page=9"), Some(&s.cookie)).await.status, 404);
+    assert_eq!(app.get(&format!("/services/{live}/api/audit?page=x"), Some(&s.cookie)).await.status, 404);
+    // Only with manage_api_keys, only for one's own services.
+    let viewer = app.sign_in(VIEWER).await;
+    assert_eq!(app.get(&format!("/services/{live}/api/audit"), Some(&viewer)).await.status, 403);
+    let outsider = app.sign_in(OUTSIDER).await;
+    assert_eq!(app.get(&format!("/services/{live}/api/audit"), Some(&outsider)).await.status, 404);
+}

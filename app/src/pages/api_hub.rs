@@ -114,6 +114,7 @@ pub fn Hub(service: ServiceContext, callbacks_href: String, log: MessageLog, exp
             <li class="pill-separate-item"><a class="govuk-link govuk-link--no-visited-state" href=service.path("/api/keys")>"API keys"</a></li>
             <li class="pill-separate-item"><a class="govuk-link govuk-link--no-visited-state" href=service.path("/api/guest-list")>"Guest list"</a></li>
             <li class="pill-separate-item"><a class="govuk-link govuk-link--no-visited-state" href=callbacks_href>"Callbacks"</a></li>
+            <li class="pill-separate-item"><a class="govuk-link govuk-link--no-visited-state" href=service.path("/api/audit")>"Audit log"</a></li>
         </ul>
         <h2 class="govuk-heading-m">"Message log"</h2>
         <p class="govuk-body"><a class="govuk-link" href=service.path("/api")>"Refresh"</a></p>

@@ -5,6 +5,7 @@
 
 pub mod api_hub;
 pub mod api_keys;
+pub mod audit;
 pub mod callbacks;
 pub mod errors;
 pub mod guest_list;

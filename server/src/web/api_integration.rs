@@ -257,6 +257,41 @@ pub async fn rotate(
     Ok(ctx.show(ShownKey { name: key.name, key: created.key }))
 }
 
+// ---------------------------------------------------------------- audit log
+
+/// `/services/{id}/api/audit?page=N`: the audit log, newest first.
+pub async fn audit_log(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    axum::extract::RawQuery(query): axum::extract::RawQuery,
+) -> Answer {
+    use app::pages::audit::{AuditLog, AuditRow, PER_PAGE};
+    let page = form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+        .find(|(k, _)| k == "page")
+        .map(|(_, v)| v.into_owned());
+    let page = match page.as_deref().map(str::parse::<i64>) {
+        None => 1,
+        Some(Ok(n)) if (1..=1_000_000).contains(&n) => n,
+        Some(_) => return Err(PageError::NotFound),
+    };
+    let (entries, more) = store::audit_log(&state.pool, ctx.id(), page, PER_PAGE).await?;
+    if entries.is_empty() && page > 1 {
+        return Err(PageError::NotFound);
+    }
+    let rows = entries
+        .into_iter()
+        .map(|e| AuditRow {
+            when: clock::parse(&e.at).map(datetime_short).unwrap_or_default(),
+            who: match (e.user_name, e.user_email) {
+                (Some(name), Some(email)) => format!("{name} ({email})"),
+                _ => "The system".to_string(),
+            },
+            what: e.description,
+        })
+        .collect();
+    Ok(ctx.show(AuditLog { rows, page, more }))
+}
+
 // ---------------------------------------------------------------- guest list
 
 pub async fn guest_list_form(State(state): State<AppState>, ctx: Ctx) -> Answer {
@@ -288,6 +323,14 @@ pub async fn save_guest_list(
             let emails: Vec<String> = list.email_addresses.iter().map(|e| e.as_str().to_string()).collect();
             let phones: Vec<String> = list.phone_numbers.iter().map(|p| p.as_str().to_string()).collect();
             store::replace_guest_list(&state.pool, ctx.id(), &emails, &phones).await?;
+            let plural =
+                |n: usize, one: &str, many: &str| if n == 1 { format!("1 {one}") } else { format!("{n} {many}") };
+            let description = format!(
+                "Updated the guest list: {}, {}",
+                plural(emails.len(), "email address", "email addresses"),
+                plural(phones.len(), "mobile number", "mobile numbers")
+            );
+            store::audit(&state.pool, ctx.id(), Some(&ctx.signed_in.user.id), &description).await?;
             ctx.flash(&state, "Guest list updated").await?;
             Ok(found(&ctx.path("/api")))
         }

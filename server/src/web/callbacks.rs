@@ -194,6 +194,8 @@ pub async fn save_callback(
         // Clearing the URL stops the callbacks.
         if saved.is_some() {
             store::delete_callback(&state.pool, service_id, kind).await?;
+            let description = format!("Removed the {} callback", kind.row_label().to_lowercase());
+            store::audit(&state.pool, service_id, Some(&ctx.signed_in.user.id), &description).await?;
         }
         return Ok(found(&done));
     }
@@ -234,6 +236,13 @@ pub async fn save_callback(
     )
     .await?;
     state.callbacks.rescan();
+    let description = format!(
+        "Set the {} callback to {}{}",
+        kind.row_label().to_lowercase(),
+        url.as_str(),
+        if keep_old { "" } else { " with a new bearer token" }
+    );
+    store::audit(&state.pool, service_id, Some(&ctx.signed_in.user.id), &description).await?;
     tracing::info!(service_id = %service_id, callback_type = kind.as_str(), "callback saved");
     Ok(match new_secret {
         Some(secret) => ctx.show(ShownSigningSecret {
@@ -369,6 +378,8 @@ pub async fn resume(
         Err(back) => return Ok(back),
     };
     store::resume_callback(&state.pool, ctx.id(), kind).await?;
+    let description = format!("Resumed the {} callback", kind.row_label().to_lowercase());
+    store::audit(&state.pool, ctx.id(), Some(&ctx.signed_in.user.id), &description).await?;
     state.callbacks.rescan();
     tracing::info!(service_id = %ctx.id(), callback_type = kind.as_str(), "callback resumed");
     ctx.flash(&state, "Callbacks resumed").await?;
@@ -390,6 +401,8 @@ pub async fn rotate_secret(
     let secret = webhooks::new_signing_secret();
     let until = clock::format(clock::now() + time::Duration::hours(24));
     store::rotate_signing_secret(&state.pool, ctx.id(), kind, &state.secrets.encrypt(&secret), &until).await?;
+    let description = format!("Made a new signing secret for the {} callback", kind.row_label().to_lowercase());
+    store::audit(&state.pool, ctx.id(), Some(&ctx.signed_in.user.id), &description).await?;
     tracing::info!(service_id = %ctx.id(), callback_type = kind.as_str(), "callback signing secret replaced");
     Ok(ctx.show(ShownSigningSecret {
         kind,

@@ -52,6 +52,7 @@ pub fn router(state: AppState) -> Router {
         .route("/services/{service_id}/templates/new", get(templates::new_form).post(templates::create))
         .route("/services/{service_id}/templates/{template_id}", get(templates::edit_form).post(templates::update))
         .route("/services/{service_id}/api/keys", get(api_integration::keys))
+        .route("/services/{service_id}/api/audit", get(api_integration::audit_log))
         .route(
             "/services/{service_id}/api/keys/create",
             get(api_integration::create_key_form).post(api_integration::create_key),

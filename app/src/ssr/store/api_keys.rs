@@ -91,6 +91,12 @@ async fn insert_api_key(
     .bind(&now)
     .execute(&mut **tx)
     .await?;
+    let lifetime = match key.expires_at.and_then(clock::parse) {
+        Some(at) => format!(", expiring {}", crate::domain::london_time::datetime_short(at)),
+        None => String::new(),
+    };
+    let description = format!("Created API key ‘{}’ ({}{lifetime})", key.name, key.key_type.description());
+    super::audit_in(tx, key.service_id, key.created_by, &description).await?;
     Ok(Ok(id))
 }
 
@@ -128,6 +134,9 @@ pub async fn rotate_api_key(
         .bind(old_key_id)
         .execute(&mut *tx)
         .await?;
+    let until = clock::parse(old_expires_at).map(crate::domain::london_time::datetime_short).unwrap_or_default();
+    let description = format!("Rotated API key ‘{}’: the previous key stops working {until}", new.name);
+    super::audit_in(&mut tx, new.service_id, new.created_by, &description).await?;
     tx.commit().await?;
     pool.service_changed(new.service_id);
     Ok(Some(new_id))
@@ -201,6 +210,9 @@ pub async fn revoke_api_key(
         .bind(&now)
         .execute(&mut *tx)
         .await?;
+        let (name,): (String,) =
+            sqlx::query_as("SELECT name FROM api_keys WHERE id = ?").bind(key_id).fetch_one(&mut *tx).await?;
+        super::audit_in(&mut tx, service_id, user_id, &format!("Revoked API key ‘{name}’")).await?;
     }
     tx.commit().await?;
     pool.service_changed(service_id);

@@ -5,6 +5,7 @@
 //! snapshot) subscribe.
 
 mod api_keys;
+mod audit;
 mod callbacks;
 mod guest_list;
 mod notifications;
@@ -15,6 +16,7 @@ mod templates;
 mod users;
 
 pub use api_keys::*;
+pub use audit::*;
 pub use callbacks::*;
 pub use guest_list::*;
 pub use notifications::*;

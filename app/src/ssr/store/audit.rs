@@ -1,0 +1,71 @@
+//! The service's audit log: every change to its API integration, who made
+//! it and when, in words that never hold a secret.
+
+use super::Pool;
+use crate::ssr::clock;
+use anyhow::Context;
+use sqlx::FromRow;
+
+/// Records that `user_id` did `description` to the service now.
+pub async fn audit(pool: &Pool, service_id: &str, user_id: Option<&str>, description: &str) -> anyhow::Result<()> {
+    sqlx::query("INSERT INTO audit_events (service_id, at, user_id, description) VALUES (?, ?, ?, ?)")
+        .bind(service_id)
+        .bind(clock::now_string())
+        .bind(user_id)
+        .bind(description)
+        .execute(&pool.db)
+        .await
+        .context("could not record an audit event")?;
+    Ok(())
+}
+
+/// [`audit`] inside a transaction, so the record stands or falls with the
+/// change.
+pub(super) async fn audit_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    service_id: &str,
+    user_id: Option<&str>,
+    description: &str,
+) -> anyhow::Result<()> {
+    sqlx::query("INSERT INTO audit_events (service_id, at, user_id, description) VALUES (?, ?, ?, ?)")
+        .bind(service_id)
+        .bind(clock::now_string())
+        .bind(user_id)
+        .bind(description)
+        .execute(&mut **tx)
+        .await
+        .context("could not record an audit event")?;
+    Ok(())
+}
+
+#[derive(Clone, Debug, FromRow)]
+pub struct AuditEntry {
+    pub at: String,
+    pub user_name: Option<String>,
+    pub user_email: Option<String>,
+    pub description: String,
+}
+
+/// A page of the service's audit log, newest first: `per_page` entries
+/// after skipping `(page - 1) * per_page`; and whether there are more.
+pub async fn audit_log(
+    pool: &Pool,
+    service_id: &str,
+    page: i64,
+    per_page: i64,
+) -> anyhow::Result<(Vec<AuditEntry>, bool)> {
+    let mut rows = sqlx::query_as::<_, AuditEntry>(
+        "SELECT a.at, u.name AS user_name, u.email_address AS user_email, a.description
+         FROM audit_events a LEFT JOIN users u ON u.id = a.user_id
+         WHERE a.service_id = ? ORDER BY a.id DESC LIMIT ? OFFSET ?",
+    )
+    .bind(service_id)
+    .bind(per_page + 1)
+    .bind((page.max(1) - 1) * per_page)
+    .fetch_all(&pool.db)
+    .await
+    .context("could not load the audit log")?;
+    let more = rows.len() as i64 > per_page;
+    rows.truncate(per_page as usize);
+    Ok((rows, more))
+}
