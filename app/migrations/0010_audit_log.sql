@@ -6,7 +6,9 @@ CREATE TABLE audit_events (
     at          TEXT NOT NULL,
     user_id     TEXT REFERENCES users (id),
     -- What happened, as a user reads it: `Created API key ‘x’`…
-    description TEXT NOT NULL
+    description TEXT NOT NULL,
+    -- `change`, or `leak` for a key reported leaked (the hub warns of those).
+    kind        TEXT NOT NULL DEFAULT 'change' CHECK (kind IN ('change', 'leak'))
 );
 CREATE INDEX audit_events_service ON audit_events (service_id, id);
 

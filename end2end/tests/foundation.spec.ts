@@ -87,3 +87,17 @@ test("an outsider sees no services and gets Page not found for a service", async
   await expect(page.locator("body")).not.toContainText("Example live service");
   await expectNoAxeViolations(page, testInfo);
 });
+
+test("report a leaked key: the page, its error, and the same thanks whatever was sent", async ({ page }, testInfo) => {
+  await page.goto("/report-a-leaked-key");
+  await expect(page.getByRole("heading", { level: 1, name: "Report a leaked API key" })).toBeVisible();
+  await expectNoAxeViolations(page, testInfo);
+  await page.getByRole("button", { name: "Report" }).click();
+  await expect(page.locator(".govuk-error-summary").getByRole("link", { name: "Paste what you found" })).toHaveAttribute("href", "#text");
+  await expectNoAxeViolations(page, testInfo);
+  await page.getByLabel("What you found").fill("no key in here");
+  await page.getByLabel("Where you found it (optional)").fill("https://example.com/paste");
+  await page.getByRole("button", { name: "Report" }).click();
+  await expect(page.getByRole("heading", { level: 1, name: "Thank you for your report" })).toBeVisible();
+  await expectNoAxeViolations(page, testInfo);
+});

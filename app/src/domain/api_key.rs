@@ -389,3 +389,81 @@ mod lifetime_tests {
         }
     }
 }
+
+/// The key format for secret scanners, as a regular expression: a safe name
+/// (lower-case letters, digits, `_` and `.`; may be empty), the service id,
+/// and 36 base-62 characters whose last 6 are a checksum of the rest.
+pub const KEY_PATTERN: &str =
+    r"[a-z0-9_.]*-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}-[0-9A-Za-z]{36}";
+
+/// Every whole key string in `text` whose checksum matches (what a leak
+/// report is checked for before any database look-up), once each.
+pub fn find_keys(text: &str) -> Vec<&str> {
+    fn is_uuid(s: &[u8]) -> bool {
+        s.len() == 36
+            && s.iter().enumerate().all(|(i, c)| match i {
+                8 | 13 | 18 | 23 => *c == b'-',
+                _ => c.is_ascii_digit() || (b'a'..=b'f').contains(c),
+            })
+    }
+    let bytes = text.as_bytes();
+    let mut found: Vec<&str> = Vec::new();
+    let mut i = 0;
+    while i + 36 + 1 + SECRET_LENGTH <= bytes.len() {
+        // A `-` before the service id, its 36 characters, a `-`, then the secret.
+        let candidate = i > 0
+            && bytes[i - 1] == b'-'
+            && is_uuid(&bytes[i..i + 36])
+            && bytes[i + 36] == b'-'
+            && bytes[i + 37..i + 37 + SECRET_LENGTH].iter().all(u8::is_ascii_alphanumeric);
+        if candidate {
+            let mut start = i - 1;
+            while start > 0 && matches!(bytes[start - 1], b'a'..=b'z' | b'0'..=b'9' | b'_' | b'.') {
+                start -= 1;
+            }
+            let key = &text[start..i + 37 + SECRET_LENGTH];
+            if checksum_matches(key) && !found.contains(&key) {
+                found.push(key);
+            }
+            i += 37 + SECRET_LENGTH;
+        } else {
+            i += 1;
+        }
+    }
+    found
+}
+
+#[cfg(test)]
+mod find_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const SERVICE: &str = "7f2b0c1e-3d4a-4b5c-8d6e-9f0a1b2c3d4e";
+
+    #[test]
+    fn finds_keys_in_text_and_drops_the_mistyped() {
+        let key = key_string("My key", SERVICE, &"a".repeat(RANDOM_LENGTH));
+        let text = format!("config:\n  NOTIFY_KEY=\"{key}\" # oops\nand again {key}.");
+        assert_eq!(find_keys(&text), vec![key.as_str()]);
+        let mut typo = key.clone().into_bytes();
+        let last = typo.len() - 10;
+        typo[last] = if typo[last] == b'b' { b'c' } else { b'b' };
+        assert!(find_keys(&String::from_utf8(typo).unwrap()).is_empty());
+        let unnamed = key_string("", SERVICE, &"Z".repeat(RANDOM_LENGTH));
+        assert_eq!(find_keys(&format!("x {unnamed} y")), vec![unnamed.as_str()]);
+    }
+
+    proptest! {
+        #[test]
+        fn every_key_is_found_wherever_it_is(before in "[ -~\\n]{0,40}", after in "[ -~\\n]{0,40}", random in "[0-9A-Za-z]{30}") {
+            let key = key_string("leaky", SERVICE, &random);
+            let text = format!("{before} {key} {after}");
+            prop_assert!(find_keys(&text).contains(&key.as_str()));
+        }
+
+        #[test]
+        fn never_panics(s in "\\PC{0,200}") {
+            let _ = find_keys(&s);
+        }
+    }
+}

@@ -58,6 +58,8 @@ pub struct ApiHub {
     pub log: MessageLog,
     /// Working API keys that expire within 30 days.
     pub expiring_keys: usize,
+    /// Leak reports of the last 7 days, newest first.
+    pub leaks: Vec<String>,
 }
 
 impl ServicePageContent for ApiHub {
@@ -66,8 +68,8 @@ impl ServicePageContent for ApiHub {
     }
     fn view(&self, service: &ServiceContext, _: &str) -> AnyView {
         let (service, callbacks_href, log) = (service.clone(), self.callbacks_href.clone(), self.log.clone());
-        let expiring_keys = self.expiring_keys;
-        view! { <Hub service callbacks_href log expiring_keys/> }.into_any()
+        let (expiring_keys, leaks) = (self.expiring_keys, self.leaks.clone());
+        view! { <Hub service callbacks_href log expiring_keys leaks/> }.into_any()
     }
 }
 
@@ -89,7 +91,30 @@ pub async fn fetch_message_log(service_id: String) -> Result<MessageLog, ServerF
 /// `/services/{id}/api`: links to keys, guest list and callbacks, and the
 /// message log of the last 50 messages sent through the API.
 #[component]
-pub fn Hub(service: ServiceContext, callbacks_href: String, log: MessageLog, expiring_keys: usize) -> impl IntoView {
+pub fn Hub(
+    service: ServiceContext,
+    callbacks_href: String,
+    log: MessageLog,
+    expiring_keys: usize,
+    leaks: Vec<String>,
+) -> impl IntoView {
+    let leaks = (!leaks.is_empty()).then(|| {
+        let items = leaks.into_iter().map(|l| view! { <li>{l}</li> }).collect_view();
+        view! {
+            <div class="govuk-notification-banner" role="region" aria-labelledby="leak-banner-title" data-module="govuk-notification-banner">
+                <div class="govuk-notification-banner__header">
+                    <h2 class="govuk-notification-banner__title" id="leak-banner-title">"Important"</h2>
+                </div>
+                <div class="govuk-notification-banner__content">
+                    <p class="govuk-notification-banner__heading">"An API key was reported as leaked in the last 7 days"</p>
+                    <ul class="govuk-list govuk-list--bullet">{items}</ul>
+                    <p class="govuk-body">"Make a new key for any system that used it. "
+                        <a class="govuk-notification-banner__link" href=service.path("/api/audit")>"See the audit log"</a>
+                    </p>
+                </div>
+            </div>
+        }
+    });
     let expiring = (expiring_keys > 0).then(|| {
         let text = if expiring_keys == 1 {
             "1 API key expires within 30 days.".to_string()
@@ -108,6 +133,7 @@ pub fn Hub(service: ServiceContext, callbacks_href: String, log: MessageLog, exp
         }
     });
     view! {
+        {leaks}
         <h1 class="govuk-heading-l">"API integration"</h1>
         {expiring}
         <ul class="govuk-list notify-pills">

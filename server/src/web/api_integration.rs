@@ -33,7 +33,9 @@ pub async fn hub(State(state): State<AppState>, ctx: Ctx) -> Answer {
     let callbacks_href = callbacks_href(&ctx);
     let log = super::notifications::message_log(&state, &ctx.service).await?;
     let expiring_keys = keys_expiring_soon(&state, ctx.id()).await?;
-    ctx.show_with_flash(&state, ApiHub { callbacks_href, log, expiring_keys }).await
+    let week_ago = clock::format(clock::now() - time::Duration::days(7));
+    let leaks = store::leak_reports_since(&state.pool, ctx.id(), &week_ago).await?;
+    ctx.show_with_flash(&state, ApiHub { callbacks_href, log, expiring_keys, leaks }).await
 }
 
 // ---------------------------------------------------------------- keys

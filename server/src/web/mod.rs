@@ -5,6 +5,7 @@ mod api_integration;
 mod callbacks;
 mod error;
 mod extract;
+mod leaks;
 mod notifications;
 mod render;
 mod server_fns;
@@ -44,6 +45,7 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(|| async { found("/your-services") }))
         .route("/sign-in", get(sign_in::show_form).post(sign_in::submit))
         .route("/sign-out", post(sign_in::sign_out))
+        .route("/report-a-leaked-key", get(leaks::form).post(leaks::report))
         .route("/your-services", get(services::your_services))
         .route("/services/{service_id}", get(services::dashboard))
         .route("/services/{service_id}/api", get(api_integration::hub))
@@ -84,6 +86,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/_status", get(status))
         .route("/_fn/{*name}", get(server_fns::handle).post(server_fns::handle))
+        .route("/secret-scanning/report", post(leaks::scanner_report))
         .merge(pages)
         .merge(crate::api_v2::router())
         .fallback_service(static_files)

@@ -38,6 +38,30 @@ pub(super) async fn audit_in(
     Ok(())
 }
 
+/// Records that one of the service's keys was reported leaked (and revoked).
+pub async fn audit_leak(pool: &Pool, service_id: &str, description: &str) -> anyhow::Result<()> {
+    sqlx::query("INSERT INTO audit_events (service_id, at, description, kind) VALUES (?, ?, ?, 'leak')")
+        .bind(service_id)
+        .bind(clock::now_string())
+        .bind(description)
+        .execute(&pool.db)
+        .await
+        .context("could not record a leak report")?;
+    Ok(())
+}
+
+/// The service's leak reports since `since`, newest first.
+pub async fn leak_reports_since(pool: &Pool, service_id: &str, since: &str) -> anyhow::Result<Vec<String>> {
+    let rows: Vec<(String,)> = sqlx::query_as(
+        "SELECT description FROM audit_events WHERE service_id = ? AND kind = 'leak' AND at >= ? ORDER BY id DESC",
+    )
+    .bind(service_id)
+    .bind(since)
+    .fetch_all(&pool.db)
+    .await?;
+    Ok(rows.into_iter().map(|(d,)| d).collect())
+}
+
 #[derive(Clone, Debug, FromRow)]
 pub struct AuditEntry {
     pub at: String,
