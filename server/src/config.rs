@@ -23,6 +23,9 @@ pub struct Config {
     pub base_url: String,
     pub site_root: String,
     pub allow_private_callback_urls: bool,
+    /// Secret-scanning services' public keys (identifier, P-256 key as DER):
+    /// when any is set, a scanner's report must carry a valid signature.
+    pub secret_scanning_keys: Vec<(String, Vec<u8>)>,
 }
 
 impl std::fmt::Debug for Config {
@@ -58,6 +61,30 @@ fn parse_bool(variable: &'static str, value: &str) -> Result<bool, ConfigError> 
         "0" | "false" | "no" | "off" | "" => Ok(false),
         _ => Err(err(variable, format!("expected true or false, got {value:?}"))),
     }
+}
+
+/// `id=BASE64;id=BASE64…`: each a key identifier and the base64 of a P-256
+/// public key in DER (the body of the PEM GitHub publishes, without its
+/// header and footer lines).
+fn parse_scanning_keys(value: &str) -> Result<Vec<(String, Vec<u8>)>, ConfigError> {
+    use base64::Engine;
+    const VAR: &str = "NOTIFY_SECRET_SCANNING_KEYS";
+    value
+        .split(';')
+        .map(str::trim)
+        .filter(|entry| !entry.is_empty())
+        .map(|entry| {
+            let (id, key) = entry.split_once('=').ok_or_else(|| err(VAR, "expected id=base64;…"))?;
+            let der: String = key.chars().filter(|c| !c.is_whitespace()).collect();
+            let der = base64::engine::general_purpose::STANDARD
+                .decode(der)
+                .map_err(|_| err(VAR, format!("the key {id:?} is not base64")))?;
+            use p256::pkcs8::DecodePublicKey;
+            p256::ecdsa::VerifyingKey::from_public_key_der(&der)
+                .map_err(|_| err(VAR, format!("the key {id:?} is not a P-256 public key")))?;
+            Ok((id.trim().to_string(), der))
+        })
+        .collect()
 }
 
 impl Config {
@@ -120,7 +147,12 @@ impl Config {
             Some(v) => parse_bool("NOTIFY_ALLOW_PRIVATE_CALLBACK_URLS", &v)?,
             None => false,
         };
+        let secret_scanning_keys = match get("NOTIFY_SECRET_SCANNING_KEYS") {
+            Some(v) => parse_scanning_keys(&v)?,
+            None => Vec::new(),
+        };
         Ok(Self {
+            secret_scanning_keys,
             listen_addr,
             database_url,
             data_dir,
@@ -173,6 +205,9 @@ mod tests {
             ("NOTIFY_SESSION_IDLE_MINUTES", "0"),
             ("NOTIFY_BASE_URL", "ftp://x"),
             ("NOTIFY_ALLOW_PRIVATE_CALLBACK_URLS", "perhaps"),
+            ("NOTIFY_SECRET_SCANNING_KEYS", "no-equals-sign"),
+            ("NOTIFY_SECRET_SCANNING_KEYS", "github=not base64!"),
+            ("NOTIFY_SECRET_SCANNING_KEYS", "github=aGVsbG8="),
         ] {
             let e = config(&[(var, value)]).err().unwrap_or_else(|| panic!("{var}={value} accepted"));
             assert_eq!(e.variable, var);

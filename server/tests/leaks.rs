@@ -127,3 +127,44 @@ async fn a_secret_scanning_service_reports_in_githubs_shape() {
         .unwrap();
     assert_eq!(bad.status().as_u16(), 400);
 }
+
+#[tokio::test]
+async fn with_scanners_keys_configured_only_a_signed_report_is_taken() {
+    use base64::Engine;
+    use p256::ecdsa::signature::Signer;
+    use p256::pkcs8::EncodePublicKey;
+    let signing = p256::ecdsa::SigningKey::random(&mut rand::rngs::OsRng);
+    let der = signing.verifying_key().to_public_key_der().unwrap();
+    let b64 = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
+    let config = format!("github-1={}", b64(der.as_bytes()));
+    let app = TestApp::spawn_with(&[("NOTIFY_SECRET_SCANNING_KEYS", &config)]).await;
+    let live = app.service_id("Example live service").await;
+    let key = make_key(&app, &live, "test", "Signed").await;
+    let body = serde_json::json!([{"token": key.whole, "type": "notify_api_key", "url": "https://github.com/o/r", "source": "content"}])
+        .to_string();
+    let post = |id: &'static str, signature: String| {
+        let (app, body) = (&app, body.clone());
+        async move {
+            app.client
+                .post(format!("{}/secret-scanning/report", app.base))
+                .header("content-type", "application/json")
+                .header("github-public-key-identifier", id)
+                .header("github-public-key-signature", signature)
+                .body(body)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    let good: p256::ecdsa::Signature = signing.sign(body.as_bytes());
+    let forged: p256::ecdsa::Signature = signing.sign(b"something else");
+    assert_eq!(post("github-1", b64(forged.to_der().as_bytes())).await, 401, "a signature of other bytes");
+    assert_eq!(post("github-2", b64(good.to_der().as_bytes())).await, 401, "an unknown key identifier");
+    assert_eq!(post("github-1", "not base64!".into()).await, 401);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!revoked(&app, &key.id).await, "nothing unsigned is acted on");
+    assert_eq!(post("github-1", b64(good.to_der().as_bytes())).await, 202);
+    wait_revoked(&app, &key.id).await;
+}

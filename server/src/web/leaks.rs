@@ -63,11 +63,42 @@ pub struct ScannerMatch {
     source: String,
 }
 
+/// Whether the report is signed by a configured scanner: the
+/// `Github-Public-Key-Signature` header, base64 of a DER ECDSA P-256
+/// signature of the body, under the key `Github-Public-Key-Identifier` names.
+fn signed_by_a_scanner(state: &AppState, headers: &axum::http::HeaderMap, body: &[u8]) -> bool {
+    use base64::Engine;
+    use p256::ecdsa::signature::Verifier;
+    use p256::pkcs8::DecodePublicKey;
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let (Some(id), Some(signature)) = (header("github-public-key-identifier"), header("github-public-key-signature"))
+    else {
+        return false;
+    };
+    let Some((_, der)) = state.config.secret_scanning_keys.iter().find(|(known, _)| known == id) else {
+        return false;
+    };
+    let Ok(key) = p256::ecdsa::VerifyingKey::from_public_key_der(der) else { return false };
+    let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(signature.trim()) else { return false };
+    let Ok(signature) = p256::ecdsa::Signature::from_der(&bytes) else { return false };
+    key.verify(body, &signature).is_ok()
+}
+
 /// `POST /secret-scanning/report`: answers `[]` (202) to any well-formed
-/// report, 400 to anything else.
-pub async fn scanner_report(State(state): State<AppState>, body: axum::body::Bytes) -> Response {
+/// report, 400 to anything else; when scanners' keys are configured
+/// (`NOTIFY_SECRET_SCANNING_KEYS`), 401 to a report without a valid
+/// signature.
+pub async fn scanner_report(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
     if body.len() > 1024 * 1024 {
         return StatusCode::PAYLOAD_TOO_LARGE.into_response();
+    }
+    if !state.config.secret_scanning_keys.is_empty() && !signed_by_a_scanner(&state, &headers, &body) {
+        return (StatusCode::UNAUTHORIZED, axum::Json(serde_json::json!({"error": "the signature is not valid"})))
+            .into_response();
     }
     let Ok(matches) = serde_json::from_slice::<Vec<ScannerMatch>>(&body) else {
         return (StatusCode::BAD_REQUEST, axum::Json(serde_json::json!({"error": "expected a JSON array of matches"})))
