@@ -4,17 +4,6 @@
 mod common;
 use common::*;
 
-struct Signed {
-    cookie: String,
-    csrf: String,
-}
-
-async fn admin(app: &TestApp) -> Signed {
-    let cookie = app.sign_in(ADMIN).await;
-    let csrf = app.get("/your-services", Some(&cookie)).await.csrf_token();
-    Signed { cookie, csrf }
-}
-
 async fn create_key(app: &TestApp, s: &Signed, service: &str, name: &str, key_type: &str) -> Page {
     app.post(
         &format!("/services/{service}/api/keys/create"),

@@ -35,16 +35,6 @@ fn error_of(body: &Value) -> (String, String) {
     (e["error"].as_str().unwrap_or("").to_string(), e["message"].as_str().unwrap_or("").to_string())
 }
 
-async fn template_id(app: &TestApp, service_id: &str, t: &str) -> String {
-    store::list_templates(&app.state.pool, service_id)
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|x| x.template_type.as_str() == t)
-        .unwrap()
-        .id
-}
-
 fn assert_auth_error(status: u16, body: &Value, expected_status: u16, message: &str) {
     assert_eq!(status, expected_status, "{body}");
     assert_eq!(body["status_code"], expected_status);

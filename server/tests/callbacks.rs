@@ -101,22 +101,11 @@ impl Receiver {
     }
 }
 
-struct Admin {
-    cookie: String,
-    csrf: String,
-}
-
-async fn admin(app: &TestApp) -> Admin {
-    let cookie = app.sign_in(ADMIN).await;
-    let csrf = app.get("/your-services", Some(&cookie)).await.csrf_token();
-    Admin { cookie, csrf }
-}
-
 const TOKEN: &str = "receiver-bearer-token";
 
 /// Saves the delivery-status callback through its form, as an admin does;
 /// returns the signing secret the page shows once.
-async fn save_callback(app: &TestApp, s: &Admin, service: &str, url: &str, token: &str) -> Option<String> {
+async fn save_callback(app: &TestApp, s: &Signed, service: &str, url: &str, token: &str) -> Option<String> {
     let page = app
         .post(
             &format!("/services/{service}/api/callbacks/delivery-status-callback"),
@@ -127,16 +116,6 @@ async fn save_callback(app: &TestApp, s: &Admin, service: &str, url: &str, token
     assert!(page.status == 200 || page.status == 302, "{}", page.text());
     let start = page.body.find("whsec_")?;
     Some(page.body[start..].split('<').next().unwrap().to_string())
-}
-
-async fn template_id(app: &TestApp, service_id: &str, t: &str) -> String {
-    app::ssr::store::list_templates(&app.state.pool, service_id)
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|x| x.template_type.as_str() == t)
-        .unwrap()
-        .id
 }
 
 async fn send_email(app: &TestApp, service: &str, key: &Key, to: &str, reference: &str) -> String {

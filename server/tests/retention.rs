@@ -12,16 +12,6 @@ use common::*;
 use serde_json::json;
 use std::time::Duration;
 
-async fn template_id(app: &TestApp, service_id: &str, t: &str) -> String {
-    store::list_templates(&app.state.pool, service_id)
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|x| x.template_type.as_str() == t)
-        .unwrap()
-        .id
-}
-
 async fn count(app: &TestApp, sql: &'static str, id: &str) -> i64 {
     let (n,): (i64,) = sqlx::query_as(sql).bind(id).fetch_one(app.state.pool.sqlite()).await.unwrap();
     n

@@ -331,18 +331,10 @@ pub fn expiry_text(seconds_left: i64) -> String {
     const DAY: i64 = 86_400;
     match seconds_left {
         s if s <= 0 => "Expired".into(),
-        s if s < 3600 => format!("Expires in {}", count((s / 60).max(1), "minute")),
-        s if s < DAY => format!("Expires in {}", count(s / 3600, "hour")),
+        s if s < 3600 => format!("Expires in {}", super::plural((s / 60).max(1), "minute", "minutes")),
+        s if s < DAY => format!("Expires in {}", super::plural(s / 3600, "hour", "hours")),
         s if s < 2 * DAY => "Expires tomorrow".into(),
         s => format!("Expires in {} days", s / DAY),
-    }
-}
-
-fn count(n: i64, unit: &str) -> String {
-    if n == 1 {
-        format!("1 {unit}")
-    } else {
-        format!("{n} {unit}s")
     }
 }
 

@@ -26,6 +26,15 @@ pub use phone::{PhoneNumber, PhoneNumberError};
 pub use status::NotificationStatus;
 pub use template::{fill, personalisation_key, placeholders, template_fields, TemplateType};
 
+/// `1 minute`, `5 minutes`: a count with its noun, one or many.
+pub fn plural(n: i64, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {many}")
+    }
+}
+
 /// Strips leading and trailing whitespace, including the obscure kinds people
 /// paste from documents (no-break spaces, zero-width spaces, BOMs).
 pub fn strip_obscure_whitespace(value: &str) -> &str {

@@ -4,7 +4,7 @@
 /// Describes a moment `seconds` ago.
 pub fn relative(seconds: i64) -> String {
     let s = seconds.max(0);
-    let plural = |n: i64, unit: &str| if n == 1 { format!("1 {unit} ago") } else { format!("{n} {unit}s ago") };
+    let plural = |n: i64, unit: &str| format!("{} ago", super::plural(n, unit, &format!("{unit}s")));
     match s {
         0..30 => "just now".to_string(),
         30..60 => "in the last minute".to_string(),

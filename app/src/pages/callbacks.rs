@@ -324,11 +324,7 @@ fn Deliveries(
 }
 
 fn events(n: i64) -> String {
-    if n == 1 {
-        "1 callback".into()
-    } else {
-        format!("{n} callbacks")
-    }
+    crate::domain::plural(n, "callback", "callbacks")
 }
 
 /// `Send a test callback` and the attempt log. Without JavaScript the button

@@ -325,12 +325,10 @@ pub async fn save_guest_list(
             let emails: Vec<String> = list.email_addresses.iter().map(|e| e.as_str().to_string()).collect();
             let phones: Vec<String> = list.phone_numbers.iter().map(|p| p.as_str().to_string()).collect();
             store::replace_guest_list(&state.pool, ctx.id(), &emails, &phones).await?;
-            let plural =
-                |n: usize, one: &str, many: &str| if n == 1 { format!("1 {one}") } else { format!("{n} {many}") };
             let description = format!(
                 "Updated the guest list: {}, {}",
-                plural(emails.len(), "email address", "email addresses"),
-                plural(phones.len(), "mobile number", "mobile numbers")
+                app::domain::plural(emails.len() as i64, "email address", "email addresses"),
+                app::domain::plural(phones.len() as i64, "mobile number", "mobile numbers")
             );
             store::audit(&state.pool, ctx.id(), Some(&ctx.signed_in.user.id), &description).await?;
             ctx.flash(&state, "Guest list updated").await?;

@@ -357,8 +357,10 @@ pub async fn resend(
         let n = store::resend_failed_since(&state.pool, ctx.id(), kind, &since).await?;
         match n {
             0 => "No callbacks failed in that time.".to_string(),
-            1 => "1 failed callback will be sent again now.".to_string(),
-            n => format!("{n} failed callbacks will be sent again now."),
+            n => format!(
+                "{} will be sent again now.",
+                app::domain::plural(n as i64, "failed callback", "failed callbacks")
+            ),
         }
     };
     state.callbacks.rescan();

@@ -146,6 +146,29 @@ pub async fn make_key(app: &TestApp, service_id: &str, key_type: &str, name: &st
     Key { id: created.id, whole: created.key }
 }
 
+/// A signed-in admin: the `Cookie` header value and the session's CSRF token.
+pub struct Signed {
+    pub cookie: String,
+    pub csrf: String,
+}
+
+pub async fn admin(app: &TestApp) -> Signed {
+    let cookie = app.sign_in(ADMIN).await;
+    let csrf = app.get("/your-services", Some(&cookie)).await.csrf_token();
+    Signed { cookie, csrf }
+}
+
+/// The id of the service's first template of type `t` (`email`, `sms`, `letter`).
+pub async fn template_id(app: &TestApp, service_id: &str, t: &str) -> String {
+    app::ssr::store::list_templates(&app.state.pool, service_id)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|x| x.template_type.as_str() == t)
+        .unwrap()
+        .id
+}
+
 pub fn now() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
 }
