@@ -1,6 +1,7 @@
 //! The server: configuration, start-up, the router (pages, the public API,
 //! static files), admin commands and background work.
 
+pub mod alerts;
 pub mod api_v2;
 pub mod callbacks;
 pub mod cli;

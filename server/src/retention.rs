@@ -49,5 +49,12 @@ pub async fn run_once(state: &AppState) -> anyhow::Result<u64> {
             }
         }
     }
+    // Keys' hourly usage outlives the messages (their pages chart 30 days,
+    // the alerts look back 7): kept for 400 days.
+    let before = app::domain::key_usage::hour_of(clock::now() - time::Duration::days(USAGE_DAYS));
+    store::delete_usage_before(&state.pool, &before).await?;
     Ok(deleted)
 }
+
+/// Days keys' hourly usage counts are kept.
+pub const USAGE_DAYS: i64 = 400;

@@ -7,9 +7,11 @@ mod form;
 mod layout;
 mod relative_time;
 mod table;
+mod usage_chart;
 
 pub use copy::CopyToClipboard;
 pub use form::{BackLink, Button, CsrfField, ErrorMessage, ErrorSummary, RadioItem, Radios, TextInput, Textarea};
 pub use layout::{Layout, NotificationBanner};
 pub use relative_time::RelativeTimes;
 pub use table::{ButtonLink, Table};
+pub use usage_chart::UsageChart;

@@ -107,7 +107,12 @@ pub fn checksum_matches(key: &str) -> bool {
 /// (whose checksum matched, so it names its service) or a bare secret.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PresentedKey<'a> {
-    Whole { service_id: &'a str, secret: &'a str },
+    /// `name` is the key's safe name as it was made (maybe empty).
+    Whole {
+        name: &'a str,
+        service_id: &'a str,
+        secret: &'a str,
+    },
     Secret(&'a str),
 }
 
@@ -123,14 +128,24 @@ impl<'a> PresentedKey<'a> {
         if !checksum_matches(raw) {
             return None;
         }
-        let service_id = raw.len().checked_sub(SECRET_LENGTH + 37).and_then(|start| raw.get(start..start + 36))?;
+        let start = raw.len().checked_sub(SECRET_LENGTH + 37)?;
+        let service_id = raw.get(start..start + 36)?;
         raw.get(raw.len() - SECRET_LENGTH - 1..raw.len() - SECRET_LENGTH).filter(|dash| *dash == "-")?;
-        Some(Self::Whole { service_id, secret })
+        let name = raw.get(..start.saturating_sub(1)).unwrap_or_default();
+        Some(Self::Whole { name, service_id, secret })
     }
 
     pub fn secret(&self) -> &'a str {
         match self {
             Self::Whole { secret, .. } | Self::Secret(secret) => secret,
+        }
+    }
+
+    /// The safe name a whole key was made with; `None` for a bare secret.
+    pub fn name(&self) -> Option<&'a str> {
+        match self {
+            Self::Whole { name, .. } => Some(name),
+            Self::Secret(_) => None,
         }
     }
 
@@ -182,6 +197,7 @@ mod tests {
         assert!(checksum_matches(&key));
         let presented = PresentedKey::parse(&key).unwrap();
         assert_eq!(presented.service_id(), Some(service_id));
+        assert_eq!(presented.name(), Some("some_default_key_name_12"));
         assert_eq!(presented.secret(), secret_of(&key).unwrap());
         let secret = PresentedKey::parse(presented.secret()).unwrap();
         assert_eq!((secret.service_id(), secret.secret()), (None, presented.secret()));
@@ -207,6 +223,8 @@ mod tests {
             let key = key_string(&raw, service_id, &random);
             let presented = PresentedKey::parse(&key);
             prop_assert_eq!(presented.as_ref().and_then(|p| p.service_id()), Some(service_id));
+            let name = safe_name(&raw);
+            prop_assert_eq!(presented.as_ref().and_then(|p| p.name()), Some(name.as_str()));
             prop_assert_eq!(presented.map(|p| p.secret()), secret_of(&key));
         }
 

@@ -5,6 +5,7 @@ pub mod api_key;
 pub mod callback;
 pub mod email;
 pub mod guest_list;
+pub mod key_usage;
 pub mod london_time;
 pub mod name;
 pub mod next_path;

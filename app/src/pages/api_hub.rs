@@ -60,16 +60,19 @@ pub struct ApiHub {
     pub expiring_keys: usize,
     /// Leak reports of the last 7 days, newest first.
     pub leaks: Vec<String>,
+    /// Alerts on unusual usage nobody has dismissed, newest first.
+    pub alerts: Vec<crate::pages::key_page::AlertRow>,
 }
 
 impl ServicePageContent for ApiHub {
     fn title(&self) -> String {
         "API integration".into()
     }
-    fn view(&self, service: &ServiceContext, _: &str) -> AnyView {
+    fn view(&self, service: &ServiceContext, csrf_token: &str) -> AnyView {
         let (service, callbacks_href, log) = (service.clone(), self.callbacks_href.clone(), self.log.clone());
-        let (expiring_keys, leaks) = (self.expiring_keys, self.leaks.clone());
-        view! { <Hub service callbacks_href log expiring_keys leaks/> }.into_any()
+        let (expiring_keys, leaks, alerts) = (self.expiring_keys, self.leaks.clone(), self.alerts.clone());
+        let csrf_token = csrf_token.to_string();
+        view! { <Hub service callbacks_href log expiring_keys leaks alerts csrf_token/> }.into_any()
     }
 }
 
@@ -97,7 +100,16 @@ pub fn Hub(
     log: MessageLog,
     expiring_keys: usize,
     leaks: Vec<String>,
+    alerts: Vec<crate::pages::key_page::AlertRow>,
+    csrf_token: String,
 ) -> impl IntoView {
+    let alerts = (!alerts.is_empty()).then(|| {
+        let service = service.clone();
+        view! {
+            <h2 class="govuk-heading-m">{format!("Alerts on unusual usage ({})", alerts.len())}</h2>
+            <crate::pages::key_page::AlertsList service alerts csrf_token back="hub" show_thresholds=true/>
+        }
+    });
     let leaks = (!leaks.is_empty()).then(|| {
         let items = leaks.into_iter().map(|l| view! { <li>{l}</li> }).collect_view();
         view! {
@@ -136,6 +148,7 @@ pub fn Hub(
         {leaks}
         <h1 class="govuk-heading-l">"API integration"</h1>
         {expiring}
+        {alerts}
         <ul class="govuk-list notify-pills">
             <li class="pill-separate-item"><a class="govuk-link govuk-link--no-visited-state" href=service.path("/api/keys")>"API keys"</a></li>
             <li class="pill-separate-item"><a class="govuk-link govuk-link--no-visited-state" href=service.path("/api/guest-list")>"Guest list"</a></li>

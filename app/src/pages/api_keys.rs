@@ -182,7 +182,9 @@ pub fn KeysList(service: ServiceContext, keys: ApiKeys, csrf_token: String) -> i
             view! {
                 <tr class=if revoked { "govuk-table__row notify-revoked" } else { "govuk-table__row" }>
                     <td class="govuk-table__cell">
-                        <div class="govuk-!-font-weight-bold">{k.name}</div>
+                        <div class="govuk-!-font-weight-bold">
+                            <a class="govuk-link govuk-link--no-visited-state" href=service.path(&format!("/api/keys/{}", k.id))>{k.name.clone()}</a>
+                        </div>
                         <div class="notify-secondary-text">{k.description}</div>
                         <div class="notify-secondary-text">{k.last_used}</div>
                         {k.rotated.then(|| view! { <div class="notify-secondary-text">"Replaced by a new key"</div> })}

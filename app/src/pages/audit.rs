@@ -15,6 +15,8 @@ pub struct AuditRow {
     /// The user's name and email address, or `The system`.
     pub who: String,
     pub what: String,
+    /// The key it is about: its page.
+    pub key_id: Option<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -49,7 +51,14 @@ fn AuditPage(service: ServiceContext, log: AuditLog) -> impl IntoView {
                 <tr class="govuk-table__row">
                     <td class="govuk-table__cell">{r.when}</td>
                     <td class="govuk-table__cell">{r.who}</td>
-                    <td class="govuk-table__cell">{r.what}</td>
+                    <td class="govuk-table__cell">
+                        {r.what.clone()}
+                        {r.key_id.map(|id| view! {
+                            " "<a class="govuk-link govuk-link--no-visited-state" href=service.path(&format!("/api/keys/{id}"))>
+                                "View key"<span class="govuk-visually-hidden">{format!(": {}", r.what)}</span>
+                            </a>
+                        })}
+                    </td>
                 </tr>
             }
         })

@@ -4,7 +4,8 @@
 
 use super::error::ApiError;
 use crate::AppState;
-use app::domain::api_key::{KeyType, PresentedKey};
+use app::domain::api_key::{safe_name, KeyType, PresentedKey};
+use app::domain::key_usage::Refusal;
 use app::ssr::jwt::{self, Check};
 use app::ssr::keys::{key_state, KeyState};
 use app::ssr::{store, tokens};
@@ -37,12 +38,25 @@ async fn snapshot(
         .ok_or_else(|| forbidden("Invalid token: service not found"))
 }
 
-fn caller(snapshot: std::sync::Arc<super::runtime::ServiceSnapshot>, key: &store::AuthKey) -> Result<Caller, ApiError> {
+/// The caller a valid key makes, or the refusal of a key that no longer
+/// works (counted against the key and its service).
+fn caller(
+    state: &AppState,
+    snapshot: std::sync::Arc<super::runtime::ServiceSnapshot>,
+    key: &store::AuthKey,
+) -> Result<Caller, ApiError> {
+    let ended = |message| {
+        state.api.count_refusal(&key.service_id, Some((&key.id, Refusal::Ended)));
+        Err(forbidden(message))
+    };
     match key_state(key.expiry_date.as_deref(), key.expires_at.as_deref()) {
         KeyState::Active => {}
-        KeyState::Expired => return Err(forbidden("Invalid token: API key expired")),
-        KeyState::RecentlyRevoked => return Err(forbidden("Invalid token: API key revoked")),
-        KeyState::Forgotten => return Err(forbidden("Invalid token: API key not found")),
+        KeyState::Expired => return ended("Invalid token: API key expired"),
+        KeyState::RecentlyRevoked => return ended("Invalid token: API key revoked"),
+        KeyState::Forgotten => {
+            state.api.count_refusal(&key.service_id, None);
+            return Err(forbidden("Invalid token: API key not found"));
+        }
     }
     Ok(Caller {
         service: snapshot.service.clone(),
@@ -78,28 +92,32 @@ async fn bearer(state: &AppState, token: &str) -> Result<Caller, ApiError> {
         return Err(forbidden("Invalid token: service id is not the right data type"));
     }
     let snapshot = snapshot(state, issuer).await?;
+    // From here on the request named an existing service: a refusal counts
+    // towards its alert on refused requests.
+    let refused = |message| {
+        state.api.count_refusal(issuer, None);
+        forbidden(message)
+    };
     if snapshot.keys.is_empty() {
-        return Err(forbidden("Invalid token: service has no API keys"));
+        return Err(refused("Invalid token: service has no API keys"));
     }
     if !snapshot.service.active {
-        return Err(forbidden("Invalid token: service is archived"));
+        return Err(refused("Invalid token: service is archived"));
     }
     if !parsed.is_hs256() {
-        return Err(forbidden("Invalid token: algorithm used is not HS256"));
+        return Err(refused("Invalid token: algorithm used is not HS256"));
     }
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     for (key, secret) in &snapshot.keys {
         let Some(secret) = secret else { continue };
         match parsed.check(secret, now) {
             Check::WrongKey => continue,
-            Check::ClockSkew => {
-                return Err(forbidden("Error: Your system clock must be accurate to within 30 seconds"))
-            }
-            Check::Invalid => return Err(forbidden(GENERAL_TOKEN_ERROR)),
-            Check::Valid => return caller(snapshot.clone(), key),
+            Check::ClockSkew => return Err(refused("Error: Your system clock must be accurate to within 30 seconds")),
+            Check::Invalid => return Err(refused(GENERAL_TOKEN_ERROR)),
+            Check::Valid => return caller(state, snapshot.clone(), key),
         }
     }
-    Err(forbidden("Invalid token: API key not found"))
+    Err(refused("Invalid token: API key not found"))
 }
 
 async fn api_key_v1(state: &AppState, key: &str) -> Result<Caller, ApiError> {
@@ -117,15 +135,24 @@ async fn api_key_v1(state: &AppState, key: &str) -> Result<Caller, ApiError> {
     // The same snapshot as JWTs: no database read per request, and a key
     // revoked in the admin refused on the very next one.
     let snapshot = state.api.snapshot(&state.pool, &state.secrets, &service_id).await?.ok_or_else(not_found)?;
-    let key = snapshot
-        .keys
-        .iter()
-        .map(|(k, _)| k)
-        .find(|k| tokens::constant_time_eq(&k.secret_digest, &digest))
-        .cloned()
-        .ok_or_else(not_found)?;
+    let found = snapshot.keys.iter().map(|(k, _)| k).find(|k| tokens::constant_time_eq(&k.secret_digest, &digest));
+    let Some(key) = found.cloned() else {
+        // A whole key string with another secret: counted against the key
+        // its name names (the working one, if a rotation left two).
+        let named = presented.name().and_then(|name| {
+            let mut same_name = snapshot.keys.iter().map(|(k, _)| k).filter(|k| safe_name(&k.name) == name);
+            let all: Vec<_> = same_name.by_ref().collect();
+            all.iter()
+                .find(|k| key_state(k.expiry_date.as_deref(), k.expires_at.as_deref()) == KeyState::Active)
+                .or(all.first())
+                .map(|k| k.id.clone())
+        });
+        state.api.count_refusal(&service_id, named.as_deref().map(|id| (id, Refusal::WrongSecret)));
+        return Err(not_found());
+    };
     if !snapshot.service.active {
+        state.api.count_refusal(&service_id, None);
         return Err(forbidden("Invalid token: service is archived"));
     }
-    caller(snapshot, &key)
+    caller(state, snapshot, &key)
 }

@@ -3,6 +3,7 @@
 
 use crate::AppState;
 use app::domain::api_key::KeyType;
+use app::domain::key_usage::{hour_of, Metric, Refusal};
 use app::ssr::{clock, store};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use std::collections::HashMap;
@@ -62,6 +63,10 @@ pub struct ApiRuntime {
     snapshots: Mutex<Snapshots>,
     limiters: Mutex<HashMap<(String, KeyType), Bucket>>,
     last_used: Mutex<HashMap<String, String>>,
+    /// Hourly counts per key (`key id`, `hour`, metric) and refused
+    /// requests per service, written to the database in batches.
+    usage: Mutex<HashMap<(String, String, &'static str), i64>>,
+    refusals: Mutex<HashMap<(String, String), i64>>,
     /// Which service a key's secret digest belongs to (a key never changes
     /// service), for `ApiKey-v1` values that give only the secret.
     key_services: Mutex<HashMap<String, String>>,
@@ -76,6 +81,8 @@ impl Default for ApiRuntime {
             snapshots: Mutex::default(),
             limiters: Mutex::default(),
             last_used: Mutex::default(),
+            usage: Mutex::default(),
+            refusals: Mutex::default(),
             key_services: Mutex::default(),
             writes,
             write_queue: Mutex::new(Some(queue)),
@@ -179,6 +186,52 @@ impl ApiRuntime {
     fn take_last_used(&self) -> Vec<(String, String)> {
         self.last_used.lock().expect("never poisoned").drain().collect()
     }
+
+    /// Counts one `metric` for a key in the hour of `at` (a stored time).
+    pub fn count(&self, key_id: &str, at: &str, metric: Metric) {
+        let hour = at.get(..13).unwrap_or_default().to_string();
+        let mut usage = self.usage.lock().expect("never poisoned");
+        // Keys are few and flushed every 2 s: the bound only guards memory.
+        if usage.len() < 100_000 {
+            *usage.entry((key_id.to_string(), hour, metric.as_str())).or_default() += 1;
+        }
+    }
+
+    /// Counts a refused request that named an existing service, and the key
+    /// it named when there was one.
+    pub fn count_refusal(&self, service_id: &str, key: Option<(&str, Refusal)>) {
+        let now = clock::now_string();
+        if let Some((key_id, why)) = key {
+            self.count(key_id, &now, Metric::Refused(why));
+        }
+        let mut refusals = self.refusals.lock().expect("never poisoned");
+        if refusals.len() < 100_000 {
+            *refusals.entry((service_id.to_string(), hour_of(clock::now()))).or_default() += 1;
+        }
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn take_usage(&self) -> (Vec<(String, String, &'static str, i64)>, Vec<(String, String, i64)>) {
+        let usage = self.usage.lock().expect("never poisoned").drain().map(|((k, h, m), n)| (k, h, m, n)).collect();
+        let refusals = self.refusals.lock().expect("never poisoned").drain().map(|((s, h), n)| (s, h, n)).collect();
+        (usage, refusals)
+    }
+
+    /// Writes what was counted in memory (last uses, usage, refusals).
+    pub async fn flush_usage(&self, pool: &store::Pool) {
+        let uses = self.take_last_used();
+        if !uses.is_empty() {
+            if let Err(e) = store::record_last_used(pool, &uses).await {
+                tracing::warn!(error = ?e, "could not record key use");
+            }
+        }
+        let (usage, refusals) = self.take_usage();
+        if !usage.is_empty() || !refusals.is_empty() {
+            if let Err(e) = store::record_usage(pool, &usage, &refusals).await {
+                tracing::warn!(error = ?e, "could not record key usage");
+            }
+        }
+    }
 }
 
 fn bucket(rate_limit: i64) -> DefaultDirectRateLimiter {
@@ -277,12 +330,7 @@ pub fn spawn_workers(state: AppState) {
         let mut tick = tokio::time::interval(Duration::from_secs(2));
         loop {
             tick.tick().await;
-            let uses = flush.api.take_last_used();
-            if !uses.is_empty() {
-                if let Err(e) = store::record_last_used(&flush.pool, &uses).await {
-                    tracing::warn!(error = ?e, "could not record key use");
-                }
-            }
+            flush.api.flush_usage(&flush.pool).await;
         }
     });
     tokio::spawn(async move {

@@ -7,6 +7,7 @@ use super::error::ApiError;
 use super::{base_url, json_body, string_field};
 use crate::AppState;
 use app::domain::api_key::KeyType;
+use app::domain::key_usage::{Channel, Metric, Refusal};
 use app::domain::template::{fill_within, length_error, too_long_message, RENDER_LIMIT_BYTES};
 use app::domain::{
     fill, personalisation_key, template_fields, EmailAddress, PhoneNumber, PhoneNumberError, ServicePermission,
@@ -191,6 +192,7 @@ pub async fn send(state: &AppState, caller: &Caller, t: TemplateType, raw: &[u8]
     // 1. Limits, before the body is even read.
     let limits = &caller.snapshot.sending;
     if !state.api.allow(service_id, caller.key_type, limits.rate_limit) {
+        state.api.count_refusal(service_id, Some((&caller.key_id, Refusal::OverLimit)));
         let label = match caller.key_type {
             KeyType::Normal => "LIVE",
             KeyType::Team => "TEAM",
@@ -210,6 +212,7 @@ pub async fn send(state: &AppState, caller: &Caller, t: TemplateType, raw: &[u8]
         };
         let today = clock::format(clock::now().replace_time(time::Time::MIDNIGHT));
         if store::count_sent_since(&state.pool, service_id, t, &today).await? >= limit {
+            state.api.count_refusal(service_id, Some((&caller.key_id, Refusal::OverLimit)));
             return Err(ApiError::new(
                 StatusCode::TOO_MANY_REQUESTS,
                 "TooManyRequestsError",
@@ -355,6 +358,7 @@ pub async fn send(state: &AppState, caller: &Caller, t: TemplateType, raw: &[u8]
     let postage =
         (t == TemplateType::Letter).then(|| string_field(&body, "postage").unwrap_or_else(|| "second".to_string()));
     if !is_simulated(t, &recipient) {
+        let created_at = clock::now_string();
         state
             .api
             .store(store::NewNotification {
@@ -371,9 +375,15 @@ pub async fn send(state: &AppState, caller: &Caller, t: TemplateType, raw: &[u8]
                 subject: subject.clone(),
                 body: rendered.clone(),
                 postage: postage.clone(),
-                created_at: clock::now_string(),
+                created_at: created_at.clone(),
             })
             .await?;
+        let channel = match t {
+            TemplateType::Email => Channel::Email,
+            TemplateType::Sms => Channel::Sms,
+            TemplateType::Letter => Channel::Letter,
+        };
+        state.api.count(&caller.key_id, &created_at, Metric::Sent(channel));
     }
     let base = base_url(state);
     let content = match t {

@@ -35,7 +35,8 @@ pub async fn hub(State(state): State<AppState>, ctx: Ctx) -> Answer {
     let expiring_keys = keys_expiring_soon(&state, ctx.id()).await?;
     let week_ago = clock::format(clock::now() - time::Duration::days(7));
     let leaks = store::leak_reports_since(&state.pool, ctx.id(), &week_ago).await?;
-    ctx.show_with_flash(&state, ApiHub { callbacks_href, log, expiring_keys, leaks }).await
+    let alerts = open_alert_rows(&state, ctx.id()).await?;
+    ctx.show_with_flash(&state, ApiHub { callbacks_href, log, expiring_keys, leaks, alerts }).await
 }
 
 // ---------------------------------------------------------------- keys
@@ -289,6 +290,7 @@ pub async fn audit_log(
                 _ => "The system".to_string(),
             },
             what: e.description,
+            key_id: e.api_key_id,
         })
         .collect();
     Ok(ctx.show(AuditLog { rows, page, more }))
@@ -352,4 +354,138 @@ pub async fn old_guest_list(Path(service_id): Path<String>) -> Response {
         [(axum::http::header::LOCATION, HeaderValue::from_str(&location).unwrap_or(HeaderValue::from_static("/")))],
     )
         .into_response()
+}
+
+// ---------------------------------------------------------------- a key's page and alerts
+
+fn alert_row(a: store::KeyAlert) -> app::pages::key_page::AlertRow {
+    let when = |s: &str| clock::parse(s).map(datetime_short).unwrap_or_default();
+    app::pages::key_page::AlertRow {
+        id: a.id,
+        raised: when(&a.raised_at),
+        detail: a.detail,
+        dismissed: a.dismissed_at.as_deref().map(|d| format!("Dismissed {}", when(d))),
+    }
+}
+
+/// The service's open alerts, as the hub lists them.
+pub async fn open_alert_rows(
+    state: &AppState,
+    service_id: &str,
+) -> Result<Vec<app::pages::key_page::AlertRow>, PageError> {
+    Ok(store::open_alerts(&state.pool, service_id).await?.into_iter().map(alert_row).collect())
+}
+
+/// `29 November 2026 at 2:05pm`.
+fn full_date(t: time::OffsetDateTime) -> String {
+    let local = app::domain::london_time::to_london(t);
+    format!("{} {} {} at {}", local.day(), local.month(), local.year(), app::domain::london_time::time_of_day(local))
+}
+
+/// `/services/{id}/api/keys/{key_id}`: any key of the service, working or
+/// not, long after it left the list.
+pub async fn key_page(State(state): State<AppState>, ctx: Ctx, Path((_, key_id)): Path<(String, String)>) -> Answer {
+    use app::domain::key_usage::{daily, hour_of, IDLE_DAYS};
+    use app::ssr::keys::{key_state, KeyState};
+    let key = find_key(&state, ctx.id(), &key_id).await?;
+    let now = clock::now();
+    let creator = match key.created_by.as_deref() {
+        Some(id) => store::get_user(&state.pool, id).await?.map(|u| format!(" by {} ({})", u.name, u.email_address)),
+        None => None,
+    };
+    let created_at = clock::parse(&key.created_at);
+    let created = format!(
+        "{}{}",
+        created_at.map(full_date).unwrap_or_default(),
+        creator.unwrap_or_else(|| " by an admin command".into())
+    );
+    let expires_at = key.expires_at.as_deref().and_then(clock::parse);
+    let state_now = key_state(key.expiry_date.as_deref(), key.expires_at.as_deref());
+    let status = match (key.expiry_date.as_deref().and_then(clock::parse), expires_at) {
+        (Some(revoked), _) => format!("Revoked {}", full_date(revoked)),
+        (None, Some(at)) if at <= now => format!("Expired {}", full_date(at)),
+        _ if key.rotated_to.is_some() => "Working, replaced by a new key of the same name".to_string(),
+        _ => "Working".to_string(),
+    };
+    let expiry = match (key.expiry_date.is_some(), expires_at) {
+        (true, _) => "Revoked: no longer works".to_string(),
+        (false, None) => "Never expires".to_string(),
+        (false, Some(at)) if at <= now => format!("Expired {}", full_date(at)),
+        (false, Some(at)) => format!("{} ({})", expiry_text((at - now).whole_seconds()), full_date(at)),
+    };
+    let last_used_at = key.last_used_at.as_deref().and_then(clock::parse);
+    let last_used = last_used_at.map(full_date).unwrap_or_else(|| "Never used".to_string());
+    let working = state_now == KeyState::Active;
+    let mut flags = Vec::new();
+    match last_used_at {
+        None => flags.push("Never used"),
+        Some(at) if now - at >= time::Duration::days(IDLE_DAYS) => flags.push("Unused for 90 days"),
+        Some(_) => {}
+    }
+    if working && expires_at.is_none() {
+        flags.push("No expiry");
+    }
+    let since = hour_of(now - time::Duration::days(31));
+    let usage = store::key_usage_since(&state.pool, &key.id, &since).await?;
+    let today = app::domain::london_time::to_london(now).date();
+    let alerts = store::alerts_for_key(&state.pool, ctx.id(), &key.id).await?.into_iter().map(alert_row).collect();
+    let when = |s: &str| clock::parse(s).map(datetime_short).unwrap_or_default();
+    let history = store::key_audit_log(&state.pool, ctx.id(), &key.id, 50)
+        .await?
+        .into_iter()
+        .map(|e| app::pages::key_page::HistoryRow {
+            when: when(&e.at),
+            who: match (e.user_name, e.user_email) {
+                (Some(name), Some(email)) => format!("{name} ({email})"),
+                _ => "The system".to_string(),
+            },
+            what: e.description,
+        })
+        .collect();
+    ctx.show_with_flash(
+        &state,
+        app::pages::key_page::KeyPage {
+            id: key.id.clone(),
+            name: key.name.clone(),
+            type_description: key.key_type.description(),
+            created,
+            status,
+            expiry,
+            last_used,
+            flags,
+            week: daily(&usage, today, 7),
+            month: daily(&usage, today, 30),
+            alerts,
+            history,
+            working,
+            rotated: key.rotated_to.is_some(),
+        },
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+pub struct Dismiss {
+    #[serde(default)]
+    back: String,
+}
+
+/// Dismisses one of the service's open alerts; back to the key's page or
+/// the hub. Another service's alert, or one already dismissed, is 404.
+pub async fn dismiss_alert(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path((_, alert_id)): Path<(String, String)>,
+    CsrfForm(form): CsrfForm<Dismiss>,
+) -> Answer {
+    let alert_id: i64 = alert_id.parse().map_err(|_| PageError::NotFound)?;
+    let Some(alert) = store::dismiss_alert(&state.pool, ctx.id(), alert_id, &ctx.signed_in.user.id).await? else {
+        return Err(PageError::NotFound);
+    };
+    tracing::info!(service_id = %ctx.id(), alert_id, "alert dismissed");
+    ctx.flash(&state, "Alert dismissed").await?;
+    Ok(match (form.back.as_str(), alert.key_id) {
+        ("key", Some(key_id)) => found(&ctx.path(&format!("/api/keys/{key_id}"))),
+        _ => found(&ctx.path("/api")),
+    })
 }

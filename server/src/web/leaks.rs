@@ -143,7 +143,7 @@ pub async fn revoke_found_keys(state: &AppState, text: &str, found_at: &str) -> 
         } else {
             format!("API key ‘{}’ was reported as leaked, found at {place} (it no longer worked)", stored.name)
         };
-        store::audit_leak(&state.pool, &stored.service_id, &description).await?;
+        store::audit_leak(&state.pool, &stored.service_id, &stored.id, &description).await?;
         tracing::warn!(service_id = %stored.service_id, key_id = %stored.id, revoked = was_working, "API key reported leaked");
         revoked += usize::from(was_working);
     }

@@ -59,6 +59,8 @@ pub fn router(state: AppState) -> Router {
             "/services/{service_id}/api/keys/create",
             get(api_integration::create_key_form).post(api_integration::create_key),
         )
+        .route("/services/{service_id}/api/keys/{key_id}", get(api_integration::key_page))
+        .route("/services/{service_id}/api/alerts/{alert_id}/dismiss", post(api_integration::dismiss_alert))
         .route(
             "/services/{service_id}/api/keys/revoke/{key_id}",
             get(api_integration::revoke_confirm).post(api_integration::revoke),
@@ -190,5 +192,6 @@ pub fn spawn_background(state: AppState) {
     session::spawn_checkpoints(state.clone());
     crate::callbacks::spawn(state.clone());
     crate::retention::spawn(state.clone());
+    crate::alerts::spawn(state.clone());
     crate::api_v2::runtime::spawn_workers(state);
 }

@@ -10,6 +10,8 @@ use sqlx::FromRow;
 pub struct ApiKey {
     pub id: String,
     pub service_id: String,
+    /// Who made it (`None` for keys made by an admin command).
+    pub created_by: Option<String>,
     pub name: String,
     pub key_type: KeyType,
     pub created_at: String,
@@ -96,7 +98,7 @@ async fn insert_api_key(
         None => String::new(),
     };
     let description = format!("Created API key ‘{}’ ({}{lifetime})", key.name, key.key_type.description());
-    super::audit_in(tx, key.service_id, key.created_by, &description).await?;
+    super::audit_key_in(tx, key.service_id, key.created_by, Some(&id), &description).await?;
     Ok(Ok(id))
 }
 
@@ -136,7 +138,7 @@ pub async fn rotate_api_key(
         .await?;
     let until = clock::parse(old_expires_at).map(crate::domain::london_time::datetime_short).unwrap_or_default();
     let description = format!("Rotated API key ‘{}’: the previous key stops working {until}", new.name);
-    super::audit_in(&mut tx, new.service_id, new.created_by, &description).await?;
+    super::audit_key_in(&mut tx, new.service_id, new.created_by, Some(old_key_id), &description).await?;
     tx.commit().await?;
     pool.service_changed(new.service_id);
     Ok(Some(new_id))
@@ -157,7 +159,7 @@ pub async fn api_key_name_taken(pool: &Pool, service_id: &str, fingerprint: &str
 /// The service's keys that are unrevoked or were revoked after `revoked_since`.
 pub async fn list_api_keys(pool: &Pool, service_id: &str, revoked_since: &str) -> anyhow::Result<Vec<ApiKey>> {
     sqlx::query_as::<_, ApiKey>(
-        "SELECT id, service_id, name, key_type, created_at, expiry_date, last_used_at, expires_at, rotated_to FROM api_keys
+        "SELECT id, service_id, created_by, name, key_type, created_at, expiry_date, last_used_at, expires_at, rotated_to FROM api_keys
          WHERE service_id = ? AND (expiry_date IS NULL OR expiry_date > ?2) AND (expires_at IS NULL OR expires_at > ?2)
          ORDER BY name COLLATE NOCASE, created_at",
     )
@@ -170,7 +172,7 @@ pub async fn list_api_keys(pool: &Pool, service_id: &str, revoked_since: &str) -
 
 pub async fn get_api_key(pool: &Pool, service_id: &str, key_id: &str) -> anyhow::Result<Option<ApiKey>> {
     sqlx::query_as::<_, ApiKey>(
-        "SELECT id, service_id, name, key_type, created_at, expiry_date, last_used_at, expires_at, rotated_to FROM api_keys
+        "SELECT id, service_id, created_by, name, key_type, created_at, expiry_date, last_used_at, expires_at, rotated_to FROM api_keys
          WHERE id = ? AND service_id = ?",
     )
     .bind(key_id)
@@ -212,7 +214,7 @@ pub async fn revoke_api_key(
         .await?;
         let (name,): (String,) =
             sqlx::query_as("SELECT name FROM api_keys WHERE id = ?").bind(key_id).fetch_one(&mut *tx).await?;
-        super::audit_in(&mut tx, service_id, user_id, &format!("Revoked API key ‘{name}’")).await?;
+        super::audit_key_in(&mut tx, service_id, user_id, Some(key_id), &format!("Revoked API key ‘{name}’")).await?;
     }
     tx.commit().await?;
     pool.service_changed(service_id);
@@ -278,6 +280,7 @@ pub async fn auth_key_by_digest(pool: &Pool, digest: &str) -> anyhow::Result<Opt
 /// Writes a batch of last-used times in one transaction.
 pub async fn record_last_used(pool: &Pool, uses: &[(String, String)]) -> anyhow::Result<()> {
     let mut tx = pool.db.begin().await?;
+    super::alert_idle_keys(&mut tx, uses).await?;
     for (key_id, at) in uses {
         sqlx::query("UPDATE api_keys SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)")
             .bind(at)

@@ -19,18 +19,20 @@ pub async fn audit(pool: &Pool, service_id: &str, user_id: Option<&str>, descrip
     Ok(())
 }
 
-/// [`audit`] inside a transaction, so the record stands or falls with the
-/// change.
-pub(super) async fn audit_in(
+/// [`audit`] inside a transaction (so the record stands or falls with the
+/// change), about one key when `key_id` is given (its page lists it).
+pub(super) async fn audit_key_in(
     tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
     service_id: &str,
     user_id: Option<&str>,
+    key_id: Option<&str>,
     description: &str,
 ) -> anyhow::Result<()> {
-    sqlx::query("INSERT INTO audit_events (service_id, at, user_id, description) VALUES (?, ?, ?, ?)")
+    sqlx::query("INSERT INTO audit_events (service_id, at, user_id, api_key_id, description) VALUES (?, ?, ?, ?, ?)")
         .bind(service_id)
         .bind(clock::now_string())
         .bind(user_id)
+        .bind(key_id)
         .bind(description)
         .execute(&mut **tx)
         .await
@@ -39,10 +41,11 @@ pub(super) async fn audit_in(
 }
 
 /// Records that one of the service's keys was reported leaked (and revoked).
-pub async fn audit_leak(pool: &Pool, service_id: &str, description: &str) -> anyhow::Result<()> {
-    sqlx::query("INSERT INTO audit_events (service_id, at, description, kind) VALUES (?, ?, ?, 'leak')")
+pub async fn audit_leak(pool: &Pool, service_id: &str, key_id: &str, description: &str) -> anyhow::Result<()> {
+    sqlx::query("INSERT INTO audit_events (service_id, at, api_key_id, description, kind) VALUES (?, ?, ?, ?, 'leak')")
         .bind(service_id)
         .bind(clock::now_string())
+        .bind(key_id)
         .bind(description)
         .execute(&pool.db)
         .await
@@ -68,6 +71,8 @@ pub struct AuditEntry {
     pub user_name: Option<String>,
     pub user_email: Option<String>,
     pub description: String,
+    /// The key it is about, if any.
+    pub api_key_id: Option<String>,
 }
 
 /// A page of the service's audit log, newest first: `per_page` entries
@@ -79,7 +84,7 @@ pub async fn audit_log(
     per_page: i64,
 ) -> anyhow::Result<(Vec<AuditEntry>, bool)> {
     let mut rows = sqlx::query_as::<_, AuditEntry>(
-        "SELECT a.at, u.name AS user_name, u.email_address AS user_email, a.description
+        "SELECT a.at, u.name AS user_name, u.email_address AS user_email, a.description, a.api_key_id
          FROM audit_events a LEFT JOIN users u ON u.id = a.user_id
          WHERE a.service_id = ? ORDER BY a.id DESC LIMIT ? OFFSET ?",
     )
@@ -92,4 +97,19 @@ pub async fn audit_log(
     let more = rows.len() as i64 > per_page;
     rows.truncate(per_page as usize);
     Ok((rows, more))
+}
+
+/// The latest `limit` entries about one key of the service, newest first.
+pub async fn key_audit_log(pool: &Pool, service_id: &str, key_id: &str, limit: i64) -> anyhow::Result<Vec<AuditEntry>> {
+    sqlx::query_as::<_, AuditEntry>(
+        "SELECT a.at, u.name AS user_name, u.email_address AS user_email, a.description, a.api_key_id
+         FROM audit_events a LEFT JOIN users u ON u.id = a.user_id
+         WHERE a.api_key_id = ? AND a.service_id = ? ORDER BY a.id DESC LIMIT ?",
+    )
+    .bind(key_id)
+    .bind(service_id)
+    .bind(limit)
+    .fetch_all(&pool.db)
+    .await
+    .context("could not read a key's history")
 }

@@ -13,6 +13,7 @@ mod retention;
 mod services;
 mod sessions;
 mod templates;
+mod usage;
 mod users;
 
 pub use api_keys::*;
@@ -24,6 +25,7 @@ pub use retention::*;
 pub use services::*;
 pub use sessions::*;
 pub use templates::*;
+pub use usage::*;
 pub use users::*;
 
 use anyhow::Context;

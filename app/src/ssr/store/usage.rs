@@ -1,0 +1,283 @@
+//! Keys' hourly usage, refused requests per service, and the alerts on
+//! unusual usage raised from them.
+
+use super::Pool;
+use crate::domain::key_usage::{self, hour_of, is_send_spike, BASELINE_HOURS, REFUSAL_BURST, SPIKE_FLOOR};
+use crate::domain::london_time::datetime_short;
+use crate::ssr::clock;
+use anyhow::Context;
+use sqlx::FromRow;
+
+/// Adds counts gathered in memory: `(key id, hour, metric, n)` and refused
+/// requests `(service id, hour, n)`, in one transaction.
+pub async fn record_usage(
+    pool: &Pool,
+    usage: &[(String, String, &'static str, i64)],
+    refusals: &[(String, String, i64)],
+) -> anyhow::Result<()> {
+    let mut tx = pool.db.begin().await?;
+    for (key_id, hour, metric, n) in usage {
+        sqlx::query(
+            "INSERT INTO key_usage (key_id, hour, metric, n) VALUES (?, ?, ?, ?)
+             ON CONFLICT (key_id, hour, metric) DO UPDATE SET n = n + excluded.n",
+        )
+        .bind(key_id)
+        .bind(hour)
+        .bind(metric)
+        .bind(n)
+        .execute(&mut *tx)
+        .await?;
+    }
+    for (service_id, hour, n) in refusals {
+        sqlx::query(
+            "INSERT INTO service_refusals (service_id, hour, n) VALUES (?, ?, ?)
+             ON CONFLICT (service_id, hour) DO UPDATE SET n = n + excluded.n",
+        )
+        .bind(service_id)
+        .bind(hour)
+        .bind(n)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await.context("could not record key usage")
+}
+
+/// A key's hourly counts from `since_hour` on: `(hour, metric, n)`.
+pub async fn key_usage_since(
+    pool: &Pool,
+    key_id: &str,
+    since_hour: &str,
+) -> anyhow::Result<Vec<(String, String, i64)>> {
+    sqlx::query_as("SELECT hour, metric, n FROM key_usage WHERE key_id = ? AND hour >= ? ORDER BY hour")
+        .bind(key_id)
+        .bind(since_hour)
+        .fetch_all(&pool.db)
+        .await
+        .context("could not read a key's usage")
+}
+
+/// Deletes usage counts from before `before_hour`; returns how many.
+pub async fn delete_usage_before(pool: &Pool, before_hour: &str) -> anyhow::Result<u64> {
+    let keys = sqlx::query("DELETE FROM key_usage WHERE hour < ?").bind(before_hour).execute(&pool.db).await?;
+    let services =
+        sqlx::query("DELETE FROM service_refusals WHERE hour < ?").bind(before_hour).execute(&pool.db).await?;
+    Ok(keys.rows_affected() + services.rows_affected())
+}
+
+#[derive(Clone, Debug, FromRow)]
+pub struct KeyAlert {
+    pub id: i64,
+    pub key_id: Option<String>,
+    pub key_name: Option<String>,
+    /// `send_spike`, `refusals` or `idle_key_used`.
+    pub kind: String,
+    pub detail: String,
+    pub raised_at: String,
+    pub dismissed_at: Option<String>,
+}
+
+/// `SELECT` of alerts with their key's name, then the rest of the query.
+macro_rules! select_alerts {
+    ($rest:literal) => {
+        concat!(
+            "SELECT a.id, a.key_id, k.name AS key_name, a.kind, a.detail, a.raised_at, a.dismissed_at
+             FROM key_alerts a LEFT JOIN api_keys k ON k.id = a.key_id ",
+            $rest
+        )
+    };
+}
+
+/// The service's alerts nobody has dismissed, newest first.
+pub async fn open_alerts(pool: &Pool, service_id: &str) -> anyhow::Result<Vec<KeyAlert>> {
+    sqlx::query_as(select_alerts!("WHERE a.service_id = ? AND a.dismissed_at IS NULL ORDER BY a.id DESC LIMIT 50"))
+        .bind(service_id)
+        .fetch_all(&pool.db)
+        .await
+        .context("could not read alerts")
+}
+
+/// One key's latest alerts, dismissed or not, newest first.
+pub async fn alerts_for_key(pool: &Pool, service_id: &str, key_id: &str) -> anyhow::Result<Vec<KeyAlert>> {
+    sqlx::query_as(select_alerts!("WHERE a.service_id = ? AND a.key_id = ? ORDER BY a.id DESC LIMIT 20"))
+        .bind(service_id)
+        .bind(key_id)
+        .fetch_all(&pool.db)
+        .await
+        .context("could not read a key's alerts")
+}
+
+/// Dismisses one of the service's open alerts, on the audit log; `None`
+/// when the service has no such open alert.
+pub async fn dismiss_alert(
+    pool: &Pool,
+    service_id: &str,
+    alert_id: i64,
+    user_id: &str,
+) -> anyhow::Result<Option<KeyAlert>> {
+    let mut tx = pool.db.begin().await?;
+    let alert: Option<KeyAlert> =
+        sqlx::query_as(select_alerts!("WHERE a.id = ? AND a.service_id = ? AND a.dismissed_at IS NULL"))
+            .bind(alert_id)
+            .bind(service_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let Some(alert) = alert else { return Ok(None) };
+    sqlx::query("UPDATE key_alerts SET dismissed_at = ?, dismissed_by = ? WHERE id = ?")
+        .bind(clock::now_string())
+        .bind(user_id)
+        .bind(alert_id)
+        .execute(&mut *tx)
+        .await?;
+    let description = format!("Dismissed the alert: {}", alert.detail);
+    super::audit_key_in(&mut tx, service_id, Some(user_id), alert.key_id.as_deref(), &description).await?;
+    tx.commit().await?;
+    Ok(Some(alert))
+}
+
+async fn raise(
+    pool: &Pool,
+    service_id: &str,
+    key_id: Option<&str>,
+    kind: &str,
+    period: &str,
+    detail: &str,
+) -> anyhow::Result<bool> {
+    let inserted = sqlx::query(
+        "INSERT OR IGNORE INTO key_alerts (service_id, key_id, kind, period, detail, raised_at) VALUES (?, ?, ?, ?, ?, ?)",
+    )
+    .bind(service_id)
+    .bind(key_id)
+    .bind(kind)
+    .bind(period)
+    .bind(detail)
+    .bind(clock::now_string())
+    .execute(&pool.db)
+    .await?;
+    Ok(inserted.rows_affected() == 1)
+}
+
+/// Runs the alert rules on the hour of `now` and the one before (so an
+/// hour's last minute counts too), and puts keys that reached their expiry
+/// on the audit log. Returns the alerts raised.
+pub async fn raise_alerts(pool: &Pool, now: time::OffsetDateTime) -> anyhow::Result<usize> {
+    let mut raised = 0;
+    for hour_start in [now - time::Duration::hours(1), now] {
+        let hour = hour_of(hour_start);
+        let busy: Vec<(String, String, String, i64)> = sqlx::query_as(
+            "SELECT u.key_id, k.service_id, k.name, sum(u.n) FROM key_usage u JOIN api_keys k ON k.id = u.key_id
+             WHERE u.hour = ? AND u.metric LIKE '%:sent' GROUP BY u.key_id HAVING sum(u.n) >= ?",
+        )
+        .bind(&hour)
+        .bind(SPIKE_FLOOR)
+        .fetch_all(&pool.db)
+        .await?;
+        for (key_id, service_id, name, sent) in busy {
+            let from = hour_of(hour_start - time::Duration::hours(BASELINE_HOURS));
+            let (week,): (i64,) = sqlx::query_as(
+                "SELECT coalesce(sum(n), 0) FROM key_usage
+                 WHERE key_id = ? AND hour >= ? AND hour < ? AND metric LIKE '%:sent'",
+            )
+            .bind(&key_id)
+            .bind(&from)
+            .bind(&hour)
+            .fetch_one(&pool.db)
+            .await?;
+            if is_send_spike(sent, week) {
+                let average = week as f64 / BASELINE_HOURS as f64;
+                let detail = format!(
+                    "‘{name}’ sent {sent} messages in the hour from {}, against an average of {average:.0} an hour over the 7 days before",
+                    datetime_short(hour_start.replace_minute(0).unwrap_or(hour_start).replace_second(0).unwrap_or(hour_start))
+                );
+                raised += usize::from(raise(pool, &service_id, Some(&key_id), "send_spike", &hour, &detail).await?);
+            }
+        }
+        let refused: Vec<(String, i64)> =
+            sqlx::query_as("SELECT service_id, n FROM service_refusals WHERE hour = ? AND n >= ?")
+                .bind(&hour)
+                .bind(REFUSAL_BURST)
+                .fetch_all(&pool.db)
+                .await?;
+        for (service_id, n) in refused {
+            let detail = format!(
+                "{n} requests naming this service were refused in the hour from {}",
+                datetime_short(
+                    hour_start.replace_minute(0).unwrap_or(hour_start).replace_second(0).unwrap_or(hour_start)
+                )
+            );
+            raised += usize::from(raise(pool, &service_id, None, "refusals", &hour, &detail).await?);
+        }
+    }
+    audit_expired_keys(pool, now).await?;
+    Ok(raised)
+}
+
+/// Puts each key that reached its own expiry (unrevoked) on the audit log,
+/// once, at the time it expired.
+async fn audit_expired_keys(pool: &Pool, now: time::OffsetDateTime) -> anyhow::Result<()> {
+    let expired: Vec<(String, String, String, String, Option<String>)> = sqlx::query_as(
+        "SELECT id, service_id, name, expires_at, rotated_to FROM api_keys
+         WHERE expiry_audited = 0 AND expiry_date IS NULL AND expires_at IS NOT NULL AND expires_at <= ? LIMIT 500",
+    )
+    .bind(clock::format(now))
+    .fetch_all(&pool.db)
+    .await?;
+    for (id, service_id, name, at, rotated_to) in expired {
+        let mut tx = pool.db.begin().await?;
+        let why = if rotated_to.is_some() { " at the end of its rotation" } else { "" };
+        sqlx::query("INSERT INTO audit_events (service_id, at, api_key_id, description) VALUES (?, ?, ?, ?)")
+            .bind(&service_id)
+            .bind(&at)
+            .bind(&id)
+            .bind(format!("API key ‘{name}’ expired{why}"))
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("UPDATE api_keys SET expiry_audited = 1 WHERE id = ?").bind(&id).execute(&mut *tx).await?;
+        tx.commit().await?;
+    }
+    Ok(())
+}
+
+/// Raises the idle-key alert for each key in `uses` whose previous use (or
+/// creation, if never used) is [`key_usage::IDLE_DAYS`] or more before this
+/// use. Called before the uses are written.
+pub(super) async fn alert_idle_keys(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    uses: &[(String, String)],
+) -> anyhow::Result<()> {
+    for (key_id, at) in uses {
+        let Some(used) = clock::parse(at) else { continue };
+        let threshold = clock::format(used - time::Duration::days(key_usage::IDLE_DAYS));
+        let idle: Option<(String, String, Option<String>, String)> = sqlx::query_as(
+            "SELECT service_id, name, last_used_at, created_at FROM api_keys
+             WHERE id = ? AND coalesce(last_used_at, created_at) < ?",
+        )
+        .bind(key_id)
+        .bind(&threshold)
+        .fetch_optional(&mut **tx)
+        .await?;
+        let Some((service_id, name, last_used, created)) = idle else { continue };
+        let before = match last_used.as_deref().and_then(clock::parse) {
+            Some(t) => format!("last used {}", long_date(t)),
+            None => format!("never used since it was created {}", long_date(clock::parse(&created).unwrap_or(used))),
+        };
+        let detail = format!("‘{name}’ was used {} after {before}", datetime_short(used));
+        sqlx::query(
+            "INSERT OR IGNORE INTO key_alerts (service_id, key_id, kind, period, detail, raised_at)
+             VALUES (?, ?, 'idle_key_used', ?, ?, ?)",
+        )
+        .bind(&service_id)
+        .bind(key_id)
+        .bind(hour_of(used))
+        .bind(&detail)
+        .bind(clock::now_string())
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
+/// `12 November 2025`, London time.
+fn long_date(t: time::OffsetDateTime) -> String {
+    let local = crate::domain::london_time::to_london(t);
+    format!("{} {} {}", local.day(), local.month(), local.year())
+}
