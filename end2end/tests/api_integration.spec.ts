@@ -140,6 +140,66 @@ test("rotate a key in one step: a new key shown once, the old one replaced", asy
   await expectNoAxeViolations(page, testInfo);
 });
 
+test("a key's page: its usage charted, an alert on a spike, dismissed", async ({ page }, testInfo) => {
+  // The trial service, so the live service's message log stays readable.
+  await openHub(page, testInfo, "Example trial service");
+  await page.getByRole("link", { name: "API keys", exact: true }).click();
+  await page.getByRole("button", { name: "Create an API key" }).click();
+  const name = `Busy key ${testInfo.project.name}`;
+  await page.getByLabel("Name for this key").fill(name);
+  await page.getByLabel("Test – pretends to send messages").check();
+  await page.getByRole("button", { name: "Continue" }).click();
+  const key = (await page.locator("#api-key").textContent())!.trim();
+  await page.getByRole("link", { name: "Back to API keys" }).click();
+
+  await page.getByRole("link", { name, exact: true }).click();
+  await expect(page.getByRole("heading", { level: 1, name })).toBeVisible();
+  await expect(page.locator(".govuk-summary-list")).toContainText("Never used");
+  await expect(page.locator(".notify-flags")).toContainText("No expiry");
+  await expect(page.getByRole("img", { name: /^Last 7 days: 0 messages sent/ })).toBeVisible();
+  await expectNoAxeViolations(page, testInfo);
+  const keyPage = page.url();
+
+  // 500 messages in a few seconds from a key that never sent: a spike.
+  const auth = { Authorization: `ApiKey-v1 ${key}` };
+  const templates = await (await page.request.get("/v2/templates?type=email", { headers: auth })).json();
+  const template_id = templates.templates[0].id;
+  for (let batch = 0; batch < 20; batch++) {
+    const sends = Array.from({ length: 25 }, () =>
+      page.request.post("/v2/notifications/email", {
+        headers: auth,
+        data: { email_address: "busy@example.com", template_id, personalisation: { name: "Ada" } },
+      }),
+    );
+    for (const sent of await Promise.all(sends)) expect(sent.status()).toBe(201);
+  }
+  // Counts are written every 2 s and the alert rules run every 10 s.
+  await expect(async () => {
+    await page.goto(keyPage);
+    await expect(page.getByRole("heading", { level: 2, name: "Alerts (1)" })).toBeVisible({ timeout: 1000 });
+  }).toPass({ timeout: 30_000 });
+  await markDocument(page, testInfo);
+  await expect(page.getByRole("img", { name: /^Last 7 days: 500 messages sent, 500 delivered, 0 failed/ })).toBeVisible();
+  await page.getByText("Last 7 days as a table").click();
+  await expect(page.getByRole("table", { name: /^Last 7 days: 500 messages sent/ }).getByRole("row").nth(1)).toContainText("500");
+  await expect(page.locator(".notify-alerts")).toContainText(`‘${name}’ sent 500 messages in the hour from`);
+  await expectNoAxeViolations(page, testInfo);
+
+  // The hub shows it too; dismissed from the key's page, it goes from both.
+  await page.getByRole("button", { name: "Dismiss" }).click();
+  await expect(page.getByText("Alert dismissed")).toBeVisible();
+  await expect(page.getByRole("heading", { level: 2, name: "Alerts", exact: true })).toBeVisible();
+  await expect(page.locator(".notify-alerts")).toContainText("Dismissed");
+  await expect(page.getByRole("button", { name: "Dismiss" })).toHaveCount(0);
+  await expect(page.getByRole("table").filter({ hasText: "Dismissed the alert" })).toBeVisible();
+  await expectNoFullReload(page, testInfo);
+  await expectNoAxeViolations(page, testInfo);
+  await page.getByRole("link", { name: "Back" }).click();
+  await page.getByRole("link", { name: "Back" }).click();
+  await expect(page.getByRole("heading", { level: 1, name: "API integration" })).toBeVisible();
+  await expect(page.getByText(`‘${name}’ sent 500 messages`)).toHaveCount(0);
+});
+
 test("the audit log shows who changed what", async ({ page }, testInfo) => {
   await openHub(page, testInfo);
   await markDocument(page, testInfo);

@@ -1,4 +1,4 @@
-//! The alerts job: once a minute, runs the rules on unusual key usage
+//! The alerts job: every 10 seconds, runs the rules on unusual key usage
 //! (`store::raise_alerts`, thresholds in `app::domain::key_usage`) and puts
 //! keys that reached their expiry on the audit log. A key used after a long
 //! idle spell is caught as its use is written, not here.
@@ -7,7 +7,9 @@ use crate::AppState;
 use app::ssr::{clock, store};
 use std::time::Duration;
 
-const EVERY: Duration = Duration::from_secs(60);
+/// Each run reads two hours of the hourly counts by index: cheap enough to
+/// show an alert within seconds.
+const EVERY: Duration = Duration::from_secs(10);
 
 pub fn spawn(state: AppState) {
     tokio::spawn(async move {

@@ -67,6 +67,8 @@ pub struct ApiRuntime {
     /// requests per service, written to the database in batches.
     usage: Mutex<HashMap<(String, String, &'static str), i64>>,
     refusals: Mutex<HashMap<(String, String), i64>>,
+    /// One flush at a time (the 2-second loop and the alerts job both flush).
+    flushing: tokio::sync::Mutex<()>,
     /// Which service a key's secret digest belongs to (a key never changes
     /// service), for `ApiKey-v1` values that give only the secret.
     key_services: Mutex<HashMap<String, String>>,
@@ -83,6 +85,7 @@ impl Default for ApiRuntime {
             last_used: Mutex::default(),
             usage: Mutex::default(),
             refusals: Mutex::default(),
+            flushing: tokio::sync::Mutex::default(),
             key_services: Mutex::default(),
             writes,
             write_queue: Mutex::new(Some(queue)),
@@ -219,6 +222,7 @@ impl ApiRuntime {
 
     /// Writes what was counted in memory (last uses, usage, refusals).
     pub async fn flush_usage(&self, pool: &store::Pool) {
+        let _one_at_a_time = self.flushing.lock().await;
         let uses = self.take_last_used();
         if !uses.is_empty() {
             if let Err(e) = store::record_last_used(pool, &uses).await {

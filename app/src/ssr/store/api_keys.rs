@@ -279,8 +279,11 @@ pub async fn auth_key_by_digest(pool: &Pool, digest: &str) -> anyhow::Result<Opt
 
 /// Writes a batch of last-used times in one transaction.
 pub async fn record_last_used(pool: &Pool, uses: &[(String, String)]) -> anyhow::Result<()> {
+    // Read first, then a transaction that only writes (a transaction that
+    // reads and then writes cannot wait for another writer: SQLite answers
+    // "database is locked" at once).
+    let idle = super::idle_key_alerts(pool, uses).await?;
     let mut tx = pool.db.begin().await?;
-    super::alert_idle_keys(&mut tx, uses).await?;
     for (key_id, at) in uses {
         sqlx::query("UPDATE api_keys SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)")
             .bind(at)
@@ -289,6 +292,7 @@ pub async fn record_last_used(pool: &Pool, uses: &[(String, String)]) -> anyhow:
             .execute(&mut *tx)
             .await?;
     }
+    super::insert_idle_alerts(&mut tx, &idle).await?;
     tx.commit().await?;
     Ok(())
 }

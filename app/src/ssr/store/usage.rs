@@ -114,20 +114,23 @@ pub async fn dismiss_alert(
     alert_id: i64,
     user_id: &str,
 ) -> anyhow::Result<Option<KeyAlert>> {
+    // The write first: a transaction that reads and then writes cannot wait
+    // for another writer.
     let mut tx = pool.db.begin().await?;
-    let alert: Option<KeyAlert> =
-        sqlx::query_as(select_alerts!("WHERE a.id = ? AND a.service_id = ? AND a.dismissed_at IS NULL"))
-            .bind(alert_id)
-            .bind(service_id)
-            .fetch_optional(&mut *tx)
-            .await?;
-    let Some(alert) = alert else { return Ok(None) };
-    sqlx::query("UPDATE key_alerts SET dismissed_at = ?, dismissed_by = ? WHERE id = ?")
-        .bind(clock::now_string())
-        .bind(user_id)
-        .bind(alert_id)
-        .execute(&mut *tx)
-        .await?;
+    let changed = sqlx::query(
+        "UPDATE key_alerts SET dismissed_at = ?, dismissed_by = ? WHERE id = ? AND service_id = ? AND dismissed_at IS NULL",
+    )
+    .bind(clock::now_string())
+    .bind(user_id)
+    .bind(alert_id)
+    .bind(service_id)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if changed != 1 {
+        return Ok(None);
+    }
+    let alert: KeyAlert = sqlx::query_as(select_alerts!("WHERE a.id = ?")).bind(alert_id).fetch_one(&mut *tx).await?;
     let description = format!("Dismissed the alert: {}", alert.detail);
     super::audit_key_in(&mut tx, service_id, Some(user_id), alert.key_id.as_deref(), &description).await?;
     tx.commit().await?;
@@ -237,13 +240,15 @@ async fn audit_expired_keys(pool: &Pool, now: time::OffsetDateTime) -> anyhow::R
     Ok(())
 }
 
-/// Raises the idle-key alert for each key in `uses` whose previous use (or
-/// creation, if never used) is [`key_usage::IDLE_DAYS`] or more before this
-/// use. Called before the uses are written.
-pub(super) async fn alert_idle_keys(
-    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+/// The idle-key alerts `uses` would raise: for each key whose previous use
+/// (or creation, if never used) is [`key_usage::IDLE_DAYS`] or more before
+/// this use, `(service id, key id, hour, detail)`. Read before the uses are
+/// written; [`insert_idle_alerts`] writes them.
+pub(super) async fn idle_key_alerts(
+    pool: &Pool,
     uses: &[(String, String)],
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Vec<(String, String, String, String)>> {
+    let mut alerts = Vec::new();
     for (key_id, at) in uses {
         let Some(used) = clock::parse(at) else { continue };
         let threshold = clock::format(used - time::Duration::days(key_usage::IDLE_DAYS));
@@ -253,7 +258,7 @@ pub(super) async fn alert_idle_keys(
         )
         .bind(key_id)
         .bind(&threshold)
-        .fetch_optional(&mut **tx)
+        .fetch_optional(&pool.db)
         .await?;
         let Some((service_id, name, last_used, created)) = idle else { continue };
         let before = match last_used.as_deref().and_then(clock::parse) {
@@ -261,14 +266,25 @@ pub(super) async fn alert_idle_keys(
             None => format!("never used since it was created {}", long_date(clock::parse(&created).unwrap_or(used))),
         };
         let detail = format!("‘{name}’ was used {} after {before}", datetime_short(used));
+        alerts.push((service_id, key_id.clone(), hour_of(used), detail));
+    }
+    Ok(alerts)
+}
+
+/// Writes alerts from [`idle_key_alerts`] (each once).
+pub(super) async fn insert_idle_alerts(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    alerts: &[(String, String, String, String)],
+) -> anyhow::Result<()> {
+    for (service_id, key_id, hour, detail) in alerts {
         sqlx::query(
             "INSERT OR IGNORE INTO key_alerts (service_id, key_id, kind, period, detail, raised_at)
              VALUES (?, ?, 'idle_key_used', ?, ?, ?)",
         )
-        .bind(&service_id)
+        .bind(service_id)
         .bind(key_id)
-        .bind(hour_of(used))
-        .bind(&detail)
+        .bind(hour)
+        .bind(detail)
         .bind(clock::now_string())
         .execute(&mut **tx)
         .await?;
