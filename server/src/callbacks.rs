@@ -624,15 +624,18 @@ struct Opened {
 }
 
 fn open(state: &AppState, c: &store::Callback) -> Opened {
+    use app::ssr::secrets::SealedFor;
     let now = clock::now_string();
+    let (service_id, callback_type) = (c.service_id.as_str(), c.callback_type.as_str());
+    let signing_for = SealedFor::SigningSecret { service_id, callback_type };
     let mut signing: Vec<String> =
-        c.signing_secret_ciphertext.iter().filter_map(|s| state.secrets.decrypt(s)).collect();
+        c.signing_secret_ciphertext.iter().filter_map(|s| state.secrets.open(s, signing_for)).collect();
     if c.previous_signing_secret_until.as_deref().is_some_and(|until| until > now.as_str()) {
-        signing.extend(c.previous_signing_secret_ciphertext.iter().filter_map(|s| state.secrets.decrypt(s)));
+        signing.extend(c.previous_signing_secret_ciphertext.iter().filter_map(|s| state.secrets.open(s, signing_for)));
     }
     Opened {
         url: c.url.clone(),
-        token: state.secrets.decrypt(&c.bearer_token_ciphertext),
+        token: state.secrets.open(&c.bearer_token_ciphertext, SealedFor::CallbackToken { service_id, callback_type }),
         signing,
         paused: c.paused_at.is_some(),
     }

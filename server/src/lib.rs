@@ -27,6 +27,12 @@ pub async fn build(config: Config) -> anyhow::Result<(axum::Router, AppState)> {
     // Leptos renders with async tasks; they run on the tokio runtime.
     let _ = any_spawner::Executor::init_tokio();
     let state = AppState::new(config, pool, secret_key);
+    // Secrets sealed before they were bound to their rows are re-sealed
+    // bound, once; until then they would not open.
+    let resealed = app::ssr::store::reseal_unbound_secrets(&state.pool, &state.secrets).await?;
+    if resealed > 0 {
+        tracing::info!(resealed, "sealed secrets bound to their rows");
+    }
     web::spawn_background(state.clone());
     Ok((web::router(state.clone()), state))
 }

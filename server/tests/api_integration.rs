@@ -2,6 +2,8 @@
 //! against the real router on a fresh database.
 
 mod common;
+
+use app::ssr::secrets::SealedFor;
 use common::*;
 
 async fn create_key(app: &TestApp, s: &Signed, service: &str, name: &str, key_type: &str) -> Page {
@@ -100,13 +102,14 @@ async fn creating_a_key_shows_it_once_in_notifys_format() {
     assert!(list
         .text()
         .contains("Some default key name 1/2 Live – sends to anyone Never used Rotate Some default key name 1/2 Revoke Some default key name 1/2"));
-    let (ciphertext, digest): (String, String) =
-        sqlx::query_as("SELECT secret_ciphertext, secret_digest FROM api_keys")
+    let (key_id, ciphertext, digest): (String, String, String) =
+        sqlx::query_as("SELECT id, secret_ciphertext, secret_digest FROM api_keys")
             .fetch_one(app.state.pool.sqlite())
             .await
             .unwrap();
     assert!(!ciphertext.contains(secret) && !digest.contains(secret));
-    assert_eq!(app.state.secrets.decrypt(&ciphertext).as_deref(), Some(secret));
+    let bound = SealedFor::ApiKeySecret { key_id: &key_id };
+    assert_eq!(app.state.secrets.open(&ciphertext, bound).as_deref(), Some(secret));
     assert_eq!(app.state.secrets.digest(secret), digest);
     // The creation is audited.
     let events = app::ssr::store::api_key_events(&app.state.pool, &live).await.unwrap();
@@ -367,9 +370,14 @@ async fn callbacks_are_listed_by_permission_and_saved_with_the_token_hidden() {
     let stored = app::ssr::store::callbacks(&app.state.pool, &live).await.unwrap().remove(0);
     let sealed_secret = stored.signing_secret_ciphertext.clone().unwrap();
     assert!(!sealed_secret.contains(&secret[6..]), "sealed at rest");
-    assert_eq!(app.state.secrets.decrypt(&sealed_secret), Some(secret.clone()));
+    let signing_for = SealedFor::SigningSecret { service_id: &live, callback_type: "delivery_status" };
+    let token_for = SealedFor::CallbackToken { service_id: &live, callback_type: "delivery_status" };
+    assert_eq!(app.state.secrets.open(&sealed_secret, signing_for), Some(secret.clone()));
     assert!(!stored.bearer_token_ciphertext.contains("a-real-secret-token"));
-    assert_eq!(app.state.secrets.decrypt(&stored.bearer_token_ciphertext).as_deref(), Some("a-real-secret-token"));
+    assert_eq!(
+        app.state.secrets.open(&stored.bearer_token_ciphertext, token_for).as_deref(),
+        Some("a-real-secret-token")
+    );
 
     // Posting the placeholder keeps the old token, even with a new URL.
     app.post(
@@ -381,7 +389,10 @@ async fn callbacks_are_listed_by_permission_and_saved_with_the_token_hidden() {
     let stored = app::ssr::store::callbacks(&app.state.pool, &live).await.unwrap().remove(0);
     assert_eq!(stored.url, "https://hello3.gov.uk/x");
     assert_eq!(stored.signing_secret_ciphertext, Some(sealed_secret), "a change keeps the signing secret");
-    assert_eq!(app.state.secrets.decrypt(&stored.bearer_token_ciphertext).as_deref(), Some("a-real-secret-token"));
+    assert_eq!(
+        app.state.secrets.open(&stored.bearer_token_ciphertext, token_for).as_deref(),
+        Some("a-real-secret-token")
+    );
 
     // Clearing the URL deletes the callback.
     let cleared = app.post(&path, Some(&s.cookie), &[("csrf_token", &s.csrf), ("url", ""), ("bearer_token", "")]).await;

@@ -4,6 +4,17 @@
 
 mod common;
 
+/// The callback's bearer token, sealed for its row.
+fn seal_token(secrets: &app::ssr::secrets::Secrets, service_id: &str, callback_type: &str) -> String {
+    secrets.seal(TOKEN, app::ssr::secrets::SealedFor::CallbackToken { service_id, callback_type })
+}
+
+/// A new signing secret, sealed for the callback's row.
+fn seal_signing(secrets: &app::ssr::secrets::Secrets, service_id: &str, callback_type: &str) -> String {
+    let secret = app::ssr::webhooks::new_signing_secret();
+    secrets.seal(&secret, app::ssr::secrets::SealedFor::SigningSecret { service_id, callback_type })
+}
+
 use common::*;
 use serde_json::{json, Value};
 use std::collections::VecDeque;
@@ -395,8 +406,8 @@ async fn private_addresses_are_refused_at_dispatch_without_the_setting() {
             &live,
             app::domain::CallbackKind::DeliveryStatus,
             &url,
-            &app.state.secrets.encrypt(TOKEN),
-            Some(&app.state.secrets.encrypt(&app::ssr::webhooks::new_signing_secret())),
+            &seal_token(&app.state.secrets, &live, "delivery_status"),
+            Some(&seal_signing(&app.state.secrets, &live, "delivery_status")),
             &admin_user.id,
         )
         .await
@@ -648,8 +659,8 @@ async fn received_texts_and_returned_letters_reach_their_callbacks_with_notifys_
             &live,
             kind,
             &receiver.url,
-            &app.state.secrets.encrypt(TOKEN),
-            Some(&app.state.secrets.encrypt(&app::ssr::webhooks::new_signing_secret())),
+            &seal_token(&app.state.secrets, &live, kind.as_str()),
+            Some(&seal_signing(&app.state.secrets, &live, kind.as_str())),
             &admin_user.id,
         )
         .await
@@ -749,8 +760,8 @@ async fn kill_9_while_a_callback_is_in_flight_loses_nothing_and_sends_it_once_mo
         &live,
         app::domain::CallbackKind::DeliveryStatus,
         &receiver.url,
-        &secrets.encrypt(TOKEN),
-        Some(&secrets.encrypt(&app::ssr::webhooks::new_signing_secret())),
+        &seal_token(&secrets, &live, "delivery_status"),
+        Some(&seal_signing(&secrets, &live, "delivery_status")),
         &admin_user.id,
     )
     .await

@@ -243,6 +243,7 @@ async fn expired_and_old_revoked_keys_leave_the_list_but_keep_their_page() {
     let expired = store::create_api_key(
         &app.state.pool,
         store::NewApiKey {
+            id: &store::new_id(),
             service_id: &live,
             name: "Short lived",
             name_fingerprint: "shortlived",

@@ -94,6 +94,8 @@ struct FreshKey {
     key: String,
     name: String,
     fingerprint: String,
+    /// The row's id, chosen first: the sealed secret is bound to it.
+    id: String,
     secret_ciphertext: String,
     secret_digest: String,
     expires_at: Option<String>,
@@ -103,8 +105,10 @@ impl FreshKey {
     fn new(secrets: &Secrets, service_id: &str, name: &str, lifetime: KeyLifetime) -> Self {
         let key = api_key::key_string(name, service_id, &random_base62());
         let secret = api_key::secret_of(&key).expect("a key string ends with its secret");
+        let id = store::new_id();
         Self {
-            secret_ciphertext: secrets.encrypt(secret),
+            secret_ciphertext: secrets.seal(secret, crate::ssr::secrets::SealedFor::ApiKeySecret { key_id: &id }),
+            id,
             secret_digest: secrets.digest(secret),
             expires_at: lifetime
                 .days()
@@ -117,6 +121,7 @@ impl FreshKey {
 
     fn row<'a>(&'a self, service_id: &'a str, key_type: KeyType, created_by: Option<&'a str>) -> store::NewApiKey<'a> {
         store::NewApiKey {
+            id: &self.id,
             service_id,
             name: &self.name,
             name_fingerprint: &self.fingerprint,

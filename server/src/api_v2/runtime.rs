@@ -119,7 +119,8 @@ impl ApiRuntime {
             .await?
             .into_iter()
             .map(|k| {
-                let secret = secrets.decrypt(&k.secret_ciphertext);
+                let secret =
+                    secrets.open(&k.secret_ciphertext, app::ssr::secrets::SealedFor::ApiKeySecret { key_id: &k.id });
                 (k, secret)
             })
             .collect();

@@ -12,6 +12,7 @@ use app::domain::{CallbackKind, ServicePermission};
 use app::pages::callbacks::{
     AttemptItem, CallbackActivity, CallbackForm, CallbackList, CallbackRow, SavedCallback, ShownSigningSecret,
 };
+use app::ssr::secrets::SealedFor;
 use app::ssr::store::{self, AttemptRow};
 use app::ssr::{clock, webhooks};
 use app::view_model::FormErrors;
@@ -208,7 +209,9 @@ pub async fn save_callback(
         saved.as_ref().map(|c| c.bearer_token_ciphertext.clone())
     } else {
         BearerToken::parse(&raw_token)
-            .map(|t| state.secrets.encrypt(t.expose()))
+            .map(|t| {
+                state.secrets.seal(t.expose(), SealedFor::CallbackToken { service_id, callback_type: kind.as_str() })
+            })
             .map_err(|e| errors.push("bearer_token", e.to_string()))
             .ok()
     };
@@ -224,7 +227,9 @@ pub async fn save_callback(
     // signing secret, shown this once.
     let new_secret =
         saved.as_ref().is_none_or(|c| c.signing_secret_ciphertext.is_none()).then(webhooks::new_signing_secret);
-    let sealed = new_secret.as_deref().map(|s| state.secrets.encrypt(s));
+    let sealed = new_secret
+        .as_deref()
+        .map(|s| state.secrets.seal(s, SealedFor::SigningSecret { service_id, callback_type: kind.as_str() }));
     store::save_callback(
         &state.pool,
         service_id,
@@ -402,7 +407,9 @@ pub async fn rotate_secret(
     };
     let secret = webhooks::new_signing_secret();
     let until = clock::format(clock::now() + time::Duration::hours(24));
-    store::rotate_signing_secret(&state.pool, ctx.id(), kind, &state.secrets.encrypt(&secret), &until).await?;
+    let sealed =
+        state.secrets.seal(&secret, SealedFor::SigningSecret { service_id: ctx.id(), callback_type: kind.as_str() });
+    store::rotate_signing_secret(&state.pool, ctx.id(), kind, &sealed, &until).await?;
     let description = format!("Made a new signing secret for the {} callback", kind.row_label().to_lowercase());
     store::audit(&state.pool, ctx.id(), Some(&ctx.signed_in.user.id), &description).await?;
     tracing::info!(service_id = %ctx.id(), callback_type = kind.as_str(), "callback signing secret replaced");

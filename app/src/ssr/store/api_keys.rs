@@ -1,6 +1,6 @@
 //! API keys (secrets sealed, with a keyed digest for look-ups), their events, and what authentication reads.
 
-use super::{new_id, Pool};
+use super::Pool;
 use crate::domain::KeyType;
 use crate::ssr::clock;
 use anyhow::Context;
@@ -24,6 +24,8 @@ pub struct ApiKey {
 }
 
 pub struct NewApiKey<'a> {
+    /// From [`super::new_id`], chosen before the secret is sealed to it.
+    pub id: &'a str,
     pub service_id: &'a str,
     pub name: &'a str,
     pub name_fingerprint: &'a str,
@@ -58,7 +60,7 @@ async fn insert_api_key(
     tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
     key: &NewApiKey<'_>,
 ) -> anyhow::Result<Result<String, CreateKeyError>> {
-    let id = new_id();
+    let id = key.id.to_string();
     let now = clock::now_string();
     let inserted = sqlx::query(
         "INSERT INTO api_keys (id, service_id, name, name_fingerprint, key_type, secret_ciphertext, secret_digest,

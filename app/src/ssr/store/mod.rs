@@ -9,6 +9,7 @@ mod audit;
 mod callbacks;
 mod guest_list;
 mod notifications;
+mod reseal;
 mod retention;
 mod services;
 mod sessions;
@@ -21,6 +22,7 @@ pub use audit::*;
 pub use callbacks::*;
 pub use guest_list::*;
 pub use notifications::*;
+pub use reseal::*;
 pub use retention::*;
 pub use services::*;
 pub use sessions::*;
@@ -134,6 +136,7 @@ pub async fn ping(pool: &Pool) -> bool {
     sqlx::query("SELECT 1").execute(&pool.db).await.is_ok()
 }
 
-fn new_id() -> String {
+/// A new row id (a random UUID).
+pub fn new_id() -> String {
     uuid::Uuid::new_v4().to_string()
 }
