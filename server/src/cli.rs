@@ -177,7 +177,9 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             crate::demo::DEMO_PASSWORD
         );
     }
-    axum::serve(listener, router).with_graceful_shutdown(shutdown_signal()).await?;
+    axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
     Ok(())
 }
 

@@ -26,6 +26,10 @@ pub struct Config {
     /// Secret-scanning services' public keys (identifier, P-256 key as DER):
     /// when any is set, a scanner's report must carry a valid signature.
     pub secret_scanning_keys: Vec<(String, Vec<u8>)>,
+    /// Behind a reverse proxy: take the client's address from the last
+    /// `X-Forwarded-For` entry (the one the proxy added) instead of the
+    /// connection's (`NOTIFY_TRUST_X_FORWARDED_FOR`).
+    pub trust_forwarded_for: bool,
 }
 
 impl std::fmt::Debug for Config {
@@ -151,7 +155,12 @@ impl Config {
             Some(v) => parse_scanning_keys(&v)?,
             None => Vec::new(),
         };
+        let trust_forwarded_for = match get("NOTIFY_TRUST_X_FORWARDED_FOR") {
+            Some(v) => parse_bool("NOTIFY_TRUST_X_FORWARDED_FOR", &v)?,
+            None => false,
+        };
         Ok(Self {
+            trust_forwarded_for,
             secret_scanning_keys,
             listen_addr,
             database_url,

@@ -22,11 +22,18 @@ pub struct Inner {
     pub leptos: LeptosOptions,
     /// Slots for password hashing (see [`HASHING_SLOTS`]).
     pub hashing: tokio::sync::Semaphore,
+    /// Sign-ins hashing or waiting to (see [`SIGN_IN_QUEUE`]): beyond it a
+    /// sign-in is answered 429 at once, before any work.
+    pub sign_in_admission: tokio::sync::Semaphore,
 }
 
 /// Password hashes computed at once, each on a blocking thread: argon2 takes
 /// a core for tens of milliseconds, and the machine has few.
 pub const HASHING_SLOTS: usize = 2;
+
+/// Sign-ins that may wait for a hashing slot (each waits at most about a
+/// hash's time per sign-in ahead of it: 8 × ~50 ms here).
+pub const SIGN_IN_QUEUE: usize = 8;
 
 impl AppState {
     pub fn new(config: Config, pool: Pool, secret_key: SecretKey) -> Self {
@@ -38,8 +45,19 @@ impl AppState {
             .build();
         let secrets = Secrets::new(secret_key.bytes());
         let hashing = tokio::sync::Semaphore::new(HASHING_SLOTS);
+        let sign_in_admission = tokio::sync::Semaphore::new(HASHING_SLOTS + SIGN_IN_QUEUE);
         let callbacks = crate::callbacks::Dispatcher::new(config.allow_private_callback_urls);
-        Self(Arc::new(Inner { config, pool, secret_key, secrets, api: Default::default(), callbacks, leptos, hashing }))
+        Self(Arc::new(Inner {
+            config,
+            pool,
+            secret_key,
+            secrets,
+            api: Default::default(),
+            callbacks,
+            leptos,
+            hashing,
+            sign_in_admission,
+        }))
     }
 }
 

@@ -3,6 +3,7 @@
 
 mod api_integration;
 mod callbacks;
+pub mod client;
 mod error;
 mod extract;
 mod leaks;

@@ -9,10 +9,12 @@ use app::pages::errors;
 use app::pages::sign_in::SignInForm;
 use app::ssr::{clock, passwords, store};
 use app::view_model::{FormErrors, Page};
-use axum::extract::{RawQuery, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::extract::{ConnectInfo, RawQuery, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
+use axum::Extension;
 use serde::Deserialize;
+use std::net::{IpAddr, SocketAddr};
 
 /// Failed attempts allowed for one address within the window.
 pub const MAX_FAILURES: i64 = 10;
@@ -21,6 +23,18 @@ pub const FAILURE_WINDOW_MINUTES: i64 = 5;
 pub const WRONG_CREDENTIALS: &str = "The email address or password you entered is incorrect";
 pub const TOO_MANY_ATTEMPTS: &str =
     "You have tried to sign in too many times with this email address. Wait 5 minutes, then try again.";
+pub const TOO_MANY_FROM_CLIENT: &str =
+    "There have been too many failed attempts to sign in from your network. Wait 5 minutes, then try again.";
+pub const BUSY: &str = "Too many people are signing in right now. Wait a few seconds, then try again.";
+
+/// Failed attempts allowed from one client address (or IPv6 /64) within the
+/// window, whichever addresses they tried.
+pub const MAX_CLIENT_FAILURES: i64 = 50;
+/// Longest email address taken (RFC 5321's path limit); longer ones are
+/// refused before any work, and never stored.
+pub const MAX_EMAIL_CHARS: usize = 320;
+/// Longest password taken, in bytes.
+pub const MAX_PASSWORD_BYTES: usize = 1024;
 
 /// Where to go after signing in: the first `?next=`, when it is a local path.
 fn next_from(query: Option<String>) -> Option<String> {
@@ -53,50 +67,113 @@ pub struct SignIn {
 pub async fn submit(
     State(state): State<AppState>,
     headers: HeaderMap,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
     RawQuery(query): RawQuery,
     Form(form): Form<SignIn>,
 ) -> Result<Response, PageError> {
     let next = next_from(query);
     let email = form.email_address.trim().to_string();
     let password = form.password.as_str();
+    let client = super::client::client_addr(&state.config, &headers, peer.map(|Extension(ConnectInfo(a))| a));
 
     let mut errors = FormErrors::default();
     if email.is_empty() {
         errors.push("email_address", "Enter your email address");
+    } else if email.chars().count() > MAX_EMAIL_CHARS {
+        errors.push("email_address", "Email address must be 320 characters or fewer");
     }
     if password.is_empty() {
         errors.push("password", "Enter your password");
+    } else if password.len() > MAX_PASSWORD_BYTES {
+        errors.push("password", "Password must be 1,024 characters or fewer");
     }
     let mut status = StatusCode::OK;
+    let mut retry_after = None;
     if errors.is_empty() {
-        let key = email.to_lowercase();
-        let since = clock::ago(time::Duration::minutes(FAILURE_WINDOW_MINUTES));
-        if store::count_sign_in_failures_since(&state.pool, &key, &since).await? >= MAX_FAILURES {
-            errors.push("email_address", TOO_MANY_ATTEMPTS);
-            status = StatusCode::TOO_MANY_REQUESTS;
-        } else {
-            let user = store::find_user_by_email(&state.pool, &email).await?;
-            let ok = verify_password(&state, password, user.as_ref().map(|u| u.password_hash.clone())).await?;
-            match user.filter(|_| ok) {
-                Some(user) => {
-                    store::clear_sign_in_failures(&state.pool, &key).await?;
-                    // A new session id at every sign-in; any old one is ended.
-                    session::end(&state, &headers).await?;
-                    let cookie = session::start(&state, &user.id).await?;
-                    tracing::info!(user_id = %user.id, "signed in");
-                    let mut response = found(next.as_deref().unwrap_or("/your-services"));
-                    response.headers_mut().insert(header::SET_COOKIE, cookie);
-                    return Ok(response);
-                }
-                None => {
-                    store::record_sign_in_failure(&state.pool, &key).await?;
-                    errors.push("password", WRONG_CREDENTIALS);
+        match attempt(&state, &email, password, client).await? {
+            Attempt::SignedIn(user) => {
+                // A new session id at every sign-in; any old one is ended.
+                session::end(&state, &headers).await?;
+                let cookie = session::start(&state, &user.id).await?;
+                tracing::info!(user_id = %user.id, "signed in");
+                let mut response = found(next.as_deref().unwrap_or("/your-services"));
+                response.headers_mut().insert(header::SET_COOKIE, cookie);
+                return Ok(response);
+            }
+            refused => {
+                let (field, message, reason) = match refused {
+                    Attempt::Wrong => ("password", WRONG_CREDENTIALS, "wrong_credentials"),
+                    Attempt::AddressSpent => ("email_address", TOO_MANY_ATTEMPTS, "address_throttled"),
+                    Attempt::ClientSpent => ("email_address", TOO_MANY_FROM_CLIENT, "client_throttled"),
+                    Attempt::Busy => ("email_address", BUSY, "busy"),
+                    Attempt::SignedIn(_) => unreachable!("handled above"),
+                };
+                tracing::warn!(target: "security", event = "sign_in_refused", reason, client = ?client);
+                errors.push(field, message);
+                if reason != "wrong_credentials" {
+                    status = StatusCode::TOO_MANY_REQUESTS;
+                    retry_after = Some(if reason == "busy" { "5" } else { "300" });
                 }
             }
         }
     }
     let page = Page::new(SignInForm { email_address: email, next, errors });
-    Ok(show_with(page, status))
+    let mut response = show_with(page, status);
+    if let Some(seconds) = retry_after {
+        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static(seconds));
+    }
+    Ok(response)
+}
+
+/// What became of one sign-in attempt.
+enum Attempt {
+    SignedIn(store::User),
+    Wrong,
+    /// Ten failures for this address within five minutes.
+    AddressSpent,
+    /// [`MAX_CLIENT_FAILURES`] failures from this client within five minutes.
+    ClientSpent,
+    /// More sign-ins hashing and waiting than [`crate::state::SIGN_IN_QUEUE`].
+    Busy,
+}
+
+/// Checks a sign-in, in the order that keeps a flood cheap: admission
+/// (a full queue answers at once), then one attempt reserved from the
+/// address's and the client's budgets (atomically, so parallel attempts
+/// cannot all pass), then the hash. A success gives the reservations back.
+async fn attempt(state: &AppState, email: &str, password: &str, client: Option<IpAddr>) -> Result<Attempt, PageError> {
+    let Ok(_admitted) = state.sign_in_admission.try_acquire() else { return Ok(Attempt::Busy) };
+    let address = email.to_lowercase();
+    let since = clock::ago(time::Duration::minutes(FAILURE_WINDOW_MINUTES));
+    let Some(address_reservation) = store::reserve_sign_in_attempt(&state.pool, &address, &since, MAX_FAILURES).await?
+    else {
+        return Ok(Attempt::AddressSpent);
+    };
+    let client_reservation = match client {
+        Some(ip) => {
+            let key = super::client::budget_key(ip);
+            match store::reserve_sign_in_attempt(&state.pool, &key, &since, MAX_CLIENT_FAILURES).await? {
+                Some(r) => Some(r),
+                None => {
+                    store::release_sign_in_attempt(&state.pool, address_reservation).await?;
+                    return Ok(Attempt::ClientSpent);
+                }
+            }
+        }
+        None => None,
+    };
+    let user = store::find_user_by_email(&state.pool, email).await?;
+    let ok = verify_password(state, password, user.as_ref().map(|u| u.password_hash.clone())).await?;
+    match user.filter(|_| ok) {
+        Some(user) => {
+            store::clear_sign_in_failures(&state.pool, &address).await?;
+            if let Some(r) = client_reservation {
+                store::release_sign_in_attempt(&state.pool, r).await?;
+            }
+            Ok(Attempt::SignedIn(user))
+        }
+        None => Ok(Attempt::Wrong),
+    }
 }
 
 #[derive(Deserialize)]

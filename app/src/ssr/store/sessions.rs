@@ -75,6 +75,31 @@ pub async fn record_sign_in_failure(pool: &Pool, email_lower: &str) -> anyhow::R
     Ok(())
 }
 
+/// Reserves one attempt in `key`'s budget (an address, or `client:` and a
+/// client address): recorded as a failure at once, unless `limit` were
+/// recorded since `since`. One statement, so parallel attempts cannot all
+/// pass the count before any is recorded. `None`: the budget is spent.
+pub async fn reserve_sign_in_attempt(pool: &Pool, key: &str, since: &str, limit: i64) -> anyhow::Result<Option<i64>> {
+    let row: Option<(i64,)> = sqlx::query_as(
+        "INSERT INTO sign_in_failures (email_address, at)
+         SELECT ?1, ?2 WHERE (SELECT count(*) FROM sign_in_failures WHERE email_address = ?1 AND at > ?3) < ?4
+         RETURNING rowid",
+    )
+    .bind(key)
+    .bind(clock::now_string())
+    .bind(since)
+    .bind(limit)
+    .fetch_optional(&pool.db)
+    .await?;
+    Ok(row.map(|(id,)| id))
+}
+
+/// Gives back one reserved attempt (it succeeded, or was never tried).
+pub async fn release_sign_in_attempt(pool: &Pool, reservation: i64) -> anyhow::Result<()> {
+    sqlx::query("DELETE FROM sign_in_failures WHERE rowid = ?").bind(reservation).execute(&pool.db).await?;
+    Ok(())
+}
+
 pub async fn count_sign_in_failures_since(pool: &Pool, email_lower: &str, since: &str) -> anyhow::Result<i64> {
     let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM sign_in_failures WHERE email_address = ? AND at > ?")
         .bind(email_lower)
