@@ -16,8 +16,7 @@ pub fn client_addr(config: &Config, headers: &HeaderMap, peer: Option<SocketAddr
             .filter_map(|v| v.to_str().ok())
             .flat_map(|v| v.split(','))
             .map(str::trim)
-            .filter(|v| !v.is_empty())
-            .last()
+            .rfind(|v| !v.is_empty())
             .and_then(|v| v.parse::<IpAddr>().ok());
         if forwarded.is_some() {
             return forwarded;
