@@ -221,6 +221,8 @@ test("trial mode: the live key option is disabled", async ({ page }, testInfo) =
   await page.getByRole("button", { name: "Create an API key" }).click();
   await expect(page.getByLabel("Live – sends to anyone")).toBeDisabled();
   await expect(page.getByText("Not available because your service is in trial mode")).toBeVisible();
+  // The hint explains why: it must be readable (axe's colour-contrast).
+  await expectNoAxeViolations(page, testInfo);
 });
 
 test("keep a guest list, fixing mistakes on the way", async ({ page }, testInfo) => {

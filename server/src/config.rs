@@ -20,6 +20,9 @@ pub struct Config {
     pub demo: bool,
     pub log_format: LogFormat,
     pub session_idle_minutes: i64,
+    /// A session ends this long after sign-in however active
+    /// (`NOTIFY_SESSION_MAX_HOURS`, default 20 as Notify's).
+    pub session_max_hours: i64,
     pub base_url: String,
     pub site_root: String,
     pub allow_private_callback_urls: bool,
@@ -139,6 +142,18 @@ impl Config {
             },
             None => 60,
         };
+        let session_max_hours = match get("NOTIFY_SESSION_MAX_HOURS") {
+            Some(v) => match v.trim().parse::<i64>() {
+                Ok(n) if (1..=720).contains(&n) => n,
+                _ => {
+                    return Err(err(
+                        "NOTIFY_SESSION_MAX_HOURS",
+                        format!("expected whole hours from 1 to 720, got {v:?}"),
+                    ))
+                }
+            },
+            None => 20,
+        };
         let base_url = match get("NOTIFY_BASE_URL") {
             Some(v) if (v.starts_with("http://") || v.starts_with("https://")) && v.len() > 8 => {
                 v.trim_end_matches('/').to_string()
@@ -169,6 +184,7 @@ impl Config {
             demo,
             log_format,
             session_idle_minutes,
+            session_max_hours,
             base_url,
             site_root,
             allow_private_callback_urls,

@@ -31,7 +31,14 @@ use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tracing::Instrument;
 
+/// The Content-Security-Policy of everything but rendered pages (which add
+/// their script nonce): the API's JSON, static files, redirects.
+const DEFAULT_CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; \
+     img-src 'self' data:; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; \
+     frame-ancestors 'none'";
+
 pub fn router(state: AppState) -> Router {
+    let https = state.config.is_https();
     let site_root = state.leptos.site_root.to_string();
     // Admin pages answer with a page to render (or a refusal): the render
     // middleware renders it, and turns a panic into the GOV.UK 500 page. The
@@ -86,7 +93,7 @@ pub fn router(state: AppState) -> Router {
         .route("/services/{service_id}/api/callbacks/{callback}/rotate-secret", post(callbacks::rotate_secret))
         .route_layer(catch_panic)
         .route_layer(render);
-    Router::new()
+    let router = Router::new()
         .route("/_status", get(status))
         .route("/_fn/{*name}", get(server_fns::handle).post(server_fns::handle))
         .route("/secret-scanning/report", post(leaks::scanner_report))
@@ -107,7 +114,20 @@ pub fn router(state: AppState) -> Router {
             header::REFERRER_POLICY,
             HeaderValue::from_static("strict-origin-when-cross-origin"),
         ))
-        .with_state(state)
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(DEFAULT_CSP),
+        ));
+    // Served over https: browsers are told to use nothing else for a year.
+    let router = if https {
+        router.layer(SetResponseHeaderLayer::overriding(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        ))
+    } else {
+        router
+    };
+    router.with_state(state)
 }
 
 const REQUEST_ID: &str = "x-request-id";

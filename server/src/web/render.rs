@@ -11,8 +11,22 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::middleware::Next;
 use axum::response::Response;
 
+/// The Content-Security-Policy of a rendered page: scripts only from this
+/// site or carrying this response's nonce (the islands' hydration script),
+/// WebAssembly compiled, no inline styles, no plugins, no framing, forms
+/// posting only here.
+pub fn page_csp(nonce: &str) -> HeaderValue {
+    HeaderValue::from_str(&format!(
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; style-src 'self'; \
+         img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; \
+         form-action 'self'; frame-ancestors 'none'"
+    ))
+    .expect("a hex nonce makes a valid header")
+}
+
 /// Renders a whole page with Leptos and answers with `status`. Admin pages
-/// carry session-bound forms, so they are never cached.
+/// carry session-bound forms, so they are never cached. Each response has
+/// its own script nonce.
 pub async fn render(state: &AppState, uri: &Uri, headers: &HeaderMap, page: Page, status: StatusCode) -> Response {
     let options = state.leptos.clone();
     let mut req = Request::builder().method("GET").uri(uri.clone());
@@ -20,10 +34,16 @@ pub async fn render(state: &AppState, uri: &Uri, headers: &HeaderMap, page: Page
         req = req.header(name, value);
     }
     let req = req.body(Body::empty()).expect("a copy of a valid request is valid");
-    let handler = leptos_axum::render_app_async_with_context(|| {}, move || app::shell(options.clone(), page.clone()));
+    let nonce = app::ssr::tokens::random_token();
+    let csp = page_csp(&nonce);
+    // After leptos_axum's own contexts, so this nonce is the one the
+    // hydration scripts carry.
+    let provide = move || leptos::prelude::provide_context(leptos::nonce::Nonce::from_value(nonce.clone()));
+    let handler = leptos_axum::render_app_async_with_context(provide, move || app::shell(options.clone(), page.clone()));
     let mut response = handler(req).await;
     *response.status_mut() = status;
     response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, csp);
     response
 }
 

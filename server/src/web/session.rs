@@ -1,6 +1,9 @@
 //! Server-side sessions. The cookie holds a random 256-bit id; the database
 //! holds only its SHA-256 digest, the user, a CSRF token and the last-seen
-//! time. The id changes at every sign-in and dies at sign-out or when idle.
+//! time. The id changes at every sign-in and dies at sign-out, when idle, or
+//! at its absolute lifetime (20 hours by default, as Notify's) however busy.
+//! Over https the cookie is `__Host-` prefixed: Secure, host-only, Path=/,
+//! so no subdomain and no plain-http page can set or shadow it.
 
 use super::error::PageError;
 use crate::AppState;
@@ -9,6 +12,16 @@ use app::view_model::Viewer;
 use axum::http::{header, HeaderMap, HeaderValue};
 
 pub const COOKIE: &str = "notify_session";
+/// The cookie's name over https.
+pub const HOST_COOKIE: &str = "__Host-notify_session";
+
+fn cookie_name(state: &AppState) -> &'static str {
+    if state.config.is_https() {
+        HOST_COOKIE
+    } else {
+        COOKIE
+    }
+}
 
 /// A valid session and its user.
 #[derive(Clone)]
@@ -48,14 +61,21 @@ fn idle_cutoff(state: &AppState) -> String {
     clock::ago(time::Duration::minutes(state.config.session_idle_minutes))
 }
 
+/// Sessions started before this have lived their absolute lifetime.
+fn lifetime_cutoff(state: &AppState) -> String {
+    clock::ago(time::Duration::hours(state.config.session_max_hours))
+}
+
 /// The session named by the request's cookie, if it is still valid.
 pub async fn load(state: &AppState, headers: &HeaderMap) -> Result<Option<SignedIn>, PageError> {
-    let Some(token) = cookie_value(headers, COOKIE) else { return Ok(None) };
+    let Some(token) = cookie_value(headers, cookie_name(state)) else { return Ok(None) };
     if token.len() != 64 {
         return Ok(None);
     }
     let digest = tokens::digest(&token);
-    let Some(session) = store::touch_session(&state.pool, &digest, &idle_cutoff(state)).await? else {
+    let Some(session) =
+        store::touch_session(&state.pool, &digest, &idle_cutoff(state), &lifetime_cutoff(state)).await?
+    else {
         return Ok(None);
     };
     let Some(user) = store::get_user(&state.pool, &session.user_id).await? else { return Ok(None) };
@@ -71,7 +91,7 @@ pub async fn start(state: &AppState, user_id: &str) -> Result<HeaderValue, PageE
 
 /// Ends the session named by the request's cookie, if any.
 pub async fn end(state: &AppState, headers: &HeaderMap) -> Result<(), PageError> {
-    if let Some(token) = cookie_value(headers, COOKIE) {
+    if let Some(token) = cookie_value(headers, cookie_name(state)) {
         store::delete_session(&state.pool, &tokens::digest(&token)).await?;
     }
     Ok(())
@@ -84,7 +104,8 @@ pub fn clear_cookie(state: &AppState) -> HeaderValue {
 fn cookie(state: &AppState, value: &str, max_age: Option<i64>) -> HeaderValue {
     let secure = if state.config.is_https() { "; Secure" } else { "" };
     let max_age = max_age.map(|s| format!("; Max-Age={s}")).unwrap_or_default();
-    HeaderValue::from_str(&format!("{COOKIE}={value}; Path=/; HttpOnly; SameSite=Lax{secure}{max_age}"))
+    let name = cookie_name(state);
+    HeaderValue::from_str(&format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax{secure}{max_age}"))
         .expect("a session cookie is a valid header")
 }
 
@@ -108,7 +129,7 @@ pub fn spawn_cleanup(state: AppState) {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(300));
         loop {
             tick.tick().await;
-            let _ = store::delete_idle_sessions(&state.pool, &idle_cutoff(&state)).await;
+            let _ = store::delete_idle_sessions(&state.pool, &idle_cutoff(&state), &lifetime_cutoff(&state)).await;
             let _ = store::delete_sign_in_failures_before(&state.pool, &clock::ago(time::Duration::hours(1))).await;
         }
     });

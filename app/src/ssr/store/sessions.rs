@@ -31,12 +31,21 @@ pub async fn create_session(pool: &Pool, id_digest: &str, user_id: &str, csrf_to
 /// Loads a session last seen after `idle_cutoff` and marks it seen now. The
 /// mark is written at most once every 30 seconds per session, so browsing
 /// is not a database write per page.
-pub async fn touch_session(pool: &Pool, id_digest: &str, idle_cutoff: &str) -> anyhow::Result<Option<Session>> {
+/// The session with this digest, seen since `idle_cutoff` and started since
+/// `lifetime_cutoff`; marked seen now.
+pub async fn touch_session(
+    pool: &Pool,
+    id_digest: &str,
+    idle_cutoff: &str,
+    lifetime_cutoff: &str,
+) -> anyhow::Result<Option<Session>> {
     let found = sqlx::query_as::<_, Session>(
-        "SELECT user_id, csrf_token, last_seen_at FROM sessions WHERE id_digest = ? AND last_seen_at > ?",
+        "SELECT user_id, csrf_token, last_seen_at FROM sessions
+         WHERE id_digest = ? AND last_seen_at > ? AND created_at > ?",
     )
     .bind(id_digest)
     .bind(idle_cutoff)
+    .bind(lifetime_cutoff)
     .fetch_optional(&pool.db)
     .await
     .context("could not load a session")?;
@@ -58,9 +67,11 @@ pub async fn delete_session(pool: &Pool, id_digest: &str) -> anyhow::Result<()> 
     Ok(())
 }
 
-pub async fn delete_idle_sessions(pool: &Pool, idle_cutoff: &str) -> anyhow::Result<u64> {
-    Ok(sqlx::query("DELETE FROM sessions WHERE last_seen_at <= ?")
+/// Deletes sessions idle since `idle_cutoff` or started before `lifetime_cutoff`.
+pub async fn delete_idle_sessions(pool: &Pool, idle_cutoff: &str, lifetime_cutoff: &str) -> anyhow::Result<u64> {
+    Ok(sqlx::query("DELETE FROM sessions WHERE last_seen_at <= ? OR created_at <= ?")
         .bind(idle_cutoff)
+        .bind(lifetime_cutoff)
         .execute(&pool.db)
         .await?
         .rows_affected())
