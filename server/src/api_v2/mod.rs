@@ -77,7 +77,18 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let caller = auth::authenticate(state, &parts.headers).await?;
+        let caller = match auth::authenticate(state, &parts.headers).await {
+            Ok(caller) => caller,
+            Err(e) => {
+                // A security event: Notify's message says why (never the
+                // token); the route and request id are on the span.
+                let client =
+                    parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip());
+                let reason = e.errors.first().map(|(_, m)| m.as_str()).unwrap_or_default();
+                tracing::warn!(target: "security", event = "api_request_refused", status = e.status.as_u16(), reason, client = ?client);
+                return Err(e);
+            }
+        };
         state.api.touch(&caller.key_id);
         Ok(caller)
     }

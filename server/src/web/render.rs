@@ -39,7 +39,8 @@ pub async fn render(state: &AppState, uri: &Uri, headers: &HeaderMap, page: Page
     // After leptos_axum's own contexts, so this nonce is the one the
     // hydration scripts carry.
     let provide = move || leptos::prelude::provide_context(leptos::nonce::Nonce::from_value(nonce.clone()));
-    let handler = leptos_axum::render_app_async_with_context(provide, move || app::shell(options.clone(), page.clone()));
+    let handler =
+        leptos_axum::render_app_async_with_context(provide, move || app::shell(options.clone(), page.clone()));
     let mut response = handler(req).await;
     *response.status_mut() = status;
     response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
