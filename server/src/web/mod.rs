@@ -49,48 +49,9 @@ pub fn router(state: AppState) -> Router {
     });
     let not_found = axum::routing::any(not_found_page).layer(render.clone()).with_state(state.clone());
     let static_files = ServeDir::new(site_root).fallback(not_found);
-    let pages = Router::new()
-        .route("/", get(|| async { found("/your-services") }))
-        .route("/sign-in", get(sign_in::show_form).post(sign_in::submit))
-        .route("/sign-out", post(sign_in::sign_out))
-        .route("/report-a-leaked-key", get(leaks::form).post(leaks::report))
-        .route("/your-services", get(services::your_services))
-        .route("/services/{service_id}", get(services::dashboard))
-        .route("/services/{service_id}/api", get(api_integration::hub))
-        .route("/services/{service_id}/notification/{notification_id}", get(notifications::notification))
-        .route("/services/{service_id}/templates", get(templates::list))
-        .route("/services/{service_id}/templates/new", get(templates::new_form).post(templates::create))
-        .route("/services/{service_id}/templates/{template_id}", get(templates::edit_form).post(templates::update))
-        .route("/services/{service_id}/api/keys", get(api_integration::keys))
-        .route("/services/{service_id}/api/audit", get(api_integration::audit_log))
-        .route(
-            "/services/{service_id}/api/keys/create",
-            get(api_integration::create_key_form).post(api_integration::create_key),
-        )
-        .route("/services/{service_id}/api/keys/{key_id}", get(api_integration::key_page))
-        .route("/services/{service_id}/api/alerts/{alert_id}/dismiss", post(api_integration::dismiss_alert))
-        .route(
-            "/services/{service_id}/api/keys/revoke/{key_id}",
-            get(api_integration::revoke_confirm).post(api_integration::revoke),
-        )
-        .route(
-            "/services/{service_id}/api/keys/rotate/{key_id}",
-            get(api_integration::rotate_form).post(api_integration::rotate),
-        )
-        .route(
-            "/services/{service_id}/api/guest-list",
-            get(api_integration::guest_list_form).post(api_integration::save_guest_list),
-        )
-        .route("/services/{service_id}/api/whitelist", get(api_integration::old_guest_list))
-        .route("/services/{service_id}/api/callbacks", get(callbacks::callbacks))
-        .route(
-            "/services/{service_id}/api/callbacks/{callback}",
-            get(callbacks::callback_form).post(callbacks::save_callback),
-        )
-        .route("/services/{service_id}/api/callbacks/{callback}/test", post(callbacks::send_test))
-        .route("/services/{service_id}/api/callbacks/{callback}/resend", post(callbacks::resend))
-        .route("/services/{service_id}/api/callbacks/{callback}/resume", post(callbacks::resume))
-        .route("/services/{service_id}/api/callbacks/{callback}/rotate-secret", post(callbacks::rotate_secret))
+    let pages = admin_routes()
+        .into_iter()
+        .fold(Router::new(), |router, (route, methods)| router.route(route.path, methods))
         .route_layer(catch_panic)
         .route_layer(render);
     let router = Router::new()
@@ -128,6 +89,103 @@ pub fn router(state: AppState) -> Router {
         router
     };
     router.with_state(state)
+}
+
+/// Who may use an admin route: the authorisation matrix test
+/// (`tests/authorisation.rs`) reads this table and checks every route,
+/// method and kind of user against it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone, signed in or not.
+    Public,
+    /// Anyone signed in.
+    SignedIn,
+    /// A member of the service in the URL holding one of these permissions
+    /// (none: any member).
+    Service(&'static [app::domain::Permission]),
+}
+
+/// One admin route: its path, the methods it answers, and who may use it.
+#[derive(Clone, Copy, Debug)]
+pub struct AdminRoute {
+    pub path: &'static str,
+    pub methods: &'static [&'static str],
+    pub access: Access,
+}
+
+/// The admin routes, as the router serves them and the tests read them.
+pub fn admin_route_table() -> Vec<AdminRoute> {
+    admin_routes().into_iter().map(|(route, _)| route).collect()
+}
+
+/// Every admin route with its handlers: one list, so a route cannot be
+/// served without being declared (and tested).
+fn admin_routes() -> Vec<(AdminRoute, axum::routing::MethodRouter<AppState>)> {
+    use extract::{ManageApiKeys as Keys, ManageTemplates as Templates, Member, PageAccess, ViewMessages as Messages};
+    const GET: &[&str] = &["GET"];
+    const POST: &[&str] = &["POST"];
+    const BOTH: &[&str] = &["GET", "POST"];
+    let route = |path, methods, access| AdminRoute { path, methods, access };
+    let keys = Access::Service(Keys::ANY_OF);
+    let templates = Access::Service(Templates::ANY_OF);
+    vec![
+        (route("/", GET, Access::Public), get(|| async { found("/your-services") })),
+        (route("/sign-in", BOTH, Access::Public), get(sign_in::show_form).post(sign_in::submit)),
+        (route("/sign-out", POST, Access::Public), post(sign_in::sign_out)),
+        (route("/report-a-leaked-key", BOTH, Access::Public), get(leaks::form).post(leaks::report)),
+        (route("/your-services", GET, Access::SignedIn), get(services::your_services)),
+        (route("/services/{service_id}", GET, Access::Service(Member::ANY_OF)), get(services::dashboard)),
+        (route("/services/{service_id}/api", GET, keys), get(api_integration::hub)),
+        (
+            route("/services/{service_id}/notification/{notification_id}", GET, Access::Service(Messages::ANY_OF)),
+            get(notifications::notification),
+        ),
+        (route("/services/{service_id}/templates", GET, templates), get(templates::list)),
+        (
+            route("/services/{service_id}/templates/new", BOTH, templates),
+            get(templates::new_form).post(templates::create),
+        ),
+        (
+            route("/services/{service_id}/templates/{template_id}", BOTH, templates),
+            get(templates::edit_form).post(templates::update),
+        ),
+        (route("/services/{service_id}/api/keys", GET, keys), get(api_integration::keys)),
+        (route("/services/{service_id}/api/audit", GET, keys), get(api_integration::audit_log)),
+        (
+            route("/services/{service_id}/api/keys/create", BOTH, keys),
+            get(api_integration::create_key_form).post(api_integration::create_key),
+        ),
+        (route("/services/{service_id}/api/keys/{key_id}", GET, keys), get(api_integration::key_page)),
+        (
+            route("/services/{service_id}/api/alerts/{alert_id}/dismiss", POST, keys),
+            post(api_integration::dismiss_alert),
+        ),
+        (
+            route("/services/{service_id}/api/keys/revoke/{key_id}", BOTH, keys),
+            get(api_integration::revoke_confirm).post(api_integration::revoke),
+        ),
+        (
+            route("/services/{service_id}/api/keys/rotate/{key_id}", BOTH, keys),
+            get(api_integration::rotate_form).post(api_integration::rotate),
+        ),
+        (
+            route("/services/{service_id}/api/guest-list", BOTH, keys),
+            get(api_integration::guest_list_form).post(api_integration::save_guest_list),
+        ),
+        (route("/services/{service_id}/api/whitelist", GET, Access::Public), get(api_integration::old_guest_list)),
+        (route("/services/{service_id}/api/callbacks", GET, keys), get(callbacks::callbacks)),
+        (
+            route("/services/{service_id}/api/callbacks/{callback}", BOTH, keys),
+            get(callbacks::callback_form).post(callbacks::save_callback),
+        ),
+        (route("/services/{service_id}/api/callbacks/{callback}/test", POST, keys), post(callbacks::send_test)),
+        (route("/services/{service_id}/api/callbacks/{callback}/resend", POST, keys), post(callbacks::resend)),
+        (route("/services/{service_id}/api/callbacks/{callback}/resume", POST, keys), post(callbacks::resume)),
+        (
+            route("/services/{service_id}/api/callbacks/{callback}/rotate-secret", POST, keys),
+            post(callbacks::rotate_secret),
+        ),
+    ]
 }
 
 const REQUEST_ID: &str = "x-request-id";

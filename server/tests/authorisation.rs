@@ -1,0 +1,432 @@
+//! The object-level authorisation matrix: every admin route and method (from
+//! the router's own table, so a new route cannot be missed) × every kind of
+//! user × the service's own ids, another service's ids and ids that do not
+//! exist, against the access the table declares. Then the same for the
+//! server functions, and every undeclared method.
+
+mod common;
+
+use app::domain::Permission;
+use app::ssr::{clock, store};
+use common::*;
+use server::web::{admin_route_table, Access};
+
+/// Who is asking.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Persona {
+    SignedOut,
+    /// Signed in, member of no service.
+    Outsider,
+    /// A member of both services who may only view activity.
+    Viewer,
+    /// A member of the live service with no permission at all.
+    BareMember,
+    /// An admin of the trial service only.
+    OtherAdmin,
+    /// An admin of both services.
+    Admin,
+}
+
+const PERSONAS: [Persona; 6] =
+    [Persona::SignedOut, Persona::Outsider, Persona::Viewer, Persona::BareMember, Persona::OtherAdmin, Persona::Admin];
+
+/// Which ids the URL holds.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Ids {
+    Own,
+    OtherServices,
+    Missing,
+}
+
+/// The ids of one service's objects.
+struct ServiceIds {
+    service: String,
+    key: String,
+    template: String,
+    notification: String,
+    alert: String,
+}
+
+async fn objects(app: &TestApp, service: &str, name: &str) -> ServiceIds {
+    let key = make_key(app, service, "test", name).await;
+    let template = template_id(app, service, "email").await;
+    let (status, body) = send(
+        app,
+        service,
+        &key,
+        "email",
+        serde_json::json!({"email_address": "matrix@example.com", "template_id": template, "personalisation": {"name": "M"}}),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let notification = body["id"].as_str().unwrap().to_string();
+    store::record_usage(
+        &app.state.pool,
+        &[(key.id.clone(), app::domain::key_usage::hour_of(clock::now()), "email:sent", 600)],
+        &[],
+    )
+    .await
+    .unwrap();
+    store::raise_alerts(&app.state.pool, clock::now()).await.unwrap();
+    let alert = store::open_alerts(&app.state.pool, service).await.unwrap().remove(0).id.to_string();
+    ServiceIds { service: service.to_string(), key: key.id, template, notification, alert }
+}
+
+/// A delivery-status callback for the service, as its admin saved it.
+async fn save_delivery_callback(app: &TestApp, service_id: &str) {
+    let admin_user = store::find_user_by_email(&app.state.pool, ADMIN).await.unwrap().unwrap();
+    let token = app.state.secrets.seal(
+        "a-long-enough-token",
+        app::ssr::secrets::SealedFor::CallbackToken { service_id, callback_type: "delivery_status" },
+    );
+    store::save_callback(
+        &app.state.pool,
+        service_id,
+        app::domain::CallbackKind::DeliveryStatus,
+        "https://example.gov.uk/callback",
+        &token,
+        None,
+        &admin_user.id,
+    )
+    .await
+    .unwrap();
+}
+
+fn fill(path: &str, ids: &ServiceIds, service: &str) -> String {
+    path.replace("{service_id}", service)
+        .replace("{key_id}", &ids.key)
+        .replace("{template_id}", &ids.template)
+        .replace("{notification_id}", &ids.notification)
+        .replace("{alert_id}", &ids.alert)
+        .replace("{callback}", "delivery-status-callback")
+}
+
+fn missing_ids() -> ServiceIds {
+    ServiceIds {
+        service: uuid::Uuid::new_v4().to_string(),
+        key: uuid::Uuid::new_v4().to_string(),
+        template: uuid::Uuid::new_v4().to_string(),
+        notification: uuid::Uuid::new_v4().to_string(),
+        alert: "987654321".to_string(),
+    }
+}
+
+/// A signed-in persona's cookie and CSRF token.
+struct Session {
+    cookie: String,
+    csrf: String,
+}
+
+async fn user(app: &TestApp, name: &str, email: &str) -> String {
+    let hash = app::ssr::passwords::hash(PASSWORD).unwrap();
+    store::create_user(
+        &app.state.pool,
+        store::NewUser { name, email_address: email, mobile_number: None, password_hash: &hash, platform_admin: false },
+    )
+    .await
+    .unwrap()
+}
+
+async fn session(app: &TestApp, email: &str) -> Session {
+    let cookie = app.sign_in(email).await;
+    let csrf = app.get("/your-services", Some(&cookie)).await.csrf_token();
+    Session { cookie, csrf }
+}
+
+/// The permissions `persona` holds on the live service (`None`: not a member).
+fn live_permissions(persona: Persona) -> Option<Vec<Permission>> {
+    match persona {
+        Persona::SignedOut | Persona::Outsider | Persona::OtherAdmin => None,
+        Persona::Viewer => Some(vec![Permission::ViewActivity]),
+        Persona::BareMember => Some(vec![]),
+        Persona::Admin => Some(Permission::ALL.to_vec()),
+    }
+}
+
+/// What a request should get: `Ok(statuses)` any of which is right.
+fn expected(access: Access, persona: Persona, ids: Ids, method: &str, has_sub_ids: bool) -> &'static [u16] {
+    match access {
+        Access::Public => &[200, 301, 302, 400, 403],
+        Access::SignedIn if persona == Persona::SignedOut => &[302],
+        Access::SignedIn => &[200],
+        Access::Service(any_of) => {
+            if persona == Persona::SignedOut {
+                return &[302];
+            }
+            // The service itself: another's or a missing one is 404 to all
+            // but its members.
+            let Some(held) = live_permissions(persona) else { return &[404] };
+            if !any_of.is_empty() && !any_of.iter().any(|p| held.contains(p)) {
+                return &[403];
+            }
+            match (ids, has_sub_ids, method) {
+                (Ids::Own, _, "GET") => &[200],
+                (Ids::Own, _, _) => &[200, 302],
+                (_, true, _) => &[404],
+                (_, false, _) => unreachable!("routes without object ids are only tried with their own service"),
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn every_admin_route_answers_every_kind_of_user_as_its_access_says() {
+    let app = TestApp::spawn().await;
+    let live = app.service_id("Example live service").await;
+    let trial = app.service_id("Example trial service").await;
+    let bare = user(&app, "Bare Member", "bare@example.gov.uk").await;
+    store::grant(&app.state.pool, &bare, &live, &[]).await.unwrap();
+    let other = user(&app, "Other Admin", "other-admin@example.gov.uk").await;
+    store::grant(&app.state.pool, &other, &trial, Permission::ALL).await.unwrap();
+    let own = objects(&app, &live, "Matrix own").await;
+    let others = objects(&app, &trial, "Matrix other").await;
+    save_delivery_callback(&app, &live).await;
+    save_delivery_callback(&app, &trial).await;
+    let missing = missing_ids();
+    let mut sessions = Vec::new();
+    for persona in PERSONAS {
+        let email = match persona {
+            Persona::SignedOut => None,
+            Persona::Outsider => Some(OUTSIDER),
+            Persona::Viewer => Some(VIEWER),
+            Persona::BareMember => Some("bare@example.gov.uk"),
+            Persona::OtherAdmin => Some("other-admin@example.gov.uk"),
+            Persona::Admin => Some(ADMIN),
+        };
+        let s = match email {
+            Some(e) => Some(session(&app, e).await),
+            None => None,
+        };
+        sessions.push((persona, s));
+    }
+
+    let table = admin_route_table();
+    assert!(table.len() >= 25, "the table lists every admin route");
+    let mut cells = 0;
+    let mut wrong = Vec::new();
+    // Reads first, then refused writes, then the admin's own writes (which
+    // change things) last.
+    for pass in ["GET", "POST refused", "POST own"] {
+        for route in &table {
+            for method in route.methods {
+                if (pass == "GET") != (*method == "GET") {
+                    continue;
+                }
+                let has_sub_ids = ["{key_id}", "{template_id}", "{notification_id}", "{alert_id}"]
+                    .iter()
+                    .any(|p| route.path.contains(p));
+                let is_service_route = route.path.contains("{service_id}");
+                for (persona, session) in &sessions {
+                    for ids in [Ids::Own, Ids::OtherServices, Ids::Missing] {
+                        if ids != Ids::Own && !(is_service_route && has_sub_ids) {
+                            // Only the service's own ids to vary… but a
+                            // missing service is tried for every route.
+                            if !(is_service_route && ids == Ids::Missing) {
+                                continue;
+                            }
+                        }
+                        let admin_write = *method == "POST" && *persona == Persona::Admin && ids == Ids::Own;
+                        if *method == "POST" && (pass == "POST own") != admin_write {
+                            continue;
+                        }
+                        if route.access == Access::Public && *method == "POST" {
+                            continue; // sign-in, sign-out, leak reports: their own tests
+                        }
+                        // The admin's own writes each get fresh objects: a
+                        // revoked key cannot then be rotated.
+                        let fresh;
+                        let objects_in_path = match ids {
+                            Ids::Own if admin_write => {
+                                fresh = objects(&app, &live, &format!("Fresh {cells}")).await;
+                                // An earlier write may have cleared it.
+                                save_delivery_callback(&app, &live).await;
+                                &fresh
+                            }
+                            Ids::Own => &own,
+                            Ids::OtherServices => &others,
+                            Ids::Missing => &missing,
+                        };
+                        // Another service's objects under the live service's
+                        // URL; a missing service when the route has no other ids.
+                        let service = if ids == Ids::Missing && !has_sub_ids { &missing.service } else { &own.service };
+                        let path = fill(route.path, objects_in_path, service);
+                        let page = match *method {
+                            "GET" => app.get(&path, session.as_ref().map(|s| s.cookie.as_str())).await,
+                            _ => {
+                                let csrf = session.as_ref().map(|s| s.csrf.clone()).unwrap_or_default();
+                                app.post(&path, session.as_ref().map(|s| s.cookie.as_str()), &[("csrf_token", &csrf)])
+                                    .await
+                            }
+                        };
+                        let sub_ids_for_expectation = has_sub_ids || ids == Ids::Missing;
+                        let allowed = if ids == Ids::Missing && !has_sub_ids {
+                            // A service that does not exist: 302 signed out, 404 otherwise.
+                            match (route.access, persona) {
+                                (Access::Service(_), Persona::SignedOut) => &[302][..],
+                                (Access::Service(_), _) => &[404][..],
+                                (access, _) => expected(access, *persona, Ids::Own, method, false),
+                            }
+                        } else {
+                            expected(route.access, *persona, ids, method, sub_ids_for_expectation)
+                        };
+                        cells += 1;
+                        if !allowed.contains(&page.status) {
+                            wrong.push(format!(
+                                "{method} {path} as {persona:?} with {ids:?} ids: {} (expected {allowed:?})",
+                                page.status
+                            ));
+                        }
+                        if page.status == 302 && *persona == Persona::SignedOut && route.access != Access::Public {
+                            assert!(page.location().starts_with("/sign-in"), "{method} {path}: {}", page.location());
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{} of {cells} cells wrong:\n{}", wrong.len(), wrong.join("\n"));
+    assert!(cells > 300, "{cells} cells");
+    println!("authorisation matrix: {cells} cells, 0 wrong");
+}
+
+#[tokio::test]
+async fn methods_a_route_does_not_declare_are_refused() {
+    let app = TestApp::spawn().await;
+    let live = app.service_id("Example live service").await;
+    let ids = objects(&app, &live, "Methods").await;
+    let signed = admin(&app).await;
+    let mut checked = 0;
+    for route in admin_route_table() {
+        let path = fill(route.path, &ids, &live);
+        for method in ["GET", "POST", "PUT", "PATCH", "DELETE"] {
+            if route.methods.contains(&method) {
+                continue;
+            }
+            let r = app
+                .client
+                .request(method.parse().unwrap(), format!("{}{path}", app.base))
+                .header("cookie", &signed.cookie)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(format!("csrf_token={}", signed.csrf))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status().as_u16(), 405, "{method} {path}");
+            checked += 1;
+        }
+    }
+    assert!(checked >= 90, "{checked}");
+}
+
+#[tokio::test]
+async fn server_functions_check_the_session_and_the_permission_as_pages_do() {
+    let app = TestApp::spawn().await;
+    let live = app.service_id("Example live service").await;
+    let trial = app.service_id("Example trial service").await;
+    let other = user(&app, "Other Admin", "other-admin@example.gov.uk").await;
+    store::grant(&app.state.pool, &other, &trial, Permission::ALL).await.unwrap();
+    save_delivery_callback(&app, &live).await;
+    let admin_s = session(&app, ADMIN).await;
+    let viewer = session(&app, VIEWER).await;
+    let outsider = session(&app, OUTSIDER).await;
+    let other_admin = session(&app, "other-admin@example.gov.uk").await;
+    let missing = uuid::Uuid::new_v4().to_string();
+    for (endpoint, query) in [
+        ("message-log", format!("service_id={live}")),
+        ("callback-activity", format!("service_id={live}&callback=delivery-status-callback")),
+    ] {
+        let get = |cookie: Option<String>, query: String| {
+            let app = &app;
+            async move {
+                let mut req = app.client.get(format!("{}/_fn/{endpoint}?{query}", app.base));
+                if let Some(c) = cookie {
+                    req = req.header("cookie", c);
+                }
+                req.send().await.unwrap().status().as_u16()
+            }
+        };
+        assert_eq!(get(None, query.clone()).await, 401, "{endpoint} signed out");
+        assert_eq!(get(Some(outsider.cookie.clone()), query.clone()).await, 404, "{endpoint} outsider");
+        assert_eq!(get(Some(other_admin.cookie.clone()), query.clone()).await, 404, "{endpoint} other admin");
+        assert_eq!(get(Some(viewer.cookie.clone()), query.clone()).await, 403, "{endpoint} viewer");
+        assert_eq!(get(Some(admin_s.cookie.clone()), query.clone()).await, 200, "{endpoint} admin");
+        let elsewhere = query.replace(&live, &missing);
+        assert_eq!(get(Some(admin_s.cookie.clone()), elsewhere).await, 404, "{endpoint} missing service");
+    }
+    // The state-changing one also needs the session's CSRF token.
+    let post = |cookie: &str, csrf: &str| {
+        let body = format!("service_id={live}&callback=delivery-status-callback&csrf_token={csrf}");
+        let req = app
+            .client
+            .post(format!("{}/_fn/send-test-callback", app.base))
+            .header("cookie", cookie.to_string())
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body);
+        async move { req.send().await.unwrap().status().as_u16() }
+    };
+    assert_eq!(post(&viewer.cookie, &viewer.csrf).await, 403);
+    assert_eq!(post(&outsider.cookie, &outsider.csrf).await, 404);
+    assert_eq!(post(&admin_s.cookie, &viewer.csrf).await, 403, "another session's token");
+    assert_eq!(post(&admin_s.cookie, "").await, 403, "no token");
+}
+
+/// Everything a refused write could have changed, in one string.
+async fn state_of(app: &TestApp) -> String {
+    let rows: Vec<(String,)> = sqlx::query_as(
+        "SELECT 'audit ' || count(*) FROM audit_events
+         UNION ALL SELECT 'keys ' || group_concat(id || coalesce(expiry_date, '') || coalesce(rotated_to, '')) FROM api_keys
+         UNION ALL SELECT 'templates ' || group_concat(id || version) FROM templates
+         UNION ALL SELECT 'callbacks ' || count(*) FROM service_callbacks
+         UNION ALL SELECT 'guest list ' || count(*) FROM guest_list
+         UNION ALL SELECT 'alerts ' || count(*) FROM key_alerts WHERE dismissed_at IS NOT NULL
+         UNION ALL SELECT 'sessions ' || count(*) FROM sessions",
+    )
+    .fetch_all(app.state.pool.sqlite())
+    .await
+    .unwrap();
+    rows.into_iter().map(|(r,)| r).collect::<Vec<_>>().join("; ")
+}
+
+#[tokio::test]
+async fn every_write_without_the_sessions_own_token_or_from_another_site_is_refused() {
+    let app = TestApp::spawn().await;
+    let live = app.service_id("Example live service").await;
+    let own = objects(&app, &live, "Csrf").await;
+    let admin_s = session(&app, ADMIN).await;
+    let viewer = session(&app, VIEWER).await;
+    let before = state_of(&app).await;
+    let mut tried = 0;
+    for route in admin_route_table() {
+        if !route.methods.contains(&"POST") || route.access == Access::Public && route.path != "/sign-out" {
+            continue;
+        }
+        let path = fill(route.path, &own, &live);
+        let attempts: [(&str, Option<&str>, Option<&str>); 4] = [
+            ("no token", None, None),
+            ("another session's token", Some(viewer.csrf.as_str()), None),
+            ("a foreign Origin", Some(admin_s.csrf.as_str()), Some("https://evil.example")),
+            ("Origin: null", Some(admin_s.csrf.as_str()), Some("null")),
+        ];
+        for (what, token, origin) in attempts {
+            let mut form = vec![("url", "https://example.gov.uk/x"), ("bearer_token", "a-long-enough-token")];
+            if let Some(t) = token {
+                form.push(("csrf_token", t));
+            }
+            let body: String = form_urlencoded::Serializer::new(String::new()).extend_pairs(form).finish();
+            let mut req = app
+                .client
+                .post(format!("{}{path}", app.base))
+                .header("cookie", &admin_s.cookie)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(body);
+            if let Some(o) = origin {
+                req = req.header("origin", o);
+            }
+            let status = req.send().await.unwrap().status().as_u16();
+            assert_eq!(status, 403, "POST {path} with {what}");
+            tried += 1;
+        }
+    }
+    assert_eq!(state_of(&app).await, before, "a refused write changed something");
+    assert!(tried >= 48, "{tried}");
+}
