@@ -205,6 +205,8 @@ mod tests {
     }
 
     proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2_000))]
+
         #[test]
         fn any_single_character_typo_breaks_the_checksum(random in "[0-9A-Za-z]{30}", pos in 0usize..30, replacement in "[0-9A-Za-z]") {
             let service_id = "6a7f5c9e-5a3b-4c2d-9e8f-0123456789ab";

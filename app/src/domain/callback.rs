@@ -369,6 +369,8 @@ mod tests {
     }
 
     proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2_000))]
+
         #[test]
         fn parsing_never_panics(s in "\\PC{0,60}") {
             let _ = CallbackUrl::parse(&s, false);

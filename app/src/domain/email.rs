@@ -146,6 +146,8 @@ mod tests {
     }
 
     proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2_000))]
+
         #[test]
         fn well_formed_addresses_parse_and_keep_their_text(
             local in "[a-z0-9]{1,20}([.+_-][a-z0-9]{1,10})?",

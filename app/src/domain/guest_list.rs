@@ -110,4 +110,40 @@ mod tests {
         assert_eq!(errors[0].message, "You can only add up to 5 email addresses");
         assert!(GuestList::parse(&(1..=5).map(|i| format!("p{i}@example.gov.uk\n")).collect::<String>(), "").is_ok());
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(2_000))]
+
+            #[test]
+            fn parsing_anything_never_panics(emails in "\\PC{0,400}", phones in "[0-9 +()\\n-]{0,200}|\\PC{0,200}") {
+                match GuestList::parse(&emails, &phones) {
+                    Ok(list) => {
+                        prop_assert!(list.email_addresses.len() <= MAX_ENTRIES);
+                        prop_assert!(list.phone_numbers.len() <= MAX_ENTRIES);
+                    }
+                    Err(errors) => prop_assert!(errors.iter().all(|e| !e.message.is_empty())),
+                }
+            }
+
+            #[test]
+            fn a_saved_list_parses_back_to_itself(
+                locals in proptest::collection::vec("[a-z][a-z0-9.]{0,10}[a-z0-9]", 0..=5),
+                numbers in proptest::collection::vec(0u32..1_000_000, 0..=5),
+                blank_lines in 0usize..3,
+            ) {
+                let emails: Vec<String> = locals.iter().map(|l| format!("{l}@example.gov.uk")).collect();
+                let phones: Vec<String> = numbers.iter().map(|n| format!("07700 9{n:05}").chars().take(12).collect()).collect();
+                let text = |items: &[String]| items.join(&"\n".repeat(blank_lines + 1));
+                let Ok(first) = GuestList::parse(&text(&emails), &text(&phones)) else { return Ok(()) };
+                let saved_emails: Vec<String> = first.email_addresses.iter().map(|e| e.as_str().to_string()).collect();
+                let saved_phones: Vec<String> = first.phone_numbers.iter().map(|p| p.as_str().to_string()).collect();
+                let again = GuestList::parse(&saved_emails.join("\n"), &saved_phones.join("\n")).unwrap();
+                prop_assert_eq!(again, first);
+            }
+        }
+    }
 }

@@ -154,6 +154,8 @@ mod tests {
     }
 
     proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2_000))]
+
         #[test]
         fn any_uk_mobile_normalises_to_plus_44(rest in "[0-9]{9}") {
             let n = PhoneNumber::parse(&format!("07{rest}")).unwrap();

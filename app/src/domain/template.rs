@@ -211,6 +211,24 @@ mod tests {
     }
 
     proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2_000))]
+
+        #[test]
+        fn personalisation_keys_ignore_case_and_spaces_and_are_stable(name in "\\PC{0,40}") {
+            let key = personalisation_key(&name);
+            prop_assert_eq!(personalisation_key(&key), key.clone());
+            prop_assert_eq!(personalisation_key(&name.to_uppercase()), personalisation_key(&name.to_uppercase().to_lowercase()));
+            prop_assert!(!key.chars().any(char::is_whitespace));
+        }
+
+        #[test]
+        fn filling_within_a_limit_never_exceeds_it(text in "\\PC{0,200}", value in "\\PC{0,50}", limit in 0usize..400) {
+            if let Some(filled) = fill_within(&text, &|_| Some(value.clone()), limit) {
+                prop_assert!(filled.len() <= limit);
+                prop_assert_eq!(filled, fill(&text, &|_| Some(value.clone())));
+            }
+        }
+
         #[test]
         fn every_inserted_name_is_found(names in proptest::collection::vec("[a-z]{1,8}", 0..5)) {
             let text: String = names.iter().map(|n| format!("x (({n})) y")).collect();

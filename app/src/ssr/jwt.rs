@@ -161,4 +161,58 @@ mod tests {
         let t = format!("{header}.{body}.");
         assert!(!parse(&t).unwrap().is_hs256());
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(2_000))]
+
+            #[test]
+            fn parsing_anything_never_panics(token in "\\PC{0,300}", dots in "[A-Za-z0-9_=-]{0,40}\\.[A-Za-z0-9_=-]{0,60}\\.[A-Za-z0-9_=-]{0,40}") {
+                for t in [token.as_str(), dots.as_str()] {
+                    if let Ok(parsed) = parse(t) {
+                        let _ = parsed.issuer();
+                        let _ = parsed.check("secret", 0);
+                    }
+                }
+            }
+
+            #[test]
+            fn a_signed_token_checks_only_with_its_secret_and_time(
+                secret in "[A-Za-z0-9]{36}",
+                other in "[A-Za-z0-9]{36}",
+                iss in "\\PC{0,40}",
+                iat in 0i64..4_000_000_000,
+                skew in -100i64..100,
+            ) {
+                let token = sign(&json!({"iss": iss, "iat": iat}), &secret);
+                let parsed = parse(&token).unwrap();
+                prop_assert_eq!(parsed.issuer(), Some(iss.as_str()));
+                prop_assert!(parsed.is_hs256());
+                let expected = if skew.abs() > CLOCK_LEEWAY_SECONDS { Check::ClockSkew } else { Check::Valid };
+                prop_assert_eq!(parsed.check(&secret, iat + skew), expected);
+                if other != secret {
+                    prop_assert_eq!(parsed.check(&other, iat), Check::WrongKey);
+                }
+            }
+
+            #[test]
+            fn any_change_to_a_signed_token_breaks_it(secret in "[A-Za-z0-9]{36}", pos in 0usize..1000, c in "[A-Za-z0-9_-]") {
+                let token = sign(&json!({"iss": "service", "iat": 1_000}), &secret);
+                let pos = pos % token.len();
+                let mut changed = token.clone();
+                changed.replace_range(pos..pos + 1, &c);
+                // Base64 can spell the same last byte two ways: a change that
+                // decodes to the same bytes is the same token.
+                if let Ok(parsed) = parse(&changed) {
+                    let same = parse(&token).unwrap();
+                    if parsed.signing_input != same.signing_input || parsed.signature != same.signature {
+                        prop_assert_ne!(parsed.check(&secret, 1_000), Check::Valid);
+                    }
+                }
+            }
+        }
+    }
 }
