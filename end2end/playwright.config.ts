@@ -34,6 +34,8 @@ export default defineConfig({
     { name: "js-on", use: { javaScriptEnabled: true } },
     { name: "js-off", use: { javaScriptEnabled: false } },
   ],
+  // The secret scan, before the server stops.
+  globalTeardown: "./global-teardown.ts",
   webServer: {
     command: "./start-server.sh",
     url: `http://127.0.0.1:${port}/_status`,

@@ -1,7 +1,7 @@
 import { test, expect, type Page } from "@playwright/test";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { ADMIN, expectNoAxeViolations, expectNoFullReload, jsEnabled, markDocument, signIn } from "./helpers";
+import { ADMIN, rememberSecret, expectNoAxeViolations, expectNoFullReload, jsEnabled, markDocument, signIn } from "./helpers";
 
 /** Signs in as the admin and opens the live service's API integration hub. */
 async function openHub(page: Page, testInfo: any, service = "Example live service") {
@@ -39,6 +39,7 @@ test("create, see once, copy and revoke an API key", async ({ page, context }, t
   await page.getByRole("button", { name: "Continue" }).click();
   await expect(page.getByRole("heading", { level: 1, name: "New API key" })).toBeVisible();
   const key = (await page.locator("#api-key").textContent())!.trim();
+  rememberSecret(key.slice(-36));
   expect(key).toMatch(/^journey_key_js(on|off)-[0-9a-f-]{36}-[0-9A-Za-z]{36}$/);
   expect(page.url()).not.toContain(key.slice(-36));
   await expectNoAxeViolations(page, testInfo);
@@ -117,6 +118,7 @@ test("rotate a key in one step: a new key shown once, the old one replaced", asy
   await page.getByLabel("Test – pretends to send messages").check();
   await page.getByRole("button", { name: "Continue" }).click();
   const first = (await page.locator("#api-key").textContent())!.trim();
+  rememberSecret(first.slice(-36));
   await page.getByRole("link", { name: "Back to API keys" }).click();
 
   await page.getByRole("link", { name: `Rotate ${name}` }).click();
@@ -129,6 +131,7 @@ test("rotate a key in one step: a new key shown once, the old one replaced", asy
 
   await expect(page.getByRole("heading", { level: 1, name: "New API key" })).toBeVisible();
   const second = (await page.locator("#api-key").textContent())!.trim();
+  rememberSecret(second.slice(-36));
   expect(second).not.toBe(first);
   expect(second.slice(0, 20)).toBe(first.slice(0, 20));
   await page.getByRole("link", { name: "Back to API keys" }).click();
@@ -150,6 +153,7 @@ test("a key's page: its usage charted, an alert on a spike, dismissed", async ({
   await page.getByLabel("Test – pretends to send messages").check();
   await page.getByRole("button", { name: "Continue" }).click();
   const key = (await page.locator("#api-key").textContent())!.trim();
+  rememberSecret(key.slice(-36));
   await page.getByRole("link", { name: "Back to API keys" }).click();
 
   await page.getByRole("link", { name, exact: true }).click();
@@ -274,10 +278,14 @@ test("set, change and clear a delivery receipts callback", async ({ page }, test
 
   await page.getByLabel("URL").fill("https://callbacks.example.gov.uk/delivery");
   await page.getByLabel("Bearer token").fill("a-long-enough-token");
+  rememberSecret("a-long-enough-token");
   await page.getByRole("button", { name: "Save" }).click();
   // The first save shows the signing secret, once.
   await expect(page.getByRole("heading", { level: 1, name: "Signing secret" })).toBeVisible();
   await expect(page.locator("#signing-secret")).toContainText("whsec_");
+  const signingSecret = (await page.locator("#signing-secret").textContent())!.trim();
+  rememberSecret(signingSecret);
+  rememberSecret(signingSecret.replace(/^whsec_/, ""));
   await expectNoAxeViolations(page, testInfo);
   await page.getByRole("link", { name: "Continue" }).click();
   await expect(page.getByRole("heading", { level: 1, name: "Callbacks for delivery receipts" })).toBeVisible();
@@ -318,6 +326,7 @@ test("send a test callback to a local receiver, see the attempt, resend a failed
     await expect(page.getByRole("heading", { level: 1, name: "Callbacks for delivery receipts" })).toBeVisible();
     await page.getByLabel("URL").fill(`http://127.0.0.1:${port}/callback`);
     await page.getByLabel("Bearer token").fill("receiver-bearer-token");
+    rememberSecret("receiver-bearer-token");
     await page.getByRole("button", { name: "Save" }).click();
     await expect(page.getByRole("heading", { level: 1, name: "Signing secret" })).toBeVisible();
     await page.getByRole("link", { name: "Continue" }).click();

@@ -1,5 +1,21 @@
 import { expect, type Page, type TestInfo } from "@playwright/test";
 import AxeBuilder from "@axe-core/playwright";
+import fs from "node:fs";
+import path from "node:path";
+
+/** Where the tests note each secret they see, for the secret scan. */
+const SECRETS_SEEN = path.resolve(process.cwd(), "..", "target", "e2e", "secrets-seen.txt");
+
+/**
+ * Notes a secret the suite saw (an API key's secret, a bearer token, a
+ * signing secret, a password, a session id): after the suite,
+ * scripts/secret-scan.sh checks none is in plain text in the database, its
+ * WAL or the server's log.
+ */
+export function rememberSecret(value: string) {
+  fs.mkdirSync(path.dirname(SECRETS_SEEN), { recursive: true });
+  fs.appendFileSync(SECRETS_SEEN, value.trim() + "\n");
+}
 
 export const PASSWORD = "notify-demo-password";
 export const ADMIN = "admin@example.gov.uk";
@@ -16,6 +32,10 @@ export function jsEnabled(testInfo: TestInfo): boolean {
  * HTML is opened in a JavaScript-enabled page (same styles, same base URL).
  */
 export async function expectNoAxeViolations(page: Page, testInfo: TestInfo) {
+  // Every page checked is after some navigation: note the session id then.
+  for (const cookie of await page.context().cookies()) {
+    if (cookie.name.endsWith("notify_session") && cookie.value) rememberSecret(cookie.value);
+  }
   let target = page;
   let cleanup = async () => {};
   if (!jsEnabled(testInfo)) {
@@ -54,4 +74,5 @@ export async function signIn(page: Page, email: string, testInfo: TestInfo, pass
   await page.getByLabel("Email address").fill(email);
   await page.getByLabel("Password").fill(password);
   await page.getByRole("button", { name: "Continue" }).click();
+  rememberSecret(password);
 }
