@@ -644,6 +644,7 @@ async fn a_row_the_database_refuses_fails_only_its_own_request() {
         body: "Hello".into(),
         postage: None,
         created_at: clock::now_string(),
+        reply_to: None,
     };
     // Sent together, so they share a group commit; the second names no service.
     let good = row(&live);

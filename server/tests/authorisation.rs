@@ -45,6 +45,7 @@ struct ServiceIds {
     template: String,
     notification: String,
     alert: String,
+    reply_to: String,
 }
 
 async fn objects(app: &TestApp, service: &str, name: &str) -> ServiceIds {
@@ -69,7 +70,22 @@ async fn objects(app: &TestApp, service: &str, name: &str) -> ServiceIds {
     .unwrap();
     store::raise_alerts(&app.state.pool, clock::now()).await.unwrap();
     let alert = store::open_alerts(&app.state.pool, service).await.unwrap().remove(0).id.to_string();
-    ServiceIds { service: service.to_string(), key: key.id, template, notification, alert }
+    // Two reply-to addresses: the one in URLs is not the default (which
+    // cannot be deleted).
+    let admin_user = store::find_user_by_email(&app.state.pool, ADMIN).await.unwrap().unwrap();
+    let slug = name.to_lowercase().replace(' ', "-");
+    for which in ["default", "other"] {
+        let address = format!("{slug}-{which}@example.gov.uk");
+        store::add_reply_to(&app.state.pool, service, &address, false, &admin_user.id).await.unwrap().unwrap();
+    }
+    let reply_to = store::reply_to_addresses(&app.state.pool, service)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| !r.is_default)
+        .unwrap()
+        .id;
+    ServiceIds { service: service.to_string(), key: key.id, template, notification, alert, reply_to }
 }
 
 /// A delivery-status callback for the service, as its admin saved it.
@@ -98,6 +114,7 @@ fn fill(path: &str, ids: &ServiceIds, service: &str) -> String {
         .replace("{template_id}", &ids.template)
         .replace("{notification_id}", &ids.notification)
         .replace("{alert_id}", &ids.alert)
+        .replace("{reply_to_id}", &ids.reply_to)
         .replace("{callback}", "delivery-status-callback")
 }
 
@@ -108,6 +125,7 @@ fn missing_ids() -> ServiceIds {
         template: uuid::Uuid::new_v4().to_string(),
         notification: uuid::Uuid::new_v4().to_string(),
         alert: "987654321".to_string(),
+        reply_to: uuid::Uuid::new_v4().to_string(),
     }
 }
 
@@ -212,7 +230,7 @@ async fn every_admin_route_answers_every_kind_of_user_as_its_access_says() {
                 if (pass == "GET") != (*method == "GET") {
                     continue;
                 }
-                let has_sub_ids = ["{key_id}", "{template_id}", "{notification_id}", "{alert_id}"]
+                let has_sub_ids = ["{key_id}", "{template_id}", "{notification_id}", "{alert_id}", "{reply_to_id}"]
                     .iter()
                     .any(|p| route.path.contains(p));
                 let is_service_route = route.path.contains("{service_id}");

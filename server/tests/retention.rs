@@ -117,6 +117,7 @@ async fn deletes_go_in_batches_until_none_is_left() {
             body: "b".into(),
             postage: None,
             created_at: app::ssr::clock::format(time::OffsetDateTime::now_utc() - time::Duration::days(10)),
+            reply_to: None,
         })
         .collect();
     store::create_notifications(&app.state.pool, &rows.iter().collect::<Vec<_>>()).await.unwrap();

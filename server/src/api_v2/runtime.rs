@@ -22,6 +22,8 @@ pub struct ServiceSnapshot {
     /// Keys unrevoked or revoked in the last 7 days, with their secrets.
     pub keys: Vec<(store::AuthKey, Option<String>)>,
     pub sending: store::SendingService,
+    /// The service's reply-to email addresses.
+    pub reply_to: Vec<store::ReplyTo>,
     loaded_at: std::time::Instant,
 }
 
@@ -125,7 +127,9 @@ impl ApiRuntime {
             })
             .collect();
         let sending = store::sending_service(pool, service_id).await?;
-        let snapshot = Arc::new(ServiceSnapshot { service, keys, sending, loaded_at: std::time::Instant::now() });
+        let reply_to = store::reply_to_addresses(pool, service_id).await?;
+        let snapshot =
+            Arc::new(ServiceSnapshot { service, keys, sending, reply_to, loaded_at: std::time::Instant::now() });
         let mut cache = self.snapshots.lock().expect("never poisoned");
         // A change announced while this one loaded may not be in it: use it
         // for this request, but do not keep it.

@@ -229,13 +229,27 @@ pub async fn send(state: &AppState, caller: &Caller, t: TemplateType, raw: &[u8]
     if body.get("scheduled_for").is_some_and(|v| !v.is_null()) {
         return Err(ApiError::bad_request("Cannot schedule notifications (this feature is invite-only)"));
     }
-    for (field, what) in [("email_reply_to_id", "email_reply_to_id"), ("sms_sender_id", "sms_sender_id")] {
-        if let Some(id) = string_field(&body, field) {
-            return Err(ApiError::bad_request(format!(
-                "{what} {id} does not exist in database for service id {service_id}"
-            )));
-        }
+    if let Some(id) = string_field(&body, "sms_sender_id") {
+        return Err(ApiError::bad_request(format!(
+            "sms_sender_id {id} does not exist in database for service id {service_id}"
+        )));
     }
+    // An email's reply-to: the one asked for (which must be the service's),
+    // else the service's default, else none.
+    let reply_to = match (t, string_field(&body, "email_reply_to_id")) {
+        (TemplateType::Email, Some(id)) => match caller.snapshot.reply_to.iter().find(|r| r.id == id) {
+            Some(r) => Some(r.email_address.clone()),
+            None => {
+                return Err(ApiError::bad_request(format!(
+                    "email_reply_to_id {id} does not exist in database for service id {service_id}"
+                )))
+            }
+        },
+        (TemplateType::Email, None) => {
+            caller.snapshot.reply_to.iter().find(|r| r.is_default).map(|r| r.email_address.clone())
+        }
+        _ => None,
+    };
     // 3. The service may send this channel.
     let permission = match t {
         TemplateType::Email => ServicePermission::Email,
@@ -376,6 +390,7 @@ pub async fn send(state: &AppState, caller: &Caller, t: TemplateType, raw: &[u8]
                 body: rendered.clone(),
                 postage: postage.clone(),
                 created_at: created_at.clone(),
+                reply_to: reply_to.clone(),
             })
             .await?;
         let channel = match t {

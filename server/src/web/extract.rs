@@ -63,6 +63,23 @@ impl PageAccess for ManageApiKeys {
     const NAV: NavItem = NavItem::ApiIntegration;
 }
 
+/// Reading the service's settings a developer needs (reply-to ids), as
+/// Notify allows: those who manage the service or its API keys.
+pub struct ReadSettings;
+
+impl PageAccess for ReadSettings {
+    const ANY_OF: &'static [Permission] = &[Permission::ManageService, Permission::ManageApiKeys];
+    const NAV: NavItem = NavItem::ApiIntegration;
+}
+
+/// Changing the service's settings.
+pub struct ManageService;
+
+impl PageAccess for ManageService {
+    const ANY_OF: &'static [Permission] = &[Permission::ManageService];
+    const NAV: NavItem = NavItem::ApiIntegration;
+}
+
 /// The templates pages.
 pub struct ManageTemplates;
 impl PageAccess for ManageTemplates {

@@ -9,6 +9,7 @@ mod extract;
 mod leaks;
 mod notifications;
 mod render;
+mod reply_to;
 mod server_fns;
 mod services;
 mod session;
@@ -121,13 +122,17 @@ pub fn admin_route_table() -> Vec<AdminRoute> {
 /// Every admin route with its handlers: one list, so a route cannot be
 /// served without being declared (and tested).
 fn admin_routes() -> Vec<(AdminRoute, axum::routing::MethodRouter<AppState>)> {
-    use extract::{ManageApiKeys as Keys, ManageTemplates as Templates, Member, PageAccess, ViewMessages as Messages};
+    use extract::{
+        ManageApiKeys as Keys, ManageService, ManageTemplates as Templates, Member, PageAccess, ReadSettings,
+        ViewMessages as Messages,
+    };
     const GET: &[&str] = &["GET"];
     const POST: &[&str] = &["POST"];
     const BOTH: &[&str] = &["GET", "POST"];
     let route = |path, methods, access| AdminRoute { path, methods, access };
     let keys = Access::Service(Keys::ANY_OF);
     let templates = Access::Service(Templates::ANY_OF);
+    let settings = Access::Service(ManageService::ANY_OF);
     vec![
         (route("/", GET, Access::Public), get(|| async { found("/your-services") })),
         (route("/sign-in", BOTH, Access::Public), get(sign_in::show_form).post(sign_in::submit)),
@@ -184,6 +189,22 @@ fn admin_routes() -> Vec<(AdminRoute, axum::routing::MethodRouter<AppState>)> {
         (
             route("/services/{service_id}/api/callbacks/{callback}/rotate-secret", POST, keys),
             post(callbacks::rotate_secret),
+        ),
+        (
+            route("/services/{service_id}/service-settings/email-reply-to", GET, Access::Service(ReadSettings::ANY_OF)),
+            get(reply_to::list),
+        ),
+        (
+            route("/services/{service_id}/service-settings/email-reply-to/add", BOTH, settings),
+            get(reply_to::add_form).post(reply_to::add),
+        ),
+        (
+            route("/services/{service_id}/service-settings/email-reply-to/{reply_to_id}/edit", BOTH, settings),
+            get(reply_to::edit_form).post(reply_to::edit),
+        ),
+        (
+            route("/services/{service_id}/service-settings/email-reply-to/{reply_to_id}/delete", BOTH, settings),
+            get(reply_to::confirm_delete).post(reply_to::delete),
         ),
     ]
 }

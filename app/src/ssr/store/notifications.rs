@@ -73,6 +73,8 @@ pub struct NewNotification {
     pub body: String,
     pub postage: Option<String>,
     pub created_at: String,
+    /// An email's reply-to address.
+    pub reply_to: Option<String>,
 }
 
 /// Stores a batch of notifications in one transaction (group commit), with
@@ -82,7 +84,8 @@ pub async fn create_notifications(pool: &Pool, batch: &[&NewNotification]) -> an
     for chunk in batch.chunks(200) {
         let mut insert = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
             "INSERT INTO notifications (id, service_id, api_key_id, key_type, template_id, template_version,
-                 notification_type, recipient, client_reference, personalisation, subject, body, status, postage, created_at) ",
+                 notification_type, recipient, client_reference, personalisation, subject, body, status, postage, created_at,
+                 reply_to) ",
         );
         insert.push_values(chunk, |mut row, n| {
             row.push_bind(&n.id)
@@ -99,7 +102,8 @@ pub async fn create_notifications(pool: &Pool, batch: &[&NewNotification]) -> an
                 .push_bind(&n.body)
                 .push_bind(NotificationStatus::Created)
                 .push_bind(&n.postage)
-                .push_bind(&n.created_at);
+                .push_bind(&n.created_at)
+                .push_bind(&n.reply_to);
         });
         insert.build().execute(&mut *tx).await.context("could not save notifications")?;
     }

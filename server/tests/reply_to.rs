@@ -1,0 +1,157 @@
+//! Reply-to email addresses: the admin pages (add, default, change, delete,
+//! Notify's messages) and `email_reply_to_id` on the API.
+
+mod common;
+
+use app::ssr::store;
+use common::*;
+use serde_json::json;
+
+fn list(service: &str) -> String {
+    format!("/services/{service}/service-settings/email-reply-to")
+}
+
+async fn stored_reply_to(app: &TestApp, id: &str) -> Option<String> {
+    let (r,): (Option<String>,) = sqlx::query_as("SELECT reply_to FROM notifications WHERE id = ?")
+        .bind(id)
+        .fetch_one(app.state.pool.sqlite())
+        .await
+        .unwrap();
+    r
+}
+
+#[tokio::test]
+async fn a_team_keeps_reply_to_addresses_with_one_default() {
+    let app = TestApp::spawn().await;
+    let live = app.service_id("Example live service").await;
+    let s = admin(&app).await;
+    let page = app.get(&list(&live), Some(&s.cookie)).await;
+    assert_eq!(page.status, 200);
+    assert!(page.text().contains("You have not added any reply-to email addresses yet"));
+
+    let add = format!("{}/add", list(&live));
+    let form = app.get(&add, Some(&s.cookie)).await;
+    assert!(form.text().contains("This will be your default reply-to address."), "{}", form.text());
+    for (typed, message) in [
+        ("", "Enter an email address"),
+        ("not an address", "Enter an email address in the correct format, like name@example.gov.uk"),
+    ] {
+        let page = app.post(&add, Some(&s.cookie), &[("csrf_token", &s.csrf), ("email_address", typed)]).await;
+        assert_eq!(page.status, 200);
+        assert!(page.text().contains(message), "{typed:?}: {}", page.text());
+        assert!(page.body.contains("govuk-error-summary"));
+        assert!(page.body.contains(&format!("value=\"{}\"", typed)), "the input is kept");
+    }
+    let first =
+        app.post(&add, Some(&s.cookie), &[("csrf_token", &s.csrf), ("email_address", " help@example.gov.uk ")]).await;
+    assert_eq!(first.status, 302);
+    assert_eq!(first.location(), list(&live));
+    let again =
+        app.post(&add, Some(&s.cookie), &[("csrf_token", &s.csrf), ("email_address", "HELP@example.gov.uk")]).await;
+    assert!(again.text().contains("Your service already uses ‘HELP@example.gov.uk’ as an email reply-to address."));
+    // A second, made the default.
+    app.post(
+        &add,
+        Some(&s.cookie),
+        &[("csrf_token", &s.csrf), ("email_address", "team@example.gov.uk"), ("is_default", "y")],
+    )
+    .await;
+    let all = store::reply_to_addresses(&app.state.pool, &live).await.unwrap();
+    assert_eq!(all.len(), 2);
+    assert_eq!((all[0].email_address.as_str(), all[0].is_default), ("team@example.gov.uk", true));
+    let help = all[1].id.clone();
+    let page = app.get(&list(&live), Some(&s.cookie)).await;
+    assert!(page.text().contains("team@example.gov.uk (default)"), "{}", page.text());
+    assert!(page.body.contains(&help), "with several, each shows its ID to copy");
+
+    // Change the other one; the default cannot be deleted.
+    let edit = format!("{}/{help}/edit", list(&live));
+    let changed = app
+        .post(&edit, Some(&s.cookie), &[("csrf_token", &s.csrf), ("email_address", "help-desk@example.gov.uk")])
+        .await;
+    assert_eq!(changed.status, 302);
+    let default_id = all[0].id.clone();
+    let default_edit = app.get(&format!("{}/{default_id}/edit", list(&live)), Some(&s.cookie)).await;
+    assert!(default_edit.text().contains("This is the default reply-to address for Example live service emails"));
+    assert!(!default_edit.text().contains("Delete"));
+    let refused =
+        app.post(&format!("{}/{default_id}/delete", list(&live)), Some(&s.cookie), &[("csrf_token", &s.csrf)]).await;
+    assert_eq!(refused.status, 400);
+    let confirm = app.get(&format!("{}/{help}/delete", list(&live)), Some(&s.cookie)).await;
+    assert!(confirm.text().contains("Are you sure you want to delete this reply-to email address?"));
+    let deleted =
+        app.post(&format!("{}/{help}/delete", list(&live)), Some(&s.cookie), &[("csrf_token", &s.csrf)]).await;
+    assert_eq!(deleted.status, 302);
+    let page = app.get(&list(&live), Some(&s.cookie)).await.text();
+    assert!(page.contains("‘help-desk@example.gov.uk’ was deleted"), "{page}");
+    assert!(!page.contains("help-desk@example.gov.uk (") && page.contains("team@example.gov.uk (default)"));
+    // Every change is on the audit log.
+    let audit = app.get(&format!("/services/{live}/api/audit"), Some(&s.cookie)).await.text();
+    for line in [
+        "Added the reply-to email address help@example.gov.uk",
+        "Changed a reply-to email address to help-desk@example.gov.uk",
+        "Deleted the reply-to email address help-desk@example.gov.uk",
+    ] {
+        assert!(audit.contains(line), "{line}");
+    }
+    // Without manage_service: the viewer may not see it at all (403).
+    let viewer = app.sign_in(VIEWER).await;
+    assert_eq!(app.get(&list(&live), Some(&viewer)).await.status, 403);
+}
+
+#[tokio::test]
+async fn emails_use_the_reply_to_asked_for_or_the_default() {
+    let app = TestApp::spawn().await;
+    let live = app.service_id("Example live service").await;
+    let trial = app.service_id("Example trial service").await;
+    let admin_user = store::find_user_by_email(&app.state.pool, ADMIN).await.unwrap().unwrap();
+    let key = make_key(&app, &live, "test", "Reply").await;
+    let template = template_id(&app, &live, "email").await;
+    let email = |reply_to: Option<&str>| {
+        let mut body =
+            json!({"email_address": "someone@example.com", "template_id": template, "personalisation": {"name": "A"}});
+        if let Some(id) = reply_to {
+            body["email_reply_to_id"] = json!(id);
+        }
+        body
+    };
+    // No address yet: none, and any id is refused in Notify's words.
+    let (status, body) = send(&app, &live, &key, "email", email(None)).await;
+    assert_eq!(status, 201);
+    assert_eq!(stored_reply_to(&app, body["id"].as_str().unwrap()).await, None);
+    let missing = uuid::Uuid::new_v4().to_string();
+    let (status, body) = send(&app, &live, &key, "email", email(Some(&missing))).await;
+    assert_eq!(status, 400);
+    assert_eq!(
+        body["errors"][0]["message"],
+        format!("email_reply_to_id {missing} does not exist in database for service id {live}")
+    );
+    let (status, body) = send(&app, &live, &key, "email", email(Some("not-a-uuid"))).await;
+    assert_eq!((status, body["errors"][0]["message"].as_str()), (400, Some("email_reply_to_id is not a valid UUID")));
+
+    let default = store::add_reply_to(&app.state.pool, &live, "main@example.gov.uk", false, &admin_user.id)
+        .await
+        .unwrap()
+        .unwrap();
+    let other = store::add_reply_to(&app.state.pool, &live, "other@example.gov.uk", false, &admin_user.id)
+        .await
+        .unwrap()
+        .unwrap();
+    let elsewhere = store::add_reply_to(&app.state.pool, &trial, "trial@example.gov.uk", false, &admin_user.id)
+        .await
+        .unwrap()
+        .unwrap();
+    let (status, body) = send(&app, &live, &key, "email", email(None)).await;
+    assert_eq!(status, 201);
+    assert_eq!(stored_reply_to(&app, body["id"].as_str().unwrap()).await.as_deref(), Some("main@example.gov.uk"));
+    let (status, body) = send(&app, &live, &key, "email", email(Some(&other))).await;
+    assert_eq!(status, 201);
+    assert_eq!(stored_reply_to(&app, body["id"].as_str().unwrap()).await.as_deref(), Some("other@example.gov.uk"));
+    // Another service's id, and a deleted one, do not exist for this service.
+    let (status, _) = send(&app, &live, &key, "email", email(Some(&elsewhere))).await;
+    assert_eq!(status, 400);
+    store::delete_reply_to(&app.state.pool, &live, &other, &admin_user.id).await.unwrap();
+    let (status, _) = send(&app, &live, &key, "email", email(Some(&other))).await;
+    assert_eq!(status, 400, "deleted: refused on the very next request");
+    assert!(!default.is_empty());
+}
