@@ -108,7 +108,7 @@ fn ReplyToListPage(service: ServiceContext, list: ReplyToList) -> impl IntoView 
         <BackLink href=service.path("/api")/>
         <h1 class="govuk-heading-l">"Reply-to email addresses"</h1>
         <ul class="govuk-list">{items}</ul>
-        {no_items.then(|| empty)}
+        {no_items.then_some(empty)}
         {list.can_manage.then(|| view! {
             <ButtonLink href=service.path("/service-settings/email-reply-to/add") text="Add reply-to email address"/>
         })}
