@@ -204,6 +204,54 @@ test("a key's page: its usage charted, an alert on a spike, dismissed", async ({
   await expect(page.getByText(`‘${name}’ sent 500 messages`)).toHaveCount(0);
 });
 
+test("reply-to email addresses: add two, choose the default, delete one", async ({ page }, testInfo) => {
+  // Each run on its own service, so each starts with none.
+  await openHub(page, testInfo, jsEnabled(testInfo) ? "Example trial service" : "Example live service");
+  await markDocument(page, testInfo);
+  await page.getByRole("link", { name: "Reply-to email addresses" }).click();
+  await expect(page.getByRole("heading", { level: 1, name: "Reply-to email addresses" })).toBeVisible();
+  await expect(page.getByText("You have not added any reply-to email addresses yet")).toBeVisible();
+  await expectNoAxeViolations(page, testInfo);
+
+  await page.getByRole("button", { name: "Add reply-to email address" }).click();
+  await expect(page.getByText("This will be your default reply-to address.")).toBeVisible();
+  await page.getByLabel("Reply-to email address").fill("not an address");
+  await page.getByRole("button", { name: "Add" }).click();
+  const summary = page.locator(".govuk-error-summary");
+  await expect(summary.getByRole("link", { name: "Enter an email address in the correct format, like name@example.gov.uk" }))
+    .toHaveAttribute("href", "#email_address");
+  await expect(page.getByLabel("Reply-to email address")).toHaveValue("not an address");
+  await expectNoAxeViolations(page, testInfo);
+
+  const first = `first-${testInfo.project.name}@example.gov.uk`;
+  const second = `second-${testInfo.project.name}@example.gov.uk`;
+  await page.getByLabel("Reply-to email address").fill(first);
+  await page.getByRole("button", { name: "Add" }).click();
+  await expect(page.getByRole("heading", { level: 2, name: `${first} (default)` })).toBeVisible();
+
+  await page.getByRole("button", { name: "Add reply-to email address" }).click();
+  await page.getByLabel("Reply-to email address").fill(second);
+  await page.getByLabel("Make this email address the default").check();
+  await expectNoAxeViolations(page, testInfo);
+  await page.getByRole("button", { name: "Add" }).click();
+  await expect(page.getByRole("heading", { level: 2, name: `${second} (default)` })).toBeVisible();
+  await expect(page.getByRole("heading", { level: 2, name: first, exact: true })).toBeVisible();
+  await expect(page.getByText(`ID for ${first}`)).toBeVisible();
+  await expectNoAxeViolations(page, testInfo);
+
+  await page.getByRole("link", { name: `Change ${first}` }).click();
+  await expect(page.getByRole("heading", { level: 1, name: "Change reply-to email address" })).toBeVisible();
+  await page.getByRole("link", { name: "Delete" }).click();
+  const banner = page.getByRole("alert");
+  await expect(banner).toContainText("Are you sure you want to delete this reply-to email address?");
+  await expectNoAxeViolations(page, testInfo);
+  await banner.getByRole("button", { name: "Yes, delete" }).click();
+  await expect(page.getByText(`‘${first}’ was deleted`)).toBeVisible();
+  await expect(page.getByRole("heading", { level: 2, name: first, exact: true })).toHaveCount(0);
+  await expect(page.getByRole("heading", { level: 2, name: `${second} (default)` })).toBeVisible();
+  await expectNoFullReload(page, testInfo);
+});
+
 test("the audit log shows who changed what", async ({ page }, testInfo) => {
   await openHub(page, testInfo);
   await markDocument(page, testInfo);
