@@ -252,6 +252,32 @@ test("reply-to email addresses: add two, choose the default, delete one", async 
   await expectNoFullReload(page, testInfo);
 });
 
+test("text message sender IDs: every service starts with GOVUK; add one, fixing a mistake, as the default", async ({ page }, testInfo) => {
+  await openHub(page, testInfo, jsEnabled(testInfo) ? "Example trial service" : "Example live service");
+  await markDocument(page, testInfo);
+  await page.getByRole("link", { name: "Text message sender IDs" }).click();
+  await expect(page.getByRole("heading", { level: 1, name: "Text message sender IDs" })).toBeVisible();
+  await expect(page.getByRole("heading", { level: 2, name: "GOVUK (default)" })).toBeVisible();
+  await expectNoAxeViolations(page, testInfo);
+
+  await page.getByRole("button", { name: "Add text message sender ID" }).click();
+  await page.getByLabel("Text message sender ID").fill("Info");
+  await page.getByRole("button", { name: "Save" }).click();
+  const summary = page.locator(".govuk-error-summary");
+  await expect(summary.getByRole("link", {
+    name: "Text message sender ID cannot be Alert, Info or Verify as those are prohibited due to usage by spam",
+  })).toHaveAttribute("href", "#sms_sender");
+  await expectNoAxeViolations(page, testInfo);
+  const sender = jsEnabled(testInfo) ? "Council On" : "Council Off";
+  await page.getByLabel("Text message sender ID").fill(sender);
+  await page.getByLabel("Make this text message sender ID the default").check();
+  await page.getByRole("button", { name: "Save" }).click();
+  await expect(page.getByRole("heading", { level: 2, name: `${sender} (default)` })).toBeVisible();
+  await expect(page.getByRole("heading", { level: 2, name: "GOVUK", exact: true })).toBeVisible();
+  await expectNoFullReload(page, testInfo);
+  await expectNoAxeViolations(page, testInfo);
+});
+
 test("the audit log shows who changed what", async ({ page }, testInfo) => {
   await openHub(page, testInfo);
   await markDocument(page, testInfo);

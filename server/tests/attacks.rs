@@ -438,6 +438,7 @@ async fn thousands_of_malformed_requests_get_clear_errors_never_a_5xx() {
                 .replace("{template_id}", &template)
                 .replace("{alert_id}", "1")
                 .replace("{reply_to_id}", &uuid::Uuid::new_v4().to_string())
+                .replace("{sms_sender_id}", &uuid::Uuid::new_v4().to_string())
                 .replace("{callback}", "delivery-status-callback");
             let mut pairs: Vec<(String, String)> = vec![("csrf_token".into(), signed.csrf.clone())];
             for field in [

@@ -6,6 +6,7 @@
 
 mod common;
 
+use app::domain::senders::SenderKind;
 use app::domain::Permission;
 use app::ssr::{clock, store};
 use common::*;
@@ -46,6 +47,7 @@ struct ServiceIds {
     notification: String,
     alert: String,
     reply_to: String,
+    sms_sender: String,
 }
 
 async fn objects(app: &TestApp, service: &str, name: &str) -> ServiceIds {
@@ -74,18 +76,28 @@ async fn objects(app: &TestApp, service: &str, name: &str) -> ServiceIds {
     // cannot be deleted).
     let admin_user = store::find_user_by_email(&app.state.pool, ADMIN).await.unwrap().unwrap();
     let slug = name.to_lowercase().replace(' ', "-");
-    for which in ["default", "other"] {
-        let address = format!("{slug}-{which}@example.gov.uk");
-        store::add_reply_to(&app.state.pool, service, &address, false, &admin_user.id).await.unwrap().unwrap();
+    let mut not_default = Vec::new();
+    for (kind, values) in [
+        (SenderKind::EmailReplyTo, [format!("{slug}-default@example.gov.uk"), format!("{slug}-other@example.gov.uk")]),
+        // Every service has GOVUK already; sender IDs are short.
+        (SenderKind::SmsSender, [format!("S{}", rand_digits()), format!("T{}", rand_digits())]),
+    ] {
+        for value in values {
+            store::add_sender(&app.state.pool, service, kind, &value, false, &admin_user.id).await.unwrap().unwrap();
+        }
+        let id = store::senders(&app.state.pool, service, kind)
+            .await
+            .unwrap()
+            .into_iter()
+            .rev()
+            .find(|r| !r.is_default)
+            .unwrap()
+            .id;
+        not_default.push(id);
     }
-    let reply_to = store::reply_to_addresses(&app.state.pool, service)
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|r| !r.is_default)
-        .unwrap()
-        .id;
-    ServiceIds { service: service.to_string(), key: key.id, template, notification, alert, reply_to }
+    let sms_sender = not_default.pop().unwrap();
+    let reply_to = not_default.pop().unwrap();
+    ServiceIds { service: service.to_string(), key: key.id, template, notification, alert, reply_to, sms_sender }
 }
 
 /// A delivery-status callback for the service, as its admin saved it.
@@ -108,6 +120,11 @@ async fn save_delivery_callback(app: &TestApp, service_id: &str) {
     .unwrap();
 }
 
+/// Eight digits, different each time (sender IDs must differ).
+fn rand_digits() -> String {
+    format!("{:08}", uuid::Uuid::new_v4().as_u128() % 100_000_000)
+}
+
 fn fill(path: &str, ids: &ServiceIds, service: &str) -> String {
     path.replace("{service_id}", service)
         .replace("{key_id}", &ids.key)
@@ -115,6 +132,7 @@ fn fill(path: &str, ids: &ServiceIds, service: &str) -> String {
         .replace("{notification_id}", &ids.notification)
         .replace("{alert_id}", &ids.alert)
         .replace("{reply_to_id}", &ids.reply_to)
+        .replace("{sms_sender_id}", &ids.sms_sender)
         .replace("{callback}", "delivery-status-callback")
 }
 
@@ -126,6 +144,7 @@ fn missing_ids() -> ServiceIds {
         notification: uuid::Uuid::new_v4().to_string(),
         alert: "987654321".to_string(),
         reply_to: uuid::Uuid::new_v4().to_string(),
+        sms_sender: uuid::Uuid::new_v4().to_string(),
     }
 }
 
@@ -230,9 +249,16 @@ async fn every_admin_route_answers_every_kind_of_user_as_its_access_says() {
                 if (pass == "GET") != (*method == "GET") {
                     continue;
                 }
-                let has_sub_ids = ["{key_id}", "{template_id}", "{notification_id}", "{alert_id}", "{reply_to_id}"]
-                    .iter()
-                    .any(|p| route.path.contains(p));
+                let has_sub_ids = [
+                    "{key_id}",
+                    "{template_id}",
+                    "{notification_id}",
+                    "{alert_id}",
+                    "{reply_to_id}",
+                    "{sms_sender_id}",
+                ]
+                .iter()
+                .any(|p| route.path.contains(p));
                 let is_service_route = route.path.contains("{service_id}");
                 for (persona, session) in &sessions {
                     for ids in [Ids::Own, Ids::OtherServices, Ids::Missing] {

@@ -13,6 +13,8 @@ pub mod permission;
 pub mod phone;
 pub mod relative_time;
 pub mod retention;
+pub mod senders;
+pub mod sms_sender;
 pub mod status;
 pub mod template;
 

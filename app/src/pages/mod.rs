@@ -12,7 +12,7 @@ pub mod guest_list;
 pub mod key_page;
 pub mod leaks;
 pub mod notifications;
-pub mod reply_to;
+pub mod senders;
 pub mod services;
 pub mod sign_in;
 pub mod templates;

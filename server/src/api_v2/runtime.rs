@@ -4,6 +4,7 @@
 use crate::AppState;
 use app::domain::api_key::KeyType;
 use app::domain::key_usage::{hour_of, Metric, Refusal};
+use app::domain::senders::SenderKind;
 use app::ssr::{clock, store};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use std::collections::HashMap;
@@ -22,8 +23,9 @@ pub struct ServiceSnapshot {
     /// Keys unrevoked or revoked in the last 7 days, with their secrets.
     pub keys: Vec<(store::AuthKey, Option<String>)>,
     pub sending: store::SendingService,
-    /// The service's reply-to email addresses.
-    pub reply_to: Vec<store::ReplyTo>,
+    /// The service's reply-to email addresses and text message senders.
+    pub reply_to: Vec<store::Sender>,
+    pub sms_senders: Vec<store::Sender>,
     loaded_at: std::time::Instant,
 }
 
@@ -127,9 +129,10 @@ impl ApiRuntime {
             })
             .collect();
         let sending = store::sending_service(pool, service_id).await?;
-        let reply_to = store::reply_to_addresses(pool, service_id).await?;
-        let snapshot =
-            Arc::new(ServiceSnapshot { service, keys, sending, reply_to, loaded_at: std::time::Instant::now() });
+        let reply_to = store::senders(pool, service_id, SenderKind::EmailReplyTo).await?;
+        let sms_senders = store::senders(pool, service_id, SenderKind::SmsSender).await?;
+        let loaded_at = std::time::Instant::now();
+        let snapshot = Arc::new(ServiceSnapshot { service, keys, sending, reply_to, sms_senders, loaded_at });
         let mut cache = self.snapshots.lock().expect("never poisoned");
         // A change announced while this one loaded may not be in it: use it
         // for this request, but do not keep it.

@@ -8,6 +8,7 @@ use super::{base_url, json_body, string_field};
 use crate::AppState;
 use app::domain::api_key::KeyType;
 use app::domain::key_usage::{Channel, Metric, Refusal};
+use app::domain::senders::SenderKind;
 use app::domain::template::{fill_within, length_error, too_long_message, RENDER_LIMIT_BYTES};
 use app::domain::{
     fill, personalisation_key, template_fields, EmailAddress, PhoneNumber, PhoneNumberError, ServicePermission,
@@ -229,26 +230,12 @@ pub async fn send(state: &AppState, caller: &Caller, t: TemplateType, raw: &[u8]
     if body.get("scheduled_for").is_some_and(|v| !v.is_null()) {
         return Err(ApiError::bad_request("Cannot schedule notifications (this feature is invite-only)"));
     }
-    if let Some(id) = string_field(&body, "sms_sender_id") {
-        return Err(ApiError::bad_request(format!(
-            "sms_sender_id {id} does not exist in database for service id {service_id}"
-        )));
-    }
-    // An email's reply-to: the one asked for (which must be the service's),
-    // else the service's default, else none.
-    let reply_to = match (t, string_field(&body, "email_reply_to_id")) {
-        (TemplateType::Email, Some(id)) => match caller.snapshot.reply_to.iter().find(|r| r.id == id) {
-            Some(r) => Some(r.email_address.clone()),
-            None => {
-                return Err(ApiError::bad_request(format!(
-                    "email_reply_to_id {id} does not exist in database for service id {service_id}"
-                )))
-            }
-        },
-        (TemplateType::Email, None) => {
-            caller.snapshot.reply_to.iter().find(|r| r.is_default).map(|r| r.email_address.clone())
-        }
-        _ => None,
+    // An email's reply-to address or a text message's sender: the one asked
+    // for (which must be the service's), else the service's default.
+    let reply_to = match t {
+        TemplateType::Email => chosen_sender(&body, SenderKind::EmailReplyTo, &caller.snapshot.reply_to, service_id)?,
+        TemplateType::Sms => chosen_sender(&body, SenderKind::SmsSender, &caller.snapshot.sms_senders, service_id)?,
+        TemplateType::Letter => None,
     };
     // 3. The service may send this channel.
     let permission = match t {
@@ -408,7 +395,10 @@ pub async fn send(state: &AppState, caller: &Caller, t: TemplateType, raw: &[u8]
             "from_email": format!("{}@notifications.service.gov.uk", email_local_part(&caller.service.name)),
             "one_click_unsubscribe_url": body.get("one_click_unsubscribe_url").cloned().unwrap_or(Value::Null),
         }),
-        TemplateType::Sms => json!({"body": rendered, "from_number": "GOVUK"}),
+        TemplateType::Sms => json!({
+            "body": rendered,
+            "from_number": reply_to.as_deref().unwrap_or(app::domain::sms_sender::DEFAULT_SENDER),
+        }),
         TemplateType::Letter => json!({"body": rendered, "subject": subject}),
     };
     let mut response = json!({
@@ -428,6 +418,27 @@ pub async fn send(state: &AppState, caller: &Caller, t: TemplateType, raw: &[u8]
         response["sanitised_content"] = json!({});
     }
     Ok((StatusCode::CREATED, Json(response)).into_response())
+}
+
+/// The sender `kind`'s API field names (which must be one of `list`, the
+/// service's), else the default; Notify's error for an id the service does
+/// not have.
+fn chosen_sender(
+    body: &Map<String, Value>,
+    kind: SenderKind,
+    list: &[store::Sender],
+    service_id: &str,
+) -> Result<Option<String>, ApiError> {
+    match string_field(body, kind.api_field()) {
+        Some(id) => match list.iter().find(|s| s.id == id) {
+            Some(s) => Ok(Some(s.value.clone())),
+            None => Err(ApiError::bad_request(format!(
+                "{} {id} does not exist in database for service id {service_id}",
+                kind.api_field()
+            ))),
+        },
+        None => Ok(list.iter().find(|s| s.is_default).map(|s| s.value.clone())),
+    }
 }
 
 /// Notify's sender local part: the service name, lower case, dotted.

@@ -9,7 +9,7 @@ mod extract;
 mod leaks;
 mod notifications;
 mod render;
-mod reply_to;
+mod senders;
 mod server_fns;
 mod services;
 mod session;
@@ -133,6 +133,7 @@ fn admin_routes() -> Vec<(AdminRoute, axum::routing::MethodRouter<AppState>)> {
     let keys = Access::Service(Keys::ANY_OF);
     let templates = Access::Service(Templates::ANY_OF);
     let settings = Access::Service(ManageService::ANY_OF);
+    let read_settings = Access::Service(ReadSettings::ANY_OF);
     vec![
         (route("/", GET, Access::Public), get(|| async { found("/your-services") })),
         (route("/sign-in", BOTH, Access::Public), get(sign_in::show_form).post(sign_in::submit)),
@@ -191,20 +192,33 @@ fn admin_routes() -> Vec<(AdminRoute, axum::routing::MethodRouter<AppState>)> {
             post(callbacks::rotate_secret),
         ),
         (
-            route("/services/{service_id}/service-settings/email-reply-to", GET, Access::Service(ReadSettings::ANY_OF)),
-            get(reply_to::list),
+            route("/services/{service_id}/service-settings/email-reply-to", GET, read_settings),
+            get(senders::reply_to::list),
         ),
         (
             route("/services/{service_id}/service-settings/email-reply-to/add", BOTH, settings),
-            get(reply_to::add_form).post(reply_to::add),
+            get(senders::reply_to::add_form).post(senders::reply_to::add),
         ),
         (
             route("/services/{service_id}/service-settings/email-reply-to/{reply_to_id}/edit", BOTH, settings),
-            get(reply_to::edit_form).post(reply_to::edit),
+            get(senders::reply_to::edit_form).post(senders::reply_to::edit),
         ),
         (
             route("/services/{service_id}/service-settings/email-reply-to/{reply_to_id}/delete", BOTH, settings),
-            get(reply_to::confirm_delete).post(reply_to::delete),
+            get(senders::reply_to::confirm_delete).post(senders::reply_to::delete),
+        ),
+        (route("/services/{service_id}/service-settings/sms-sender", GET, read_settings), get(senders::sms::list)),
+        (
+            route("/services/{service_id}/service-settings/sms-sender/add", BOTH, settings),
+            get(senders::sms::add_form).post(senders::sms::add),
+        ),
+        (
+            route("/services/{service_id}/service-settings/sms-sender/{sms_sender_id}/edit", BOTH, settings),
+            get(senders::sms::edit_form).post(senders::sms::edit),
+        ),
+        (
+            route("/services/{service_id}/service-settings/sms-sender/{sms_sender_id}/delete", BOTH, settings),
+            get(senders::sms::confirm_delete).post(senders::sms::delete),
         ),
     ]
 }

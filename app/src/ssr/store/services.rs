@@ -39,6 +39,15 @@ pub async fn create_service(
             .execute(&mut *tx)
             .await?;
     }
+    // Texts go from GOVUK until the service chooses its own sender, as in Notify.
+    let _ = super::insert_sender(
+        &mut tx,
+        &id,
+        crate::domain::senders::SenderKind::SmsSender,
+        crate::domain::sms_sender::DEFAULT_SENDER,
+        true,
+    )
+    .await?;
     tx.commit().await?;
     pool.service_changed(&id);
     Ok(id)

@@ -1,8 +1,10 @@
-//! Reply-to email addresses: the admin pages (add, default, change, delete,
-//! Notify's messages) and `email_reply_to_id` on the API.
+//! A service's senders: reply-to email addresses and text message sender
+//! IDs, their admin pages (add, default, change, delete, Notify's messages)
+//! and `email_reply_to_id` / `sms_sender_id` on the API.
 
 mod common;
 
+use app::domain::senders::SenderKind;
 use app::ssr::store;
 use common::*;
 use serde_json::json;
@@ -56,9 +58,9 @@ async fn a_team_keeps_reply_to_addresses_with_one_default() {
         &[("csrf_token", &s.csrf), ("email_address", "team@example.gov.uk"), ("is_default", "y")],
     )
     .await;
-    let all = store::reply_to_addresses(&app.state.pool, &live).await.unwrap();
+    let all = store::senders(&app.state.pool, &live, SenderKind::EmailReplyTo).await.unwrap();
     assert_eq!(all.len(), 2);
-    assert_eq!((all[0].email_address.as_str(), all[0].is_default), ("team@example.gov.uk", true));
+    assert_eq!((all[0].value.as_str(), all[0].is_default), ("team@example.gov.uk", true));
     let help = all[1].id.clone();
     let page = app.get(&list(&live), Some(&s.cookie)).await;
     assert!(page.text().contains("team@example.gov.uk (default)"), "{}", page.text());
@@ -129,18 +131,39 @@ async fn emails_use_the_reply_to_asked_for_or_the_default() {
     let (status, body) = send(&app, &live, &key, "email", email(Some("not-a-uuid"))).await;
     assert_eq!((status, body["errors"][0]["message"].as_str()), (400, Some("email_reply_to_id is not a valid UUID")));
 
-    let default = store::add_reply_to(&app.state.pool, &live, "main@example.gov.uk", false, &admin_user.id)
-        .await
-        .unwrap()
-        .unwrap();
-    let other = store::add_reply_to(&app.state.pool, &live, "other@example.gov.uk", false, &admin_user.id)
-        .await
-        .unwrap()
-        .unwrap();
-    let elsewhere = store::add_reply_to(&app.state.pool, &trial, "trial@example.gov.uk", false, &admin_user.id)
-        .await
-        .unwrap()
-        .unwrap();
+    let default = store::add_sender(
+        &app.state.pool,
+        &live,
+        SenderKind::EmailReplyTo,
+        "main@example.gov.uk",
+        false,
+        &admin_user.id,
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    let other = store::add_sender(
+        &app.state.pool,
+        &live,
+        SenderKind::EmailReplyTo,
+        "other@example.gov.uk",
+        false,
+        &admin_user.id,
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    let elsewhere = store::add_sender(
+        &app.state.pool,
+        &trial,
+        SenderKind::EmailReplyTo,
+        "trial@example.gov.uk",
+        false,
+        &admin_user.id,
+    )
+    .await
+    .unwrap()
+    .unwrap();
     let (status, body) = send(&app, &live, &key, "email", email(None)).await;
     assert_eq!(status, 201);
     assert_eq!(stored_reply_to(&app, body["id"].as_str().unwrap()).await.as_deref(), Some("main@example.gov.uk"));
@@ -150,8 +173,84 @@ async fn emails_use_the_reply_to_asked_for_or_the_default() {
     // Another service's id, and a deleted one, do not exist for this service.
     let (status, _) = send(&app, &live, &key, "email", email(Some(&elsewhere))).await;
     assert_eq!(status, 400);
-    store::delete_reply_to(&app.state.pool, &live, &other, &admin_user.id).await.unwrap();
+    store::delete_sender(&app.state.pool, &live, SenderKind::EmailReplyTo, &other, &admin_user.id).await.unwrap();
     let (status, _) = send(&app, &live, &key, "email", email(Some(&other))).await;
     assert_eq!(status, 400, "deleted: refused on the very next request");
     assert!(!default.is_empty());
+}
+
+fn sms_list(service: &str) -> String {
+    format!("/services/{service}/service-settings/sms-sender")
+}
+
+#[tokio::test]
+async fn text_message_sender_ids_start_as_govuk_and_follow_notifys_rules() {
+    let app = TestApp::spawn().await;
+    let live = app.service_id("Example live service").await;
+    let s = admin(&app).await;
+    let page = app.get(&sms_list(&live), Some(&s.cookie)).await;
+    assert_eq!(page.status, 200);
+    assert!(page.text().contains("Text message sender IDs"));
+    assert!(page.text().contains("GOVUK (default)"), "every service starts with GOVUK: {}", page.text());
+    let add = format!("{}/add", sms_list(&live));
+    for (typed, message) in [
+        ("", "Enter a text message sender ID"),
+        ("ab", "Text message sender ID must be at least 3 characters long"),
+        (
+            "Verify",
+            "Text message sender ID cannot be Alert, Info or Verify as those are prohibited due to usage by spam",
+        ),
+        ("12345", "A numeric sender id should be a valid mobile number or short code"),
+    ] {
+        let page = app.post(&add, Some(&s.cookie), &[("csrf_token", &s.csrf), ("sms_sender", typed)]).await;
+        assert_eq!(page.status, 200);
+        assert!(page.text().contains(message), "{typed:?}: {}", page.text());
+    }
+    let made =
+        app.post(&add, Some(&s.cookie), &[("csrf_token", &s.csrf), ("sms_sender", "DVLA"), ("is_default", "y")]).await;
+    assert_eq!(made.status, 302);
+    let senders = store::senders(&app.state.pool, &live, SenderKind::SmsSender).await.unwrap();
+    assert_eq!(
+        senders.iter().map(|s| (s.value.as_str(), s.is_default)).collect::<Vec<_>>(),
+        [("DVLA", true), ("GOVUK", false)]
+    );
+    let govuk = senders[1].id.clone();
+
+    // The API: the default's name as `from_number`, or the one asked for.
+    let key = make_key(&app, &live, "test", "Texts").await;
+    let template = template_id(&app, &live, "sms").await;
+    let text = |sender: Option<&str>| {
+        let mut body =
+            json!({"phone_number": "07700900123", "template_id": template, "personalisation": {"name": "A"}});
+        if let Some(id) = sender {
+            body["sms_sender_id"] = json!(id);
+        }
+        body
+    };
+    let (status, body) = send(&app, &live, &key, "sms", text(None)).await;
+    assert_eq!((status, body["content"]["from_number"].as_str()), (201, Some("DVLA")));
+    assert_eq!(stored_reply_to(&app, body["id"].as_str().unwrap()).await.as_deref(), Some("DVLA"));
+    let (status, body) = send(&app, &live, &key, "sms", text(Some(&govuk))).await;
+    assert_eq!((status, body["content"]["from_number"].as_str()), (201, Some("GOVUK")));
+    let missing = uuid::Uuid::new_v4().to_string();
+    let (status, body) = send(&app, &live, &key, "sms", text(Some(&missing))).await;
+    assert_eq!(status, 400);
+    assert_eq!(
+        body["errors"][0]["message"],
+        format!("sms_sender_id {missing} does not exist in database for service id {live}")
+    );
+    // A reply-to id is not a sender id.
+    let admin_user = store::find_user_by_email(&app.state.pool, ADMIN).await.unwrap().unwrap();
+    let reply_to =
+        store::add_sender(&app.state.pool, &live, SenderKind::EmailReplyTo, "x@example.gov.uk", false, &admin_user.id)
+            .await
+            .unwrap()
+            .unwrap();
+    let (status, _) = send(&app, &live, &key, "sms", text(Some(&reply_to))).await;
+    assert_eq!(status, 400);
+    // Deleting the one that is not the default.
+    let deleted =
+        app.post(&format!("{}/{govuk}/delete", sms_list(&live)), Some(&s.cookie), &[("csrf_token", &s.csrf)]).await;
+    assert_eq!(deleted.status, 302);
+    assert!(app.get(&sms_list(&live), Some(&s.cookie)).await.text().contains("‘GOVUK’ was deleted"));
 }

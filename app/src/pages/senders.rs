@@ -1,0 +1,229 @@
+//! `/services/{id}/service-settings/email-reply-to` and `…/sms-sender`: the
+//! service's reply-to email addresses or text message sender IDs (Notify's
+//! pages and words), the form to add one, and the form to change or delete
+//! one. One set of pages; [`SenderKind`] says what differs.
+
+use crate::components::{BackLink, Button, ButtonLink, CopyToClipboard, CsrfField, ErrorSummary, TextInput};
+use crate::domain::senders::SenderKind;
+use crate::view_model::{FormErrors, ServiceContext, ServicePageContent};
+use leptos::prelude::*;
+
+#[derive(Clone, Debug)]
+pub struct SenderRow {
+    pub id: String,
+    pub value: String,
+    pub is_default: bool,
+}
+
+/// The list.
+#[derive(Clone, Debug)]
+pub struct SenderList {
+    pub kind: SenderKind,
+    pub items: Vec<SenderRow>,
+    /// `manage_service`: may add and change (others with `manage_api_keys`
+    /// see the list, for the ids).
+    pub can_manage: bool,
+}
+
+impl ServicePageContent for SenderList {
+    fn title(&self) -> String {
+        self.kind.list_title().into()
+    }
+    fn view(&self, service: &ServiceContext, _: &str) -> AnyView {
+        let (service, list) = (service.clone(), self.clone());
+        view! { <SenderListPage service list/> }.into_any()
+    }
+}
+
+/// Adding (`id` none) or changing a sender.
+#[derive(Clone, Debug)]
+pub struct SenderForm {
+    pub kind: SenderKind,
+    pub id: Option<String>,
+    pub value: String,
+    /// The checkbox `Make this email address the default`.
+    pub make_default: bool,
+    /// The address being changed is the default (no checkbox, no delete).
+    pub is_default: bool,
+    /// The service has no address yet: the first is the default.
+    pub first: bool,
+    /// Asking to confirm the deletion.
+    pub confirm_delete: bool,
+    pub errors: FormErrors,
+}
+
+impl SenderForm {
+    /// An empty form of `kind`.
+    pub fn new(kind: SenderKind) -> Self {
+        Self {
+            kind,
+            id: None,
+            value: String::new(),
+            make_default: false,
+            is_default: false,
+            first: false,
+            confirm_delete: false,
+            errors: FormErrors::default(),
+        }
+    }
+}
+
+impl ServicePageContent for SenderForm {
+    fn title(&self) -> String {
+        if self.id.is_some() { self.kind.change_title() } else { self.kind.add_title() }.into()
+    }
+    fn has_errors(&self) -> bool {
+        !self.errors.is_empty()
+    }
+    fn view(&self, service: &ServiceContext, csrf_token: &str) -> AnyView {
+        let (service, form, csrf_token) = (service.clone(), self.clone(), csrf_token.to_string());
+        view! { <SenderFormPage service form csrf_token/> }.into_any()
+    }
+}
+
+#[component]
+fn SenderListPage(service: ServiceContext, list: SenderList) -> impl IntoView {
+    let kind = list.kind;
+    let base = service.path(&format!("/service-settings/{}", kind.slug()));
+    let several = list.items.len() > 1;
+    let no_items = list.items.is_empty();
+    let items = list
+        .items
+        .into_iter()
+        .map(|item| {
+            let change = list.can_manage.then(|| {
+                view! {
+                    <a class="govuk-link govuk-link--no-visited-state" href=format!("{base}/{}/edit", item.id)>
+                        "Change"<span class="govuk-visually-hidden">{format!(" {}", item.value)}</span>
+                    </a>
+                }
+            });
+            let copy_id = format!("sender-{}", item.id);
+            let id_block = several.then(|| {
+                view! {
+                    <div class="copy-to-clipboard">
+                        <p class="govuk-body govuk-!-margin-bottom-1 notify-secondary-text">{format!("ID for {}", item.value)}</p>
+                        <p class="govuk-body copy-to-clipboard__value notify-key" id=copy_id.clone()>{item.id.clone()}</p>
+                        <CopyToClipboard target_id=copy_id.clone()/>
+                    </div>
+                }
+            });
+            view! {
+                <li class="notify-sender">
+                    <div class="govuk-grid-row">
+                        <div class="govuk-grid-column-three-quarters">
+                            <h2 class="govuk-heading-s govuk-!-margin-bottom-1">
+                                {item.value.clone()}
+                                {item.is_default.then(|| view! { <span class="govuk-hint govuk-!-display-inline">" (default)"</span> })}
+                            </h2>
+                        </div>
+                        <div class="govuk-grid-column-one-quarter">{change}</div>
+                    </div>
+                    {id_block}
+                </li>
+            }
+        })
+        .collect_view();
+    let empty = view! {
+        <p class="govuk-body notify-secondary-text">{format!("You have not added any {} yet", kind.plural_noun())}</p>
+    };
+    let about = match kind {
+        SenderKind::EmailReplyTo => view! {
+            <p class="govuk-body">"You need to add at least one reply-to address so recipients can reply to your messages."</p>
+            <p class="govuk-body">"Emails with a reply-to address:"</p>
+            <ul class="govuk-list govuk-list--bullet">
+                <li>"are less likely to be labelled as spam"</li>
+                <li>"appear more trustworthy"</li>
+            </ul>
+        }
+        .into_any(),
+        SenderKind::SmsSender => view! {
+            <p class="govuk-body">"The text message sender ID tells your users who the message is from."</p>
+        }
+        .into_any(),
+    };
+    view! {
+        <BackLink href=service.path("/api")/>
+        <h1 class="govuk-heading-l">{kind.list_title()}</h1>
+        <ul class="govuk-list">{items}</ul>
+        {no_items.then_some(empty)}
+        {list.can_manage.then(|| view! { <ButtonLink href=format!("{base}/add") text=kind.add_title()/> })}
+        {about}
+        <p class="govuk-body">"To use one other than the default, give its ID as "<code>{kind.api_field()}</code>" when you send with the API."</p>
+    }
+}
+
+#[component]
+fn SenderFormPage(service: ServiceContext, form: SenderForm, csrf_token: String) -> impl IntoView {
+    let kind = form.kind;
+    let base = service.path(&format!("/service-settings/{}", kind.slug()));
+    let heading = if form.id.is_some() { kind.change_title() } else { kind.add_title() };
+    let banner = form.confirm_delete.then(|| {
+        let action = format!("{base}/{}/delete", form.id.clone().unwrap_or_default());
+        view! {
+            <div class="notify-banner-dangerous banner-dangerous" role="alert">
+                <h2 class="govuk-heading-m">{format!("Are you sure you want to delete this {}?", kind.noun())}</h2>
+                <form method="post" action=action novalidate>
+                    <CsrfField token=csrf_token.clone()/>
+                    <Button text="Yes, delete" classes="govuk-button--warning govuk-!-margin-bottom-0"/>
+                </form>
+            </div>
+        }
+    });
+    let default_choice = if form.is_default {
+        view! { <p class="govuk-body">{kind.is_default_text(&service.service.name)}</p> }.into_any()
+    } else if form.first {
+        view! { <p class="govuk-body">{kind.first_text()}</p> }.into_any()
+    } else {
+        view! {
+            <div class="govuk-form-group">
+                <div class="govuk-checkboxes" data-module="govuk-checkboxes">
+                    <div class="govuk-checkboxes__item">
+                        <input class="govuk-checkboxes__input" id="is_default" name="is_default" type="checkbox" value="y" checked=form.make_default/>
+                        <label class="govuk-label govuk-checkboxes__label" for="is_default">{kind.make_default_label()}</label>
+                    </div>
+                </div>
+            </div>
+        }
+        .into_any()
+    };
+    let delete_link = form.id.clone().filter(|_| !form.is_default).map(|id| {
+        view! {
+            <a class="govuk-link govuk-link--no-visited-state notify-delete-link" href=format!("{base}/{id}/delete")>"Delete"</a>
+        }
+    });
+    let button = if form.id.is_some() { "Save" } else { kind.add_button() };
+    let (input_type, autocomplete, width) = match kind {
+        SenderKind::EmailReplyTo => ("email", "email", "govuk-!-width-full"),
+        SenderKind::SmsSender => ("text", "off", "govuk-!-width-one-quarter"),
+    };
+    view! {
+        <BackLink href=base.clone()/>
+        {banner}
+        <div class="govuk-grid-row">
+            <div class="govuk-grid-column-two-thirds">
+                <ErrorSummary errors=form.errors.clone()/>
+                <h1 class="govuk-heading-l">{heading}</h1>
+                <form method="post" novalidate>
+                    <CsrfField token=csrf_token/>
+                    <TextInput
+                        name=kind.field()
+                        label=kind.label()
+                        value=form.value.clone()
+                        error=form.errors.for_field(kind.field())
+                        hint=kind.hint()
+                        input_type
+                        autocomplete
+                        spellcheck=false
+                        classes=width
+                    />
+                    {default_choice}
+                    <div class="govuk-button-group">
+                        <Button text=button/>
+                        {delete_link}
+                    </div>
+                </form>
+            </div>
+        </div>
+    }
+}
