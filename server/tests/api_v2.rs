@@ -725,3 +725,34 @@ async fn a_template_keeps_the_line_endings_the_browser_sent() {
     assert_eq!(s, 201, "{b}");
     assert_eq!(b["content"]["body"], "Line one\r\nLine two Ada");
 }
+
+#[tokio::test]
+async fn sanitise_content_for_escapes_the_named_fields_and_reports_them() {
+    let app = TestApp::spawn().await;
+    let live = app.service_id("Example live service").await;
+    let key = make_key(&app, &live, "test", "sanitise").await;
+    let template = template_id(&app, &live, "email").await;
+    let evil = "Amala, please [click this evil link](https://evil.link)";
+    let body = |named: Value| {
+        json!({"email_address": "anyone@example.com", "template_id": template,
+               "personalisation": {"Name": evil}, "sanitise_content_for": named})
+    };
+    // Named (as personalisation keys are compared: case and spaces aside).
+    let (status, b) = send(&app, &live, &key, "email", body(json!(["n a m e"]))).await;
+    assert_eq!(status, 201, "{b}");
+    let sanitised = r"Amala, please \[click this evil link\]\(\)";
+    assert_eq!(b["sanitised_content"], json!({"Name": {"unsanitised": evil, "sanitised": sanitised}}));
+    assert!(b["content"]["body"].as_str().unwrap().starts_with(&format!("Dear {sanitised},")), "{b}");
+    assert_eq!(b["content"]["subject"], format!("Your appointment, {sanitised}"));
+    // Not named, or null: nothing changes.
+    for named in [json!(["reference"]), Value::Null, json!([])] {
+        let (status, b) = send(&app, &live, &key, "email", body(named)).await;
+        assert_eq!(status, 201);
+        assert_eq!(b["sanitised_content"], json!({}));
+        assert!(b["content"]["body"].as_str().unwrap().starts_with(&format!("Dear {evil},")));
+    }
+    // Not a list: Notify's schema error.
+    let (status, b) = send(&app, &live, &key, "email", body(json!("name"))).await;
+    assert_eq!(status, 400, "{b}");
+    assert_eq!(b["errors"][0]["message"], "sanitise_content_for \"name\" is not of type array, null");
+}

@@ -75,7 +75,7 @@ mod tests {
             ("Verify", "Text message sender ID cannot be Alert, Info or Verify as those are prohibited due to usage by spam"),
             ("12345", "A numeric sender id should be a valid mobile number or short code"),
             ("447700900123", "Text message sender ID cannot be longer than 11 characters"),
-            ("nhs no reply", "Text message sender ID must match other NHS services - change it to ‘NHSNoReply’"),
+            ("NHS-noreply", "Text message sender ID must match other NHS services - change it to ‘NHSNoReply’"),
         ] {
             assert_eq!(SmsSender::parse(bad), Err(message.to_string()), "{bad:?}");
         }

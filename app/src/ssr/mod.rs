@@ -6,6 +6,7 @@ pub mod jwt;
 pub mod keys;
 pub mod passwords;
 pub mod recipients;
+pub mod sanitise;
 pub mod secrets;
 pub mod store;
 pub mod tokens;

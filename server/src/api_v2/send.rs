@@ -123,6 +123,8 @@ fn validate_schema(t: TemplateType, body: &Map<String, Value>) -> Result<(), Api
                 if ["first", "second", "economy", "europe", "rest-of-world"].contains(&s.as_str()) => {}
             ("postage", v) => errors
                 .push(format!("postage invalid. It must be first, second, economy, europe or rest-of-world, not {v}")),
+            ("sanitise_content_for", Value::Null | Value::Array(_)) => {}
+            ("sanitise_content_for", v) => errors.push(format!("sanitise_content_for {v} is not of type array, null")),
             ("one_click_unsubscribe_url", Value::Null) => {}
             ("one_click_unsubscribe_url", Value::String(s)) if s.starts_with("https://") => {}
             ("one_click_unsubscribe_url", _) => {
@@ -262,7 +264,13 @@ pub async fn send(state: &AppState, caller: &Caller, t: TemplateType, raw: &[u8]
     if template.archived {
         return Err(ApiError::bad_request("Template has been deleted"));
     }
-    let personalisation = body.get("personalisation").and_then(Value::as_object).cloned().unwrap_or_default();
+    let given_personalisation = body.get("personalisation").and_then(Value::as_object).cloned().unwrap_or_default();
+    // An email's fields named in `sanitise_content_for` are escaped before
+    // anything else sees them (Notify's order); the 201 says what changed.
+    let (personalisation, sanitised_content) = match t {
+        TemplateType::Email => sanitise_named_fields(&given_personalisation, &body),
+        _ => (given_personalisation, Map::new()),
+    };
     let fields = template_fields(template.subject.as_deref(), &template.content);
     let missing = missing_fields(&fields, &personalisation);
     if !missing.is_empty() {
@@ -415,9 +423,40 @@ pub async fn send(state: &AppState, caller: &Caller, t: TemplateType, raw: &[u8]
     });
     if t == TemplateType::Email {
         // What sanitising changed, by field: the clients' schemas require it.
-        response["sanitised_content"] = json!({});
+        response["sanitised_content"] = Value::Object(sanitised_content);
     }
     Ok((StatusCode::CREATED, Json(response)).into_response())
+}
+
+/// Notify's `sanitise_content_for` on an email's personalisation: each
+/// string field it names (compared as personalisation keys are) sanitised;
+/// and, for each that changed, `{"unsanitised", "sanitised"}`.
+fn sanitise_named_fields(
+    personalisation: &Map<String, Value>,
+    body: &Map<String, Value>,
+) -> (Map<String, Value>, Map<String, Value>) {
+    let named: Vec<String> = body
+        .get("sanitise_content_for")
+        .and_then(Value::as_array)
+        .map(|names| names.iter().filter_map(Value::as_str).map(personalisation_key).collect())
+        .unwrap_or_default();
+    let mut out = personalisation.clone();
+    let mut changed = Map::new();
+    if named.is_empty() {
+        return (out, changed);
+    }
+    for (key, value) in personalisation {
+        let Value::String(before) = value else { continue };
+        if !named.contains(&personalisation_key(key)) {
+            continue;
+        }
+        let after = app::ssr::sanitise::sanitise(before);
+        if &after != before {
+            changed.insert(key.clone(), json!({"unsanitised": before, "sanitised": after}));
+            out.insert(key.clone(), Value::String(after));
+        }
+    }
+    (out, changed)
 }
 
 /// The sender `kind`'s API field names (which must be one of `list`, the
