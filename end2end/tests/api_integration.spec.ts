@@ -261,7 +261,7 @@ test("text message sender IDs: every service starts with GOVUK; add one, fixing 
   await expectNoAxeViolations(page, testInfo);
 
   await page.getByRole("button", { name: "Add text message sender ID" }).click();
-  await page.getByLabel("Text message sender ID").fill("Info");
+  await page.getByRole("textbox", { name: "Text message sender ID" }).fill("Info");
   await page.getByRole("button", { name: "Save" }).click();
   const summary = page.locator(".govuk-error-summary");
   await expect(summary.getByRole("link", {
@@ -269,7 +269,7 @@ test("text message sender IDs: every service starts with GOVUK; add one, fixing 
   })).toHaveAttribute("href", "#sms_sender");
   await expectNoAxeViolations(page, testInfo);
   const sender = jsEnabled(testInfo) ? "Council On" : "Council Off";
-  await page.getByLabel("Text message sender ID").fill(sender);
+  await page.getByRole("textbox", { name: "Text message sender ID" }).fill(sender);
   await page.getByLabel("Make this text message sender ID the default").check();
   await page.getByRole("button", { name: "Save" }).click();
   await expect(page.getByRole("heading", { level: 2, name: `${sender} (default)` })).toBeVisible();
