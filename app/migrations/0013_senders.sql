@@ -1,11 +1,11 @@
--- A service's senders (issue 11): reply-to email addresses and text message
--- sender IDs, each kind a list with one default, chosen per message by id
--- (`email_reply_to_id`, `sms_sender_id`). Deleting archives, as Notify
+-- A service's senders (issue 11): reply-to email addresses, text message
+-- sender IDs and letter contact blocks, each kind a list with (at most) one
+-- default, chosen per message by id (`email_reply_to_id`, `sms_sender_id`). Deleting archives, as Notify
 -- does: messages sent with a sender keep it.
 CREATE TABLE service_senders (
     id          TEXT PRIMARY KEY NOT NULL,
     service_id  TEXT NOT NULL REFERENCES services (id) ON DELETE CASCADE,
-    kind        TEXT NOT NULL CHECK (kind IN ('email_reply_to', 'sms_sender')),
+    kind        TEXT NOT NULL CHECK (kind IN ('email_reply_to', 'sms_sender', 'letter_contact')),
     value       TEXT NOT NULL,
     is_default  INTEGER NOT NULL DEFAULT 0,
     archived    INTEGER NOT NULL DEFAULT 0,

@@ -278,6 +278,45 @@ test("text message sender IDs: every service starts with GOVUK; add one, fixing 
   await expectNoAxeViolations(page, testInfo);
 });
 
+test("sender addresses for letters: add one as the default, make Blank the default, delete it", async ({ page }, testInfo) => {
+  await openHub(page, testInfo);
+  await markDocument(page, testInfo);
+  await page.getByRole("link", { name: "Sender addresses" }).click();
+  await expect(page.getByRole("heading", { level: 1, name: "Sender addresses" })).toBeVisible();
+  await expect(page.getByText("Blank (default)")).toBeVisible();
+  await expectNoAxeViolations(page, testInfo);
+
+  await page.getByRole("button", { name: "Add your contact details" }).click();
+  const field = page.getByLabel("This will appear as the sender address on your letters");
+  await field.fill(Array.from({ length: 11 }, (_, i) => `Line ${i + 1}`).join("\n"));
+  await page.getByRole("button", { name: "Add" }).click();
+  await expect(page.locator(".govuk-error-summary").getByRole("link", {
+    name: "This address is 11 lines long - the most you can have is 10 lines",
+  })).toHaveAttribute("href", "#letter_contact_block");
+  await expectNoAxeViolations(page, testInfo);
+  const firstLine = `Contact team ${testInfo.project.name}`;
+  await field.fill(`${firstLine}\n1 High Street\nTown\nAB1 2CD`);
+  await page.getByRole("button", { name: "Add" }).click();
+  const item = page.locator(".notify-sender").filter({ hasText: firstLine });
+  await expect(item).toContainText("1 High Street");
+  await expect(item).toContainText("(default)");
+  await expectNoAxeViolations(page, testInfo);
+
+  await page.getByRole("button", { name: "Make default Blank" }).click();
+  await expect(page.getByText("Blank (default)")).toBeVisible();
+  await expect(item).not.toContainText("(default)");
+
+  await page.getByRole("link", { name: `Change ${firstLine}` }).click();
+  await expect(page.getByRole("heading", { level: 1, name: "Change sender address" })).toBeVisible();
+  await page.getByRole("link", { name: "Delete" }).click();
+  await expect(page.getByRole("alert")).toContainText("Are you sure you want to delete this sender address?");
+  await page.getByRole("button", { name: "Yes, delete" }).click();
+  await expect(page.getByText(`‘${firstLine}`)).toBeVisible();
+  await expect(page.locator(".notify-sender").filter({ hasText: firstLine })).toHaveCount(0);
+  await expectNoFullReload(page, testInfo);
+  await expectNoAxeViolations(page, testInfo);
+});
+
 test("the audit log shows who changed what", async ({ page }, testInfo) => {
   await openHub(page, testInfo);
   await markDocument(page, testInfo);

@@ -439,6 +439,7 @@ async fn thousands_of_malformed_requests_get_clear_errors_never_a_5xx() {
                 .replace("{alert_id}", "1")
                 .replace("{reply_to_id}", &uuid::Uuid::new_v4().to_string())
                 .replace("{sms_sender_id}", &uuid::Uuid::new_v4().to_string())
+                .replace("{letter_contact_id}", &uuid::Uuid::new_v4().to_string())
                 .replace("{callback}", "delivery-status-callback");
             let mut pairs: Vec<(String, String)> = vec![("csrf_token".into(), signed.csrf.clone())];
             for field in [
@@ -460,6 +461,9 @@ async fn thousands_of_malformed_requests_get_clear_errors_never_a_5xx() {
                 "text",
                 "found_at",
                 "back",
+                "is_default",
+                "sms_sender",
+                "letter_contact_block",
             ] {
                 if rng.below(3) == 0 {
                     pairs.push((field.into(), nasty_string(&mut rng)));

@@ -48,6 +48,7 @@ struct ServiceIds {
     alert: String,
     reply_to: String,
     sms_sender: String,
+    letter_contact: String,
 }
 
 async fn objects(app: &TestApp, service: &str, name: &str) -> ServiceIds {
@@ -81,6 +82,7 @@ async fn objects(app: &TestApp, service: &str, name: &str) -> ServiceIds {
         (SenderKind::EmailReplyTo, [format!("{slug}-default@example.gov.uk"), format!("{slug}-other@example.gov.uk")]),
         // Every service has GOVUK already; sender IDs are short.
         (SenderKind::SmsSender, [format!("S{}", rand_digits()), format!("T{}", rand_digits())]),
+        (SenderKind::LetterContact, [format!("{slug}\nFirst Street"), format!("{slug}\nSecond Street")]),
     ] {
         for value in values {
             store::add_sender(&app.state.pool, service, kind, &value, false, &admin_user.id).await.unwrap().unwrap();
@@ -95,9 +97,19 @@ async fn objects(app: &TestApp, service: &str, name: &str) -> ServiceIds {
             .id;
         not_default.push(id);
     }
+    let letter_contact = not_default.pop().unwrap();
     let sms_sender = not_default.pop().unwrap();
     let reply_to = not_default.pop().unwrap();
-    ServiceIds { service: service.to_string(), key: key.id, template, notification, alert, reply_to, sms_sender }
+    ServiceIds {
+        service: service.to_string(),
+        key: key.id,
+        template,
+        notification,
+        alert,
+        reply_to,
+        sms_sender,
+        letter_contact,
+    }
 }
 
 /// A delivery-status callback for the service, as its admin saved it.
@@ -133,6 +145,7 @@ fn fill(path: &str, ids: &ServiceIds, service: &str) -> String {
         .replace("{alert_id}", &ids.alert)
         .replace("{reply_to_id}", &ids.reply_to)
         .replace("{sms_sender_id}", &ids.sms_sender)
+        .replace("{letter_contact_id}", &ids.letter_contact)
         .replace("{callback}", "delivery-status-callback")
 }
 
@@ -145,6 +158,7 @@ fn missing_ids() -> ServiceIds {
         alert: "987654321".to_string(),
         reply_to: uuid::Uuid::new_v4().to_string(),
         sms_sender: uuid::Uuid::new_v4().to_string(),
+        letter_contact: uuid::Uuid::new_v4().to_string(),
     }
 }
 
@@ -256,6 +270,7 @@ async fn every_admin_route_answers_every_kind_of_user_as_its_access_says() {
                     "{alert_id}",
                     "{reply_to_id}",
                     "{sms_sender_id}",
+                    "{letter_contact_id}",
                 ]
                 .iter()
                 .any(|p| route.path.contains(p));

@@ -254,3 +254,83 @@ async fn text_message_sender_ids_start_as_govuk_and_follow_notifys_rules() {
     assert_eq!(deleted.status, 302);
     assert!(app.get(&sms_list(&live), Some(&s.cookie)).await.text().contains("‘GOVUK’ was deleted"));
 }
+
+#[tokio::test]
+async fn sender_addresses_for_letters_may_be_blank_and_show_on_letter_templates() {
+    let app = TestApp::spawn().await;
+    let live = app.service_id("Example live service").await;
+    let s = admin(&app).await;
+    let list = format!("/services/{live}/service-settings/letter-contacts");
+    let page = app.get(&list, Some(&s.cookie)).await;
+    assert_eq!(page.status, 200);
+    assert!(page.text().contains("Sender addresses"));
+    assert!(page.text().contains("Blank (default)"), "{}", page.text());
+
+    let key = make_key(&app, &live, "test", "Letters").await;
+    let letter = template_id(&app, &live, "letter").await;
+    let email = template_id(&app, &live, "email").await;
+    let contact_block = |template: String| {
+        let app = &app;
+        let (live, secret) = (live.clone(), key.secret().to_string());
+        async move {
+            let r = app
+                .client
+                .get(format!("{}/v2/template/{template}", app.base))
+                .header("authorization", format!("Bearer {}", token(&live, &secret)))
+                .send()
+                .await
+                .unwrap();
+            r.json::<serde_json::Value>().await.unwrap()["letter_contact_block"].clone()
+        }
+    };
+    assert_eq!(contact_block(letter.clone()).await, serde_json::Value::Null);
+
+    let add = format!("/services/{live}/service-settings/letter-contact/add");
+    let eleven = ["A line"; 11].join("\r\n");
+    let page = app.post(&add, Some(&s.cookie), &[("csrf_token", &s.csrf), ("letter_contact_block", &eleven)]).await;
+    assert!(
+        page.text().contains("This address is 11 lines long - the most you can have is 10 lines"),
+        "{} {}",
+        page.status,
+        page.text()
+    );
+    let page = app.post(&add, Some(&s.cookie), &[("csrf_token", &s.csrf), ("letter_contact_block", "")]).await;
+    assert!(page.text().contains("Enter a sender address"));
+    let block = "Example Council\r\n1 High Street\r\nTown\r\nAB1 2CD";
+    let added = app.post(&add, Some(&s.cookie), &[("csrf_token", &s.csrf), ("letter_contact_block", block)]).await;
+    assert_eq!(added.status, 302);
+    assert_eq!(added.location(), list);
+    let page = app.get(&list, Some(&s.cookie)).await;
+    let at = page.body.find("Example Council").expect("listed");
+    assert!(page.body[at..].starts_with("Example Council<br>1 High Street<br>"), "{}", &page.body[at..at + 80]);
+    assert!(!page.text().contains("Blank (default)"), "the first address is the default");
+    assert_eq!(contact_block(letter.clone()).await, json!("Example Council\n1 High Street\nTown\nAB1 2CD"));
+    assert_eq!(contact_block(email).await, serde_json::Value::Null, "only letters have one");
+
+    // Blank made the default again (a POST with the token, unlike Notify's link).
+    let blank = format!("/services/{live}/service-settings/letter-contact/make-blank-default");
+    assert_eq!(app.post(&blank, Some(&s.cookie), &[]).await.status, 403);
+    assert_eq!(app.post(&blank, Some(&s.cookie), &[("csrf_token", &s.csrf)]).await.status, 302);
+    assert!(app.get(&list, Some(&s.cookie)).await.text().contains("Blank (default)"));
+    assert_eq!(contact_block(letter.clone()).await, serde_json::Value::Null);
+
+    // The default can be deleted here (letters then have none).
+    let id = store::senders(&app.state.pool, &live, SenderKind::LetterContact).await.unwrap()[0].id.clone();
+    let edit = format!("/services/{live}/service-settings/letter-contact/{id}/edit");
+    let made = app
+        .post(&edit, Some(&s.cookie), &[("csrf_token", &s.csrf), ("letter_contact_block", block), ("is_default", "y")])
+        .await;
+    assert_eq!(made.status, 302);
+    let text = app.get(&edit, Some(&s.cookie)).await.text();
+    assert!(text.contains("This is currently your default address for Example live service."), "{text}");
+    assert!(text.contains("Delete"));
+    let deleted = app
+        .post(
+            &format!("/services/{live}/service-settings/letter-contact/{id}/delete"),
+            Some(&s.cookie),
+            &[("csrf_token", &s.csrf)],
+        )
+        .await;
+    assert_eq!(deleted.status, 302);
+    assert!(app.get(&list, Some(&s.cookie)).await.text().contains("Blank (default)"));
+}

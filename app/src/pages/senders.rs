@@ -3,7 +3,7 @@
 //! pages and words), the form to add one, and the form to change or delete
 //! one. One set of pages; [`SenderKind`] says what differs.
 
-use crate::components::{BackLink, Button, ButtonLink, CopyToClipboard, CsrfField, ErrorSummary, TextInput};
+use crate::components::{BackLink, Button, ButtonLink, CopyToClipboard, CsrfField, ErrorSummary, TextInput, Textarea};
 use crate::domain::senders::SenderKind;
 use crate::view_model::{FormErrors, ServiceContext, ServicePageContent};
 use leptos::prelude::*;
@@ -29,9 +29,9 @@ impl ServicePageContent for SenderList {
     fn title(&self) -> String {
         self.kind.list_title().into()
     }
-    fn view(&self, service: &ServiceContext, _: &str) -> AnyView {
-        let (service, list) = (service.clone(), self.clone());
-        view! { <SenderListPage service list/> }.into_any()
+    fn view(&self, service: &ServiceContext, csrf_token: &str) -> AnyView {
+        let (service, list, csrf_token) = (service.clone(), self.clone(), csrf_token.to_string());
+        view! { <SenderListPage service list csrf_token/> }.into_any()
     }
 }
 
@@ -82,19 +82,45 @@ impl ServicePageContent for SenderForm {
 }
 
 #[component]
-fn SenderListPage(service: ServiceContext, list: SenderList) -> impl IntoView {
+fn SenderListPage(service: ServiceContext, list: SenderList, csrf_token: String) -> impl IntoView {
     let kind = list.kind;
     let base = service.path(&format!("/service-settings/{}", kind.slug()));
     let several = list.items.len() > 1;
     let no_items = list.items.is_empty();
+    // Letter contact blocks may have no default: "Blank" is then the default.
+    let blank = kind.default_is_optional().then(|| {
+        let has_default = list.items.iter().any(|i| i.is_default);
+        let make_default = (list.can_manage && has_default).then(|| {
+            view! {
+                <form method="post" action=format!("{base}/make-blank-default") novalidate>
+                    <CsrfField token=csrf_token.clone()/>
+                    <button type="submit" class="govuk-button govuk-button--secondary govuk-!-margin-bottom-0" data-module="govuk-button">
+                        "Make default"<span class="govuk-visually-hidden">" Blank"</span>
+                    </button>
+                </form>
+            }
+        });
+        view! {
+            <li class="notify-sender">
+                <div class="govuk-grid-row">
+                    <div class="govuk-grid-column-three-quarters">
+                        <p class="govuk-body notify-secondary-text">"Blank"{(!has_default).then_some(" (default)")}</p>
+                    </div>
+                    <div class="govuk-grid-column-one-quarter">{make_default}</div>
+                </div>
+            </li>
+        }
+    });
     let items = list
         .items
         .into_iter()
         .map(|item| {
+            // A contact block is named by its first line.
+            let first_line = item.value.lines().next().unwrap_or_default().to_string();
             let change = list.can_manage.then(|| {
                 view! {
                     <a class="govuk-link govuk-link--no-visited-state" href=format!("{base}/{}/edit", item.id)>
-                        "Change"<span class="govuk-visually-hidden">{format!(" {}", item.value)}</span>
+                        "Change"<span class="govuk-visually-hidden">{format!(" {first_line}")}</span>
                     </a>
                 }
             });
@@ -102,7 +128,7 @@ fn SenderListPage(service: ServiceContext, list: SenderList) -> impl IntoView {
             let id_block = several.then(|| {
                 view! {
                     <div class="copy-to-clipboard">
-                        <p class="govuk-body govuk-!-margin-bottom-1 notify-secondary-text">{format!("ID for {}", item.value)}</p>
+                        <p class="govuk-body govuk-!-margin-bottom-1 notify-secondary-text">{format!("ID for {first_line}")}</p>
                         <p class="govuk-body copy-to-clipboard__value notify-key" id=copy_id.clone()>{item.id.clone()}</p>
                         <CopyToClipboard target_id=copy_id.clone()/>
                     </div>
@@ -112,10 +138,22 @@ fn SenderListPage(service: ServiceContext, list: SenderList) -> impl IntoView {
                 <li class="notify-sender">
                     <div class="govuk-grid-row">
                         <div class="govuk-grid-column-three-quarters">
-                            <h2 class="govuk-heading-s govuk-!-margin-bottom-1">
-                                {item.value.clone()}
-                                {item.is_default.then(|| view! { <span class="govuk-hint govuk-!-display-inline">" (default)"</span> })}
-                            </h2>
+                            {if kind.multi_line() {
+                                let lines = item.value.lines().map(|l| view! { {l.to_string()}<br/> }).collect_view();
+                                view! {
+                                    <p class="govuk-body govuk-!-margin-bottom-1">{lines}</p>
+                                    {item.is_default.then(|| view! { <p class="govuk-hint">"(default)"</p> })}
+                                }
+                                .into_any()
+                            } else {
+                                view! {
+                                    <h2 class="govuk-heading-s govuk-!-margin-bottom-1">
+                                        {item.value.clone()}
+                                        {item.is_default.then(|| view! { <span class="govuk-hint govuk-!-display-inline">" (default)"</span> })}
+                                    </h2>
+                                }
+                                .into_any()
+                            }}
                         </div>
                         <div class="govuk-grid-column-one-quarter">{change}</div>
                     </div>
@@ -141,15 +179,26 @@ fn SenderListPage(service: ServiceContext, list: SenderList) -> impl IntoView {
             <p class="govuk-body">"The text message sender ID tells your users who the message is from."</p>
         }
         .into_any(),
+        SenderKind::LetterContact => ().into_any(),
+    };
+    let api_note = match kind.api_field() {
+        Some(field) => view! {
+            <p class="govuk-body">"To use one other than the default, give its ID as "<code>{field}</code>" when you send with the API."</p>
+        }
+        .into_any(),
+        None => view! {
+            <p class="govuk-body">"Letters sent with the API show the default sender address; the API gives it as a letter template’s "<code>"letter_contact_block"</code>"."</p>
+        }
+        .into_any(),
     };
     view! {
         <BackLink href=service.path("/api")/>
         <h1 class="govuk-heading-l">{kind.list_title()}</h1>
-        <ul class="govuk-list">{items}</ul>
-        {no_items.then_some(empty)}
+        <ul class="govuk-list">{blank}{items}</ul>
+        {(no_items && !kind.default_is_optional()).then_some(empty)}
         {list.can_manage.then(|| view! { <ButtonLink href=format!("{base}/add") text=kind.add_title()/> })}
         {about}
-        <p class="govuk-body">"To use one other than the default, give its ID as "<code>{kind.api_field()}</code>" when you send with the API."</p>
+        {api_note}
     }
 }
 
@@ -187,7 +236,7 @@ fn SenderFormPage(service: ServiceContext, form: SenderForm, csrf_token: String)
         }
         .into_any()
     };
-    let delete_link = form.id.clone().filter(|_| !form.is_default).map(|id| {
+    let delete_link = form.id.clone().filter(|_| !form.is_default || kind.default_is_optional()).map(|id| {
         view! {
             <a class="govuk-link govuk-link--no-visited-state notify-delete-link" href=format!("{base}/{id}/delete")>"Delete"</a>
         }
@@ -195,10 +244,39 @@ fn SenderFormPage(service: ServiceContext, form: SenderForm, csrf_token: String)
     let button = if form.id.is_some() { "Save" } else { kind.add_button() };
     let (input_type, autocomplete, width) = match kind {
         SenderKind::EmailReplyTo => ("email", "email", "govuk-!-width-full"),
-        SenderKind::SmsSender => ("text", "off", "govuk-!-width-one-quarter"),
+        SenderKind::SmsSender | SenderKind::LetterContact => ("text", "off", "govuk-!-width-one-quarter"),
     };
+    let field = if kind.multi_line() {
+        view! {
+            <Textarea
+                name=kind.field()
+                label=kind.label()
+                hint=kind.hint()
+                value=form.value.clone()
+                error=form.errors.for_field(kind.field())
+                rows=10
+            />
+        }
+        .into_any()
+    } else {
+        view! {
+            <TextInput
+                name=kind.field()
+                label=kind.label()
+                value=form.value.clone()
+                error=form.errors.for_field(kind.field())
+                hint=kind.hint()
+                input_type
+                autocomplete
+                spellcheck=false
+                classes=width
+            />
+        }
+        .into_any()
+    };
+    let list_url = service.path(&format!("/service-settings/{}", kind.list_slug()));
     view! {
-        <BackLink href=base.clone()/>
+        <BackLink href=list_url/>
         {banner}
         <div class="govuk-grid-row">
             <div class="govuk-grid-column-two-thirds">
@@ -206,17 +284,7 @@ fn SenderFormPage(service: ServiceContext, form: SenderForm, csrf_token: String)
                 <h1 class="govuk-heading-l">{heading}</h1>
                 <form method="post" novalidate>
                     <CsrfField token=csrf_token/>
-                    <TextInput
-                        name=kind.field()
-                        label=kind.label()
-                        value=form.value.clone()
-                        error=form.errors.for_field(kind.field())
-                        hint=kind.hint()
-                        input_type
-                        autocomplete
-                        spellcheck=false
-                        classes=width
-                    />
+                    {field}
                     {default_choice}
                     <div class="govuk-button-group">
                         <Button text=button/>

@@ -132,8 +132,12 @@ pub async fn notifications(state: &AppState, caller: &Caller, query: Option<&str
     Ok(Json(json!({"notifications": list, "links": links})).into_response())
 }
 
-fn template_json(state: &AppState, t: &store::TemplateVersion, updated_at: Option<&str>) -> Value {
-    let _ = state;
+fn template_json(caller: &Caller, t: &store::TemplateVersion, updated_at: Option<&str>) -> Value {
+    // A letter template shows the service's default sender address (none
+    // when "Blank" is the default).
+    let contact_block = (t.template_type == TemplateType::Letter)
+        .then(|| caller.snapshot.letter_contacts.iter().find(|c| c.is_default).map(|c| c.value.clone()))
+        .flatten();
     let fields = template_fields(t.subject.as_deref(), &t.content);
     let personalisation: Map<String, Value> = fields.into_iter().map(|f| (f, json!({"required": true}))).collect();
     json!({
@@ -148,7 +152,7 @@ fn template_json(state: &AppState, t: &store::TemplateVersion, updated_at: Optio
         "version": t.version,
         "body": t.content,
         "subject": if t.template_type == TemplateType::Sms { Value::Null } else { json!(t.subject) },
-        "letter_contact_block": Value::Null,
+        "letter_contact_block": contact_block,
         "postage": if t.template_type == TemplateType::Letter { json!("second") } else { Value::Null },
         "personalisation": personalisation,
     })
@@ -175,7 +179,7 @@ async fn current_version(
 
 pub async fn template(state: &AppState, caller: &Caller, id: &str) -> Result<Response, ApiError> {
     let (t, v) = current_version(state, caller, id).await?;
-    Ok(Json(template_json(state, &v, t.updated_at.as_deref())).into_response())
+    Ok(Json(template_json(caller, &v, t.updated_at.as_deref())).into_response())
 }
 
 pub async fn template_version(
@@ -190,7 +194,7 @@ pub async fn template_version(
     let v = store::get_template_version(&state.pool, &caller.service.id, id, version)
         .await?
         .ok_or_else(ApiError::not_found)?;
-    Ok(Json(template_json(state, &v, None)).into_response())
+    Ok(Json(template_json(caller, &v, None)).into_response())
 }
 
 pub async fn templates(state: &AppState, caller: &Caller, query: Option<&str>) -> Result<Response, ApiError> {
@@ -209,7 +213,7 @@ pub async fn templates(state: &AppState, caller: &Caller, query: Option<&str>) -
             continue;
         }
         if let Some(v) = store::get_template_version(&state.pool, &caller.service.id, &t.id, t.version).await? {
-            out.push(template_json(state, &v, t.updated_at.as_deref()));
+            out.push(template_json(caller, &v, t.updated_at.as_deref()));
         }
     }
     Ok(Json(json!({"templates": out})).into_response())

@@ -26,6 +26,7 @@ pub struct ServiceSnapshot {
     /// The service's reply-to email addresses and text message senders.
     pub reply_to: Vec<store::Sender>,
     pub sms_senders: Vec<store::Sender>,
+    pub letter_contacts: Vec<store::Sender>,
     loaded_at: std::time::Instant,
 }
 
@@ -131,8 +132,10 @@ impl ApiRuntime {
         let sending = store::sending_service(pool, service_id).await?;
         let reply_to = store::senders(pool, service_id, SenderKind::EmailReplyTo).await?;
         let sms_senders = store::senders(pool, service_id, SenderKind::SmsSender).await?;
+        let letter_contacts = store::senders(pool, service_id, SenderKind::LetterContact).await?;
         let loaded_at = std::time::Instant::now();
-        let snapshot = Arc::new(ServiceSnapshot { service, keys, sending, reply_to, sms_senders, loaded_at });
+        let snapshot =
+            Arc::new(ServiceSnapshot { service, keys, sending, reply_to, sms_senders, letter_contacts, loaded_at });
         let mut cache = self.snapshots.lock().expect("never poisoned");
         // A change announced while this one loaded may not be in it: use it
         // for this request, but do not keep it.

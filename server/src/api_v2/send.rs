@@ -468,12 +468,12 @@ fn chosen_sender(
     list: &[store::Sender],
     service_id: &str,
 ) -> Result<Option<String>, ApiError> {
-    match string_field(body, kind.api_field()) {
+    let field = kind.api_field().unwrap_or_default();
+    match string_field(body, field) {
         Some(id) => match list.iter().find(|s| s.id == id) {
             Some(s) => Ok(Some(s.value.clone())),
             None => Err(ApiError::bad_request(format!(
-                "{} {id} does not exist in database for service id {service_id}",
-                kind.api_field()
+                "{field} {id} does not exist in database for service id {service_id}"
             ))),
         },
         None => Ok(list.iter().find(|s| s.is_default).map(|s| s.value.clone())),

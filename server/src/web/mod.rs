@@ -220,6 +220,26 @@ fn admin_routes() -> Vec<(AdminRoute, axum::routing::MethodRouter<AppState>)> {
             route("/services/{service_id}/service-settings/sms-sender/{sms_sender_id}/delete", BOTH, settings),
             get(senders::sms::confirm_delete).post(senders::sms::delete),
         ),
+        (
+            route("/services/{service_id}/service-settings/letter-contacts", GET, read_settings),
+            get(senders::letter_contact::list),
+        ),
+        (
+            route("/services/{service_id}/service-settings/letter-contact/add", BOTH, settings),
+            get(senders::letter_contact::add_form).post(senders::letter_contact::add),
+        ),
+        (
+            route("/services/{service_id}/service-settings/letter-contact/make-blank-default", POST, settings),
+            post(senders::letter_contact::make_blank_default),
+        ),
+        (
+            route("/services/{service_id}/service-settings/letter-contact/{letter_contact_id}/edit", BOTH, settings),
+            get(senders::letter_contact::edit_form).post(senders::letter_contact::edit),
+        ),
+        (
+            route("/services/{service_id}/service-settings/letter-contact/{letter_contact_id}/delete", BOTH, settings),
+            get(senders::letter_contact::confirm_delete).post(senders::letter_contact::delete),
+        ),
     ]
 }
 

@@ -1,6 +1,7 @@
 //! A service's senders: reply-to email addresses
-//! (`/service-settings/email-reply-to`) and text message sender IDs
-//! (`/service-settings/sms-sender`). The list for `manage_service` or
+//! (`/service-settings/email-reply-to`), text message sender IDs
+//! (`/service-settings/sms-sender`) and letter contact blocks
+//! (`/service-settings/letter-contacts`). The list for `manage_service` or
 //! `manage_api_keys`; adding, changing, making the default and deleting for
 //! `manage_service`; Notify's URLs and words. Notify first sends a
 //! verification email to a new reply-to address; with no email provider
@@ -22,7 +23,7 @@ type Answer = Result<Response, PageError>;
 type Manage = ServicePage<ManageService>;
 
 fn list_path(ctx: &Manage, kind: SenderKind) -> String {
-    ctx.path(&format!("/service-settings/{}", kind.slug()))
+    ctx.path(&format!("/service-settings/{}", kind.list_slug()))
 }
 
 async fn list(state: &AppState, ctx: &ServicePage<ReadSettings>, kind: SenderKind) -> Answer {
@@ -45,10 +46,10 @@ async fn add_form(state: &AppState, ctx: &Manage, kind: SenderKind) -> Answer {
     Ok(ctx.show(SenderForm { first, ..SenderForm::new(kind) }))
 }
 
-/// Both forms' fields: the value is `email_address` or `sms_sender`.
+/// The forms. fields
 #[derive(Deserialize)]
 pub struct SenderFields {
-    #[serde(default, alias = "email_address", alias = "sms_sender")]
+    #[serde(default, alias = "email_address", alias = "sms_sender", alias = "letter_contact_block")]
     value: String,
     #[serde(default)]
     is_default: String,
@@ -82,8 +83,8 @@ async fn edit_page(state: &AppState, ctx: &Manage, kind: SenderKind, id: &str, c
         value: current.value,
         make_default: current.is_default,
         is_default: current.is_default,
-        // The default cannot be deleted: asking shows the plain form.
-        confirm_delete: confirm_delete && !current.is_default,
+        // A default that must stay cannot be deleted: asking shows the plain form.
+        confirm_delete: confirm_delete && (!current.is_default || kind.default_is_optional()),
         ..SenderForm::new(kind)
     }))
 }
@@ -120,12 +121,22 @@ async fn edit(state: &AppState, ctx: &Manage, kind: SenderKind, id: &str, form: 
 
 async fn delete(state: &AppState, ctx: &Manage, kind: SenderKind, id: &str) -> Answer {
     let current = find(state, ctx.id(), kind, id).await?;
-    if current.is_default {
+    if current.is_default && !kind.default_is_optional() {
         // Notify's rule: the default stays until another is made the default.
         return Err(ctx.bad_request());
     }
     store::delete_sender(&state.pool, ctx.id(), kind, id, &ctx.signed_in.user.id).await?;
     ctx.flash(state, &format!("‘{}’ was deleted", current.value)).await?;
+    Ok(found(&list_path(ctx, kind)))
+}
+
+/// "Blank" as the default sender address. Notify answers a GET link; here
+/// it is a form POST, so it needs the CSRF token like every change.
+async fn make_blank_default(state: &AppState, ctx: &Manage, kind: SenderKind) -> Answer {
+    if !kind.default_is_optional() {
+        return Err(PageError::NotFound);
+    }
+    store::clear_default_sender(&state.pool, ctx.id(), kind, &ctx.signed_in.user.id).await?;
     Ok(found(&list_path(ctx, kind)))
 }
 
@@ -176,9 +187,18 @@ macro_rules! sender_handlers {
             ) -> Answer {
                 super::delete(&state, &ctx, $kind, &id).await
             }
+            #[allow(dead_code)]
+            pub async fn make_blank_default(
+                State(state): State<AppState>,
+                ctx: Manage,
+                CsrfForm(Confirm {}): CsrfForm<Confirm>,
+            ) -> Answer {
+                super::make_blank_default(&state, &ctx, $kind).await
+            }
         }
     };
 }
 
 sender_handlers!(reply_to, SenderKind::EmailReplyTo);
 sender_handlers!(sms, SenderKind::SmsSender);
+sender_handlers!(letter_contact, SenderKind::LetterContact);

@@ -164,8 +164,9 @@ pub async fn update_sender(
     Ok(Ok(()))
 }
 
-/// Deletes (archives) a sender that is not the default; `false` when the
-/// service has no such sender or it is the default.
+/// Deletes (archives) a sender: not the default, unless the kind's default
+/// is optional (letter contact blocks); `false` when the service has no
+/// such sender, or it is a default that must stay.
 pub async fn delete_sender(
     pool: &Pool,
     service_id: &str,
@@ -176,12 +177,13 @@ pub async fn delete_sender(
     let mut tx = pool.db.begin().await?;
     let changed = sqlx::query(
         "UPDATE service_senders SET archived = 1, updated_at = ?
-         WHERE id = ? AND service_id = ? AND kind = ? AND archived = 0 AND is_default = 0",
+         WHERE id = ? AND service_id = ? AND kind = ? AND archived = 0 AND (is_default = 0 OR ?)",
     )
     .bind(clock::now_string())
     .bind(id)
     .bind(service_id)
     .bind(kind.as_str())
+    .bind(kind.default_is_optional())
     .execute(&mut *tx)
     .await?
     .rows_affected();
@@ -194,4 +196,29 @@ pub async fn delete_sender(
     tx.commit().await?;
     pool.service_changed(service_id);
     Ok(changed == 1)
+}
+
+/// Leaves the service with no default of `kind` (letter contact blocks:
+/// "Blank" becomes the default).
+pub async fn clear_default_sender(
+    pool: &Pool,
+    service_id: &str,
+    kind: SenderKind,
+    user_id: &str,
+) -> anyhow::Result<()> {
+    let mut tx = pool.db.begin().await?;
+    let changed =
+        sqlx::query("UPDATE service_senders SET is_default = 0 WHERE service_id = ? AND kind = ? AND is_default = 1")
+            .bind(service_id)
+            .bind(kind.as_str())
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+    if changed > 0 {
+        let description = format!("Made a blank {} the default", kind.noun());
+        super::audit_key_in(&mut tx, service_id, Some(user_id), None, &description).await?;
+    }
+    tx.commit().await?;
+    pool.service_changed(service_id);
+    Ok(())
 }
