@@ -9,7 +9,8 @@ cd "$(dirname "$0")/.."
 out=target/e2e
 rm -rf "$out"
 mkdir -p "$out/data"
-NOTIFY_DATA_DIR="$out/data" NOTIFY_DEMO=true NOTIFY_ALLOW_PRIVATE_CALLBACK_URLS=true NOTIFY_LISTEN_ADDR="127.0.0.1:${E2E_PORT:-3100}" \
+NOTIFY_DATA_DIR="$out/data" NOTIFY_DEMO=true NOTIFY_ALLOW_PRIVATE_CALLBACK_URLS=true \
+  NOTIFY_INBOUND_SMS_PASSWORD=e2e-inbound-sms-password NOTIFY_LISTEN_ADDR="127.0.0.1:${E2E_PORT:-3100}" \
   NOTIFY_BASE_URL="http://127.0.0.1:${E2E_PORT:-3100}" LEPTOS_SITE_ROOT=target/site \
   target/release/server 2> >(tee "$out/server.log" >&2) &
 pid=$!

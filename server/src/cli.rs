@@ -81,6 +81,26 @@ enum Command {
         #[arg(long)]
         limit: i64,
     },
+    /// Give a service with `inbound_sms` its phone number for people to
+    /// text (it also becomes its default text message sender).
+    SetInboundNumber {
+        #[arg(long)]
+        service_id: String,
+        #[arg(long)]
+        number: String,
+    },
+    /// A text message arriving, as the provider's endpoint receives one
+    /// (for the demo and tests): to a service's inbound number.
+    ReceiveText {
+        /// The service's inbound number.
+        #[arg(long)]
+        to: String,
+        /// Who sent it.
+        #[arg(long)]
+        from: String,
+        #[arg(long)]
+        message: String,
+    },
     /// How many days a service keeps its messages of one channel (3 to 90;
     /// 7 unless set).
     SetRetention {
@@ -292,6 +312,25 @@ async fn admin(config: Config, command: Command) -> anyhow::Result<()> {
             store::get_service(&pool, &service_id).await?.ok_or_else(|| anyhow::anyhow!("no service has that id"))?;
             store::set_daily_limit(&pool, &service_id, t, limit).await?;
             println!("limit set");
+        }
+        Command::SetInboundNumber { service_id, number } => {
+            store::get_service(&pool, &service_id).await?.ok_or_else(|| anyhow::anyhow!("no service has that id"))?;
+            let number = app::domain::PhoneNumber::parse(&number)
+                .map_err(|_| anyhow::anyhow!("--number: expected a UK mobile number"))?;
+            let Some(rest) = number.as_str().strip_prefix("+44") else {
+                anyhow::bail!("--number: expected a UK mobile number");
+            };
+            let national = format!("0{rest}");
+            if !store::set_inbound_number(&pool, &service_id, &national).await? {
+                anyhow::bail!("{national} is another service's inbound number");
+            }
+            println!("inbound number {national}");
+        }
+        Command::ReceiveText { to, from, message } => {
+            match store::receive_text(&pool, to.trim(), from.trim(), &message, None, None).await? {
+                Some(text) => println!("received {}", text.id),
+                None => anyhow::bail!("no service with inbound_sms has the number {to}"),
+            }
         }
         Command::SetRetention { service_id, notification_type, days } => {
             let t = app::domain::TemplateType::parse(&notification_type)

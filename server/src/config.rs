@@ -33,6 +33,10 @@ pub struct Config {
     /// `X-Forwarded-For` entry (the one the proxy added) instead of the
     /// connection's (`NOTIFY_TRUST_X_FORWARDED_FOR`).
     pub trust_forwarded_for: bool,
+    /// The password an SMS provider's inbound requests carry (user
+    /// `notify`), `NOTIFY_INBOUND_SMS_PASSWORD`; none: the endpoint refuses
+    /// every request.
+    pub inbound_sms_password: Option<String>,
 }
 
 impl std::fmt::Debug for Config {
@@ -174,7 +178,14 @@ impl Config {
             Some(v) => parse_bool("NOTIFY_TRUST_X_FORWARDED_FOR", &v)?,
             None => false,
         };
+        let inbound_sms_password = match get("NOTIFY_INBOUND_SMS_PASSWORD") {
+            Some(v) if v.len() >= 16 => Some(v),
+            // The value itself is never echoed: it is a secret.
+            Some(_) => return Err(err("NOTIFY_INBOUND_SMS_PASSWORD", "expected at least 16 characters")),
+            None => None,
+        };
         Ok(Self {
+            inbound_sms_password,
             trust_forwarded_for,
             secret_scanning_keys,
             listen_addr,

@@ -6,6 +6,8 @@ use app::ssr::{passwords, store};
 use store::Pool;
 
 pub const DEMO_PASSWORD: &str = "notify-demo-password";
+/// The demo live service's inbound number.
+pub const DEMO_INBOUND_NUMBER: &str = "07700900500";
 pub const TRIAL_SERVICE: &str = "Example trial service";
 pub const LIVE_SERVICE: &str = "Example live service";
 
@@ -75,6 +77,11 @@ pub async fn seed(pool: &Pool) -> anyhow::Result<()> {
     use ServicePermission::*;
     let trial = ensure_service(pool, TRIAL_SERVICE, true, &[Email, Sms]).await?;
     let live = ensure_service(pool, LIVE_SERVICE, false, &[Email, Sms, Letter, InboundSms]).await?;
+    // The live service receives texts: it has an inbound number (from the
+    // range Ofcom keeps for drama, so it reaches nobody).
+    if store::inbound_number(pool, &live).await?.is_none() {
+        store::set_inbound_number(pool, &live, DEMO_INBOUND_NUMBER).await?;
+    }
     for u in USERS {
         let user_id = match store::find_user_by_email(pool, u.email).await? {
             Some(existing) => existing.id,

@@ -48,6 +48,10 @@ pub async fn run_once(state: &AppState) -> anyhow::Result<u64> {
                 tokio::time::sleep(PAUSE).await;
             }
         }
+        // Received texts are kept as long as the service's text messages.
+        let days = i64::from(retention.for_type(TemplateType::Sms).days());
+        let before = clock::format(clock::now() - time::Duration::days(days));
+        deleted += store::delete_received_texts_before(&state.pool, &service_id, &before).await?;
     }
     // Keys' hourly usage outlives the messages (their pages chart 30 days,
     // the alerts look back 7): kept for 400 days.

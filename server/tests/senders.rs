@@ -186,7 +186,8 @@ fn sms_list(service: &str) -> String {
 #[tokio::test]
 async fn text_message_sender_ids_start_as_govuk_and_follow_notifys_rules() {
     let app = TestApp::spawn().await;
-    let live = app.service_id("Example live service").await;
+    // The trial service: the live one's inbound number is its default sender.
+    let live = app.service_id("Example trial service").await;
     let s = admin(&app).await;
     let page = app.get(&sms_list(&live), Some(&s.cookie)).await;
     assert_eq!(page.status, 200);

@@ -156,6 +156,9 @@ pub fn Hub(
             <li class="pill-separate-item"><a class="govuk-link govuk-link--no-visited-state" href=service.path("/api/audit")>"Audit log"</a></li>
             <li class="pill-separate-item"><a class="govuk-link govuk-link--no-visited-state" href=service.path("/service-settings/email-reply-to")>"Reply-to email addresses"</a></li>
             <li class="pill-separate-item"><a class="govuk-link govuk-link--no-visited-state" href=service.path("/service-settings/sms-sender")>"Text message sender IDs"</a></li>
+            {service.service_can(crate::domain::ServicePermission::InboundSms).then(|| view! {
+                <li class="pill-separate-item"><a class="govuk-link govuk-link--no-visited-state" href=service.path("/inbox")>"Received text messages"</a></li>
+            })}
             {service.service_can(crate::domain::ServicePermission::Letter).then(|| view! {
                 <li class="pill-separate-item"><a class="govuk-link govuk-link--no-visited-state" href=service.path("/service-settings/letter-contacts")>"Sender addresses"</a></li>
             })}

@@ -9,6 +9,7 @@ pub mod audit;
 pub mod callbacks;
 pub mod errors;
 pub mod guest_list;
+pub mod inbox;
 pub mod key_page;
 pub mod leaks;
 pub mod notifications;

@@ -8,7 +8,7 @@ use super::{base_url, json_body};
 use crate::AppState;
 use app::domain::NotificationStatus;
 use app::domain::{template_fields, TemplateType};
-use app::ssr::{clock, store};
+use app::ssr::store;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Map, Value};
@@ -246,20 +246,41 @@ pub async fn preview(state: &AppState, caller: &Caller, id: &str, raw: &[u8]) ->
     .into_response())
 }
 
+/// `GET /v2/received-text-messages`: the service's received texts, newest
+/// first, 250 a page, `links.next` (with `older_than`) whenever the page is
+/// not empty, as Notify's.
 pub async fn received_text_messages(
     state: &AppState,
-    _caller: &Caller,
+    caller: &Caller,
     query: Option<&str>,
 ) -> Result<Response, ApiError> {
+    let mut older_than = None;
     for (k, v) in form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
-        if k == "older_than" && uuid::Uuid::parse_str(&v).is_err() {
-            return Err(ApiError::validation(vec!["older_than is not a valid UUID".to_string()]));
+        if k == "older_than" {
+            if uuid::Uuid::parse_str(&v).is_err() {
+                return Err(ApiError::validation(vec!["older_than is not a valid UUID".to_string()]));
+            }
+            older_than = Some(v.into_owned());
         }
     }
-    let _ = clock::now();
-    Ok(Json(json!({
-        "received_text_messages": [],
-        "links": {"current": format!("{}/v2/received-text-messages", base_url(state))},
-    }))
-    .into_response())
+    let texts = store::received_texts(&state.pool, &caller.service.id, older_than.as_deref(), PAGE_SIZE).await?;
+    let base = format!("{}/v2/received-text-messages", base_url(state));
+    let mut links = json!({"current": base});
+    if let Some(last) = texts.last() {
+        links["next"] = json!(format!("{base}?older_than={}", last.id));
+    }
+    let list: Vec<Value> = texts
+        .iter()
+        .map(|t| {
+            json!({
+                "id": t.id,
+                "created_at": t.created_at,
+                "service_id": t.service_id,
+                "notify_number": t.notify_number,
+                "user_number": t.user_number,
+                "content": t.content,
+            })
+        })
+        .collect();
+    Ok(Json(json!({"received_text_messages": list, "links": links})).into_response())
 }

@@ -6,6 +6,7 @@ mod callbacks;
 pub mod client;
 mod error;
 mod extract;
+mod inbound;
 mod leaks;
 mod notifications;
 mod render;
@@ -59,6 +60,7 @@ pub fn router(state: AppState) -> Router {
         .route("/_status", get(status))
         .route("/_fn/{*name}", get(server_fns::handle).post(server_fns::handle))
         .route("/secret-scanning/report", post(leaks::scanner_report))
+        .route("/notifications/sms/receive/firetext", post(inbound::receive_firetext))
         .merge(pages)
         .merge(crate::api_v2::router())
         .fallback_service(static_files)
@@ -155,6 +157,7 @@ fn admin_routes() -> Vec<(AdminRoute, axum::routing::MethodRouter<AppState>)> {
             route("/services/{service_id}/templates/{template_id}", BOTH, templates),
             get(templates::edit_form).post(templates::update),
         ),
+        (route("/services/{service_id}/inbox", GET, Access::Service(Messages::ANY_OF)), get(inbound::inbox)),
         (route("/services/{service_id}/api/keys", GET, keys), get(api_integration::keys)),
         (route("/services/{service_id}/api/audit", GET, keys), get(api_integration::audit_log)),
         (
