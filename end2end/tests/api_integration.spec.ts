@@ -181,9 +181,11 @@ test("a key's page: its usage charted, an alert on a spike, dismissed", async ({
   await expect(async () => {
     await page.goto(keyPage);
     await expect(page.getByRole("heading", { level: 2, name: "Alerts (1)" })).toBeVisible({ timeout: 1000 });
+    // Test keys' messages are delivered by a background loop: wait for all 500.
+    await expect(page.getByRole("img", { name: /^Last 7 days: 500 messages sent, 500 delivered, 0 failed/ }))
+      .toBeVisible({ timeout: 1000 });
   }).toPass({ timeout: 30_000 });
   await markDocument(page, testInfo);
-  await expect(page.getByRole("img", { name: /^Last 7 days: 500 messages sent, 500 delivered, 0 failed/ })).toBeVisible();
   await page.getByText("Last 7 days as a table").click();
   await expect(page.getByRole("table", { name: /^Last 7 days: 500 messages sent/ }).getByRole("row").nth(1)).toContainText("500");
   await expect(page.locator(".notify-alerts")).toContainText(`‘${name}’ sent 500 messages in the hour from`);
