@@ -756,3 +756,16 @@ async fn sanitise_content_for_escapes_the_named_fields_and_reports_them() {
     assert_eq!(status, 400, "{b}");
     assert_eq!(b["errors"][0]["message"], "sanitise_content_for \"name\" is not of type array, null");
 }
+
+#[tokio::test]
+async fn personalisation_names_match_as_notifys_do_whatever_their_case_spaces_underscores_and_hyphens() {
+    let app = TestApp::spawn().await;
+    let live = app.service_id("Example live service").await;
+    let key = make_key(&app, &live, "test", "names").await;
+    let template = template_id(&app, &live, "email").await;
+    let body =
+        json!({"email_address": "anyone@example.com", "template_id": template, "personalisation": {"N_a-M E": "Ada"}});
+    let (status, b) = send(&app, &live, &key, "email", body).await;
+    assert_eq!(status, 201, "{b}");
+    assert!(b["content"]["body"].as_str().unwrap().starts_with("Dear Ada,"), "{b}");
+}

@@ -61,9 +61,12 @@ pub fn template_fields(subject: Option<&str>, content: &str) -> Vec<String> {
     fields
 }
 
-/// How Notify compares personalisation names: lower case, no whitespace.
+/// How Notify compares personalisation names (notifications-utils'
+/// `InsensitiveDict`): spaces, underscores and hyphens removed, then lower
+/// case as Python's `str.lower` (a final capital sigma becomes `ς`), so
+/// `((First_Name))` is filled by `first name`.
 pub fn personalisation_key(name: &str) -> String {
-    name.chars().filter(|c| !c.is_whitespace()).flat_map(char::to_lowercase).collect()
+    name.chars().filter(|c| !matches!(c, ' ' | '_' | '-')).collect::<String>().to_lowercase()
 }
 
 /// Fills every `((placeholder))` in `text` with `value(name)`. A conditional
@@ -205,6 +208,14 @@ mod tests {
     }
 
     #[test]
+    fn notifys_insensitive_keys() {
+        assert_eq!(personalisation_key("First_Name"), personalisation_key("first name"));
+        assert_eq!(personalisation_key("first-name"), "firstname");
+        assert_eq!(personalisation_key("ΑΣ"), "ας", "Python's lower() ends a word with a final sigma");
+        assert_ne!(personalisation_key("first\tname"), "firstname", "only spaces are dropped, as Notify");
+    }
+
+    #[test]
     fn ignores_unclosed_and_empty_brackets() {
         assert!(placeholders("((  (( )) (()) ((open").is_empty());
         assert_eq!(placeholders("(((name)))"), vec!["name"]);
@@ -214,11 +225,17 @@ mod tests {
         #![proptest_config(ProptestConfig::with_cases(2_000))]
 
         #[test]
-        fn personalisation_keys_ignore_case_and_spaces_and_are_stable(name in "\\PC{0,40}") {
+        fn personalisation_keys_are_stable_and_drop_spaces_underscores_and_hyphens(name in "\\PC{0,40}") {
             let key = personalisation_key(&name);
             prop_assert_eq!(personalisation_key(&key), key.clone());
-            prop_assert_eq!(personalisation_key(&name.to_uppercase()), personalisation_key(&name.to_uppercase().to_lowercase()));
-            prop_assert!(!key.chars().any(char::is_whitespace));
+            prop_assert!(!key.contains([' ', '_', '-']));
+        }
+
+        #[test]
+        fn ascii_names_match_whatever_their_case_and_separators(words in proptest::collection::vec("[a-zA-Z0-9]{1,8}", 1..4), sep in "[ _-]{0,2}") {
+            let spaced = words.join(" ");
+            let other = words.iter().map(|w| w.to_uppercase()).collect::<Vec<_>>().join(&sep);
+            prop_assert_eq!(personalisation_key(&spaced), personalisation_key(&other));
         }
 
         #[test]

@@ -177,7 +177,7 @@ pub fn kept_personalisation(
             let key = personalisation_key(k);
             used.contains(&key)
                 || t == TemplateType::Letter
-                    && (key == "postcode" || (1..=7).any(|i| key == format!("address_line_{i}")))
+                    && (key == "postcode" || (1..=7).any(|i| key == personalisation_key(&format!("address_line_{i}"))))
         })
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect()
@@ -314,7 +314,8 @@ pub async fn send(state: &AppState, caller: &Caller, t: TemplateType, raw: &[u8]
                 ));
             }
             let given = personalisation_lookup(&personalisation);
-            let line = |name: &str| given.get(name).cloned().flatten().filter(|l| !l.trim().is_empty());
+            let line =
+                |name: &str| given.get(&personalisation_key(name)).cloned().flatten().filter(|l| !l.trim().is_empty());
             let mut lines: Vec<String> = (1..=7).filter_map(|i| line(&format!("address_line_{i}"))).collect();
             // Notify counts `postcode` as the last line when there is no
             // seventh line.
