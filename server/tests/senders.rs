@@ -166,7 +166,12 @@ async fn emails_use_the_reply_to_asked_for_or_the_default() {
     .unwrap();
     let (status, body) = send(&app, &live, &key, "email", email(None)).await;
     assert_eq!(status, 201);
-    assert_eq!(stored_reply_to(&app, body["id"].as_str().unwrap()).await.as_deref(), Some("main@example.gov.uk"));
+    let id = body["id"].as_str().unwrap().to_string();
+    assert_eq!(stored_reply_to(&app, &id).await.as_deref(), Some("main@example.gov.uk"));
+    // The message's page says which address replies go to.
+    let signed = admin(&app).await;
+    let page = app.get(&format!("/services/{live}/notification/{id}"), Some(&signed.cookie)).await.text();
+    assert!(page.contains("Reply-to address main@example.gov.uk"), "{page}");
     let (status, body) = send(&app, &live, &key, "email", email(Some(&other))).await;
     assert_eq!(status, 201);
     assert_eq!(stored_reply_to(&app, body["id"].as_str().unwrap()).await.as_deref(), Some("other@example.gov.uk"));
@@ -230,6 +235,9 @@ async fn text_message_sender_ids_start_as_govuk_and_follow_notifys_rules() {
     };
     let (status, body) = send(&app, &live, &key, "sms", text(None)).await;
     assert_eq!((status, body["content"]["from_number"].as_str()), (201, Some("DVLA")));
+    let page =
+        app.get(&format!("/services/{live}/notification/{}", body["id"].as_str().unwrap()), Some(&s.cookie)).await;
+    assert!(page.text().contains("Sender DVLA"), "{}", page.text());
     assert_eq!(stored_reply_to(&app, body["id"].as_str().unwrap()).await.as_deref(), Some("DVLA"));
     let (status, body) = send(&app, &live, &key, "sms", text(Some(&govuk))).await;
     assert_eq!((status, body["content"]["from_number"].as_str()), (201, Some("GOVUK")));

@@ -21,6 +21,8 @@ pub struct NotificationView {
     pub subject: Option<String>,
     pub body: String,
     pub delivered_by_outbox: bool,
+    /// An email's reply-to address or a text message's sender, if any.
+    pub reply_to: Option<String>,
 }
 
 impl NotificationView {
@@ -72,6 +74,7 @@ pub fn NotificationPage(service: ServiceContext, n: NotificationView) -> impl In
             {row("Created", n.created_at.clone())}
             {n.sent_at.clone().map(|s| row("Sent", s))}
             {n.reference.clone().map(|r| row("Reference", r))}
+            {n.reply_to.clone().map(|r| row(if n.kind == TemplateType::Sms { "Sender" } else { "Reply-to address" }, r))}
             {(n.kind == TemplateType::Letter).then(|| row("Address", n.recipient.replace('\n', ", ")))}
         </dl>
         <h2 class="govuk-heading-m">"Message"</h2>

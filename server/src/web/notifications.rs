@@ -96,5 +96,6 @@ pub async fn notification(
         body: n.body.clone(),
         recipient: n.recipient.clone(),
         delivered_by_outbox,
+        reply_to: n.reply_to.clone(),
     }))
 }

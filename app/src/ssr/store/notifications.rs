@@ -45,6 +45,8 @@ pub struct Notification {
     pub sent_at: Option<String>,
     pub completed_at: Option<String>,
     pub updated_at: Option<String>,
+    /// An email's reply-to address or a text message's sender.
+    pub reply_to: Option<String>,
 }
 
 /// `SELECT <every notification column> FROM notifications`, for `concat!`.
@@ -52,7 +54,7 @@ macro_rules! select_notifications {
     () => {
         "SELECT id, service_id, api_key_id, key_type, template_id, template_version, notification_type, recipient,
                 client_reference, personalisation, subject, body, status, postage, created_at, sent_at, completed_at,
-                updated_at FROM notifications "
+                updated_at, reply_to FROM notifications "
     };
 }
 
