@@ -131,17 +131,10 @@ async fn emails_use_the_reply_to_asked_for_or_the_default() {
     let (status, body) = send(&app, &live, &key, "email", email(Some("not-a-uuid"))).await;
     assert_eq!((status, body["errors"][0]["message"].as_str()), (400, Some("email_reply_to_id is not a valid UUID")));
 
-    let default = store::add_sender(
-        &app.state.pool,
-        &live,
-        SenderKind::EmailReplyTo,
-        "main@example.gov.uk",
-        false,
-        &admin_user.id,
-    )
-    .await
-    .unwrap()
-    .unwrap();
+    store::add_sender(&app.state.pool, &live, SenderKind::EmailReplyTo, "main@example.gov.uk", false, &admin_user.id)
+        .await
+        .unwrap()
+        .unwrap();
     let other = store::add_sender(
         &app.state.pool,
         &live,
@@ -181,7 +174,6 @@ async fn emails_use_the_reply_to_asked_for_or_the_default() {
     store::delete_sender(&app.state.pool, &live, SenderKind::EmailReplyTo, &other, &admin_user.id).await.unwrap();
     let (status, _) = send(&app, &live, &key, "email", email(Some(&other))).await;
     assert_eq!(status, 400, "deleted: refused on the very next request");
-    assert!(!default.is_empty());
 }
 
 fn sms_list(service: &str) -> String {

@@ -1,7 +1,7 @@
 //! `/services/{id}/api/audit`: the service's audit log, newest first, a
 //! page at a time.
 
-use crate::components::BackLink;
+use crate::components::{BackLink, Table};
 use crate::view_model::{ServiceContext, ServicePageContent};
 use leptos::prelude::*;
 
@@ -40,30 +40,37 @@ impl ServicePageContent for AuditLog {
     }
 }
 
+/// Audit entries as a table (or `empty` when there are none); with
+/// `link_keys`, each entry about a key links to the key's page.
+#[component]
+pub fn AuditTable(service: ServiceContext, rows: Vec<AuditRow>, empty: &'static str, link_keys: bool) -> impl IntoView {
+    let rows = (!rows.is_empty()).then(|| {
+        rows.into_iter()
+            .map(|r| {
+                let link = r.key_id.filter(|_| link_keys).map(|id| {
+                    view! {
+                        " "<a class="govuk-link govuk-link--no-visited-state" href=service.path(&format!("/api/keys/{id}"))>
+                            "View key"<span class="govuk-visually-hidden">{format!(": {}", r.what)}</span>
+                        </a>
+                    }
+                });
+                view! {
+                    <tr class="govuk-table__row">
+                        <td class="govuk-table__cell">{r.when}</td>
+                        <td class="govuk-table__cell">{r.who}</td>
+                        <td class="govuk-table__cell">{r.what.clone()}{link}</td>
+                    </tr>
+                }
+            })
+            .collect_view()
+            .into_any()
+    });
+    view! { <Table heads=&[("When", false), ("Who", false), ("What", false)] empty rows/> }
+}
+
 #[component]
 fn AuditPage(service: ServiceContext, log: AuditLog) -> impl IntoView {
     let base = service.path("/api/audit");
-    let rows = log
-        .rows
-        .into_iter()
-        .map(|r| {
-            view! {
-                <tr class="govuk-table__row">
-                    <td class="govuk-table__cell">{r.when}</td>
-                    <td class="govuk-table__cell">{r.who}</td>
-                    <td class="govuk-table__cell">
-                        {r.what.clone()}
-                        {r.key_id.map(|id| view! {
-                            " "<a class="govuk-link govuk-link--no-visited-state" href=service.path(&format!("/api/keys/{id}"))>
-                                "View key"<span class="govuk-visually-hidden">{format!(": {}", r.what)}</span>
-                            </a>
-                        })}
-                    </td>
-                </tr>
-            }
-        })
-        .collect_view();
-    let empty = log.page == 1 && !log.more && rows.is_empty();
     let previous = (log.page > 1).then(|| {
         view! {
             <div class="govuk-pagination__prev">
@@ -86,23 +93,7 @@ fn AuditPage(service: ServiceContext, log: AuditLog) -> impl IntoView {
         <BackLink href=service.path("/api")/>
         <h1 class="govuk-heading-l">"Audit log"</h1>
         <p class="govuk-body">"Every change to this service’s API keys, guest list and callbacks: who made it and when. Secrets are never shown."</p>
-        {if empty {
-            view! { <p class="govuk-body">"Nothing has changed yet."</p> }.into_any()
-        } else {
-            view! {
-                <table class="govuk-table">
-                    <thead class="govuk-table__head">
-                        <tr class="govuk-table__row">
-                            <th scope="col" class="govuk-table__header">"When"</th>
-                            <th scope="col" class="govuk-table__header">"Who"</th>
-                            <th scope="col" class="govuk-table__header">"What"</th>
-                        </tr>
-                    </thead>
-                    <tbody class="govuk-table__body">{rows}</tbody>
-                </table>
-            }
-            .into_any()
-        }}
+        <AuditTable service=service.clone() rows=log.rows empty="Nothing has changed yet." link_keys=true/>
         {(previous.is_some() || next.is_some()).then(|| view! {
             <nav class="govuk-pagination govuk-pagination--block" aria-label="Pages of the audit log">
                 {previous}

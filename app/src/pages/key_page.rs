@@ -19,14 +19,6 @@ pub struct AlertRow {
     pub dismissed: Option<String>,
 }
 
-/// One entry of the key's history.
-#[derive(Clone, Debug)]
-pub struct HistoryRow {
-    pub when: String,
-    pub who: String,
-    pub what: String,
-}
-
 #[derive(Clone, Debug)]
 pub struct KeyPage {
     pub id: String,
@@ -45,7 +37,8 @@ pub struct KeyPage {
     pub week: Vec<DayUsage>,
     pub month: Vec<DayUsage>,
     pub alerts: Vec<AlertRow>,
-    pub history: Vec<HistoryRow>,
+    /// The audit entries about this key, newest first.
+    pub history: Vec<crate::pages::audit::AuditRow>,
     /// Whether it still works (and can be rotated or revoked).
     pub working: bool,
     /// Whether it was replaced by a rotation already.
@@ -155,20 +148,6 @@ fn KeyDetails(service: ServiceContext, key: KeyPage, csrf_token: String) -> impl
             </p>
         }
     });
-    let no_history = key.history.is_empty();
-    let history = key
-        .history
-        .into_iter()
-        .map(|h| {
-            view! {
-                <tr class="govuk-table__row">
-                    <td class="govuk-table__cell">{h.when}</td>
-                    <td class="govuk-table__cell">{h.who}</td>
-                    <td class="govuk-table__cell">{h.what}</td>
-                </tr>
-            }
-        })
-        .collect_view();
     let row = |label: &'static str, value: String| {
         view! {
             <div class="govuk-summary-list__row">
@@ -198,23 +177,7 @@ fn KeyDetails(service: ServiceContext, key: KeyPage, csrf_token: String) -> impl
         <UsageChart id="week" caption="Last 7 days".to_string() days=key.week/>
         <UsageChart id="month" caption="Last 30 days".to_string() days=key.month/>
         <h2 class="govuk-heading-m">"History"</h2>
-        {if no_history {
-            view! { <p class="govuk-body">"Nothing recorded yet."</p> }.into_any()
-        } else {
-            view! {
-                <table class="govuk-table">
-                    <thead class="govuk-table__head">
-                        <tr class="govuk-table__row">
-                            <th scope="col" class="govuk-table__header">"When"</th>
-                            <th scope="col" class="govuk-table__header">"Who"</th>
-                            <th scope="col" class="govuk-table__header">"What"</th>
-                        </tr>
-                    </thead>
-                    <tbody class="govuk-table__body">{history}</tbody>
-                </table>
-            }
-            .into_any()
-        }}
+        <crate::pages::audit::AuditTable service=service.clone() rows=key.history empty="Nothing recorded yet." link_keys=false/>
         <p class="govuk-body"><a class="govuk-link" href=service.path("/api/audit")>"See the whole audit log"</a></p>
     }
 }

@@ -268,7 +268,7 @@ pub async fn audit_log(
     ctx: Ctx,
     axum::extract::RawQuery(query): axum::extract::RawQuery,
 ) -> Answer {
-    use app::pages::audit::{AuditLog, AuditRow, PER_PAGE};
+    use app::pages::audit::{AuditLog, PER_PAGE};
     let page = form_urlencoded::parse(query.unwrap_or_default().as_bytes())
         .find(|(k, _)| k == "page")
         .map(|(_, v)| v.into_owned());
@@ -281,19 +281,21 @@ pub async fn audit_log(
     if entries.is_empty() && page > 1 {
         return Err(PageError::NotFound);
     }
-    let rows = entries
-        .into_iter()
-        .map(|e| AuditRow {
-            when: clock::parse(&e.at).map(datetime_short).unwrap_or_default(),
-            who: match (e.user_name, e.user_email) {
-                (Some(name), Some(email)) => format!("{name} ({email})"),
-                _ => "The system".to_string(),
-            },
-            what: e.description,
-            key_id: e.api_key_id,
-        })
-        .collect();
+    let rows = entries.into_iter().map(audit_row).collect();
     Ok(ctx.show(AuditLog { rows, page, more }))
+}
+
+/// An audit entry as the audit log and a key's history show it.
+fn audit_row(e: store::AuditEntry) -> app::pages::audit::AuditRow {
+    app::pages::audit::AuditRow {
+        when: clock::parse(&e.at).map(datetime_short).unwrap_or_default(),
+        who: match (e.user_name, e.user_email) {
+            (Some(name), Some(email)) => format!("{name} ({email})"),
+            _ => "The system".to_string(),
+        },
+        what: e.description,
+        key_id: e.api_key_id,
+    }
 }
 
 // ---------------------------------------------------------------- guest list
@@ -429,19 +431,7 @@ pub async fn key_page(State(state): State<AppState>, ctx: Ctx, Path((_, key_id))
     let usage = store::key_usage_since(&state.pool, &key.id, &since).await?;
     let today = app::domain::london_time::to_london(now).date();
     let alerts = store::alerts_for_key(&state.pool, ctx.id(), &key.id).await?.into_iter().map(alert_row).collect();
-    let when = |s: &str| clock::parse(s).map(datetime_short).unwrap_or_default();
-    let history = store::key_audit_log(&state.pool, ctx.id(), &key.id, 50)
-        .await?
-        .into_iter()
-        .map(|e| app::pages::key_page::HistoryRow {
-            when: when(&e.at),
-            who: match (e.user_name, e.user_email) {
-                (Some(name), Some(email)) => format!("{name} ({email})"),
-                _ => "The system".to_string(),
-            },
-            what: e.description,
-        })
-        .collect();
+    let history = store::key_audit_log(&state.pool, ctx.id(), &key.id, 50).await?.into_iter().map(audit_row).collect();
     ctx.show_with_flash(
         &state,
         app::pages::key_page::KeyPage {
