@@ -101,6 +101,16 @@ enum Command {
         #[arg(long)]
         message: String,
     },
+    /// Mark letters as returned to sender (by notification id or by the
+    /// reference they were sent with): their status becomes
+    /// `returned-letter` and the service's returned-letter callback is sent.
+    ReturnLetters {
+        #[arg(long)]
+        service_id: String,
+        /// A notification id or reference; repeat for more.
+        #[arg(long = "letter", required = true)]
+        letters: Vec<String>,
+    },
     /// How many days a service keeps its messages of one channel (3 to 90;
     /// 7 unless set).
     SetRetention {
@@ -330,6 +340,16 @@ async fn admin(config: Config, command: Command) -> anyhow::Result<()> {
             match store::receive_text(&pool, to.trim(), from.trim(), &message, None, None).await? {
                 Some(text) => println!("received {}", text.id),
                 None => anyhow::bail!("no service with inbound_sms has the number {to}"),
+            }
+        }
+        Command::ReturnLetters { service_id, letters } => {
+            store::get_service(&pool, &service_id).await?.ok_or_else(|| anyhow::anyhow!("no service has that id"))?;
+            let returned = store::return_letters(&pool, &service_id, &letters).await?;
+            if returned.is_empty() {
+                anyhow::bail!("no letter of that service that was sent has that id or reference");
+            }
+            for id in returned {
+                println!("returned {id}");
             }
         }
         Command::SetRetention { service_id, notification_type, days } => {

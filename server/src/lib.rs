@@ -7,6 +7,7 @@ pub mod callbacks;
 pub mod cli;
 pub mod config;
 pub mod demo;
+pub mod letters;
 pub mod logging;
 pub mod retention;
 pub mod server_key;

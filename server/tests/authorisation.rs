@@ -54,16 +54,32 @@ struct ServiceIds {
 async fn objects(app: &TestApp, service: &str, name: &str) -> ServiceIds {
     let key = make_key(app, service, "test", name).await;
     let template = template_id(app, service, "email").await;
-    let (status, body) = send(
-        app,
-        service,
-        &key,
-        "email",
-        serde_json::json!({"email_address": "matrix@example.com", "template_id": template, "personalisation": {"name": "M"}}),
+    // A letter, so that every page about a notification (its PDF too) has
+    // something to show; stored directly, as not every service sends letters.
+    let letter_template = store::list_templates(&app.state.pool, service).await.unwrap().remove(0);
+    let notification = uuid::Uuid::new_v4().to_string();
+    store::create_notifications(
+        &app.state.pool,
+        &[&store::NewNotification {
+            id: notification.clone(),
+            service_id: service.to_string(),
+            api_key_id: key.id.clone(),
+            key_type: app::domain::KeyType::Test,
+            template_id: letter_template.id,
+            template_version: 1,
+            notification_type: app::domain::TemplateType::Letter,
+            recipient: "A Person\n1 Street\nSW1A 1AA".to_string(),
+            client_reference: None,
+            personalisation: "{}".to_string(),
+            subject: Some("Matrix".to_string()),
+            body: "Dear M".to_string(),
+            postage: Some("second".to_string()),
+            created_at: clock::now_string(),
+            reply_to: None,
+        }],
     )
-    .await;
-    assert_eq!(status, 201, "{body}");
-    let notification = body["id"].as_str().unwrap().to_string();
+    .await
+    .unwrap();
     store::record_usage(
         &app.state.pool,
         &[(key.id.clone(), app::domain::key_usage::hour_of(clock::now()), "email:sent", 600)],

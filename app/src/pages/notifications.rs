@@ -21,8 +21,15 @@ pub struct NotificationView {
     pub subject: Option<String>,
     pub body: String,
     pub delivered_by_outbox: bool,
-    /// An email's reply-to address or a text message's sender, if any.
+    /// An email's reply-to address, a text message's sender or a letter's
+    /// contact block, if any.
     pub reply_to: Option<String>,
+    /// A letter's PDF: where to download it (`None` while it is not ready).
+    pub pdf_link: Option<String>,
+    /// A precompiled letter: its page count, once its file was read.
+    pub precompiled_pages: Option<Option<i64>>,
+    /// Why a precompiled letter was refused: Notify's title and detail.
+    pub letter_problem: Option<(String, String)>,
 }
 
 impl NotificationView {
@@ -55,6 +62,14 @@ pub fn NotificationPage(service: ServiceContext, n: NotificationView) -> impl In
         }
     };
     let message = match n.kind {
+        _ if n.precompiled_pages.is_some() => {
+            let pages = match n.precompiled_pages.flatten() {
+                Some(1) => " (1 page)".to_string(),
+                Some(count) => format!(" ({count} pages)"),
+                None => String::new(),
+            };
+            view! { <p class="govuk-body">{format!("Sent as a PDF file{pages}.")}</p> }.into_any()
+        }
         TemplateType::Sms => view! { <div class="notify-sms-message"><p class="govuk-body">{n.body.clone()}</p></div> }.into_any(),
         _ => view! {
             <div class="govuk-inset-text notify-message">
@@ -74,11 +89,30 @@ pub fn NotificationPage(service: ServiceContext, n: NotificationView) -> impl In
             {row("Created", n.created_at.clone())}
             {n.sent_at.clone().map(|s| row("Sent", s))}
             {n.reference.clone().map(|r| row("Reference", r))}
-            {n.reply_to.clone().map(|r| row(if n.kind == TemplateType::Sms { "Sender" } else { "Reply-to address" }, r))}
+            {n.reply_to.clone().map(|r| {
+                let label = match n.kind {
+                    TemplateType::Sms => "Sender",
+                    TemplateType::Email => "Reply-to address",
+                    TemplateType::Letter => "Sender’s address",
+                };
+                row(label, r.lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join(", "))
+            })}
             {(n.kind == TemplateType::Letter).then(|| row("Address", n.recipient.replace('\n', ", ")))}
         </dl>
+        {n.letter_problem.clone().map(|(title, detail)| view! {
+            <div class="govuk-warning-text">
+                <span class="govuk-warning-text__icon" aria-hidden="true">"!"</span>
+                <strong class="govuk-warning-text__text">
+                    <span class="govuk-visually-hidden">"Warning"</span>
+                    {title}". "{detail}
+                </strong>
+            </div>
+        })}
         <h2 class="govuk-heading-m">"Message"</h2>
         {message}
+        {n.pdf_link.clone().map(|href| view! {
+            <p class="govuk-body"><a class="govuk-link" href=href download="">"Download this letter as a PDF"</a></p>
+        })}
         {n.delivered_by_outbox.then(|| view! {
             <p class="govuk-body govuk-hint">"Delivered to the built-in outbox: this server has no email or text message provider set up, so messages are recorded here instead of being sent."</p>
         })}

@@ -32,6 +32,7 @@ pub fn router() -> Router<AppState> {
         .route("/v2/notifications/letter", post(send_letter))
         .route("/v2/notifications", get(list_notifications))
         .route("/v2/notifications/{id}", get(get_notification))
+        .route("/v2/notifications/{id}/pdf", get(get_notification_pdf))
         .route("/v2/templates", get(list_templates))
         .route("/v2/template/{id}", get(get_template))
         .route("/v2/template/{id}/version/{version}", get(get_template_version))
@@ -133,6 +134,10 @@ async fn list_notifications(State(state): State<AppState>, caller: Caller, RawQu
 
 async fn get_notification(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Answer {
     read::notification(&state, &caller, &id).await
+}
+
+async fn get_notification_pdf(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Answer {
+    read::notification_pdf(&state, &caller, &id).await
 }
 
 async fn list_templates(State(state): State<AppState>, caller: Caller, RawQuery(q): RawQuery) -> Answer {

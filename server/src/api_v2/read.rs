@@ -71,6 +71,24 @@ pub async fn notification(state: &AppState, caller: &Caller, id: &str) -> Result
     Ok(Json(notification_json(state, &n)).into_response())
 }
 
+/// `GET /v2/notifications/{id}/pdf`: the letter's PDF, Notify's refusals.
+pub async fn notification_pdf(state: &AppState, caller: &Caller, id: &str) -> Result<Response, ApiError> {
+    use crate::letters::LetterPdf;
+    if uuid::Uuid::parse_str(id).is_err() {
+        return Err(ApiError::validation(vec!["notification_id is not a valid UUID".to_string()]));
+    }
+    let n = store::get_notification(&state.pool, &caller.service.id, id).await?.ok_or_else(ApiError::not_found)?;
+    match crate::letters::letter_pdf(&state.pool, &n).await? {
+        LetterPdf::Ready(pdf) => Ok(([(axum::http::header::CONTENT_TYPE, "application/pdf")], pdf).into_response()),
+        LetterPdf::NotReady => Err(ApiError::new(
+            axum::http::StatusCode::BAD_REQUEST,
+            "PDFNotReadyError",
+            "PDF not available yet, try again later",
+        )),
+        LetterPdf::Unavailable(message) => Err(ApiError::bad_request(message)),
+    }
+}
+
 pub async fn notifications(state: &AppState, caller: &Caller, query: Option<&str>) -> Result<Response, ApiError> {
     let pairs: Vec<(String, String)> = form_urlencoded::parse(query.unwrap_or("").as_bytes()).into_owned().collect();
     let mut filter = store::NotificationFilter { key_type: Some(caller.key_type), ..Default::default() };

@@ -148,6 +148,10 @@ fn admin_routes() -> Vec<(AdminRoute, axum::routing::MethodRouter<AppState>)> {
             route("/services/{service_id}/notification/{notification_id}", GET, Access::Service(Messages::ANY_OF)),
             get(notifications::notification),
         ),
+        (
+            route("/services/{service_id}/notification/{notification_id}/pdf", GET, Access::Service(Messages::ANY_OF)),
+            get(notifications::notification_pdf),
+        ),
         (route("/services/{service_id}/templates", GET, templates), get(templates::list)),
         (
             route("/services/{service_id}/templates/new", BOTH, templates),
@@ -330,5 +334,6 @@ pub fn spawn_background(state: AppState) {
     crate::callbacks::spawn(state.clone());
     crate::retention::spawn(state.clone());
     crate::alerts::spawn(state.clone());
+    crate::letters::spawn(state.clone());
     crate::api_v2::runtime::spawn_workers(state);
 }

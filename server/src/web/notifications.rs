@@ -5,6 +5,7 @@ use super::extract::{ServicePage, ViewMessages};
 use crate::AppState;
 use app::domain::london_time::datetime_short;
 use app::domain::relative_time::relative;
+use app::domain::{NotificationStatus, TemplateType};
 use app::pages::api_hub::{LogItem, MessageLog};
 use app::pages::notifications::NotificationView;
 use app::ssr::{clock, store};
@@ -83,6 +84,17 @@ pub async fn notification(
         .map(|t| t.name)
         .unwrap_or_default();
     let delivered_by_outbox = store::outbox_message(&state.pool, &n.id).await?.is_some();
+    let check = store::letter_check(&state.pool, service_id, &n.id).await?;
+    let letter_problem = check
+        .as_ref()
+        .and_then(|(count, reason, pages)| reason.as_deref().map(|r| crate::letters::refusal_text(r, *count, pages)));
+    let pdf_ready = kind == TemplateType::Letter
+        && !matches!(
+            n.status,
+            NotificationStatus::PendingVirusCheck
+                | NotificationStatus::VirusScanFailed
+                | NotificationStatus::TechnicalFailure
+        );
     Ok(ctx.show(NotificationView {
         kind,
         status: capitalise(&n.status.shown(kind).replace('-', " ")),
@@ -97,5 +109,36 @@ pub async fn notification(
         recipient: n.recipient.clone(),
         delivered_by_outbox,
         reply_to: n.reply_to.clone(),
+        pdf_link: pdf_ready.then(|| ctx.service.path(&format!("/notification/{}/pdf", n.id))),
+        precompiled_pages: check.map(|(count, _, _)| count),
+        letter_problem,
     }))
+}
+
+/// `/services/{id}/notification/{notification_id}/pdf`: a letter's PDF, as
+/// the API gives it; 404 for anything else or while it is not ready.
+pub async fn notification_pdf(
+    State(state): State<AppState>,
+    ctx: ServicePage<ViewMessages>,
+    Path((_, notification_id)): Path<(String, String)>,
+) -> Result<Response, PageError> {
+    use axum::response::IntoResponse;
+    let service_id = ctx.id();
+    let notification_id = notification_id.as_str();
+    uuid::Uuid::parse_str(notification_id).map_err(|_| PageError::NotFound)?;
+    let n = store::get_notification(&state.pool, service_id, notification_id).await?.ok_or(PageError::NotFound)?;
+    match crate::letters::letter_pdf(&state.pool, &n).await? {
+        crate::letters::LetterPdf::Ready(pdf) => Ok((
+            [
+                (axum::http::header::CONTENT_TYPE, "application/pdf".to_string()),
+                (
+                    axum::http::header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"letter-{notification_id}.pdf\""),
+                ),
+            ],
+            pdf,
+        )
+            .into_response()),
+        _ => Err(PageError::NotFound),
+    }
 }

@@ -81,7 +81,7 @@ pub async fn update_template(
     let now = clock::now_string();
     let mut tx = pool.db.begin().await?;
     let row: Option<(i64, TemplateType)> =
-        sqlx::query_as("SELECT version, template_type FROM templates WHERE id = ? AND service_id = ?")
+        sqlx::query_as("SELECT version, template_type FROM templates WHERE id = ? AND service_id = ? AND hidden = 0")
             .bind(template_id)
             .bind(service_id)
             .fetch_optional(&mut *tx)
@@ -119,7 +119,7 @@ pub async fn update_template(
 pub async fn list_templates(pool: &Pool, service_id: &str) -> anyhow::Result<Vec<Template>> {
     sqlx::query_as::<_, Template>(
         "SELECT id, service_id, name, template_type, subject, content, version, archived, created_at, updated_at
-         FROM templates WHERE service_id = ? AND archived = 0 ORDER BY name COLLATE NOCASE",
+         FROM templates WHERE service_id = ? AND archived = 0 AND hidden = 0 ORDER BY name COLLATE NOCASE",
     )
     .bind(service_id)
     .fetch_all(&pool.db)
@@ -130,7 +130,7 @@ pub async fn list_templates(pool: &Pool, service_id: &str) -> anyhow::Result<Vec
 pub async fn get_template(pool: &Pool, service_id: &str, template_id: &str) -> anyhow::Result<Option<Template>> {
     sqlx::query_as::<_, Template>(
         "SELECT id, service_id, name, template_type, subject, content, version, archived, created_at, updated_at
-         FROM templates WHERE id = ? AND service_id = ?",
+         FROM templates WHERE id = ? AND service_id = ? AND hidden = 0",
     )
     .bind(template_id)
     .bind(service_id)
@@ -141,7 +141,7 @@ pub async fn get_template(pool: &Pool, service_id: &str, template_id: &str) -> a
 
 pub async fn template_counts(pool: &Pool, service_id: &str) -> anyhow::Result<Vec<(TemplateType, i64)>> {
     sqlx::query_as(
-        "SELECT template_type, COUNT(*) FROM templates WHERE service_id = ? AND archived = 0
+        "SELECT template_type, COUNT(*) FROM templates WHERE service_id = ? AND archived = 0 AND hidden = 0
          GROUP BY template_type ORDER BY template_type",
     )
     .bind(service_id)

@@ -1,0 +1,244 @@
+//! Letters as files: precompiled letters' PDFs and the checker's queue, the
+//! hidden template they are sent from, and returned letters.
+
+use super::{new_id, NewNotification, Pool};
+use crate::domain::{NotificationStatus, TemplateType};
+use crate::ssr::clock;
+use anyhow::Context;
+use sqlx::FromRow;
+
+/// The name (and subject) of the hidden template precompiled letters are
+/// sent from, as in Notify.
+pub const PRECOMPILED_TEMPLATE_NAME: &str = "Pre-compiled PDF";
+
+/// The service's hidden precompiled-letter template, `(id, version)`: made
+/// the first time the service sends a precompiled letter.
+pub async fn precompiled_template(pool: &Pool, service_id: &str) -> anyhow::Result<(String, i64)> {
+    let found: Option<(String, i64)> =
+        sqlx::query_as("SELECT id, version FROM templates WHERE service_id = ? AND hidden = 1 AND name = ? LIMIT 1")
+            .bind(service_id)
+            .bind(PRECOMPILED_TEMPLATE_NAME)
+            .fetch_optional(&pool.db)
+            .await?;
+    if let Some(found) = found {
+        return Ok(found);
+    }
+    let id = new_id();
+    let now = clock::now_string();
+    let mut tx = pool.db.begin().await?;
+    // Two first sends at once: the second finds the first's row.
+    let raced: Option<(String, i64)> =
+        sqlx::query_as("SELECT id, version FROM templates WHERE service_id = ? AND hidden = 1 AND name = ? LIMIT 1")
+            .bind(service_id)
+            .bind(PRECOMPILED_TEMPLATE_NAME)
+            .fetch_optional(&mut *tx)
+            .await?;
+    if let Some(found) = raced {
+        return Ok(found);
+    }
+    sqlx::query(
+        "INSERT INTO templates (id, service_id, name, template_type, subject, content, version, archived, created_at,
+             hidden)
+         VALUES (?, ?, ?, 'letter', ?, '', 1, 0, ?, 1)",
+    )
+    .bind(&id)
+    .bind(service_id)
+    .bind(PRECOMPILED_TEMPLATE_NAME)
+    .bind(PRECOMPILED_TEMPLATE_NAME)
+    .bind(&now)
+    .execute(&mut *tx)
+    .await
+    .context("could not create the precompiled letter template")?;
+    sqlx::query(
+        "INSERT INTO template_versions (template_id, version, name, template_type, subject, content, created_at)
+         VALUES (?, 1, ?, 'letter', ?, '', ?)",
+    )
+    .bind(&id)
+    .bind(PRECOMPILED_TEMPLATE_NAME)
+    .bind(PRECOMPILED_TEMPLATE_NAME)
+    .bind(&now)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok((id, 1))
+}
+
+/// Stores a precompiled letter and its PDF in one transaction. The letter
+/// waits in `pending-virus-check` until [`record_letter_check`].
+pub async fn create_precompiled_letter(pool: &Pool, n: &NewNotification, pdf: &[u8]) -> anyhow::Result<()> {
+    let mut tx = pool.db.begin().await?;
+    sqlx::query(
+        "INSERT INTO notifications (id, service_id, api_key_id, key_type, template_id, template_version,
+             notification_type, recipient, client_reference, personalisation, subject, body, status, postage,
+             created_at, reply_to)
+         VALUES (?, ?, ?, ?, ?, ?, 'letter', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&n.id)
+    .bind(&n.service_id)
+    .bind(&n.api_key_id)
+    .bind(n.key_type)
+    .bind(&n.template_id)
+    .bind(n.template_version)
+    .bind(&n.recipient)
+    .bind(&n.client_reference)
+    .bind(&n.personalisation)
+    .bind(&n.subject)
+    .bind(&n.body)
+    .bind(NotificationStatus::PendingVirusCheck)
+    .bind(&n.postage)
+    .bind(&n.created_at)
+    .bind(&n.reply_to)
+    .execute(&mut *tx)
+    .await
+    .context("could not save a precompiled letter")?;
+    sqlx::query("INSERT INTO letter_pdfs (notification_id, service_id, pdf, created_at) VALUES (?, ?, ?, ?)")
+        .bind(&n.id)
+        .bind(&n.service_id)
+        .bind(pdf)
+        .bind(&n.created_at)
+        .execute(&mut *tx)
+        .await
+        .context("could not save a letter's PDF")?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Precompiled letters not checked yet, oldest first: `(notification id, PDF)`.
+pub async fn unchecked_letter_pdfs(pool: &Pool, limit: i64) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
+    sqlx::query_as("SELECT notification_id, pdf FROM letter_pdfs WHERE checked_at IS NULL ORDER BY created_at LIMIT ?")
+        .bind(limit)
+        .fetch_all(&pool.db)
+        .await
+        .context("could not load letters to check")
+}
+
+/// What the checker found in a precompiled letter's PDF.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LetterCheck {
+    pub page_count: Option<i64>,
+    /// Notify's reason (`letter-too-long`, …) when the letter is refused.
+    pub invalid_reason: Option<String>,
+    /// The pages at fault, 1-based.
+    pub invalid_pages: Vec<u32>,
+}
+
+/// Records the check: the letter goes on (`created`, for the provider) or
+/// stops (`validation-failed`). A letter no longer waiting is left alone.
+pub async fn record_letter_check(pool: &Pool, notification_id: &str, check: &LetterCheck) -> anyhow::Result<()> {
+    let now = clock::now_string();
+    let pages = serde_json::to_string(&check.invalid_pages)?;
+    let mut tx = pool.db.begin().await?;
+    sqlx::query(
+        "UPDATE letter_pdfs SET page_count = ?, invalid_reason = ?, invalid_pages = ?, checked_at = ?
+         WHERE notification_id = ?",
+    )
+    .bind(check.page_count)
+    .bind(&check.invalid_reason)
+    .bind(pages)
+    .bind(&now)
+    .bind(notification_id)
+    .execute(&mut *tx)
+    .await?;
+    if check.invalid_reason.is_some() {
+        sqlx::query(
+            "UPDATE notifications SET status = 'validation-failed', completed_at = ?1, updated_at = ?1
+             WHERE id = ?2 AND status = 'pending-virus-check'",
+        )
+        .bind(&now)
+        .bind(notification_id)
+        .execute(&mut *tx)
+        .await?;
+    } else {
+        sqlx::query(
+            "UPDATE notifications SET status = 'created', updated_at = ? WHERE id = ? AND status = 'pending-virus-check'",
+        )
+        .bind(&now)
+        .bind(notification_id)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await.context("could not record a letter check")?;
+    Ok(())
+}
+
+/// A precompiled letter's PDF and what its check found.
+#[derive(Clone, Debug, FromRow)]
+pub struct LetterPdf {
+    pub pdf: Vec<u8>,
+    pub page_count: Option<i64>,
+    pub invalid_reason: Option<String>,
+    /// A JSON array of page numbers.
+    pub invalid_pages: Option<String>,
+    pub checked_at: Option<String>,
+}
+
+impl LetterPdf {
+    pub fn invalid_pages(&self) -> Vec<u32> {
+        self.invalid_pages.as_deref().and_then(|p| serde_json::from_str(p).ok()).unwrap_or_default()
+    }
+}
+
+/// The service's precompiled letter's PDF (`None`: not a precompiled letter
+/// of this service).
+pub async fn letter_pdf(pool: &Pool, service_id: &str, notification_id: &str) -> anyhow::Result<Option<LetterPdf>> {
+    sqlx::query_as::<_, LetterPdf>(
+        "SELECT pdf, page_count, invalid_reason, invalid_pages, checked_at FROM letter_pdfs
+         WHERE notification_id = ? AND service_id = ?",
+    )
+    .bind(notification_id)
+    .bind(service_id)
+    .fetch_optional(&pool.db)
+    .await
+    .context("could not load a letter's PDF")
+}
+
+/// What a precompiled letter's check found, without the file (for pages).
+pub async fn letter_check(
+    pool: &Pool,
+    service_id: &str,
+    notification_id: &str,
+) -> anyhow::Result<Option<(Option<i64>, Option<String>, Vec<u32>)>> {
+    let row: Option<(Option<i64>, Option<String>, Option<String>)> = sqlx::query_as(
+        "SELECT page_count, invalid_reason, invalid_pages FROM letter_pdfs WHERE notification_id = ? AND service_id = ?",
+    )
+    .bind(notification_id)
+    .bind(service_id)
+    .fetch_optional(&pool.db)
+    .await?;
+    Ok(row.map(|(count, reason, pages)| {
+        (count, reason, pages.and_then(|p| serde_json::from_str(&p).ok()).unwrap_or_default())
+    }))
+}
+
+/// Marks the service's letters named by id or by reference as returned
+/// (`returned-letter`, which Notify shows as `received`), queueing the
+/// returned-letter callback for each. Only letters that were sent can come
+/// back: those `sending` or `delivered`. Returns the ids marked.
+pub async fn return_letters(
+    pool: &Pool,
+    service_id: &str,
+    ids_or_references: &[String],
+) -> anyhow::Result<Vec<String>> {
+    let wanted = serde_json::to_string(ids_or_references)?;
+    let now = clock::now_string();
+    let marked: Vec<(String,)> = sqlx::query_as(
+        "UPDATE notifications SET status = ?1, updated_at = ?2
+         WHERE service_id = ?3 AND notification_type = ?4 AND status IN ('sending', 'delivered')
+           AND (id IN (SELECT value FROM json_each(?5)) OR client_reference IN (SELECT value FROM json_each(?5)))
+         RETURNING id",
+    )
+    .bind(NotificationStatus::ReturnedLetter)
+    .bind(&now)
+    .bind(service_id)
+    .bind(TemplateType::Letter)
+    .bind(&wanted)
+    .fetch_all(&pool.db)
+    .await
+    .context("could not mark letters as returned")?;
+    let mut ids = Vec::with_capacity(marked.len());
+    for (id,) in marked {
+        super::record_returned_letter(pool, service_id, &id).await?;
+        ids.push(id);
+    }
+    Ok(ids)
+}
