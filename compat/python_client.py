@@ -2,13 +2,26 @@
 against this server. Prints one line per check and a closing
 'N passed, N failed' line; exits non-zero on any failure."""
 
+import io
+import json
 import os
 import sys
 import time
 import traceback
 
+from jsonschema import Draft4Validator
 from notifications_python_client.errors import HTTPError
 from notifications_python_client.notifications import NotificationsAPIClient
+
+with open(os.path.join(os.path.dirname(__file__), "notify-response-schemas.json")) as f:
+    SCHEMAS = json.load(f)
+
+
+def conforms(answer, schema_name):
+    """Checks an answer against Notify's published response schema."""
+    Draft4Validator({**SCHEMAS, "$ref": f"#/schemas/{schema_name}"}).validate(answer)
+    return answer
+
 
 BASE = os.environ["NOTIFY_BASE_URL"]
 KEYS = {name: os.environ[f"KEY_{name.upper()}"] for name in ("test", "team", "trial_live", "revoked", "limited")}
@@ -48,22 +61,70 @@ def wait_for_status(c, notification_id, wanted):
 @check
 def send_each_channel_and_read_it_back():
     t = templates_of(client["test"])
-    email = client["test"].send_email_notification(
+    email = conforms(client["test"].send_email_notification(
         email_address="anyone@example.com", template_id=t["email"]["id"], personalisation={"name": "Ada"}, reference="py-email"
-    )
+    ), "post_email_response")
     assert email["content"]["subject"] == "Your appointment, Ada", email
-    sms = client["test"].send_sms_notification(
+    assert email["sanitised_content"] == {}, email
+    sms = conforms(client["test"].send_sms_notification(
         phone_number="07700 900123", template_id=t["sms"]["id"], personalisation={"name": "Ada"}
-    )
+    ), "post_sms_response")
     assert sms["content"]["body"].startswith("Hello Ada"), sms
-    letter = client["test"].send_letter_notification(
+    letter = conforms(client["test"].send_letter_notification(
         template_id=t["letter"]["id"],
         personalisation={"name": "Ada", "address_line_1": "Ada Lovelace", "address_line_2": "1 Street", "address_line_3": "SW1A 1AA"},
-    )
-    n = wait_for_status(client["test"], email["id"], "delivered")
+    ), "post_letter_response")
+    n = conforms(wait_for_status(client["test"], email["id"], "delivered"), "get_notification_response")
     assert n["email_address"] == "anyone@example.com" and n["reference"] == "py-email"
-    assert wait_for_status(client["test"], sms["id"], "delivered")["phone_number"] == "+447700900123"
-    assert client["test"].get_notification_by_id(letter["id"])["type"] == "letter"
+    assert conforms(wait_for_status(client["test"], sms["id"], "delivered"), "get_notification_response")["phone_number"] == "+447700900123"
+    assert conforms(client["test"].get_notification_by_id(letter["id"]), "get_notification_response")["type"] == "letter"
+
+
+@check
+def a_letter_with_a_postcode_counts_it_as_a_line():
+    t = templates_of(client["test"])
+    letter = conforms(client["test"].send_letter_notification(
+        template_id=t["letter"]["id"],
+        personalisation={"name": "Ada", "address_line_1": "Ada Lovelace", "address_line_2": "1 Street", "postcode": "SW1A 1AA"},
+    ), "post_letter_response")
+    n = conforms(client["test"].get_notification_by_id(letter["id"]), "get_notification_response")
+    assert n["line_1"] == "Ada Lovelace" and n["postcode"] == "SW1A 1AA", n
+
+
+def pdf_when_ready(c, notification_id):
+    for _ in range(100):
+        try:
+            return c.get_pdf_for_letter(notification_id).read()
+        except HTTPError as e:
+            messages = [m["message"] for m in e.message] if isinstance(e.message, list) else [e.message]
+            assert e.status_code == 400 and "PDF not available yet, try again later" in messages, messages
+            time.sleep(0.1)
+    raise AssertionError(f"the PDF of {notification_id} was never ready")
+
+
+@check
+def letter_pdfs_and_precompiled_letters():
+    t = templates_of(client["test"])
+    letter = client["test"].send_letter_notification(
+        template_id=t["letter"]["id"],
+        personalisation={"name": "Ada", "address_line_1": "Ada Lovelace", "address_line_2": "1 Street", "postcode": "SW1A 1AA"},
+    )
+    drawn = pdf_when_ready(client["test"], letter["id"])
+    assert drawn.startswith(b"%PDF-"), drawn[:20]
+    # The templated letter's PDF is a valid one-page A4 letter: send it back
+    # as a precompiled letter, then read it back again.
+    sent = conforms(client["test"].send_precompiled_letter_notification(reference="py-pdf", pdf_file=io.BytesIO(drawn)),
+                    "post_precompiled_letter_response")
+    assert sent["reference"] == "py-pdf" and sent["postage"] == "second", sent
+    first = conforms(client["test"].send_precompiled_letter_notification(
+        reference="py-pdf-first", pdf_file=io.BytesIO(drawn), postage="first"), "post_precompiled_letter_response")
+    assert first["postage"] == "first", first
+    assert pdf_when_ready(client["test"], sent["id"]) == drawn
+    n = conforms(client["test"].get_notification_by_id(sent["id"]), "get_notification_response")
+    assert n["type"] == "letter" and n["status"] in ("accepted", "received"), n
+    # A file that is not a PDF is taken, then fails validation.
+    bad = client["test"].send_precompiled_letter_notification(reference="py-bad", pdf_file=io.BytesIO(b"not a pdf"))
+    wait_for_status(client["test"], bad["id"], "validation-failed")
 
 
 @check
@@ -73,7 +134,7 @@ def iterate_every_notification_across_pages():
         client["test"].send_sms_notification(
             phone_number="07700900123", template_id=t["sms"]["id"], personalisation={"name": f"n{i}"}, reference="paged"
         )
-    first = client["test"].get_all_notifications(reference="paged")
+    first = conforms(client["test"].get_all_notifications(reference="paged"), "get_notifications_response")
     assert len(first["notifications"]) == 250, len(first["notifications"])
     assert "older_than=" in first["links"]["next"]
     seen = [n["id"] for n in client["test"].get_all_notifications_iterator(reference="paged")]
@@ -83,18 +144,56 @@ def iterate_every_notification_across_pages():
 @check
 def templates_versions_and_preview():
     t = templates_of(client["test"])
-    email = client["test"].get_template(t["email"]["id"])
+    email = conforms(client["test"].get_template(t["email"]["id"]), "get_template_by_id_response")
     assert email["personalisation"] == {"name": {"required": True}}
-    assert client["test"].get_template_version(t["email"]["id"], 1)["version"] == 1
-    preview = client["test"].post_template_preview(t["email"]["id"], personalisation={"name": "Ada"})
+    assert email["created_by"] == "admin@example.gov.uk", email
+    assert conforms(client["test"].get_template_version(t["email"]["id"], 1), "get_template_by_id_response")["version"] == 1
+    preview = conforms(client["test"].post_template_preview(t["email"]["id"], personalisation={"name": "Ada"}),
+                       "post_template_preview_response")
     assert preview["subject"] == "Your appointment, Ada", preview
-    assert len(client["test"].get_all_templates(template_type="sms")["templates"]) == 1
+    assert len(conforms(client["test"].get_all_templates(template_type="sms"), "get_all_template_response")["templates"]) == 1
+    letter = conforms(client["test"].get_template(t["letter"]["id"]), "get_template_by_id_response")
+    assert letter["letter_contact_block"].startswith("Appointments team"), letter
+    everything = conforms(client["test"].get_all_templates(), "get_all_template_response")
+    assert "Pre-compiled PDF" not in [x["name"] for x in everything["templates"]]
 
 
 @check
-def received_text_messages_is_an_empty_list():
-    assert client["test"].get_received_texts()["received_text_messages"] == []
-    assert list(client["test"].get_received_texts_iterator()) == []
+def received_text_messages_with_paging():
+    page = conforms(client["test"].get_received_texts(), "get_inbound_sms_response")
+    texts = page["received_text_messages"]
+    assert any(x["content"] == os.environ["RECEIVED_TEXT"] for x in texts), texts
+    assert texts[0]["notify_number"] == "07700900500", texts
+    assert "older_than=" in page["links"]["next"]
+    assert [x["id"] for x in client["test"].get_received_texts_iterator()] == [x["id"] for x in texts]
+    last = conforms(client["test"].get_received_texts(older_than=texts[-1]["id"]), "get_inbound_sms_response")
+    assert last["received_text_messages"] == [], last
+
+
+@check
+def reply_to_addresses_senders_and_sanitised_content():
+    t = templates_of(client["test"])
+    email = conforms(client["test"].send_email_notification(
+        email_address="anyone@example.com", template_id=t["email"]["id"], personalisation={"name": "[Ada](https://evil.example)"},
+        email_reply_to_id=os.environ["REPLY_TO_ID"], sanitise_content_for=["name"],
+    ), "post_email_response")
+    changed = email["sanitised_content"]["name"]
+    assert changed["unsanitised"] == "[Ada](https://evil.example)" and "evil.example" not in changed["sanitised"], changed
+    sms = conforms(client["test"].send_sms_notification(
+        phone_number="07700900123", template_id=t["sms"]["id"], personalisation={"name": "Ada"}, sms_sender_id=os.environ["SMS_SENDER_ID"]
+    ), "post_sms_response")
+    assert sms["content"]["from_number"] == os.environ["SMS_SENDER"], sms
+    unknown = "5e6e0a4a-0000-4000-8000-000000000000"
+    expect_error(
+        lambda: client["test"].send_email_notification(
+            email_address="anyone@example.com", template_id=t["email"]["id"], personalisation={"name": "x"}, email_reply_to_id=unknown),
+        400, f"email_reply_to_id {unknown} does not exist in database for service id {os.environ['LIVE_SERVICE_ID']}",
+    )
+    expect_error(
+        lambda: client["test"].send_sms_notification(
+            phone_number="07700900123", template_id=t["sms"]["id"], personalisation={"name": "x"}, sms_sender_id=unknown),
+        400, f"sms_sender_id {unknown} does not exist in database for service id {os.environ['LIVE_SERVICE_ID']}",
+    )
 
 
 @check

@@ -7,7 +7,7 @@ cd "$(dirname "$0")"
 ROOT=$(cd .. && pwd)
 
 # Clients: installed once, skipped when present at the pinned versions.
-if ! .venv/bin/python -c 'import importlib.metadata as m; assert m.version("notifications-python-client") == "13.0.0"' 2>/dev/null; then
+if ! .venv/bin/python -c 'import importlib.metadata as m; assert m.version("notifications-python-client") == "13.0.0"; assert m.version("jsonschema") == "4.23.0"' 2>/dev/null; then
   python3 -m venv .venv
   .venv/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
 fi
@@ -39,6 +39,14 @@ export KEY_REVOKED=$("$server" create-api-key --service-id "$live" --name "compa
 "$server" revoke-api-key --service-id "$live" --name "compat revoked" >/dev/null
 export KEY_LIMITED=$("$server" create-api-key --service-id "$trial" --name "compat limited" --type team)
 "$server" set-daily-limit --service-id "$trial" --type email --limit 1 >/dev/null
+
+# What the demo seeds on the live service, for the sender and inbox checks.
+export LIVE_SERVICE_ID="$live"
+export REPLY_TO_ID=$("$server" list-senders --service-id "$live" --kind email_reply_to | awk -F'\t' '$2 == "default" {print $1}')
+export SMS_SENDER_ID=$("$server" list-senders --service-id "$live" --kind sms_sender | awk -F'\t' '$3 == "GOVUK" {print $1}')
+export SMS_SENDER=GOVUK
+export RECEIVED_TEXT="Compat: can I change my appointment? $(date +%s)"
+"$server" receive-text --to 07700900500 --from 07700900222 --message "$RECEIVED_TEXT" >/dev/null
 
 status=0
 .venv/bin/python python_client.py || status=1

@@ -1,7 +1,20 @@
 // GOV.UK Notify's official Node client (notifications-node-client 8) against
 // this server. Prints one line per check and a closing 'N passed, N failed'
 // line; exits non-zero on any failure.
+import { readFileSync } from "node:fs";
+import Ajv from "ajv";
 import { NotifyClient } from "notifications-node-client";
+
+// Notify's published response schemas (see compat/notify-response-schemas.json).
+const ajv = new Ajv({ strict: false, allErrors: true });
+ajv.addSchema(JSON.parse(readFileSync(new URL("../notify-response-schemas.json", import.meta.url))), "notify");
+function conforms(answer, schemaName) {
+  const validate = ajv.getSchema(`notify#/schemas/${schemaName}`);
+  if (!validate(answer)) {
+    throw new Error(`${schemaName}: ${ajv.errorsText(validate.errors)} in ${JSON.stringify(answer)}`);
+  }
+  return answer;
+}
 
 const BASE = process.env.NOTIFY_BASE_URL;
 const KEYS = Object.fromEntries(
@@ -44,39 +57,90 @@ async function waitForStatus(c, id, wanted) {
 
 check("send each channel and read it back", async () => {
   const t = await templatesOf(client.test);
-  const email = (await client.test.sendEmail(t.email.id, "anyone@example.com", { personalisation: { name: "Ada" }, reference: "node-email" })).data;
+  const email = conforms((await client.test.sendEmail(t.email.id, "anyone@example.com", { personalisation: { name: "Ada" }, reference: "node-email" })).data, "post_email_response");
   assert(email.content.subject === "Your appointment, Ada", JSON.stringify(email));
-  const sms = (await client.test.sendSms(t.sms.id, "+447700900123", { personalisation: { name: "Ada" } })).data;
+  const sms = conforms((await client.test.sendSms(t.sms.id, "+447700900123", { personalisation: { name: "Ada" } })).data, "post_sms_response");
   assert(sms.content.body.startsWith("Hello Ada"), JSON.stringify(sms));
-  const letter = (await client.test.sendLetter(t.letter.id, {
-    personalisation: { name: "Ada", address_line_1: "Ada Lovelace", address_line_2: "1 Street", address_line_3: "SW1A 1AA" },
-  })).data;
-  const n = await waitForStatus(client.test, email.id, "delivered");
+  const letter = conforms((await client.test.sendLetter(t.letter.id, {
+    personalisation: { name: "Ada", address_line_1: "Ada Lovelace", address_line_2: "1 Street", postcode: "SW1A 1AA" },
+  })).data, "post_letter_response");
+  const n = conforms(await waitForStatus(client.test, email.id, "delivered"), "get_notification_response");
   assert(n.reference === "node-email", JSON.stringify(n));
-  await waitForStatus(client.test, sms.id, "delivered");
-  assert((await client.test.getNotificationById(letter.id)).data.type === "letter");
+  conforms(await waitForStatus(client.test, sms.id, "delivered"), "get_notification_response");
+  const l = conforms((await client.test.getNotificationById(letter.id)).data, "get_notification_response");
+  assert(l.type === "letter" && l.postcode === "SW1A 1AA", JSON.stringify(l));
+});
+
+async function pdfWhenReady(c, id) {
+  for (let i = 0; i < 100; i++) {
+    try {
+      return await c.getPdfForLetterNotification(id);
+    } catch (err) {
+      const messages = (err.response?.data?.errors ?? []).map((e) => e.message);
+      assert(messages.includes("PDF not available yet, try again later"), JSON.stringify(messages) + String(err));
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  throw new Error(`the PDF of ${id} was never ready`);
+}
+
+check("letter PDFs and precompiled letters", async () => {
+  const t = await templatesOf(client.test);
+  const letter = (await client.test.sendLetter(t.letter.id, {
+    personalisation: { name: "Ada", address_line_1: "Ada Lovelace", address_line_2: "1 Street", postcode: "SW1A 1AA" },
+  })).data;
+  const drawn = await pdfWhenReady(client.test, letter.id);
+  assert(drawn.subarray(0, 5).toString() === "%PDF-", drawn.subarray(0, 20).toString());
+  const sent = conforms((await client.test.sendPrecompiledLetter("node-pdf", drawn, "economy")).data, "post_precompiled_letter_response");
+  assert(sent.reference === "node-pdf" && sent.postage === "economy", JSON.stringify(sent));
+  assert(Buffer.compare(await pdfWhenReady(client.test, sent.id), drawn) === 0, "the PDF read back differs");
+  conforms((await client.test.getNotificationById(sent.id)).data, "get_notification_response");
 });
 
 check("list notifications and follow the next link", async () => {
-  const first = (await client.test.getNotifications("sms", "", "paged")).data;
+  const first = conforms((await client.test.getNotifications("sms", "", "paged")).data, "get_notifications_response");
   assert(first.notifications.length === 250, `first page has ${first.notifications.length}`);
   const olderThan = new URL(first.links.next).searchParams.get("older_than");
-  const second = (await client.test.getNotifications("sms", "", "paged", olderThan)).data;
+  const second = conforms((await client.test.getNotifications("sms", "", "paged", olderThan)).data, "get_notifications_response");
   assert(second.notifications.length >= 10, `second page has ${second.notifications.length}`);
 });
 
 check("templates, versions and preview", async () => {
   const t = await templatesOf(client.test);
-  const email = (await client.test.getTemplateById(t.email.id)).data;
+  const email = conforms((await client.test.getTemplateById(t.email.id)).data, "get_template_by_id_response");
   assert(email.personalisation.name.required === true, JSON.stringify(email));
-  assert((await client.test.getTemplateByIdAndVersion(t.email.id, 1)).data.version === 1);
-  const preview = (await client.test.previewTemplateById(t.email.id, { name: "Ada" })).data;
+  conforms((await client.test.getTemplateByIdAndVersion(t.email.id, 1)).data, "get_template_by_id_response");
+  const preview = conforms((await client.test.previewTemplateById(t.email.id, { name: "Ada" })).data, "post_template_preview_response");
   assert(preview.subject === "Your appointment, Ada", JSON.stringify(preview));
-  assert((await client.test.getAllTemplates("sms")).data.templates.length === 1);
+  assert(conforms((await client.test.getAllTemplates("sms")).data, "get_all_template_response").templates.length === 1);
+  const letter = conforms((await client.test.getTemplateById(t.letter.id)).data, "get_template_by_id_response");
+  assert(letter.letter_contact_block.startsWith("Appointments team"), JSON.stringify(letter));
 });
 
-check("received text messages is an empty list", async () => {
-  assert((await client.test.getReceivedTexts()).data.received_text_messages.length === 0);
+check("received text messages", async () => {
+  const page = conforms((await client.test.getReceivedTexts()).data, "get_inbound_sms_response");
+  const texts = page.received_text_messages;
+  assert(texts.some((x) => x.content === process.env.RECEIVED_TEXT), JSON.stringify(texts));
+  const last = texts[texts.length - 1].id;
+  const after = conforms((await client.test.getReceivedTexts(last)).data, "get_inbound_sms_response");
+  assert(after.received_text_messages.length === 0, JSON.stringify(after));
+});
+
+check("reply-to addresses, text message senders and sanitised content", async () => {
+  const t = await templatesOf(client.test);
+  const email = conforms((await client.test.sendEmail(t.email.id, "anyone@example.com", {
+    personalisation: { name: "- Ada" }, emailReplyToId: process.env.REPLY_TO_ID, sanitiseContentFor: ["name"],
+  })).data, "post_email_response");
+  assert(email.sanitised_content.name.sanitised === "\\- Ada", JSON.stringify(email));
+  const sms = conforms((await client.test.sendSms(t.sms.id, "07700900123", {
+    personalisation: { name: "Ada" }, smsSenderId: process.env.SMS_SENDER_ID,
+  })).data, "post_sms_response");
+  assert(sms.content.from_number === process.env.SMS_SENDER, JSON.stringify(sms));
+  const unknown = "5e6e0a4a-0000-4000-8000-000000000000";
+  await expectError(
+    client.test.sendSms(t.sms.id, "07700900123", { personalisation: { name: "x" }, smsSenderId: unknown }),
+    400, `sms_sender_id ${unknown} does not exist in database for service id ${process.env.LIVE_SERVICE_ID}`,
+  );
 });
 
 check("refusals surface as HTTP errors with Notify's message", async () => {

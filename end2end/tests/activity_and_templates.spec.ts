@@ -48,6 +48,67 @@ test("messages sent through the API appear in the message log and open as pages"
   await expectNoAxeViolations(page, testInfo);
 });
 
+test("letters sent through the API open as pages with their PDF; a refused file says why", async ({ page }, testInfo) => {
+  await openService(page, testInfo);
+  const services = page.url();
+  await page.goto(`${services}/api/keys/create`);
+  const name = `Letter key ${testInfo.project.name}`;
+  await page.getByLabel("Name for this key").fill(name);
+  await page.getByLabel("Test – pretends to send messages").check();
+  await page.getByRole("button", { name: "Continue" }).click();
+  const key = (await page.locator("#api-key").textContent())!.trim();
+  rememberSecret(key.slice(-36));
+  const auth = { Authorization: `ApiKey-v1 ${key}` };
+  const templates = await (await page.request.get("/v2/templates?type=letter", { headers: auth })).json();
+  const person = `Ada ${testInfo.project.name}`;
+  const sent = await page.request.post("/v2/notifications/letter", {
+    headers: auth,
+    data: {
+      template_id: templates.templates[0].id,
+      personalisation: { name: "Ada", address_line_1: person, address_line_2: "1 Street", postcode: "SW1A 1AA" },
+    },
+  });
+  expect(sent.status()).toBe(201);
+  const { id } = await sent.json();
+
+  await page.goto(`${services}/notification/${id}`);
+  await markDocument(page, testInfo);
+  await expect(page.getByRole("heading", { level: 1, name: `Letter to ${person}` })).toBeVisible();
+  await expect(page.locator("main")).toContainText(`${person}, 1 Street, SW1A 1AA`);
+  const link = page.getByRole("link", { name: "Download this letter as a PDF" });
+  const pdf = await page.request.get((await link.getAttribute("href"))!);
+  expect(pdf.status()).toBe(200);
+  expect(pdf.headers()["content-type"]).toBe("application/pdf");
+  expect((await pdf.body()).subarray(0, 5).toString()).toBe("%PDF-");
+  await expectNoAxeViolations(page, testInfo);
+
+  // The same file sent back as a precompiled letter, and a file that is not a PDF.
+  const precompiled = await page.request.post("/v2/notifications/letter", {
+    headers: auth,
+    data: { reference: "e2e-pdf", content: (await pdf.body()).toString("base64") },
+  });
+  expect(precompiled.status()).toBe(201);
+  const refused = await page.request.post("/v2/notifications/letter", {
+    headers: auth,
+    data: { reference: "e2e-not-a-pdf", content: Buffer.from("not a pdf").toString("base64") },
+  });
+  expect(refused.status()).toBe(201);
+  const precompiledPage = `${services}/notification/${(await precompiled.json()).id}`;
+  await expect(async () => {
+    await page.goto(precompiledPage);
+    await expect(page.locator("main")).toContainText("Sent as a PDF file (1 page).", { timeout: 1_000 });
+  }).toPass({ timeout: 10_000 });
+  await expect(page.getByRole("link", { name: "Download this letter as a PDF" })).toBeVisible();
+  await expectNoAxeViolations(page, testInfo);
+  const refusedPage = `${services}/notification/${(await refused.json()).id}`;
+  await expect(async () => {
+    await page.goto(refusedPage);
+    await expect(page.locator("main")).toContainText("Validation failed", { timeout: 1_000 });
+  }).toPass({ timeout: 10_000 });
+  await expect(page.locator(".govuk-warning-text")).toContainText("There’s a problem with your file. Notify cannot read this PDF.");
+  await expectNoAxeViolations(page, testInfo);
+});
+
 test("the open message log shows new messages by itself (with JavaScript) or after Refresh (without)", async ({ page }, testInfo) => {
   await openService(page, testInfo);
   const services = page.url();

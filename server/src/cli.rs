@@ -101,6 +101,15 @@ enum Command {
         #[arg(long)]
         message: String,
     },
+    /// A service's reply-to addresses, text message senders or letter
+    /// contact blocks, one a line: id, `default` or not, the value.
+    ListSenders {
+        #[arg(long)]
+        service_id: String,
+        /// email_reply_to, sms_sender or letter_contact.
+        #[arg(long)]
+        kind: String,
+    },
     /// Mark letters as returned to sender (by notification id or by the
     /// reference they were sent with): their status becomes
     /// `returned-letter` and the service's returned-letter callback is sent.
@@ -340,6 +349,18 @@ async fn admin(config: Config, command: Command) -> anyhow::Result<()> {
             match store::receive_text(&pool, to.trim(), from.trim(), &message, None, None).await? {
                 Some(text) => println!("received {}", text.id),
                 None => anyhow::bail!("no service with inbound_sms has the number {to}"),
+            }
+        }
+        Command::ListSenders { service_id, kind } => {
+            use app::domain::senders::SenderKind;
+            let kind = [SenderKind::EmailReplyTo, SenderKind::SmsSender, SenderKind::LetterContact]
+                .into_iter()
+                .find(|k| k.as_str() == kind)
+                .ok_or_else(|| anyhow::anyhow!("--kind: expected email_reply_to, sms_sender or letter_contact"))?;
+            store::get_service(&pool, &service_id).await?.ok_or_else(|| anyhow::anyhow!("no service has that id"))?;
+            for s in store::senders(&pool, &service_id, kind).await? {
+                let value = s.value.replace('\n', ", ");
+                println!("{}\t{}\t{value}", s.id, if s.is_default { "default" } else { "" });
             }
         }
         Command::ReturnLetters { service_id, letters } => {

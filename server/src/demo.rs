@@ -110,8 +110,38 @@ pub async fn seed(pool: &Pool) -> anyhow::Result<()> {
             for service in [&trial, &live] {
                 store::attribute_template_versions(pool, service, &user_id).await?;
             }
+            seed_senders_and_inbox(pool, &live, &user_id).await?;
         }
     }
     tracing::info!("demo data is in place");
+    Ok(())
+}
+
+/// The live service shows each sender feature at once: a reply-to address
+/// and a letter contact block (each its default), and a received text (its
+/// inbound number is already its default text message sender).
+async fn seed_senders_and_inbox(pool: &Pool, live: &str, admin_id: &str) -> anyhow::Result<()> {
+    use app::domain::senders::SenderKind;
+    for (kind, value) in [
+        (SenderKind::EmailReplyTo, "appointments@example.gov.uk"),
+        (SenderKind::LetterContact, "Appointments team\nExample live service\n10 Whitehall\nLondon\nSW1A 2AA"),
+    ] {
+        if store::senders(pool, live, kind).await?.iter().all(|s| s.value != value) {
+            store::add_sender(pool, live, kind, value, true, admin_id)
+                .await?
+                .map_err(|e| anyhow::anyhow!("demo sender refused: {e:?}"))?;
+        }
+    }
+    if store::received_texts(pool, live, None, 1).await?.is_empty() {
+        store::receive_text(
+            pool,
+            DEMO_INBOUND_NUMBER,
+            "07700900111",
+            "Can I change my appointment to Thursday?",
+            None,
+            None,
+        )
+        .await?;
+    }
     Ok(())
 }

@@ -208,7 +208,7 @@ async fn each_sending_refusal_answers_notifys_status_and_message() {
         ("email", auth(&trial, &trial_live), json!({"email_address": "stranger@example.com", "template_id": trial_email_t, "personalisation": {"name": "x"}}).to_string(), 400, "BadRequestError", "Can’t send to this recipient when service is in trial mode – see https://www.notifications.service.gov.uk/trial-mode".into()),
         ("letter", auth(&live, &team_key), json!({"template_id": letter_t, "personalisation": {"name": "x", "address_line_1": "A", "address_line_2": "B", "address_line_3": "SW1A 1AA"}}).to_string(), 403, "BadRequestError", "Cannot send letters with a team api key".into()),
         ("letter", auth(&trial, &trial_live), json!({"template_id": trial_email_t, "personalisation": {}}).to_string(), 400, "BadRequestError", "Service is not allowed to send letters".into()),
-        ("letter", auth(&live, &test_key), json!({"reference": "x", "content": "JVBERi0="}).to_string(), 400, "BadRequestError", "Precompiled letters are not supported".into()),
+        ("letter", auth(&live, &test_key), json!({"reference": "x", "content": "abc"}).to_string(), 400, "BadRequestError", "Cannot decode letter content (invalid base64 encoding)".into()),
         ("letter", auth(&live, &test_key), json!({"template_id": letter_t, "personalisation": {"name": "x", "address_line_1": "A"}}).to_string(), 400, "ValidationError", "Address must be at least 3 lines".into()),
         ("letter", auth(&live, &test_key), json!({"template_id": letter_t, "personalisation": {"name": "x", "address_line_1": "A", "postcode": "SW1A 1AA"}}).to_string(), 400, "ValidationError", "Address must be at least 3 lines".into()),
     ];
@@ -441,9 +441,12 @@ async fn templates_versions_and_previews() {
     let (s, b) = api.call("POST", &format!("/v2/template/{email_t}/preview"), auth(), Some("{}")).await;
     assert_eq!((s, error_of(&b)), (400, ("BadRequestError".into(), "Missing personalisation: name".into())));
 
+    // The demo's live service has received one text.
     let (s, b) = api.call("GET", "/v2/received-text-messages", auth(), None).await;
     assert_eq!(s, 200);
-    assert_eq!(b["received_text_messages"], json!([]));
+    let texts = b["received_text_messages"].as_array().unwrap();
+    assert_eq!(texts.len(), 1, "{b}");
+    assert_eq!(texts[0]["content"], "Can I change my appointment to Thursday?");
 }
 
 #[tokio::test]

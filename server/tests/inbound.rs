@@ -41,6 +41,7 @@ async fn received(app: &TestApp, service: &str, secret: &str, query: &str) -> Va
 async fn texts_to_a_services_number_reach_its_inbox_the_api_and_its_callback() {
     let app = TestApp::spawn_with(&[("NOTIFY_INBOUND_SMS_PASSWORD", PASSWORD_FOR_PROVIDER)]).await;
     let live = app.service_id("Example live service").await;
+    without_demo_senders_and_texts(&app, &live).await;
     assert_eq!(store::inbound_number(&app.state.pool, &live).await.unwrap().as_deref(), Some("07700900500"));
     let text = [
         ("source", "447700900111"),
@@ -118,6 +119,7 @@ async fn texts_to_a_services_number_reach_its_inbox_the_api_and_its_callback() {
 async fn received_texts_page_back_with_older_than() {
     let app = TestApp::spawn().await;
     let live = app.service_id("Example live service").await;
+    without_demo_senders_and_texts(&app, &live).await;
     for i in 0..5 {
         store::receive_text(&app.state.pool, "07700900500", "447700900111", &format!("text {i}"), None, None)
             .await

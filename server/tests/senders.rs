@@ -26,6 +26,7 @@ async fn stored_reply_to(app: &TestApp, id: &str) -> Option<String> {
 async fn a_team_keeps_reply_to_addresses_with_one_default() {
     let app = TestApp::spawn().await;
     let live = app.service_id("Example live service").await;
+    without_demo_senders_and_texts(&app, &live).await;
     let s = admin(&app).await;
     let page = app.get(&list(&live), Some(&s.cookie)).await;
     assert_eq!(page.status, 200);
@@ -105,6 +106,7 @@ async fn a_team_keeps_reply_to_addresses_with_one_default() {
 async fn emails_use_the_reply_to_asked_for_or_the_default() {
     let app = TestApp::spawn().await;
     let live = app.service_id("Example live service").await;
+    without_demo_senders_and_texts(&app, &live).await;
     let trial = app.service_id("Example trial service").await;
     let admin_user = store::find_user_by_email(&app.state.pool, ADMIN).await.unwrap().unwrap();
     let key = make_key(&app, &live, "test", "Reply").await;
@@ -260,6 +262,7 @@ async fn text_message_sender_ids_start_as_govuk_and_follow_notifys_rules() {
 async fn sender_addresses_for_letters_may_be_blank_and_show_on_letter_templates() {
     let app = TestApp::spawn().await;
     let live = app.service_id("Example live service").await;
+    without_demo_senders_and_texts(&app, &live).await;
     let s = admin(&app).await;
     let list = format!("/services/{live}/service-settings/letter-contacts");
     let page = app.get(&list, Some(&s.cookie)).await;

@@ -199,3 +199,16 @@ pub async fn send(
     let status = r.status().as_u16();
     (status, r.json().await.unwrap_or(serde_json::Value::Null))
 }
+
+/// Removes what the demo seeds on a service beyond its defaults (its
+/// reply-to address, letter contact block and received texts), for tests
+/// that start from a service with none. (Call it before the first API
+/// request: the API's snapshot of the service is loaded then.)
+pub async fn without_demo_senders_and_texts(app: &TestApp, service_id: &str) {
+    for sql in [
+        "DELETE FROM service_senders WHERE service_id = ? AND kind IN ('email_reply_to', 'letter_contact')",
+        "DELETE FROM inbound_sms WHERE service_id = ?",
+    ] {
+        sqlx::query(sql).bind(service_id).execute(app.state.pool.sqlite()).await.unwrap();
+    }
+}
