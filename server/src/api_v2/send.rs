@@ -364,7 +364,7 @@ pub async fn send(state: &AppState, caller: &Caller, t: TemplateType, raw: &[u8]
         }
     };
     // 6. Persist (before answering), unless it is a simulated recipient.
-    let id = uuid::Uuid::new_v4().to_string();
+    let id = uuid::Uuid::now_v7().to_string();
     let reference = string_field(&body, "reference");
     let postage =
         (t == TemplateType::Letter).then(|| string_field(&body, "postage").unwrap_or_else(|| "second".to_string()));
@@ -483,7 +483,7 @@ async fn send_precompiled(state: &AppState, caller: &Caller, body: &Map<String, 
             .map_err(|_| ApiError::bad_request("Cannot decode letter content (invalid base64 encoding)"))?
     };
     let (template_id, template_version) = store::precompiled_template(&state.pool, service_id).await?;
-    let id = uuid::Uuid::new_v4().to_string();
+    let id = uuid::Uuid::now_v7().to_string();
     let reference = string_field(body, "reference");
     let postage = string_field(body, "postage").unwrap_or_else(|| "second".to_string());
     let created_at = clock::now_string();

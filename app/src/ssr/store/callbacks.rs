@@ -450,7 +450,7 @@ pub async fn queue_callback_event(
     payload: &serde_json::Value,
     is_test: bool,
 ) -> anyhow::Result<Option<String>> {
-    let id = format!("msg_{}", uuid::Uuid::new_v4().simple());
+    let id = format!("msg_{}", uuid::Uuid::now_v7().simple());
     let now = clock::now_string();
     let done = sqlx::query(
         "INSERT INTO callback_events (id, service_id, callback_type, notification_id, payload, is_test, created_at,
