@@ -27,6 +27,9 @@ pub struct ServiceSnapshot {
     pub reply_to: Vec<store::Sender>,
     pub sms_senders: Vec<store::Sender>,
     pub letter_contacts: Vec<store::Sender>,
+    /// The service's templates by id (archived ones too), so a send reads
+    /// nothing.
+    pub templates: HashMap<String, store::Template>,
     loaded_at: std::time::Instant,
 }
 
@@ -133,9 +136,19 @@ impl ApiRuntime {
         let reply_to = store::senders(pool, service_id, SenderKind::EmailReplyTo).await?;
         let sms_senders = store::senders(pool, service_id, SenderKind::SmsSender).await?;
         let letter_contacts = store::senders(pool, service_id, SenderKind::LetterContact).await?;
+        let templates =
+            store::service_templates(pool, service_id).await?.into_iter().map(|t| (t.id.clone(), t)).collect();
         let loaded_at = std::time::Instant::now();
-        let snapshot =
-            Arc::new(ServiceSnapshot { service, keys, sending, reply_to, sms_senders, letter_contacts, loaded_at });
+        let snapshot = Arc::new(ServiceSnapshot {
+            service,
+            keys,
+            sending,
+            reply_to,
+            sms_senders,
+            letter_contacts,
+            templates,
+            loaded_at,
+        });
         let mut cache = self.snapshots.lock().expect("never poisoned");
         // A change announced while this one loaded may not be in it: use it
         // for this request, but do not keep it.

@@ -251,9 +251,8 @@ pub async fn send(state: &AppState, caller: &Caller, t: TemplateType, raw: &[u8]
     }
     // 4. Template and personalisation.
     let template_id = string_field(&body, "template_id").unwrap_or_default();
-    let template = store::get_template(&state.pool, service_id, &template_id)
-        .await?
-        .ok_or_else(|| ApiError::bad_request("Template not found"))?;
+    let template =
+        caller.snapshot.templates.get(&template_id).ok_or_else(|| ApiError::bad_request("Template not found"))?;
     let template_type = template.template_type;
     if template_type != t {
         return Err(ApiError::bad_request(format!(

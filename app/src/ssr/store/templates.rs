@@ -63,6 +63,7 @@ pub async fn create_template(pool: &Pool, t: NewTemplate<'_>) -> anyhow::Result<
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
+    pool.service_changed(t.service_id);
     Ok(id)
 }
 
@@ -113,6 +114,7 @@ pub async fn update_template(
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
+    pool.service_changed(service_id);
     Ok(Some(next))
 }
 
@@ -125,6 +127,20 @@ pub async fn list_templates(pool: &Pool, service_id: &str) -> anyhow::Result<Vec
     .fetch_all(&pool.db)
     .await
     .context("could not list templates")
+}
+
+/// Every template of the service the API may be asked for (archived ones
+/// too, so that it can say so), for the API's per-service snapshot: a send
+/// then needs no read. Writers of templates announce the change.
+pub async fn service_templates(pool: &Pool, service_id: &str) -> anyhow::Result<Vec<Template>> {
+    sqlx::query_as::<_, Template>(
+        "SELECT id, service_id, name, template_type, subject, content, version, archived, created_at, updated_at
+         FROM templates WHERE service_id = ? AND hidden = 0",
+    )
+    .bind(service_id)
+    .fetch_all(&pool.db)
+    .await
+    .context("could not load the service's templates")
 }
 
 pub async fn get_template(pool: &Pool, service_id: &str, template_id: &str) -> anyhow::Result<Option<Template>> {
