@@ -188,24 +188,10 @@ pub enum LetterPdf {
 /// own file (even when refused, so its sender can see why), or a templated
 /// letter drawn now from what was stored when it was sent.
 pub async fn letter_pdf(pool: &store::Pool, n: &store::Notification) -> anyhow::Result<LetterPdf> {
-    use app::domain::{NotificationStatus, TemplateType};
-    if n.notification_type != TemplateType::Letter {
-        return Ok(LetterPdf::Unavailable("Notification is not a letter".into()));
+    if let Some(refusal) = pdf_refusal(n) {
+        return Ok(refusal);
     }
-    match n.status {
-        NotificationStatus::VirusScanFailed => {
-            return Ok(LetterPdf::Unavailable("File did not pass the virus scan".into()));
-        }
-        NotificationStatus::TechnicalFailure => {
-            return Ok(LetterPdf::Unavailable(format!(
-                "PDF not available for letters in status {}",
-                n.status.as_str()
-            )));
-        }
-        NotificationStatus::PendingVirusCheck => return Ok(LetterPdf::NotReady),
-        _ => {}
-    }
-    if let Some(file) = store::letter_pdf(pool, &n.service_id, &n.id).await? {
+    if let Some(file) = store::precompiled_file(pool, &n.service_id, &n.id).await? {
         return Ok(if file.checked_at.is_some() { LetterPdf::Ready(file.pdf) } else { LetterPdf::NotReady });
     }
     let created = app::ssr::clock::parse(&n.created_at).unwrap_or_else(app::ssr::clock::now);
@@ -218,6 +204,24 @@ pub async fn letter_pdf(pool: &store::Pool, n: &store::Notification) -> anyhow::
         body: &n.body,
     };
     Ok(LetterPdf::Ready(render_letter(&content)))
+}
+
+/// Why a notification has no PDF to give, from what it is and its status
+/// (Notify's rules; the API and the message's page both ask here). `None`:
+/// it has one, or a precompiled file that is still being checked.
+pub fn pdf_refusal(n: &store::Notification) -> Option<LetterPdf> {
+    use app::domain::{NotificationStatus, TemplateType};
+    if n.notification_type != TemplateType::Letter {
+        return Some(LetterPdf::Unavailable("Notification is not a letter".into()));
+    }
+    match n.status {
+        NotificationStatus::VirusScanFailed => Some(LetterPdf::Unavailable("File did not pass the virus scan".into())),
+        NotificationStatus::TechnicalFailure => {
+            Some(LetterPdf::Unavailable(format!("PDF not available for letters in status {}", n.status.as_str())))
+        }
+        NotificationStatus::PendingVirusCheck => Some(LetterPdf::NotReady),
+        _ => None,
+    }
 }
 
 /// What goes on a templated letter.

@@ -47,6 +47,19 @@ async fn checked(app: &TestApp, service: &str, key: &Key, id: &str) -> Value {
     panic!("{id} was never checked");
 }
 
+/// Waits for the notification to show `wanted` (as the API shows it).
+async fn wait_for_status(app: &TestApp, service: &str, key: &Key, id: &str, wanted: &str) {
+    let mut last = Value::Null;
+    for _ in 0..100 {
+        last = get(app, service, key, &format!("/v2/notifications/{id}")).await.json().await.unwrap();
+        if last["status"] == wanted {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{id} never became {wanted}: {last}");
+}
+
 fn error_of(body: &Value) -> (String, String) {
     (body["errors"][0]["error"].as_str().unwrap().into(), body["errors"][0]["message"].as_str().unwrap().into())
 }
@@ -69,13 +82,7 @@ async fn a_precompiled_letter_is_stored_checked_and_given_back() {
     assert_eq!(n["postage"], "second");
     assert_eq!(n["subject"], "Pre-compiled PDF");
     // A test key's letter goes on to be (pretend) delivered: `received`.
-    for _ in 0..100 {
-        let n: Value = get(&app, &live, &key, &format!("/v2/notifications/{id}")).await.json().await.unwrap();
-        if n["status"] == "received" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_for_status(&app, &live, &key, &id, "received").await;
     let r = get(&app, &live, &key, &format!("/v2/notifications/{id}/pdf")).await;
     assert_eq!(r.status(), 200);
     assert_eq!(r.headers()["content-type"], "application/pdf");
@@ -320,13 +327,7 @@ async fn returned_letters_are_marked_by_id_or_reference_once_sent() {
     // Both are delivered (test keys pretend), then one is returned by id and
     // one by its reference.
     for id in &ids {
-        for _ in 0..100 {
-            let n: Value = get(&app, &live, &key, &format!("/v2/notifications/{id}")).await.json().await.unwrap();
-            if n["status"] == "received" {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        wait_for_status(&app, &live, &key, id, "received").await;
     }
     let returned =
         store::return_letters(&app.state.pool, &live, &[ids[0].clone(), "second".to_string()]).await.unwrap();

@@ -246,9 +246,7 @@ pub async fn send(state: &AppState, caller: &Caller, t: TemplateType, raw: &[u8]
         TemplateType::Sms => ServicePermission::Sms,
         TemplateType::Letter => ServicePermission::Letter,
     };
-    if !limits.permissions.split(',').any(|p| p == permission.as_str()) {
-        return Err(ApiError::bad_request(format!("Service is not allowed to send {}", type_label(t))));
-    }
+    may_send(caller, t, permission)?;
     // 4. Template and personalisation.
     let template_id = string_field(&body, "template_id").unwrap_or_default();
     let template =
@@ -299,20 +297,7 @@ pub async fn send(state: &AppState, caller: &Caller, t: TemplateType, raw: &[u8]
     let restricted = caller.service.restricted;
     let recipient = match t {
         TemplateType::Letter => {
-            if caller.key_type == KeyType::Team {
-                return Err(ApiError::new(
-                    StatusCode::FORBIDDEN,
-                    "BadRequestError",
-                    "Cannot send letters with a team api key",
-                ));
-            }
-            if restricted && caller.key_type != KeyType::Test {
-                return Err(ApiError::new(
-                    StatusCode::FORBIDDEN,
-                    "BadRequestError",
-                    "Cannot send letters when service is in trial mode",
-                ));
-            }
+            key_may_send_letters(caller)?;
             let given = personalisation_lookup(&personalisation);
             let line =
                 |name: &str| given.get(&personalisation_key(name)).cloned().flatten().filter(|l| !l.trim().is_empty());
@@ -429,6 +414,26 @@ pub async fn send(state: &AppState, caller: &Caller, t: TemplateType, raw: &[u8]
     Ok((StatusCode::CREATED, Json(response)).into_response())
 }
 
+/// The service has the permission to send this channel (Notify's check 3).
+fn may_send(caller: &Caller, t: TemplateType, permission: ServicePermission) -> Result<(), ApiError> {
+    if caller.snapshot.sending.permissions.split(',').any(|p| p == permission.as_str()) {
+        Ok(())
+    } else {
+        Err(ApiError::bad_request(format!("Service is not allowed to send {}", type_label(t))))
+    }
+}
+
+/// Letters need a live or test key, and a live key only on a live service
+/// (Notify's 403s), templated or precompiled.
+fn key_may_send_letters(caller: &Caller) -> Result<(), ApiError> {
+    let refusal = match caller.key_type {
+        KeyType::Team => "Cannot send letters with a team api key",
+        KeyType::Normal if caller.service.restricted => "Cannot send letters when service is in trial mode",
+        _ => return Ok(()),
+    };
+    Err(ApiError::new(StatusCode::FORBIDDEN, "BadRequestError", refusal))
+}
+
 /// A precompiled letter (`{"reference", "content": base64 PDF, "postage"}`),
 /// in Notify's order: schema, the service's letter permission, the key,
 /// the file's encoding. The 201 comes once the file is stored; the file is
@@ -457,19 +462,8 @@ async fn send_precompiled(state: &AppState, caller: &Caller, body: &Map<String, 
         return Err(ApiError::validation(errors));
     }
     let service_id = caller.service.id.as_str();
-    if !caller.snapshot.sending.permissions.split(',').any(|p| p == ServicePermission::Letter.as_str()) {
-        return Err(ApiError::bad_request("Service is not allowed to send letters"));
-    }
-    if caller.key_type == KeyType::Team {
-        return Err(ApiError::new(StatusCode::FORBIDDEN, "BadRequestError", "Cannot send letters with a team api key"));
-    }
-    if caller.service.restricted && caller.key_type != KeyType::Test {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "BadRequestError",
-            "Cannot send letters when service is in trial mode",
-        ));
-    }
+    may_send(caller, TemplateType::Letter, ServicePermission::Letter)?;
+    key_may_send_letters(caller)?;
     // Python's b64decode skips what is not in the alphabet (line breaks
     // included) and insists on the padding.
     let content = string_field(body, "content").unwrap_or_default();

@@ -5,7 +5,6 @@ use super::extract::{ServicePage, ViewMessages};
 use crate::AppState;
 use app::domain::london_time::datetime_short;
 use app::domain::relative_time::relative;
-use app::domain::{NotificationStatus, TemplateType};
 use app::pages::api_hub::{LogItem, MessageLog};
 use app::pages::notifications::NotificationView;
 use app::ssr::{clock, store};
@@ -88,13 +87,7 @@ pub async fn notification(
     let letter_problem = check
         .as_ref()
         .and_then(|(count, reason, pages)| reason.as_deref().map(|r| crate::letters::refusal_text(r, *count, pages)));
-    let pdf_ready = kind == TemplateType::Letter
-        && !matches!(
-            n.status,
-            NotificationStatus::PendingVirusCheck
-                | NotificationStatus::VirusScanFailed
-                | NotificationStatus::TechnicalFailure
-        );
+    let pdf_ready = crate::letters::pdf_refusal(&n).is_none();
     Ok(ctx.show(NotificationView {
         kind,
         status: capitalise(&n.status.shown(kind).replace('-', " ")),

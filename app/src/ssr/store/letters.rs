@@ -14,28 +14,22 @@ pub const PRECOMPILED_TEMPLATE_NAME: &str = "Pre-compiled PDF";
 /// The service's hidden precompiled-letter template, `(id, version)`: made
 /// the first time the service sends a precompiled letter.
 pub async fn precompiled_template(pool: &Pool, service_id: &str) -> anyhow::Result<(String, i64)> {
-    let found: Option<(String, i64)> =
-        sqlx::query_as("SELECT id, version FROM templates WHERE service_id = ? AND hidden = 1 AND name = ? LIMIT 1")
-            .bind(service_id)
-            .bind(PRECOMPILED_TEMPLATE_NAME)
-            .fetch_optional(&pool.db)
-            .await?;
+    let found: Option<(String, i64)> = sqlx::query_as(
+        "SELECT id, version FROM templates WHERE service_id = ? AND hidden = 1 AND name = ?
+             ORDER BY created_at, id LIMIT 1",
+    )
+    .bind(service_id)
+    .bind(PRECOMPILED_TEMPLATE_NAME)
+    .fetch_optional(&pool.db)
+    .await?;
     if let Some(found) = found {
         return Ok(found);
     }
+    // Two first sends at once may each make one: both are hidden and work
+    // alike, and later sends take the first found.
     let id = new_id();
     let now = clock::now_string();
     let mut tx = pool.db.begin().await?;
-    // Two first sends at once: the second finds the first's row.
-    let raced: Option<(String, i64)> =
-        sqlx::query_as("SELECT id, version FROM templates WHERE service_id = ? AND hidden = 1 AND name = ? LIMIT 1")
-            .bind(service_id)
-            .bind(PRECOMPILED_TEMPLATE_NAME)
-            .fetch_optional(&mut *tx)
-            .await?;
-    if let Some(found) = raced {
-        return Ok(found);
-    }
     sqlx::query(
         "INSERT INTO templates (id, service_id, name, template_type, subject, content, version, archived, created_at,
              hidden)
@@ -161,29 +155,22 @@ pub async fn record_letter_check(pool: &Pool, notification_id: &str, check: &Let
     Ok(())
 }
 
-/// A precompiled letter's PDF and what its check found.
+/// A precompiled letter's file, and when the checker read it.
 #[derive(Clone, Debug, FromRow)]
-pub struct LetterPdf {
+pub struct PrecompiledFile {
     pub pdf: Vec<u8>,
-    pub page_count: Option<i64>,
-    pub invalid_reason: Option<String>,
-    /// A JSON array of page numbers.
-    pub invalid_pages: Option<String>,
     pub checked_at: Option<String>,
 }
 
-impl LetterPdf {
-    pub fn invalid_pages(&self) -> Vec<u32> {
-        self.invalid_pages.as_deref().and_then(|p| serde_json::from_str(p).ok()).unwrap_or_default()
-    }
-}
-
-/// The service's precompiled letter's PDF (`None`: not a precompiled letter
-/// of this service).
-pub async fn letter_pdf(pool: &Pool, service_id: &str, notification_id: &str) -> anyhow::Result<Option<LetterPdf>> {
-    sqlx::query_as::<_, LetterPdf>(
-        "SELECT pdf, page_count, invalid_reason, invalid_pages, checked_at FROM letter_pdfs
-         WHERE notification_id = ? AND service_id = ?",
+/// The service's precompiled letter's file (`None`: not a precompiled
+/// letter of this service).
+pub async fn precompiled_file(
+    pool: &Pool,
+    service_id: &str,
+    notification_id: &str,
+) -> anyhow::Result<Option<PrecompiledFile>> {
+    sqlx::query_as::<_, PrecompiledFile>(
+        "SELECT pdf, checked_at FROM letter_pdfs WHERE notification_id = ? AND service_id = ?",
     )
     .bind(notification_id)
     .bind(service_id)
