@@ -165,7 +165,7 @@ pub struct Dispatcher {
     /// Each callback's claimed events, in order, and its workers.
     lanes: Mutex<HashMap<String, Lane>>,
     /// Events claimed: in flight, or their outcome not yet committed.
-    claimed: Mutex<std::collections::HashSet<String>>,
+    claimed: Mutex<std::collections::HashSet<i64>>,
     wake: Notify,
     outcomes: mpsc::UnboundedSender<AttemptRecord>,
     outcome_queue: Mutex<Option<mpsc::UnboundedReceiver<AttemptRecord>>>,
@@ -503,22 +503,23 @@ async fn dispatch_round(state: &AppState, cursor: &mut Cursor) -> anyhow::Result
     let scan_due = asked || cursor.last_due_scan.is_none_or(|t| t.elapsed() >= DUE_SCAN_EVERY);
     if scan_due && candidates.len() < room {
         cursor.last_due_scan = Some(tokio::time::Instant::now());
-        candidates.extend(store::due_callback_events(&state.pool, &now, 4096).await?);
+        let claimed = dispatcher.claimed.lock().expect("never poisoned").clone();
+        candidates.extend(store::due_callback_events(&state.pool, &now, &claimed, room).await?);
     }
     // The longest due first, whichever way each was found.
     candidates.sort_by(|a, b| {
         (&a.next_attempt_at, &a.created_at, a.rowid).cmp(&(&b.next_attempt_at, &b.created_at, b.rowid))
     });
     // Within the limits, and never an event already claimed.
-    let mut events = Vec::new();
+    let mut chosen = Vec::new();
     {
         let claimed = dispatcher.claimed.lock().expect("never poisoned");
         let mut taken = std::collections::HashSet::new();
         for e in candidates {
-            if events.len() >= room {
+            if chosen.len() >= room {
                 break;
             }
-            if claimed.contains(&e.id) || !taken.insert(e.id.clone()) {
+            if claimed.contains(&e.rowid) || !taken.insert(e.rowid) {
                 continue;
             }
             let key = store::callback_key(&e.service_id, e.callback_type);
@@ -529,9 +530,17 @@ async fn dispatch_round(state: &AppState, cursor: &mut Cursor) -> anyhow::Result
                 continue;
             }
             *n += 1;
-            events.push(e);
+            chosen.push(e.rowid);
         }
     }
+    if chosen.is_empty() {
+        return Ok(());
+    }
+    // Only now the payloads, of the events taken (in the order chosen; one
+    // sent or changed meanwhile is no longer waiting and is left out).
+    let mut whole: HashMap<i64, ClaimedEvent> =
+        store::claim_events(&state.pool, &chosen).await?.into_iter().map(|e| (e.rowid, e)).collect();
+    let events: Vec<ClaimedEvent> = chosen.iter().filter_map(|rowid| whole.remove(rowid)).collect();
     if events.is_empty() {
         return Ok(());
     }
@@ -553,7 +562,7 @@ async fn dispatch_round(state: &AppState, cursor: &mut Cursor) -> anyhow::Result
         let mut claimed = dispatcher.claimed.lock().expect("never poisoned");
         for e in &events {
             *busy.entry(store::callback_key(&e.service_id, e.callback_type)).or_default() += 1;
-            claimed.insert(e.id.clone());
+            claimed.insert(e.rowid);
         }
     }
     let mut start = Vec::new();
@@ -660,6 +669,7 @@ async fn deliver(state: &AppState, target: Option<&Opened>, event: &ClaimedEvent
         tracing::info!(event_id = %event.id, service_id = %event.service_id, outcome = %attempt.outcome, "callback failed");
     }
     AttemptRecord {
+        event_rowid: event.rowid,
         event_id: event.id.clone(),
         service_id: event.service_id.clone(),
         kind: event.callback_type,
@@ -698,7 +708,7 @@ async fn record_outcomes(state: AppState, mut queue: mpsc::UnboundedReceiver<Att
         {
             let mut claimed = state.callbacks.claimed.lock().expect("never poisoned");
             for r in &batch {
-                claimed.remove(&r.event_id);
+                claimed.remove(&r.event_rowid);
             }
         }
         batch.clear();

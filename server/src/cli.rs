@@ -138,7 +138,8 @@ enum Command {
         #[arg(long, action = clap::ArgAction::Set)]
         trial: bool,
     },
-    /// Set a service's API rate limit (requests per 60 seconds, per key type).
+    /// Set a service's API rate limit (requests per 60 seconds, per key type;
+    /// 1 to 100,000,000).
     SetRateLimit {
         #[arg(long)]
         service_id: String,
@@ -388,8 +389,8 @@ async fn admin(config: Config, command: Command) -> anyhow::Result<()> {
             println!("{}", if trial { "in trial mode" } else { "live" });
         }
         Command::SetRateLimit { service_id, limit } => {
-            if limit < 1 {
-                anyhow::bail!("--limit: expected 1 or more");
+            if !(1..=crate::api_v2::runtime::MAX_RATE_LIMIT).contains(&limit) {
+                anyhow::bail!("--limit: expected 1 to 100000000 requests per 60 seconds");
             }
             store::get_service(&pool, &service_id).await?.ok_or_else(|| anyhow::anyhow!("no service has that id"))?;
             store::set_rate_limit(&pool, &service_id, limit).await?;

@@ -285,6 +285,7 @@ pub async fn record_last_used(pool: &Pool, uses: &[(String, String)]) -> anyhow:
     // reads and then writes cannot wait for another writer: SQLite answers
     // "database is locked" at once).
     let idle = super::idle_key_alerts(pool, uses).await?;
+    let _turn = pool.write_turn().await;
     let mut tx = pool.db.begin().await?;
     for (key_id, at) in uses {
         sqlx::query("UPDATE api_keys SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)")

@@ -121,6 +121,7 @@ pub struct LetterCheck {
 pub async fn record_letter_check(pool: &Pool, notification_id: &str, check: &LetterCheck) -> anyhow::Result<()> {
     let now = clock::now_string();
     let pages = serde_json::to_string(&check.invalid_pages)?;
+    let _turn = pool.write_turn().await;
     let mut tx = pool.db.begin().await?;
     sqlx::query(
         "UPDATE letter_pdfs SET page_count = ?, invalid_reason = ?, invalid_pages = ?, checked_at = ?

@@ -63,6 +63,8 @@ const CHANGE_BACKLOG: usize = 1024;
 pub struct Pool {
     db: SqlitePool,
     changes: broadcast::Sender<Change>,
+    /// Whose turn it is to write (see [`Pool::write_turn`]).
+    writer: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 impl Pool {
@@ -83,6 +85,22 @@ impl Pool {
 
     fn service_changed(&self, service_id: &str) {
         self.changed(Change::Service(service_id.to_string()));
+    }
+
+    /// Waits for this process's turn to write, in order of asking.
+    ///
+    /// SQLite has one writer. When two connections want it at once, the one
+    /// refused sleeps in SQLite's busy handler (1, 2, 5, 10 … 100 ms, not
+    /// woken when the lock is free), so under load the group commit of
+    /// sends, the test-key delivery, the callback outcomes and the
+    /// checkpoint took turns by sleeping: idle cores, and sends held for tens
+    /// or hundreds of milliseconds. The busy writers (those that run under
+    /// load) take this turn first and hold it until they have committed:
+    /// waiting is then a queue that wakes the next writer the moment the last
+    /// one is done. Rare writes (the admin's forms) still rely on the busy
+    /// timeout.
+    pub async fn write_turn(&self) -> tokio::sync::OwnedMutexGuard<()> {
+        self.writer.clone().lock_owned().await
     }
 }
 
@@ -116,7 +134,7 @@ pub async fn connect(url: &str) -> anyhow::Result<Pool> {
         .context("could not open the database")?;
     sqlx::migrate!("./migrations").run(&pool).await.context("could not run the migrations")?;
     let (changes, _) = broadcast::channel(CHANGE_BACKLOG);
-    Ok(Pool { db: pool, changes })
+    Ok(Pool { db: pool, changes, writer: Default::default() })
 }
 
 /// Copies the WAL back into the database without blocking writers.
@@ -129,6 +147,8 @@ pub async fn checkpoint(pool: &Pool) -> anyhow::Result<()> {
     let (_busy, log_frames, _copied): (i64, i64, i64) =
         sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)").fetch_one(&pool.db).await?;
     if log_frames > WAL_RESET_FRAMES {
+        // Writers would be held anyway: they wait in the queue, not asleep.
+        let _turn = pool.write_turn().await;
         sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&pool.db).await?;
     }
     Ok(())

@@ -82,6 +82,7 @@ pub struct NewNotification {
 /// Stores a batch of notifications in one transaction (group commit), with
 /// multi-row inserts.
 pub async fn create_notifications(pool: &Pool, batch: &[&NewNotification]) -> anyhow::Result<()> {
+    let _turn = pool.write_turn().await;
     let mut tx = pool.db.begin().await?;
     for chunk in batch.chunks(200) {
         let mut insert = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
@@ -174,6 +175,7 @@ pub async fn finish_notification(
     outbox: bool,
 ) -> anyhow::Result<()> {
     let now = clock::now_string();
+    let _turn = pool.write_turn().await;
     let mut tx = pool.db.begin().await?;
     sqlx::query("UPDATE notifications SET status = ?, sent_at = ?, completed_at = ?, updated_at = ? WHERE id = ?")
         .bind(status)
@@ -206,6 +208,7 @@ pub async fn finish_notification(
 /// (text messages to numbers ending 7700900003 / 7700900002, emails to
 /// temp-fail@ / perm-fail@simulator.notify). Returns how many it finished.
 pub async fn deliver_test_notifications(pool: &Pool) -> anyhow::Result<u64> {
+    let _turn = pool.write_turn().await;
     let now = clock::now_string();
     let done = sqlx::query(
         "UPDATE notifications SET

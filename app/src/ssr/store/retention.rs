@@ -59,6 +59,7 @@ pub async fn delete_expired_notifications(
     before: &str,
     batch: i64,
 ) -> anyhow::Result<u64> {
+    let _turn = pool.write_turn().await;
     let done = sqlx::query(
         "DELETE FROM notifications WHERE rowid IN (
            SELECT rowid FROM notifications

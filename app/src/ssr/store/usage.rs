@@ -15,6 +15,7 @@ pub async fn record_usage(
     usage: &[(String, String, &'static str, i64)],
     refusals: &[(String, String, i64)],
 ) -> anyhow::Result<()> {
+    let _turn = pool.write_turn().await;
     let mut tx = pool.db.begin().await?;
     for (key_id, hour, metric, n) in usage {
         sqlx::query(
