@@ -678,6 +678,7 @@ async fn deliver(state: &AppState, target: Option<&Opened>, event: &ClaimedEvent
         outcome: attempt.outcome,
         duration_ms: i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX),
         succeeded: attempt.verdict == Verdict::Success,
+        first_try: event.attempts == 0,
         fate,
     }
 }

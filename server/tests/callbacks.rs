@@ -260,6 +260,23 @@ async fn a_delivery_receipt_reaches_the_receiver_with_notifys_payload_headers_an
     }
     let (state, attempts, outcome) = wait_for_state(&app, &id, "delivered", Duration::from_secs(5)).await;
     assert_eq!((state.as_str(), attempts, outcome.as_deref()), ("delivered", 1, Some("HTTP 200")));
+    // Delivered at the first try: the attempt log shows it with its status,
+    // though it is kept on the event alone (no attempt row to write).
+    let log = app::ssr::store::callback_attempts(&app.state.pool, &live, app::domain::CallbackKind::DeliveryStatus, 50)
+        .await
+        .unwrap();
+    let shown: Vec<_> = log.iter().filter(|a| a.notification_id.as_deref() == Some(id.as_str())).collect();
+    assert_eq!(shown.len(), 1, "{log:?}");
+    assert_eq!((shown[0].status_code, shown[0].outcome.as_str()), (Some(200), "HTTP 200"));
+    assert!(shown[0].at.ends_with('Z') && shown[0].next_attempt_at.is_none());
+    let (rows,): (i64,) = sqlx::query_as(
+        "SELECT count(*) FROM callback_attempts a JOIN callback_events e ON e.id = a.event_id WHERE e.notification_id = ?",
+    )
+    .bind(&id)
+    .fetch_one(app.state.pool.sqlite())
+    .await
+    .unwrap();
+    assert_eq!(rows, 0);
 
     // A simulated failure is reported too, with its status.
     let failed = send_email(&app, &live, &key, "temp-fail@simulator.notify", "ref-43").await;
@@ -490,13 +507,11 @@ async fn a_callback_failing_for_24_hours_pauses_and_resume_sends_what_waited_old
     for id in [&first, &second, &third] {
         wait_for_state(&app, id, "delivered", Duration::from_secs(5)).await;
     }
-    let order: Vec<(String,)> = sqlx::query_as(
-        "SELECT e.notification_id FROM callback_attempts a JOIN callback_events e ON e.id = a.event_id ORDER BY a.at, a.id",
-    )
-    .fetch_all(app.state.pool.sqlite())
-    .await
-    .unwrap();
-    let order: Vec<String> = order.into_iter().map(|(id,)| id).collect();
+    // The attempt log as the page shows it, newest first.
+    let log = app::ssr::store::callback_attempts(&app.state.pool, &live, app::domain::CallbackKind::DeliveryStatus, 50)
+        .await
+        .unwrap();
+    let order: Vec<String> = log.into_iter().rev().map(|a| a.notification_id.unwrap()).collect();
     assert_eq!(order, vec![first.clone(), first.clone(), second, third], "oldest first");
     let page = app.get(&page_path, Some(&s.cookie)).await;
     assert!(page.text().contains("Callbacks resumed"));

@@ -7,6 +7,11 @@ use crate::ssr::clock;
 use anyhow::Context;
 use sqlx::FromRow;
 
+// Queries on a callback's waiting or failed events say `state != 'delivered'`
+// beside the state they want: the per-service index holds only those
+// (migration 0017), and SQLite uses a partial index only when the query
+// repeats its condition.
+
 /// `next_attempt_at` of a paused callback's events: never due until resumed.
 pub const PARKED: &str = "9999-12-31T00:00:00.000000Z";
 
@@ -100,7 +105,7 @@ async fn unpark(
 ) -> anyhow::Result<()> {
     sqlx::query(
         "UPDATE callback_events SET next_attempt_at = created_at
-         WHERE service_id = ? AND callback_type = ? AND state = 'pending' AND next_attempt_at = ?",
+         WHERE service_id = ? AND callback_type = ? AND state != 'delivered' AND state = 'pending' AND next_attempt_at = ?",
     )
     .bind(service_id)
     .bind(kind)
@@ -122,7 +127,7 @@ pub async fn delete_callback(pool: &Pool, service_id: &str, callback_type: Callb
         .await?;
     sqlx::query(
         "UPDATE callback_events SET state = 'failed', last_outcome = 'The callback was removed', completed_at = ?
-         WHERE service_id = ? AND callback_type = ? AND state = 'pending'",
+         WHERE service_id = ? AND callback_type = ? AND state != 'delivered' AND state = 'pending'",
     )
     .bind(&now)
     .bind(service_id)
@@ -273,7 +278,7 @@ pub async fn callback_backlog(
 ) -> anyhow::Result<Vec<EventStub>> {
     let (json,): (String,) = sqlx::query_as(stubs_of!(
         "SELECT rowid, next_attempt_at, service_id, callback_type, created_at FROM callback_events
-         WHERE service_id = ? AND callback_type = ? AND state = 'pending' AND (created_at, rowid) > (?, ?)
+         WHERE service_id = ? AND callback_type = ? AND state != 'delivered' AND state = 'pending' AND (created_at, rowid) > (?, ?)
          ORDER BY created_at, rowid LIMIT ?"
     ))
     .bind(service_id)
@@ -421,6 +426,9 @@ pub struct AttemptRecord {
     /// Whether the attempt reached the receiver and it answered 2xx (a
     /// success ends the callback's run of failures).
     pub succeeded: bool,
+    /// Whether it was the event's first attempt. A first attempt that
+    /// delivers it is recorded on the event alone, not as an attempt row.
+    pub first_try: bool,
 }
 
 /// Records a batch of attempts in one transaction: the attempt log, each
@@ -434,7 +442,10 @@ pub async fn record_callback_attempts(pool: &Pool, batch: &[AttemptRecord]) -> a
     let _turn = pool.write_turn().await;
     let mut tx = pool.db.begin().await?;
     for chunk in batch.chunks(100) {
-        let tried: Vec<&AttemptRecord> = chunk.iter().filter(|a| a.fate != EventFate::Parked).collect();
+        let tried: Vec<&AttemptRecord> = chunk
+            .iter()
+            .filter(|a| a.fate != EventFate::Parked && !(a.first_try && a.fate == EventFate::Delivered))
+            .collect();
         if !tried.is_empty() {
             let mut insert = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
                 "INSERT INTO callback_attempts (event_id, service_id, callback_type, at, status_code, outcome,
@@ -460,7 +471,7 @@ pub async fn record_callback_attempts(pool: &Pool, batch: &[AttemptRecord]) -> a
     // a round trip to SQLite's thread; one per event cost as much as a send).
     for chunk in batch.chunks(100) {
         let mut update = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
-            "WITH o(event_rowid, state, tried, at, next_at, outcome, completed_at) AS (",
+            "WITH o(event_rowid, state, tried, at, next_at, outcome, completed_at, status_code, duration_ms) AS (",
         );
         update.push_values(chunk, |mut row, a| {
             let (state, next, completed) = match &a.fate {
@@ -475,13 +486,17 @@ pub async fn record_callback_attempts(pool: &Pool, batch: &[AttemptRecord]) -> a
                 .push_bind(&a.at)
                 .push_bind(next)
                 .push_bind(&a.outcome)
-                .push_bind(completed);
+                .push_bind(completed)
+                .push_bind(a.status_code.map(i64::from))
+                .push_bind(a.duration_ms);
         });
         update.push(
             ") UPDATE callback_events SET state = o.state, attempts = attempts + o.tried,
                first_attempt_at = CASE WHEN o.tried = 1 THEN coalesce(first_attempt_at, o.at) ELSE first_attempt_at END,
                next_attempt_at = coalesce(o.next_at, next_attempt_at),
                last_outcome = CASE WHEN o.tried = 1 THEN o.outcome ELSE last_outcome END,
+               last_status_code = CASE WHEN o.tried = 1 THEN o.status_code ELSE last_status_code END,
+               last_duration_ms = CASE WHEN o.tried = 1 THEN o.duration_ms ELSE last_duration_ms END,
                completed_at = o.completed_at
              FROM o WHERE callback_events.rowid = o.event_rowid",
         );
@@ -537,7 +552,7 @@ pub async fn record_callback_attempts(pool: &Pool, batch: &[AttemptRecord]) -> a
         if matches!(paused, Some((Some(_),))) {
             sqlx::query(
                 "UPDATE callback_events SET next_attempt_at = ?
-                 WHERE service_id = ? AND callback_type = ? AND state = 'pending' AND is_test = 0
+                 WHERE service_id = ? AND callback_type = ? AND state != 'delivered' AND state = 'pending' AND is_test = 0
                    AND next_attempt_at < ?",
             )
             .bind(PARKED)
@@ -662,6 +677,18 @@ pub struct AttemptRow {
     pub event_state: String,
 }
 
+/// An event delivered at its first attempt as the attempt it had (it has no
+/// attempt row: migration 0017); its `id` is the event's rowid, negated.
+macro_rules! first_tries {
+    () => {
+        "SELECT -e.rowid AS id, e.id AS event_id, e.notification_id, e.is_test,
+                coalesce(e.first_attempt_at, e.created_at) AS at, e.last_status_code AS status_code,
+                coalesce(e.last_outcome, '') AS outcome,
+                coalesce(e.last_duration_ms, 0) AS duration_ms, NULL AS next_attempt_at, e.state AS event_state
+         FROM callback_events e"
+    };
+}
+
 /// The last `limit` attempts to deliver to the service's callback of `kind`,
 /// newest first.
 pub async fn callback_attempts(
@@ -670,13 +697,19 @@ pub async fn callback_attempts(
     kind: CallbackKind,
     limit: i64,
 ) -> anyhow::Result<Vec<AttemptRow>> {
-    sqlx::query_as::<_, AttemptRow>(
-        "SELECT a.id, a.event_id, e.notification_id, e.is_test, a.at, a.status_code, a.outcome, a.duration_ms,
-                a.next_attempt_at, e.state AS event_state
-         FROM callback_attempts a JOIN callback_events e ON e.id = a.event_id
-         WHERE a.service_id = ? AND a.callback_type = ?
-         ORDER BY a.id DESC LIMIT ?",
-    )
+    sqlx::query_as::<_, AttemptRow>(concat!(
+        "SELECT * FROM (
+           SELECT a.id, a.event_id, e.notification_id, e.is_test, a.at, a.status_code, a.outcome, a.duration_ms,
+                  a.next_attempt_at, e.state AS event_state
+           FROM callback_attempts a JOIN callback_events e ON e.id = a.event_id
+           WHERE a.service_id = ?1 AND a.callback_type = ?2
+           ORDER BY a.id DESC LIMIT ?3)
+         UNION ALL SELECT * FROM (",
+        first_tries!(),
+        " WHERE e.service_id = ?1 AND e.callback_type = ?2 AND e.state = 'delivered' AND e.attempts = 1
+           ORDER BY e.first_attempt_at DESC LIMIT ?3)
+         ORDER BY at DESC, id DESC LIMIT ?3"
+    ))
     .bind(service_id)
     .bind(kind)
     .bind(limit)
@@ -690,7 +723,7 @@ pub async fn callback_event_counts(pool: &Pool, service_id: &str, kind: Callback
     let week_ago = clock::format(clock::now() - time::Duration::days(7));
     let counts: (i64, i64) = sqlx::query_as(
         "SELECT coalesce(sum(state = 'pending'), 0), coalesce(sum(state = 'failed' AND created_at >= ?), 0)
-         FROM callback_events WHERE service_id = ? AND callback_type = ?",
+         FROM callback_events WHERE service_id = ? AND callback_type = ? AND state != 'delivered'",
     )
     .bind(week_ago)
     .bind(service_id)
@@ -713,12 +746,16 @@ pub async fn callback_event_state(
         .fetch_optional(&pool.db)
         .await?;
     let Some((state,)) = state else { return Ok(None) };
-    let attempts = sqlx::query_as::<_, AttemptRow>(
+    let attempts = sqlx::query_as::<_, AttemptRow>(concat!(
         "SELECT a.id, a.event_id, e.notification_id, e.is_test, a.at, a.status_code, a.outcome, a.duration_ms,
                 a.next_attempt_at, e.state AS event_state
          FROM callback_attempts a JOIN callback_events e ON e.id = a.event_id
-         WHERE a.event_id = ? ORDER BY a.id DESC",
-    )
+         WHERE a.event_id = ?1
+         UNION ALL ",
+        first_tries!(),
+        " WHERE e.id = ?1 AND e.state = 'delivered' AND e.attempts = 1
+         ORDER BY at DESC, id DESC"
+    ))
     .bind(event_id)
     .fetch_all(&pool.db)
     .await?;
@@ -752,7 +789,7 @@ pub async fn resend_failed_since(
     let done = sqlx::query(
         "UPDATE callback_events SET state = 'pending', next_attempt_at = created_at, first_attempt_at = NULL,
              completed_at = NULL
-         WHERE service_id = ? AND callback_type = ? AND state = 'failed' AND created_at >= ?",
+         WHERE service_id = ? AND callback_type = ? AND state != 'delivered' AND state = 'failed' AND created_at >= ?",
     )
     .bind(service_id)
     .bind(kind)
