@@ -396,7 +396,9 @@ pub fn spawn_workers(state: AppState) {
     });
     tokio::spawn(async move {
         let provider = EmbeddedOutbox;
-        let mut tick = tokio::time::interval(Duration::from_millis(300));
+        // Often, so each round has little to do and holds the writer briefly.
+        let mut tick = tokio::time::interval(Duration::from_millis(100));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
             if let Err(e) = deliver_pending(&state, &provider).await {
