@@ -6,7 +6,10 @@
 # the callback configured against without.
 # Runs, on one release server: without, with, without again (the two
 # "without" runs bracket the "with" one, so history piling up does not
-# favour either side). Needs the release build and wrk.
+# favour either side). Then the floor: the dispatcher's HTTP client alone
+# (server/examples/callback_floor.rs) sending to the same receiver, and the
+# least the sends could lose if a callback cost no more than that exchange.
+# Needs the release build and wrk.
 #
 #   SECONDS_EACH=60 bench/callbacks.sh        (default 30)
 set -euo pipefail
@@ -14,7 +17,7 @@ cd "$(dirname "$0")/.."
 command -v wrk >/dev/null || { echo "bench/callbacks.sh needs wrk: apt-get install -y wrk" >&2; exit 1; }
 port=${PORT:-3330}; rport=${RECEIVER_PORT:-3390}; connections=${CONNECTIONS:-64}; each=${SECONDS_EACH:-30}
 base="http://127.0.0.1:$port"
-cargo build --release -q -p server --example callback_receiver
+cargo build --release -q -p server --example callback_receiver --example callback_floor
 data=$(mktemp -d)
 export NOTIFY_DATA_DIR="$data"
 target/release/examples/callback_receiver "127.0.0.1:$rport" &
@@ -63,9 +66,12 @@ left=$(pending)
 callback "" >/dev/null
 without2=$(rate)
 delivered=$(received)
-python3 - "$without1" "$with" "$without2" "$during" "$start" "$end" "$waiting" "$drained" "$left" "$delivered" "$connections" <<'PY'
+# The floor: the same HTTP client sending to the same receiver with nothing
+# else running (no sends, no database), as fast as it can.
+floor=$(target/release/examples/callback_floor "http://127.0.0.1:$rport/callback" "$each")
+python3 - "$without1" "$with" "$without2" "$during" "$start" "$end" "$waiting" "$drained" "$left" "$delivered" "$connections" "$floor" <<'PY'
 import sys
-w1, w, w2, during, start, end, waiting, drained, left, delivered, conns = sys.argv[1:]
+w1, w, w2, during, start, end, waiting, drained, left, delivered, conns, floor = sys.argv[1:]
 w1, w, w2 = float(w1), float(w), float(w2)
 base = (w1 + w2) / 2
 span = float(end) - float(start)
@@ -76,5 +82,10 @@ print(f"callbacks delivered while sending: {int(during):,} in {span:.1f}s = {int
       f"({int(during) / span / w * 100:.0f}% of the send rate)")
 print(f"receipts waiting when sends stopped: {int(waiting):,}; all delivered {drained}s later (left: {left})")
 print(f"callbacks delivered in all: {int(delivered):,}")
+# If a callback cost only its HTTP exchange (the floor's), sending one per
+# send would leave the sends this share of the machine: 1 / (1 + base / floor).
+floor = float(floor)
+print(f"the HTTP client alone, nothing else running: {floor:,.0f} callbacks/s; "
+      f"at that cost per callback the sends could at best lose {(1 - 1 / (1 + base / floor)) * 100:.0f}%")
 PY
 rm -f "$post"
