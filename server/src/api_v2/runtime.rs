@@ -343,6 +343,7 @@ fn stored_bytes(n: &store::NewNotification) -> usize {
 pub fn spawn_workers(state: AppState) {
     if let Some(mut queue) = state.api.write_queue.lock().expect("never poisoned").take() {
         let pool = state.pool.clone();
+        let woken = state.clone();
         tokio::spawn(async move {
             let mut carried: Option<WriteJob> = None;
             loop {
@@ -366,7 +367,11 @@ pub fn spawn_workers(state: AppState) {
                     batch.push(job);
                 }
                 let rows: Vec<&store::NewNotification> = batch.iter().map(|(n, _)| n).collect();
-                if let Err(e) = store::create_notifications(&pool, &rows).await {
+                let stored = store::create_notifications_finishing_tests(&pool, &rows).await;
+                if matches!(stored, Ok(finished) if finished > 0) {
+                    woken.callbacks.wake();
+                }
+                if let Err(e) = stored {
                     if batch.len() == 1 {
                         tracing::error!(error = ?e, "could not store a notification");
                     }

@@ -79,11 +79,63 @@ pub struct NewNotification {
     pub reply_to: Option<String>,
 }
 
+/// The test-key delivery's statement (and its plan, checked by a test).
+macro_rules! deliver_test_notifications {
+    () => {
+        "UPDATE notifications SET
+           status = CASE
+             WHEN recipient LIKE '%7700900003' OR lower(recipient) = 'temp-fail@simulator.notify' THEN 'temporary-failure'
+             WHEN recipient LIKE '%7700900002' OR lower(recipient) = 'perm-fail@simulator.notify' THEN 'permanent-failure'
+             ELSE 'delivered' END,
+           sent_at = ?1, completed_at = ?1, updated_at = ?1
+         WHERE rowid IN (
+           SELECT rowid FROM notifications INDEXED BY notifications_waiting
+           WHERE status = 'created' AND key_type = 'test' ORDER BY created_at LIMIT ?2)"
+    };
+}
+
 /// Stores a batch of notifications in one transaction (group commit), with
 /// multi-row inserts.
 pub async fn create_notifications(pool: &Pool, batch: &[&NewNotification]) -> anyhow::Result<()> {
     let _turn = pool.write_turn().await;
     let mut tx = pool.db.begin().await?;
+    insert_notifications(&mut tx, batch).await?;
+    tx.commit().await.context("could not commit notifications")?;
+    Ok(())
+}
+
+/// [`create_notifications`], finishing in the same transaction the test-key
+/// notifications stored by earlier batches (as [`deliver_test_notifications`]
+/// does, at most [`TEST_DELIVERY_CHUNK`]): under load the sends' own commit
+/// carries their delivery, instead of a second transaction that every send
+/// arriving meanwhile waits behind. Returns how many it finished (their
+/// receipts are then waiting for the callback dispatcher). Should finishing
+/// them fail, the batch is stored all the same and the delivery loop
+/// finishes them later.
+pub async fn create_notifications_finishing_tests(pool: &Pool, batch: &[&NewNotification]) -> anyhow::Result<u64> {
+    let _turn = pool.write_turn().await;
+    let mut tx = pool.db.begin().await?;
+    let finished = match sqlx::query(deliver_test_notifications!())
+        .bind(clock::now_string())
+        .bind(TEST_DELIVERY_CHUNK)
+        .execute(&mut *tx)
+        .await
+    {
+        Ok(done) => done.rows_affected(),
+        Err(e) => {
+            tracing::warn!(error = ?e, "could not finish test notifications with a batch");
+            0
+        }
+    };
+    insert_notifications(&mut tx, batch).await?;
+    tx.commit().await.context("could not commit notifications")?;
+    Ok(finished)
+}
+
+async fn insert_notifications(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    batch: &[&NewNotification],
+) -> anyhow::Result<()> {
     for chunk in batch.chunks(200) {
         let mut insert = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
             "INSERT INTO notifications (id, service_id, api_key_id, key_type, template_id, template_version,
@@ -108,9 +160,8 @@ pub async fn create_notifications(pool: &Pool, batch: &[&NewNotification]) -> an
                 .push_bind(&n.created_at)
                 .push_bind(&n.reply_to);
         });
-        insert.build().execute(&mut *tx).await.context("could not save notifications")?;
+        insert.build().execute(&mut **tx).await.context("could not save notifications")?;
     }
-    tx.commit().await.context("could not commit notifications")?;
     Ok(())
 }
 
@@ -201,21 +252,6 @@ pub async fn finish_notification(
     }
     tx.commit().await?;
     Ok(())
-}
-
-/// The test-key delivery's statement (and its plan, checked by a test).
-macro_rules! deliver_test_notifications {
-    () => {
-        "UPDATE notifications SET
-           status = CASE
-             WHEN recipient LIKE '%7700900003' OR lower(recipient) = 'temp-fail@simulator.notify' THEN 'temporary-failure'
-             WHEN recipient LIKE '%7700900002' OR lower(recipient) = 'perm-fail@simulator.notify' THEN 'permanent-failure'
-             ELSE 'delivered' END,
-           sent_at = ?1, completed_at = ?1, updated_at = ?1
-         WHERE rowid IN (
-           SELECT rowid FROM notifications INDEXED BY notifications_waiting
-           WHERE status = 'created' AND key_type = 'test' ORDER BY created_at LIMIT ?2)"
-    };
 }
 
 /// Finishes every waiting test-key notification: test keys only pretend,
