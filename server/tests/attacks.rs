@@ -160,7 +160,7 @@ async fn every_201_survives_kill_9_during_sustained_sends() {
                             // The answer was cut off by the kill: not acknowledged.
                             Err(_) => failed += 1,
                         },
-                        Ok(r) => panic!("unexpected {}", r.status()),
+                        Ok(r) => panic!("unexpected {} after {} sent by this task: {}", r.status(), ids.len(), r.text().await.unwrap_or_default()),
                         Err(_) => {
                             failed += 1;
                             tokio::time::sleep(Duration::from_millis(5)).await;
