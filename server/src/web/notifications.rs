@@ -68,11 +68,15 @@ pub async fn notification(
     Path((_, notification_id)): Path<(String, String)>,
 ) -> Result<Response, PageError> {
     let service_id = ctx.id();
-    let found = match uuid::Uuid::parse_str(&notification_id) {
-        Ok(_) => store::get_notification(&state.pool, service_id, &notification_id).await?,
-        Err(_) => None,
-    };
-    let n = found.ok_or(PageError::NotFound)?;
+    if uuid::Uuid::parse_str(&notification_id).is_err() {
+        return Err(PageError::NotFound);
+    }
+    // A precompiled letter's check before the letter itself: the checker
+    // commits both together, so a check seen here means the status read next
+    // is the one after it (read the other way round, a page could show the
+    // page count of a checked file beside the status from before the check).
+    let check = store::letter_check(&state.pool, service_id, &notification_id).await?;
+    let n = store::get_notification(&state.pool, service_id, &notification_id).await?.ok_or(PageError::NotFound)?;
     let kind = n.notification_type;
     let key_name = match &n.api_key_id {
         Some(id) => store::get_api_key(&state.pool, service_id, id).await?.map(|k| k.name).unwrap_or_default(),
@@ -83,7 +87,6 @@ pub async fn notification(
         .map(|t| t.name)
         .unwrap_or_default();
     let delivered_by_outbox = store::outbox_message(&state.pool, &n.id).await?.is_some();
-    let check = store::letter_check(&state.pool, service_id, &n.id).await?;
     let letter_problem = check
         .as_ref()
         .and_then(|(count, reason, pages)| reason.as_deref().map(|r| crate::letters::refusal_text(r, *count, pages)));
