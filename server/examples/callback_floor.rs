@@ -1,8 +1,9 @@
 //! The floor under `bench/callbacks.sh`: how many callbacks a second the
-//! same HTTP client as the dispatcher's (reqwest, the same settings, 32
-//! requests in flight as a callback's limit) can send to the local receiver
-//! when it does nothing else: no database, no signing. Each callback costs at
-//! least this much of the machine, whatever the dispatcher does around it.
+//! dispatcher's own HTTP client (the one it uses for plain http to private
+//! addresses, 32 requests in flight as a callback's limit) can send to the
+//! local receiver when it does nothing else: no database, no signing. Each
+//! callback costs at least this much of the machine, whatever the dispatcher
+//! does around it.
 //!
 //!     cargo run --release --example callback_floor -- http://127.0.0.1:3390/callback 10
 
@@ -14,14 +15,7 @@ use std::time::{Duration, Instant};
 async fn main() {
     let url = std::env::args().nth(1).unwrap_or_else(|| "http://127.0.0.1:3390/callback".into());
     let seconds: u64 = std::env::args().nth(2).and_then(|s| s.parse().ok()).unwrap_or(10);
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_secs(5))
-        .connect_timeout(Duration::from_secs(5))
-        .redirect(reqwest::redirect::Policy::none())
-        .no_proxy()
-        .pool_max_idle_per_host(32)
-        .build()
-        .expect("valid settings");
+    let client = server::callbacks::private_http_client();
     // A delivery receipt's size, as the dispatcher sends it.
     let body = serde_json::json!({
         "id": "0193a1b2-0000-7000-8000-000000000000", "reference": null, "to": "bench@example.com",

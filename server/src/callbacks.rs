@@ -135,6 +135,14 @@ fn client(reach: Reach) -> reqwest::Client {
         .expect("the callback client's settings are valid")
 }
 
+/// The client the dispatcher sends plain-http callbacks with (allowed to
+/// private addresses only, with `NOTIFY_ALLOW_PRIVATE_CALLBACK_URLS`): what
+/// `bench/callbacks.sh`'s floor (`examples/callback_floor.rs`) measures.
+#[doc(hidden)]
+pub fn private_http_client() -> reqwest::Client {
+    client(Reach::PrivateOnly)
+}
+
 /// How one attempt ended.
 #[derive(Debug, PartialEq, Eq)]
 enum Verdict {

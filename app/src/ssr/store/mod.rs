@@ -99,7 +99,7 @@ impl Pool {
     /// waiting is then a queue that wakes the next writer the moment the last
     /// one is done. Rare writes (the admin's forms) still rely on the busy
     /// timeout.
-    pub async fn write_turn(&self) -> tokio::sync::OwnedMutexGuard<()> {
+    pub(crate) async fn write_turn(&self) -> tokio::sync::OwnedMutexGuard<()> {
         self.writer.clone().lock_owned().await
     }
 }

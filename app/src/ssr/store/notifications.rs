@@ -109,24 +109,22 @@ pub async fn create_notifications(pool: &Pool, batch: &[&NewNotification]) -> an
 /// does, at most [`TEST_DELIVERY_CHUNK`]): under load the sends' own commit
 /// carries their delivery, instead of a second transaction that every send
 /// arriving meanwhile waits behind. Returns how many it finished (their
-/// receipts are then waiting for the callback dispatcher). Should finishing
-/// them fail, the batch is stored all the same and the delivery loop
-/// finishes them later.
+/// receipts are then waiting for the callback dispatcher). Any error fails
+/// the whole transaction, as a bad row does: the caller then stores the
+/// batch row by row with [`create_notifications`], and the delivery loop
+/// finishes the test notifications. (Carrying on after a failed statement
+/// would not be safe: some errors end SQLite's transaction, and the inserts
+/// would then commit one by one before the caller stored them again.)
 pub async fn create_notifications_finishing_tests(pool: &Pool, batch: &[&NewNotification]) -> anyhow::Result<u64> {
     let _turn = pool.write_turn().await;
     let mut tx = pool.db.begin().await?;
-    let finished = match sqlx::query(deliver_test_notifications!())
+    let finished = sqlx::query(deliver_test_notifications!())
         .bind(clock::now_string())
         .bind(TEST_DELIVERY_CHUNK)
         .execute(&mut *tx)
         .await
-    {
-        Ok(done) => done.rows_affected(),
-        Err(e) => {
-            tracing::warn!(error = ?e, "could not finish test notifications with a batch");
-            0
-        }
-    };
+        .context("could not finish test notifications with a batch")?
+        .rows_affected();
     insert_notifications(&mut tx, batch).await?;
     tx.commit().await.context("could not commit notifications")?;
     Ok(finished)
