@@ -20,6 +20,10 @@ struct Cli {
 enum Command {
     /// Serve the admin pages and the API (the default).
     Serve,
+    /// Check one precompiled letter's PDF read from standard input (what the
+    /// server runs in a child process, under its limits, for each letter).
+    #[command(hide = true)]
+    CheckLetterPdf,
     /// Create a user. The password is read from standard input (first line).
     CreateUser {
         #[arg(long)]
@@ -171,6 +175,11 @@ fn parse_list<T>(raw: &str, parse: impl Fn(&str) -> Option<T>, what: &str) -> Re
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Before anything else: the child needs no configuration, no runtime
+    // and no log, and runs under tight limits.
+    if matches!(cli.command, Some(Command::CheckLetterPdf)) {
+        return crate::letters::checker::child_main();
+    }
     let config = match Config::from_env() {
         Ok(c) => c,
         Err(e) => {
@@ -241,7 +250,7 @@ async fn shutdown_signal() {
 async fn admin(config: Config, command: Command) -> anyhow::Result<()> {
     let pool = store::connect(&config.database_url).await?;
     match command {
-        Command::Serve => unreachable!("handled by main"),
+        Command::Serve | Command::CheckLetterPdf => unreachable!("handled by main"),
         Command::CreateUser { name, email, mobile, platform_admin } => {
             let email = EmailAddress::parse(&email).map_err(|e| anyhow::anyhow!("--email: {e}"))?;
             let mut password = String::new();

@@ -37,6 +37,13 @@ pub struct Config {
     /// `notify`), `NOTIFY_INBOUND_SMS_PASSWORD`; none: the endpoint refuses
     /// every request.
     pub inbound_sms_password: Option<String>,
+    /// The program that checks precompiled letters in a child process
+    /// (`NOTIFY_LETTER_CHECKER`; default this server's own binary, run as
+    /// `server check-letter-pdf`). Tests point it at the built binary.
+    pub letter_checker: Option<PathBuf>,
+    /// Bytes of precompiled letter files a service may store in a day with
+    /// live and team keys (`NOTIFY_LETTER_FILES_DAILY_MB`, default 1024).
+    pub letter_files_daily_bytes: i64,
 }
 
 impl std::fmt::Debug for Config {
@@ -184,7 +191,22 @@ impl Config {
             Some(_) => return Err(err("NOTIFY_INBOUND_SMS_PASSWORD", "expected at least 16 characters")),
             None => None,
         };
+        let letter_checker = get("NOTIFY_LETTER_CHECKER").filter(|v| !v.trim().is_empty()).map(PathBuf::from);
+        let letter_files_daily_bytes = match get("NOTIFY_LETTER_FILES_DAILY_MB") {
+            Some(v) => match v.trim().parse::<i64>() {
+                Ok(n) if (1..=1_048_576).contains(&n) => n * 1024 * 1024,
+                _ => {
+                    return Err(err(
+                        "NOTIFY_LETTER_FILES_DAILY_MB",
+                        format!("expected whole megabytes from 1 to 1048576, got {v:?}"),
+                    ))
+                }
+            },
+            None => 1024 * 1024 * 1024,
+        };
         Ok(Self {
+            letter_checker,
+            letter_files_daily_bytes,
             inbound_sms_password,
             trust_forwarded_for,
             secret_scanning_keys,

@@ -4,9 +4,9 @@
 //! templated letter (address block, contact block, date, heading, body) on
 //! A4 with the PDF base fonts.
 
+pub mod checker;
 mod metrics;
 
-use crate::AppState;
 use app::ssr::store::{self, LetterCheck};
 use lopdf::content::{Content, Operation};
 use lopdf::{dictionary, Document, LoadOptions, Object, ObjectId, Stream};
@@ -145,34 +145,93 @@ fn pages_text(pages: &[u32]) -> String {
 /// queue that is usually empty.
 const EVERY: Duration = Duration::from_millis(500);
 
-/// Checks precompiled letters as they arrive (and, after a restart, those
-/// left unchecked), off the async workers.
-pub fn spawn(state: AppState) {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(EVERY);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tick.tick().await;
-            let waiting = match store::unchecked_letter_pdfs(&state.pool, 20).await {
-                Ok(w) => w,
-                Err(e) => {
-                    tracing::warn!(error = ?e, "could not load letters to check");
-                    continue;
+/// Checks run at once (each a child process with its own limits).
+const CHECKS_AT_ONCE: usize = 2;
+
+/// What the checker needs: the database and the program it runs.
+#[derive(Clone)]
+pub struct Checker {
+    pub pool: store::Pool,
+    pub program: std::path::PathBuf,
+}
+
+impl Checker {
+    /// The checker of this server: `NOTIFY_LETTER_CHECKER`, else this
+    /// binary itself.
+    pub fn new(pool: store::Pool, configured: Option<std::path::PathBuf>) -> anyhow::Result<Self> {
+        let program = match configured {
+            Some(p) => p,
+            None => std::env::current_exe()?,
+        };
+        Ok(Self { pool, program })
+    }
+
+    /// One letter: counted as begun, checked in a child process, recorded.
+    /// A letter whose checks have begun [`checker::MAX_ATTEMPTS`] times
+    /// without a result (killed by its limits, or the server stopped during
+    /// them) is refused, with an alert, instead of being tried again.
+    pub async fn check_one(&self, letter: &store::LetterToCheck) -> anyhow::Result<()> {
+        let id = &letter.notification_id;
+        if letter.check_attempts >= checker::MAX_ATTEMPTS {
+            tracing::error!(
+                target: "alert",
+                notification_id = %id,
+                service_id = %letter.service_id,
+                attempts = letter.check_attempts,
+                "a precompiled letter's file was set aside: its checks never finished; the letter is refused \
+                 as unreadable"
+            );
+            return store::record_letter_check(&self.pool, id, &checker::unreadable()).await;
+        }
+        let Some(pdf) = store::letter_file(&self.pool, id).await? else { return Ok(()) };
+        store::begin_letter_check(&self.pool, id).await?;
+        match checker::check_in_child(&self.program, pdf).await {
+            checker::Outcome::Checked(check) => store::record_letter_check(&self.pool, id, &check).await,
+            checker::Outcome::Failed(why) => {
+                tracing::warn!(notification_id = %id, attempt = letter.check_attempts + 1, why, "a letter check failed");
+                if letter.check_attempts + 1 >= checker::MAX_ATTEMPTS {
+                    tracing::error!(
+                        target: "alert",
+                        notification_id = %id,
+                        service_id = %letter.service_id,
+                        "a precompiled letter's file could not be checked twice; the letter is refused as unreadable"
+                    );
+                    store::record_letter_check(&self.pool, id, &checker::unreadable()).await?;
                 }
-            };
-            for (id, pdf) in waiting {
-                let check =
-                    tokio::task::spawn_blocking(move || check_pdf(&pdf)).await.unwrap_or_else(|_| LetterCheck {
-                        page_count: None,
-                        invalid_reason: Some("unable-to-read-the-file".into()),
-                        invalid_pages: vec![],
-                    });
-                if let Err(e) = store::record_letter_check(&state.pool, &id, &check).await {
-                    tracing::warn!(error = ?e, notification_id = %id, "could not record a letter check");
-                }
+                Ok(())
             }
         }
-    });
+    }
+
+    /// Checks what is waiting, a few at a time, services taking turns.
+    pub async fn check_waiting(&self) -> anyhow::Result<usize> {
+        use futures::StreamExt;
+        let waiting = store::letters_to_check(&self.pool, 20).await?;
+        let count = waiting.len();
+        futures::stream::iter(waiting)
+            .for_each_concurrent(CHECKS_AT_ONCE, |letter| async move {
+                if let Err(e) = self.check_one(&letter).await {
+                    tracing::warn!(error = ?e, notification_id = %letter.notification_id, "could not check a letter");
+                }
+            })
+            .await;
+        Ok(count)
+    }
+
+    /// Checks precompiled letters as they arrive and, after a restart, those
+    /// left unchecked (counted attempts included).
+    pub fn spawn(self) {
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(EVERY);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                if let Err(e) = self.check_waiting().await {
+                    tracing::warn!(error = ?e, "could not load letters to check");
+                }
+            }
+        });
+    }
 }
 
 /// A letter's PDF, as `GET /v2/notifications/{id}/pdf` and the admin give it.

@@ -3,6 +3,7 @@
 
 pub mod alerts;
 pub mod api_v2;
+pub mod bounded;
 pub mod callbacks;
 pub mod cli;
 pub mod config;

@@ -25,6 +25,8 @@ pub struct Inner {
     /// Sign-ins hashing or waiting to (see [`SIGN_IN_QUEUE`]): beyond it a
     /// sign-in is answered 429 at once, before any work.
     pub sign_in_admission: tokio::sync::Semaphore,
+    /// Leak reports being worked on (see `web::leaks::REPORTS_AT_ONCE`).
+    pub leak_reports: Arc<tokio::sync::Semaphore>,
 }
 
 /// Password hashes computed at once, each on a blocking thread: argon2 takes
@@ -57,6 +59,7 @@ impl AppState {
             leptos,
             hashing,
             sign_in_admission,
+            leak_reports: Arc::new(tokio::sync::Semaphore::new(crate::web::LEAK_REPORTS_AT_ONCE)),
         }))
     }
 }

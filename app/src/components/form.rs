@@ -132,6 +132,28 @@ fn group_class(error: bool) -> &'static str {
     }
 }
 
+/// A textarea's content as HTML. Leptos writes a textarea's text child as
+/// it is on the server, so a value holding `</textarea>` would end the
+/// element and the rest would be markup (and `&amp;` would come back as
+/// `&`). Escaped here instead, and led by a newline, which the HTML parser
+/// drops, so that a value's own leading newline is kept. What the browser
+/// shows, and sends back, is exactly `value`.
+pub fn textarea_html(value: &str) -> String {
+    let mut html = String::with_capacity(value.len() + 16);
+    html.push('\n');
+    for c in value.chars() {
+        match c {
+            '&' => html.push_str("&amp;"),
+            '<' => html.push_str("&lt;"),
+            '>' => html.push_str("&gt;"),
+            '"' => html.push_str("&quot;"),
+            '\'' => html.push_str("&#39;"),
+            c => html.push(c),
+        }
+    }
+    html
+}
+
 /// GOV.UK textarea with label, hint and inline error.
 #[component]
 pub fn Textarea(
@@ -160,9 +182,8 @@ pub fn Textarea(
                 rows=rows.to_string()
                 spellcheck=no_spellcheck.then_some("false")
                 aria-describedby=described
-            >
-                {value}
-            </textarea>
+                inner_html=textarea_html(&value)
+            ></textarea>
         </div>
     }
 }

@@ -420,6 +420,8 @@ pub fn find_keys(text: &str) -> Vec<&str> {
     }
     let bytes = text.as_bytes();
     let mut found: Vec<&str> = Vec::new();
+    // Each key once, in the order found, however many times it repeats.
+    let mut seen = std::collections::HashSet::new();
     let mut i = 0;
     while i + 36 + 1 + SECRET_LENGTH <= bytes.len() {
         // A `-` before the service id, its 36 characters, a `-`, then the secret.
@@ -434,7 +436,7 @@ pub fn find_keys(text: &str) -> Vec<&str> {
                 start -= 1;
             }
             let key = &text[start..i + 37 + SECRET_LENGTH];
-            if checksum_matches(key) && !found.contains(&key) {
+            if checksum_matches(key) && seen.insert(key) {
                 found.push(key);
             }
             i += 37 + SECRET_LENGTH;

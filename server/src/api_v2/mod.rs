@@ -116,16 +116,35 @@ impl FromRequest<AppState> for ApiBody {
 
 type Answer = Result<Response, ApiError>;
 
+/// Handles a request on the async worker when its body is small, else off
+/// the async workers ([`crate::bounded`]): a large body's parsing,
+/// sanitising and rendering take milliseconds that every other request
+/// would otherwise wait for.
+async fn by_size<F>(body_len: usize, work: F) -> Answer
+where
+    F: std::future::Future<Output = Answer> + Send + 'static,
+{
+    if body_len < crate::bounded::LARGE_BODY {
+        work.await
+    } else {
+        crate::bounded::off_workers(work).await.unwrap_or_else(|e| Err(ApiError::internal(e)))
+    }
+}
+
+async fn send_as(state: AppState, caller: Caller, t: TemplateType, body: axum::body::Bytes) -> Answer {
+    by_size(body.len(), async move { send::send(&state, &caller, t, &body).await }).await
+}
+
 async fn send_email(State(state): State<AppState>, caller: Caller, ApiBody(body): ApiBody) -> Answer {
-    send::send(&state, &caller, TemplateType::Email, &body).await
+    send_as(state, caller, TemplateType::Email, body).await
 }
 
 async fn send_sms(State(state): State<AppState>, caller: Caller, ApiBody(body): ApiBody) -> Answer {
-    send::send(&state, &caller, TemplateType::Sms, &body).await
+    send_as(state, caller, TemplateType::Sms, body).await
 }
 
 async fn send_letter(State(state): State<AppState>, caller: Caller, ApiBody(body): ApiBody) -> Answer {
-    send::send(&state, &caller, TemplateType::Letter, &body).await
+    send_as(state, caller, TemplateType::Letter, body).await
 }
 
 async fn list_notifications(State(state): State<AppState>, caller: Caller, RawQuery(q): RawQuery) -> Answer {
@@ -162,7 +181,7 @@ async fn preview_template(
     Path(id): Path<String>,
     ApiBody(body): ApiBody,
 ) -> Answer {
-    read::preview(&state, &caller, &id, &body).await
+    by_size(body.len(), async move { read::preview(&state, &caller, &id, &body).await }).await
 }
 
 async fn received(State(state): State<AppState>, caller: Caller, RawQuery(q): RawQuery) -> Answer {

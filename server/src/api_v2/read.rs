@@ -6,6 +6,7 @@ use super::error::ApiError;
 use super::send::{missing_fields, render};
 use super::{base_url, json_body};
 use crate::AppState;
+use app::domain::template::{too_long_message, RENDER_LIMIT_BYTES};
 use app::domain::NotificationStatus;
 use app::domain::{template_fields, TemplateType};
 use app::ssr::store;
@@ -252,7 +253,9 @@ pub async fn preview(state: &AppState, caller: &Caller, id: &str, raw: &[u8]) ->
     if !missing.is_empty() {
         return Err(ApiError::bad_request(format!("Missing personalisation: {}", missing.join(", "))));
     }
-    let (subject, rendered) = render(v.subject.as_deref(), &v.content, &personalisation);
+    super::send::check_personalisation_size(&personalisation)?;
+    let (subject, rendered) = render(v.subject.as_deref(), &v.content, &personalisation)
+        .ok_or_else(|| ApiError::bad_request(too_long_message(t.template_type, RENDER_LIMIT_BYTES)))?;
     Ok(Json(json!({
         "id": t.id,
         "type": t.template_type.as_str(),

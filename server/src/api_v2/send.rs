@@ -11,8 +11,7 @@ use app::domain::key_usage::{Channel, Metric, Refusal};
 use app::domain::senders::SenderKind;
 use app::domain::template::{fill_within, length_error, too_long_message, RENDER_LIMIT_BYTES};
 use app::domain::{
-    fill, personalisation_key, template_fields, EmailAddress, PhoneNumber, PhoneNumberError, ServicePermission,
-    TemplateType,
+    personalisation_key, template_fields, EmailAddress, PhoneNumber, PhoneNumberError, ServicePermission, TemplateType,
 };
 use app::ssr::recipients::{self, Recipient};
 use app::ssr::{clock, store};
@@ -113,7 +112,10 @@ fn validate_schema(t: TemplateType, body: &Map<String, Value>) -> Result<(), Api
             }
             ("email_address" | "phone_number", Value::String(_)) => {}
             ("email_address" | "phone_number", v) => errors.push(format!("{field} {v} is not of type string")),
-            ("personalisation", Value::Object(_)) => {}
+            ("personalisation", Value::Object(p)) if p.len() <= MAX_PERSONALISATION_KEYS => {}
+            ("personalisation", Value::Object(_)) => {
+                errors.push(format!("personalisation has too many properties (the most is {MAX_PERSONALISATION_KEYS})"))
+            }
             ("personalisation", v) => errors.push(format!("personalisation {v} is not of type object")),
             ("reference", Value::Null) => {}
             ("reference", Value::String(s)) if s.chars().count() <= 1000 => {}
@@ -183,11 +185,35 @@ pub fn kept_personalisation(
         .collect()
 }
 
-/// Subject and body with personalisation filled in.
-pub fn render(subject: Option<&str>, content: &str, personalisation: &Map<String, Value>) -> (Option<String>, String) {
+/// Subject and body with personalisation filled in; `None` when either
+/// would pass [`RENDER_LIMIT_BYTES`] (a template repeating a large value).
+pub fn render(
+    subject: Option<&str>,
+    content: &str,
+    personalisation: &Map<String, Value>,
+) -> Option<(Option<String>, String)> {
     let given = personalisation_lookup(personalisation);
     let value = |name: &str| given.get(&personalisation_key(name)).cloned().flatten();
-    (subject.map(|s| fill(s, &value)), fill(content, &value))
+    let subject = match subject {
+        Some(s) => Some(fill_within(s, &value, RENDER_LIMIT_BYTES)?),
+        None => None,
+    };
+    Some((subject, fill_within(content, &value, RENDER_LIMIT_BYTES)?))
+}
+
+/// The most personalisation keys a request may give. Notify's templates have
+/// tens of placeholders; every key costs a look-up (and sanitising), so a
+/// body of a million tiny keys is refused before any of that.
+pub const MAX_PERSONALISATION_KEYS: usize = 1_000;
+
+/// Refuses personalisation with more than [`MAX_PERSONALISATION_KEYS`] keys.
+pub fn check_personalisation_size(personalisation: &Map<String, Value>) -> Result<(), ApiError> {
+    if personalisation.len() > MAX_PERSONALISATION_KEYS {
+        return Err(ApiError::validation(vec![format!(
+            "personalisation has too many properties (the most is {MAX_PERSONALISATION_KEYS})"
+        )]));
+    }
+    Ok(())
 }
 
 pub async fn send(state: &AppState, caller: &Caller, t: TemplateType, raw: &[u8]) -> Result<Response, ApiError> {
@@ -475,6 +501,7 @@ async fn send_precompiled(state: &AppState, caller: &Caller, body: &Map<String, 
             .decode(cleaned.as_bytes())
             .map_err(|_| ApiError::bad_request("Cannot decode letter content (invalid base64 encoding)"))?
     };
+    letter_file_budget(state, caller, pdf.len()).await?;
     let (template_id, template_version) = store::precompiled_template(&state.pool, service_id).await?;
     let id = uuid::Uuid::now_v7().to_string();
     let reference = string_field(body, "reference");
@@ -507,6 +534,31 @@ async fn send_precompiled(state: &AppState, caller: &Caller, body: &Map<String, 
     Ok((StatusCode::CREATED, Json(json!({"id": id, "reference": reference, "postage": postage}))).into_response())
 }
 
+/// Bytes of precompiled files a service may store in a day with test keys:
+/// test letters are never printed, and every one is kept for the retention
+/// period like any other, so a test key must not be able to fill the disk.
+pub const TEST_LETTER_FILES_DAILY_BYTES: i64 = 100 * 1024 * 1024;
+
+/// Refuses a precompiled file that would take the service past its daily
+/// budget of stored files (test keys: [`TEST_LETTER_FILES_DAILY_BYTES`];
+/// live and team keys: `NOTIFY_LETTER_FILES_DAILY_MB`), as the daily
+/// message limits are refused.
+async fn letter_file_budget(state: &AppState, caller: &Caller, size: usize) -> Result<(), ApiError> {
+    let test = caller.key_type == KeyType::Test;
+    let budget = if test { TEST_LETTER_FILES_DAILY_BYTES } else { state.config.letter_files_daily_bytes };
+    let today = clock::format(clock::now().replace_time(time::Time::MIDNIGHT));
+    let used = store::letter_file_bytes_since(&state.pool, &caller.service.id, test, &today).await?;
+    if used.saturating_add(size as i64) > budget {
+        state.api.count_refusal(&caller.service.id, Some((&caller.key_id, Refusal::OverLimit)));
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "TooManyRequestsError",
+            format!("Exceeded send limits (letter files: {} MB) for today", budget / (1024 * 1024)),
+        ));
+    }
+    Ok(())
+}
+
 /// Notify's `sanitise_content_for` on an email's personalisation: each
 /// string field it names (compared as personalisation keys are) sanitised;
 /// and, for each that changed, `{"unsanitised", "sanitised"}`.
@@ -514,7 +566,9 @@ fn sanitise_named_fields(
     personalisation: &Map<String, Value>,
     body: &Map<String, Value>,
 ) -> (Map<String, Value>, Map<String, Value>) {
-    let named: Vec<String> = body
+    // A set: each personalisation key is looked up once, whatever the
+    // number of names (a list made this quadratic in the body's size).
+    let named: std::collections::HashSet<String> = body
         .get("sanitise_content_for")
         .and_then(Value::as_array)
         .map(|names| names.iter().filter_map(Value::as_str).map(personalisation_key).collect())

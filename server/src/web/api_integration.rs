@@ -212,7 +212,25 @@ pub async fn revoke(
     let key = find_key(&state, ctx.id(), &key_id).await?;
     if store::revoke_api_key(&state.pool, ctx.id(), &key.id, Some(&ctx.signed_in.user.id)).await? {
         tracing::info!(service_id = %ctx.id(), key_id = %key.id, "API key revoked");
-        ctx.flash(&state, &format!("‘{}’ was revoked", key.name)).await?;
+        // Read again after the revocation: a rotation may have won a race
+        // with it, and then the key that replaced this one still works —
+        // the person revoking must not believe the service is safe.
+        let revoked = find_key(&state, ctx.id(), &key.id).await?;
+        let replacement = match revoked.rotated_to.as_deref() {
+            Some(new_id) => find_key(&state, ctx.id(), new_id).await.ok().filter(|new| {
+                app::ssr::keys::key_state(new.expiry_date.as_deref(), new.expires_at.as_deref())
+                    == app::ssr::keys::KeyState::Active
+            }),
+            None => None,
+        };
+        let message = match replacement {
+            Some(new) => format!(
+                "‘{}’ was revoked. The key that replaced it, ‘{}’, still works: revoke it too if it should stop",
+                key.name, new.name
+            ),
+            None => format!("‘{}’ was revoked", key.name),
+        };
+        ctx.flash(&state, &message).await?;
     }
     Ok(found(&ctx.path("/api/keys")))
 }

@@ -25,7 +25,13 @@ const INBOX_SIZE: i64 = 100;
 /// service's number is kept (`07700900500`): Notify's
 /// `strip_leading_forty_four`.
 fn national(number: &str) -> String {
-    let n = number.trim().trim_start_matches('+');
+    // Read as every other phone number is (spaces, dashes, brackets, `0044`),
+    // so a provider writing `07700 900 111` reaches the service whose number
+    // is `07700900111`; what does not parse loses its separators only.
+    let parsed = app::domain::PhoneNumber::parse(number).map(|p| p.as_str().to_string()).unwrap_or_else(|_| {
+        number.chars().filter(|c| !(c.is_whitespace() || matches!(c, '-' | '(' | ')' | '.'))).collect()
+    });
+    let n = parsed.trim_start_matches('+');
     match n.strip_prefix("44") {
         Some(rest) => format!("0{rest}"),
         None => n.to_string(),

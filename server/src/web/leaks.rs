@@ -7,17 +7,20 @@
 //! work is done, so neither its words nor its timing say whether a key
 //! existed.
 
-use super::error::{show, PageError};
+use super::error::{show, show_with, PageError};
 use super::extract::Form;
 use crate::AppState;
 use app::domain::api_key::{find_keys, PresentedKey};
 use app::pages::leaks::{LeakReportForm, LeakReportReceived};
+use app::ssr::clock;
 use app::ssr::store;
 use app::view_model::{FormErrors, Page};
-use axum::extract::State;
-use axum::http::StatusCode;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use axum::Extension;
 use serde::Deserialize;
+use std::net::SocketAddr;
 
 /// How much of a report is read.
 const MAX_TEXT: usize = 64 * 1024;
@@ -34,7 +37,40 @@ pub struct Report {
     found_at: String,
 }
 
-pub async fn report(State(state): State<AppState>, Form(report): Form<Report>) -> Result<Response, PageError> {
+/// Reports one client may make in [`REPORT_WINDOW_MINUTES`] (each page and
+/// each scanner request counts one): a person reports a handful, a scanner
+/// sends what it finds in batches.
+pub const MAX_CLIENT_REPORTS: i64 = 30;
+pub const REPORT_WINDOW_MINUTES: i64 = 5;
+
+/// Keys looked up from one report (a real one holds a few): each costs a
+/// keyed digest and a database look-up, so a report of thousands of forged
+/// keys with valid checksums must not cost thousands.
+pub const MAX_KEYS_PER_REPORT: usize = 100;
+
+/// Reports being worked on at once; beyond them a report is answered 429
+/// (try again later) instead of queueing without end.
+pub const REPORTS_AT_ONCE: usize = 4;
+
+/// Takes one report from the client's budget; `false` when it is spent.
+async fn client_may_report(
+    state: &AppState,
+    headers: &HeaderMap,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+) -> anyhow::Result<bool> {
+    let client = super::client::client_addr(&state.config, headers, peer.map(|Extension(ConnectInfo(a))| a));
+    let Some(ip) = client else { return Ok(true) };
+    let key = format!("leak-report:{}", super::client::budget_key(ip));
+    let since = clock::ago(time::Duration::minutes(REPORT_WINDOW_MINUTES));
+    Ok(store::reserve_sign_in_attempt(&state.pool, &key, &since, MAX_CLIENT_REPORTS).await?.is_some())
+}
+
+pub async fn report(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+    Form(report): Form<Report>,
+) -> Result<Response, PageError> {
     let mut errors = FormErrors::default();
     if report.text.trim().is_empty() {
         errors.push("text", "Paste what you found");
@@ -49,7 +85,18 @@ pub async fn report(State(state): State<AppState>, Form(report): Form<Report>) -
         let form = LeakReportForm { text: String::new(), found_at: report.found_at, errors };
         return Ok(show(Page::new(form)));
     }
-    handle_in_background(state, report.text, report.found_at);
+    let too_many = || {
+        let mut errors = FormErrors::default();
+        errors.push("text", "Too many reports have been sent from your network. Try again in 5 minutes.");
+        let form = LeakReportForm { text: String::new(), found_at: String::new(), errors };
+        show_with(Page::new(form), StatusCode::TOO_MANY_REQUESTS)
+    };
+    if !client_may_report(&state, &headers, peer).await? {
+        return Ok(too_many());
+    }
+    if !handle_in_background(&state, vec![(report.text, report.found_at)]) {
+        return Ok(too_many());
+    }
     Ok(show(Page::new(LeakReportReceived)))
 }
 
@@ -91,8 +138,13 @@ fn signed_by_a_scanner(state: &AppState, headers: &axum::http::HeaderMap, body: 
 pub async fn scanner_report(
     State(state): State<AppState>,
     headers: axum::http::HeaderMap,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
     body: axum::body::Bytes,
 ) -> Response {
+    let too_many = || {
+        (StatusCode::TOO_MANY_REQUESTS, axum::Json(serde_json::json!({"error": "too many reports, try again later"})))
+            .into_response()
+    };
     if body.len() > 1024 * 1024 {
         return StatusCode::PAYLOAD_TOO_LARGE.into_response();
     }
@@ -104,32 +156,62 @@ pub async fn scanner_report(
         return (StatusCode::BAD_REQUEST, axum::Json(serde_json::json!({"error": "expected a JSON array of matches"})))
             .into_response();
     };
-    for m in matches.into_iter().take(1000) {
-        let found_at = match (m.url.is_empty(), m.source.is_empty()) {
-            (false, false) => format!("{} ({})", m.url, m.source),
-            (false, true) => m.url,
-            (true, false) => m.source,
-            (true, true) => String::new(),
-        };
-        handle_in_background(state.clone(), m.token, found_at);
+    match client_may_report(&state, &headers, peer).await {
+        Ok(true) => {}
+        Ok(false) => return too_many(),
+        Err(e) => {
+            tracing::error!(error = ?e, "could not count a scanner's report");
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
+    }
+    let reports = matches
+        .into_iter()
+        .take(MAX_KEYS_PER_REPORT)
+        .map(|m| {
+            let found_at = match (m.url.is_empty(), m.source.is_empty()) {
+                (false, false) => format!("{} ({})", m.url, m.source),
+                (false, true) => m.url,
+                (true, false) => m.source,
+                (true, true) => String::new(),
+            };
+            (m.token, found_at)
+        })
+        .collect();
+    if !handle_in_background(&state, reports) {
+        return too_many();
     }
     (StatusCode::ACCEPTED, axum::Json(serde_json::json!([]))).into_response()
 }
 
-fn handle_in_background(state: AppState, text: String, found_at: String) {
+/// Works on a report's texts after the answer, in one task of at most
+/// [`REPORTS_AT_ONCE`]; `false` (nothing done) when that many are running.
+fn handle_in_background(state: &AppState, reports: Vec<(String, String)>) -> bool {
+    let Ok(slot) = state.leak_reports.clone().try_acquire_owned() else { return false };
+    let state = state.clone();
     tokio::spawn(async move {
-        if let Err(e) = revoke_found_keys(&state, &text, &found_at).await {
-            tracing::error!(error = ?e, "could not handle a leak report");
+        let _slot = slot;
+        let mut budget = MAX_KEYS_PER_REPORT;
+        for (text, found_at) in reports {
+            match revoke_found_keys(&state, &text, &found_at, budget).await {
+                Ok(looked_up) => budget -= looked_up.min(budget),
+                Err(e) => tracing::error!(error = ?e, "could not handle a leak report"),
+            }
+            if budget == 0 {
+                break;
+            }
         }
     });
+    true
 }
 
-/// Revokes every working key in `text`; returns how many.
-pub async fn revoke_found_keys(state: &AppState, text: &str, found_at: &str) -> anyhow::Result<usize> {
+/// Revokes every working key in `text`, looking up at most `budget` of
+/// them; returns how many were looked up.
+pub async fn revoke_found_keys(state: &AppState, text: &str, found_at: &str, budget: usize) -> anyhow::Result<usize> {
     let found_at: String =
         found_at.chars().filter(|c| !c.is_control()).take(500).collect::<String>().trim().to_string();
-    let mut revoked = 0;
-    for key in find_keys(text) {
+    let mut looked_up = 0;
+    for key in find_keys(text).into_iter().take(budget) {
+        looked_up += 1;
         let Some(presented) = PresentedKey::parse(key) else { continue };
         let digest = state.secrets.digest(presented.secret());
         let Some(stored) = store::auth_key_by_digest(&state.pool, &digest).await? else { continue };
@@ -145,7 +227,6 @@ pub async fn revoke_found_keys(state: &AppState, text: &str, found_at: &str) -> 
         };
         store::audit_leak(&state.pool, &stored.service_id, &stored.id, &description).await?;
         tracing::warn!(service_id = %stored.service_id, key_id = %stored.id, revoked = was_working, "API key reported leaked");
-        revoked += usize::from(was_working);
     }
-    Ok(revoked)
+    Ok(looked_up)
 }

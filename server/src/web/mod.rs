@@ -18,6 +18,7 @@ mod sign_in;
 mod templates;
 
 pub use error::{found, show, show_with, PageError};
+pub use leaks::REPORTS_AT_ONCE as LEAK_REPORTS_AT_ONCE;
 pub use session::SignedIn;
 
 use crate::AppState;
@@ -55,6 +56,7 @@ pub fn router(state: AppState) -> Router {
         .into_iter()
         .fold(Router::new(), |router, (route, methods)| router.route(route.path, methods))
         .route_layer(catch_panic)
+        .route_layer(middleware::from_fn(page_deadline))
         .route_layer(render);
     let router = Router::new()
         .route("/_status", get(status))
@@ -65,6 +67,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::api_v2::router())
         .fallback_service(static_files)
         .layer(middleware::from_fn(refuse_cross_site_posts))
+        .layer(middleware::from_fn(deadline))
         .layer(CompressionLayer::new().br(true).gzip(true))
         // Outermost of ours, so that every log line of the request, the
         // cross-site refusal's included, is inside its span.
@@ -250,7 +253,50 @@ fn admin_routes() -> Vec<(AdminRoute, axum::routing::MethodRouter<AppState>)> {
     ]
 }
 
+/// An admin page not answered within [`crate::bounded::REQUEST_TIMEOUT`]:
+/// 503 with GOV.UK's "Sorry, there is a problem" page instead of a browser
+/// left waiting.
+async fn page_deadline(req: Request, next: Next) -> Response {
+    match tokio::time::timeout(crate::bounded::REQUEST_TIMEOUT, next.run(req)).await {
+        Ok(response) => response,
+        Err(_) => {
+            tracing::warn!("an admin page timed out");
+            show_with(app::view_model::Page::new(app::pages::errors::ServerError), StatusCode::SERVICE_UNAVAILABLE)
+        }
+    }
+}
+
+/// Every other request (the API, server functions, reports): answered by
+/// the deadline too, a little after the pages' own so that a page is
+/// rendered by [`page_deadline`]. On `/v2`, Notify's 500 JSON.
+async fn deadline(req: Request, next: Next) -> Response {
+    let api = req.uri().path().starts_with("/v2/");
+    let limit = crate::bounded::REQUEST_TIMEOUT + std::time::Duration::from_secs(1);
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(response) => response,
+        Err(_) if api => crate::api_v2::error::ApiError::internal("the request timed out").into_response(),
+        Err(_) => {
+            tracing::warn!("a request timed out");
+            (StatusCode::SERVICE_UNAVAILABLE, "Sorry, the service is unavailable. Try again later.").into_response()
+        }
+    }
+}
+
 const REQUEST_ID: &str = "x-request-id";
+
+/// The longest request id taken from a client or proxy.
+const REQUEST_ID_MAX: usize = 128;
+
+/// A request id sent with the request is kept (a proxy's id ties our log
+/// lines to its own) when it is at most [`REQUEST_ID_MAX`] characters of
+/// `[A-Za-z0-9._-]`; anything else would be written to every log line and
+/// echoed, so it is replaced by one of ours.
+fn acceptable_request_id(value: &HeaderValue) -> bool {
+    let bytes = value.as_bytes();
+    !bytes.is_empty()
+        && bytes.len() <= REQUEST_ID_MAX
+        && bytes.iter().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+}
 
 /// A new request id: this process's random prefix and a counter, so that
 /// making one costs no system call. Unique across restarts by the prefix.
@@ -268,7 +314,7 @@ fn new_request_id() -> HeaderValue {
 /// layers, which together cost the send rate about a tenth (measured with
 /// bench/api.sh).
 async fn request_context(mut req: Request, next: Next) -> Response {
-    let id = req.headers().get(REQUEST_ID).cloned().unwrap_or_else(new_request_id);
+    let id = req.headers().get(REQUEST_ID).filter(|v| acceptable_request_id(v)).cloned().unwrap_or_else(new_request_id);
     req.headers_mut().insert(REQUEST_ID, id.clone());
     let span = request_span(&req);
     let mut response = next.run(req).instrument(span).await;
@@ -334,6 +380,9 @@ pub fn spawn_background(state: AppState) {
     crate::callbacks::spawn(state.clone());
     crate::retention::spawn(state.clone());
     crate::alerts::spawn(state.clone());
-    crate::letters::spawn(state.clone());
+    match crate::letters::Checker::new(state.pool.clone(), state.config.letter_checker.clone()) {
+        Ok(checker) => checker.spawn(),
+        Err(e) => tracing::error!(error = ?e, "precompiled letters will not be checked: no checker program"),
+    }
     crate::api_v2::runtime::spawn_workers(state);
 }

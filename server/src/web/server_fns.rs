@@ -10,7 +10,8 @@ use app::pages::callbacks::CallbackActivity;
 use app::ssr::backend::{Backend, BackendContext, BoxFuture, Refusal};
 use axum::extract::{Request, State};
 use axum::http::request::Parts;
-use axum::response::IntoResponse;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use leptos::prelude::provide_context;
 use std::sync::Arc;
 
@@ -88,8 +89,30 @@ async fn saved_callback(
 }
 
 /// `GET|POST /_fn/{name}`: hands the call to Leptos with the backend in its
-/// context.
-pub async fn handle(State(state): State<AppState>, req: Request) -> impl IntoResponse {
+/// context. Leptos answers arguments it cannot read with a 500; they are the
+/// caller's mistake, so they are answered 400 (the same body).
+pub async fn handle(State(state): State<AppState>, req: Request) -> Response {
     let backend = BackendContext(Arc::new(state));
-    leptos_axum::handle_server_fns_with_context(move || provide_context(backend.clone()), req).await
+    let response = leptos_axum::handle_server_fns_with_context(move || provide_context(backend.clone()), req)
+        .await
+        .into_response();
+    if response.status() != StatusCode::INTERNAL_SERVER_ERROR {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    // An error body is a line of text; anything larger is not Leptos's.
+    let Ok(bytes) = axum::body::to_bytes(body, 64 * 1024).await else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    if is_argument_error(&bytes) {
+        parts.status = StatusCode::BAD_REQUEST;
+    }
+    Response::from_parts(parts, axum::body::Body::from(bytes))
+}
+
+/// Leptos's encoding of a server function error about its arguments
+/// (`Args|…`: missing or unreadable; `Deserialization|…`: a body it could
+/// not decode).
+fn is_argument_error(body: &[u8]) -> bool {
+    body.starts_with(b"Args|") || body.starts_with(b"Deserialization|")
 }

@@ -85,25 +85,86 @@ pub async fn create_precompiled_letter(pool: &Pool, n: &NewNotification, pdf: &[
     .execute(&mut *tx)
     .await
     .context("could not save a precompiled letter")?;
-    sqlx::query("INSERT INTO letter_pdfs (notification_id, service_id, pdf, created_at) VALUES (?, ?, ?, ?)")
-        .bind(&n.id)
-        .bind(&n.service_id)
-        .bind(pdf)
-        .bind(&n.created_at)
-        .execute(&mut *tx)
-        .await
-        .context("could not save a letter's PDF")?;
+    sqlx::query(
+        "INSERT INTO letter_pdfs (notification_id, service_id, pdf, created_at, size, test_key)
+         VALUES (?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&n.id)
+    .bind(&n.service_id)
+    .bind(pdf)
+    .bind(&n.created_at)
+    .bind(pdf.len() as i64)
+    .bind(n.key_type == crate::domain::api_key::KeyType::Test)
+    .execute(&mut *tx)
+    .await
+    .context("could not save a letter's PDF")?;
     tx.commit().await?;
     Ok(())
 }
 
-/// Precompiled letters not checked yet, oldest first: `(notification id, PDF)`.
-pub async fn unchecked_letter_pdfs(pool: &Pool, limit: i64) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
-    sqlx::query_as("SELECT notification_id, pdf FROM letter_pdfs WHERE checked_at IS NULL ORDER BY created_at LIMIT ?")
-        .bind(limit)
-        .fetch_all(&pool.db)
+/// Bytes of precompiled files the service has stored since `since` with
+/// test keys (`test`) or with live and team keys, from the index alone.
+pub async fn letter_file_bytes_since(pool: &Pool, service_id: &str, test: bool, since: &str) -> anyhow::Result<i64> {
+    let (bytes,): (i64,) = sqlx::query_as(
+        "SELECT coalesce(sum(size), 0) FROM letter_pdfs INDEXED BY letter_pdfs_daily_bytes
+         WHERE service_id = ? AND test_key = ? AND created_at >= ?",
+    )
+    .bind(service_id)
+    .bind(test)
+    .bind(since)
+    .fetch_one(&pool.db)
+    .await
+    .context("could not count the service's letter files")?;
+    Ok(bytes)
+}
+
+/// A precompiled letter waiting for its check.
+#[derive(Clone, Debug, FromRow)]
+pub struct LetterToCheck {
+    pub notification_id: String,
+    pub service_id: String,
+    /// Checks of it that have begun before (see [`begin_letter_check`]).
+    pub check_attempts: i64,
+}
+
+/// Precompiled letters not checked yet, taking services in turn (each
+/// service's oldest first, then each one's second…), so one service sending
+/// many hard files does not hold up everyone else's letters. Files are not
+/// read here: [`letter_file`] reads each when its check starts.
+pub async fn letters_to_check(pool: &Pool, limit: i64) -> anyhow::Result<Vec<LetterToCheck>> {
+    sqlx::query_as(
+        "SELECT notification_id, service_id, check_attempts FROM (
+             SELECT notification_id, service_id, check_attempts, created_at,
+                    row_number() OVER (PARTITION BY service_id ORDER BY check_attempts, created_at) AS turn
+             FROM letter_pdfs WHERE checked_at IS NULL)
+         ORDER BY turn, created_at LIMIT ?",
+    )
+    .bind(limit)
+    .fetch_all(&pool.db)
+    .await
+    .context("could not load letters to check")
+}
+
+/// A precompiled letter's file, by notification id.
+pub async fn letter_file(pool: &Pool, notification_id: &str) -> anyhow::Result<Option<Vec<u8>>> {
+    let row: Option<(Vec<u8>,)> = sqlx::query_as("SELECT pdf FROM letter_pdfs WHERE notification_id = ?")
+        .bind(notification_id)
+        .fetch_optional(&pool.db)
         .await
-        .context("could not load letters to check")
+        .context("could not load a letter's file")?;
+    Ok(row.map(|(pdf,)| pdf))
+}
+
+/// Counts a check of the letter as begun, committed before the check runs:
+/// a check that kills whatever runs it is counted all the same.
+pub async fn begin_letter_check(pool: &Pool, notification_id: &str) -> anyhow::Result<()> {
+    let _turn = pool.write_turn().await;
+    sqlx::query("UPDATE letter_pdfs SET check_attempts = check_attempts + 1 WHERE notification_id = ?")
+        .bind(notification_id)
+        .execute(&pool.db)
+        .await
+        .context("could not count a letter check")?;
+    Ok(())
 }
 
 /// What the checker found in a precompiled letter's PDF.
