@@ -1,6 +1,8 @@
 //! Pure types that validate when parsed. No I/O: compiled for the server and
 //! the browser alike, so both sides enforce and explain the same rules.
 
+#[cfg(test)]
+mod adversarial;
 pub mod api_key;
 pub mod callback;
 pub mod email;

@@ -31,6 +31,9 @@ impl TemplateType {
 /// marks an optional block; its name is the part before `??`.
 pub fn placeholders(text: &str) -> Vec<String> {
     let mut names: Vec<String> = Vec::new();
+    // Names seen, compared as below: a set, so a text of many distinct
+    // placeholders costs a look-up each, not a pass over all the others.
+    let mut seen = std::collections::HashSet::new();
     let mut rest = text;
     while let Some(start) = rest.find("((") {
         let after = &rest[start + 2..];
@@ -39,7 +42,7 @@ pub fn placeholders(text: &str) -> Vec<String> {
         if let Some(end) = end {
             let inner = &after[..end];
             let name = inner.split("??").next().unwrap_or(inner).trim().to_string();
-            if !name.is_empty() && !names.iter().any(|n| n.eq_ignore_ascii_case(&name)) {
+            if !name.is_empty() && seen.insert(name.to_ascii_lowercase()) {
                 names.push(name);
             }
             rest = &after[end + 2..];
@@ -53,8 +56,9 @@ pub fn placeholders(text: &str) -> Vec<String> {
 /// Every placeholder of a template's subject and body, without duplicates.
 pub fn template_fields(subject: Option<&str>, content: &str) -> Vec<String> {
     let mut fields = placeholders(content);
+    let mut keys: std::collections::HashSet<String> = fields.iter().map(|f| personalisation_key(f)).collect();
     for f in subject.map(placeholders).unwrap_or_default() {
-        if !fields.iter().any(|x| personalisation_key(x) == personalisation_key(&f)) {
+        if keys.insert(personalisation_key(&f)) {
             fields.push(f);
         }
     }

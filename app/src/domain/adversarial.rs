@@ -1,0 +1,85 @@
+//! Every function that reads outside text finishes in time proportional to
+//! the text, whatever it holds: generated adversarial values (long runs of
+//! the characters each parser treats specially, many distinct names,
+//! brackets that never close) up to a megabyte, each timed against a benign
+//! value of the same length in the same run (machines differ; a quadratic
+//! pass over a megabyte is tens of thousands of times slower, not twenty).
+
+use super::template::{fill_within, placeholders, template_fields, RENDER_LIMIT_BYTES};
+use super::{personalisation_key, EmailAddress, PhoneNumber};
+use proptest::prelude::*;
+use std::time::{Duration, Instant};
+
+/// Pieces that parsers of templates, addresses and numbers treat specially.
+const UNITS: &[&str] = &[
+    "((", "))", "((a", "((a))", "((a??b))", "(((", ")))", "?", "??", "a-", "a.", ".", "@", "a@", "@a.", "+44", "07700",
+    "0", " ", "-", "(", ")", "\u{200B}", "é", "ς", "Σ", "\n", "\r\n", "\\", "_", "%",
+];
+
+fn time<T>(f: impl FnOnce() -> T) -> Duration {
+    let started = Instant::now();
+    std::hint::black_box(f());
+    started.elapsed()
+}
+
+/// A value of about `len` bytes: `units` repeated, with a counter where
+/// `numbered` so that names are distinct.
+fn value(units: &[&str], len: usize, numbered: bool) -> String {
+    let mut out = String::with_capacity(len + 32);
+    let mut i = 0usize;
+    while out.len() < len {
+        out.push_str(units[i % units.len()]);
+        if numbered {
+            out.push_str(&i.to_string());
+        }
+        i += 1;
+    }
+    out
+}
+
+/// Every reader of outside text, on `text`.
+fn read_everything(text: &str) {
+    let lookup = |name: &str| (personalisation_key(name).len() % 2 == 0).then(|| "x".repeat(16));
+    std::hint::black_box(placeholders(text));
+    std::hint::black_box(template_fields(Some(text), text));
+    std::hint::black_box(fill_within(text, &lookup, RENDER_LIMIT_BYTES));
+    std::hint::black_box(personalisation_key(text));
+    std::hint::black_box(EmailAddress::parse(text).is_ok());
+    std::hint::black_box(PhoneNumber::parse(text).is_ok());
+}
+
+fn within_bound(text: &str) -> Result<(), TestCaseError> {
+    let benign = "a".repeat(text.len());
+    let yardstick = time(|| read_everything(&benign));
+    let took = time(|| read_everything(text));
+    prop_assert!(
+        took <= yardstick * 20 + Duration::from_millis(100),
+        "{} bytes starting {:?} took {:?} (a benign value: {:?})",
+        text.len(),
+        text.chars().take(40).collect::<String>(),
+        took,
+        yardstick
+    );
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    #[test]
+    fn readers_of_outside_text_finish_in_linear_time(
+        picks in prop::collection::vec(0..UNITS.len(), 1..4),
+        numbered in any::<bool>(),
+        kilobytes in 1usize..1024,
+    ) {
+        let units: Vec<&str> = picks.iter().map(|&i| UNITS[i]).collect();
+        within_bound(&value(&units, kilobytes * 1024, numbered))?;
+    }
+}
+
+#[test]
+fn many_distinct_placeholders_are_linear() {
+    // 100,000 distinct names: a list compared with every name before it
+    // made this quadratic.
+    within_bound(&value(&["((name", "))"], 1024 * 1024, true)).unwrap();
+}
