@@ -257,6 +257,16 @@ def letter(api, content):
     return statuses
 
 
+def templated_letter_pdf(api, template, words):
+    """A templated letter with a long body, then its PDF drawn."""
+    personalisation = {"address_line_1": "A Person", "address_line_2": "1 Street", "postcode": "SW1A 1AA",
+                       "name": "word " * words}
+    status, body = api.post("/v2/notifications/letter", {"template_id": template, "personalisation": personalisation})
+    if status != 201:
+        return [status]
+    return [status, api.get(f"/v2/notifications/{json.loads(body)['id']}/pdf")[0]]
+
+
 def forged_keys(service_id, n):
     """`n` key strings with valid checksums, for keys that do not exist."""
     alphabet = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -291,6 +301,8 @@ def attack(server):
     template = next(t["id"] for t in templates if "((name))" in t["body"])
     sms_templates = json.loads(api.get("/v2/templates?type=sms")[1])["templates"]
     sms_template = sms_templates[0]["id"]
+    letter_templates = json.loads(api.get("/v2/templates?type=letter")[1])["templates"]
+    letter_template = next(t["id"] for t in letter_templates if "((name))" in t["body"])
     keys = forged_keys(live, 12000)
 
     inputs = [
@@ -321,6 +333,7 @@ def attack(server):
         ("PDF: compressed nesting 20,000,000 deep", lambda: letter(api, compressed_nesting(20_000_000))),
         ("PDF: page tree loop", lambda: letter(api, page_tree_loop())),
         ("PDF: 300,000 kids", lambda: letter(api, wide_page_tree(300_000))),
+        ("letter PDF: a 1.9 MB templated letter drawn", lambda: templated_letter_pdf(api, letter_template, 380_000)),
         ("leak reports: 1 MB of forged keys x 10 (scanner)", lambda: [
             server.request("POST", "/secret-scanning/report",
                            json.dumps([{"token": " ".join(keys[j::10]), "type": "x", "url": ""} for j in range(10)]).encode(),

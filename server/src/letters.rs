@@ -255,14 +255,22 @@ pub async fn letter_pdf(pool: &store::Pool, n: &store::Notification) -> anyhow::
     }
     let created = app::ssr::clock::parse(&n.created_at).unwrap_or_else(app::ssr::clock::now);
     let local = app::domain::london_time::to_london(created);
-    let content = LetterContent {
-        address: n.recipient.lines().collect(),
-        contact_block: n.reply_to.as_deref(),
-        date: format!("{} {} {}", local.day(), local.month(), local.year()),
-        heading: n.subject.as_deref().unwrap_or_default(),
-        body: &n.body,
-    };
-    Ok(LetterPdf::Ready(render_letter(&content)))
+    let date = format!("{} {} {}", local.day(), local.month(), local.year());
+    let (recipient, contact_block, heading, body) =
+        (n.recipient.clone(), n.reply_to.clone(), n.subject.clone().unwrap_or_default(), n.body.clone());
+    // A letter's body may be up to 2 MB, hundreds of pages to draw: drawn
+    // on a blocking thread, never on an async worker.
+    let pdf = tokio::task::spawn_blocking(move || {
+        render_letter(&LetterContent {
+            address: recipient.lines().collect(),
+            contact_block: contact_block.as_deref(),
+            date,
+            heading: &heading,
+            body: &body,
+        })
+    })
+    .await?;
+    Ok(LetterPdf::Ready(pdf))
 }
 
 /// Why a notification has no PDF to give, from what it is and its status

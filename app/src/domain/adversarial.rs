@@ -5,15 +5,48 @@
 //! value of the same length in the same run (machines differ; a quadratic
 //! pass over a megabyte is tens of thousands of times slower, not twenty).
 
+use super::api_key::find_keys;
 use super::template::{fill_within, placeholders, template_fields, RENDER_LIMIT_BYTES};
-use super::{personalisation_key, EmailAddress, PhoneNumber};
+use super::{personalisation_key, EmailAddress, GuestList, PhoneNumber};
 use proptest::prelude::*;
 use std::time::{Duration, Instant};
 
 /// Pieces that parsers of templates, addresses and numbers treat specially.
 const UNITS: &[&str] = &[
-    "((", "))", "((a", "((a))", "((a??b))", "(((", ")))", "?", "??", "a-", "a.", ".", "@", "a@", "@a.", "+44", "07700",
-    "0", " ", "-", "(", ")", "\u{200B}", "é", "ς", "Σ", "\n", "\r\n", "\\", "_", "%",
+    "((",
+    "))",
+    "((a",
+    "((a))",
+    "((a??b))",
+    "(((",
+    ")))",
+    "?",
+    "??",
+    "a-",
+    "a.",
+    ".",
+    "@",
+    "a@",
+    "@a.",
+    "+44",
+    "07700",
+    "0",
+    " ",
+    "-",
+    "(",
+    ")",
+    "\u{200B}",
+    "é",
+    "ς",
+    "Σ",
+    "\n",
+    "\r\n",
+    "\\",
+    "_",
+    "%",
+    // Key strings: a service id and a secret, or parts of them.
+    "-7f2b0c1e-3d4a-4b5c-8d6e-9f0a1b2c3d4e-",
+    "abcdefghijklmnopqrstuvwxyz0123456789",
 ];
 
 fn time<T>(f: impl FnOnce() -> T) -> Duration {
@@ -39,13 +72,15 @@ fn value(units: &[&str], len: usize, numbered: bool) -> String {
 
 /// Every reader of outside text, on `text`.
 fn read_everything(text: &str) {
-    let lookup = |name: &str| (personalisation_key(name).len() % 2 == 0).then(|| "x".repeat(16));
+    let lookup = |name: &str| personalisation_key(name).len().is_multiple_of(2).then(|| "x".repeat(16));
     std::hint::black_box(placeholders(text));
     std::hint::black_box(template_fields(Some(text), text));
     std::hint::black_box(fill_within(text, &lookup, RENDER_LIMIT_BYTES));
     std::hint::black_box(personalisation_key(text));
     std::hint::black_box(EmailAddress::parse(text).is_ok());
     std::hint::black_box(PhoneNumber::parse(text).is_ok());
+    std::hint::black_box(GuestList::parse(text, text).is_ok());
+    std::hint::black_box(find_keys(text).len());
 }
 
 fn within_bound(text: &str) -> Result<(), TestCaseError> {
