@@ -99,7 +99,7 @@ fn within_bound(text: &str) -> Result<(), TestCaseError> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(48))]
+    #![proptest_config(ProptestConfig::with_cases(40))]
 
     #[test]
     fn readers_of_outside_text_finish_in_linear_time(

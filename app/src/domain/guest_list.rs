@@ -32,9 +32,14 @@ impl GuestList {
     pub fn parse(email_addresses: &str, phone_numbers: &str) -> Result<Self, Vec<GuestListError>> {
         let mut errors = Vec::new();
         let mut list = GuestList::default();
+        // Entries seen, in sets: a pasted list of thousands of lines is
+        // checked against them in one pass (a list compared each line with
+        // every line before it).
+        let mut emails_seen = std::collections::HashSet::new();
+        let mut phones_seen = std::collections::HashSet::new();
         for (n, line) in lines(email_addresses) {
             match EmailAddress::parse(line) {
-                Ok(e) if list.email_addresses.iter().any(|x| x.normalised() == e.normalised()) => {}
+                Ok(e) if !emails_seen.insert(e.normalised()) => {}
                 Ok(e) => list.email_addresses.push(e),
                 Err(_) => errors.push(GuestListError {
                     field: "email_addresses",
@@ -44,7 +49,7 @@ impl GuestList {
         }
         for (n, line) in lines(phone_numbers) {
             match PhoneNumber::parse(line) {
-                Ok(p) if list.phone_numbers.contains(&p) => {}
+                Ok(p) if !phones_seen.insert(p.as_str().to_string()) => {}
                 Ok(p) => list.phone_numbers.push(p),
                 Err(e) => errors
                     .push(GuestListError { field: "phone_numbers", message: e.message(&format!("Mobile number {n}")) }),
