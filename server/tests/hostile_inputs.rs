@@ -244,3 +244,48 @@ async fn a_letter_whose_check_was_under_way_twice_when_the_server_died_is_set_as
     let n = app::ssr::store::get_notification(&app.state.pool, &live, &id).await.unwrap().unwrap();
     assert_eq!(n.status.as_str(), "validation-failed");
 }
+
+#[tokio::test]
+async fn a_page_of_large_notifications_ends_early_and_its_next_link_goes_on() {
+    // 14 emails of 1.5 MB: 21 MB of bodies, more than a page may carry.
+    let app = TestApp::spawn().await;
+    let live = app.service_id("Example live service").await;
+    let key = make_key(&app, &live, "test", "Hostile").await;
+    let template = template_id(&app, &live, "email").await;
+    let mut sent = Vec::new();
+    for i in 0..14 {
+        let name = format!("{i:02}{}", "x".repeat(1_500_000));
+        let body =
+            json!({"email_address": "someone@example.com", "template_id": template, "personalisation": {"name": name}});
+        let (status, answer) = send(&app, &live, &key, "email", body).await;
+        assert_eq!(status, 201, "{answer}");
+        sent.push(answer["id"].as_str().unwrap().to_string());
+    }
+    let mut seen = Vec::new();
+    let mut url = format!("{}/v2/notifications", app.base);
+    let mut pages = 0;
+    loop {
+        let page: Value = app
+            .client
+            .get(&url)
+            .header("authorization", format!("Bearer {}", token(&live, key.secret())))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let items = page["notifications"].as_array().unwrap();
+        if items.is_empty() {
+            break;
+        }
+        pages += 1;
+        let bytes: usize = items.iter().map(|n| n["body"].as_str().unwrap().len()).sum();
+        assert!(bytes <= server::api_v2::read::PAGE_BYTES, "a page carried {bytes} bytes of bodies");
+        seen.extend(items.iter().map(|n| n["id"].as_str().unwrap().to_string()));
+        url = page["links"]["next"].as_str().expect("a next link").replace("http://127.0.0.1:3000", &app.base);
+    }
+    sent.reverse();
+    assert_eq!(seen, sent, "every notification once, newest first");
+    assert!(pages >= 3, "{pages} pages");
+}

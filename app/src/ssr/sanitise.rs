@@ -35,15 +35,20 @@ fn is_tld_letter(c: char) -> bool {
 /// run (a label must end at a dot, which it cannot contain), and the greedy
 /// choice of how many labels to take, the same for every start inside a
 /// domain, is computed once per dot, from the right.
+///
+/// Memory: the characters and two indices per character, 12 bytes each
+/// (values are at most the 4 MiB body, so indices fit in `u32`).
 fn links(chars: &[char]) -> Vec<(usize, usize)> {
+    const NONE: u32 = u32::MAX;
     let n = chars.len();
     // run_end[i]: the end of the run of label characters that starts at or
     // contains i (i itself when chars[i] is not one).
-    let mut run_end = vec![0; n + 1];
-    run_end[n] = n;
+    let mut run_end = vec![0u32; n + 1];
+    run_end[n] = n as u32;
     for i in (0..n).rev() {
-        run_end[i] = if is_label(chars[i]) { run_end[i + 1].max(i + 1) } else { i };
+        run_end[i] = if is_label(chars[i]) { run_end[i + 1].max(i as u32 + 1) } else { i as u32 };
     }
+    let run_end = |i: usize| run_end.get(i).map_or(n, |&e| e as usize);
     // The end of a top-level domain starting at q: 2 to 63 letters, then
     // neither a word character (`\b`) nor `@`.
     let tld_end = |q: usize| -> Option<usize> {
@@ -55,21 +60,28 @@ fn links(chars: &[char]) -> Vec<(usize, usize)> {
         ((2..=TLD_MAX).contains(&k) && !next.is_some_and(|c| is_word(c) || c == '@')).then_some(q + k)
     };
     // after_dot[q], for q just after a dot: where the domain ends when a
-    // label starts at q. Greedy as the pattern is: take this label and more
-    // when the rest can end with a top-level domain, else this label is it.
-    let mut after_dot: Vec<Option<usize>> = vec![None; n + 1];
+    // label starts at q (NONE: it cannot end). Greedy as the pattern is:
+    // take this label and more when the rest can end with a top-level
+    // domain, else this label is it.
+    let mut after_dot = vec![NONE; n + 1];
     for q in (1..=n).rev() {
         if chars[q - 1] != '.' {
             continue;
         }
-        let end = run_end.get(q).copied().unwrap_or(n);
-        let more = (end > q && end < n && chars[end] == '.').then(|| after_dot[end + 1]).flatten();
-        after_dot[q] = more.or_else(|| if q < n { tld_end(q) } else { None });
+        let end = run_end(q);
+        let more = if end > q && end < n && chars[end] == '.' { after_dot[end + 1] } else { NONE };
+        after_dot[q] = if more != NONE {
+            more
+        } else if q < n {
+            tld_end(q).map_or(NONE, |e| e as u32)
+        } else {
+            NONE
+        };
     }
     // One or more labels from q, each followed by a dot, then the rest.
     let domain_from = |q: usize| -> Option<usize> {
-        let end = run_end.get(q).copied().unwrap_or(n);
-        (end > q && end < n && chars[end] == '.').then(|| after_dot[end + 1]).flatten()
+        let end = run_end(q);
+        (end > q && end < n && chars[end] == '.' && after_dot[end + 1] != NONE).then(|| after_dot[end + 1] as usize)
     };
     let scheme_at = |p: usize| -> Option<usize> {
         let lower = |i: usize| chars.get(p + i).map(|c| c.to_ascii_lowercase());
@@ -111,8 +123,8 @@ fn could_be_accidental(text: &str) -> bool {
 /// The characters Notify escapes.
 const MARKDOWN: &str = "`*_()\\{}[]<>#+-.!|";
 
-/// One value, sanitised as Notify does, in time linear in its length.
-pub fn sanitise(value: &str) -> String {
+/// `value` with its links removed (accidental ones' dots broken up).
+fn unlink(value: &str) -> String {
     let chars: Vec<char> = value.chars().collect();
     let mut unlinked = String::with_capacity(value.len());
     let mut last = 0;
@@ -125,6 +137,13 @@ pub fn sanitise(value: &str) -> String {
         last = end;
     }
     unlinked.extend(&chars[last..]);
+    unlinked
+}
+
+/// One value, sanitised as Notify does, in time linear in its length.
+pub fn sanitise(value: &str) -> String {
+    // A link has a dot: without one there is nothing to look for.
+    let unlinked = if value.contains('.') { unlink(value) } else { value.to_string() };
     let mut out = String::with_capacity(unlinked.len() + 16);
     for c in unlinked.chars() {
         if MARKDOWN.contains(c) {

@@ -5,7 +5,7 @@
 
 pub mod auth;
 pub mod error;
-mod read;
+pub mod read;
 pub mod runtime;
 pub mod send;
 

@@ -19,6 +19,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Map, Value};
+use std::borrow::Cow;
 
 pub const TRIAL_MODE_URL: &str = "https://www.notifications.service.gov.uk/trial-mode";
 
@@ -142,20 +143,28 @@ fn validate_schema(t: TemplateType, body: &Map<String, Value>) -> Result<(), Api
     }
 }
 
-fn value_text(v: &Value) -> Option<String> {
+/// A value as it fills a placeholder: strings borrowed (a value may be
+/// megabytes; the lookup is made more than once a request), lists as
+/// bullets, other JSON as written.
+fn value_text(v: &Value) -> Option<Cow<'_, str>> {
     match v {
         Value::Null => None,
-        Value::String(s) => Some(s.clone()),
-        Value::Array(items) => {
-            Some(items.iter().filter_map(value_text).map(|i| format!("* {i}")).collect::<Vec<_>>().join("\n"))
-        }
-        other => Some(other.to_string()),
+        Value::String(s) => Some(Cow::Borrowed(s)),
+        Value::Array(items) => Some(Cow::Owned(
+            items.iter().filter_map(value_text).map(|i| format!("* {i}")).collect::<Vec<_>>().join("\n"),
+        )),
+        other => Some(Cow::Owned(other.to_string())),
     }
 }
 
 /// Personalisation keyed as Notify compares names.
-pub fn personalisation_lookup(p: &Map<String, Value>) -> std::collections::HashMap<String, Option<String>> {
+pub fn personalisation_lookup(p: &Map<String, Value>) -> std::collections::HashMap<String, Option<Cow<'_, str>>> {
     p.iter().map(|(k, v)| (personalisation_key(k), value_text(v))).collect()
+}
+
+/// The value that fills `name`, if given (and not null).
+fn lookup_value(given: &std::collections::HashMap<String, Option<Cow<'_, str>>>, name: &str) -> Option<String> {
+    given.get(&personalisation_key(name)).and_then(|v| v.as_deref().map(str::to_string))
 }
 
 /// The template's fields that `personalisation` does not give.
@@ -193,7 +202,7 @@ pub fn render(
     personalisation: &Map<String, Value>,
 ) -> Option<(Option<String>, String)> {
     let given = personalisation_lookup(personalisation);
-    let value = |name: &str| given.get(&personalisation_key(name)).cloned().flatten();
+    let value = |name: &str| lookup_value(&given, name);
     let subject = match subject {
         Some(s) => Some(fill_within(s, &value, RENDER_LIMIT_BYTES)?),
         None => None,
@@ -304,7 +313,7 @@ pub async fn send(state: &AppState, caller: &Caller, t: TemplateType, raw: &[u8]
     // value cannot make a huge message.
     let too_long = |n: usize| too_long_message(t, n);
     let given = personalisation_lookup(&personalisation);
-    let value = |name: &str| given.get(&personalisation_key(name)).cloned().flatten();
+    let value = |name: &str| lookup_value(&given, name);
     let rendered = fill_within(&template.content, &value, RENDER_LIMIT_BYTES)
         .ok_or_else(|| ApiError::bad_request(too_long(RENDER_LIMIT_BYTES)))?;
     if let Some(message) = length_error(t, &rendered) {
@@ -325,8 +334,7 @@ pub async fn send(state: &AppState, caller: &Caller, t: TemplateType, raw: &[u8]
         TemplateType::Letter => {
             key_may_send_letters(caller)?;
             let given = personalisation_lookup(&personalisation);
-            let line =
-                |name: &str| given.get(&personalisation_key(name)).cloned().flatten().filter(|l| !l.trim().is_empty());
+            let line = |name: &str| lookup_value(&given, name).filter(|l| !l.trim().is_empty());
             let mut lines: Vec<String> = (1..=7).filter_map(|i| line(&format!("address_line_{i}"))).collect();
             // Notify counts `postcode` as the last line when there is no
             // seventh line.
