@@ -15,10 +15,21 @@ async fn revoked(app: &TestApp, key_id: &str) -> bool {
     d.is_some()
 }
 
+/// Waits for the key to be revoked and the report to reach the audit log
+/// (written just after the revocation: reading in between sees only one).
 async fn wait_revoked(app: &TestApp, key_id: &str) {
     let deadline = Instant::now() + Duration::from_secs(5);
-    while !revoked(app, key_id).await {
-        assert!(Instant::now() < deadline, "never revoked");
+    loop {
+        let (service,): (String,) = sqlx::query_as("SELECT service_id FROM api_keys WHERE id = ?")
+            .bind(key_id)
+            .fetch_one(app.state.pool.sqlite())
+            .await
+            .unwrap();
+        let reported = audit_lines(app, &service).await.iter().any(|l| l.contains("was reported as leaked"));
+        if revoked(app, key_id).await && reported {
+            return;
+        }
+        assert!(Instant::now() < deadline, "never revoked and reported");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
