@@ -69,14 +69,17 @@ def send_each_channel_and_read_it_back():
     sms = conforms(client["test"].send_sms_notification(
         phone_number="07700 900123", template_id=t["sms"]["id"], personalisation={"name": "Ada"}
     ), "post_sms_response")
-    assert sms["content"]["body"].startswith("Hello Ada"), sms
+    # The template was saved with `\r\n`: a text message's body has `\n`.
+    assert sms["content"]["body"] == "Hello Ada,\nthis is a reminder of your appointment.", sms
     letter = conforms(client["test"].send_letter_notification(
         template_id=t["letter"]["id"],
         personalisation={"name": "Ada", "address_line_1": "Ada Lovelace", "address_line_2": "1 Street", "address_line_3": "SW1A 1AA"},
     ), "post_letter_response")
     n = conforms(wait_for_status(client["test"], email["id"], "delivered"), "get_notification_response")
     assert n["email_address"] == "anyone@example.com" and n["reference"] == "py-email"
-    assert conforms(wait_for_status(client["test"], sms["id"], "delivered"), "get_notification_response")["phone_number"] == "+447700900123"
+    read_sms = conforms(wait_for_status(client["test"], sms["id"], "delivered"), "get_notification_response")
+    assert read_sms["phone_number"] == "+447700900123"
+    assert read_sms["body"] == "Hello Ada,\nthis is a reminder of your appointment.", read_sms
     assert conforms(client["test"].get_notification_by_id(letter["id"]), "get_notification_response")["type"] == "letter"
 
 
@@ -154,6 +157,13 @@ def templates_versions_and_preview():
     assert len(conforms(client["test"].get_all_templates(template_type="sms"), "get_all_template_response")["templates"]) == 1
     letter = conforms(client["test"].get_template(t["letter"]["id"]), "get_template_by_id_response")
     assert letter["letter_contact_block"].startswith("Appointments team"), letter
+    # Made without a contact block (version 1), then given one (version 2):
+    # each version has the one it chose.
+    v1 = conforms(client["test"].get_template_version(t["letter"]["id"], 1), "get_template_by_id_response")
+    assert v1["letter_contact_block"] is None, v1
+    v2 = conforms(client["test"].get_template_version(t["letter"]["id"], 2), "get_template_by_id_response")
+    assert v2["letter_contact_block"] == letter["letter_contact_block"], v2
+    assert letter["version"] == 2, letter
     everything = conforms(client["test"].get_all_templates(), "get_all_template_response")
     assert "Pre-compiled PDF" not in [x["name"] for x in everything["templates"]]
 

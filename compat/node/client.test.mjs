@@ -60,13 +60,15 @@ check("send each channel and read it back", async () => {
   const email = conforms((await client.test.sendEmail(t.email.id, "anyone@example.com", { personalisation: { name: "Ada" }, reference: "node-email" })).data, "post_email_response");
   assert(email.content.subject === "Your appointment, Ada", JSON.stringify(email));
   const sms = conforms((await client.test.sendSms(t.sms.id, "+447700900123", { personalisation: { name: "Ada" } })).data, "post_sms_response");
-  assert(sms.content.body.startsWith("Hello Ada"), JSON.stringify(sms));
+  // The template was saved with "\r\n": a text message's body has "\n".
+  assert(sms.content.body === "Hello Ada,\nthis is a reminder of your appointment.", JSON.stringify(sms));
   const letter = conforms((await client.test.sendLetter(t.letter.id, {
     personalisation: { name: "Ada", address_line_1: "Ada Lovelace", address_line_2: "1 Street", postcode: "SW1A 1AA" },
   })).data, "post_letter_response");
   const n = conforms(await waitForStatus(client.test, email.id, "delivered"), "get_notification_response");
   assert(n.reference === "node-email", JSON.stringify(n));
-  conforms(await waitForStatus(client.test, sms.id, "delivered"), "get_notification_response");
+  const readSms = conforms(await waitForStatus(client.test, sms.id, "delivered"), "get_notification_response");
+  assert(readSms.body === "Hello Ada,\nthis is a reminder of your appointment.", JSON.stringify(readSms));
   const l = conforms((await client.test.getNotificationById(letter.id)).data, "get_notification_response");
   assert(l.type === "letter" && l.postcode === "SW1A 1AA", JSON.stringify(l));
 });
@@ -115,6 +117,11 @@ check("templates, versions and preview", async () => {
   assert(conforms((await client.test.getAllTemplates("sms")).data, "get_all_template_response").templates.length === 1);
   const letter = conforms((await client.test.getTemplateById(t.letter.id)).data, "get_template_by_id_response");
   assert(letter.letter_contact_block.startsWith("Appointments team"), JSON.stringify(letter));
+  // Made without a contact block (version 1), then given one (version 2).
+  const v1 = conforms((await client.test.getTemplateByIdAndVersion(t.letter.id, 1)).data, "get_template_by_id_response");
+  assert(v1.letter_contact_block === null, JSON.stringify(v1));
+  const v2 = conforms((await client.test.getTemplateByIdAndVersion(t.letter.id, 2)).data, "get_template_by_id_response");
+  assert(v2.letter_contact_block === letter.letter_contact_block && letter.version === 2, JSON.stringify(v2));
 });
 
 check("received text messages", async () => {

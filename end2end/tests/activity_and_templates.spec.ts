@@ -181,3 +181,42 @@ test("create a template, fixing mistakes, then edit it into a new version", asyn
   await expect(page.getByRole("row").filter({ hasText: name }).locator("td").last()).toHaveText("2");
   await expectNoFullReload(page, testInfo);
 });
+
+test("a letter template chooses its sender address, or none", async ({ page }, testInfo) => {
+  await openService(page, testInfo);
+  await markDocument(page, testInfo);
+  await page.getByRole("navigation", { name: "Menu" }).getByRole("link", { name: "Templates" }).click();
+  await page.getByRole("button", { name: "New template" }).click();
+  const name = `Reminder letter ${testInfo.project.name}`;
+  await page.getByLabel("Letter", { exact: true }).check();
+  await page.getByLabel("Template name").fill(name);
+  await page.getByLabel("Subject line (email and letter templates)").fill("Your appointment");
+  await page.getByLabel("Message", { exact: true }).fill("Dear ((name)),\n\nPlease come.");
+  await page.getByRole("button", { name: "Save" }).click();
+  await page.getByRole("row").filter({ hasText: name }).getByRole("link", { name }).click();
+
+  // Made without one: no sender address.
+  const sender = page.locator(".govuk-summary-list__row").filter({ hasText: "Sender address" });
+  await expect(sender.locator(".govuk-summary-list__value")).toHaveText("Blank");
+  await expectNoAxeViolations(page, testInfo);
+  await sender.getByRole("link", { name: "Change sender address" }).click();
+  await expect(page.getByRole("heading", { level: 1, name: "Sender address" })).toBeVisible();
+  await expect(page.getByLabel("Blank")).toBeChecked();
+  await expectNoAxeViolations(page, testInfo);
+  await page.getByLabel("Appointments team, Example live service, 10 Whitehall, London, SW1A 2AA").check();
+  await page.getByRole("button", { name: "Save" }).click();
+
+  await expect(page.getByRole("heading", { level: 1, name: "Edit template" })).toBeVisible();
+  await expect(page.getByText(`‘${name}’ was saved`)).toBeVisible();
+  await expect(sender.locator(".govuk-summary-list__value")).toContainText("Appointments team");
+  await expect(sender.locator(".govuk-summary-list__value")).toContainText("SW1A 2AA");
+  await expect(page.getByText("Letter template, version 2")).toBeVisible();
+
+  // And back to none.
+  await sender.getByRole("link", { name: "Change sender address" }).click();
+  await page.getByLabel("Blank").check();
+  await page.getByRole("button", { name: "Save" }).click();
+  await expect(sender.locator(".govuk-summary-list__value")).toHaveText("Blank");
+  await expect(page.getByText("Letter template, version 3")).toBeVisible();
+  await expectNoFullReload(page, testInfo);
+});

@@ -55,7 +55,8 @@ async fn ensure_service(
             TemplateType::Sms,
             "Appointment reminder text",
             None,
-            "Hello ((name)), this is a reminder of your appointment.",
+            // Saved as a browser's form sends it, with `\r\n`.
+            "Hello ((name)),\r\nthis is a reminder of your appointment.",
         ),
         (
             TemplateType::Letter,
@@ -66,7 +67,15 @@ async fn ensure_service(
     ] {
         store::create_template(
             pool,
-            store::NewTemplate { service_id: &id, name, template_type, subject, content, created_by: None },
+            store::NewTemplate {
+                service_id: &id,
+                name,
+                template_type,
+                subject,
+                content,
+                created_by: None,
+                letter_contact_id: None,
+            },
         )
         .await?;
     }
@@ -130,6 +139,17 @@ async fn seed_senders_and_inbox(pool: &Pool, live: &str, admin_id: &str) -> anyh
             store::add_sender(pool, live, kind, value, true, admin_id)
                 .await?
                 .map_err(|e| anyhow::anyhow!("demo sender refused: {e:?}"))?;
+        }
+    }
+    // The letter template, made without a contact block (version 1), then
+    // given the service's (version 2): letters print it, and the API shows
+    // both versions' choices.
+    let contact = store::senders(pool, live, SenderKind::LetterContact).await?.into_iter().find(|s| s.is_default);
+    for t in store::list_templates(pool, live).await? {
+        if t.template_type == TemplateType::Letter && t.letter_contact_id.is_none() && t.version == 1 {
+            if let Some(contact) = &contact {
+                store::set_template_letter_contact(pool, live, &t.id, Some(&contact.id), admin_id).await?;
+            }
         }
     }
     if store::received_texts(pool, live, None, 1).await?.is_empty() {

@@ -235,6 +235,7 @@ async fn each_sending_refusal_answers_notifys_status_and_message() {
             subject: Some("s"),
             content: "b",
             created_by: None,
+            letter_contact_id: None,
         },
     )
     .await
@@ -277,7 +278,7 @@ async fn team_keys_reach_the_team_and_guests_and_live_keys_anyone() {
     assert_eq!(n, 3);
     let (body,): (String,) =
         sqlx::query_as("SELECT body FROM outbox LIMIT 1").fetch_one(app.state.pool.sqlite()).await.unwrap();
-    assert_eq!(body, "Hello x, this is a reminder of your appointment.");
+    assert_eq!(body, "Hello x,\nthis is a reminder of your appointment.");
 }
 
 #[tokio::test]

@@ -44,6 +44,7 @@ struct ServiceIds {
     service: String,
     key: String,
     template: String,
+    letter_template: String,
     notification: String,
     alert: String,
     reply_to: String,
@@ -54,6 +55,7 @@ struct ServiceIds {
 async fn objects(app: &TestApp, service: &str, name: &str) -> ServiceIds {
     let key = make_key(app, service, "test", name).await;
     let template = template_id(app, service, "email").await;
+    let letter_template_id = template_id(app, service, "letter").await;
     // A letter, so that every page about a notification (its PDF too) has
     // something to show; stored directly, as not every service sends letters.
     let letter_template = store::list_templates(&app.state.pool, service).await.unwrap().remove(0);
@@ -120,6 +122,7 @@ async fn objects(app: &TestApp, service: &str, name: &str) -> ServiceIds {
         service: service.to_string(),
         key: key.id,
         template,
+        letter_template: letter_template_id,
         notification,
         alert,
         reply_to,
@@ -157,6 +160,7 @@ fn fill(path: &str, ids: &ServiceIds, service: &str) -> String {
     path.replace("{service_id}", service)
         .replace("{key_id}", &ids.key)
         .replace("{template_id}", &ids.template)
+        .replace("{letter_template_id}", &ids.letter_template)
         .replace("{notification_id}", &ids.notification)
         .replace("{alert_id}", &ids.alert)
         .replace("{reply_to_id}", &ids.reply_to)
@@ -170,6 +174,7 @@ fn missing_ids() -> ServiceIds {
         service: uuid::Uuid::new_v4().to_string(),
         key: uuid::Uuid::new_v4().to_string(),
         template: uuid::Uuid::new_v4().to_string(),
+        letter_template: uuid::Uuid::new_v4().to_string(),
         notification: uuid::Uuid::new_v4().to_string(),
         alert: "987654321".to_string(),
         reply_to: uuid::Uuid::new_v4().to_string(),
@@ -282,6 +287,7 @@ async fn every_admin_route_answers_every_kind_of_user_as_its_access_says() {
                 let has_sub_ids = [
                     "{key_id}",
                     "{template_id}",
+                    "{letter_template_id}",
                     "{notification_id}",
                     "{alert_id}",
                     "{reply_to_id}",

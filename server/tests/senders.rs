@@ -308,15 +308,22 @@ async fn sender_addresses_for_letters_may_be_blank_and_show_on_letter_templates(
     let at = page.body.find("Example Council").expect("listed");
     assert!(page.body[at..].starts_with("Example Council<br>1 High Street<br>"), "{}", &page.body[at..at + 80]);
     assert!(!page.text().contains("Blank (default)"), "the first address is the default");
+    // A template has the contact block it chose, not the service's default.
+    assert_eq!(contact_block(letter.clone()).await, serde_json::Value::Null);
+    let id = store::senders(&app.state.pool, &live, SenderKind::LetterContact).await.unwrap()[0].id.clone();
+    let choose = format!("/services/{live}/templates/{letter}/set-template-sender");
+    let chosen = app.post(&choose, Some(&s.cookie), &[("csrf_token", &s.csrf), ("sender", &id)]).await;
+    assert_eq!(chosen.status, 302);
     assert_eq!(contact_block(letter.clone()).await, json!("Example Council\n1 High Street\nTown\nAB1 2CD"));
     assert_eq!(contact_block(email).await, serde_json::Value::Null, "only letters have one");
 
-    // Blank made the default again (a POST with the token, unlike Notify's link).
+    // Blank made the default again (a POST with the token, unlike Notify's
+    // link): the template keeps its own.
     let blank = format!("/services/{live}/service-settings/letter-contact/make-blank-default");
     assert_eq!(app.post(&blank, Some(&s.cookie), &[]).await.status, 403);
     assert_eq!(app.post(&blank, Some(&s.cookie), &[("csrf_token", &s.csrf)]).await.status, 302);
     assert!(app.get(&list, Some(&s.cookie)).await.text().contains("Blank (default)"));
-    assert_eq!(contact_block(letter.clone()).await, serde_json::Value::Null);
+    assert_eq!(contact_block(letter.clone()).await, json!("Example Council\n1 High Street\nTown\nAB1 2CD"));
 
     // The default can be deleted here (letters then have none).
     let id = store::senders(&app.state.pool, &live, SenderKind::LetterContact).await.unwrap()[0].id.clone();
@@ -337,4 +344,6 @@ async fn sender_addresses_for_letters_may_be_blank_and_show_on_letter_templates(
         .await;
     assert_eq!(deleted.status, 302);
     assert!(app.get(&list, Some(&s.cookie)).await.text().contains("Blank (default)"));
+    // Deleted, it leaves the template (whose versions keep their choice).
+    assert_eq!(contact_block(letter.clone()).await, serde_json::Value::Null);
 }

@@ -190,7 +190,8 @@ pub fn Textarea(
 
 /// One choice of a [`Radios`] group.
 pub struct RadioItem {
-    pub value: &'static str,
+    /// What the form sends: a fixed word, or an id.
+    pub value: std::borrow::Cow<'static, str>,
     pub label: String,
     pub hint: Option<AnyView>,
     pub disabled: bool,
@@ -225,7 +226,7 @@ pub fn Radios(
                         id=id.clone()
                         name=name
                         type="radio"
-                        value=item.value
+                        value=item.value.to_string()
                         checked=checked == item.value && !item.disabled
                         disabled=item.disabled
                         aria-describedby=has_hint.then(|| hint_id.clone())

@@ -126,6 +126,15 @@ pub fn fill_within(text: &str, value: &dyn Fn(&str) -> Option<String>, limit: us
     Some(out)
 }
 
+/// Line endings as `\n`: `\r\n` and a lone `\r` each become one `\n`, as
+/// Notify renders a text message.
+pub fn normalise_newlines(text: &str) -> String {
+    if !text.contains('\r') {
+        return text.to_string();
+    }
+    text.replace("\r\n", "\n").replace('\r', "\n")
+}
+
 /// Notify's longest text message, in characters.
 pub const SMS_MAX_CHARACTERS: usize = 918;
 /// Notify's largest email body, in bytes.
@@ -158,6 +167,12 @@ pub fn length_error(t: TemplateType, body: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_text_messages_line_endings_become_newlines() {
+        assert_eq!(normalise_newlines("Hello,\r\nthis is\rone\n\r\n"), "Hello,\nthis is\none\n\n");
+        assert_eq!(normalise_newlines("no breaks"), "no breaks");
+    }
     use proptest::prelude::*;
 
     #[test]

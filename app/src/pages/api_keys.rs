@@ -94,7 +94,7 @@ impl ServicePageContent for RotateKeyForm {
 pub fn RotateKey(service: ServiceContext, form: RotateKeyForm, csrf_token: String) -> impl IntoView {
     let items = crate::domain::api_key::Overlap::CHOICES
         .into_iter()
-        .map(|o| RadioItem { value: o.value(), label: o.label().to_string(), hint: None, disabled: false })
+        .map(|o| RadioItem { value: o.value().into(), label: o.label().to_string(), hint: None, disabled: false })
         .collect();
     view! {
         <BackLink href=service.path("/api/keys")/>
@@ -229,7 +229,7 @@ pub fn CreateKey(service: ServiceContext, form: CreateKeyForm, csrf_token: Strin
             } else {
                 None
             };
-            RadioItem { value: kind.as_str(), label: kind.description().to_string(), hint, disabled }
+            RadioItem { value: kind.as_str().into(), label: kind.description().to_string(), hint, disabled }
         })
         .collect();
     let max = form.max_lifetime_days;
@@ -242,7 +242,7 @@ pub fn CreateKey(service: ServiceContext, form: CreateKeyForm, csrf_token: Strin
                 view! { {format!("Not available: keys of this service may last at most {} days", max.unwrap_or_default())} }
                     .into_any()
             });
-            RadioItem { value: choice.value(), label: choice.label(), hint, disabled }
+            RadioItem { value: choice.value().into(), label: choice.label(), hint, disabled }
         })
         .collect();
     view! {

@@ -289,9 +289,9 @@ fn Deliveries(
         view! { <p class="govuk-body">{format!("The previous secret also signs every request until {until}.")}</p> }
     });
     let resend_items = vec![
-        RadioItem { value: "1", label: "In the last hour".into(), hint: None, disabled: false },
-        RadioItem { value: "24", label: "In the last 24 hours".into(), hint: None, disabled: false },
-        RadioItem { value: "168", label: "In the last 7 days".into(), hint: None, disabled: false },
+        RadioItem { value: "1".into(), label: "In the last hour".into(), hint: None, disabled: false },
+        RadioItem { value: "24".into(), label: "In the last 24 hours".into(), hint: None, disabled: false },
+        RadioItem { value: "168".into(), label: "In the last 7 days".into(), hint: None, disabled: false },
     ];
     view! {
         <h2 class="govuk-heading-m">"Deliveries"</h2>

@@ -24,7 +24,39 @@ pub struct TemplateForm {
     pub subject: String,
     pub content: String,
     pub version: Option<i64>,
+    /// When editing a letter template: its contact block (`Some(None)`:
+    /// none, "Blank").
+    pub contact_block: Option<Option<String>>,
     pub errors: FormErrors,
+}
+
+/// `/services/{id}/templates/{template_id}/set-template-sender`: choose the
+/// letter template's contact block, or none.
+#[derive(Clone, Debug, Default)]
+pub struct TemplateSenderForm {
+    pub template_id: String,
+    pub template_name: String,
+    /// The service's letter contact blocks: `(id, text)`.
+    pub choices: Vec<(String, String)>,
+    /// The chosen id, or [`BLANK`].
+    pub checked: String,
+    pub errors: FormErrors,
+}
+
+/// The choice of no contact block.
+pub const BLANK: &str = "blank";
+
+impl ServicePageContent for TemplateSenderForm {
+    fn title(&self) -> String {
+        "Sender address".into()
+    }
+    fn has_errors(&self) -> bool {
+        !self.errors.is_empty()
+    }
+    fn view(&self, service: &ServiceContext, csrf_token: &str) -> AnyView {
+        let (service, form, csrf_token) = (service.clone(), self.clone(), csrf_token.to_string());
+        view! { <TemplateSenderPage service form csrf_token/> }.into_any()
+    }
 }
 
 /// The service's templates.
@@ -85,6 +117,77 @@ pub fn Templates(service: ServiceContext, templates: Vec<TemplateRow>) -> impl I
     }
 }
 
+/// The letter template's sender address and the link to change it.
+#[component]
+fn SenderAddress(change: String, contact_block: Option<String>) -> impl IntoView {
+    let value = match contact_block {
+        Some(text) => text
+            .lines()
+            .map(|line| view! { {line.to_string()}<br/> })
+            .collect_view()
+            .into_any(),
+        None => "Blank".into_any(),
+    };
+    view! {
+        <dl class="govuk-summary-list">
+            <div class="govuk-summary-list__row">
+                <dt class="govuk-summary-list__key">"Sender address"</dt>
+                <dd class="govuk-summary-list__value">{value}</dd>
+                <dd class="govuk-summary-list__actions">
+                    <a class="govuk-link" href=change>
+                        "Change"<span class="govuk-visually-hidden">" sender address"</span>
+                    </a>
+                </dd>
+            </div>
+        </dl>
+    }
+}
+
+/// `/services/{id}/templates/{template_id}/set-template-sender`.
+#[component]
+pub fn TemplateSenderPage(service: ServiceContext, form: TemplateSenderForm, csrf_token: String) -> impl IntoView {
+    let mut items: Vec<RadioItem> = form
+        .choices
+        .iter()
+        .map(|(id, text)| RadioItem {
+            value: id.clone().into(),
+            label: text.lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join(", "),
+            hint: None,
+            disabled: false,
+        })
+        .collect();
+    items.push(RadioItem { value: BLANK.into(), label: "Blank".into(), hint: None, disabled: false });
+    let template_path = service.path(&format!("/templates/{}", form.template_id));
+    view! {
+        <BackLink href=template_path/>
+        <div class="govuk-grid-row">
+            <div class="govuk-grid-column-two-thirds">
+                <ErrorSummary errors=form.errors.clone()/>
+                <h1 class="govuk-heading-l">"Sender address"</h1>
+                <p class="govuk-body">
+                    "Letters sent with ‘"{form.template_name.clone()}"’ show this address in the top right corner."
+                </p>
+                <form method="post" novalidate>
+                    <CsrfField token=csrf_token/>
+                    <Radios
+                        name="sender"
+                        legend="Choose a sender address"
+                        items
+                        checked=form.checked.clone()
+                        error=form.errors.for_field("sender")
+                    />
+                    <Button text="Save"/>
+                </form>
+                <p class="govuk-body">
+                    <a class="govuk-link" href=service.path("/service-settings/letter-contact/add")>
+                        "Add a new sender address"
+                    </a>
+                </p>
+            </div>
+        </div>
+    }
+}
+
 /// `/services/{id}/templates/new` and `/services/{id}/templates/{template_id}`.
 #[component]
 pub fn TemplateFormPage(service: ServiceContext, form: TemplateForm, csrf_token: String) -> impl IntoView {
@@ -103,7 +206,7 @@ pub fn TemplateFormPage(service: ServiceContext, form: TemplateForm, csrf_token:
     } else {
         let items = TemplateType::ALL
             .iter()
-            .map(|t| RadioItem { value: t.as_str(), label: capitalise(t.message_noun()), hint: None, disabled: false })
+            .map(|t| RadioItem { value: t.as_str().into(), label: capitalise(t.message_noun()), hint: None, disabled: false })
             .collect();
         view! {
             <Radios
@@ -123,6 +226,11 @@ pub fn TemplateFormPage(service: ServiceContext, form: TemplateForm, csrf_token:
             <div class="govuk-grid-column-two-thirds">
                 <ErrorSummary errors=form.errors.clone()/>
                 <h1 class="govuk-heading-l">{if editing { "Edit template" } else { "New template" }}</h1>
+                {form.contact_block.clone().map(|contact_block| {
+                    let change = service
+                        .path(&format!("/templates/{}/set-template-sender", form.id.clone().unwrap_or_default()));
+                    view! { <SenderAddress change contact_block/> }
+                })}
                 <form method="post" novalidate>
                     <CsrfField token=csrf_token/>
                     {type_field}

@@ -6,7 +6,7 @@ use super::error::ApiError;
 use super::send::{missing_fields, render};
 use super::{base_url, json_body};
 use crate::AppState;
-use app::domain::template::{too_long_message, RENDER_LIMIT_BYTES};
+use app::domain::template::{normalise_newlines, too_long_message, RENDER_LIMIT_BYTES};
 use app::domain::NotificationStatus;
 use app::domain::{template_fields, TemplateType};
 use app::ssr::store;
@@ -202,12 +202,10 @@ async fn page_of_notifications(
     }
 }
 
-fn template_json(caller: &Caller, t: &store::TemplateVersion, updated_at: Option<&str>) -> Value {
-    // A letter template shows the service's default sender address (none
-    // when "Blank" is the default).
-    let contact_block = (t.template_type == TemplateType::Letter)
-        .then(|| caller.snapshot.letter_contacts.iter().find(|c| c.is_default).map(|c| c.value.clone()))
-        .flatten();
+/// A template (at a version) as the API gives it. `contact_block`: the
+/// letter contact block it chose, if a letter template.
+fn template_json(t: &store::TemplateVersion, updated_at: Option<&str>, contact_block: Option<&str>) -> Value {
+    let contact_block = if t.template_type == TemplateType::Letter { contact_block } else { None };
     let fields = template_fields(t.subject.as_deref(), &t.content);
     let personalisation: Map<String, Value> = fields.into_iter().map(|f| (f, json!({"required": true}))).collect();
     json!({
@@ -226,6 +224,14 @@ fn template_json(caller: &Caller, t: &store::TemplateVersion, updated_at: Option
         "postage": if t.template_type == TemplateType::Letter { json!("second") } else { Value::Null },
         "personalisation": personalisation,
     })
+}
+
+/// The contact block a template has now: the one it chose, if the
+/// service still has it (deleting one takes it off its templates, whose
+/// versions keep what they chose), as Notify reads the template itself.
+fn current_contact_block(caller: &Caller, t: &store::Template) -> Option<String> {
+    let id = t.letter_contact_id.as_deref()?;
+    caller.snapshot.letter_contacts.iter().find(|c| c.id == id).map(|c| c.value.clone())
 }
 
 fn check_template_id(id: &str) -> Result<(), ApiError> {
@@ -249,7 +255,8 @@ async fn current_version(
 
 pub async fn template(state: &AppState, caller: &Caller, id: &str) -> Result<Response, ApiError> {
     let (t, v) = current_version(state, caller, id).await?;
-    Ok(Json(template_json(caller, &v, t.updated_at.as_deref())).into_response())
+    let contact = current_contact_block(caller, &t);
+    Ok(Json(template_json(&v, t.updated_at.as_deref(), contact.as_deref())).into_response())
 }
 
 pub async fn template_version(
@@ -264,7 +271,7 @@ pub async fn template_version(
     let v = store::get_template_version(&state.pool, &caller.service.id, id, version)
         .await?
         .ok_or_else(ApiError::not_found)?;
-    Ok(Json(template_json(caller, &v, None)).into_response())
+    Ok(Json(template_json(&v, None, v.letter_contact_block.as_deref())).into_response())
 }
 
 pub async fn templates(state: &AppState, caller: &Caller, query: Option<&str>) -> Result<Response, ApiError> {
@@ -283,7 +290,8 @@ pub async fn templates(state: &AppState, caller: &Caller, query: Option<&str>) -
             continue;
         }
         if let Some(v) = store::get_template_version(&state.pool, &caller.service.id, &t.id, t.version).await? {
-            out.push(template_json(caller, &v, t.updated_at.as_deref()));
+            let contact = current_contact_block(caller, &t);
+            out.push(template_json(&v, t.updated_at.as_deref(), contact.as_deref()));
         }
     }
     Ok(Json(json!({"templates": out})).into_response())
@@ -307,6 +315,7 @@ pub async fn preview(state: &AppState, caller: &Caller, id: &str, raw: &[u8]) ->
     super::send::check_personalisation_size(&personalisation)?;
     let (subject, rendered) = render(v.subject.as_deref(), &v.content, &personalisation)
         .ok_or_else(|| ApiError::bad_request(too_long_message(t.template_type, RENDER_LIMIT_BYTES)))?;
+    let rendered = if t.template_type == TemplateType::Sms { normalise_newlines(&rendered) } else { rendered };
     Ok(Json(json!({
         "id": t.id,
         "type": t.template_type.as_str(),

@@ -9,7 +9,7 @@ use crate::AppState;
 use app::domain::api_key::KeyType;
 use app::domain::key_usage::{Channel, Metric, Refusal};
 use app::domain::senders::SenderKind;
-use app::domain::template::{fill_within, length_error, too_long_message, RENDER_LIMIT_BYTES};
+use app::domain::template::{fill_within, length_error, normalise_newlines, too_long_message, RENDER_LIMIT_BYTES};
 use app::domain::{
     personalisation_key, template_fields, EmailAddress, PhoneNumber, PhoneNumberError, ServicePermission, TemplateType,
 };
@@ -272,8 +272,8 @@ pub async fn send(state: &AppState, caller: &Caller, t: TemplateType, raw: &[u8]
     let reply_to = match t {
         TemplateType::Email => chosen_sender(&body, SenderKind::EmailReplyTo, &caller.snapshot.reply_to, service_id)?,
         TemplateType::Sms => chosen_sender(&body, SenderKind::SmsSender, &caller.snapshot.sms_senders, service_id)?,
-        // A letter carries the service's default contact block, printed on it.
-        TemplateType::Letter => caller.snapshot.letter_contacts.iter().find(|c| c.is_default).map(|c| c.value.clone()),
+        // A letter carries its template's contact block: chosen below.
+        TemplateType::Letter => None,
     };
     // 3. The service may send this channel.
     let permission = match t {
@@ -297,6 +297,13 @@ pub async fn send(state: &AppState, caller: &Caller, t: TemplateType, raw: &[u8]
     if template.archived {
         return Err(ApiError::bad_request("Template has been deleted"));
     }
+    // The contact block the letter template chose, printed on the letter.
+    let reply_to = match (t, template.letter_contact_id.as_deref()) {
+        (TemplateType::Letter, Some(id)) => {
+            caller.snapshot.letter_contacts.iter().find(|c| c.id == id).map(|c| c.value.clone())
+        }
+        _ => reply_to,
+    };
     let given_personalisation = body.get("personalisation").and_then(Value::as_object).cloned().unwrap_or_default();
     // An email's fields named in `sanitise_content_for` are escaped before
     // anything else sees them (Notify's order); the 201 says what changed.
@@ -316,6 +323,10 @@ pub async fn send(state: &AppState, caller: &Caller, t: TemplateType, raw: &[u8]
     let value = |name: &str| lookup_value(&given, name);
     let rendered = fill_within(&template.content, &value, RENDER_LIMIT_BYTES)
         .ok_or_else(|| ApiError::bad_request(too_long(RENDER_LIMIT_BYTES)))?;
+    // A text message's lines end in `\n`, as Notify renders it, whatever the
+    // template was saved with (a browser's textarea sends `\r\n`); an
+    // email keeps its template's line endings.
+    let rendered = if t == TemplateType::Sms { normalise_newlines(&rendered) } else { rendered };
     if let Some(message) = length_error(t, &rendered) {
         return Err(ApiError::bad_request(message));
     }

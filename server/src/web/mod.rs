@@ -164,6 +164,10 @@ fn admin_routes() -> Vec<(AdminRoute, axum::routing::MethodRouter<AppState>)> {
             route("/services/{service_id}/templates/{template_id}", BOTH, templates),
             get(templates::edit_form).post(templates::update),
         ),
+        (
+            route("/services/{service_id}/templates/{letter_template_id}/set-template-sender", BOTH, templates),
+            get(templates::sender_form).post(templates::set_sender),
+        ),
         (route("/services/{service_id}/inbox", GET, Access::Service(Messages::ANY_OF)), get(inbound::inbox)),
         (route("/services/{service_id}/api/keys", GET, keys), get(api_integration::keys)),
         (route("/services/{service_id}/api/audit", GET, keys), get(api_integration::audit_log)),

@@ -5,7 +5,8 @@ use super::error::{found, PageError};
 use super::extract::{CsrfForm, ManageTemplates, ServicePage};
 use crate::AppState;
 use app::domain::{TemplateName, TemplateType};
-use app::pages::templates::{TemplateForm, TemplateList, TemplateRow};
+use app::domain::senders::SenderKind;
+use app::pages::templates::{TemplateForm, TemplateList, TemplateRow, TemplateSenderForm, BLANK};
 use app::ssr::store;
 use app::view_model::FormErrors;
 use axum::extract::{Path, State};
@@ -73,6 +74,7 @@ fn validate(form: SaveTemplate, kind: Option<TemplateType>) -> (TemplateForm, Op
         subject,
         content: content.trim_end().to_string(),
         version: None,
+        contact_block: None,
         errors,
     };
     (t, if valid { kind } else { None })
@@ -90,6 +92,9 @@ pub async fn create(State(state): State<AppState>, ctx: Ctx, CsrfForm(form): Csr
             subject: kind.has_subject().then_some(t.subject.as_str()),
             content: &t.content,
             created_by: Some(&ctx.signed_in.user.id),
+            // A new letter template has no contact block until one is
+            // chosen, as in Notify.
+            letter_contact_id: None,
         },
     )
     .await?;
@@ -112,15 +117,101 @@ pub async fn edit_form(
     Path((_, template_id)): Path<(String, String)>,
 ) -> Answer {
     let t = find_template(&state, &ctx, &template_id).await?;
-    Ok(ctx.show(TemplateForm {
-        id: Some(t.id),
-        template_type: t.template_type.as_str().to_string(),
-        name: t.name,
-        subject: t.subject.unwrap_or_default(),
-        content: t.content,
-        version: Some(t.version),
+    let contact_block = contact_block_of(&state, &ctx, &t).await?;
+    ctx.show_with_flash(
+        &state,
+        TemplateForm {
+            id: Some(t.id),
+            template_type: t.template_type.as_str().to_string(),
+            name: t.name,
+            subject: t.subject.unwrap_or_default(),
+            content: t.content,
+            version: Some(t.version),
+            contact_block,
+            errors: FormErrors::default(),
+        },
+    )
+    .await
+}
+
+/// A letter template's contact block for its page (`Some(None)`: none);
+/// `None` for other templates.
+async fn contact_block_of(
+    state: &AppState,
+    ctx: &Ctx,
+    t: &store::Template,
+) -> Result<Option<Option<String>>, PageError> {
+    if t.template_type != TemplateType::Letter {
+        return Ok(None);
+    }
+    let Some(id) = t.letter_contact_id.as_deref() else { return Ok(Some(None)) };
+    let contacts = store::senders(&state.pool, ctx.id(), SenderKind::LetterContact).await?;
+    Ok(Some(contacts.into_iter().find(|c| c.id == id).map(|c| c.value)))
+}
+
+/// The service's letter template with this id; 404 for any other.
+async fn find_letter_template(state: &AppState, ctx: &Ctx, template_id: &str) -> Result<store::Template, PageError> {
+    let t = find_template(state, ctx, template_id).await?;
+    if t.template_type != TemplateType::Letter {
+        return Err(PageError::NotFound);
+    }
+    Ok(t)
+}
+
+async fn sender_page(state: &AppState, ctx: &Ctx, t: store::Template) -> Result<TemplateSenderForm, PageError> {
+    let choices = store::senders(&state.pool, ctx.id(), SenderKind::LetterContact)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c.value))
+        .collect();
+    Ok(TemplateSenderForm {
+        checked: t.letter_contact_id.clone().unwrap_or_else(|| BLANK.to_string()),
+        template_id: t.id,
+        template_name: t.name,
+        choices,
         errors: FormErrors::default(),
-    }))
+    })
+}
+
+pub async fn sender_form(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path((_, template_id)): Path<(String, String)>,
+) -> Answer {
+    let t = find_letter_template(&state, &ctx, &template_id).await?;
+    Ok(ctx.show(sender_page(&state, &ctx, t).await?))
+}
+
+#[derive(Deserialize)]
+pub struct ChooseSender {
+    #[serde(default)]
+    sender: String,
+}
+
+/// Saves the letter template's contact block (a new version), then back to
+/// the template.
+pub async fn set_sender(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path((_, template_id)): Path<(String, String)>,
+    CsrfForm(form): CsrfForm<ChooseSender>,
+) -> Answer {
+    let t = find_letter_template(&state, &ctx, &template_id).await?;
+    if form.sender.is_empty() {
+        let mut page = sender_page(&state, &ctx, t).await?;
+        page.errors.push("sender", "Select a sender address");
+        return Ok(ctx.show(page));
+    }
+    let choice = (form.sender != BLANK).then_some(form.sender.as_str());
+    match store::set_template_letter_contact(&state.pool, ctx.id(), &t.id, choice, &ctx.signed_in.user.id).await? {
+        store::ContactChoice::Saved(_) => {
+            ctx.flash(&state, &format!("‘{}’ was saved", t.name)).await?;
+            Ok(found(&ctx.path(&format!("/templates/{}", t.id))))
+        }
+        store::ContactChoice::NoSuchTemplate => Err(PageError::NotFound),
+        // Not a choice the page offers (or one deleted meanwhile).
+        store::ContactChoice::NoSuchContact => Err(ctx.bad_request()),
+    }
 }
 
 pub async fn update(
@@ -132,6 +223,7 @@ pub async fn update(
     let existing = find_template(&state, &ctx, &template_id).await?;
     let (mut t, kind) = validate(form, Some(existing.template_type));
     let Some(kind) = kind else {
+        t.contact_block = contact_block_of(&state, &ctx, &existing).await?;
         t.id = Some(existing.id);
         t.version = Some(existing.version);
         return Ok(ctx.show(t));

@@ -192,6 +192,15 @@ pub async fn delete_sender(
             sqlx::query_as("SELECT value FROM service_senders WHERE id = ?").bind(id).fetch_one(&mut *tx).await?;
         let description = format!("Deleted the {} {value}", kind.noun());
         super::audit_key_in(&mut tx, service_id, Some(user_id), None, &description).await?;
+        // Templates that chose a deleted contact block have none from now
+        // on (as Notify does); their versions keep what they chose.
+        if kind == SenderKind::LetterContact {
+            sqlx::query("UPDATE templates SET letter_contact_id = NULL WHERE service_id = ? AND letter_contact_id = ?")
+                .bind(service_id)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
     }
     tx.commit().await?;
     pool.service_changed(service_id);

@@ -18,6 +18,9 @@ pub struct Template {
     pub archived: bool,
     pub created_at: String,
     pub updated_at: Option<String>,
+    /// A letter template's contact block (one of the service's letter
+    /// contact senders), `None` for none ("Blank").
+    pub letter_contact_id: Option<String>,
 }
 
 pub struct NewTemplate<'a> {
@@ -28,6 +31,8 @@ pub struct NewTemplate<'a> {
     pub content: &'a str,
     /// The user who made it (`None` for seeded data).
     pub created_by: Option<&'a str>,
+    /// A letter template's contact block (see [`Template::letter_contact_id`]).
+    pub letter_contact_id: Option<&'a str>,
 }
 
 pub async fn create_template(pool: &Pool, t: NewTemplate<'_>) -> anyhow::Result<String> {
@@ -35,8 +40,9 @@ pub async fn create_template(pool: &Pool, t: NewTemplate<'_>) -> anyhow::Result<
     let now = clock::now_string();
     let mut tx = pool.db.begin().await?;
     sqlx::query(
-        "INSERT INTO templates (id, service_id, name, template_type, subject, content, version, archived, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, 1, 0, ?)",
+        "INSERT INTO templates (id, service_id, name, template_type, subject, content, version, archived, created_at,
+             letter_contact_id)
+         VALUES (?, ?, ?, ?, ?, ?, 1, 0, ?, ?)",
     )
     .bind(&id)
     .bind(t.service_id)
@@ -45,13 +51,14 @@ pub async fn create_template(pool: &Pool, t: NewTemplate<'_>) -> anyhow::Result<
     .bind(t.subject)
     .bind(t.content)
     .bind(&now)
+    .bind(t.letter_contact_id)
     .execute(&mut *tx)
     .await
     .context("could not create a template")?;
     sqlx::query(
         "INSERT INTO template_versions (template_id, version, name, template_type, subject, content, created_at,
-             created_by)
-         VALUES (?, 1, ?, ?, ?, ?, ?, ?)",
+             created_by, letter_contact_id)
+         VALUES (?, 1, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(&id)
     .bind(t.name)
@@ -60,6 +67,7 @@ pub async fn create_template(pool: &Pool, t: NewTemplate<'_>) -> anyhow::Result<
     .bind(t.content)
     .bind(&now)
     .bind(t.created_by)
+    .bind(t.letter_contact_id)
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
@@ -81,13 +89,14 @@ pub async fn update_template(
 ) -> anyhow::Result<Option<i64>> {
     let now = clock::now_string();
     let mut tx = pool.db.begin().await?;
-    let row: Option<(i64, TemplateType)> =
-        sqlx::query_as("SELECT version, template_type FROM templates WHERE id = ? AND service_id = ? AND hidden = 0")
-            .bind(template_id)
-            .bind(service_id)
-            .fetch_optional(&mut *tx)
-            .await?;
-    let Some((version, template_type)) = row else { return Ok(None) };
+    let row: Option<(i64, TemplateType, Option<String>)> = sqlx::query_as(
+        "SELECT version, template_type, letter_contact_id FROM templates WHERE id = ? AND service_id = ? AND hidden = 0",
+    )
+    .bind(template_id)
+    .bind(service_id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some((version, template_type, letter_contact_id)) = row else { return Ok(None) };
     let next = version + 1;
     sqlx::query("UPDATE templates SET name = ?, subject = ?, content = ?, version = ?, updated_at = ? WHERE id = ?")
         .bind(name)
@@ -100,8 +109,8 @@ pub async fn update_template(
         .await?;
     sqlx::query(
         "INSERT INTO template_versions (template_id, version, name, template_type, subject, content, created_at,
-             created_by)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+             created_by, letter_contact_id)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(template_id)
     .bind(next)
@@ -111,6 +120,7 @@ pub async fn update_template(
     .bind(content)
     .bind(&now)
     .bind(created_by)
+    .bind(letter_contact_id)
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
@@ -120,7 +130,8 @@ pub async fn update_template(
 
 pub async fn list_templates(pool: &Pool, service_id: &str) -> anyhow::Result<Vec<Template>> {
     sqlx::query_as::<_, Template>(
-        "SELECT id, service_id, name, template_type, subject, content, version, archived, created_at, updated_at
+        "SELECT id, service_id, name, template_type, subject, content, version, archived, created_at, updated_at,
+                letter_contact_id
          FROM templates WHERE service_id = ? AND archived = 0 AND hidden = 0 ORDER BY name COLLATE NOCASE",
     )
     .bind(service_id)
@@ -134,7 +145,8 @@ pub async fn list_templates(pool: &Pool, service_id: &str) -> anyhow::Result<Vec
 /// then needs no read. Writers of templates announce the change.
 pub async fn service_templates(pool: &Pool, service_id: &str) -> anyhow::Result<Vec<Template>> {
     sqlx::query_as::<_, Template>(
-        "SELECT id, service_id, name, template_type, subject, content, version, archived, created_at, updated_at
+        "SELECT id, service_id, name, template_type, subject, content, version, archived, created_at, updated_at,
+                letter_contact_id
          FROM templates WHERE service_id = ? AND hidden = 0",
     )
     .bind(service_id)
@@ -145,7 +157,8 @@ pub async fn service_templates(pool: &Pool, service_id: &str) -> anyhow::Result<
 
 pub async fn get_template(pool: &Pool, service_id: &str, template_id: &str) -> anyhow::Result<Option<Template>> {
     sqlx::query_as::<_, Template>(
-        "SELECT id, service_id, name, template_type, subject, content, version, archived, created_at, updated_at
+        "SELECT id, service_id, name, template_type, subject, content, version, archived, created_at, updated_at,
+                letter_contact_id
          FROM templates WHERE id = ? AND service_id = ? AND hidden = 0",
     )
     .bind(template_id)
@@ -177,6 +190,9 @@ pub struct TemplateVersion {
     pub created_at: String,
     /// The email address of the user who made this version.
     pub created_by: Option<String>,
+    /// The contact block this version of a letter template chose (its text
+    /// now, as Notify gives it), `None` for none.
+    pub letter_contact_block: Option<String>,
 }
 
 /// Names `user_id` as the author of the service's template versions that
@@ -201,9 +217,10 @@ pub async fn get_template_version(
 ) -> anyhow::Result<Option<TemplateVersion>> {
     sqlx::query_as::<_, TemplateVersion>(
         "SELECT v.template_id, v.version, v.name, v.template_type, v.subject, v.content, v.created_at,
-                u.email_address AS created_by
+                u.email_address AS created_by, s.value AS letter_contact_block
          FROM template_versions v JOIN templates t ON t.id = v.template_id
          LEFT JOIN users u ON u.id = v.created_by
+         LEFT JOIN service_senders s ON s.id = v.letter_contact_id AND s.service_id = t.service_id
          WHERE v.template_id = ? AND t.service_id = ? AND v.version = ?",
     )
     .bind(template_id)
@@ -212,4 +229,78 @@ pub async fn get_template_version(
     .fetch_optional(&pool.db)
     .await
     .context("could not load a template version")
+}
+
+/// What choosing a letter template's contact block came to.
+#[derive(Debug, PartialEq, Eq)]
+pub enum ContactChoice {
+    /// Saved as this new version.
+    Saved(i64),
+    /// Not one of the service's letter templates.
+    NoSuchTemplate,
+    /// Not one of the service's letter contact blocks.
+    NoSuchContact,
+}
+
+/// Chooses a letter template's contact block (`None`: none, "Blank"), as a
+/// new version of the template, as every change to a template is. The rules
+/// are here, for every entry point: the template is one of the service's
+/// letter templates, the contact block one of its letter contact blocks.
+pub async fn set_template_letter_contact(
+    pool: &Pool,
+    service_id: &str,
+    template_id: &str,
+    letter_contact_id: Option<&str>,
+    created_by: &str,
+) -> anyhow::Result<ContactChoice> {
+    let now = clock::now_string();
+    let mut tx = pool.db.begin().await?;
+    let row: Option<(i64, String, Option<String>, String)> = sqlx::query_as(
+        "SELECT version, name, subject, content FROM templates
+         WHERE id = ? AND service_id = ? AND hidden = 0 AND archived = 0 AND template_type = 'letter'",
+    )
+    .bind(template_id)
+    .bind(service_id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some((version, name, subject, content)) = row else { return Ok(ContactChoice::NoSuchTemplate) };
+    if let Some(contact) = letter_contact_id {
+        let known: Option<(String,)> = sqlx::query_as(
+            "SELECT id FROM service_senders WHERE id = ? AND service_id = ? AND kind = 'letter_contact' AND archived = 0",
+        )
+        .bind(contact)
+        .bind(service_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if known.is_none() {
+            return Ok(ContactChoice::NoSuchContact);
+        }
+    }
+    let next = version + 1;
+    sqlx::query("UPDATE templates SET letter_contact_id = ?, version = ?, updated_at = ? WHERE id = ?")
+        .bind(letter_contact_id)
+        .bind(next)
+        .bind(&now)
+        .bind(template_id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(
+        "INSERT INTO template_versions (template_id, version, name, template_type, subject, content, created_at,
+             created_by, letter_contact_id)
+         VALUES (?, ?, ?, 'letter', ?, ?, ?, ?, ?)",
+    )
+    .bind(template_id)
+    .bind(next)
+    .bind(&name)
+    .bind(&subject)
+    .bind(&content)
+    .bind(&now)
+    .bind(created_by)
+    .bind(letter_contact_id)
+    .execute(&mut *tx)
+    .await
+    .context("could not save a template's contact block")?;
+    tx.commit().await?;
+    pool.service_changed(service_id);
+    Ok(ContactChoice::Saved(next))
 }
