@@ -65,10 +65,17 @@ async fn a_letter_template_chooses_its_contact_block_and_each_version_keeps_its_
     assert!(none.text().contains("There is a problem Select a sender address"));
     let trial = app.service_id("Example trial service").await;
     let admin_user = store::find_user_by_email(&app.state.pool, ADMIN).await.unwrap().unwrap();
-    let theirs = store::add_sender(&app.state.pool, &trial, SenderKind::LetterContact, "Trial team\nA Street", true, &admin_user.id)
-        .await
-        .unwrap()
-        .unwrap();
+    let theirs = store::add_sender(
+        &app.state.pool,
+        &trial,
+        SenderKind::LetterContact,
+        "Trial team\nA Street",
+        true,
+        &admin_user.id,
+    )
+    .await
+    .unwrap()
+    .unwrap();
     let forged = app.post(&choose, Some(&s.cookie), &[("csrf_token", &s.csrf), ("sender", &theirs)]).await;
     assert_eq!(forged.status, 400);
 
@@ -97,10 +104,10 @@ async fn a_letter_template_chooses_its_contact_block_and_each_version_keeps_its_
     let blank = app.post(&choose, Some(&s.cookie), &[("csrf_token", &s.csrf), ("sender", "blank")]).await;
     assert_eq!(blank.status, 302);
     assert_eq!(block(api_get(&app, &live, &key, &format!("/v2/template/{id}")).await), Value::Null);
-    let version = |v: i64| api_get(&app, &live, &key, &format!("/v2/template/{id}/version/{v}"));
-    assert_eq!(block(version(1).await), Value::Null);
-    assert_eq!(block(version(2).await), json!(demo_contact.value));
-    assert_eq!(block(version(3).await), Value::Null);
+    for (v, wanted) in [(1, Value::Null), (2, json!(demo_contact.value)), (3, Value::Null)] {
+        let version = api_get(&app, &live, &key, &format!("/v2/template/{id}/version/{v}")).await;
+        assert_eq!(block(version), wanted, "version {v}");
+    }
     let (_, sent) = send(
         &app,
         &live,
@@ -126,9 +133,14 @@ async fn a_text_messages_body_has_newlines_whatever_its_template_was_saved_with(
     let key = make_key(&app, &live, "test", "Texts").await;
     // As a browser's form sends a textarea: `\r\n`.
     let sms = new_template(&app, &s, &live, "sms", "Two lines", "Line one\r\nLine two, ((name))\rend").await;
-    let (status, sent) =
-        send(&app, &live, &key, "sms", json!({"phone_number": "07700900123", "template_id": sms, "personalisation": {"name": "Ada"}}))
-            .await;
+    let (status, sent) = send(
+        &app,
+        &live,
+        &key,
+        "sms",
+        json!({"phone_number": "07700900123", "template_id": sms, "personalisation": {"name": "Ada"}}),
+    )
+    .await;
     assert_eq!(status, 201, "{sent}");
     assert_eq!(sent["content"]["body"], "Line one\nLine two, Ada\nend");
     let read = api_get(&app, &live, &key, &format!("/v2/notifications/{}", sent["id"].as_str().unwrap())).await;

@@ -121,11 +121,7 @@ pub fn Templates(service: ServiceContext, templates: Vec<TemplateRow>) -> impl I
 #[component]
 fn SenderAddress(change: String, contact_block: Option<String>) -> impl IntoView {
     let value = match contact_block {
-        Some(text) => text
-            .lines()
-            .map(|line| view! { {line.to_string()}<br/> })
-            .collect_view()
-            .into_any(),
+        Some(text) => text.lines().map(|line| view! { {line.to_string()}<br/> }).collect_view().into_any(),
         None => "Blank".into_any(),
     };
     view! {
@@ -206,7 +202,12 @@ pub fn TemplateFormPage(service: ServiceContext, form: TemplateForm, csrf_token:
     } else {
         let items = TemplateType::ALL
             .iter()
-            .map(|t| RadioItem { value: t.as_str().into(), label: capitalise(t.message_noun()), hint: None, disabled: false })
+            .map(|t| RadioItem {
+                value: t.as_str().into(),
+                label: capitalise(t.message_noun()),
+                hint: None,
+                disabled: false,
+            })
             .collect();
         view! {
             <Radios

@@ -4,8 +4,8 @@
 use super::error::{found, PageError};
 use super::extract::{CsrfForm, ManageTemplates, ServicePage};
 use crate::AppState;
-use app::domain::{TemplateName, TemplateType};
 use app::domain::senders::SenderKind;
+use app::domain::{TemplateName, TemplateType};
 use app::pages::templates::{TemplateForm, TemplateList, TemplateRow, TemplateSenderForm, BLANK};
 use app::ssr::store;
 use app::view_model::FormErrors;
