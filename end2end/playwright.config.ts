@@ -36,13 +36,25 @@ export default defineConfig({
   ],
   // The secret scan, before the server stops.
   globalTeardown: "./global-teardown.ts",
-  webServer: {
-    command: "./start-server.sh",
-    url: `http://127.0.0.1:${port}/_status`,
-    reuseExistingServer: false,
-    timeout: 60_000,
-    env: { E2E_PORT: String(port) },
-    stdout: "ignore",
-    stderr: "pipe",
-  },
+  webServer: [
+    {
+      command: "./start-server.sh",
+      url: `http://127.0.0.1:${port}/_status`,
+      reuseExistingServer: false,
+      timeout: 60_000,
+      env: { E2E_PORT: String(port) },
+      stdout: "ignore",
+      stderr: "pipe",
+    },
+    // The same product in GOV.UK's brand, for tests/brand.spec.ts.
+    {
+      command: "./start-server.sh",
+      url: `http://127.0.0.1:${port + 1}/_status`,
+      reuseExistingServer: false,
+      timeout: 60_000,
+      env: { E2E_PORT: String(port + 1), E2E_BRAND: "govuk", E2E_OUT: "target/e2e-govuk" },
+      stdout: "ignore",
+      stderr: "ignore",
+    },
+  ],
 });

@@ -159,6 +159,11 @@ if [ ! -f "$ROOT/public/css/govuk-frontend.min.css" ] || [ "$GOVUK/govuk-fronten
   cp "$GOVUK/govuk-frontend.min.css" "$ROOT/public/css/"
   touch "$ROOT/public/css/govuk-frontend.min.css"
 fi
+NEUTRAL=$ROOT/public/css/govuk-frontend-neutral.min.css
+if [ ! -f "$NEUTRAL" ] || [ "$ROOT/public/css/govuk-frontend.min.css" -nt "$NEUTRAL" ] || [ "$ROOT/scripts/neutral-css.sh" -nt "$NEUTRAL" ]; then
+  say "making the neutral brand's stylesheet (no GDS Transport, no crown)"
+  "$ROOT/scripts/neutral-css.sh" "$ROOT/public/css/govuk-frontend.min.css" "$NEUTRAL"
+fi
 
 # ---------------------------------------------------------------------------
 # Cargo tools. Their published lock files no longer resolve here, so each is

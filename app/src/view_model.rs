@@ -88,7 +88,7 @@ impl FormErrors {
 /// What a page shows inside the frame: one page module's data, its title
 /// and its view. A new page is a new implementation, in its own module.
 pub trait PageContent: Send + Sync + 'static {
-    /// The page's title, before the service name and `GOV.UK Notify`.
+    /// The page's title, before the service name and the product's name.
     fn title(&self) -> String;
     /// Whether a form on the page has errors (the title then starts `Error: `).
     fn has_errors(&self) -> bool {
@@ -130,6 +130,49 @@ pub struct Page {
     pub nav: NavItem,
     pub flash: Option<Flash>,
     pub content: Arc<dyn PageContent>,
+    /// Whose look the page has (set by the server as it renders).
+    pub brand: Brand,
+}
+
+/// The name a neutral brand shows when `NOTIFY_PRODUCT_NAME` is not set.
+pub const DEFAULT_PRODUCT_NAME: &str = "Notify API";
+
+/// Whose look the pages have (`NOTIFY_BRAND`). The GOV.UK Design System lets
+/// only services on GOV.UK show the crown, the GOV.UK logotype and GDS
+/// Transport; anyone else who runs this shows the neutral brand.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Brand {
+    /// GOV.UK's: the crown, the logotype, GDS Transport, "GOV.UK Notify" and
+    /// the Open Government Licence footer.
+    GovUk,
+    /// Anyone's: the product's name, no crown, no logotype, the system font
+    /// stack GOV.UK Frontend falls back to; the same components and colours.
+    Neutral { product_name: String },
+}
+
+impl Default for Brand {
+    fn default() -> Self {
+        Brand::Neutral { product_name: DEFAULT_PRODUCT_NAME.to_string() }
+    }
+}
+
+impl Brand {
+    /// The product's name as the pages show it.
+    pub fn product_name(&self) -> &str {
+        match self {
+            Brand::GovUk => "GOV.UK Notify",
+            Brand::Neutral { product_name } => product_name,
+        }
+    }
+
+    /// GOV.UK Frontend's stylesheet for this brand (the neutral one has no
+    /// GDS Transport and no crown).
+    pub fn stylesheet(&self) -> &'static str {
+        match self {
+            Brand::GovUk => "/css/govuk-frontend.min.css",
+            Brand::Neutral { .. } => "/css/govuk-frontend-neutral.min.css",
+        }
+    }
 }
 
 impl std::fmt::Debug for Page {
@@ -141,7 +184,14 @@ impl std::fmt::Debug for Page {
 impl Page {
     /// `content` in an empty frame (nobody signed in, no service).
     pub fn new(content: impl PageContent) -> Self {
-        Self { viewer: None, service: None, nav: NavItem::Other, flash: None, content: Arc::new(content) }
+        Self {
+            viewer: None,
+            service: None,
+            nav: NavItem::Other,
+            flash: None,
+            content: Arc::new(content),
+            brand: Brand::default(),
+        }
     }
 
     /// The same frame with other content.
@@ -158,7 +208,7 @@ impl Page {
     pub fn title(&self) -> String {
         let service = self.service.as_ref().map(|s| format!(" – {}", s.service.name)).unwrap_or_default();
         let prefix = if self.content.has_errors() { "Error: " } else { "" };
-        format!("{prefix}{}{service} – GOV.UK Notify", self.content.title())
+        format!("{prefix}{}{service} – {}", self.content.title(), self.brand.product_name())
     }
 }
 

@@ -62,7 +62,7 @@ test("create, see once, copy and revoke an API key", async ({ page, context }, t
   await row.getByRole("link", { name: `Revoke ${name}` }).click();
   const banner = page.getByRole("alert");
   await expect(banner).toContainText(`Are you sure you want to revoke ‘${name}’?`);
-  await expect(banner).toContainText("You will not be able to use this API key to connect to GOV.UK Notify.");
+  await expect(banner).toContainText("You will not be able to use this API key to connect to Notify API.");
   await expectNoAxeViolations(page, testInfo);
   await banner.getByRole("button", { name: "Yes, revoke this API key" }).click();
 

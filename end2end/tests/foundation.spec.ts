@@ -15,7 +15,7 @@ test("sign in with mistakes, see the services, open a dashboard, sign out", asyn
   await expect(summary).toContainText("There is a problem");
   await expect(summary.getByRole("link", { name: "Enter your email address" })).toHaveAttribute("href", "#email_address");
   await expect(summary.getByRole("link", { name: "Enter your password" })).toBeVisible();
-  await expect(page).toHaveTitle("Error: Sign in – GOV.UK Notify");
+  await expect(page).toHaveTitle("Error: Sign in – Notify API");
   await expectNoAxeViolations(page, testInfo);
 
   // A wrong password: the address is kept, the password is not.

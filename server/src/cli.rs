@@ -214,11 +214,12 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let addr = config.listen_addr;
     let demo = config.demo;
     let base_url = config.base_url.clone();
+    let config_product = config.brand.product_name().to_string();
     let (router, _state) = crate::build(config).await?;
     let listener =
         tokio::net::TcpListener::bind(addr).await.map_err(|e| anyhow::anyhow!("could not listen on {addr}: {e}"))?;
     tracing::info!(%addr, "listening");
-    println!("GOV.UK Notify API integration service is running at {base_url}/");
+    println!("{} is running at {base_url}/", config_product);
     if demo {
         println!(
             "Sign in at {base_url}/sign-in as admin@example.gov.uk (or viewer@ / outsider@example.gov.uk) \

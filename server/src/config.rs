@@ -44,6 +44,10 @@ pub struct Config {
     /// Bytes of precompiled letter files a service may store in a day with
     /// live and team keys (`NOTIFY_LETTER_FILES_DAILY_MB`, default 1024).
     pub letter_files_daily_bytes: i64,
+    /// Whose look the pages have: `NOTIFY_BRAND` (`neutral`, the default,
+    /// or `govuk` for services on GOV.UK) and, for the neutral brand,
+    /// `NOTIFY_PRODUCT_NAME`.
+    pub brand: app::view_model::Brand,
 }
 
 impl std::fmt::Debug for Config {
@@ -204,7 +208,28 @@ impl Config {
             },
             None => 1024 * 1024 * 1024,
         };
+        let brand = match get("NOTIFY_BRAND").as_deref().map(str::trim) {
+            Some("govuk") => app::view_model::Brand::GovUk,
+            None | Some("") | Some("neutral") => {
+                let product_name = match get("NOTIFY_PRODUCT_NAME") {
+                    Some(v) if !v.trim().is_empty() => {
+                        let v = v.trim().to_string();
+                        if v.chars().count() > 60 || v.chars().any(char::is_control) {
+                            return Err(err(
+                                "NOTIFY_PRODUCT_NAME",
+                                "expected a name of at most 60 characters on one line",
+                            ));
+                        }
+                        v
+                    }
+                    _ => app::view_model::DEFAULT_PRODUCT_NAME.to_string(),
+                };
+                app::view_model::Brand::Neutral { product_name }
+            }
+            Some(v) => return Err(err("NOTIFY_BRAND", format!("expected neutral or govuk, got {v:?}"))),
+        };
         Ok(Self {
+            brand,
             letter_checker,
             letter_files_daily_bytes,
             inbound_sms_password,

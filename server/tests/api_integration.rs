@@ -180,7 +180,7 @@ async fn revoking_asks_first_then_revokes_once_and_keeps_the_key_listed() {
     assert_eq!(confirm.status, 200);
     assert!(confirm.body.contains("role=\"alert\""));
     assert!(confirm.text().contains(
-        "Are you sure you want to revoke ‘beta key’? You will not be able to use this API key to connect to GOV.UK Notify. Yes, revoke this API key"
+        "Are you sure you want to revoke ‘beta key’? You will not be able to use this API key to connect to Notify API. Yes, revoke this API key"
     ));
 
     let done = app

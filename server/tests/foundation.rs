@@ -26,7 +26,7 @@ async fn the_sign_in_page_has_labelled_fields() {
     let app = TestApp::spawn().await;
     let page = app.get("/sign-in", None).await;
     assert_eq!(page.status, 200);
-    assert!(page.body.contains("<title>Sign in – GOV.UK Notify</title>"));
+    assert!(page.body.contains("<title>Sign in – Notify API</title>"));
     assert!(page.body.contains(r#"<label for="email_address" class="govuk-label">Email address</label>"#));
     assert!(page.body.contains(r#"<label for="password" class="govuk-label">Password</label>"#));
     assert!(page.body.contains("/css/govuk-frontend.min.css"));
@@ -42,7 +42,7 @@ async fn empty_fields_each_get_their_own_error() {
     assert!(text.contains("Enter your email address"));
     assert!(text.contains("Enter your password"));
     assert!(page.body.contains(r##"<a href="#email_address">Enter your email address</a>"##));
-    assert!(page.body.contains("<title>Error: Sign in – GOV.UK Notify</title>"));
+    assert!(page.body.contains("<title>Error: Sign in – Notify API</title>"));
 }
 
 #[tokio::test]

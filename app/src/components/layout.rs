@@ -3,7 +3,7 @@
 
 use crate::components::CsrfField;
 use crate::domain::Permission;
-use crate::view_model::{Flash, NavItem, Page};
+use crate::view_model::{Brand, Flash, NavItem, Page};
 use leptos::prelude::*;
 
 const LOGO: &str = include_str!("../../assets/logo.svg");
@@ -57,7 +57,15 @@ fn nav_link(href: String, text: &'static str, active: bool) -> impl IntoView {
 /// content area (with any flash message) and the footer.
 #[component]
 pub fn Layout(page: Page, children: Children) -> impl IntoView {
-    let Page { viewer, service, nav, flash, .. } = page;
+    let Page { viewer, service, nav, flash, brand, .. } = page;
+    let govuk = brand == Brand::GovUk;
+    let product_name = brand.product_name().to_string();
+    // GOV.UK's logotype then "Notify"; anyone else's product name alone.
+    let homepage_link = if govuk {
+        format!("{LOGO}<span class=\"govuk-header__product-name\">Notify</span>")
+    } else {
+        format!("<span class=\"govuk-header__product-name notify-product-name\">{}</span>", escape_html(&product_name))
+    };
     let signed_in = viewer.is_some();
     let service_name = service.as_ref().map(|s| (s.path(""), s.service.name.clone()));
     let service_items = service.as_ref().map(|s| {
@@ -98,7 +106,7 @@ pub fn Layout(page: Page, children: Children) -> impl IntoView {
                         <a
                             href=if signed_in { "/your-services" } else { "/sign-in" }
                             class="govuk-header__homepage-link"
-                            inner_html=format!("{LOGO}<span class=\"govuk-header__product-name\">Notify</span>")
+                            inner_html=homepage_link
                         ></a>
                     </div>
                 </div>
@@ -131,6 +139,14 @@ pub fn Layout(page: Page, children: Children) -> impl IntoView {
                 {children()}
             </main>
         </div>
+        {if govuk { view! { <GovUkFooter/> }.into_any() } else { view! { <NeutralFooter product_name/> }.into_any() }}
+    }
+}
+
+/// GOV.UK's footer: the crown, the Open Government Licence, Crown copyright.
+#[component]
+fn GovUkFooter() -> impl IntoView {
+    view! {
         <footer class="govuk-footer">
             <div class="govuk-width-container">
                 <span inner_html=CROWN></span>
@@ -161,4 +177,24 @@ pub fn Layout(page: Page, children: Children) -> impl IntoView {
             </div>
         </footer>
     }
+}
+
+/// The neutral brand's footer: the product's name, no crown, no licence of
+/// the Crown's.
+#[component]
+fn NeutralFooter(product_name: String) -> impl IntoView {
+    view! {
+        <footer class="govuk-footer">
+            <div class="govuk-width-container">
+                <div class="govuk-footer__meta">
+                    <div class="govuk-footer__meta-item govuk-footer__meta-item--grow">{product_name}</div>
+                </div>
+            </div>
+        </footer>
+    }
+}
+
+/// Text for `inner_html`: `&`, `<`, `>` and quotes escaped.
+fn escape_html(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
 }

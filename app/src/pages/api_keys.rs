@@ -142,12 +142,13 @@ impl ServicePageContent for ShownKey {
 #[component]
 pub fn KeysList(service: ServiceContext, keys: ApiKeys, csrf_token: String) -> impl IntoView {
     let empty = keys.keys.is_empty();
+    let product = use_context::<crate::view_model::Brand>().unwrap_or_default().product_name().to_string();
     let banner = keys.confirm_revoke.map(|(id, name)| {
         let action = service.path(&format!("/api/keys/revoke/{id}"));
         view! {
             <div class="notify-banner-dangerous banner-dangerous" role="alert">
                 <h2 class="govuk-heading-m">{format!("Are you sure you want to revoke ‘{name}’?")}</h2>
-                <p class="govuk-body">"You will not be able to use this API key to connect to GOV.UK Notify."</p>
+                <p class="govuk-body">{format!("You will not be able to use this API key to connect to {product}.")}</p>
                 <form method="post" action=action novalidate>
                     <CsrfField token=csrf_token.clone()/>
                     <Button text="Yes, revoke this API key" classes="govuk-button--warning govuk-!-margin-bottom-0"/>

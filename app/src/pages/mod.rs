@@ -26,7 +26,17 @@ use leptos::prelude::*;
 
 pub fn shell(options: LeptosOptions, page: Page) -> impl IntoView {
     let title = page.title();
+    // Components that name the product read the brand from here.
+    provide_context(page.brand.clone());
     let css = format!("/{}/{}.css", options.site_pkg_dir, options.output_name);
+    let govuk = page.brand == crate::view_model::Brand::GovUk;
+    let frontend_css = page.brand.stylesheet();
+    // GOV.UK's crown icon for GOV.UK's brand; the neutral brand's own.
+    let icon = if govuk {
+        view! { <link rel="icon" sizes="48x48" href="/assets/images/favicon.ico"/> }.into_any()
+    } else {
+        view! { <link rel="icon" type="image/svg+xml" href="/img/neutral-icon.svg"/> }.into_any()
+    };
     view! {
         <!DOCTYPE html>
         <html lang="en" class="govuk-template govuk-template--rebranded">
@@ -35,8 +45,8 @@ pub fn shell(options: LeptosOptions, page: Page) -> impl IntoView {
                 <title>{title}</title>
                 <meta name="viewport" content="width=device-width, initial-scale=1, viewport-fit=cover"/>
                 <meta name="theme-color" content="#1d70b8"/>
-                <link rel="icon" sizes="48x48" href="/assets/images/favicon.ico"/>
-                <link rel="stylesheet" href="/css/govuk-frontend.min.css"/>
+                {icon}
+                <link rel="stylesheet" href=frontend_css/>
                 <link rel="stylesheet" href=css/>
                 <HydrationScripts options islands=true/>
                 <script type="module" src="/js/enhance.js"></script>

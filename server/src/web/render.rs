@@ -27,7 +27,8 @@ pub fn page_csp(nonce: &str) -> HeaderValue {
 /// Renders a whole page with Leptos and answers with `status`. Admin pages
 /// carry session-bound forms, so they are never cached. Each response has
 /// its own script nonce.
-pub async fn render(state: &AppState, uri: &Uri, headers: &HeaderMap, page: Page, status: StatusCode) -> Response {
+pub async fn render(state: &AppState, uri: &Uri, headers: &HeaderMap, mut page: Page, status: StatusCode) -> Response {
+    page.brand = state.config.brand.clone();
     let options = state.leptos.clone();
     let mut req = Request::builder().method("GET").uri(uri.clone());
     for (name, value) in headers.iter() {
