@@ -31,7 +31,8 @@ async fn a_neutral_brand_takes_its_name_from_the_configuration() {
     let app = TestApp::spawn_with(&[("NOTIFY_PRODUCT_NAME", "Council <Messages> & Co")]).await;
     let page = app.get("/sign-in", None).await;
     assert!(page.body.contains("<title>Sign in – Council &lt;Messages&gt; &amp; Co</title>"), "{}", page.body);
-    assert!(page.text().contains("Council <Messages> & Co"));
+    // In the header and the footer, escaped.
+    assert_eq!(page.body.matches("Council &lt;Messages&gt; &amp; Co").count(), 3, "title, header, footer");
     assert!(!page.body.contains("<Messages>"), "the name is escaped");
 }
 
