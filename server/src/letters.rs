@@ -24,6 +24,29 @@ const A4_TOLERANCE: f32 = 2.0;
 /// library's default: a letter's pages need far less.
 const MAX_DECOMPRESSED: usize = 32 * 1024 * 1024;
 
+/// The most objects a letter's file may hold: a real letter of 10 pages has
+/// hundreds. Past it the reader keeps no more of them (and the file is
+/// refused as unreadable), so a file of millions of tiny objects cannot
+/// hold millions in memory. What one object may cost, and the whole
+/// document, is bounded by the checker's process limits
+/// ([`checker::MEMORY_LIMIT`], [`checker::CPU_SECONDS`]).
+pub const MAX_OBJECTS: usize = 50_000;
+
+thread_local! {
+    /// Objects the reader has handed over in this thread's current load.
+    static OBJECTS_READ: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// lopdf's per-object filter: counts the objects, and past
+/// [`MAX_OBJECTS`] drops them.
+fn count_objects(id: ObjectId, object: &mut Object) -> Option<(ObjectId, Object)> {
+    let n = OBJECTS_READ.with(|c| {
+        c.set(c.get() + 1);
+        c.get()
+    });
+    (n <= MAX_OBJECTS).then(|| (id, std::mem::replace(object, Object::Null)))
+}
+
 /// Checks a precompiled letter's file. Never panics, whatever the bytes.
 pub fn check_pdf(bytes: &[u8]) -> LetterCheck {
     let refused = |reason: &str, page_count: Option<i64>, pages: Vec<u32>| LetterCheck {
@@ -36,9 +59,14 @@ pub fn check_pdf(bytes: &[u8]) -> LetterCheck {
         return unreadable();
     }
     let loaded = std::panic::catch_unwind(|| {
-        let options = LoadOptions { max_decompressed_size: Some(MAX_DECOMPRESSED), ..Default::default() };
+        OBJECTS_READ.with(|c| c.set(0));
+        let options = LoadOptions {
+            max_decompressed_size: Some(MAX_DECOMPRESSED),
+            filter: Some(count_objects),
+            ..Default::default()
+        };
         let doc = Document::load_mem_with_options(bytes, options).ok()?;
-        if doc.is_encrypted() {
+        if OBJECTS_READ.with(|c| c.get()) > MAX_OBJECTS || doc.is_encrypted() {
             return None;
         }
         let pages: Vec<(u32, ObjectId)> = doc.get_pages().into_iter().collect();
@@ -574,6 +602,29 @@ mod tests {
         })
     }
 
+    /// A one-page letter with more objects than a file may hold.
+    fn too_many_objects() -> Vec<u8> {
+        let mut objects: Vec<String> = vec![
+            "<< /Type /Catalog /Pages 2 0 R >>".into(),
+            "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".into(),
+            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595.28 841.89] >>".into(),
+        ];
+        objects.extend(std::iter::repeat_n("[0]".to_string(), MAX_OBJECTS));
+        let mut out = b"%PDF-1.5\n".to_vec();
+        let mut offsets = Vec::new();
+        for (i, o) in objects.iter().enumerate() {
+            offsets.push(out.len());
+            out.extend(format!("{} 0 obj\n{o}\nendobj\n", i + 1).bytes());
+        }
+        let xref = out.len();
+        out.extend(format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).bytes());
+        for o in offsets {
+            out.extend(format!("{o:010} 00000 n \n").bytes());
+        }
+        out.extend(format!("trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n", objects.len() + 1).bytes());
+        out
+    }
+
     fn text_of(pdf: &[u8]) -> (usize, String) {
         let doc = Document::load_mem(pdf).expect("our PDF opens");
         let pages: Vec<u32> = doc.get_pages().keys().copied().collect();
@@ -623,6 +674,7 @@ mod tests {
     #[test]
     fn files_that_are_not_letters_are_refused_with_notifys_reasons() {
         assert_eq!(check_pdf(b"not a pdf").invalid_reason.as_deref(), Some("unable-to-read-the-file"));
+        assert_eq!(check_pdf(&too_many_objects()).invalid_reason.as_deref(), Some("unable-to-read-the-file"));
         assert_eq!(check_pdf(b"%PDF-1.7 truncated").invalid_reason.as_deref(), Some("unable-to-read-the-file"));
         let eleven = ["x"; 11].join("\n\n***\n\n");
         let check = check_pdf(&letter(&eleven));
