@@ -18,9 +18,12 @@ curl -s -b "$jar" "$base$dashboard" > "$out/page.html"
 files=("$dashboard")
 while read -r asset; do files+=("$asset"); done < <(
   grep -oE '(href|src)="/(css|pkg|assets)/[^"]+"' "$out/page.html" | sed -E 's/^(href|src)="//; s/"$//' | sort -u)
-# The fonts the stylesheet asks for (woff2 only: every current browser takes it).
+# The fonts the page's stylesheets ask for (woff2 only: every current browser
+# takes it); the neutral brand's ask for none.
 while read -r font; do files+=("$font"); done < <(
-  grep -oE '/assets/(rebrand/)?fonts/[a-z0-9-]+\.woff2' target/site/css/govuk-frontend.min.css | sort -u)
+  for css in $(grep -oE 'href="/css/[^"]+\.css"' "$out/page.html" | sed -E 's/^href="//; s/"$//'); do
+    grep -oE '/assets/(rebrand/)?fonts/[a-z0-9-]+\.woff2' "target/site$css" || true
+  done | sort -u)
 total_raw=0; total_br=0; wasm_raw=0; wasm_br=0
 printf '%-60s %10s %10s\n' file raw brotli
 for f in "${files[@]}"; do

@@ -29,7 +29,7 @@ async fn the_sign_in_page_has_labelled_fields() {
     assert!(page.body.contains("<title>Sign in – Notify API</title>"));
     assert!(page.body.contains(r#"<label for="email_address" class="govuk-label">Email address</label>"#));
     assert!(page.body.contains(r#"<label for="password" class="govuk-label">Password</label>"#));
-    assert!(page.body.contains("/css/govuk-frontend.min.css"));
+    assert!(page.body.contains("/css/govuk-frontend-neutral.min.css"), "the default brand's stylesheet");
 }
 
 #[tokio::test]
