@@ -38,13 +38,15 @@ thread_local! {
 }
 
 /// lopdf's per-object filter: counts the objects, and past
-/// [`MAX_OBJECTS`] drops them.
+/// [`MAX_OBJECTS`] drops them. (lopdf keeps the object it passed for an
+/// object of the file, and the one returned for an object from an object
+/// stream: both are the object.)
 fn count_objects(id: ObjectId, object: &mut Object) -> Option<(ObjectId, Object)> {
     let n = OBJECTS_READ.with(|c| {
         c.set(c.get() + 1);
         c.get()
     });
-    (n <= MAX_OBJECTS).then(|| (id, std::mem::replace(object, Object::Null)))
+    (n <= MAX_OBJECTS).then(|| (id, object.clone()))
 }
 
 /// Checks a precompiled letter's file. Never panics, whatever the bytes.
@@ -621,7 +623,9 @@ mod tests {
         for o in offsets {
             out.extend(format!("{o:010} 00000 n \n").bytes());
         }
-        out.extend(format!("trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n", objects.len() + 1).bytes());
+        out.extend(
+            format!("trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n", objects.len() + 1).bytes(),
+        );
         out
     }
 
