@@ -466,7 +466,12 @@ mod tests {
         // Past the maximum is the maximum: still a limit.
         let over = bucket(i64::MAX);
         let (n, refilled) = allowed(&over, 50_000_000, per_second);
-        assert!(n >= 1_666_666 && n <= 1_666_666 + refilled, "{n}");
+        // The bucket refills on governor's clock (the CPU's counter,
+        // calibrated at start), the bound is reckoned on the standard one:
+        // with both cores busy they were seen to differ by about a fifth
+        // over the second this takes in a debug build (1,964,934 let
+        // through). Twice the refill still fails a bucket that is no limit.
+        assert!(n >= 1_666_666 && n <= 1_666_666 + 2 * refilled, "{n} (refilled {refilled})");
     }
 
     #[test]
