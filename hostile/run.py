@@ -185,6 +185,14 @@ class Api:
     def get(self, path):
         return self.server.request("GET", path, None, self.headers())
 
+    def get_with(self, extra):
+        """`GET /v2/notifications` with extra headers: its status, or how the
+        connection closed."""
+        try:
+            return self.server.request("GET", "/v2/notifications", None, self.headers(extra))[0]
+        except (OSError, http.client.HTTPException) as e:
+            return f"closed ({type(e).__name__})"
+
 
 def email(api, template, personalisation, sanitise=None):
     body = {"email_address": "someone@example.com", "template_id": template, "personalisation": personalisation}
@@ -452,15 +460,6 @@ def summarise(items):
         counts[s] = counts.get(s, 0) + 1
     return " ".join(f"{k}x{v}" if v > 1 else str(k) for k, v in counts.items())
 
-
-def get_with(self, extra):
-    try:
-        return self.server.request("GET", "/v2/notifications", None, self.headers(extra))[0]
-    except (OSError, http.client.HTTPException) as e:
-        return f"closed ({type(e).__name__})"
-
-
-Api.get_with = get_with
 
 if __name__ == "__main__":
     if len(sys.argv) == 5 and sys.argv[1] == "--probe":

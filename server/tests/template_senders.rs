@@ -8,16 +8,15 @@ use app::ssr::store;
 use common::*;
 use serde_json::{json, Value};
 
-async fn api_get(app: &TestApp, service: &str, key: &Key, path: &str) -> Value {
-    app.client
-        .get(format!("{}{path}", app.base))
-        .header("authorization", format!("Bearer {}", token(service, key.secret())))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
+/// Sends a letter with the template, as the key's service: its stored
+/// notification.
+async fn send_letter(app: &TestApp, service: &str, key: &Key, template: &str) -> store::Notification {
+    let personalisation =
+        json!({"name": "Ada", "address_line_1": "Ada", "address_line_2": "1 Street", "postcode": "SW1A 1AA"});
+    let body = json!({"template_id": template, "personalisation": personalisation});
+    let (status, sent) = send(app, service, key, "letter", body).await;
+    assert_eq!(status, 201, "{sent}");
+    store::get_notification(&app.state.pool, service, sent["id"].as_str().unwrap()).await.unwrap().unwrap()
 }
 
 async fn new_template(app: &TestApp, s: &Signed, service: &str, kind: &str, name: &str, content: &str) -> String {
@@ -88,16 +87,7 @@ async fn a_letter_template_chooses_its_contact_block_and_each_version_keeps_its_
     assert!(edit.text().contains("Letter template, version 2"));
     let current = api_get(&app, &live, &key, &format!("/v2/template/{id}")).await;
     assert_eq!((block(current.clone()), current["version"].clone()), (json!(demo_contact.value), json!(2)));
-    let (status, sent) = send(
-        &app,
-        &live,
-        &key,
-        "letter",
-        json!({"template_id": id, "personalisation": {"name": "Ada", "address_line_1": "Ada", "address_line_2": "1 Street", "postcode": "SW1A 1AA"}}),
-    )
-    .await;
-    assert_eq!(status, 201, "{sent}");
-    let n = store::get_notification(&app.state.pool, &live, sent["id"].as_str().unwrap()).await.unwrap().unwrap();
+    let n = send_letter(&app, &live, &key, &id).await;
     assert_eq!(n.reply_to.as_deref(), Some(demo_contact.value.as_str()));
 
     // Back to none: version 3; version 2 keeps its choice, version 1 none.
@@ -108,15 +98,7 @@ async fn a_letter_template_chooses_its_contact_block_and_each_version_keeps_its_
         let version = api_get(&app, &live, &key, &format!("/v2/template/{id}/version/{v}")).await;
         assert_eq!(block(version), wanted, "version {v}");
     }
-    let (_, sent) = send(
-        &app,
-        &live,
-        &key,
-        "letter",
-        json!({"template_id": id, "personalisation": {"name": "Ada", "address_line_1": "Ada", "address_line_2": "1 Street", "postcode": "SW1A 1AA"}}),
-    )
-    .await;
-    let n = store::get_notification(&app.state.pool, &live, sent["id"].as_str().unwrap()).await.unwrap().unwrap();
+    let n = send_letter(&app, &live, &key, &id).await;
     assert_eq!(n.reply_to, None);
 
     // Only letter templates have the page.

@@ -141,7 +141,20 @@ fn group_class(error: bool) -> &'static str {
 pub fn textarea_html(value: &str) -> String {
     let mut html = String::with_capacity(value.len() + 16);
     html.push('\n');
-    for c in value.chars() {
+    escape_html_into(&mut html, value);
+    html
+}
+
+/// Text for `inner_html` (or any HTML written by hand): `&`, `<`, `>` and
+/// both quotes escaped.
+pub fn escape_html(text: &str) -> String {
+    let mut html = String::with_capacity(text.len() + 16);
+    escape_html_into(&mut html, text);
+    html
+}
+
+fn escape_html_into(html: &mut String, text: &str) {
+    for c in text.chars() {
         match c {
             '&' => html.push_str("&amp;"),
             '<' => html.push_str("&lt;"),
@@ -151,7 +164,6 @@ pub fn textarea_html(value: &str) -> String {
             c => html.push(c),
         }
     }
-    html
 }
 
 /// GOV.UK textarea with label, hint and inline error.

@@ -1,7 +1,7 @@
 //! The page frame: GOV.UK header, service navigation, notification banner
 //! and footer.
 
-use crate::components::CsrfField;
+use crate::components::{escape_html, CsrfField};
 use crate::domain::Permission;
 use crate::view_model::{Brand, Flash, NavItem, Page};
 use leptos::prelude::*;
@@ -192,9 +192,4 @@ fn NeutralFooter(product_name: String) -> impl IntoView {
             </div>
         </footer>
     }
-}
-
-/// Text for `inner_html`: `&`, `<`, `>` and quotes escaped.
-fn escape_html(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
 }

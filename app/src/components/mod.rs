@@ -10,7 +10,9 @@ mod table;
 mod usage_chart;
 
 pub use copy::CopyToClipboard;
-pub use form::{BackLink, Button, CsrfField, ErrorMessage, ErrorSummary, RadioItem, Radios, TextInput, Textarea};
+pub use form::{
+    escape_html, BackLink, Button, CsrfField, ErrorMessage, ErrorSummary, RadioItem, Radios, TextInput, Textarea,
+};
 pub use layout::{Layout, NotificationBanner};
 pub use relative_time::RelativeTimes;
 pub use table::{ButtonLink, Table};

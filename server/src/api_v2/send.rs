@@ -113,10 +113,7 @@ fn validate_schema(t: TemplateType, body: &Map<String, Value>) -> Result<(), Api
             }
             ("email_address" | "phone_number", Value::String(_)) => {}
             ("email_address" | "phone_number", v) => errors.push(format!("{field} {v} is not of type string")),
-            ("personalisation", Value::Object(p)) if p.len() <= MAX_PERSONALISATION_KEYS => {}
-            ("personalisation", Value::Object(_)) => {
-                errors.push(format!("personalisation has too many properties (the most is {MAX_PERSONALISATION_KEYS})"))
-            }
+            ("personalisation", Value::Object(p)) => errors.extend(personalisation_size_error(p)),
             ("personalisation", v) => errors.push(format!("personalisation {v} is not of type object")),
             ("reference", Value::Null) => {}
             ("reference", Value::String(s)) if s.chars().count() <= 1000 => {}
@@ -215,14 +212,19 @@ pub fn render(
 /// body of a million tiny keys is refused before any of that.
 pub const MAX_PERSONALISATION_KEYS: usize = 1_000;
 
+/// The refusal of personalisation with more than
+/// [`MAX_PERSONALISATION_KEYS`] keys, if it has.
+fn personalisation_size_error(personalisation: &Map<String, Value>) -> Option<String> {
+    (personalisation.len() > MAX_PERSONALISATION_KEYS)
+        .then(|| format!("personalisation has too many properties (the most is {MAX_PERSONALISATION_KEYS})"))
+}
+
 /// Refuses personalisation with more than [`MAX_PERSONALISATION_KEYS`] keys.
 pub fn check_personalisation_size(personalisation: &Map<String, Value>) -> Result<(), ApiError> {
-    if personalisation.len() > MAX_PERSONALISATION_KEYS {
-        return Err(ApiError::validation(vec![format!(
-            "personalisation has too many properties (the most is {MAX_PERSONALISATION_KEYS})"
-        )]));
+    match personalisation_size_error(personalisation) {
+        Some(message) => Err(ApiError::validation(vec![message])),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 pub async fn send(state: &AppState, caller: &Caller, t: TemplateType, raw: &[u8]) -> Result<Response, ApiError> {

@@ -203,6 +203,19 @@ pub async fn send(
     (status, r.json().await.unwrap_or(serde_json::Value::Null))
 }
 
+/// `GET {path}` on the API as the key's service (with a JWT): the answer's JSON.
+pub async fn api_get(app: &TestApp, service_id: &str, key: &Key, path: &str) -> serde_json::Value {
+    app.client
+        .get(format!("{}{path}", app.base))
+        .header("authorization", format!("Bearer {}", token(service_id, key.secret())))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap_or(serde_json::Value::Null)
+}
+
 /// Removes what the demo seeds on a service beyond its defaults (its
 /// reply-to address, letter contact block and received texts), for tests
 /// that start from a service with none. (Call it before the first API

@@ -55,24 +55,58 @@ pub async fn create_template(pool: &Pool, t: NewTemplate<'_>) -> anyhow::Result<
     .execute(&mut *tx)
     .await
     .context("could not create a template")?;
-    sqlx::query(
-        "INSERT INTO template_versions (template_id, version, name, template_type, subject, content, created_at,
-             created_by, letter_contact_id)
-         VALUES (?, 1, ?, ?, ?, ?, ?, ?, ?)",
+    insert_version(
+        &mut tx,
+        &Version {
+            template_id: &id,
+            version: 1,
+            name: t.name,
+            template_type: t.template_type,
+            subject: t.subject,
+            content: t.content,
+            created_at: &now,
+            created_by: t.created_by,
+            letter_contact_id: t.letter_contact_id,
+        },
     )
-    .bind(&id)
-    .bind(t.name)
-    .bind(t.template_type)
-    .bind(t.subject)
-    .bind(t.content)
-    .bind(&now)
-    .bind(t.created_by)
-    .bind(t.letter_contact_id)
-    .execute(&mut *tx)
     .await?;
     tx.commit().await?;
     pool.service_changed(t.service_id);
     Ok(id)
+}
+
+/// One version of a template, as every write of a template records it.
+struct Version<'a> {
+    template_id: &'a str,
+    version: i64,
+    name: &'a str,
+    template_type: TemplateType,
+    subject: Option<&'a str>,
+    content: &'a str,
+    created_at: &'a str,
+    created_by: Option<&'a str>,
+    letter_contact_id: Option<&'a str>,
+}
+
+async fn insert_version(tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>, v: &Version<'_>) -> anyhow::Result<()> {
+    sqlx::query(
+        "INSERT INTO template_versions (template_id, version, name, template_type, subject, content, created_at,
+             created_by, letter_contact_id)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(v.template_id)
+    .bind(v.version)
+    .bind(v.name)
+    .bind(v.template_type)
+    .bind(v.subject)
+    .bind(v.content)
+    .bind(v.created_at)
+    .bind(v.created_by)
+    .bind(v.letter_contact_id)
+    .execute(&mut **tx)
+    .await
+    .context("could not record a template version")?;
+    Ok(())
 }
 
 /// Saves a new version of a template (name, subject and content may all
@@ -107,21 +141,20 @@ pub async fn update_template(
         .bind(template_id)
         .execute(&mut *tx)
         .await?;
-    sqlx::query(
-        "INSERT INTO template_versions (template_id, version, name, template_type, subject, content, created_at,
-             created_by, letter_contact_id)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    insert_version(
+        &mut tx,
+        &Version {
+            template_id,
+            version: next,
+            name,
+            template_type,
+            subject,
+            content,
+            created_at: &now,
+            created_by: Some(created_by),
+            letter_contact_id: letter_contact_id.as_deref(),
+        },
     )
-    .bind(template_id)
-    .bind(next)
-    .bind(name)
-    .bind(template_type)
-    .bind(subject)
-    .bind(content)
-    .bind(&now)
-    .bind(created_by)
-    .bind(letter_contact_id)
-    .execute(&mut *tx)
     .await?;
     tx.commit().await?;
     pool.service_changed(service_id);
@@ -284,20 +317,20 @@ pub async fn set_template_letter_contact(
         .bind(template_id)
         .execute(&mut *tx)
         .await?;
-    sqlx::query(
-        "INSERT INTO template_versions (template_id, version, name, template_type, subject, content, created_at,
-             created_by, letter_contact_id)
-         VALUES (?, ?, ?, 'letter', ?, ?, ?, ?, ?)",
+    insert_version(
+        &mut tx,
+        &Version {
+            template_id,
+            version: next,
+            name: &name,
+            template_type: TemplateType::Letter,
+            subject: subject.as_deref(),
+            content: &content,
+            created_at: &now,
+            created_by: Some(created_by),
+            letter_contact_id,
+        },
     )
-    .bind(template_id)
-    .bind(next)
-    .bind(&name)
-    .bind(&subject)
-    .bind(&content)
-    .bind(&now)
-    .bind(created_by)
-    .bind(letter_contact_id)
-    .execute(&mut *tx)
     .await
     .context("could not save a template's contact block")?;
     tx.commit().await?;
