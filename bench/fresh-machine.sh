@@ -74,3 +74,10 @@ echo
 printf '%-44s %s\n' "fresh clone to the demo page (make demo)" "$(mmss "$demo_secs")"
 printf '%-44s %s\n' "then make test, green" "$(mmss "$test_secs")"
 printf '%-44s %s\n' "fresh clone to a green make test, in all" "$(mmss $((demo_secs + test_secs)))"
+# A fresh build is over 20 GB (the clone's target folder and the new
+# CARGO_HOME); on success only the logs are kept, so that repeated runs do not
+# fill the disk that everything else on this machine (CI included) shares.
+# A failed run keeps everything to look at.
+chmod -R u+w "$HOME" 2>/dev/null || true
+rm -rf "$work/clone" "$HOME" "$work/rustup-bin"
+echo "fresh-machine: removed the clone and its HOME; logs kept in $work"

@@ -23,6 +23,7 @@ import re
 import socket
 import subprocess
 import sys
+import shutil
 import tempfile
 import time
 import zlib
@@ -322,10 +323,20 @@ def main():
     if not os.path.exists(SERVER):
         raise SystemExit("hostile: build the release server first (make build)")
     server = Server()
+    passed = False
     try:
-        return attack(server)
+        result = attack(server)
+        passed = not result
+        return result
     finally:
         server.stop()
+        # The data folder grows by hundreds of MB (letter files, the WAL);
+        # a passing run leaves nothing behind, a failing one keeps the
+        # server's log and data to look at.
+        if passed:
+            shutil.rmtree(server.dir, ignore_errors=True)
+        else:
+            print("hostile: the server's log and data are kept in %s" % server.dir, file=sys.stderr)
 
 
 def attack(server):
