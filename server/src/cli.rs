@@ -24,6 +24,9 @@ enum Command {
     /// server runs in a child process, under its limits, for each letter).
     #[command(hide = true)]
     CheckLetterPdf,
+    /// Print the API's OpenAPI description (as served at
+    /// /documentation/openapi.json and committed as docs/openapi.json).
+    Openapi,
     /// Create a user. The password is read from standard input (first line).
     CreateUser {
         #[arg(long)]
@@ -180,6 +183,10 @@ pub fn main() -> ExitCode {
     if matches!(cli.command, Some(Command::CheckLetterPdf)) {
         return crate::letters::checker::child_main();
     }
+    if matches!(cli.command, Some(Command::Openapi)) {
+        print!("{}", crate::api_v2::openapi::json());
+        return ExitCode::SUCCESS;
+    }
     let config = match Config::from_env() {
         Ok(c) => c,
         Err(e) => {
@@ -251,7 +258,7 @@ async fn shutdown_signal() {
 async fn admin(config: Config, command: Command) -> anyhow::Result<()> {
     let pool = store::connect(&config.database_url).await?;
     match command {
-        Command::Serve | Command::CheckLetterPdf => unreachable!("handled by main"),
+        Command::Serve | Command::CheckLetterPdf | Command::Openapi => unreachable!("handled by main"),
         Command::CreateUser { name, email, mobile, platform_admin } => {
             let email = EmailAddress::parse(&email).map_err(|e| anyhow::anyhow!("--email: {e}"))?;
             let mut password = String::new();

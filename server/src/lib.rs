@@ -8,6 +8,7 @@ pub mod callbacks;
 pub mod cli;
 pub mod config;
 pub mod demo;
+pub mod docs;
 pub mod letters;
 pub mod logging;
 pub mod retention;

@@ -167,6 +167,7 @@ fn fill(path: &str, ids: &ServiceIds, service: &str) -> String {
         .replace("{sms_sender_id}", &ids.sms_sender)
         .replace("{letter_contact_id}", &ids.letter_contact)
         .replace("{callback}", "delivery-status-callback")
+        .replace("{section}", "callbacks")
 }
 
 fn missing_ids() -> ServiceIds {

@@ -152,6 +152,7 @@ fn GovUkFooter() -> impl IntoView {
                 <span inner_html=CROWN></span>
                 <div class="govuk-footer__meta">
                     <div class="govuk-footer__meta-item govuk-footer__meta-item--grow">
+                        <FooterLinks/>
                         <span inner_html=LICENCE></span>
                         <span class="govuk-footer__licence-description">
                             "All content is available under the "
@@ -179,6 +180,22 @@ fn GovUkFooter() -> impl IntoView {
     }
 }
 
+/// The footer's links, under either brand.
+#[component]
+fn FooterLinks() -> impl IntoView {
+    view! {
+        <h2 class="govuk-visually-hidden">"Support links"</h2>
+        <ul class="govuk-footer__inline-list">
+            <li class="govuk-footer__inline-list-item">
+                <a class="govuk-footer__link" href="/documentation">"API documentation"</a>
+            </li>
+            <li class="govuk-footer__inline-list-item">
+                <a class="govuk-footer__link" href="/report-a-leaked-key">"Report a leaked API key"</a>
+            </li>
+        </ul>
+    }
+}
+
 /// The neutral brand's footer: the product's name, no crown, no licence of
 /// the Crown's.
 #[component]
@@ -187,7 +204,10 @@ fn NeutralFooter(product_name: String) -> impl IntoView {
         <footer class="govuk-footer">
             <div class="govuk-width-container">
                 <div class="govuk-footer__meta">
-                    <div class="govuk-footer__meta-item govuk-footer__meta-item--grow">{product_name}</div>
+                    <div class="govuk-footer__meta-item govuk-footer__meta-item--grow">
+                        <FooterLinks/>
+                        {product_name}
+                    </div>
                 </div>
             </div>
         </footer>

@@ -7,6 +7,7 @@ pub mod api_hub;
 pub mod api_keys;
 pub mod audit;
 pub mod callbacks;
+pub mod documentation;
 pub mod errors;
 pub mod guest_list;
 pub mod inbox;

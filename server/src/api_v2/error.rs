@@ -42,11 +42,11 @@ impl From<anyhow::Error> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let errors: Vec<_> = self
+        let errors = self
             .errors
-            .iter()
-            .map(|(error, message)| serde_json::json!({"error": error, "message": message}))
+            .into_iter()
+            .map(|(error, message)| super::schema::ErrorItem { error: error.to_string(), message })
             .collect();
-        (self.status, Json(serde_json::json!({"status_code": self.status.as_u16(), "errors": errors}))).into_response()
+        (self.status, Json(super::schema::ErrorResponse { status_code: self.status.as_u16(), errors })).into_response()
     }
 }

@@ -5,8 +5,10 @@
 
 pub mod auth;
 pub mod error;
+pub mod openapi;
 pub mod read;
 pub mod runtime;
+pub mod schema;
 pub mod send;
 
 use crate::AppState;
@@ -16,28 +18,44 @@ use axum::extract::{FromRequest, FromRequestParts, Path, RawQuery, Request, Stat
 use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use axum::Router;
 use error::ApiError;
+#[allow(unused_imports)]
+use schema::*;
 use serde_json::{Map, Value};
 
 /// The largest request body the API reads (an email may be 2,000,000 bytes,
 /// as in Notify, plus its JSON); a larger one answers 413.
 pub const BODY_LIMIT: usize = 4 * 1024 * 1024;
 
+/// The v2 API: each route is served from its handler's `#[utoipa::path]`
+/// declaration, which also describes it ([`openapi`]); a route cannot be
+/// served without being described.
+fn documented() -> utoipa_axum::router::OpenApiRouter<AppState> {
+    use utoipa_axum::routes;
+    utoipa_axum::router::OpenApiRouter::with_openapi(openapi::base())
+        .routes(routes!(send_email))
+        .routes(routes!(send_sms))
+        .routes(routes!(send_letter))
+        .routes(routes!(get_notification))
+        .routes(routes!(list_notifications))
+        .routes(routes!(get_notification_pdf))
+        .routes(routes!(get_template))
+        .routes(routes!(get_template_version))
+        .routes(routes!(list_templates))
+        .routes(routes!(preview_template))
+        .routes(routes!(received))
+}
+
+/// The OpenAPI description of the v2 API (and of the other endpoints that
+/// other systems call: [`openapi::base`]).
+pub fn description() -> utoipa::openapi::OpenApi {
+    documented().split_for_parts().1
+}
+
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v2/notifications/email", post(send_email))
-        .route("/v2/notifications/sms", post(send_sms))
-        .route("/v2/notifications/letter", post(send_letter))
-        .route("/v2/notifications", get(list_notifications))
-        .route("/v2/notifications/{id}", get(get_notification))
-        .route("/v2/notifications/{id}/pdf", get(get_notification_pdf))
-        .route("/v2/templates", get(list_templates))
-        .route("/v2/template/{id}", get(get_template))
-        .route("/v2/template/{id}/version/{version}", get(get_template_version))
-        .route("/v2/template/{id}/preview", post(preview_template))
-        .route("/v2/received-text-messages", get(received))
+    let (router, _) = documented().split_for_parts();
+    router
         .route(
             "/v2/{*rest}",
             axum::routing::any(|| async {
@@ -135,38 +153,192 @@ async fn send_as(state: AppState, caller: Caller, t: TemplateType, body: axum::b
     by_size(body.len(), async move { send::send(&state, &caller, t, &body).await }).await
 }
 
+#[utoipa::path(
+    post,
+    path = "/v2/notifications/email",
+    tag = "Send a message",
+    summary = "Send an email",
+    description = "Sends an email from one of the service's email templates.",
+    request_body = EmailRequest,
+    responses(
+        (status = 201, description = "Accepted: stored, and sent from the outbox (or, for a test key, given its simulated status).", body = SentEmail),
+        (status = 400, description = "`ValidationError` (the JSON does not match the request's schema: `template_id is a required property`, `email_address Not a valid email address`, `phone_number Not a UK mobile number`, `reference is too long`, …; every problem is listed) or `BadRequestError`: `Invalid JSON supplied in POST data`, `Template not found`, `Template has been deleted`, `{type} template is not suitable for {type} notification`, `Missing personalisation: {names}`, `Your message is empty.`, `Service is not allowed to send {channel}`, `Cannot schedule notifications (this feature is invite-only)`, `Can’t send to this recipient using a team-only API key`, `Can’t send to this recipient when service is in trial mode – see https://www.notifications.service.gov.uk/trial-mode`, `Email too long` messages, `email_reply_to_id {id} does not exist in database for service id {service_id}`.", body = ErrorResponse),
+        (status = 401, description = "No `Authorization` header, or not the Bearer (or ApiKey-v1) scheme: `Unauthorized: authentication token must be provided`, `Unauthorized: authentication bearer scheme must be used`.", body = ErrorResponse),
+        (status = 403, description = "The key or token is refused (`AuthError`): `Invalid token: API key not found`, `Invalid token: API key revoked`, `Invalid token: API key expired`, `Error: Your system clock must be accurate to within 30 seconds`, `Invalid token: iss field not provided`, `Invalid token: service not found`, `Invalid token: service is archived`, `Invalid token: algorithm used is not HS256`, and the general message that asks for a token like the documented one.", body = ErrorResponse),
+        (status = 413, description = "The body is over 4 MiB (`RequestEntityTooLarge`).", body = ErrorResponse),
+        (status = 429, description = "`RateLimitError`: `Exceeded rate limit for key type LIVE of 3000 requests per 60 seconds` (per key type), or `TooManyRequestsError`: `Exceeded send limits (email: 1000) for today` (not for test keys).", body = ErrorResponse),
+        (status = 500, description = "An unexpected failure (`Exception`, `Internal server error`); the request id in the `X-Request-Id` header finds it in the server's log.", body = ErrorResponse),
+    )
+)]
 async fn send_email(State(state): State<AppState>, caller: Caller, ApiBody(body): ApiBody) -> Answer {
     send_as(state, caller, TemplateType::Email, body).await
 }
 
+#[utoipa::path(
+    post,
+    path = "/v2/notifications/sms",
+    tag = "Send a message",
+    summary = "Send a text message",
+    description = "Sends a text message from one of the service's text message templates.",
+    request_body = SmsRequest,
+    responses(
+        (status = 201, description = "Accepted: stored, and sent from the outbox (or, for a test key, given its simulated status).", body = SentSms),
+        (status = 400, description = "`ValidationError` (the JSON does not match the request's schema: `template_id is a required property`, `email_address Not a valid email address`, `phone_number Not a UK mobile number`, `reference is too long`, …; every problem is listed) or `BadRequestError`: `Invalid JSON supplied in POST data`, `Template not found`, `Template has been deleted`, `{type} template is not suitable for {type} notification`, `Missing personalisation: {names}`, `Your message is empty.`, `Service is not allowed to send {channel}`, `Cannot schedule notifications (this feature is invite-only)`, the team and trial-mode refusals, `Text messages cannot be longer than 918 characters. Your message is {n} characters long.`, `sms_sender_id {id} does not exist in database for service id {service_id}`.", body = ErrorResponse),
+        (status = 401, description = "No `Authorization` header, or not the Bearer (or ApiKey-v1) scheme: `Unauthorized: authentication token must be provided`, `Unauthorized: authentication bearer scheme must be used`.", body = ErrorResponse),
+        (status = 403, description = "The key or token is refused (`AuthError`): `Invalid token: API key not found`, `Invalid token: API key revoked`, `Invalid token: API key expired`, `Error: Your system clock must be accurate to within 30 seconds`, `Invalid token: iss field not provided`, `Invalid token: service not found`, `Invalid token: service is archived`, `Invalid token: algorithm used is not HS256`, and the general message that asks for a token like the documented one.", body = ErrorResponse),
+        (status = 413, description = "The body is over 4 MiB (`RequestEntityTooLarge`).", body = ErrorResponse),
+        (status = 429, description = "`RateLimitError`: `Exceeded rate limit for key type LIVE of 3000 requests per 60 seconds` (per key type), or `TooManyRequestsError`: `Exceeded send limits (email: 1000) for today` (not for test keys).", body = ErrorResponse),
+        (status = 500, description = "An unexpected failure (`Exception`, `Internal server error`); the request id in the `X-Request-Id` header finds it in the server's log.", body = ErrorResponse),
+    )
+)]
 async fn send_sms(State(state): State<AppState>, caller: Caller, ApiBody(body): ApiBody) -> Answer {
     send_as(state, caller, TemplateType::Sms, body).await
 }
 
+#[utoipa::path(
+    post,
+    path = "/v2/notifications/letter",
+    tag = "Send a message",
+    summary = "Send a letter",
+    description = "Sends a letter: from one of the service's letter templates (the address in the personalisation), or your own PDF as `content`. A PDF is checked after the 201 (`pending-virus-check`, then `validation-failed` or on).",
+    request_body = LetterSendRequest,
+    responses(
+        (status = 201, description = "Accepted: stored, and sent from the outbox (or, for a test key, given its simulated status).", body = SentLetterAnswer),
+        (status = 400, description = "`ValidationError` (the JSON does not match the request's schema: `template_id is a required property`, `email_address Not a valid email address`, `phone_number Not a UK mobile number`, `reference is too long`, …; every problem is listed) or `BadRequestError`: `Invalid JSON supplied in POST data`, `Template not found`, `Template has been deleted`, `{type} template is not suitable for {type} notification`, `Missing personalisation: {names}`, `Your message is empty.`, `Service is not allowed to send {channel}`, `Cannot schedule notifications (this feature is invite-only)`, `Address must be at least 3 lines`, `Cannot decode letter content (invalid base64 encoding)`, `postage invalid. It must be first, second, economy, europe or rest-of-world, not …`. 403 (`BadRequestError`) for `Cannot send letters with a team api key` and `Cannot send letters when service is in trial mode`.", body = ErrorResponse),
+        (status = 401, description = "No `Authorization` header, or not the Bearer (or ApiKey-v1) scheme: `Unauthorized: authentication token must be provided`, `Unauthorized: authentication bearer scheme must be used`.", body = ErrorResponse),
+        (status = 403, description = "The key or token is refused (`AuthError`): `Invalid token: API key not found`, `Invalid token: API key revoked`, `Invalid token: API key expired`, `Error: Your system clock must be accurate to within 30 seconds`, `Invalid token: iss field not provided`, `Invalid token: service not found`, `Invalid token: service is archived`, `Invalid token: algorithm used is not HS256`, and the general message that asks for a token like the documented one.", body = ErrorResponse),
+        (status = 413, description = "The body is over 4 MiB (`RequestEntityTooLarge`).", body = ErrorResponse),
+        (status = 429, description = "`RateLimitError`: `Exceeded rate limit for key type LIVE of 3000 requests per 60 seconds` (per key type), or `TooManyRequestsError`: `Exceeded send limits (email: 1000) for today` (not for test keys).", body = ErrorResponse),
+        (status = 500, description = "An unexpected failure (`Exception`, `Internal server error`); the request id in the `X-Request-Id` header finds it in the server's log.", body = ErrorResponse),
+    )
+)]
 async fn send_letter(State(state): State<AppState>, caller: Caller, ApiBody(body): ApiBody) -> Answer {
     send_as(state, caller, TemplateType::Letter, body).await
 }
 
+#[utoipa::path(
+    get,
+    path = "/v2/notifications",
+    tag = "Read messages",
+    summary = "List messages",
+    description = "The messages sent with keys of the caller's type (a test key sees test messages), newest first, 250 a page; follow `links.next` for the next page.",
+    params(
+        ("template_type" = inline(Option<TemplateTypeName>), Query, description = "`email`, `sms` or `letter`."),
+        ("status" = inline(Option<StatusFilter>), Query, description = "A status, or a group of them (`failed`, `sending`); may be given more than once."),
+        ("reference" = Option<String>, Query, description = "Your reference, exactly."),
+        ("older_than" = Option<String>, Query, format = Uuid, description = "The id of the last message of the previous page."),
+        ("include_jobs" = Option<String>, Query, description = "Accepted and ignored, as Notify accepts it; this service has no jobs yet."),
+    ),
+    responses(
+        (status = 200, description = "Found.", body = NotificationList),
+        (status = 400, description = "`ValidationError`: `template_type {value} is not one of [sms, email, letter]`, `status {value} is not one of […]`, `older_than is not a valid UUID`, `Additional properties are not allowed ({name} was unexpected)`.", body = ErrorResponse),
+        (status = 401, description = "No `Authorization` header, or not the Bearer (or ApiKey-v1) scheme: `Unauthorized: authentication token must be provided`, `Unauthorized: authentication bearer scheme must be used`.", body = ErrorResponse),
+        (status = 403, description = "The key or token is refused (`AuthError`): `Invalid token: API key not found`, `Invalid token: API key revoked`, `Invalid token: API key expired`, `Error: Your system clock must be accurate to within 30 seconds`, `Invalid token: iss field not provided`, `Invalid token: service not found`, `Invalid token: service is archived`, `Invalid token: algorithm used is not HS256`, and the general message that asks for a token like the documented one.", body = ErrorResponse),
+        (status = 500, description = "An unexpected failure (`Exception`, `Internal server error`); the request id in the `X-Request-Id` header finds it in the server's log.", body = ErrorResponse),
+    )
+)]
 async fn list_notifications(State(state): State<AppState>, caller: Caller, RawQuery(q): RawQuery) -> Answer {
     read::notifications(&state, &caller, q.as_deref()).await
 }
 
+#[utoipa::path(
+    get,
+    path = "/v2/notifications/{id}",
+    tag = "Read messages",
+    summary = "Get a message",
+    description = "A message sent with any of the service's keys, by id.",
+    params(("id" = String, Path, format = Uuid, description = "The id the 201 gave.")),
+    responses(
+        (status = 200, description = "Found.", body = Notification),
+        (status = 400, description = "`ValidationError`: `notification_id is not a valid UUID`.", body = ErrorResponse),
+        (status = 404, description = "`NoResultFound`: `No result found` (none with this id in the key's service).", body = ErrorResponse),
+        (status = 401, description = "No `Authorization` header, or not the Bearer (or ApiKey-v1) scheme: `Unauthorized: authentication token must be provided`, `Unauthorized: authentication bearer scheme must be used`.", body = ErrorResponse),
+        (status = 403, description = "The key or token is refused (`AuthError`): `Invalid token: API key not found`, `Invalid token: API key revoked`, `Invalid token: API key expired`, `Error: Your system clock must be accurate to within 30 seconds`, `Invalid token: iss field not provided`, `Invalid token: service not found`, `Invalid token: service is archived`, `Invalid token: algorithm used is not HS256`, and the general message that asks for a token like the documented one.", body = ErrorResponse),
+        (status = 500, description = "An unexpected failure (`Exception`, `Internal server error`); the request id in the `X-Request-Id` header finds it in the server's log.", body = ErrorResponse),
+    )
+)]
 async fn get_notification(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Answer {
     read::notification(&state, &caller, &id).await
 }
 
+#[utoipa::path(
+    get,
+    path = "/v2/notifications/{id}/pdf",
+    tag = "Read messages",
+    summary = "Get a letter's PDF",
+    description = "The PDF of a letter, as it is printed.",
+    params(("id" = String, Path, format = Uuid, description = "The letter's id.")),
+    responses(
+        (status = 200, description = "The PDF.", content_type = "application/pdf", body = Vec<u8>),
+        (status = 400, description = "`ValidationError`: `notification_id is not a valid UUID`; `PDFNotReadyError`: `PDF not available yet, try again later`; `BadRequestError`: `Notification is not a letter`, `File did not pass the virus scan`, `PDF not available for letters in status validation-failed`.", body = ErrorResponse),
+        (status = 404, description = "`NoResultFound`: `No result found`.", body = ErrorResponse),
+        (status = 401, description = "No `Authorization` header, or not the Bearer (or ApiKey-v1) scheme: `Unauthorized: authentication token must be provided`, `Unauthorized: authentication bearer scheme must be used`.", body = ErrorResponse),
+        (status = 403, description = "The key or token is refused (`AuthError`): `Invalid token: API key not found`, `Invalid token: API key revoked`, `Invalid token: API key expired`, `Error: Your system clock must be accurate to within 30 seconds`, `Invalid token: iss field not provided`, `Invalid token: service not found`, `Invalid token: service is archived`, `Invalid token: algorithm used is not HS256`, and the general message that asks for a token like the documented one.", body = ErrorResponse),
+        (status = 500, description = "An unexpected failure (`Exception`, `Internal server error`); the request id in the `X-Request-Id` header finds it in the server's log.", body = ErrorResponse),
+    )
+)]
 async fn get_notification_pdf(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Answer {
     read::notification_pdf(&state, &caller, &id).await
 }
 
+#[utoipa::path(
+    get,
+    path = "/v2/templates",
+    tag = "Templates",
+    summary = "List templates",
+    description = "The service's templates at their latest versions.",
+    params(("type" = inline(Option<TemplateTypeName>), Query, description = "`email`, `sms` or `letter`.")),
+    responses(
+        (status = 200, description = "Found.", body = TemplateList),
+        (status = 400, description = "`ValidationError`: `type {value} is not one of [sms, email, letter]`.", body = ErrorResponse),
+        (status = 401, description = "No `Authorization` header, or not the Bearer (or ApiKey-v1) scheme: `Unauthorized: authentication token must be provided`, `Unauthorized: authentication bearer scheme must be used`.", body = ErrorResponse),
+        (status = 403, description = "The key or token is refused (`AuthError`): `Invalid token: API key not found`, `Invalid token: API key revoked`, `Invalid token: API key expired`, `Error: Your system clock must be accurate to within 30 seconds`, `Invalid token: iss field not provided`, `Invalid token: service not found`, `Invalid token: service is archived`, `Invalid token: algorithm used is not HS256`, and the general message that asks for a token like the documented one.", body = ErrorResponse),
+        (status = 500, description = "An unexpected failure (`Exception`, `Internal server error`); the request id in the `X-Request-Id` header finds it in the server's log.", body = ErrorResponse),
+    )
+)]
 async fn list_templates(State(state): State<AppState>, caller: Caller, RawQuery(q): RawQuery) -> Answer {
     read::templates(&state, &caller, q.as_deref()).await
 }
 
+#[utoipa::path(
+    get,
+    path = "/v2/template/{id}",
+    tag = "Templates",
+    summary = "Get a template",
+    description = "A template of the service at its latest version.",
+    params(("id" = String, Path, format = Uuid, description = "The template's id.")),
+    responses(
+        (status = 200, description = "Found.", body = Template),
+        (status = 400, description = "`ValidationError`: `template_id is not a valid UUID`.", body = ErrorResponse),
+        (status = 404, description = "`NoResultFound`: `No result found` (none with this id in the key's service).", body = ErrorResponse),
+        (status = 401, description = "No `Authorization` header, or not the Bearer (or ApiKey-v1) scheme: `Unauthorized: authentication token must be provided`, `Unauthorized: authentication bearer scheme must be used`.", body = ErrorResponse),
+        (status = 403, description = "The key or token is refused (`AuthError`): `Invalid token: API key not found`, `Invalid token: API key revoked`, `Invalid token: API key expired`, `Error: Your system clock must be accurate to within 30 seconds`, `Invalid token: iss field not provided`, `Invalid token: service not found`, `Invalid token: service is archived`, `Invalid token: algorithm used is not HS256`, and the general message that asks for a token like the documented one.", body = ErrorResponse),
+        (status = 500, description = "An unexpected failure (`Exception`, `Internal server error`); the request id in the `X-Request-Id` header finds it in the server's log.", body = ErrorResponse),
+    )
+)]
 async fn get_template(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Answer {
     read::template(&state, &caller, &id).await
 }
 
+#[utoipa::path(
+    get,
+    path = "/v2/template/{id}/version/{version}",
+    tag = "Templates",
+    summary = "Get a template at a version",
+    description = "A template of the service as it was at a version.",
+    params(
+        ("id" = String, Path, format = Uuid, description = "The template's id."),
+        ("version" = i64, Path, description = "The version, from 1."),
+    ),
+    responses(
+        (status = 200, description = "Found.", body = Template),
+        (status = 400, description = "`ValidationError`: `template_id is not a valid UUID`, `version is not a valid integer`.", body = ErrorResponse),
+        (status = 404, description = "`NoResultFound`: `No result found` (none with this id in the key's service).", body = ErrorResponse),
+        (status = 401, description = "No `Authorization` header, or not the Bearer (or ApiKey-v1) scheme: `Unauthorized: authentication token must be provided`, `Unauthorized: authentication bearer scheme must be used`.", body = ErrorResponse),
+        (status = 403, description = "The key or token is refused (`AuthError`): `Invalid token: API key not found`, `Invalid token: API key revoked`, `Invalid token: API key expired`, `Error: Your system clock must be accurate to within 30 seconds`, `Invalid token: iss field not provided`, `Invalid token: service not found`, `Invalid token: service is archived`, `Invalid token: algorithm used is not HS256`, and the general message that asks for a token like the documented one.", body = ErrorResponse),
+        (status = 500, description = "An unexpected failure (`Exception`, `Internal server error`); the request id in the `X-Request-Id` header finds it in the server's log.", body = ErrorResponse),
+    )
+)]
 async fn get_template_version(
     State(state): State<AppState>,
     caller: Caller,
@@ -175,6 +347,24 @@ async fn get_template_version(
     read::template_version(&state, &caller, &id, &version).await
 }
 
+#[utoipa::path(
+    post,
+    path = "/v2/template/{id}/preview",
+    tag = "Templates",
+    summary = "Preview a template",
+    description = "The template's subject and body with your personalisation, as a message would have them. Nothing is sent.",
+    request_body = PreviewRequest,
+    params(("id" = String, Path, format = Uuid, description = "The template's id.")),
+    responses(
+        (status = 200, description = "Found.", body = TemplatePreview),
+        (status = 400, description = "`ValidationError`: `template_id is not a valid UUID`, `personalisation … is not of type object`; `BadRequestError`: `Invalid JSON supplied in POST data`, `Missing personalisation: {names}`.", body = ErrorResponse),
+        (status = 404, description = "`NoResultFound`: `No result found` (none with this id in the key's service).", body = ErrorResponse),
+        (status = 413, description = "The body is over 4 MiB (`RequestEntityTooLarge`).", body = ErrorResponse),
+        (status = 401, description = "No `Authorization` header, or not the Bearer (or ApiKey-v1) scheme: `Unauthorized: authentication token must be provided`, `Unauthorized: authentication bearer scheme must be used`.", body = ErrorResponse),
+        (status = 403, description = "The key or token is refused (`AuthError`): `Invalid token: API key not found`, `Invalid token: API key revoked`, `Invalid token: API key expired`, `Error: Your system clock must be accurate to within 30 seconds`, `Invalid token: iss field not provided`, `Invalid token: service not found`, `Invalid token: service is archived`, `Invalid token: algorithm used is not HS256`, and the general message that asks for a token like the documented one.", body = ErrorResponse),
+        (status = 500, description = "An unexpected failure (`Exception`, `Internal server error`); the request id in the `X-Request-Id` header finds it in the server's log.", body = ErrorResponse),
+    )
+)]
 async fn preview_template(
     State(state): State<AppState>,
     caller: Caller,
@@ -184,6 +374,21 @@ async fn preview_template(
     by_size(body.len(), async move { read::preview(&state, &caller, &id, &body).await }).await
 }
 
+#[utoipa::path(
+    get,
+    path = "/v2/received-text-messages",
+    tag = "Received text messages",
+    summary = "List received text messages",
+    description = "Text messages sent to the service's inbound number, newest first, 250 a page.",
+    params(("older_than" = Option<String>, Query, format = Uuid, description = "The id of the last text of the previous page.")),
+    responses(
+        (status = 200, description = "Found.", body = ReceivedTextList),
+        (status = 400, description = "`ValidationError`: `older_than is not a valid UUID`.", body = ErrorResponse),
+        (status = 401, description = "No `Authorization` header, or not the Bearer (or ApiKey-v1) scheme: `Unauthorized: authentication token must be provided`, `Unauthorized: authentication bearer scheme must be used`.", body = ErrorResponse),
+        (status = 403, description = "The key or token is refused (`AuthError`): `Invalid token: API key not found`, `Invalid token: API key revoked`, `Invalid token: API key expired`, `Error: Your system clock must be accurate to within 30 seconds`, `Invalid token: iss field not provided`, `Invalid token: service not found`, `Invalid token: service is archived`, `Invalid token: algorithm used is not HS256`, and the general message that asks for a token like the documented one.", body = ErrorResponse),
+        (status = 500, description = "An unexpected failure (`Exception`, `Internal server error`); the request id in the `X-Request-Id` header finds it in the server's log.", body = ErrorResponse),
+    )
+)]
 async fn received(State(state): State<AppState>, caller: Caller, RawQuery(q): RawQuery) -> Answer {
     read::received_text_messages(&state, &caller, q.as_deref()).await
 }

@@ -3,6 +3,7 @@
 
 use super::auth::Caller;
 use super::error::ApiError;
+use super::schema;
 use super::send::{missing_fields, render};
 use super::{base_url, json_body};
 use crate::AppState;
@@ -12,59 +13,57 @@ use app::domain::{template_fields, TemplateType};
 use app::ssr::store;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
 pub const PAGE_SIZE: i64 = 250;
 
-/// Notify's datetime format: `%Y-%m-%dT%H:%M:%S.%fZ`.
-fn api_time(stored: &Option<String>) -> Value {
-    stored.as_deref().map(|s| Value::String(s.to_string())).unwrap_or(Value::Null)
-}
-
-pub fn notification_json(state: &AppState, n: &store::Notification) -> Value {
+pub fn notification_json(state: &AppState, n: &store::Notification) -> schema::Notification {
     let base = base_url(state);
     let is = |t: &str| n.notification_type.as_str() == t;
     // Only a letter's address is read from its personalisation (which may
     // hold megabytes for an email).
     let personalisation: Map<String, Value> =
         if is("letter") { serde_json::from_str(&n.personalisation).unwrap_or_default() } else { Map::new() };
-    let line = |i: usize| personalisation.get(&format!("address_line_{i}")).cloned().unwrap_or(Value::Null);
-    let mut v = json!({
-        "id": n.id,
-        "reference": n.client_reference,
-        "email_address": if is("email") { Value::String(n.recipient.clone()) } else { Value::Null },
-        "phone_number": if is("sms") { Value::String(n.recipient.clone()) } else { Value::Null },
-        "line_1": if is("letter") { line(1) } else { Value::Null },
-        "line_2": if is("letter") { line(2) } else { Value::Null },
-        "line_3": if is("letter") { line(3) } else { Value::Null },
-        "line_4": if is("letter") { line(4) } else { Value::Null },
-        "line_5": if is("letter") { line(5) } else { Value::Null },
-        "line_6": if is("letter") { line(6) } else { Value::Null },
-        "postcode": if is("letter") { personalisation.get("postcode").cloned().unwrap_or(Value::Null) } else { Value::Null },
-        "type": n.notification_type.as_str(),
-        "status": n.status.shown(n.notification_type),
-        "template": {
-            "id": n.template_id,
-            "version": n.template_version,
-            "uri": format!("{base}/v2/template/{}/version/{}", n.template_id, n.template_version),
+    // An address line as text, whatever JSON it was given as.
+    let field = |name: &str| match personalisation.get(name).filter(|_| is("letter")) {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(other) => Some(other.to_string()),
+    };
+    let recipient = |t: &str| is(t).then(|| n.recipient.clone());
+    schema::Notification {
+        id: n.id.clone(),
+        reference: n.client_reference.clone(),
+        email_address: recipient("email"),
+        phone_number: recipient("sms"),
+        line_1: field("address_line_1"),
+        line_2: field("address_line_2"),
+        line_3: field("address_line_3"),
+        line_4: field("address_line_4"),
+        line_5: field("address_line_5"),
+        line_6: field("address_line_6"),
+        postcode: field("postcode"),
+        notification_type: n.notification_type.as_str().to_string(),
+        status: n.status.shown(n.notification_type).to_string(),
+        template: schema::TemplateRef {
+            id: n.template_id.clone(),
+            version: n.template_version,
+            uri: format!("{base}/v2/template/{}/version/{}", n.template_id, n.template_version),
         },
-        "body": n.body,
-        "subject": n.subject,
-        "created_at": n.created_at,
-        "created_by_name": Value::Null,
-        "sent_at": api_time(&n.sent_at),
-        "completed_at": api_time(&n.completed_at),
-        "scheduled_for": Value::Null,
-        "postage": n.postage,
-        "one_click_unsubscribe_url": Value::Null,
-        "cost_details": {},
-        "cost_in_pounds": 0.0,
-        "is_cost_data_ready": true,
-    });
-    if is("letter") {
-        v["estimated_delivery"] = Value::String(n.created_at.clone());
+        body: n.body.clone(),
+        subject: n.subject.clone(),
+        created_at: n.created_at.clone(),
+        created_by_name: None,
+        sent_at: n.sent_at.clone(),
+        completed_at: n.completed_at.clone(),
+        scheduled_for: None,
+        postage: n.postage.clone(),
+        one_click_unsubscribe_url: None,
+        cost_details: schema::CostDetails {},
+        cost_in_pounds: 0.0,
+        is_cost_data_ready: true,
+        estimated_delivery: is("letter").then(|| n.created_at.clone()),
     }
-    v
 }
 
 pub async fn notification(state: &AppState, caller: &Caller, id: &str) -> Result<Response, ApiError> {
@@ -146,12 +145,9 @@ pub async fn notifications(state: &AppState, caller: &Caller, query: Option<&str
         Some(q) if !q.is_empty() => format!("{base}/v2/notifications?{q}"),
         _ => format!("{base}/v2/notifications"),
     };
-    let mut links = json!({"current": current});
-    if let Some(last) = found.last() {
-        links["next"] = Value::String(url(Some(&last.id)));
-    }
-    let list: Vec<Value> = found.iter().map(|n| notification_json(state, n)).collect();
-    Ok(Json(json!({"notifications": list, "links": links})).into_response())
+    let links = schema::Links { current, next: found.last().map(|last| url(Some(&last.id))) };
+    let notifications = found.iter().map(|n| notification_json(state, n)).collect();
+    Ok(Json(schema::NotificationList { notifications, links }).into_response())
 }
 
 /// The most content one page of `GET /v2/notifications` carries, roughly
@@ -204,26 +200,29 @@ async fn page_of_notifications(
 
 /// A template (at a version) as the API gives it. `contact_block`: the
 /// letter contact block it chose, if a letter template.
-fn template_json(t: &store::TemplateVersion, updated_at: Option<&str>, contact_block: Option<&str>) -> Value {
-    let contact_block = if t.template_type == TemplateType::Letter { contact_block } else { None };
+fn template_json(
+    t: &store::TemplateVersion,
+    updated_at: Option<&str>,
+    contact_block: Option<&str>,
+) -> schema::Template {
+    let is_letter = t.template_type == TemplateType::Letter;
     let fields = template_fields(t.subject.as_deref(), &t.content);
-    let personalisation: Map<String, Value> = fields.into_iter().map(|f| (f, json!({"required": true}))).collect();
-    json!({
-        "id": t.template_id,
-        "name": t.name,
-        "type": t.template_type.as_str(),
-        "created_at": t.created_at,
-        "updated_at": updated_at,
+    schema::Template {
+        id: t.template_id.clone(),
+        name: t.name.clone(),
+        template_type: t.template_type.as_str().to_string(),
+        created_at: t.created_at.clone(),
+        updated_at: updated_at.map(str::to_string),
         // Notify gives the author's email address; a version from before
         // authors were recorded has none, and the clients need a string.
-        "created_by": t.created_by.clone().unwrap_or_default(),
-        "version": t.version,
-        "body": t.content,
-        "subject": if t.template_type == TemplateType::Sms { Value::Null } else { json!(t.subject) },
-        "letter_contact_block": contact_block,
-        "postage": if t.template_type == TemplateType::Letter { json!("second") } else { Value::Null },
-        "personalisation": personalisation,
-    })
+        created_by: t.created_by.clone().unwrap_or_default(),
+        version: t.version,
+        body: t.content.clone(),
+        subject: if t.template_type == TemplateType::Sms { None } else { t.subject.clone() },
+        letter_contact_block: if is_letter { contact_block.map(str::to_string) } else { None },
+        postage: is_letter.then(|| "second".to_string()),
+        personalisation: fields.into_iter().map(|f| (f, schema::Placeholder { required: true })).collect(),
+    }
 }
 
 /// The contact block a template has now: the one it chose, if the
@@ -294,7 +293,7 @@ pub async fn templates(state: &AppState, caller: &Caller, query: Option<&str>) -
             out.push(template_json(&v, t.updated_at.as_deref(), contact.as_deref()));
         }
     }
-    Ok(Json(json!({"templates": out})).into_response())
+    Ok(Json(schema::TemplateList { templates: out }).into_response())
 }
 
 pub async fn preview(state: &AppState, caller: &Caller, id: &str, raw: &[u8]) -> Result<Response, ApiError> {
@@ -316,14 +315,14 @@ pub async fn preview(state: &AppState, caller: &Caller, id: &str, raw: &[u8]) ->
     let (subject, rendered) = render(v.subject.as_deref(), &v.content, &personalisation)
         .ok_or_else(|| ApiError::bad_request(too_long_message(t.template_type, RENDER_LIMIT_BYTES)))?;
     let rendered = if t.template_type == TemplateType::Sms { normalise_newlines(&rendered) } else { rendered };
-    Ok(Json(json!({
-        "id": t.id,
-        "type": t.template_type.as_str(),
-        "version": t.version,
-        "body": rendered,
-        "subject": if t.template_type == TemplateType::Sms { Value::Null } else { json!(subject) },
-        "postage": if t.template_type == TemplateType::Letter { json!("second") } else { Value::Null },
-    }))
+    Ok(Json(schema::TemplatePreview {
+        id: t.id.clone(),
+        template_type: t.template_type.as_str().to_string(),
+        version: t.version,
+        body: rendered,
+        subject: if t.template_type == TemplateType::Sms { None } else { subject },
+        postage: (t.template_type == TemplateType::Letter).then(|| "second".to_string()),
+    })
     .into_response())
 }
 
@@ -346,22 +345,18 @@ pub async fn received_text_messages(
     }
     let texts = store::received_texts(&state.pool, &caller.service.id, older_than.as_deref(), PAGE_SIZE).await?;
     let base = format!("{}/v2/received-text-messages", base_url(state));
-    let mut links = json!({"current": base});
-    if let Some(last) = texts.last() {
-        links["next"] = json!(format!("{base}?older_than={}", last.id));
-    }
-    let list: Vec<Value> = texts
-        .iter()
-        .map(|t| {
-            json!({
-                "id": t.id,
-                "created_at": t.created_at,
-                "service_id": t.service_id,
-                "notify_number": t.notify_number,
-                "user_number": t.user_number,
-                "content": t.content,
-            })
+    let next = texts.last().map(|last| format!("{base}?older_than={}", last.id));
+    let received_text_messages = texts
+        .into_iter()
+        .map(|t| schema::ReceivedText {
+            id: t.id,
+            created_at: t.created_at,
+            service_id: t.service_id,
+            notify_number: t.notify_number,
+            user_number: t.user_number,
+            content: t.content,
         })
         .collect();
-    Ok(Json(json!({"received_text_messages": list, "links": links})).into_response())
+    Ok(Json(schema::ReceivedTextList { received_text_messages, links: schema::Links { current: base, next } })
+        .into_response())
 }

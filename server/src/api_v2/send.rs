@@ -4,6 +4,10 @@
 
 use super::auth::Caller;
 use super::error::ApiError;
+use super::schema::{
+    EmailContent, LetterContent, SanitisedValue, SentEmail, SentLetter, SentPrecompiledLetter, SentSms, SmsContent,
+    TemplateRef,
+};
 use super::{base_url, json_body, string_field};
 use crate::AppState;
 use app::domain::api_key::KeyType;
@@ -20,6 +24,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Map, Value};
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 
 pub const TRIAL_MODE_URL: &str = "https://www.notifications.service.gov.uk/trial-mode";
 
@@ -57,44 +62,57 @@ fn phone_message(e: PhoneNumberError) -> &'static str {
     }
 }
 
+/// The fields a request to send `t` may give (the request types in
+/// [`super::schema`] describe the same; a test holds them together).
+pub fn allowed_fields(t: TemplateType) -> &'static [&'static str] {
+    match t {
+        TemplateType::Email => &[
+            "email_address",
+            "template_id",
+            "personalisation",
+            "reference",
+            "scheduled_for",
+            "email_reply_to_id",
+            "one_click_unsubscribe_url",
+            "sanitise_content_for",
+        ],
+        TemplateType::Sms => &[
+            "phone_number",
+            "template_id",
+            "personalisation",
+            "reference",
+            "scheduled_for",
+            "sms_sender_id",
+            "sanitise_content_for",
+        ],
+        TemplateType::Letter => &["template_id", "personalisation", "reference", "postage"],
+    }
+}
+
+/// The fields a request to send `t` must give.
+pub fn required_fields(t: TemplateType) -> Vec<&'static str> {
+    match t {
+        TemplateType::Email => vec!["template_id", "email_address"],
+        TemplateType::Sms => vec!["template_id", "phone_number"],
+        TemplateType::Letter => vec!["template_id", "personalisation"],
+    }
+}
+
+/// A templated letter's postage choices, in Notify's order.
+pub const POSTAGE: &[&str] = &["first", "second", "economy", "europe", "rest-of-world"];
+
+/// A precompiled letter's fields, and those it must give.
+pub const PRECOMPILED_FIELDS: &[&str] = &["reference", "content", "postage"];
+pub const PRECOMPILED_REQUIRED: &[&str] = &["reference", "content"];
+/// A precompiled letter's postage choices.
+pub const PRECOMPILED_POSTAGE: &[&str] = &["first", "second", "economy"];
+
 /// Checks the request body against the schema for `t`; every problem is
 /// reported, each as `"{field} {message}"`.
 fn validate_schema(t: TemplateType, body: &Map<String, Value>) -> Result<(), ApiError> {
-    let (recipient_field, allowed): (Option<&str>, &[&str]) = match t {
-        TemplateType::Email => (
-            Some("email_address"),
-            &[
-                "email_address",
-                "template_id",
-                "personalisation",
-                "reference",
-                "scheduled_for",
-                "email_reply_to_id",
-                "one_click_unsubscribe_url",
-                "sanitise_content_for",
-            ],
-        ),
-        TemplateType::Sms => (
-            Some("phone_number"),
-            &[
-                "phone_number",
-                "template_id",
-                "personalisation",
-                "reference",
-                "scheduled_for",
-                "sms_sender_id",
-                "sanitise_content_for",
-            ],
-        ),
-        TemplateType::Letter => (None, &["template_id", "personalisation", "reference", "postage"]),
-    };
+    let allowed = allowed_fields(t);
     let mut errors = Vec::new();
-    let mut required = vec!["template_id"];
-    required.extend(recipient_field);
-    if t == TemplateType::Letter {
-        required.push("personalisation");
-    }
-    for field in required {
+    for field in required_fields(t) {
         if !body.contains_key(field) {
             errors.push(format!("{field} is a required property"));
         }
@@ -119,8 +137,7 @@ fn validate_schema(t: TemplateType, body: &Map<String, Value>) -> Result<(), Api
             ("reference", Value::String(s)) if s.chars().count() <= 1000 => {}
             ("reference", Value::String(_)) => errors.push("reference is too long".to_string()),
             ("reference", v) => errors.push(format!("reference {v} is not of type string, null")),
-            ("postage", Value::String(s))
-                if ["first", "second", "economy", "europe", "rest-of-world"].contains(&s.as_str()) => {}
+            ("postage", Value::String(s)) if POSTAGE.contains(&s.as_str()) => {}
             ("postage", v) => errors
                 .push(format!("postage invalid. It must be first, second, economy, europe or rest-of-world, not {v}")),
             ("sanitise_content_for", Value::Null | Value::Array(_)) => {}
@@ -311,7 +328,7 @@ pub async fn send(state: &AppState, caller: &Caller, t: TemplateType, raw: &[u8]
     // anything else sees them (Notify's order); the 201 says what changed.
     let (personalisation, sanitised_content) = match t {
         TemplateType::Email => sanitise_named_fields(&given_personalisation, &body),
-        _ => (given_personalisation, Map::new()),
+        _ => (given_personalisation, BTreeMap::new()),
     };
     let fields = template_fields(template.subject.as_deref(), &template.content);
     let missing = missing_fields(&fields, &personalisation);
@@ -429,36 +446,52 @@ pub async fn send(state: &AppState, caller: &Caller, t: TemplateType, raw: &[u8]
         state.api.count(&caller.key_id, &created_at, Metric::Sent(channel));
     }
     let base = base_url(state);
-    let content = match t {
-        TemplateType::Email => json!({
-            "body": rendered,
-            "subject": subject,
-            "from_email": format!("{}@notifications.service.gov.uk", email_local_part(&caller.service.name)),
-            "one_click_unsubscribe_url": body.get("one_click_unsubscribe_url").cloned().unwrap_or(Value::Null),
-        }),
-        TemplateType::Sms => json!({
-            "body": rendered,
-            "from_number": reply_to.as_deref().unwrap_or(app::domain::sms_sender::DEFAULT_SENDER),
-        }),
-        TemplateType::Letter => json!({"body": rendered, "subject": subject}),
+    let uri = format!("{base}/v2/notifications/{id}");
+    let template = TemplateRef {
+        id: template.id.clone(),
+        version: template.version,
+        uri: format!("{base}/services/{service_id}/templates/{}", template.id),
     };
-    let mut response = json!({
-        "id": id,
-        "reference": reference,
-        "content": content,
-        "uri": format!("{base}/v2/notifications/{id}"),
-        "template": {
-            "id": template.id,
-            "version": template.version,
-            "uri": format!("{base}/services/{service_id}/templates/{}", template.id),
-        },
-        "scheduled_for": Value::Null,
-    });
-    if t == TemplateType::Email {
-        // What sanitising changed, by field: the clients' schemas require it.
-        response["sanitised_content"] = Value::Object(sanitised_content);
+    match t {
+        TemplateType::Email => Ok(created(SentEmail {
+            id,
+            reference,
+            content: EmailContent {
+                body: rendered,
+                subject,
+                from_email: format!("{}@notifications.service.gov.uk", email_local_part(&caller.service.name)),
+                one_click_unsubscribe_url: string_field(&body, "one_click_unsubscribe_url"),
+            },
+            uri,
+            template,
+            scheduled_for: None,
+            sanitised_content,
+        })),
+        TemplateType::Sms => Ok(created(SentSms {
+            id,
+            reference,
+            content: SmsContent {
+                body: rendered,
+                from_number: reply_to.unwrap_or_else(|| app::domain::sms_sender::DEFAULT_SENDER.to_string()),
+            },
+            uri,
+            template,
+            scheduled_for: None,
+        })),
+        TemplateType::Letter => Ok(created(SentLetter {
+            id,
+            reference,
+            content: LetterContent { body: rendered, subject },
+            uri,
+            template,
+            scheduled_for: None,
+        })),
     }
-    Ok((StatusCode::CREATED, Json(response)).into_response())
+}
+
+/// A 201 with its body.
+fn created(body: impl serde::Serialize) -> Response {
+    (StatusCode::CREATED, Json(body)).into_response()
 }
 
 /// The service has the permission to send this channel (Notify's check 3).
@@ -488,8 +521,8 @@ fn key_may_send_letters(caller: &Caller) -> Result<(), ApiError> {
 /// the provider), as in Notify.
 async fn send_precompiled(state: &AppState, caller: &Caller, body: &Map<String, Value>) -> Result<Response, ApiError> {
     let mut errors = Vec::new();
-    for field in ["reference", "content"] {
-        if !body.contains_key(field) {
+    for field in PRECOMPILED_REQUIRED {
+        if !body.contains_key(*field) {
             errors.push(format!("{field} is a required property"));
         }
     }
@@ -497,7 +530,7 @@ async fn send_precompiled(state: &AppState, caller: &Caller, body: &Map<String, 
         match (field.as_str(), value) {
             ("reference" | "content", Value::String(_)) => {}
             ("reference" | "content", v) => errors.push(format!("{field} {v} is not of type string")),
-            ("postage", Value::String(s)) if ["first", "second", "economy"].contains(&s.as_str()) => {}
+            ("postage", Value::String(s)) if PRECOMPILED_POSTAGE.contains(&s.as_str()) => {}
             ("postage", Value::String(_)) => {
                 errors.push("postage invalid. It must be either first, second or economy.".to_string())
             }
@@ -552,7 +585,7 @@ async fn send_precompiled(state: &AppState, caller: &Caller, body: &Map<String, 
     )
     .await?;
     state.api.count(&caller.key_id, &created_at, Metric::Sent(Channel::Letter));
-    Ok((StatusCode::CREATED, Json(json!({"id": id, "reference": reference, "postage": postage}))).into_response())
+    Ok(created(SentPrecompiledLetter { id, reference, postage }))
 }
 
 /// Bytes of precompiled files a service may store in a day with test keys:
@@ -586,7 +619,7 @@ async fn letter_file_budget(state: &AppState, caller: &Caller, size: usize) -> R
 fn sanitise_named_fields(
     personalisation: &Map<String, Value>,
     body: &Map<String, Value>,
-) -> (Map<String, Value>, Map<String, Value>) {
+) -> (Map<String, Value>, BTreeMap<String, SanitisedValue>) {
     // A set: each personalisation key is looked up once, whatever the
     // number of names (a list made this quadratic in the body's size).
     let named: std::collections::HashSet<String> = body
@@ -595,7 +628,7 @@ fn sanitise_named_fields(
         .map(|names| names.iter().filter_map(Value::as_str).map(personalisation_key).collect())
         .unwrap_or_default();
     let mut out = personalisation.clone();
-    let mut changed = Map::new();
+    let mut changed = BTreeMap::new();
     if named.is_empty() {
         return (out, changed);
     }
@@ -606,7 +639,7 @@ fn sanitise_named_fields(
         }
         let after = app::ssr::sanitise::sanitise(before);
         if &after != before {
-            changed.insert(key.clone(), json!({"unsanitised": before, "sanitised": after}));
+            changed.insert(key.clone(), SanitisedValue { unsanitised: before.clone(), sanitised: after.clone() });
             out.insert(key.clone(), Value::String(after));
         }
     }

@@ -62,6 +62,41 @@ fn authorised(state: &AppState, headers: &HeaderMap) -> Result<(), StatusCode> {
     }
 }
 
+/// A text message as Firetext posts it (form-encoded).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct FiretextMessage {
+    /// The sender's number (not blank).
+    #[schema(max_length = 32, pattern = "\\S")]
+    source: String,
+    /// The service's inbound number it was sent to (not blank).
+    #[schema(max_length = 32, pattern = "\\S")]
+    destination: String,
+    /// The text (at most 2,000 characters).
+    #[schema(max_length = 2000)]
+    message: String,
+    /// When the provider received it, `%Y-%m-%d %H:%M:%S` (else now).
+    time: Option<String>,
+}
+
+#[utoipa::path(
+    post,
+    path = "/notifications/sms/receive/firetext",
+    tag = "Providers",
+    summary = "Receive a text message (Firetext's form)",
+    description = "A text message provider posts each text sent to a service's inbound number here; the service \
+        sees it in its inbox and gets it by callback and through `GET /v2/received-text-messages`. Refused \
+        unless `NOTIFY_INBOUND_SMS_PASSWORD` is set.",
+    request_body(content = FiretextMessage, content_type = "application/x-www-form-urlencoded"),
+    security(("inboundBasic" = [])),
+    responses(
+        (status = 200, description = "Received (`{\"status\": \"ok\"}`), also when no service has the number."),
+        (status = 400, description = "`source, destination and message are required`, or a field too long."),
+        (status = 401, description = "No Basic credentials."),
+        (status = 403, description = "Wrong credentials, or no password configured."),
+        (status = 500, description = "The text could not be recorded; the provider should try again."),
+    )
+)]
 pub async fn receive_firetext(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
     if let Err(status) = authorised(&state, &headers) {
         tracing::warn!(target: "security", event = "inbound_sms_refused", status = status.as_u16());

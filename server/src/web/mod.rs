@@ -4,9 +4,10 @@
 mod api_integration;
 mod callbacks;
 pub mod client;
+mod documentation;
 mod error;
 mod extract;
-mod inbound;
+pub(crate) mod inbound;
 mod leaks;
 mod notifications;
 mod render;
@@ -60,6 +61,7 @@ pub fn router(state: AppState) -> Router {
         .route_layer(render);
     let router = Router::new()
         .route("/_status", get(status))
+        .route("/documentation/openapi.json", get(openapi_json))
         .route("/_fn/{*name}", get(server_fns::handle).post(server_fns::handle))
         .route("/secret-scanning/report", post(leaks::scanner_report))
         .route("/notifications/sms/receive/firetext", post(inbound::receive_firetext))
@@ -95,6 +97,13 @@ pub fn router(state: AppState) -> Router {
         router
     };
     router.with_state(state)
+}
+
+/// The API's OpenAPI description, made once.
+async fn openapi_json() -> Response {
+    static JSON: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let body = JSON.get_or_init(crate::api_v2::openapi::json).clone();
+    ([(header::CONTENT_TYPE, "application/json"), (header::CACHE_CONTROL, "public, max-age=300")], body).into_response()
 }
 
 /// Who may use an admin route: the authorisation matrix test
@@ -144,6 +153,8 @@ fn admin_routes() -> Vec<(AdminRoute, axum::routing::MethodRouter<AppState>)> {
         (route("/sign-in", BOTH, Access::Public), get(sign_in::show_form).post(sign_in::submit)),
         (route("/sign-out", POST, Access::Public), post(sign_in::sign_out)),
         (route("/report-a-leaked-key", BOTH, Access::Public), get(leaks::form).post(leaks::report)),
+        (route("/documentation", GET, Access::Public), get(documentation::index)),
+        (route("/documentation/{section}", GET, Access::Public), get(documentation::section)),
         (route("/your-services", GET, Access::SignedIn), get(services::your_services)),
         (route("/services/{service_id}", GET, Access::Service(Member::ANY_OF)), get(services::dashboard)),
         (route("/services/{service_id}/api", GET, keys), get(api_integration::hub)),

@@ -1,0 +1,446 @@
+//! The v2 API's request and response types: the handlers answer with these
+//! (so an answer cannot differ from its description), and the OpenAPI
+//! description (`/documentation/openapi.json`) is generated from them.
+//!
+//! Requests are read field by field (`send::validate_schema`), so that every
+//! refusal carries Notify's exact message; the request types here describe
+//! the same fields, and a test checks that the two agree field for field.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
+use utoipa::openapi::RefOr;
+use utoipa::{PartialSchema, ToSchema};
+
+/// A field that may only be null.
+fn null_only() -> Schema {
+    Schema::Object(ObjectBuilder::new().schema_type(Type::Null).build())
+}
+
+/// A string from a list of names, described from the list the handler
+/// checks against (so the two cannot differ).
+fn names(names: Vec<&'static str>, description: &str) -> RefOr<Schema> {
+    RefOr::T(Schema::Object(
+        ObjectBuilder::new().schema_type(Type::String).enum_values(Some(names)).description(Some(description)).build(),
+    ))
+}
+
+/// A message type as a query parameter: `sms`, `email` or `letter`.
+pub struct TemplateTypeName;
+
+impl PartialSchema for TemplateTypeName {
+    fn schema() -> RefOr<Schema> {
+        names(app::domain::TemplateType::ALL.iter().map(|t| t.as_str()).collect(), "A message type.")
+    }
+}
+
+impl ToSchema for TemplateTypeName {}
+
+/// A status to filter messages by: a status, or a group of them.
+pub struct StatusFilter;
+
+impl PartialSchema for StatusFilter {
+    fn schema() -> RefOr<Schema> {
+        names(app::domain::NotificationStatus::filter_names(), "A status, or a group of statuses.")
+    }
+}
+
+impl ToSchema for StatusFilter {}
+
+/// Notify's error body, for every status the API refuses with.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorResponse {
+    /// The HTTP status code, again.
+    pub status_code: u16,
+    pub errors: Vec<ErrorItem>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorItem {
+    /// The kind of error: `BadRequestError`, `ValidationError`, `AuthError`,
+    /// `RateLimitError`, `TooManyRequestsError`, `NoResultFound`,
+    /// `PDFNotReadyError`, `RequestEntityTooLarge`, `NotFound`,
+    /// `MethodNotAllowed` or `Exception`.
+    #[schema(example = "BadRequestError")]
+    pub error: String,
+    /// What is wrong, in Notify's words.
+    #[schema(example = "Template not found")]
+    pub message: String,
+}
+
+/// `POST /v2/notifications/email`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EmailRequest {
+    /// The recipient's email address.
+    #[schema(example = "amala@example.com")]
+    pub email_address: String,
+    /// The id of an email template of the service.
+    pub template_id: uuid::Uuid,
+    /// A value for each of the template's placeholders, by name. A list
+    /// becomes a bulleted list. At most 1,000 values.
+    #[schema(value_type = Object, required = false)]
+    pub personalisation: Option<Map<String, Value>>,
+    /// Your own reference for the message (not shown to the recipient).
+    #[schema(max_length = 1000)]
+    pub reference: Option<String>,
+    /// Must be null (or left out): scheduling is invite-only in Notify, and
+    /// not offered here; a time is refused with
+    /// `Cannot schedule notifications (this feature is invite-only)`.
+    #[schema(schema_with = null_only)]
+    pub scheduled_for: Option<String>,
+    /// The id of one of the service's reply-to addresses (else its default).
+    #[schema(value_type = uuid::Uuid, required = false)]
+    pub email_reply_to_id: Option<uuid::Uuid>,
+    /// An `https://` URL the recipient can unsubscribe with in one click.
+    #[schema(pattern = "^https://")]
+    pub one_click_unsubscribe_url: Option<String>,
+    /// Placeholders whose values are escaped so that they cannot become
+    /// links (the response says what changed).
+    pub sanitise_content_for: Option<Vec<String>>,
+}
+
+/// `POST /v2/notifications/sms`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SmsRequest {
+    /// The recipient's mobile number (UK, or international with its prefix).
+    #[schema(example = "07700900123")]
+    pub phone_number: String,
+    /// The id of a text message template of the service.
+    pub template_id: uuid::Uuid,
+    /// A value for each of the template's placeholders, by name.
+    #[schema(value_type = Object, required = false)]
+    pub personalisation: Option<Map<String, Value>>,
+    /// Your own reference for the message.
+    #[schema(max_length = 1000)]
+    pub reference: Option<String>,
+    /// Must be null (or left out): scheduling is invite-only in Notify, and
+    /// not offered here; a time is refused with
+    /// `Cannot schedule notifications (this feature is invite-only)`.
+    #[schema(schema_with = null_only)]
+    pub scheduled_for: Option<String>,
+    /// The id of one of the service's text message senders (else its default).
+    #[schema(value_type = uuid::Uuid, required = false)]
+    pub sms_sender_id: Option<uuid::Uuid>,
+    /// Placeholders whose values are escaped so that they cannot become links.
+    pub sanitise_content_for: Option<Vec<String>>,
+}
+
+/// `POST /v2/notifications/letter` from a template. The address is in the
+/// personalisation: `address_line_1` to `address_line_7` (at least 3 lines),
+/// or `postcode` as the last line.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LetterRequest {
+    /// The id of a letter template of the service.
+    pub template_id: uuid::Uuid,
+    /// The address lines and a value for each of the template's placeholders.
+    #[schema(value_type = Object)]
+    pub personalisation: Map<String, Value>,
+    /// Your own reference for the letter.
+    #[schema(max_length = 1000)]
+    pub reference: Option<String>,
+    /// `second` unless chosen.
+    #[schema(value_type = Postage, required = false)]
+    pub postage: Option<Postage>,
+}
+
+/// `POST /v2/notifications/letter` with your own PDF.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PrecompiledLetterRequest {
+    /// Your own reference for the letter (required for a PDF).
+    pub reference: String,
+    /// The PDF, base64-encoded (A4, the address in the address block).
+    #[schema(format = Byte)]
+    pub content: String,
+    /// `second` unless chosen.
+    #[schema(value_type = PrecompiledPostage, required = false)]
+    pub postage: Option<PrecompiledPostage>,
+}
+
+/// A precompiled letter's postage.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum PrecompiledPostage {
+    First,
+    Second,
+    Economy,
+}
+
+/// A letter's postage.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Postage {
+    First,
+    Second,
+    Economy,
+    Europe,
+    RestOfWorld,
+}
+
+/// `POST /v2/template/{id}/preview`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PreviewRequest {
+    /// A value for each of the template's placeholders, by name.
+    #[schema(value_type = Option<Object>)]
+    pub personalisation: Option<Map<String, Value>>,
+}
+
+/// The template a message was made from.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TemplateRef {
+    pub id: String,
+    pub version: i64,
+    pub uri: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EmailContent {
+    pub body: String,
+    pub subject: Option<String>,
+    pub from_email: String,
+    pub one_click_unsubscribe_url: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SmsContent {
+    pub body: String,
+    pub from_number: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LetterContent {
+    pub body: String,
+    pub subject: Option<String>,
+}
+
+/// What sanitising changed in one value.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SanitisedValue {
+    pub unsanitised: String,
+    pub sanitised: String,
+}
+
+/// 201 for an email.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SentEmail {
+    pub id: String,
+    pub reference: Option<String>,
+    pub content: EmailContent,
+    pub uri: String,
+    pub template: TemplateRef,
+    pub scheduled_for: Option<String>,
+    /// The values `sanitise_content_for` changed, by placeholder.
+    pub sanitised_content: BTreeMap<String, SanitisedValue>,
+}
+
+/// 201 for a text message.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SentSms {
+    pub id: String,
+    pub reference: Option<String>,
+    pub content: SmsContent,
+    pub uri: String,
+    pub template: TemplateRef,
+    pub scheduled_for: Option<String>,
+}
+
+/// 201 for a letter from a template.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SentLetter {
+    pub id: String,
+    pub reference: Option<String>,
+    pub content: LetterContent,
+    pub uri: String,
+    pub template: TemplateRef,
+    pub scheduled_for: Option<String>,
+}
+
+/// 201 for a precompiled letter.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SentPrecompiledLetter {
+    pub id: String,
+    pub reference: Option<String>,
+    pub postage: String,
+}
+
+/// The answer to `POST /v2/notifications/letter`: from a template, or a PDF.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum SentLetterAnswer {
+    Template(SentLetter),
+    Precompiled(SentPrecompiledLetter),
+}
+
+/// The request of `POST /v2/notifications/letter`: a template, or a PDF.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(untagged)]
+pub enum LetterSendRequest {
+    Template(LetterRequest),
+    Precompiled(PrecompiledLetterRequest),
+}
+
+/// Always empty: this service keeps no costs.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CostDetails {}
+
+/// A message and its status.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Notification {
+    pub id: String,
+    pub reference: Option<String>,
+    pub email_address: Option<String>,
+    pub phone_number: Option<String>,
+    pub line_1: Option<String>,
+    pub line_2: Option<String>,
+    pub line_3: Option<String>,
+    pub line_4: Option<String>,
+    pub line_5: Option<String>,
+    pub line_6: Option<String>,
+    pub postcode: Option<String>,
+    /// `email`, `sms` or `letter`.
+    #[serde(rename = "type")]
+    pub notification_type: String,
+    /// See the statuses in the documentation.
+    pub status: String,
+    pub template: TemplateRef,
+    pub body: String,
+    pub subject: Option<String>,
+    /// `%Y-%m-%dT%H:%M:%S.%fZ`, UTC.
+    pub created_at: String,
+    pub created_by_name: Option<String>,
+    pub sent_at: Option<String>,
+    pub completed_at: Option<String>,
+    pub scheduled_for: Option<String>,
+    pub postage: Option<String>,
+    pub one_click_unsubscribe_url: Option<String>,
+    pub cost_details: CostDetails,
+    pub cost_in_pounds: f64,
+    pub is_cost_data_ready: bool,
+    /// Letters only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub estimated_delivery: Option<String>,
+}
+
+/// Links of a page: `next` while there may be more.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Links {
+    pub current: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
+}
+
+/// `GET /v2/notifications`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NotificationList {
+    pub notifications: Vec<Notification>,
+    pub links: Links,
+}
+
+/// A placeholder of a template.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Placeholder {
+    pub required: bool,
+}
+
+/// A template at a version.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Template {
+    pub id: String,
+    pub name: String,
+    /// `email`, `sms` or `letter`.
+    #[serde(rename = "type")]
+    pub template_type: String,
+    pub created_at: String,
+    pub updated_at: Option<String>,
+    pub created_by: String,
+    pub version: i64,
+    pub body: String,
+    pub subject: Option<String>,
+    pub letter_contact_block: Option<String>,
+    pub postage: Option<String>,
+    pub personalisation: BTreeMap<String, Placeholder>,
+}
+
+/// `GET /v2/templates`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TemplateList {
+    pub templates: Vec<Template>,
+}
+
+/// `POST /v2/template/{id}/preview`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TemplatePreview {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub template_type: String,
+    pub version: i64,
+    pub body: String,
+    pub subject: Option<String>,
+    pub postage: Option<String>,
+}
+
+/// A text message a service received.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReceivedText {
+    pub id: String,
+    pub created_at: String,
+    pub service_id: String,
+    pub notify_number: String,
+    pub user_number: String,
+    pub content: String,
+}
+
+/// `GET /v2/received-text-messages`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReceivedTextList {
+    pub received_text_messages: Vec<ReceivedText>,
+    pub links: Links,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use utoipa::PartialSchema;
+
+    /// The fields a request type describes, and those it requires.
+    fn fields<T: PartialSchema>() -> (Vec<String>, Vec<String>) {
+        let schema = serde_json::to_value(T::schema()).unwrap();
+        let mut names: Vec<String> = schema["properties"].as_object().unwrap().keys().cloned().collect();
+        let mut required: Vec<String> =
+            schema["required"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_string()).collect();
+        names.sort();
+        required.sort();
+        (names, required)
+    }
+
+    fn sorted(items: &[&str]) -> Vec<String> {
+        let mut v: Vec<String> = items.iter().map(|s| s.to_string()).collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn request_types_describe_the_fields_the_handlers_read() {
+        use super::super::send::{allowed_fields, required_fields, PRECOMPILED_FIELDS, PRECOMPILED_REQUIRED};
+        use app::domain::TemplateType::*;
+        assert_eq!(fields::<EmailRequest>(), (sorted(allowed_fields(Email)), sorted(&required_fields(Email))));
+        assert_eq!(fields::<SmsRequest>(), (sorted(allowed_fields(Sms)), sorted(&required_fields(Sms))));
+        assert_eq!(fields::<LetterRequest>(), (sorted(allowed_fields(Letter)), sorted(&required_fields(Letter))));
+        assert_eq!(fields::<PrecompiledLetterRequest>(), (sorted(PRECOMPILED_FIELDS), sorted(PRECOMPILED_REQUIRED)));
+    }
+
+    #[test]
+    fn postage_names_are_the_ones_the_handler_accepts() {
+        let schema = serde_json::to_value(Postage::schema()).unwrap();
+        let names: Vec<&str> = schema["enum"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+        assert_eq!(names, super::super::send::POSTAGE);
+        let schema = serde_json::to_value(PrecompiledPostage::schema()).unwrap();
+        let names: Vec<&str> = schema["enum"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+        assert_eq!(names, super::super::send::PRECOMPILED_POSTAGE);
+    }
+}
