@@ -5,13 +5,13 @@ SHELL := /bin/bash
 # and wasm-opt (binaryen 116 from npm, ahead of any other wasm-opt).
 export PATH := $(CURDIR)/node_modules/.bin:$(or $(CARGO_HOME),$(HOME)/.cargo)/bin:$(PATH)
 
-.PHONY: demo test bootstrap build watch lint unit e2e compat hostile bench weight
+.PHONY: demo test bootstrap build watch lint unit e2e compat openapi hostile bench weight
 
 demo: bootstrap build
 	@mkdir -p data
 	NOTIFY_DEMO=true LEPTOS_SITE_ROOT=target/site ./target/release/server
 
-test: bootstrap lint unit build e2e compat hostile
+test: bootstrap lint unit build e2e compat openapi hostile
 	@echo "make test: all checks passed"
 
 bootstrap:
@@ -38,6 +38,11 @@ e2e:
 # Notify's official Python and Node clients against the release server.
 compat:
 	./compat/run.sh
+
+# The OpenAPI description checked by openapi-spec-validator and schemathesis
+# (--checks all) against the release server.
+openapi:
+	./openapi/run.sh
 
 # Hostile inputs against the release server while /_status is timed: fails
 # on a request over 1 s of server CPU, /_status p99 over 50 ms, memory

@@ -51,4 +51,38 @@ export RECEIVED_TEXT="Compat: can I change my appointment? $(date +%s)"
 status=0
 .venv/bin/python python_client.py || status=1
 node node/client.test.mjs || status=1
+
+# The documentation's examples (docs/examples), run as a reader would run
+# them: with a test key, the service's address and its templates' ids.
+echo "compat: the documentation's examples"
+ln -sfn "$PWD/node/node_modules" "$ROOT/docs/examples/node/node_modules"
+export NOTIFY_API_KEY="$KEY_TEST"
+template() {
+  .venv/bin/python -c 'import os, sys; from notifications_python_client.notifications import NotificationsAPIClient as C
+c = C(os.environ["NOTIFY_API_KEY"], base_url=os.environ["NOTIFY_BASE_URL"])
+print(c.get_all_templates(template_type=sys.argv[1])["templates"][0]["id"])' "$1"
+}
+export EMAIL_TEMPLATE_ID=$(template email) SMS_TEMPLATE_ID=$(template sms) LETTER_TEMPLATE_ID=$(template letter)
+uuid='^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+example() {
+  # example NAME EXPECTED-PATTERN COMMAND...: the command's first line of
+  # output must match the pattern.
+  local name=$1 pattern=$2
+  shift 2
+  local out
+  if out=$("$@" 2>&1) && head -n1 <<<"$out" | grep -Eq "$pattern"; then
+    echo "  ok: $name"
+  else
+    echo "  FAILED: $name printed:"; sed 's/^/    /' <<<"$out"; status=1
+  fi
+}
+for lang in python node; do
+  if [ $lang = python ]; then run=(.venv/bin/python); ext=py; else run=(node); ext=mjs; fi
+  dir="$ROOT/docs/examples/$lang"
+  example "$lang send_email" "$uuid" "${run[@]}" "$dir/send_email.$ext"
+  export NOTIFICATION_ID=$("${run[@]}" "$dir/send_email.$ext")
+  example "$lang send_sms" '^Hello Amala,$' "${run[@]}" "$dir/send_sms.$ext"
+  example "$lang send_letter" "$uuid" "${run[@]}" "$dir/send_letter.$ext"
+  example "$lang get_status" '^(created|sending|delivered)$' "${run[@]}" "$dir/get_status.$ext"
+done
 exit $status

@@ -40,8 +40,8 @@ curl -sf "$base/documentation/openapi.json" > "$data/served.json"
 .venv/bin/openapi-spec-validator "$data/served.json"
 
 live=$("$server" list-services | awk -F'\t' '$3 == "Example live service" {print $1}')
-key=$("$server" create-api-key --service-id "$live" --name schemathesis --type test)
-auth="Authorization: ApiKey-v1 $key"
+export NOTIFY_API_KEY=$("$server" create-api-key --service-id "$live" --name schemathesis --type test)
+auth="Authorization: ApiKey-v1 $NOTIFY_API_KEY"
 api() { curl -sf -H "$auth" -H 'Content-Type: application/json' "$@"; }
 api "$base/v2/templates" > "$data/templates.json"
 template() { python3 -c 'import json,sys; print(next(t["id"] for t in json.load(open(sys.argv[1]))["templates"] if t["type"] == sys.argv[2]))' "$data/templates.json" "$1"; }
@@ -57,7 +57,7 @@ export SMS_SENDER_ID=$("$server" list-senders --service-id "$live" --kind sms_se
 export INBOUND_AUTHORIZATION="Basic $(printf 'notify:%s' "$inbound_password" | base64 -w0)"
 
 echo "openapi: schemathesis --checks all against the release server"
-PYTHONPATH=. SCHEMATHESIS_HOOKS=hooks .venv/bin/schemathesis run "$ROOT/docs/openapi.json" \
-  --url "$base" --header "$auth" --checks all --max-examples "${OPENAPI_EXAMPLES:-60}" \
+PYTHONPATH=. SCHEMATHESIS_HOOKS=hooks .venv/bin/schemathesis --config-file schemathesis.toml run "$ROOT/docs/openapi.json" \
+  --url "$base" --checks all --max-examples "${OPENAPI_EXAMPLES:-60}" \
   --seed "${OPENAPI_SEED:-20261206}" --workers 2 --no-color
 status=0

@@ -5,6 +5,16 @@
 // GOV.UK error summary after a mistake). New islands are hydrated after
 // each swap.
 let navigation = 0;
+// The address of the document shown (without its fragment): a history step
+// that changes only the fragment (a skip link, a contents link) is the
+// browser's to follow, and fires popstate too.
+let shown = withoutHash(window.location.href);
+
+function withoutHash(href) {
+  const url = new URL(href);
+  url.hash = "";
+  return url.href;
+}
 
 function sameSite(url) {
   return url.origin === window.location.origin;
@@ -39,17 +49,25 @@ async function visit(request, { replace = false } = {}) {
   const doc = new DOMParser().parseFromString(html, "text/html");
   document.title = doc.title;
   document.body.replaceWith(document.adoptNode(doc.body));
-  const url = response.url || request.url;
+  // The fragment asked for is kept (a response's URL has none).
+  const asked = new URL(request.url);
+  const landed = new URL(response.url || request.url);
+  if (asked.hash && withoutHash(asked.href) === landed.href) landed.hash = asked.hash;
+  const url = landed.href;
   if (replace) {
     window.history.replaceState({ enhanced: true }, "", url);
   } else if (url !== window.location.href) {
     window.history.pushState({ enhanced: true }, "", url);
   }
+  shown = withoutHash(url);
   // Where a sighted user's eyes go, the focus goes: the error summary when
   // there is one (as GOV.UK Frontend does), otherwise the top of the page.
   const summary = document.querySelector(".govuk-error-summary");
+  const target = landed.hash && document.getElementById(decodeURIComponent(landed.hash.slice(1)));
   window.scrollTo(0, 0);
-  if (summary) {
+  if (target && !summary) {
+    target.scrollIntoView();
+  } else if (summary) {
     summary.focus();
   } else {
     const banner = document.querySelector(".govuk-notification-banner");
@@ -89,5 +107,6 @@ document.addEventListener("submit", (event) => {
 });
 
 window.addEventListener("popstate", () => {
+  if (withoutHash(window.location.href) === shown) return;
   visit(new Request(window.location.href, { headers: { Accept: "text/html" } }), { replace: true });
 });

@@ -147,6 +147,10 @@ pub fn Hub(
     view! {
         {leaks}
         <h1 class="govuk-heading-l">"API integration"</h1>
+        <p class="govuk-body">
+            "Read the " <a class="govuk-link" href="/documentation">"API documentation"</a>
+            " to connect your service to this one."
+        </p>
         {expiring}
         {alerts}
         <ul class="govuk-list notify-pills">

@@ -105,6 +105,9 @@ pub fn RotateKey(service: ServiceContext, form: RotateKeyForm, csrf_token: Strin
                 <p class="govuk-body">
                     "We will make a new key with the same name and type, and show it to you once. The key you have now keeps working for the time you choose, so you can move your systems to the new key, then stops."
                 </p>
+                <p class="govuk-body">
+                    <a class="govuk-link" href="/documentation/api-keys#expiry-and-rotation">"When to rotate a key"</a>
+                </p>
                 <form method="post" novalidate>
                     <CsrfField token=csrf_token/>
                     <Radios
@@ -200,6 +203,11 @@ pub fn KeysList(service: ServiceContext, keys: ApiKeys, csrf_token: String) -> i
         <BackLink href=service.path("/api")/>
         {banner}
         <h1 class="govuk-heading-l">"API keys"</h1>
+        <p class="govuk-body">
+            "Read about the types of key, expiry and rotation in the "
+            <a class="govuk-link" href="/documentation/api-keys">"API documentation"</a>
+            "."
+        </p>
         <Table
             heads=&[("API keys", false), ("Action", true)]
             empty="You have not created any API keys yet"
@@ -222,7 +230,7 @@ pub fn CreateKey(service: ServiceContext, form: CreateKeyForm, csrf_token: Strin
             let hint = if disabled {
                 Some(view! {
                     "Not available because your service is in "
-                    <a class="govuk-link govuk-link--no-visited-state" href="https://www.notifications.service.gov.uk/using-notify/trial-mode">"trial mode"</a>
+                    <a class="govuk-link govuk-link--no-visited-state" href="/documentation/api-keys#trial-mode">"trial mode"</a>
                 }
                 .into_any())
             } else if letters && *kind == KeyType::Team {
@@ -295,6 +303,11 @@ pub fn NewKey(service: ServiceContext, name: String, key: String) -> impl IntoVi
             <p class="govuk-body copy-to-clipboard__value notify-key" id="api-key">{key}</p>
             <CopyToClipboard target_id="api-key".to_string()/>
         </div>
+        <p class="govuk-body">
+            "To send your first message with it, see "
+            <a class="govuk-link" href="/documentation/clients">"Python and Node clients"</a>
+            " in the API documentation."
+        </p>
         <p class="govuk-body"><a class="govuk-link" href=service.path("/api/keys")>"Back to API keys"</a></p>
     }
 }

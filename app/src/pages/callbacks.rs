@@ -218,7 +218,11 @@ pub fn CallbackFormPage(form: CallbackForm, csrf_token: String) -> impl IntoView
                 <ErrorSummary errors=form.errors.clone()/>
                 <h1 class="govuk-heading-l">{form.kind.heading()}</h1>
                 <p class="govuk-body">{intro}</p>
-                <p class="govuk-body">"Read the Callbacks section of our API documentation for more information."</p>
+                <p class="govuk-body">
+                    "Read the "
+                    <a class="govuk-link" href="/documentation/callbacks">"Callbacks section of our API documentation"</a>
+                    " for more information."
+                </p>
                 <p class="govuk-body">"Leave the URL empty and save to stop the callbacks."</p>
                 <form method="post" novalidate>
                     <CsrfField token=csrf_token.clone()/>

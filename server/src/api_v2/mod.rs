@@ -269,7 +269,7 @@ async fn get_notification(State(state): State<AppState>, caller: Caller, Path(id
     description = "The PDF of a letter, as it is printed.",
     params(("id" = String, Path, format = Uuid, description = "The letter's id.")),
     responses(
-        (status = 200, description = "The PDF.", content_type = "application/pdf", body = Vec<u8>),
+        (status = 200, description = "The PDF.", content_type = "application/pdf", body = inline(PdfFile)),
         (status = 400, description = "`ValidationError`: `notification_id is not a valid UUID`; `PDFNotReadyError`: `PDF not available yet, try again later`; `BadRequestError`: `Notification is not a letter`, `File did not pass the virus scan`, `PDF not available for letters in status validation-failed`.", body = ErrorResponse),
         (status = 404, description = "`NoResultFound`: `No result found`.", body = ErrorResponse),
         (status = 401, description = "No `Authorization` header, or not the Bearer (or ApiKey-v1) scheme: `Unauthorized: authentication token must be provided`, `Unauthorized: authentication bearer scheme must be used`.", body = ErrorResponse),

@@ -37,6 +37,23 @@ impl PartialSchema for TemplateTypeName {
 
 impl ToSchema for TemplateTypeName {}
 
+/// A letter's PDF, as `GET /v2/notifications/{id}/pdf` answers it.
+pub struct PdfFile;
+
+impl PartialSchema for PdfFile {
+    fn schema() -> RefOr<Schema> {
+        RefOr::T(Schema::Object(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .content_media_type("application/pdf")
+                .description(Some("The PDF's bytes."))
+                .build(),
+        ))
+    }
+}
+
+impl ToSchema for PdfFile {}
+
 /// A status to filter messages by: a status, or a group of them.
 pub struct StatusFilter;
 

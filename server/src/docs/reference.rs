@@ -59,8 +59,14 @@ fn operation(out: &mut String, d: &Value, method: &str, path: &str, op: &Value) 
                 Some(options) => options.iter().map(|o| resolve(d, o)).collect(),
                 None => vec![schema],
             };
+            let several = variants.len() > 1;
             for variant in variants {
-                let intro = variant["description"].as_str().unwrap_or("The request body").replace('\n', " ");
+                // One of several kinds of request is introduced by its own
+                // description; a single one needs none.
+                let intro = match variant["description"].as_str() {
+                    Some(d) if several => d.replace('\n', " "),
+                    _ => "The request's fields".to_string(),
+                };
                 out.push_str(&format!("{intro} (`{media_type}`):\n\n"));
                 out.push_str("| Field | Type | Required | Description |\n|---|---|---|---|\n");
                 let required: Vec<&str> =

@@ -8,6 +8,13 @@ use app::view_model::Page;
 use axum::extract::Path;
 use axum::response::Response;
 
+/// `/services/{id}/api/documentation`, Notify's own link: 301 to the
+/// documentation, which is the same for every service.
+pub async fn moved() -> Response {
+    use axum::response::IntoResponse;
+    (axum::http::StatusCode::MOVED_PERMANENTLY, [(axum::http::header::LOCATION, "/documentation")]).into_response()
+}
+
 pub async fn index() -> Result<Response, PageError> {
     render("")
 }

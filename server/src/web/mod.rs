@@ -204,6 +204,8 @@ fn admin_routes() -> Vec<(AdminRoute, axum::routing::MethodRouter<AppState>)> {
             get(api_integration::guest_list_form).post(api_integration::save_guest_list),
         ),
         (route("/services/{service_id}/api/whitelist", GET, Access::Public), get(api_integration::old_guest_list)),
+        // Notify's address for the documentation, from its API pages.
+        (route("/services/{service_id}/api/documentation", GET, Access::Public), get(documentation::moved)),
         (route("/services/{service_id}/api/callbacks", GET, keys), get(callbacks::callbacks)),
         (
             route("/services/{service_id}/api/callbacks/{callback}", BOTH, keys),
