@@ -92,7 +92,7 @@ test("a key that expires: its expiry on the list and a warning on the hub", asyn
   const row = page.getByRole("row").filter({ hasText: name });
   await expect(row).toContainText("Expires in 29 days");
   await expectNoAxeViolations(page, testInfo);
-  await page.getByRole("link", { name: "Back" }).click();
+  await page.getByRole("link", { name: "Back", exact: true }).click();
   const warning = page.locator(".govuk-warning-text");
   await expect(warning).toContainText("1 API key expires within 30 days.");
   await expectNoAxeViolations(page, testInfo);
@@ -102,7 +102,7 @@ test("a key that expires: its expiry on the list and a warning on the hub", asyn
   await page.getByRole("row").filter({ hasText: name }).getByRole("link", { name: `Revoke ${name}` }).click();
   await page.getByRole("button", { name: "Yes, revoke this API key" }).click();
   await expect(page.getByText(`‘${name}’ was revoked`)).toBeVisible();
-  await page.getByRole("link", { name: "Back" }).click();
+  await page.getByRole("link", { name: "Back", exact: true }).click();
   await expect(page.getByRole("heading", { level: 1, name: "API integration" })).toBeVisible();
   await expect(page.locator(".govuk-warning-text")).toHaveCount(0);
   await expectNoFullReload(page, testInfo);
@@ -200,8 +200,8 @@ test("a key's page: its usage charted, an alert on a spike, dismissed", async ({
   await expect(page.getByRole("table").filter({ hasText: "Dismissed the alert" })).toBeVisible();
   await expectNoFullReload(page, testInfo);
   await expectNoAxeViolations(page, testInfo);
-  await page.getByRole("link", { name: "Back" }).click();
-  await page.getByRole("link", { name: "Back" }).click();
+  await page.getByRole("link", { name: "Back", exact: true }).click();
+  await page.getByRole("link", { name: "Back", exact: true }).click();
   await expect(page.getByRole("heading", { level: 1, name: "API integration" })).toBeVisible();
   await expect(page.getByText(`‘${name}’ sent 500 messages`)).toHaveCount(0);
 });
@@ -434,7 +434,7 @@ test("set, change and clear a delivery receipts callback", async ({ page }, test
   await page.getByRole("link", { name: "Continue" }).click();
   await expect(page.getByRole("heading", { level: 1, name: "Callbacks for delivery receipts" })).toBeVisible();
   await expect(page.locator("body")).not.toContainText("whsec_");
-  await page.getByRole("link", { name: "Back" }).click();
+  await page.getByRole("link", { name: "Back", exact: true }).click();
   await expect(page.getByRole("heading", { level: 1, name: "Callbacks" })).toBeVisible();
   await expect(page.locator(".govuk-summary-list")).toContainText("https://callbacks.example.gov.uk/delivery");
   await expectNoFullReload(page, testInfo);

@@ -70,6 +70,10 @@ async fn the_rest_api_page_documents_every_endpoint_and_its_errors() {
     for field in ["email_address", "template_id", "personalisation", "email_reply_to_id", "one_click_unsubscribe_url"] {
         assert!(page.body.contains(&format!("<code>{field}</code>")), "no field {field}");
     }
+    // And the fields of each answer, nested ones by their path.
+    for field in ["content.from_email", "template.uri", "notifications[].status", "links.next", "sanitised_content"] {
+        assert!(page.body.contains(&format!("<code>{field}</code>")), "no answer field {field}");
+    }
 }
 
 /// Runs a verification example with the callback's parts; whether it said

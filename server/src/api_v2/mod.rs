@@ -134,6 +134,27 @@ impl FromRequest<AppState> for ApiBody {
 
 type Answer = Result<Response, ApiError>;
 
+/// The refusals every v2 endpoint can answer, in its description.
+#[allow(dead_code)]
+#[derive(utoipa::IntoResponses)]
+enum Refusals {
+    #[response(
+        status = 401,
+        description = "No `Authorization` header, or not the Bearer (or ApiKey-v1) scheme: `Unauthorized: authentication token must be provided`, `Unauthorized: authentication bearer scheme must be used`."
+    )]
+    Unauthorised(ErrorResponse),
+    #[response(
+        status = 403,
+        description = "The key or token is refused (`AuthError`): `Invalid token: API key not found`, `Invalid token: API key revoked`, `Invalid token: API key expired`, `Error: Your system clock must be accurate to within 30 seconds`, `Invalid token: iss field not provided`, `Invalid token: service not found`, `Invalid token: service is archived`, `Invalid token: algorithm used is not HS256`, and the general message that asks for a token like the documented one."
+    )]
+    Forbidden(ErrorResponse),
+    #[response(
+        status = 500,
+        description = "An unexpected failure (`Exception`, `Internal server error`); the request id in the `X-Request-Id` header finds it in the server's log."
+    )]
+    Failed(ErrorResponse),
+}
+
 /// Handles a request on the async worker when its body is small, else off
 /// the async workers ([`crate::bounded`]): a large body's parsing,
 /// sanitising and rendering take milliseconds that every other request
@@ -163,11 +184,9 @@ async fn send_as(state: AppState, caller: Caller, t: TemplateType, body: axum::b
     responses(
         (status = 201, description = "Accepted: stored, and sent from the outbox (or, for a test key, given its simulated status).", body = SentEmail),
         (status = 400, description = "`ValidationError` (the JSON does not match the request's schema: `template_id is a required property`, `email_address Not a valid email address`, `phone_number Not a UK mobile number`, `reference is too long`, …; every problem is listed) or `BadRequestError`: `Invalid JSON supplied in POST data`, `Template not found`, `Template has been deleted`, `{type} template is not suitable for {type} notification`, `Missing personalisation: {names}`, `Your message is empty.`, `Service is not allowed to send {channel}`, `Cannot schedule notifications (this feature is invite-only)`, `Can’t send to this recipient using a team-only API key`, `Can’t send to this recipient when service is in trial mode – see https://www.notifications.service.gov.uk/trial-mode`, `Email too long` messages, `email_reply_to_id {id} does not exist in database for service id {service_id}`.", body = ErrorResponse),
-        (status = 401, description = "No `Authorization` header, or not the Bearer (or ApiKey-v1) scheme: `Unauthorized: authentication token must be provided`, `Unauthorized: authentication bearer scheme must be used`.", body = ErrorResponse),
-        (status = 403, description = "The key or token is refused (`AuthError`): `Invalid token: API key not found`, `Invalid token: API key revoked`, `Invalid token: API key expired`, `Error: Your system clock must be accurate to within 30 seconds`, `Invalid token: iss field not provided`, `Invalid token: service not found`, `Invalid token: service is archived`, `Invalid token: algorithm used is not HS256`, and the general message that asks for a token like the documented one.", body = ErrorResponse),
+        Refusals,
         (status = 413, description = "The body is over 4 MiB (`RequestEntityTooLarge`).", body = ErrorResponse),
         (status = 429, description = "`RateLimitError`: `Exceeded rate limit for key type LIVE of 3000 requests per 60 seconds` (per key type), or `TooManyRequestsError`: `Exceeded send limits (email: 1000) for today` (not for test keys).", body = ErrorResponse),
-        (status = 500, description = "An unexpected failure (`Exception`, `Internal server error`); the request id in the `X-Request-Id` header finds it in the server's log.", body = ErrorResponse),
     )
 )]
 async fn send_email(State(state): State<AppState>, caller: Caller, ApiBody(body): ApiBody) -> Answer {
@@ -184,11 +203,9 @@ async fn send_email(State(state): State<AppState>, caller: Caller, ApiBody(body)
     responses(
         (status = 201, description = "Accepted: stored, and sent from the outbox (or, for a test key, given its simulated status).", body = SentSms),
         (status = 400, description = "`ValidationError` (the JSON does not match the request's schema: `template_id is a required property`, `email_address Not a valid email address`, `phone_number Not a UK mobile number`, `reference is too long`, …; every problem is listed) or `BadRequestError`: `Invalid JSON supplied in POST data`, `Template not found`, `Template has been deleted`, `{type} template is not suitable for {type} notification`, `Missing personalisation: {names}`, `Your message is empty.`, `Service is not allowed to send {channel}`, `Cannot schedule notifications (this feature is invite-only)`, the team and trial-mode refusals, `Text messages cannot be longer than 918 characters. Your message is {n} characters long.`, `sms_sender_id {id} does not exist in database for service id {service_id}`.", body = ErrorResponse),
-        (status = 401, description = "No `Authorization` header, or not the Bearer (or ApiKey-v1) scheme: `Unauthorized: authentication token must be provided`, `Unauthorized: authentication bearer scheme must be used`.", body = ErrorResponse),
-        (status = 403, description = "The key or token is refused (`AuthError`): `Invalid token: API key not found`, `Invalid token: API key revoked`, `Invalid token: API key expired`, `Error: Your system clock must be accurate to within 30 seconds`, `Invalid token: iss field not provided`, `Invalid token: service not found`, `Invalid token: service is archived`, `Invalid token: algorithm used is not HS256`, and the general message that asks for a token like the documented one.", body = ErrorResponse),
+        Refusals,
         (status = 413, description = "The body is over 4 MiB (`RequestEntityTooLarge`).", body = ErrorResponse),
         (status = 429, description = "`RateLimitError`: `Exceeded rate limit for key type LIVE of 3000 requests per 60 seconds` (per key type), or `TooManyRequestsError`: `Exceeded send limits (email: 1000) for today` (not for test keys).", body = ErrorResponse),
-        (status = 500, description = "An unexpected failure (`Exception`, `Internal server error`); the request id in the `X-Request-Id` header finds it in the server's log.", body = ErrorResponse),
     )
 )]
 async fn send_sms(State(state): State<AppState>, caller: Caller, ApiBody(body): ApiBody) -> Answer {
@@ -205,11 +222,9 @@ async fn send_sms(State(state): State<AppState>, caller: Caller, ApiBody(body): 
     responses(
         (status = 201, description = "Accepted: stored, and sent from the outbox (or, for a test key, given its simulated status).", body = SentLetterAnswer),
         (status = 400, description = "`ValidationError` (the JSON does not match the request's schema: `template_id is a required property`, `email_address Not a valid email address`, `phone_number Not a UK mobile number`, `reference is too long`, …; every problem is listed) or `BadRequestError`: `Invalid JSON supplied in POST data`, `Template not found`, `Template has been deleted`, `{type} template is not suitable for {type} notification`, `Missing personalisation: {names}`, `Your message is empty.`, `Service is not allowed to send {channel}`, `Cannot schedule notifications (this feature is invite-only)`, `Address must be at least 3 lines`, `Cannot decode letter content (invalid base64 encoding)`, `postage invalid. It must be first, second, economy, europe or rest-of-world, not …`. 403 (`BadRequestError`) for `Cannot send letters with a team api key` and `Cannot send letters when service is in trial mode`.", body = ErrorResponse),
-        (status = 401, description = "No `Authorization` header, or not the Bearer (or ApiKey-v1) scheme: `Unauthorized: authentication token must be provided`, `Unauthorized: authentication bearer scheme must be used`.", body = ErrorResponse),
-        (status = 403, description = "The key or token is refused (`AuthError`): `Invalid token: API key not found`, `Invalid token: API key revoked`, `Invalid token: API key expired`, `Error: Your system clock must be accurate to within 30 seconds`, `Invalid token: iss field not provided`, `Invalid token: service not found`, `Invalid token: service is archived`, `Invalid token: algorithm used is not HS256`, and the general message that asks for a token like the documented one.", body = ErrorResponse),
+        Refusals,
         (status = 413, description = "The body is over 4 MiB (`RequestEntityTooLarge`).", body = ErrorResponse),
         (status = 429, description = "`RateLimitError`: `Exceeded rate limit for key type LIVE of 3000 requests per 60 seconds` (per key type), or `TooManyRequestsError`: `Exceeded send limits (email: 1000) for today` (not for test keys).", body = ErrorResponse),
-        (status = 500, description = "An unexpected failure (`Exception`, `Internal server error`); the request id in the `X-Request-Id` header finds it in the server's log.", body = ErrorResponse),
     )
 )]
 async fn send_letter(State(state): State<AppState>, caller: Caller, ApiBody(body): ApiBody) -> Answer {
@@ -232,9 +247,7 @@ async fn send_letter(State(state): State<AppState>, caller: Caller, ApiBody(body
     responses(
         (status = 200, description = "Found.", body = NotificationList),
         (status = 400, description = "`ValidationError`: `template_type {value} is not one of [sms, email, letter]`, `status {value} is not one of […]`, `older_than is not a valid UUID`, `Additional properties are not allowed ({name} was unexpected)`.", body = ErrorResponse),
-        (status = 401, description = "No `Authorization` header, or not the Bearer (or ApiKey-v1) scheme: `Unauthorized: authentication token must be provided`, `Unauthorized: authentication bearer scheme must be used`.", body = ErrorResponse),
-        (status = 403, description = "The key or token is refused (`AuthError`): `Invalid token: API key not found`, `Invalid token: API key revoked`, `Invalid token: API key expired`, `Error: Your system clock must be accurate to within 30 seconds`, `Invalid token: iss field not provided`, `Invalid token: service not found`, `Invalid token: service is archived`, `Invalid token: algorithm used is not HS256`, and the general message that asks for a token like the documented one.", body = ErrorResponse),
-        (status = 500, description = "An unexpected failure (`Exception`, `Internal server error`); the request id in the `X-Request-Id` header finds it in the server's log.", body = ErrorResponse),
+        Refusals,
     )
 )]
 async fn list_notifications(State(state): State<AppState>, caller: Caller, RawQuery(q): RawQuery) -> Answer {
@@ -252,9 +265,7 @@ async fn list_notifications(State(state): State<AppState>, caller: Caller, RawQu
         (status = 200, description = "Found.", body = Notification),
         (status = 400, description = "`ValidationError`: `notification_id is not a valid UUID`.", body = ErrorResponse),
         (status = 404, description = "`NoResultFound`: `No result found` (none with this id in the key's service).", body = ErrorResponse),
-        (status = 401, description = "No `Authorization` header, or not the Bearer (or ApiKey-v1) scheme: `Unauthorized: authentication token must be provided`, `Unauthorized: authentication bearer scheme must be used`.", body = ErrorResponse),
-        (status = 403, description = "The key or token is refused (`AuthError`): `Invalid token: API key not found`, `Invalid token: API key revoked`, `Invalid token: API key expired`, `Error: Your system clock must be accurate to within 30 seconds`, `Invalid token: iss field not provided`, `Invalid token: service not found`, `Invalid token: service is archived`, `Invalid token: algorithm used is not HS256`, and the general message that asks for a token like the documented one.", body = ErrorResponse),
-        (status = 500, description = "An unexpected failure (`Exception`, `Internal server error`); the request id in the `X-Request-Id` header finds it in the server's log.", body = ErrorResponse),
+        Refusals,
     )
 )]
 async fn get_notification(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Answer {
@@ -272,9 +283,7 @@ async fn get_notification(State(state): State<AppState>, caller: Caller, Path(id
         (status = 200, description = "The PDF.", content_type = "application/pdf", body = inline(PdfFile)),
         (status = 400, description = "`ValidationError`: `notification_id is not a valid UUID`; `PDFNotReadyError`: `PDF not available yet, try again later`; `BadRequestError`: `Notification is not a letter`, `File did not pass the virus scan`, `PDF not available for letters in status validation-failed`.", body = ErrorResponse),
         (status = 404, description = "`NoResultFound`: `No result found`.", body = ErrorResponse),
-        (status = 401, description = "No `Authorization` header, or not the Bearer (or ApiKey-v1) scheme: `Unauthorized: authentication token must be provided`, `Unauthorized: authentication bearer scheme must be used`.", body = ErrorResponse),
-        (status = 403, description = "The key or token is refused (`AuthError`): `Invalid token: API key not found`, `Invalid token: API key revoked`, `Invalid token: API key expired`, `Error: Your system clock must be accurate to within 30 seconds`, `Invalid token: iss field not provided`, `Invalid token: service not found`, `Invalid token: service is archived`, `Invalid token: algorithm used is not HS256`, and the general message that asks for a token like the documented one.", body = ErrorResponse),
-        (status = 500, description = "An unexpected failure (`Exception`, `Internal server error`); the request id in the `X-Request-Id` header finds it in the server's log.", body = ErrorResponse),
+        Refusals,
     )
 )]
 async fn get_notification_pdf(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Answer {
@@ -291,9 +300,7 @@ async fn get_notification_pdf(State(state): State<AppState>, caller: Caller, Pat
     responses(
         (status = 200, description = "Found.", body = TemplateList),
         (status = 400, description = "`ValidationError`: `type {value} is not one of [sms, email, letter]`.", body = ErrorResponse),
-        (status = 401, description = "No `Authorization` header, or not the Bearer (or ApiKey-v1) scheme: `Unauthorized: authentication token must be provided`, `Unauthorized: authentication bearer scheme must be used`.", body = ErrorResponse),
-        (status = 403, description = "The key or token is refused (`AuthError`): `Invalid token: API key not found`, `Invalid token: API key revoked`, `Invalid token: API key expired`, `Error: Your system clock must be accurate to within 30 seconds`, `Invalid token: iss field not provided`, `Invalid token: service not found`, `Invalid token: service is archived`, `Invalid token: algorithm used is not HS256`, and the general message that asks for a token like the documented one.", body = ErrorResponse),
-        (status = 500, description = "An unexpected failure (`Exception`, `Internal server error`); the request id in the `X-Request-Id` header finds it in the server's log.", body = ErrorResponse),
+        Refusals,
     )
 )]
 async fn list_templates(State(state): State<AppState>, caller: Caller, RawQuery(q): RawQuery) -> Answer {
@@ -311,9 +318,7 @@ async fn list_templates(State(state): State<AppState>, caller: Caller, RawQuery(
         (status = 200, description = "Found.", body = Template),
         (status = 400, description = "`ValidationError`: `template_id is not a valid UUID`.", body = ErrorResponse),
         (status = 404, description = "`NoResultFound`: `No result found` (none with this id in the key's service).", body = ErrorResponse),
-        (status = 401, description = "No `Authorization` header, or not the Bearer (or ApiKey-v1) scheme: `Unauthorized: authentication token must be provided`, `Unauthorized: authentication bearer scheme must be used`.", body = ErrorResponse),
-        (status = 403, description = "The key or token is refused (`AuthError`): `Invalid token: API key not found`, `Invalid token: API key revoked`, `Invalid token: API key expired`, `Error: Your system clock must be accurate to within 30 seconds`, `Invalid token: iss field not provided`, `Invalid token: service not found`, `Invalid token: service is archived`, `Invalid token: algorithm used is not HS256`, and the general message that asks for a token like the documented one.", body = ErrorResponse),
-        (status = 500, description = "An unexpected failure (`Exception`, `Internal server error`); the request id in the `X-Request-Id` header finds it in the server's log.", body = ErrorResponse),
+        Refusals,
     )
 )]
 async fn get_template(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Answer {
@@ -334,9 +339,7 @@ async fn get_template(State(state): State<AppState>, caller: Caller, Path(id): P
         (status = 200, description = "Found.", body = Template),
         (status = 400, description = "`ValidationError`: `template_id is not a valid UUID`, `version is not a valid integer`.", body = ErrorResponse),
         (status = 404, description = "`NoResultFound`: `No result found` (none with this id in the key's service).", body = ErrorResponse),
-        (status = 401, description = "No `Authorization` header, or not the Bearer (or ApiKey-v1) scheme: `Unauthorized: authentication token must be provided`, `Unauthorized: authentication bearer scheme must be used`.", body = ErrorResponse),
-        (status = 403, description = "The key or token is refused (`AuthError`): `Invalid token: API key not found`, `Invalid token: API key revoked`, `Invalid token: API key expired`, `Error: Your system clock must be accurate to within 30 seconds`, `Invalid token: iss field not provided`, `Invalid token: service not found`, `Invalid token: service is archived`, `Invalid token: algorithm used is not HS256`, and the general message that asks for a token like the documented one.", body = ErrorResponse),
-        (status = 500, description = "An unexpected failure (`Exception`, `Internal server error`); the request id in the `X-Request-Id` header finds it in the server's log.", body = ErrorResponse),
+        Refusals,
     )
 )]
 async fn get_template_version(
@@ -360,9 +363,7 @@ async fn get_template_version(
         (status = 400, description = "`ValidationError`: `template_id is not a valid UUID`, `personalisation … is not of type object`; `BadRequestError`: `Invalid JSON supplied in POST data`, `Missing personalisation: {names}`.", body = ErrorResponse),
         (status = 404, description = "`NoResultFound`: `No result found` (none with this id in the key's service).", body = ErrorResponse),
         (status = 413, description = "The body is over 4 MiB (`RequestEntityTooLarge`).", body = ErrorResponse),
-        (status = 401, description = "No `Authorization` header, or not the Bearer (or ApiKey-v1) scheme: `Unauthorized: authentication token must be provided`, `Unauthorized: authentication bearer scheme must be used`.", body = ErrorResponse),
-        (status = 403, description = "The key or token is refused (`AuthError`): `Invalid token: API key not found`, `Invalid token: API key revoked`, `Invalid token: API key expired`, `Error: Your system clock must be accurate to within 30 seconds`, `Invalid token: iss field not provided`, `Invalid token: service not found`, `Invalid token: service is archived`, `Invalid token: algorithm used is not HS256`, and the general message that asks for a token like the documented one.", body = ErrorResponse),
-        (status = 500, description = "An unexpected failure (`Exception`, `Internal server error`); the request id in the `X-Request-Id` header finds it in the server's log.", body = ErrorResponse),
+        Refusals,
     )
 )]
 async fn preview_template(
@@ -384,9 +385,7 @@ async fn preview_template(
     responses(
         (status = 200, description = "Found.", body = ReceivedTextList),
         (status = 400, description = "`ValidationError`: `older_than is not a valid UUID`.", body = ErrorResponse),
-        (status = 401, description = "No `Authorization` header, or not the Bearer (or ApiKey-v1) scheme: `Unauthorized: authentication token must be provided`, `Unauthorized: authentication bearer scheme must be used`.", body = ErrorResponse),
-        (status = 403, description = "The key or token is refused (`AuthError`): `Invalid token: API key not found`, `Invalid token: API key revoked`, `Invalid token: API key expired`, `Error: Your system clock must be accurate to within 30 seconds`, `Invalid token: iss field not provided`, `Invalid token: service not found`, `Invalid token: service is archived`, `Invalid token: algorithm used is not HS256`, and the general message that asks for a token like the documented one.", body = ErrorResponse),
-        (status = 500, description = "An unexpected failure (`Exception`, `Internal server error`); the request id in the `X-Request-Id` header finds it in the server's log.", body = ErrorResponse),
+        Refusals,
     )
 )]
 async fn received(State(state): State<AppState>, caller: Caller, RawQuery(q): RawQuery) -> Answer {

@@ -83,6 +83,28 @@ fn operation(out: &mut String, d: &Value, method: &str, path: &str, op: &Value) 
             }
         }
     }
+    // The fields of the success's body, nested ones by their path.
+    for (status, response) in op["responses"].as_object().into_iter().flatten() {
+        let Some(schema) = response["content"]["application/json"]["schema"].as_object() else { continue };
+        if !status.starts_with('2') {
+            continue;
+        }
+        let schema = Value::Object(schema.clone());
+        let options: Vec<&Value> = match resolve(d, &schema)["oneOf"].as_array() {
+            Some(options) => options.iter().collect(),
+            None => vec![&schema],
+        };
+        for option in options {
+            let name = option["$ref"].as_str().and_then(|r| r.rsplit('/').next()).unwrap_or("The answer");
+            out.push_str(&format!("The answer's fields ({status}, `{name}`):\n\n| Field | Type | Description |\n|---|---|---|\n"));
+            let mut rows = Vec::new();
+            answer_fields(d, option, "", 0, &mut rows);
+            for (field, kind, description) in rows {
+                out.push_str(&format!("| `{field}` | {} | {} |\n", cell(&kind), cell(&description)));
+            }
+            out.push('\n');
+        }
+    }
     out.push_str("| Status | Answer |\n|---|---|\n");
     for (status, response) in op["responses"].as_object().into_iter().flatten() {
         let body = response["content"]
@@ -97,6 +119,33 @@ fn operation(out: &mut String, d: &Value, method: &str, path: &str, op: &Value) 
         ));
     }
     out.push('\n');
+}
+
+/// The fields of an answer's schema as rows (path, type, description),
+/// the fields of its objects and lists of objects by their path
+/// (`template.id`, `notifications[].status`), two levels deep.
+fn answer_fields(d: &Value, schema: &Value, prefix: &str, depth: usize, rows: &mut Vec<(String, String, String)>) {
+    let schema = resolve(d, schema);
+    for (name, field) in schema["properties"].as_object().into_iter().flatten() {
+        let path = format!("{prefix}{name}");
+        let description = field["description"].as_str().unwrap_or_default().to_string();
+        rows.push((path.clone(), type_of(d, field), description));
+        if depth >= 2 {
+            continue;
+        }
+        let nested = if field["$ref"].is_string() {
+            Some((field, format!("{path}.")))
+        } else if field["items"]["$ref"].is_string() {
+            Some((&field["items"], format!("{path}[].")))
+        } else {
+            None
+        };
+        if let Some((inner, prefix)) = nested {
+            if resolve(d, inner)["properties"].is_object() {
+                answer_fields(d, inner, &prefix, depth + 1, rows);
+            }
+        }
+    }
 }
 
 /// The schema a `$ref` names, or the schema itself.
