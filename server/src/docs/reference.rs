@@ -96,7 +96,9 @@ fn operation(out: &mut String, d: &Value, method: &str, path: &str, op: &Value) 
         };
         for option in options {
             let name = option["$ref"].as_str().and_then(|r| r.rsplit('/').next()).unwrap_or("The answer");
-            out.push_str(&format!("The answer's fields ({status}, `{name}`):\n\n| Field | Type | Description |\n|---|---|---|\n"));
+            out.push_str(&format!(
+                "The answer's fields ({status}, `{name}`):\n\n| Field | Type | Description |\n|---|---|---|\n"
+            ));
             let mut rows = Vec::new();
             answer_fields(d, option, "", 0, &mut rows);
             for (field, kind, description) in rows {
