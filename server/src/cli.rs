@@ -27,6 +27,18 @@ enum Command {
     /// Print the API's OpenAPI description (as served at
     /// /documentation/openapi.json and committed as docs/openapi.json).
     Openapi,
+    /// Copy the database to a new file, while the server serves it. Keep
+    /// the server key (NOTIFY_SECRET_KEY or secret.key) too, apart from it.
+    Backup {
+        #[arg(long)]
+        to: std::path::PathBuf,
+    },
+    /// Put a copy made by `backup` in place of the database. The server must
+    /// be stopped; the database it replaces is kept beside it.
+    Restore {
+        #[arg(long)]
+        from: std::path::PathBuf,
+    },
     /// Create a user. The password is read from standard input (first line).
     CreateUser {
         #[arg(long)]
@@ -205,6 +217,8 @@ pub fn main() -> ExitCode {
     let result = runtime.block_on(async move {
         match cli.command.unwrap_or(Command::Serve) {
             Command::Serve => serve(config).await,
+            // Not through `admin`: the database is not to be opened.
+            Command::Restore { from } => restore(config, from).await,
             other => admin(config, other).await,
         }
     });
@@ -255,10 +269,38 @@ async fn shutdown_signal() {
     tokio::select! { _ = ctrl_c => {}, _ = term => {} }
 }
 
+async fn restore(config: Config, from: std::path::PathBuf) -> anyhow::Result<()> {
+    let database = crate::backup::database_file(&config.database_url)?;
+    let (copy, kept) = crate::backup::restore(&database, &from).await?;
+    println!(
+        "restored {} to {}: {} services, {} notifications",
+        from.display(),
+        database.display(),
+        copy.services,
+        copy.notifications
+    );
+    if let Some(kept) = kept {
+        println!("the database it replaced is kept as {}", kept.display());
+    }
+    Ok(())
+}
+
 async fn admin(config: Config, command: Command) -> anyhow::Result<()> {
     let pool = store::connect(&config.database_url).await?;
     match command {
-        Command::Serve | Command::CheckLetterPdf | Command::Openapi => unreachable!("handled by main"),
+        Command::Serve | Command::CheckLetterPdf | Command::Openapi | Command::Restore { .. } => {
+            unreachable!("handled by main")
+        }
+        Command::Backup { to } => {
+            let copy = crate::backup::backup(&pool, &to).await?;
+            println!(
+                "backed up to {}: {} bytes, {} services, {} notifications. Keep the server key with it, apart from it.",
+                to.display(),
+                copy.bytes,
+                copy.services,
+                copy.notifications
+            );
+        }
         Command::CreateUser { name, email, mobile, platform_admin } => {
             let email = EmailAddress::parse(&email).map_err(|e| anyhow::anyhow!("--email: {e}"))?;
             let mut password = String::new();

@@ -3,6 +3,7 @@
 
 pub mod alerts;
 pub mod api_v2;
+pub mod backup;
 pub mod bounded;
 pub mod callbacks;
 pub mod cli;
@@ -22,6 +23,9 @@ pub use state::AppState;
 /// Opens the database, loads the server key, seeds the demo data when asked,
 /// and builds the router. Used by `main` and by the tests alike.
 pub async fn build(config: Config) -> anyhow::Result<(axum::Router, AppState)> {
+    // One server per SQLite database: a second would send callbacks twice,
+    // and a restore must not replace a database a server has open.
+    let lock = backup::ServerLock::for_database_url(&config.database_url)?;
     let pool = app::ssr::store::connect(&config.database_url).await?;
     let secret_key = server_key::load_or_create(&config)?;
     if config.demo {
@@ -30,6 +34,7 @@ pub async fn build(config: Config) -> anyhow::Result<(axum::Router, AppState)> {
     // Leptos renders with async tasks; they run on the tokio runtime.
     let _ = any_spawner::Executor::init_tokio();
     let state = AppState::new(config, pool, secret_key);
+    let _ = state.server_lock.set(lock);
     // Secrets sealed before they were bound to their rows are re-sealed
     // bound, once; until then they would not open.
     let resealed = app::ssr::store::reseal_unbound_secrets(&state.pool, &state.secrets).await?;

@@ -27,6 +27,9 @@ pub struct Inner {
     pub sign_in_admission: tokio::sync::Semaphore,
     /// Leak reports being worked on (see `web::leaks::REPORTS_AT_ONCE`).
     pub leak_reports: Arc<tokio::sync::Semaphore>,
+    /// The serving process's lock on its database, held while it lives
+    /// (set by `build`; `None` inside: an in-memory database).
+    pub server_lock: std::sync::OnceLock<Option<crate::backup::ServerLock>>,
 }
 
 /// Password hashes computed at once, each on a blocking thread: argon2 takes
@@ -60,6 +63,7 @@ impl AppState {
             hashing,
             sign_in_admission,
             leak_reports: Arc::new(tokio::sync::Semaphore::new(crate::web::LEAK_REPORTS_AT_ONCE)),
+            server_lock: Default::default(),
         }))
     }
 }

@@ -139,6 +139,12 @@ pub async fn connect(url: &str) -> anyhow::Result<Pool> {
     Ok(Pool { db: pool, changes, writer: Default::default() })
 }
 
+/// The newest migration this build knows: a database from a newer build
+/// is not restored into it.
+pub fn newest_migration() -> i64 {
+    sqlx::migrate!("./migrations").iter().map(|m| m.version).max().unwrap_or(0)
+}
+
 /// Copies the WAL back into the database without blocking writers.
 ///
 /// Under continuous load a PASSIVE checkpoint never finds a moment without
