@@ -511,8 +511,16 @@ async fn a_callback_failing_for_24_hours_pauses_and_resume_sends_what_waited_old
     let log = app::ssr::store::callback_attempts(&app.state.pool, &live, app::domain::CallbackKind::DeliveryStatus, 50)
         .await
         .unwrap();
-    let order: Vec<String> = log.into_iter().rev().map(|a| a.notification_id.unwrap()).collect();
-    assert_eq!(order, vec![first.clone(), first.clone(), second, third], "oldest first");
+    // Each attempt is stamped as its event is taken from the lane, so the
+    // stamps are in the order taken (two taken within one clock tick share a
+    // stamp, and the page's order between those is arbitrary).
+    let mut attempts: Vec<(String, String)> = log.into_iter().map(|a| (a.at, a.notification_id.unwrap())).collect();
+    attempts.sort();
+    let ids: Vec<&str> = attempts.iter().map(|(_, id)| id.as_str()).collect();
+    assert_eq!(ids[0], first, "the first attempt, before the pause");
+    let stamp = |id: &str| attempts.iter().skip(1).find(|(_, n)| n == id).unwrap().0.clone();
+    assert!(stamp(&first) <= stamp(&second) && stamp(&second) <= stamp(&third), "oldest first: {attempts:?}");
+    assert_eq!(attempts.len(), 4, "{attempts:?}");
     let page = app.get(&page_path, Some(&s.cookie)).await;
     assert!(page.text().contains("Callbacks resumed"));
     assert!(!page.text().contains("Callbacks are paused."));
