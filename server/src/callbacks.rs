@@ -159,6 +159,18 @@ struct Attempt {
     verdict: Verdict,
 }
 
+/// A write making old events due, under way ([`Dispatcher::making_due`]).
+pub struct DueWrite<'a>(&'a Dispatcher);
+
+impl Drop for DueWrite<'_> {
+    fn drop(&mut self) {
+        // The rescan first, then the write is no longer under way: at every
+        // moment after the commit one of the two is visible to a round.
+        self.0.rescan();
+        self.0.due_writes.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
 /// The dispatcher's shared state: the clients, the slots in use, and the
 /// channel of outcomes to record.
 pub struct Dispatcher {
@@ -167,7 +179,11 @@ pub struct Dispatcher {
     http: Option<reqwest::Client>,
     reach: Reach,
     busy: Mutex<HashMap<String, usize>>,
-    rescan: std::sync::atomic::AtomicBool,
+    /// Writes that make old events due (a resume, a resend), under way and
+    /// done: a round that finds such an event through the new-event cursor
+    /// must also look for every due one, or the old ones go last.
+    due_writes: std::sync::atomic::AtomicU64,
+    due_epoch: std::sync::atomic::AtomicU64,
     /// Slots for requests: overall, and per callback.
     slots: Arc<tokio::sync::Semaphore>,
     /// Each callback's claimed events, in order, and its workers.
@@ -190,7 +206,8 @@ impl Dispatcher {
             http: allow_private.then(|| client(Reach::PrivateOnly)),
             reach,
             busy: Mutex::default(),
-            rescan: std::sync::atomic::AtomicBool::new(false),
+            due_writes: Default::default(),
+            due_epoch: Default::default(),
             slots: Arc::new(tokio::sync::Semaphore::new(IN_FLIGHT)),
             lanes: Mutex::default(),
             claimed: Mutex::default(),
@@ -209,8 +226,18 @@ impl Dispatcher {
     /// Looks for every due event now (after a resume or a resend made old
     /// events due), so they go in order with what is new.
     pub fn rescan(&self) {
-        self.rescan.store(true, std::sync::atomic::Ordering::Relaxed);
+        self.due_epoch.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         self.wake();
+    }
+
+    /// Declares a write that makes old events due, before it commits; the
+    /// guard, dropped once it is committed (or has failed), asks for a
+    /// rescan. A round that reads the write's events while it is under way
+    /// sees it declared, and one after sees the rescan asked: no round can
+    /// take the resumed events out of order, oldest first.
+    pub fn making_due(&self) -> DueWrite<'_> {
+        self.due_writes.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        DueWrite(self)
     }
 
     /// Waits until a batch of outcomes has been recorded, or `timeout`.
@@ -410,7 +437,7 @@ pub fn spawn(state: AppState) {
     tokio::spawn(record_outcomes(recorder, queue));
     let dispatcher = state.clone();
     tokio::spawn(async move {
-        let mut cursor = Cursor { after: None, last_due_scan: None, backlog: HashMap::new() };
+        let mut cursor = Cursor { after: None, last_due_scan: None, scanned_epoch: 0, backlog: HashMap::new() };
         loop {
             if let Err(e) = dispatch_round(&dispatcher, &mut cursor).await {
                 tracing::warn!(error = ?e, "callback dispatch round failed");
@@ -448,6 +475,8 @@ pub fn spawn(state: AppState) {
 struct Cursor {
     after: Option<i64>,
     last_due_scan: Option<tokio::time::Instant>,
+    /// The rescans asked for ([`Dispatcher::rescan`]) as of the last due scan.
+    scanned_epoch: u64,
     /// Callbacks whose new events were passed over because they were full:
     /// where their backlog starts, `(created_at, rowid)` exclusive.
     backlog: HashMap<String, (String, i64)>,
@@ -507,10 +536,14 @@ async fn dispatch_round(state: &AppState, cursor: &mut Cursor) -> anyhow::Result
         cursor.after = Some(last.rowid);
     }
     candidates.extend(fresh);
-    let asked = dispatcher.rescan.swap(false, std::sync::atomic::Ordering::Relaxed);
+    // Read after the new events: see `Dispatcher::making_due`.
+    let epoch = dispatcher.due_epoch.load(std::sync::atomic::Ordering::SeqCst);
+    let under_way = dispatcher.due_writes.load(std::sync::atomic::Ordering::SeqCst) > 0;
+    let asked = under_way || epoch != cursor.scanned_epoch;
     let scan_due = asked || cursor.last_due_scan.is_none_or(|t| t.elapsed() >= DUE_SCAN_EVERY);
     if scan_due && candidates.len() < room {
         cursor.last_due_scan = Some(tokio::time::Instant::now());
+        cursor.scanned_epoch = epoch;
         let claimed = dispatcher.claimed.lock().expect("never poisoned").clone();
         candidates.extend(store::due_callback_events(&state.pool, &now, &claimed, room).await?);
     }

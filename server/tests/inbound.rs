@@ -150,3 +150,16 @@ async fn received_texts_page_back_with_older_than() {
     let senders = store::senders(&app.state.pool, &live, app::domain::senders::SenderKind::SmsSender).await.unwrap();
     assert!(senders.iter().any(|s| s.value == "07700900500" && s.is_default), "{senders:?}");
 }
+
+#[tokio::test]
+async fn field_lengths_are_counted_in_characters_as_the_description_says() {
+    let app = TestApp::spawn_with(&[("NOTIFY_INBOUND_SMS_PASSWORD", PASSWORD_FOR_PROVIDER)]).await;
+    let auth = Some(("notify", PASSWORD_FOR_PROVIDER));
+    // 32 characters of two bytes each: within the 32 the description allows.
+    let wide = "é".repeat(32);
+    let text = [("source", wide.as_str()), ("destination", wide.as_str()), ("message", "Hello")];
+    assert_eq!(provider_post(&app, auth, &text).await, 200);
+    let too_long = "7".repeat(33);
+    let text = [("source", too_long.as_str()), ("destination", "447700900500"), ("message", "Hello")];
+    assert_eq!(provider_post(&app, auth, &text).await, 400);
+}

@@ -346,6 +346,8 @@ pub async fn resend(
         Ok(found) => found,
         Err(back) => return Ok(back),
     };
+    // Failed events made due again go in order with what is new.
+    let resent = state.callbacks.making_due();
     let message = if let Some(event_id) = form.event_id.filter(|id| !id.is_empty()) {
         if !store::resend_event(&state.pool, ctx.id(), kind, &event_id).await? {
             return Err(PageError::NotFound);
@@ -368,7 +370,7 @@ pub async fn resend(
             ),
         }
     };
-    state.callbacks.rescan();
+    drop(resent);
     ctx.flash(&state, &message).await?;
     Ok(found(&ctx.path(&format!("/api/callbacks/{slug}"))))
 }
@@ -384,10 +386,11 @@ pub async fn resume(
         Ok(found) => found,
         Err(back) => return Ok(back),
     };
+    let resumed = state.callbacks.making_due();
     store::resume_callback(&state.pool, ctx.id(), kind).await?;
+    drop(resumed);
     let description = format!("Resumed the {} callback", kind.row_label().to_lowercase());
     store::audit(&state.pool, ctx.id(), Some(&ctx.signed_in.user.id), &description).await?;
-    state.callbacks.rescan();
     tracing::info!(service_id = %ctx.id(), callback_type = kind.as_str(), "callback resumed");
     ctx.flash(&state, "Callbacks resumed").await?;
     Ok(found(&ctx.path(&format!("/api/callbacks/{slug}"))))
