@@ -13,9 +13,17 @@ use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 use utoipa::openapi::RefOr;
 use utoipa::{PartialSchema, ToSchema};
 
-/// A field that may only be null.
+/// A field that may only be null (scheduling is not offered).
 fn null_only() -> Schema {
-    Schema::Object(ObjectBuilder::new().schema_type(Type::Null).build())
+    Schema::Object(
+        ObjectBuilder::new()
+            .schema_type(Type::Null)
+            .description(Some(
+                "Must be null or left out: scheduling is invite-only in Notify and not offered here; a time is \
+                 refused with `Cannot schedule notifications (this feature is invite-only)`.",
+            ))
+            .build(),
+    )
 }
 
 /// A string from a list of names, described from the list the handler
@@ -210,28 +218,39 @@ pub struct PreviewRequest {
 /// The template a message was made from.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TemplateRef {
+    /// The template's id.
     pub id: String,
+    /// Its version when the message was made.
     pub version: i64,
+    /// Where to read that version.
     pub uri: String,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct EmailContent {
+    /// The body, with the personalisation filled in.
     pub body: String,
+    /// The subject, with the personalisation filled in.
     pub subject: Option<String>,
+    /// The address it is sent from.
     pub from_email: String,
+    /// The unsubscribe address you gave, if any.
     pub one_click_unsubscribe_url: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SmsContent {
+    /// The text, with the personalisation filled in.
     pub body: String,
+    /// The sender the recipient sees.
     pub from_number: String,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct LetterContent {
+    /// The letter's text, with the personalisation filled in.
     pub body: String,
+    /// Its heading.
     pub subject: Option<String>,
 }
 
@@ -245,11 +264,16 @@ pub struct SanitisedValue {
 /// 201 for an email.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SentEmail {
+    /// The message's id: keep it to read its status.
     pub id: String,
+    /// The reference you gave, if any.
     pub reference: Option<String>,
     pub content: EmailContent,
+    /// Where to read it: `GET` this address.
     pub uri: String,
+    /// The template and version it was made from.
     pub template: TemplateRef,
+    /// Always null: scheduling is not offered.
     pub scheduled_for: Option<String>,
     /// The values `sanitise_content_for` changed, by placeholder.
     pub sanitised_content: BTreeMap<String, SanitisedValue>,
@@ -258,30 +282,43 @@ pub struct SentEmail {
 /// 201 for a text message.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SentSms {
+    /// The message's id: keep it to read its status.
     pub id: String,
+    /// The reference you gave, if any.
     pub reference: Option<String>,
     pub content: SmsContent,
+    /// Where to read it: `GET` this address.
     pub uri: String,
+    /// The template and version it was made from.
     pub template: TemplateRef,
+    /// Always null: scheduling is not offered.
     pub scheduled_for: Option<String>,
 }
 
 /// 201 for a letter from a template.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SentLetter {
+    /// The message's id: keep it to read its status.
     pub id: String,
+    /// The reference you gave, if any.
     pub reference: Option<String>,
     pub content: LetterContent,
+    /// Where to read it: `GET` this address.
     pub uri: String,
+    /// The template and version it was made from.
     pub template: TemplateRef,
+    /// Always null: scheduling is not offered.
     pub scheduled_for: Option<String>,
 }
 
 /// 201 for a precompiled letter.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SentPrecompiledLetter {
+    /// The message's id: keep it to read its status.
     pub id: String,
+    /// The reference you gave, if any.
     pub reference: Option<String>,
+    /// The postage the letter goes with.
     pub postage: String,
 }
 
@@ -308,10 +345,15 @@ pub struct CostDetails {}
 /// A message and its status.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Notification {
+    /// The message's id.
     pub id: String,
+    /// The reference you gave, if any.
     pub reference: Option<String>,
+    /// An email's recipient.
     pub email_address: Option<String>,
+    /// A text message's recipient.
     pub phone_number: Option<String>,
+    /// A letter's address, line by line.
     pub line_1: Option<String>,
     pub line_2: Option<String>,
     pub line_3: Option<String>,
@@ -324,18 +366,27 @@ pub struct Notification {
     pub notification_type: String,
     /// See the statuses in the documentation.
     pub status: String,
+    /// The template and version it was made from.
     pub template: TemplateRef,
+    /// The content as sent.
     pub body: String,
+    /// An email's subject or a letter's heading.
     pub subject: Option<String>,
     /// `%Y-%m-%dT%H:%M:%S.%fZ`, UTC.
     pub created_at: String,
+    /// Always null: messages are sent through the API.
     pub created_by_name: Option<String>,
+    /// When it was handed to the provider.
     pub sent_at: Option<String>,
+    /// When it reached its final status.
     pub completed_at: Option<String>,
+    /// Always null: scheduling is not offered.
     pub scheduled_for: Option<String>,
+    /// A letter's postage.
     pub postage: Option<String>,
     pub one_click_unsubscribe_url: Option<String>,
     pub cost_details: CostDetails,
+    /// Always 0: this service keeps no costs.
     pub cost_in_pounds: f64,
     pub is_cost_data_ready: bool,
     /// Letters only.
@@ -346,8 +397,10 @@ pub struct Notification {
 /// Links of a page: `next` while there may be more.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Links {
+    /// This page.
     pub current: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// The next page, older messages (absent on the last).
     pub next: Option<String>,
 }
 
