@@ -23,7 +23,7 @@ pub fn database_file(database_url: &str) -> anyhow::Result<PathBuf> {
 }
 
 /// The lock a serving process holds on its database (`{database}.lock`,
-/// an exclusive `flock`): released when the process ends, however it ends,
+/// an exclusive file lock): released when the process ends, however it ends,
 /// so a restore can tell whether a server is using the database.
 pub struct ServerLock {
     _file: File,
@@ -42,12 +42,15 @@ impl ServerLock {
             .write(true)
             .open(&path)
             .with_context(|| format!("could not open {}", path.display()))?;
-        // SAFETY: flock on a descriptor this function owns; no memory is shared.
-        let taken = unsafe { libc::flock(std::os::fd::AsRawFd::as_raw_fd(&file), libc::LOCK_EX | libc::LOCK_NB) } == 0;
-        if !taken {
-            bail!("a server is using {} (it holds {})", database.display(), path.display());
+        match file.try_lock() {
+            Ok(()) => Ok(Self { _file: file }),
+            Err(std::fs::TryLockError::WouldBlock) => {
+                bail!("a server is using {} (it holds {})", database.display(), path.display())
+            }
+            Err(std::fs::TryLockError::Error(e)) => {
+                Err(e).with_context(|| format!("could not lock {}", path.display()))
+            }
         }
-        Ok(Self { _file: file })
     }
 }
 
