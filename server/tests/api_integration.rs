@@ -306,7 +306,8 @@ async fn team_keys_may_send_to_the_team_and_the_guest_list_only() {
     assert!(!team_key_may_send_to(pool, &live, &email(OUTSIDER)).await.unwrap());
     assert!(!team_key_may_send_to(pool, &live, &phone("07700900003")).await.unwrap());
     // Guests are.
-    app::ssr::store::replace_guest_list(pool, &live, &["Guest@Example.com".into()], &["+447700900999".into()])
+    let audit = app::ssr::store::Audit { user_id: None, description: "Updated the guest list" };
+    app::ssr::store::replace_guest_list(pool, &live, &["Guest@Example.com".into()], &["+447700900999".into()], audit)
         .await
         .unwrap();
     assert!(team_key_may_send_to(pool, &live, &email("guest@example.com")).await.unwrap());
@@ -648,7 +649,13 @@ async fn the_audit_log_says_who_changed_what_never_a_secret_newest_first_and_pag
 
     // 60 more events: two pages.
     for i in 0..60 {
-        app::ssr::store::audit(&app.state.pool, &live, None, &format!("Event {i}")).await.unwrap();
+        sqlx::query("INSERT INTO audit_events (service_id, at, description) VALUES (?, ?, ?)")
+            .bind(&live)
+            .bind(app::ssr::clock::now_string())
+            .bind(format!("Event {i}"))
+            .execute(app.state.pool.sqlite())
+            .await
+            .unwrap();
     }
     let first = app.get(&format!("/services/{live}/api/audit"), Some(&s.cookie)).await;
     assert!(first.text().contains("Event 59") && !first.text().contains("Event 9 "));

@@ -263,7 +263,8 @@ async fn team_keys_reach_the_team_and_guests_and_live_keys_anyone() {
     };
     assert_eq!(send(&team, "07700 900001").await, 201, "a team member");
     assert_eq!(send(&team, "07700900555").await, 400);
-    store::replace_guest_list(&app.state.pool, &live, &[], &["+447700900555".into()]).await.unwrap();
+    let audit = store::Audit { user_id: None, description: "Updated the guest list" };
+    store::replace_guest_list(&app.state.pool, &live, &[], &["+447700900555".into()], audit).await.unwrap();
     assert_eq!(send(&team, "07700900555").await, 201, "a guest");
     assert_eq!(send(&normal, "07700900777").await, 201, "live keys send to anyone");
     // The embedded outbox records what live and team keys sent.

@@ -142,10 +142,12 @@ async fn save_delivery_callback(app: &TestApp, service_id: &str) {
         &app.state.pool,
         service_id,
         app::domain::CallbackKind::DeliveryStatus,
-        "https://example.gov.uk/callback",
-        &token,
-        None,
-        &admin_user.id,
+        store::CallbackSettings {
+            url: "https://example.gov.uk/callback",
+            bearer_token_ciphertext: &token,
+            new_signing_secret_ciphertext: None,
+        },
+        store::Audit { user_id: Some(&admin_user.id), description: "Set the callback" },
     )
     .await
     .unwrap();

@@ -422,10 +422,12 @@ async fn private_addresses_are_refused_at_dispatch_without_the_setting() {
             &app.state.pool,
             &live,
             app::domain::CallbackKind::DeliveryStatus,
-            &url,
-            &seal_token(&app.state.secrets, &live, "delivery_status"),
-            Some(&seal_signing(&app.state.secrets, &live, "delivery_status")),
-            &admin_user.id,
+            app::ssr::store::CallbackSettings {
+                url: &url,
+                bearer_token_ciphertext: &seal_token(&app.state.secrets, &live, "delivery_status"),
+                new_signing_secret_ciphertext: Some(&seal_signing(&app.state.secrets, &live, "delivery_status")),
+            },
+            app::ssr::store::Audit { user_id: Some(&admin_user.id), description: "Set the callback" },
         )
         .await
         .unwrap();
@@ -681,10 +683,12 @@ async fn received_texts_and_returned_letters_reach_their_callbacks_with_notifys_
             &app.state.pool,
             &live,
             kind,
-            &receiver.url,
-            &seal_token(&app.state.secrets, &live, kind.as_str()),
-            Some(&seal_signing(&app.state.secrets, &live, kind.as_str())),
-            &admin_user.id,
+            app::ssr::store::CallbackSettings {
+                url: &receiver.url,
+                bearer_token_ciphertext: &seal_token(&app.state.secrets, &live, kind.as_str()),
+                new_signing_secret_ciphertext: Some(&seal_signing(&app.state.secrets, &live, kind.as_str())),
+            },
+            app::ssr::store::Audit { user_id: Some(&admin_user.id), description: "Set the callback" },
         )
         .await
         .unwrap();
@@ -782,10 +786,12 @@ async fn kill_9_while_a_callback_is_in_flight_loses_nothing_and_sends_it_once_mo
         &pool,
         &live,
         app::domain::CallbackKind::DeliveryStatus,
-        &receiver.url,
-        &seal_token(&secrets, &live, "delivery_status"),
-        Some(&seal_signing(&secrets, &live, "delivery_status")),
-        &admin_user.id,
+        app::ssr::store::CallbackSettings {
+            url: &receiver.url,
+            bearer_token_ciphertext: &seal_token(&secrets, &live, "delivery_status"),
+            new_signing_secret_ciphertext: Some(&seal_signing(&secrets, &live, "delivery_status")),
+        },
+        app::ssr::store::Audit { user_id: Some(&admin_user.id), description: "Set the callback" },
     )
     .await
     .unwrap();

@@ -64,10 +64,12 @@ async fn texts_to_a_services_number_reach_its_inbox_the_api_and_its_callback() {
         &app.state.pool,
         &live,
         app::domain::CallbackKind::ReceivedTextMessages,
-        "https://example.gov.uk/inbound",
-        &token_sealed,
-        None,
-        &admin_user.id,
+        store::CallbackSettings {
+            url: "https://example.gov.uk/inbound",
+            bearer_token_ciphertext: &token_sealed,
+            new_signing_secret_ciphertext: None,
+        },
+        store::Audit { user_id: Some(&admin_user.id), description: "Set the callback" },
     )
     .await
     .unwrap();

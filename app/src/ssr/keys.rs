@@ -179,3 +179,26 @@ pub async fn rotate(
     .await?;
     Ok(rotated.map(|id| CreatedKey { id, key: fresh.key }))
 }
+
+/// A key of the service reported leaked (found at `found_at`, in the
+/// reporter's words): revoked if it still worked, and the report recorded on
+/// the audit log in the same transaction. Whether it was revoked now;
+/// `None`: no such key of the service.
+pub async fn revoke_leaked(
+    pool: &Pool,
+    service_id: &str,
+    key_id: &str,
+    found_at: &str,
+) -> anyhow::Result<Option<bool>> {
+    let found_at: String =
+        found_at.chars().filter(|c| !c.is_control()).take(500).collect::<String>().trim().to_string();
+    let place = if found_at.is_empty() { "somewhere not given" } else { found_at.as_str() };
+    store::revoke_leaked_key(pool, service_id, key_id, |name, revoked| {
+        if revoked {
+            format!("API key ‘{name}’ was reported as leaked, found at {place}, and revoked")
+        } else {
+            format!("API key ‘{name}’ was reported as leaked, found at {place} (it no longer worked)")
+        }
+    })
+    .await
+}

@@ -1,7 +1,9 @@
 //! Server-only code: the store (all SQL), passwords, tokens and time.
 
 pub mod backend;
+pub mod callbacks;
 pub mod clock;
+pub mod guest_list;
 pub mod jwt;
 pub mod keys;
 pub mod passwords;

@@ -11,6 +11,10 @@ use sha2::Sha256;
 
 pub const SECRET_PREFIX: &str = "whsec_";
 
+/// Hours a replaced signing secret keeps signing beside the new one, so a
+/// receiver can move to the new secret without refusing a callback.
+pub const PREVIOUS_SECRET_HOURS: i64 = 24;
+
 /// A new signing secret: 32 bytes from the OS CSPRNG, `whsec_` and base64.
 pub fn new_signing_secret() -> String {
     let mut bytes = [0u8; 32];

@@ -10,7 +10,6 @@ use super::extract::{CsrfForm, ManageApiKeys, ServicePage};
 use crate::AppState;
 use app::domain::api_key::{expiry_text, name_fingerprint, KeyLifetime, KeyName, KeyType};
 use app::domain::london_time::datetime_short;
-use app::domain::GuestList;
 use app::pages::api_hub::ApiHub;
 use app::pages::api_keys::{ApiKeys, CreateKeyForm, KeyRow, RotateKeyForm, ShownKey};
 use app::pages::guest_list::GuestListForm;
@@ -342,17 +341,8 @@ pub async fn save_guest_list(
     CsrfForm(form): CsrfForm<SaveGuestList>,
 ) -> Answer {
     let SaveGuestList { email_addresses: emails, phone_numbers: phones } = form;
-    match GuestList::parse(&emails, &phones) {
-        Ok(list) => {
-            let emails: Vec<String> = list.email_addresses.iter().map(|e| e.as_str().to_string()).collect();
-            let phones: Vec<String> = list.phone_numbers.iter().map(|p| p.as_str().to_string()).collect();
-            store::replace_guest_list(&state.pool, ctx.id(), &emails, &phones).await?;
-            let description = format!(
-                "Updated the guest list: {}, {}",
-                app::domain::plural(emails.len() as i64, "email address", "email addresses"),
-                app::domain::plural(phones.len() as i64, "mobile number", "mobile numbers")
-            );
-            store::audit(&state.pool, ctx.id(), Some(&ctx.signed_in.user.id), &description).await?;
+    match app::ssr::guest_list::replace(&state.pool, ctx.id(), &ctx.signed_in.user.id, &emails, &phones).await? {
+        Ok(()) => {
             ctx.flash(&state, "Guest list updated").await?;
             Ok(found(&ctx.path("/api")))
         }

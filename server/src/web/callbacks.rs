@@ -6,15 +6,14 @@
 use super::error::{found, PageError};
 use super::extract::{CsrfForm, ManageApiKeys, ServicePage};
 use crate::AppState;
-use app::domain::callback::{BearerToken, CallbackUrl, TOKEN_PLACEHOLDER};
 use app::domain::london_time::{datetime_short, time_of_day};
 use app::domain::{CallbackKind, ServicePermission};
 use app::pages::callbacks::{
     AttemptItem, CallbackActivity, CallbackForm, CallbackList, CallbackRow, SavedCallback, ShownSigningSecret,
 };
-use app::ssr::secrets::SealedFor;
+use app::ssr::callbacks::{SaveCallback as SaveRequest, Saved};
+use app::ssr::clock;
 use app::ssr::store::{self, AttemptRow};
-use app::ssr::{clock, webhooks};
 use app::view_model::FormErrors;
 use axum::extract::{Path, State};
 use axum::response::Response;
@@ -186,69 +185,33 @@ pub async fn save_callback(
         Ok(kind) => kind,
         Err(back) => return Ok(back),
     };
-    let service_id = ctx.id();
-    let saved = store::callback(&state.pool, service_id, kind).await?;
     let raw_url = form.url.trim().to_string();
-    let raw_token = form.bearer_token;
     let done = back_href(&ctx);
-    if raw_url.is_empty() {
-        // Clearing the URL stops the callbacks.
-        if saved.is_some() {
-            store::delete_callback(&state.pool, service_id, kind).await?;
-            let description = format!("Removed the {} callback", kind.row_label().to_lowercase());
-            store::audit(&state.pool, service_id, Some(&ctx.signed_in.user.id), &description).await?;
-        }
-        return Ok(found(&done));
-    }
-    let mut errors = FormErrors::default();
-    let url = CallbackUrl::parse(&raw_url, state.config.allow_private_callback_urls)
-        .map_err(|e| errors.push("url", e.to_string()))
-        .ok();
-    let keep_old = raw_token == TOKEN_PLACEHOLDER && saved.is_some();
-    let token_ciphertext = if keep_old {
-        saved.as_ref().map(|c| c.bearer_token_ciphertext.clone())
-    } else {
-        BearerToken::parse(&raw_token)
-            .map(|t| {
-                state.secrets.seal(t.expose(), SealedFor::CallbackToken { service_id, callback_type: kind.as_str() })
-            })
-            .map_err(|e| errors.push("bearer_token", e.to_string()))
-            .ok()
-    };
-    let (Some(url), Some(token_ciphertext)) = (url, token_ciphertext) else {
-        let form = form_page(&state, &ctx, kind, Some(raw_url), errors).await?;
-        return Ok(ctx.show(form));
-    };
-    let unchanged = keep_old && saved.as_ref().is_some_and(|c| c.url == url.as_str());
-    if unchanged {
-        return Ok(found(&done));
-    }
-    // A callback's first save (or one saved before signing existed) gets a
-    // signing secret, shown this once.
-    let new_secret =
-        saved.as_ref().is_none_or(|c| c.signing_secret_ciphertext.is_none()).then(webhooks::new_signing_secret);
-    let sealed = new_secret
-        .as_deref()
-        .map(|s| state.secrets.seal(s, SealedFor::SigningSecret { service_id, callback_type: kind.as_str() }));
-    store::save_callback(
-        &state.pool,
-        service_id,
+    let request = SaveRequest {
         kind,
-        url.as_str(),
-        &token_ciphertext,
-        sealed.as_deref(),
-        &ctx.signed_in.user.id,
-    )
-    .await?;
+        url: &raw_url,
+        bearer_token: &form.bearer_token,
+        allow_private: state.config.allow_private_callback_urls,
+    };
+    let saved =
+        app::ssr::callbacks::save(&state.pool, &state.secrets, ctx.id(), &ctx.signed_in.user.id, request).await?;
+    let new_secret = match saved {
+        Ok(Saved::Unchanged | Saved::Removed) => return Ok(found(&done)),
+        Ok(Saved::Saved { new_signing_secret }) => new_signing_secret,
+        Err(invalid) => {
+            let mut errors = FormErrors::default();
+            if let Some(message) = invalid.url {
+                errors.push("url", message);
+            }
+            if let Some(message) = invalid.bearer_token {
+                errors.push("bearer_token", message);
+            }
+            let form = form_page(&state, &ctx, kind, Some(raw_url), errors).await?;
+            return Ok(ctx.show(form));
+        }
+    };
     state.callbacks.rescan();
-    let description = format!(
-        "Set the {} callback to {}{}",
-        kind.row_label().to_lowercase(),
-        url.as_str(),
-        if keep_old { "" } else { " with a new bearer token" }
-    );
-    store::audit(&state.pool, service_id, Some(&ctx.signed_in.user.id), &description).await?;
-    tracing::info!(service_id = %service_id, callback_type = kind.as_str(), "callback saved");
+    tracing::info!(service_id = %ctx.id(), callback_type = kind.as_str(), "callback saved");
     Ok(match new_secret {
         Some(secret) => ctx.show(ShownSigningSecret {
             kind,
@@ -387,10 +350,8 @@ pub async fn resume(
         Err(back) => return Ok(back),
     };
     let resumed = state.callbacks.making_due();
-    store::resume_callback(&state.pool, ctx.id(), kind).await?;
+    app::ssr::callbacks::resume(&state.pool, ctx.id(), &ctx.signed_in.user.id, kind).await?;
     drop(resumed);
-    let description = format!("Resumed the {} callback", kind.row_label().to_lowercase());
-    store::audit(&state.pool, ctx.id(), Some(&ctx.signed_in.user.id), &description).await?;
     tracing::info!(service_id = %ctx.id(), callback_type = kind.as_str(), "callback resumed");
     ctx.flash(&state, "Callbacks resumed").await?;
     Ok(found(&ctx.path(&format!("/api/callbacks/{slug}"))))
@@ -408,13 +369,10 @@ pub async fn rotate_secret(
         Ok(found) => found,
         Err(back) => return Ok(back),
     };
-    let secret = webhooks::new_signing_secret();
-    let until = clock::format(clock::now() + time::Duration::hours(24));
-    let sealed =
-        state.secrets.seal(&secret, SealedFor::SigningSecret { service_id: ctx.id(), callback_type: kind.as_str() });
-    store::rotate_signing_secret(&state.pool, ctx.id(), kind, &sealed, &until).await?;
-    let description = format!("Made a new signing secret for the {} callback", kind.row_label().to_lowercase());
-    store::audit(&state.pool, ctx.id(), Some(&ctx.signed_in.user.id), &description).await?;
+    let secret =
+        app::ssr::callbacks::rotate_signing_secret(&state.pool, &state.secrets, ctx.id(), &ctx.signed_in.user.id, kind)
+            .await?
+            .ok_or(PageError::NotFound)?;
     tracing::info!(service_id = %ctx.id(), callback_type = kind.as_str(), "callback signing secret replaced");
     Ok(ctx.show(ShownSigningSecret {
         kind,

@@ -207,8 +207,6 @@ fn handle_in_background(state: &AppState, reports: Vec<(String, String)>) -> boo
 /// Revokes every working key in `text`, looking up at most `budget` of
 /// them; returns how many were looked up.
 pub async fn revoke_found_keys(state: &AppState, text: &str, found_at: &str, budget: usize) -> anyhow::Result<usize> {
-    let found_at: String =
-        found_at.chars().filter(|c| !c.is_control()).take(500).collect::<String>().trim().to_string();
     let mut looked_up = 0;
     for key in find_keys(text).into_iter().take(budget) {
         looked_up += 1;
@@ -218,15 +216,8 @@ pub async fn revoke_found_keys(state: &AppState, text: &str, found_at: &str, bud
         if presented.service_id() != Some(stored.service_id.as_str()) {
             continue;
         }
-        let was_working = store::revoke_api_key(&state.pool, &stored.service_id, &stored.id, None).await?;
-        let place = if found_at.is_empty() { "somewhere not given".to_string() } else { found_at.clone() };
-        let description = if was_working {
-            format!("API key ‘{}’ was reported as leaked, found at {place}, and revoked", stored.name)
-        } else {
-            format!("API key ‘{}’ was reported as leaked, found at {place} (it no longer worked)", stored.name)
-        };
-        store::audit_leak(&state.pool, &stored.service_id, &stored.id, &description).await?;
-        tracing::warn!(service_id = %stored.service_id, key_id = %stored.id, revoked = was_working, "API key reported leaked");
+        let revoked = app::ssr::keys::revoke_leaked(&state.pool, &stored.service_id, &stored.id, found_at).await?;
+        tracing::warn!(service_id = %stored.service_id, key_id = %stored.id, revoked = revoked == Some(true), "API key reported leaked");
     }
     Ok(looked_up)
 }

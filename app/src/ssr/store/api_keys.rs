@@ -192,8 +192,54 @@ pub async fn revoke_api_key(
     key_id: &str,
     user_id: Option<&str>,
 ) -> anyhow::Result<bool> {
-    let now = clock::now_string();
     let mut tx = pool.db.begin().await?;
+    let revoked = revoke_in(&mut tx, service_id, key_id, user_id).await?;
+    tx.commit().await?;
+    pool.service_changed(service_id);
+    Ok(revoked.is_some())
+}
+
+/// Revokes a key reported leaked, if it still worked, and records the
+/// report in the same transaction: `describe` gets the key's name and
+/// whether it still worked and words the report. Returns whether it was
+/// revoked now; `None`: no such key of the service.
+pub async fn revoke_leaked_key(
+    pool: &Pool,
+    service_id: &str,
+    key_id: &str,
+    describe: impl FnOnce(&str, bool) -> String,
+) -> anyhow::Result<Option<bool>> {
+    let mut tx = pool.db.begin().await?;
+    let revoked = revoke_in(&mut tx, service_id, key_id, None).await?;
+    let name = match &revoked {
+        Some(name) => name.clone(),
+        None => {
+            let row: Option<(String,)> = sqlx::query_as("SELECT name FROM api_keys WHERE id = ? AND service_id = ?")
+                .bind(key_id)
+                .bind(service_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+            match row {
+                Some((name,)) => name,
+                None => return Ok(None),
+            }
+        }
+    };
+    super::audit_leak_in(&mut tx, service_id, key_id, &describe(&name, revoked.is_some())).await?;
+    tx.commit().await?;
+    pool.service_changed(service_id);
+    Ok(Some(revoked.is_some()))
+}
+
+/// Revokes the key in `tx` if it is unrevoked, with its event and audit
+/// entry: its name, or `None` when nothing changed.
+async fn revoke_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    service_id: &str,
+    key_id: &str,
+    user_id: Option<&str>,
+) -> anyhow::Result<Option<String>> {
+    let now = clock::now_string();
     let changed = sqlx::query(
         "UPDATE api_keys SET expiry_date = ?, revoked_by = ? WHERE id = ? AND service_id = ? AND expiry_date IS NULL",
     )
@@ -201,26 +247,25 @@ pub async fn revoke_api_key(
     .bind(user_id)
     .bind(key_id)
     .bind(service_id)
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await?
     .rows_affected();
-    if changed == 1 {
-        sqlx::query(
-            "INSERT INTO api_key_events (api_key_id, service_id, event, user_id, at) VALUES (?, ?, 'revoked', ?, ?)",
-        )
-        .bind(key_id)
-        .bind(service_id)
-        .bind(user_id)
-        .bind(&now)
-        .execute(&mut *tx)
-        .await?;
-        let (name,): (String,) =
-            sqlx::query_as("SELECT name FROM api_keys WHERE id = ?").bind(key_id).fetch_one(&mut *tx).await?;
-        super::audit_key_in(&mut tx, service_id, user_id, Some(key_id), &format!("Revoked API key ‘{name}’")).await?;
+    if changed != 1 {
+        return Ok(None);
     }
-    tx.commit().await?;
-    pool.service_changed(service_id);
-    Ok(changed == 1)
+    sqlx::query(
+        "INSERT INTO api_key_events (api_key_id, service_id, event, user_id, at) VALUES (?, ?, 'revoked', ?, ?)",
+    )
+    .bind(key_id)
+    .bind(service_id)
+    .bind(user_id)
+    .bind(&now)
+    .execute(&mut **tx)
+    .await?;
+    let (name,): (String,) =
+        sqlx::query_as("SELECT name FROM api_keys WHERE id = ?").bind(key_id).fetch_one(&mut **tx).await?;
+    super::audit_key_in(tx, service_id, user_id, Some(key_id), &format!("Revoked API key ‘{name}’")).await?;
+    Ok(Some(name))
 }
 
 #[derive(Clone, Debug, FromRow)]

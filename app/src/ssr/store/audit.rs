@@ -6,17 +6,23 @@ use crate::ssr::clock;
 use anyhow::Context;
 use sqlx::FromRow;
 
-/// Records that `user_id` did `description` to the service now.
-pub async fn audit(pool: &Pool, service_id: &str, user_id: Option<&str>, description: &str) -> anyhow::Result<()> {
-    sqlx::query("INSERT INTO audit_events (service_id, at, user_id, description) VALUES (?, ?, ?, ?)")
-        .bind(service_id)
-        .bind(clock::now_string())
-        .bind(user_id)
-        .bind(description)
-        .execute(&pool.db)
-        .await
-        .context("could not record an audit event")?;
-    Ok(())
+/// Who made a change and what it was, in words: a write that takes one
+/// records it in the change's own transaction, so the log never shows a
+/// change that did not happen nor misses one that did.
+#[derive(Clone, Copy, Debug)]
+pub struct Audit<'a> {
+    /// `None`: the system (a command, a report, a timer).
+    pub user_id: Option<&'a str>,
+    pub description: &'a str,
+}
+
+/// Records `audit` about the service in `tx`.
+pub(super) async fn audit_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    service_id: &str,
+    audit: Audit<'_>,
+) -> anyhow::Result<()> {
+    audit_key_in(tx, service_id, audit.user_id, None, audit.description).await
 }
 
 /// [`audit`] inside a transaction (so the record stands or falls with the
@@ -40,14 +46,19 @@ pub(super) async fn audit_key_in(
     Ok(())
 }
 
-/// Records that one of the service's keys was reported leaked (and revoked).
-pub async fn audit_leak(pool: &Pool, service_id: &str, key_id: &str, description: &str) -> anyhow::Result<()> {
+/// Records in `tx` that one of the service's keys was reported leaked.
+pub(super) async fn audit_leak_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    service_id: &str,
+    key_id: &str,
+    description: &str,
+) -> anyhow::Result<()> {
     sqlx::query("INSERT INTO audit_events (service_id, at, api_key_id, description, kind) VALUES (?, ?, ?, ?, 'leak')")
         .bind(service_id)
         .bind(clock::now_string())
         .bind(key_id)
         .bind(description)
-        .execute(&pool.db)
+        .execute(&mut **tx)
         .await
         .context("could not record a leak report")?;
     Ok(())

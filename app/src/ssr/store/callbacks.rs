@@ -56,19 +56,26 @@ pub async fn callback(pool: &Pool, service_id: &str, kind: CallbackKind) -> anyh
         .context("could not load a callback")
 }
 
-/// Creates or replaces the service's callback of `callback_type`. A new
-/// callback needs `new_signing_secret_ciphertext`; an existing one keeps its
-/// secret when it is `None`. Saving clears a pause (the admin has acted):
-/// events not yet sent go to the new URL with the new token.
+/// A callback as [`save_callback`] stores it.
+pub struct CallbackSettings<'a> {
+    pub url: &'a str,
+    pub bearer_token_ciphertext: &'a str,
+    /// Needed for a new callback; an existing one keeps its secret when
+    /// this is `None`.
+    pub new_signing_secret_ciphertext: Option<&'a str>,
+}
+
+/// Creates or replaces the service's callback of `callback_type`, recording
+/// `audit` with it. Saving clears a pause (the admin has acted): events not
+/// yet sent go to the new URL with the new token.
 pub async fn save_callback(
     pool: &Pool,
     service_id: &str,
     callback_type: CallbackKind,
-    url: &str,
-    bearer_token_ciphertext: &str,
-    new_signing_secret_ciphertext: Option<&str>,
-    user_id: &str,
+    callback: CallbackSettings<'_>,
+    audit: super::Audit<'_>,
 ) -> anyhow::Result<()> {
+    let CallbackSettings { url, bearer_token_ciphertext, new_signing_secret_ciphertext } = callback;
     let now = clock::now_string();
     let mut tx = pool.db.begin().await?;
     sqlx::query(
@@ -87,12 +94,13 @@ pub async fn save_callback(
     .bind(url)
     .bind(bearer_token_ciphertext)
     .bind(new_signing_secret_ciphertext)
-    .bind(user_id)
+    .bind(audit.user_id)
     .bind(&now)
     .execute(&mut *tx)
     .await
     .context("could not save a callback")?;
     unpark(&mut tx, service_id, callback_type).await?;
+    super::audit_in(&mut tx, service_id, audit).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -115,16 +123,26 @@ async fn unpark(
     Ok(())
 }
 
-/// Removes the callback; its events not yet delivered are marked failed
-/// (nowhere to send them), not lost without trace.
-pub async fn delete_callback(pool: &Pool, service_id: &str, callback_type: CallbackKind) -> anyhow::Result<()> {
+/// Removes the callback, recording `audit` with it; its events not yet
+/// delivered are marked failed (nowhere to send them), not lost without
+/// trace. `false`: there was no such callback (nothing recorded).
+pub async fn delete_callback(
+    pool: &Pool,
+    service_id: &str,
+    callback_type: CallbackKind,
+    audit: super::Audit<'_>,
+) -> anyhow::Result<bool> {
     let now = clock::now_string();
     let mut tx = pool.db.begin().await?;
-    sqlx::query("DELETE FROM service_callbacks WHERE service_id = ? AND callback_type = ?")
+    let deleted = sqlx::query("DELETE FROM service_callbacks WHERE service_id = ? AND callback_type = ?")
         .bind(service_id)
         .bind(callback_type)
         .execute(&mut *tx)
-        .await?;
+        .await?
+        .rows_affected();
+    if deleted == 0 {
+        return Ok(false);
+    }
     sqlx::query(
         "UPDATE callback_events SET state = 'failed', last_outcome = 'The callback was removed', completed_at = ?
          WHERE service_id = ? AND callback_type = ? AND state != 'delivered' AND state = 'pending'",
@@ -134,19 +152,23 @@ pub async fn delete_callback(pool: &Pool, service_id: &str, callback_type: Callb
     .bind(callback_type)
     .execute(&mut *tx)
     .await?;
+    super::audit_in(&mut tx, service_id, audit).await?;
     tx.commit().await?;
-    Ok(())
+    Ok(true)
 }
 
-/// A new signing secret; the current one keeps signing beside it until
-/// `previous_until`. `false`: no such callback.
+/// A new signing secret, recorded with `audit`; the current one keeps
+/// signing beside it until `previous_until`. `false`: no such callback
+/// (nothing recorded).
 pub async fn rotate_signing_secret(
     pool: &Pool,
     service_id: &str,
     kind: CallbackKind,
     new_secret_ciphertext: &str,
     previous_until: &str,
+    audit: super::Audit<'_>,
 ) -> anyhow::Result<bool> {
+    let mut tx = pool.db.begin().await?;
     let done = sqlx::query(
         "UPDATE service_callbacks SET
            previous_signing_secret_ciphertext = signing_secret_ciphertext,
@@ -158,14 +180,25 @@ pub async fn rotate_signing_secret(
     .bind(new_secret_ciphertext)
     .bind(service_id)
     .bind(kind)
-    .execute(&pool.db)
+    .execute(&mut *tx)
     .await?;
-    Ok(done.rows_affected() == 1)
+    if done.rows_affected() != 1 {
+        return Ok(false);
+    }
+    super::audit_in(&mut tx, service_id, audit).await?;
+    tx.commit().await?;
+    Ok(true)
 }
 
-/// Sends again: clears the pause, and the events that waited are due now,
-/// oldest first. `false`: no such callback.
-pub async fn resume_callback(pool: &Pool, service_id: &str, kind: CallbackKind) -> anyhow::Result<bool> {
+/// Sends again, recorded with `audit`: clears the pause, and the events
+/// that waited are due now, oldest first. `false`: no such callback
+/// (nothing recorded).
+pub async fn resume_callback(
+    pool: &Pool,
+    service_id: &str,
+    kind: CallbackKind,
+    audit: super::Audit<'_>,
+) -> anyhow::Result<bool> {
     let mut tx = pool.db.begin().await?;
     let done = sqlx::query(
         "UPDATE service_callbacks SET paused_at = NULL, pause_reason = NULL, failing_since = NULL
@@ -175,9 +208,13 @@ pub async fn resume_callback(pool: &Pool, service_id: &str, kind: CallbackKind) 
     .bind(kind)
     .execute(&mut *tx)
     .await?;
+    if done.rows_affected() != 1 {
+        return Ok(false);
+    }
     unpark(&mut tx, service_id, kind).await?;
+    super::audit_in(&mut tx, service_id, audit).await?;
     tx.commit().await?;
-    Ok(done.rows_affected() == 1)
+    Ok(true)
 }
 
 // ---------------------------------------------------------------- events

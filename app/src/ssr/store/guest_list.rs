@@ -28,12 +28,13 @@ pub async fn guest_list(pool: &Pool, service_id: &str) -> anyhow::Result<StoredG
     Ok(out)
 }
 
-/// Replaces the whole guest list.
+/// Replaces the whole guest list, recording `audit` with it.
 pub async fn replace_guest_list(
     pool: &Pool,
     service_id: &str,
     emails: &[String],
     phones: &[String],
+    audit: super::Audit<'_>,
 ) -> anyhow::Result<()> {
     let mut tx = pool.db.begin().await?;
     sqlx::query("DELETE FROM guest_list WHERE service_id = ?").bind(service_id).execute(&mut *tx).await?;
@@ -48,6 +49,7 @@ pub async fn replace_guest_list(
                 .await?;
         }
     }
+    super::audit_in(&mut tx, service_id, audit).await?;
     tx.commit().await?;
     Ok(())
 }
