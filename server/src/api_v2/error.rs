@@ -34,6 +34,22 @@ impl ApiError {
     }
 }
 
+impl From<super::runtime::NotStored> for ApiError {
+    fn from(e: super::runtime::NotStored) -> Self {
+        match e {
+            super::runtime::NotStored::StorageFull => Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "ServiceUnavailableError",
+                "The service cannot store notifications at the moment: its storage is full. Try again later.",
+            ),
+            // Logged where it failed.
+            super::runtime::NotStored::Failed => {
+                Self::new(StatusCode::INTERNAL_SERVER_ERROR, "Exception", "Internal server error")
+            }
+        }
+    }
+}
+
 impl From<anyhow::Error> for ApiError {
     fn from(e: anyhow::Error) -> Self {
         Self::internal(e)

@@ -187,6 +187,7 @@ async fn send_as(state: AppState, caller: Caller, t: TemplateType, body: axum::b
         Refusals,
         (status = 413, description = "The body is over 4 MiB (`RequestEntityTooLarge`).", body = ErrorResponse),
         (status = 429, description = "`RateLimitError`: `Exceeded rate limit for key type LIVE of 3000 requests per 60 seconds` (per key type), or `TooManyRequestsError`: `Exceeded send limits (email: 1000) for today` (not for test keys).", body = ErrorResponse),
+        (status = 503, description = "`ServiceUnavailableError`: `The service cannot store notifications at the moment: its storage is full. Try again later.` Nothing was stored; the same request may be sent again.", body = ErrorResponse),
     )
 )]
 async fn send_email(State(state): State<AppState>, caller: Caller, ApiBody(body): ApiBody) -> Answer {
@@ -206,6 +207,7 @@ async fn send_email(State(state): State<AppState>, caller: Caller, ApiBody(body)
         Refusals,
         (status = 413, description = "The body is over 4 MiB (`RequestEntityTooLarge`).", body = ErrorResponse),
         (status = 429, description = "`RateLimitError`: `Exceeded rate limit for key type LIVE of 3000 requests per 60 seconds` (per key type), or `TooManyRequestsError`: `Exceeded send limits (email: 1000) for today` (not for test keys).", body = ErrorResponse),
+        (status = 503, description = "`ServiceUnavailableError`: `The service cannot store notifications at the moment: its storage is full. Try again later.` Nothing was stored; the same request may be sent again.", body = ErrorResponse),
     )
 )]
 async fn send_sms(State(state): State<AppState>, caller: Caller, ApiBody(body): ApiBody) -> Answer {
@@ -225,6 +227,7 @@ async fn send_sms(State(state): State<AppState>, caller: Caller, ApiBody(body): 
         Refusals,
         (status = 413, description = "The body is over 4 MiB (`RequestEntityTooLarge`).", body = ErrorResponse),
         (status = 429, description = "`RateLimitError`: `Exceeded rate limit for key type LIVE of 3000 requests per 60 seconds` (per key type), or `TooManyRequestsError`: `Exceeded send limits (email: 1000) for today` (not for test keys).", body = ErrorResponse),
+        (status = 503, description = "`ServiceUnavailableError`: `The service cannot store notifications at the moment: its storage is full. Try again later.` Nothing was stored; the same request may be sent again.", body = ErrorResponse),
     )
 )]
 async fn send_letter(State(state): State<AppState>, caller: Caller, ApiBody(body): ApiBody) -> Answer {

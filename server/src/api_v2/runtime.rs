@@ -15,7 +15,26 @@ use std::time::Duration;
 /// A service's bucket for one key type, with the limit it was made for.
 type Bucket = Arc<(i64, DefaultDirectRateLimiter)>;
 
-type WriteJob = (store::NewNotification, tokio::sync::oneshot::Sender<Result<(), String>>);
+type WriteJob = (store::NewNotification, tokio::sync::oneshot::Sender<Result<(), NotStored>>);
+
+/// Why a notification was not stored (and so not acknowledged).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NotStored {
+    /// The database's storage is full: try again later.
+    StorageFull,
+    /// Anything else (logged where it happened).
+    Failed,
+}
+
+impl NotStored {
+    fn of(error: &anyhow::Error) -> Self {
+        if store::is_storage_full(error) {
+            Self::StorageFull
+        } else {
+            Self::Failed
+        }
+    }
+}
 
 /// What authentication and sending need of one service, loaded together.
 pub struct ServiceSnapshot {
@@ -190,13 +209,16 @@ impl ApiRuntime {
     /// Stores a notification and waits until it is committed. Concurrent
     /// requests share one transaction (group commit), so a burst costs one
     /// commit instead of one each, and every 201 still follows its commit.
-    pub async fn store(&self, n: store::NewNotification) -> anyhow::Result<()> {
+    pub async fn store(&self, n: store::NewNotification) -> Result<(), NotStored> {
         let (done, committed) = tokio::sync::oneshot::channel();
-        self.writes.send((n, done)).await.map_err(|_| anyhow::anyhow!("the notification writer has stopped"))?;
-        committed
-            .await
-            .map_err(|_| anyhow::anyhow!("the notification writer dropped a write"))?
-            .map_err(anyhow::Error::msg)
+        if self.writes.send((n, done)).await.is_err() {
+            tracing::error!("the notification writer has stopped");
+            return Err(NotStored::Failed);
+        }
+        committed.await.unwrap_or_else(|_| {
+            tracing::error!("the notification writer dropped a write");
+            Err(NotStored::Failed)
+        })
     }
 
     /// Takes one token from the bucket of (service, key type). A service's
@@ -382,12 +404,21 @@ pub fn spawn_workers(state: AppState) {
                     woken.callbacks.wake();
                 }
                 if let Err(e) = stored {
+                    if store::is_storage_full(&e) {
+                        // No row of it can be stored: each is refused at
+                        // once, and the next batch tries again.
+                        tracing::error!(rows = batch.len(), "the database's storage is full: sends refused");
+                        for (_, done) in batch {
+                            let _ = done.send(Err(NotStored::StorageFull));
+                        }
+                        continue;
+                    }
                     tracing::warn!(error = ?e, rows = batch.len(), "a batch could not be stored; storing each on its own");
                     // One bad row fails only its own request: store them one by one.
                     for (n, done) in batch {
                         let result = store::create_notifications(&pool, &[&n]).await.map_err(|e| {
                             tracing::error!(error = ?e, notification_id = %n.id, "could not store a notification");
-                            "could not store a notification".to_string()
+                            NotStored::of(&e)
                         });
                         let _ = done.send(result);
                     }

@@ -170,6 +170,18 @@ pub async fn checkpoint(pool: &Pool) -> anyhow::Result<()> {
 /// (4,096 pages of 4 KB: 16 MB).
 pub const WAL_RESET_FRAMES: i64 = 4096;
 
+/// Whether `error` says the database's storage is full (SQLite's
+/// `SQLITE_FULL`, or the operating system's "no space left on device"): a
+/// refusal that passes when space returns, not a fault in the request.
+pub fn is_storage_full(error: &anyhow::Error) -> bool {
+    const SQLITE_FULL: &str = "13";
+    error.chain().any(|cause| match cause.downcast_ref::<sqlx::Error>() {
+        Some(sqlx::Error::Database(db)) => db.code().as_deref() == Some(SQLITE_FULL),
+        Some(sqlx::Error::Io(io)) => io.kind() == std::io::ErrorKind::StorageFull,
+        _ => cause.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::StorageFull),
+    })
+}
+
 pub async fn ping(pool: &Pool) -> bool {
     sqlx::query("SELECT 1").execute(&pool.db).await.is_ok()
 }
