@@ -3,6 +3,7 @@
 //! browser). Server-only code lives in `ssr`.
 #![recursion_limit = "512"]
 
+pub mod activity;
 pub mod components;
 pub mod domain;
 pub mod pages;

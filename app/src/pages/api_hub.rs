@@ -6,50 +6,11 @@
 use crate::components::RelativeTimes;
 use crate::view_model::{ServiceContext, ServicePageContent};
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
 
 /// How often an open hub asks for new messages and statuses.
 pub const POLL_MILLISECONDS: u32 = 5_000;
 
-/// One message in the hub's message log.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LogItem {
-    pub id: String,
-    pub recipient: String,
-    pub key_name: String,
-    /// RFC 3339, for `<time datetime>`.
-    pub created_at: String,
-    /// `just now`, `5 minutes ago`…
-    pub when: String,
-    /// `id`, `client_reference`… in Notify's order, only those set.
-    pub details: Vec<(String, String)>,
-    /// (`View email`, href) when the viewer may see the message.
-    pub view_link: Option<(String, String)>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct MessageLog {
-    pub items: Vec<LogItem>,
-    /// True when there are more messages than the log shows.
-    pub full: bool,
-    /// How long the service keeps its messages, in words.
-    pub retention: String,
-}
-
-impl MessageLog {
-    /// Whether `other` shows different messages or statuses (the relative
-    /// times aside: those the page keeps current itself).
-    pub fn differs_from(&self, other: &MessageLog) -> bool {
-        self.full != other.full
-            || self.retention != other.retention
-            || self.items.len() != other.items.len()
-            || self
-                .items
-                .iter()
-                .zip(&other.items)
-                .any(|(a, b)| a.id != b.id || a.details != b.details || a.view_link != b.view_link)
-    }
-}
+pub use crate::activity::{LogItem, MessageLog};
 
 /// The hub: where the callbacks link goes, and the log.
 #[derive(Clone, Debug)]

@@ -5,39 +5,12 @@ use crate::components::{BackLink, Button, CopyToClipboard, CsrfField, ErrorSumma
 use crate::domain::CallbackKind;
 use crate::view_model::{FormErrors, ServiceContext, ServicePageContent};
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
 
 /// How often an open callback page asks for the attempt log while a test
 /// callback waits for a retry.
 pub const POLL_MILLISECONDS: u32 = 2_000;
 
-/// One attempt in a callback page's log.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AttemptItem {
-    /// London time, `29 November at 2:05pm`.
-    pub when: String,
-    /// `Test callback` or `Notification {id}`, and the event's `webhook-id`.
-    pub event: String,
-    pub webhook_id: String,
-    /// `HTTP 200`, `Timed out after 5 seconds`, `Refused: private address`…
-    pub result: String,
-    /// `120 ms`.
-    pub duration: String,
-    /// `Delivered`, `Failed`, `Retrying at 2:10pm`…
-    pub next: String,
-    /// Set when the event has failed for good: it can be resent.
-    pub resendable: bool,
-}
-
-/// What a callback page shows of its deliveries.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CallbackActivity {
-    pub attempts: Vec<AttemptItem>,
-    /// The outcome of the test callback just sent, in words.
-    pub message: Option<String>,
-    /// A test callback is waiting for a retry: keep asking.
-    pub test_pending: bool,
-}
+pub use crate::activity::{AttemptItem, CallbackActivity};
 
 /// A saved callback's state beyond its URL.
 #[derive(Clone, Debug)]

@@ -3,8 +3,7 @@
 //! provides it as context when it handles a server function call, so server
 //! functions are checked exactly like the pages they serve.
 
-use crate::pages::api_hub::MessageLog;
-use crate::pages::callbacks::CallbackActivity;
+use crate::activity::{CallbackActivity, MessageLog};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;

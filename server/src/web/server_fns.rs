@@ -4,9 +4,8 @@
 use super::error::PageError;
 use super::extract::{ManageApiKeys, ServicePage};
 use crate::AppState;
+use app::activity::{CallbackActivity, MessageLog};
 use app::domain::CallbackKind;
-use app::pages::api_hub::MessageLog;
-use app::pages::callbacks::CallbackActivity;
 use app::ssr::backend::{Backend, BackendContext, BoxFuture, Refusal};
 use axum::extract::{Request, State};
 use axum::http::request::Parts;
