@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 async fn main() {
     let url = std::env::args().nth(1).unwrap_or_else(|| "http://127.0.0.1:3390/callback".into());
     let seconds: u64 = std::env::args().nth(2).and_then(|s| s.parse().ok()).unwrap_or(10);
-    let client = server::callbacks::private_http_client();
+    let client = server::workers::callbacks::private_http_client();
     // A delivery receipt's size, as the dispatcher sends it.
     let body = serde_json::json!({
         "id": "0193a1b2-0000-7000-8000-000000000000", "reference": null, "to": "bench@example.com",

@@ -1,21 +1,19 @@
 //! The server: configuration, start-up, the router (pages, the public API,
 //! static files), admin commands and background work.
 
-pub mod alerts;
 pub mod api_v2;
 pub mod backup;
 pub mod bounded;
-pub mod callbacks;
 pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod docs;
 pub mod letters;
 pub mod logging;
-pub mod retention;
 pub mod server_key;
 pub mod state;
 pub mod web;
+pub mod workers;
 
 pub use config::Config;
 pub use state::AppState;
@@ -41,6 +39,6 @@ pub async fn build(config: Config) -> anyhow::Result<(axum::Router, AppState)> {
     if resealed > 0 {
         tracing::info!(resealed, "sealed secrets bound to their rows");
     }
-    web::spawn_background(state.clone());
+    workers::start(&state);
     Ok((web::router(state.clone()), state))
 }

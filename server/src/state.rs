@@ -17,8 +17,8 @@ pub struct Inner {
     pub pool: Pool,
     pub secret_key: SecretKey,
     pub secrets: Secrets,
-    pub api: crate::api_v2::runtime::ApiRuntime,
-    pub callbacks: crate::callbacks::Dispatcher,
+    pub api: Arc<crate::api_v2::runtime::ApiRuntime>,
+    pub callbacks: Arc<crate::workers::callbacks::Dispatcher>,
     pub leptos: LeptosOptions,
     /// Slots for password hashing (see [`HASHING_SLOTS`]).
     pub hashing: tokio::sync::Semaphore,
@@ -51,7 +51,7 @@ impl AppState {
         let secrets = Secrets::new(secret_key.bytes());
         let hashing = tokio::sync::Semaphore::new(HASHING_SLOTS);
         let sign_in_admission = tokio::sync::Semaphore::new(HASHING_SLOTS + SIGN_IN_QUEUE);
-        let callbacks = crate::callbacks::Dispatcher::new(config.allow_private_callback_urls);
+        let callbacks = Arc::new(crate::workers::callbacks::Dispatcher::new(config.allow_private_callback_urls));
         Self(Arc::new(Inner {
             config,
             pool,

@@ -72,7 +72,7 @@ async fn expired_notifications_go_with_their_outbox_copies_and_the_rest_stay() {
     age(&app, &ids[1], 6).await;
     age(&app, &text, 8).await;
 
-    let deleted = server::retention::run_once(&app.state).await.unwrap();
+    let deleted = server::workers::retention::run_once(&app.state.pool).await.unwrap();
     assert_eq!(deleted, 1);
     assert_eq!(count(&app, "SELECT count(*) FROM notifications WHERE id = ?", &ids[0]).await, 0);
     assert_eq!(
@@ -100,7 +100,7 @@ async fn deletes_go_in_batches_until_none_is_left() {
     let live = app.service_id("Example live service").await;
     let key = make_key(&app, &live, "test", "Test key").await;
     let email = template_id(&app, &live, "email").await;
-    let n = server::retention::BATCH as usize * 2 + 7;
+    let n = server::workers::retention::BATCH as usize * 2 + 7;
     let rows: Vec<store::NewNotification> = (0..n)
         .map(|i| store::NewNotification {
             id: uuid::Uuid::new_v4().to_string(),
@@ -121,7 +121,7 @@ async fn deletes_go_in_batches_until_none_is_left() {
         })
         .collect();
     store::create_notifications(&app.state.pool, &rows.iter().collect::<Vec<_>>()).await.unwrap();
-    assert_eq!(server::retention::run_once(&app.state).await.unwrap(), n as u64);
+    assert_eq!(server::workers::retention::run_once(&app.state.pool).await.unwrap(), n as u64);
     assert_eq!(count(&app, "SELECT count(*) FROM notifications WHERE service_id = ?", &live).await, 0);
 }
 

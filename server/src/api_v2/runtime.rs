@@ -1,7 +1,6 @@
 //! Per-process state of the v2 API: rate limiters, the batch of key
-//! last-used times, and the delivery worker.
+//! last-used times and usage counts, and the writer of sends.
 
-use crate::AppState;
 use app::domain::api_key::KeyType;
 use app::domain::key_usage::{hour_of, Metric, Refusal};
 use app::domain::senders::SenderKind;
@@ -336,31 +335,6 @@ fn bucket(rate_limit: i64) -> DefaultDirectRateLimiter {
     RateLimiter::direct(quota)
 }
 
-/// Where messages sent with live and team keys go. The embedded default
-/// records the rendered message in the outbox and reports it delivered;
-/// real email and SMS providers implement the same trait.
-pub trait DeliveryProvider: Send + Sync {
-    fn deliver<'a>(
-        &'a self,
-        pool: &'a store::Pool,
-        n: &'a store::Notification,
-    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = anyhow::Result<()>> + Send + 'a>>;
-}
-
-pub struct EmbeddedOutbox;
-
-impl DeliveryProvider for EmbeddedOutbox {
-    fn deliver<'a>(
-        &'a self,
-        pool: &'a store::Pool,
-        n: &'a store::Notification,
-    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = anyhow::Result<()>> + Send + 'a>> {
-        Box::pin(
-            async move { store::finish_notification(pool, n, app::domain::NotificationStatus::Delivered, true).await },
-        )
-    }
-}
-
 /// Rows and bytes of one group commit.
 const BATCH_ROWS: usize = 512;
 const BATCH_BYTES: usize = 16 * 1024 * 1024;
@@ -370,12 +344,12 @@ fn stored_bytes(n: &store::NewNotification) -> usize {
     n.body.len() + n.personalisation.len() + n.subject.as_ref().map_or(0, String::len) + n.recipient.len() + 256
 }
 
-/// Runs forever: writes notifications in batches, flushes last-used times
-/// and delivers pending notifications.
-pub fn spawn_workers(state: AppState) {
-    if let Some(mut queue) = state.api.write_queue.lock().expect("never poisoned").take() {
-        let pool = state.pool.clone();
-        let woken = state.clone();
+/// Starts the API's own workers: the writer of sends (group commit; it
+/// wakes the callback dispatcher when a test key's sends finished), and the
+/// flush of keys' last-used times and usage counts every 2 seconds.
+pub fn spawn_workers(api: Arc<ApiRuntime>, pool: store::Pool, callbacks: Arc<crate::workers::callbacks::Dispatcher>) {
+    if let Some(mut queue) = api.write_queue.lock().expect("never poisoned").take() {
+        let pool = pool.clone();
         tokio::spawn(async move {
             let mut carried: Option<WriteJob> = None;
             loop {
@@ -401,7 +375,7 @@ pub fn spawn_workers(state: AppState) {
                 let rows: Vec<&store::NewNotification> = batch.iter().map(|(n, _)| n).collect();
                 let stored = store::create_notifications_finishing_tests(&pool, &rows).await;
                 if matches!(stored, Ok(finished) if finished > 0) {
-                    woken.callbacks.wake();
+                    callbacks.wake();
                 }
                 if let Err(e) = stored {
                     if store::is_storage_full(&e) {
@@ -430,34 +404,13 @@ pub fn spawn_workers(state: AppState) {
             }
         });
     }
-    let flush = state.clone();
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(2));
         loop {
             tick.tick().await;
-            flush.api.flush_usage(&flush.pool).await;
+            api.flush_usage(&pool).await;
         }
     });
-    tokio::spawn(async move {
-        let provider = EmbeddedOutbox;
-        // Often, so each round has little to do and holds the writer briefly.
-        let mut tick = tokio::time::interval(Duration::from_millis(100));
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tick.tick().await;
-            if let Err(e) = deliver_pending(&state, &provider).await {
-                tracing::warn!(error = ?e, "delivery round failed");
-            }
-        }
-    });
-}
-
-pub async fn deliver_pending(state: &AppState, provider: &dyn DeliveryProvider) -> anyhow::Result<()> {
-    store::deliver_test_notifications(&state.pool).await?;
-    for n in store::pending_real_notifications(&state.pool, 500).await? {
-        provider.deliver(&state.pool, &n).await?;
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -260,12 +260,12 @@ pub async fn send_test(
 /// Queues a test event, and waits (up to a little more than the receiver's
 /// timeout) for its first attempt: the outcome in words.
 pub async fn test_callback(state: &AppState, service_id: &str, kind: CallbackKind) -> anyhow::Result<String> {
-    let payload = crate::callbacks::sample_payload(kind);
+    let payload = crate::workers::callbacks::sample_payload(kind);
     let Some(event_id) = store::queue_callback_event(&state.pool, service_id, kind, None, &payload, true).await? else {
         return Ok("There is no callback to test.".to_string());
     };
     state.callbacks.wake();
-    let deadline = tokio::time::Instant::now() + crate::callbacks::TIMEOUT + Duration::from_secs(2);
+    let deadline = tokio::time::Instant::now() + crate::workers::callbacks::TIMEOUT + Duration::from_secs(2);
     loop {
         if let Some((event_state, attempts)) = store::callback_event_state(&state.pool, service_id, &event_id).await? {
             if let Some(last) = attempts.first() {

@@ -389,17 +389,3 @@ async fn refuse_cross_site_posts(req: Request, next: Next) -> Response {
     }
     next.run(req).await
 }
-
-/// Background work that runs beside the server.
-pub fn spawn_background(state: AppState) {
-    session::spawn_cleanup(state.clone());
-    session::spawn_checkpoints(state.clone());
-    crate::callbacks::spawn(state.clone());
-    crate::retention::spawn(state.clone());
-    crate::alerts::spawn(state.clone());
-    match crate::letters::Checker::new(state.pool.clone(), state.config.letter_checker.clone()) {
-        Ok(checker) => checker.spawn(),
-        Err(e) => tracing::error!(error = ?e, "precompiled letters will not be checked: no checker program"),
-    }
-    crate::api_v2::runtime::spawn_workers(state);
-}

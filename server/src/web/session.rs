@@ -108,29 +108,3 @@ fn cookie(state: &AppState, value: &str, max_age: Option<i64>) -> HeaderValue {
     HeaderValue::from_str(&format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax{secure}{max_age}"))
         .expect("a session cookie is a valid header")
 }
-
-/// Checkpoints the database's WAL four times a second, off the request path
-/// (at full load a second of sends is about 20 MB of log).
-pub fn spawn_checkpoints(state: AppState) {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(std::time::Duration::from_millis(250));
-        loop {
-            tick.tick().await;
-            if let Err(e) = store::checkpoint(&state.pool).await {
-                tracing::warn!(error = ?e, "checkpoint failed");
-            }
-        }
-    });
-}
-
-/// Removes sessions idle past the limit and old sign-in failures, every few minutes.
-pub fn spawn_cleanup(state: AppState) {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(std::time::Duration::from_secs(300));
-        loop {
-            tick.tick().await;
-            let _ = store::delete_idle_sessions(&state.pool, &idle_cutoff(&state), &lifetime_cutoff(&state)).await;
-            let _ = store::delete_sign_in_failures_before(&state.pool, &clock::ago(time::Duration::hours(1))).await;
-        }
-    });
-}

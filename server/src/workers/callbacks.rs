@@ -19,10 +19,10 @@
 //!   start sends them: nothing is lost; a receiver may see an event twice,
 //!   with the same `webhook-id`.
 
-use crate::AppState;
 use app::domain::callback::address_refusal;
 use app::domain::CallbackKind;
-use app::ssr::store::{self, AttemptRecord, ClaimedEvent, EventFate};
+use app::ssr::secrets::Secrets;
+use app::ssr::store::{self, AttemptRecord, ClaimedEvent, EventFate, Pool};
 use app::ssr::{clock, webhooks};
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -430,8 +430,18 @@ fn fate(
     }
 }
 
+/// What the callback worker needs: the store, the secrets that open the
+/// callbacks' tokens and signing secrets, and the dispatcher it shares with
+/// the pages (which wake it and wait for test callbacks' outcomes).
+#[derive(Clone)]
+pub struct Worker {
+    pub pool: Pool,
+    pub secrets: Secrets,
+    pub callbacks: Arc<Dispatcher>,
+}
+
 /// Starts the dispatcher, its recorder and the nightly clean-up.
-pub fn spawn(state: AppState) {
+pub fn spawn(state: Worker) {
     let Some(queue) = state.callbacks.outcome_queue.lock().expect("never poisoned").take() else { return };
     let recorder = state.clone();
     tokio::spawn(record_outcomes(recorder, queue));
@@ -489,7 +499,7 @@ const DUE_SCAN_EVERY: Duration = Duration::from_millis(250);
 /// Claims what is due within the free slots and sends each on its own task:
 /// new events by reading past the last one seen (cheap: no index, nothing
 /// claimed to skip), and every [`DUE_SCAN_EVERY`] the rest of what is due.
-async fn dispatch_round(state: &AppState, cursor: &mut Cursor) -> anyhow::Result<()> {
+async fn dispatch_round(state: &Worker, cursor: &mut Cursor) -> anyhow::Result<()> {
     let dispatcher = &state.callbacks;
     let (claimed_now, mut busy) = dispatcher.in_flight();
     if claimed_now >= CLAIMED {
@@ -637,7 +647,7 @@ struct Lane {
 }
 
 /// Sends a callback's queued events, one after another, until none is left.
-async fn lane_worker(state: AppState, key: String) {
+async fn lane_worker(state: Worker, key: String) {
     loop {
         let (event, target, at) = {
             let mut lanes = state.callbacks.lanes.lock().expect("never poisoned");
@@ -673,7 +683,7 @@ struct Opened {
     paused: bool,
 }
 
-fn open(state: &AppState, c: &store::Callback) -> Opened {
+fn open(state: &Worker, c: &store::Callback) -> Opened {
     use app::ssr::secrets::SealedFor;
     let now = clock::now_string();
     let (service_id, callback_type) = (c.service_id.as_str(), c.callback_type.as_str());
@@ -691,7 +701,7 @@ fn open(state: &AppState, c: &store::Callback) -> Opened {
     }
 }
 
-async fn deliver(state: &AppState, target: Option<&Opened>, event: &ClaimedEvent, at: String) -> AttemptRecord {
+async fn deliver(state: &Worker, target: Option<&Opened>, event: &ClaimedEvent, at: String) -> AttemptRecord {
     let started = Instant::now();
     let (attempt, parked) = match target {
         None => (final_failure("The callback was removed"), false),
@@ -727,7 +737,7 @@ async fn deliver(state: &AppState, target: Option<&Opened>, event: &ClaimedEvent
 /// Writes outcomes in batches: what arrives within [`RECORD_EVERY`] of the
 /// first, one transaction; on a failed write, tries the batch again (the
 /// events stay claimed meanwhile). Only then are the events released.
-async fn record_outcomes(state: AppState, mut queue: mpsc::UnboundedReceiver<AttemptRecord>) {
+async fn record_outcomes(state: Worker, mut queue: mpsc::UnboundedReceiver<AttemptRecord>) {
     let mut batch = Vec::new();
     while let Some(first) = queue.recv().await {
         batch.push(first);

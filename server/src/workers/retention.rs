@@ -2,9 +2,9 @@
 //! older than its retention for their channel, in small batches with a pause
 //! between them, so a send never waits behind a long delete.
 
-use crate::AppState;
 use app::domain::TemplateType;
-use app::ssr::{clock, store};
+use app::ssr::clock;
+use app::ssr::store::{self, Pool};
 use std::time::Duration;
 
 /// Notifications deleted per transaction.
@@ -15,13 +15,13 @@ const PAUSE: Duration = Duration::from_millis(20);
 const EVERY: Duration = Duration::from_secs(600);
 
 /// Starts the job: a minute after start-up, then every ten minutes.
-pub fn spawn(state: AppState) {
+pub fn spawn(pool: Pool) {
     tokio::spawn(async move {
         tokio::time::sleep(Duration::from_secs(60)).await;
         let mut tick = tokio::time::interval(EVERY);
         loop {
             tick.tick().await;
-            match run_once(&state).await {
+            match run_once(&pool).await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(deleted = n, "expired notifications deleted"),
                 Err(e) => tracing::warn!(error = ?e, "retention job failed"),
@@ -32,15 +32,15 @@ pub fn spawn(state: AppState) {
 
 /// One pass over every service and channel; returns how many notifications
 /// it deleted.
-pub async fn run_once(state: &AppState) -> anyhow::Result<u64> {
+pub async fn run_once(pool: &Pool) -> anyhow::Result<u64> {
     let mut deleted = 0;
-    for service_id in store::service_ids(&state.pool).await? {
-        let retention = store::retention(&state.pool, &service_id).await?;
+    for service_id in store::service_ids(pool).await? {
+        let retention = store::retention(pool, &service_id).await?;
         for t in TemplateType::ALL.iter().copied() {
             let days = i64::from(retention.for_type(t).days());
             let before = clock::format(clock::now() - time::Duration::days(days));
             loop {
-                let n = store::delete_expired_notifications(&state.pool, &service_id, t, &before, BATCH).await?;
+                let n = store::delete_expired_notifications(pool, &service_id, t, &before, BATCH).await?;
                 deleted += n;
                 if n < BATCH as u64 {
                     break;
@@ -51,12 +51,12 @@ pub async fn run_once(state: &AppState) -> anyhow::Result<u64> {
         // Received texts are kept as long as the service's text messages.
         let days = i64::from(retention.for_type(TemplateType::Sms).days());
         let before = clock::format(clock::now() - time::Duration::days(days));
-        deleted += store::delete_received_texts_before(&state.pool, &service_id, &before).await?;
+        deleted += store::delete_received_texts_before(pool, &service_id, &before).await?;
     }
     // Keys' hourly usage outlives the messages (their pages chart 30 days,
     // the alerts look back 7): kept for 400 days.
     let before = app::domain::key_usage::hour_of(clock::now() - time::Duration::days(USAGE_DAYS));
-    store::delete_usage_before(&state.pool, &before).await?;
+    store::delete_usage_before(pool, &before).await?;
     Ok(deleted)
 }
 
