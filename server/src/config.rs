@@ -127,7 +127,11 @@ impl Config {
         let data_dir = PathBuf::from(get("NOTIFY_DATA_DIR").unwrap_or_else(|| "data".into()));
         let database_url = match get("DATABASE_URL") {
             Some(v) if v.starts_with("sqlite:") => v,
-            Some(v) => return Err(err("DATABASE_URL", format!("expected a sqlite: URL, got {v:?}"))),
+            // The value is never echoed: a database URL may hold a password.
+            Some(v) if v.starts_with("postgres://") || v.starts_with("postgresql://") => {
+                return Err(err("DATABASE_URL", "PostgreSQL is not supported yet: give a sqlite: URL"))
+            }
+            Some(_) => return Err(err("DATABASE_URL", "expected a sqlite: URL, like sqlite:data/notify.db")),
             None => format!("sqlite:{}", data_dir.join("notify.db").display()),
         };
         let secret_key_hex = match get("NOTIFY_SECRET_KEY") {
@@ -295,6 +299,14 @@ mod tests {
             let e = config(&[(var, value)]).err().unwrap_or_else(|| panic!("{var}={value} accepted"));
             assert_eq!(e.variable, var);
             assert!(e.to_string().starts_with(&format!("{var}: ")));
+        }
+    }
+
+    #[test]
+    fn a_database_url_is_not_echoed_it_may_hold_a_password() {
+        for url in ["postgres://notify:hunter2-secret@db/notify", "mysql://notify:hunter2-secret@db/notify"] {
+            let e = config(&[("DATABASE_URL", url)]).err().unwrap();
+            assert!(!e.to_string().contains("hunter2"), "{e}");
         }
     }
 
