@@ -3,21 +3,23 @@
 # POST /v2/notifications/email with a test key and a valid JWT, next to
 # GET /_status in the same run. Needs the release build (make build) and
 # wrk (apt-get install wrk). Bounded: two runs of DURATION seconds each.
+# SERVER=path runs another build (alternate old and new builds to compare).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v wrk >/dev/null || { echo "bench/api.sh needs wrk: apt-get install -y wrk" >&2; exit 1; }
+server=${SERVER:-target/release/server}   # SERVER=path: another build, to compare in one run
 port=${PORT:-3300}; connections=${CONNECTIONS:-64}; duration=${DURATION:-10}; threads=${THREADS:-2}
 base="http://127.0.0.1:$port"
 data=$(mktemp -d)
 export NOTIFY_DATA_DIR="$data"
-NOTIFY_DEMO=true NOTIFY_LISTEN_ADDR="127.0.0.1:$port" LEPTOS_SITE_ROOT=target/site target/release/server >"$data/log" 2>&1 &
+NOTIFY_DEMO=true NOTIFY_LISTEN_ADDR="127.0.0.1:$port" LEPTOS_SITE_ROOT=target/site "$server" >"$data/log" 2>&1 &
 pid=$!
 trap 'kill $pid 2>/dev/null || true; rm -rf "$data"' EXIT
 for _ in $(seq 100); do curl -sf "$base/_status" >/dev/null && break; sleep 0.1; done
-live=$(target/release/server list-services | awk -F'\t' '$3 == "Example live service" {print $1}')
-key=$(target/release/server create-api-key --service-id "$live" --name bench --type test)
+live=$("$server" list-services | awk -F'\t' '$3 == "Example live service" {print $1}')
+key=$("$server" create-api-key --service-id "$live" --name bench --type test)
 # The default 3,000 requests a minute would turn the benchmark into 429s.
-target/release/server set-rate-limit --service-id "$live" --limit 100000000 >/dev/null
+"$server" set-rate-limit --service-id "$live" --limit 100000000 >/dev/null
 template=$(curl -s -H "Authorization: ApiKey-v1 $key" "$base/v2/templates?type=email" | python3 -c 'import json,sys; print(json.load(sys.stdin)["templates"][0]["id"])')
 # One JWT for the whole run: iat must stay within 30 s, so runs are short.
 jwt=$(python3 - "$live" "${key: -36}" <<'PY'
