@@ -15,6 +15,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v wrk >/dev/null || { echo "bench/callbacks.sh needs wrk: apt-get install -y wrk" >&2; exit 1; }
+server=${SERVER:-target/release/server}   # SERVER=path: another build, to compare in one run
 port=${PORT:-3330}; rport=${RECEIVER_PORT:-3390}; connections=${CONNECTIONS:-64}; each=${SECONDS_EACH:-30}
 base="http://127.0.0.1:$port"
 cargo build --release -q -p server --example callback_receiver --example callback_floor
@@ -23,13 +24,13 @@ export NOTIFY_DATA_DIR="$data"
 target/release/examples/callback_receiver "127.0.0.1:$rport" &
 receiver=$!
 NOTIFY_DEMO=true NOTIFY_ALLOW_PRIVATE_CALLBACK_URLS=true NOTIFY_LISTEN_ADDR="127.0.0.1:$port" \
-  LEPTOS_SITE_ROOT=target/site target/release/server >"$data/log" 2>&1 &
+  LEPTOS_SITE_ROOT=target/site "$server" >"$data/log" 2>&1 &
 pid=$!
 trap 'kill $pid $receiver 2>/dev/null || true; rm -rf "$data"' EXIT
 for _ in $(seq 100); do curl -sf "$base/_status" >/dev/null && break; sleep 0.1; done
-live=$(target/release/server list-services | awk -F'\t' '$3 == "Example live service" {print $1}')
-key=$(target/release/server create-api-key --service-id "$live" --name callbacks-bench --type test)
-target/release/server set-rate-limit --service-id "$live" --limit 100000000 >/dev/null
+live=$("$server" list-services | awk -F'\t' '$3 == "Example live service" {print $1}')
+key=$("$server" create-api-key --service-id "$live" --name callbacks-bench --type test)
+"$server" set-rate-limit --service-id "$live" --limit 100000000 >/dev/null
 template=$(curl -s -H "Authorization: ApiKey-v1 $key" "$base/v2/templates?type=email" | python3 -c 'import json,sys; print(json.load(sys.stdin)["templates"][0]["id"])')
 post=$(mktemp)
 cat >"$post" <<LUA

@@ -2,7 +2,7 @@
 //! kind; the outbox of events to deliver to them and every attempt made.
 
 use super::{new_id, Pool};
-use crate::domain::CallbackKind;
+use crate::domain::{CallbackKind, NotificationStatus, TemplateType};
 use crate::ssr::clock;
 use anyhow::Context;
 use sqlx::FromRow;
@@ -14,6 +14,121 @@ use sqlx::FromRow;
 
 /// `next_attempt_at` of a paused callback's events: never due until resumed.
 pub const PARKED: &str = "9999-12-31T00:00:00.000000Z";
+
+/// A notification whose status a write has just set, as its delivery
+/// receipt needs it: the write's `RETURNING` [`status_change_columns!`].
+#[derive(Clone, Debug, FromRow)]
+pub(super) struct StatusChange {
+    pub id: String,
+    pub service_id: String,
+    pub client_reference: Option<String>,
+    pub recipient: String,
+    pub status: NotificationStatus,
+    pub created_at: String,
+    pub completed_at: Option<String>,
+    pub sent_at: Option<String>,
+    pub notification_type: TemplateType,
+    pub template_id: String,
+    pub template_version: i64,
+    pub updated_at: Option<String>,
+}
+
+/// The columns of a [`StatusChange`], for a write's `RETURNING`.
+macro_rules! status_change_columns {
+    () => {
+        "id, service_id, client_reference, recipient, status, created_at, completed_at, sent_at, notification_type,
+         template_id, template_version, updated_at"
+    };
+}
+pub(super) use status_change_columns;
+
+/// A delivery receipt as Notify sends it: its fields, in its order.
+#[derive(serde::Serialize)]
+struct DeliveryReceipt<'a> {
+    id: &'a str,
+    reference: Option<&'a str>,
+    to: &'a str,
+    status: &'a str,
+    created_at: &'a str,
+    completed_at: Option<&'a str>,
+    sent_at: Option<&'a str>,
+    notification_type: &'a str,
+    template_id: &'a str,
+    template_version: i64,
+}
+
+impl<'a> DeliveryReceipt<'a> {
+    fn of(c: &'a StatusChange) -> Self {
+        Self {
+            id: &c.id,
+            reference: c.client_reference.as_deref(),
+            to: &c.recipient,
+            status: c.status.as_str(),
+            created_at: &c.created_at,
+            completed_at: c.completed_at.as_deref(),
+            sent_at: c.sent_at.as_deref(),
+            notification_type: c.notification_type.as_str(),
+            template_id: &c.template_id,
+            template_version: c.template_version,
+        }
+    }
+}
+
+/// Queues, in the status change's own transaction, the delivery receipt of
+/// every change to a final status whose service has a delivery-status
+/// callback (parked while it is paused). Returns how many it queued.
+pub(super) async fn queue_receipts_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    changes: &[StatusChange],
+) -> anyhow::Result<usize> {
+    let mut services: Vec<&str> =
+        changes.iter().filter(|c| c.status.is_final()).map(|c| c.service_id.as_str()).collect();
+    services.sort_unstable();
+    services.dedup();
+    // A batch is nearly always one service's, or a few.
+    let mut paused = std::collections::HashMap::new();
+    for service_id in services {
+        let callback: Option<(Option<String>,)> = sqlx::query_as(
+            "SELECT paused_at FROM service_callbacks WHERE service_id = ? AND callback_type = 'delivery_status'",
+        )
+        .bind(service_id)
+        .fetch_optional(&mut **tx)
+        .await
+        .context("could not look up a delivery-status callback")?;
+        if let Some((paused_at,)) = callback {
+            paused.insert(service_id, paused_at.is_some());
+        }
+    }
+    if paused.is_empty() {
+        return Ok(0);
+    }
+    let now = clock::now_string();
+    let mut events = Vec::new();
+    for c in changes.iter().filter(|c| c.status.is_final()) {
+        let Some(&is_paused) = paused.get(c.service_id.as_str()) else { continue };
+        let payload = serde_json::to_string(&DeliveryReceipt::of(c))?;
+        let created_at = c.updated_at.clone().unwrap_or_else(|| now.clone());
+        let next_attempt_at = if is_paused { PARKED.to_string() } else { created_at.clone() };
+        events.push((format!("msg_{}", uuid::Uuid::now_v7().simple()), c, payload, created_at, next_attempt_at));
+    }
+    for chunk in events.chunks(100) {
+        let mut insert = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+            "INSERT INTO callback_events (id, service_id, callback_type, notification_id, payload, created_at,
+                 next_attempt_at) ",
+        );
+        insert.push_values(chunk, |mut row, (id, c, payload, created_at, next_attempt_at)| {
+            row.push_bind(id)
+                .push_bind(&c.service_id)
+                .push_bind(CallbackKind::DeliveryStatus)
+                .push_bind(&c.id)
+                .push_bind(payload)
+                .push_bind(created_at)
+                .push_bind(next_attempt_at);
+        });
+        insert.build().execute(&mut **tx).await.context("could not queue delivery receipts")?;
+    }
+    Ok(events.len())
+}
 
 #[derive(Clone, Debug, FromRow)]
 pub struct Callback {
