@@ -16,6 +16,7 @@ pub mod phone;
 pub mod relative_time;
 pub mod retention;
 pub mod senders;
+pub mod simulated;
 pub mod sms_sender;
 pub mod status;
 pub mod template;

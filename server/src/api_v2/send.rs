@@ -36,22 +36,6 @@ fn type_label(t: TemplateType) -> &'static str {
     }
 }
 
-/// Notify's recipients that are answered 201 but never stored or sent.
-fn is_simulated(t: TemplateType, recipient: &str) -> bool {
-    match t {
-        TemplateType::Sms => PhoneNumber::parse(recipient)
-            .map(|p| ["+447700900000", "+447700900111", "+447700900222"].contains(&p.as_str()))
-            .unwrap_or(false),
-        TemplateType::Email => [
-            "simulate-delivered@notifications.service.gov.uk",
-            "simulate-delivered-2@notifications.service.gov.uk",
-            "simulate-delivered-3@notifications.service.gov.uk",
-        ]
-        .contains(&recipient.trim().to_lowercase().as_str()),
-        TemplateType::Letter => false,
-    }
-}
-
 fn phone_message(e: PhoneNumberError) -> &'static str {
     match e {
         PhoneNumberError::Empty | PhoneNumberError::TooShort => "Not enough digits",
@@ -392,7 +376,7 @@ pub async fn send(state: &AppState, caller: &Caller, t: TemplateType, raw: &[u8]
                     .map_err(|e| format!("{field} {}", phone_message(e)))
             };
             let restricted_key = caller.key_type == KeyType::Team || (restricted && caller.key_type == KeyType::Normal);
-            if restricted_key && !is_simulated(t, &raw_recipient) {
+            if restricted_key && !app::domain::simulated::is_simulated_recipient(t, &raw_recipient) {
                 let allowed = match &parsed {
                     Ok(r) => recipients::team_key_may_send_to(&state.pool, service_id, r).await?,
                     Err(_) => false,
@@ -416,7 +400,7 @@ pub async fn send(state: &AppState, caller: &Caller, t: TemplateType, raw: &[u8]
     let reference = string_field(&body, "reference");
     let postage =
         (t == TemplateType::Letter).then(|| string_field(&body, "postage").unwrap_or_else(|| "second".to_string()));
-    if !is_simulated(t, &recipient) {
+    if !app::domain::simulated::is_simulated_recipient(t, &recipient) {
         let created_at = clock::now_string();
         state
             .api

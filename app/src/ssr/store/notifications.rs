@@ -1,6 +1,7 @@
 //! Notifications, their deliveries, the outbox of the built-in provider, and the hub's message log.
 
 use super::Pool;
+use crate::domain::simulated::test_key_outcome;
 use crate::domain::{KeyType, NotificationStatus, TemplateType};
 use crate::ssr::clock;
 use anyhow::Context;
@@ -83,10 +84,7 @@ pub struct NewNotification {
 macro_rules! deliver_test_notifications {
     () => {
         "UPDATE notifications SET
-           status = CASE
-             WHEN recipient LIKE '%7700900003' OR lower(recipient) = 'temp-fail@simulator.notify' THEN 'temporary-failure'
-             WHEN recipient LIKE '%7700900002' OR lower(recipient) = 'perm-fail@simulator.notify' THEN 'permanent-failure'
-             ELSE 'delivered' END,
+           status = coalesce(test_outcome, 'delivered'),
            sent_at = ?1, completed_at = ?1, updated_at = ?1
          WHERE rowid IN (
            SELECT rowid FROM notifications INDEXED BY notifications_waiting
@@ -162,7 +160,7 @@ async fn insert_notifications(
         let mut insert = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
             "INSERT INTO notifications (id, service_id, api_key_id, key_type, template_id, template_version,
                  notification_type, recipient, client_reference, personalisation, subject, body, status, postage, created_at,
-                 reply_to) ",
+                 reply_to, test_outcome) ",
         );
         insert.push_values(chunk, |mut row, n| {
             row.push_bind(&n.id)
@@ -180,7 +178,8 @@ async fn insert_notifications(
                 .push_bind(NotificationStatus::Created)
                 .push_bind(&n.postage)
                 .push_bind(&n.created_at)
-                .push_bind(&n.reply_to);
+                .push_bind(&n.reply_to)
+                .push_bind((n.key_type == KeyType::Test).then(|| test_key_outcome(&n.recipient)));
         });
         insert.build().execute(&mut **tx).await.context("could not save notifications")?;
     }
@@ -281,9 +280,9 @@ pub async fn finish_notification(
 }
 
 /// Finishes every waiting test-key notification: test keys only pretend,
-/// so each is `delivered`, except Notify's simulated failures (text messages
-/// to numbers ending 7700900003 / 7700900002, emails to
-/// temp-fail@ / perm-fail@simulator.notify). Returns how many it finished.
+/// so each gets the outcome chosen when it was stored
+/// ([`test_key_outcome`]: `delivered`, except Notify's simulated failures).
+/// Returns how many it finished.
 ///
 /// In transactions of at most [`TEST_DELIVERY_CHUNK`], oldest first, each
 /// taking its own write turn: one statement for everything waiting held the
