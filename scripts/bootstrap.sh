@@ -97,13 +97,15 @@ wait_background() {
 
 # Debian packages: Chromium for Playwright, brotli for the page-weight figures,
 # Node.js and npm for GOV.UK Frontend and the browser tests, python3-venv for
-# the compatibility suite.
-step "installing Debian packages" "install them yourself (as root: apt-get install -y chromium brotli nodejs npm python3-venv), or run this as root or with sudo available"
+# the compatibility suite, PostgreSQL for the PostgreSQL store's tests (they
+# start their own throwaway cluster; no service is enabled or used).
+step "installing Debian packages" "install them yourself (as root: apt-get install -y chromium brotli nodejs npm python3-venv postgresql), or run this as root or with sudo available"
 missing_debs=()
 command -v chromium >/dev/null 2>&1 || missing_debs+=(chromium)
 command -v brotli >/dev/null 2>&1 || missing_debs+=(brotli)
 command -v npm >/dev/null 2>&1 || missing_debs+=(nodejs npm)
 python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || missing_debs+=(python3-venv)
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || command -v initdb >/dev/null 2>&1 || missing_debs+=(postgresql)
 if [ ${#missing_debs[@]} -gt 0 ]; then
   sudo=()
   if [ "$(id -u)" != 0 ]; then

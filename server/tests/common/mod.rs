@@ -3,6 +3,8 @@
 //! redirects nor keeps cookies (so every test says what it sends).
 #![allow(dead_code)]
 
+pub mod postgres;
+
 use server::{AppState, Config};
 use std::collections::HashMap;
 
