@@ -86,9 +86,20 @@ fn read_everything(text: &str) {
 fn within_bound(text: &str) -> Result<(), TestCaseError> {
     let benign = "a".repeat(text.len());
     let yardstick = time(|| read_everything(&benign));
-    let took = time(|| read_everything(text));
+    let bound = yardstick * 20 + Duration::from_millis(100);
+    // Timed again, up to twice, when over the bound: the Rust tests run side
+    // by side on two cores, and one slow moment (a 946 KB run of `(` once
+    // took 800 ms against its usual 600 ms, bound 757 ms) is not a reader
+    // that grows faster than its input, which is over it every time.
+    let mut took = time(|| read_everything(text));
+    for _ in 0..2 {
+        if took <= bound {
+            break;
+        }
+        took = took.min(time(|| read_everything(text)));
+    }
     prop_assert!(
-        took <= yardstick * 20 + Duration::from_millis(100),
+        took <= bound,
         "{} bytes starting {:?} took {:?} (a benign value: {:?})",
         text.len(),
         text.chars().take(40).collect::<String>(),
