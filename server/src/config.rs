@@ -65,6 +65,33 @@ impl std::fmt::Debug for Config {
     }
 }
 
+/// How long a session lives (`NOTIFY_SESSION_IDLE_MINUTES`,
+/// `NOTIFY_SESSION_MAX_HOURS`): the one home of the two cutoffs, for the
+/// check on every request and for this clean-up.
+#[derive(Clone, Copy, Debug)]
+pub struct SessionLimits {
+    pub idle_minutes: i64,
+    pub max_hours: i64,
+}
+
+impl SessionLimits {
+    /// Sessions last seen before this are idle past the limit.
+    pub fn idle_cutoff(self) -> String {
+        app::ssr::clock::ago(time::Duration::minutes(self.idle_minutes))
+    }
+
+    /// Sessions started before this have lived their whole lifetime.
+    pub fn lifetime_cutoff(self) -> String {
+        app::ssr::clock::ago(time::Duration::hours(self.max_hours))
+    }
+}
+
+impl Config {
+    pub fn session_limits(&self) -> SessionLimits {
+        SessionLimits { idle_minutes: self.session_idle_minutes, max_hours: self.session_max_hours }
+    }
+}
+
 /// A configuration variable with a bad value.
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{variable}: {message}")]

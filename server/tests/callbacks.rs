@@ -851,42 +851,40 @@ async fn each_change_to_a_final_status_queues_one_receipt_with_that_status() {
     let s = admin(&app).await;
     let live = app.service_id("Example live service").await;
     save_callback(&app, &s, &live, "http://127.0.0.1:9/receipts", TOKEN).await;
-    let receipts = |id: String| {
-        let pool = app.state.pool.sqlite().clone();
-        async move {
-            let rows: Vec<(String,)> =
-                sqlx::query_as("SELECT payload FROM callback_events WHERE notification_id = ? ORDER BY created_at, id")
-                    .bind(id)
-                    .fetch_all(&pool)
-                    .await
-                    .unwrap();
-            rows.into_iter()
-                .map(|(p,)| serde_json::from_str::<serde_json::Value>(&p).unwrap()["status"].clone())
-                .collect::<Vec<_>>()
-        }
-    };
+    let pool = app.state.pool.sqlite();
     // A test key's simulated failure: its receipt says so.
     let test_key = make_key(&app, &live, "test", "Simulated").await;
     let failed = send_email(&app, &live, &test_key, "perm-fail@simulator.notify", "f").await;
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while receipts(failed.clone()).await.is_empty() {
-        assert!(Instant::now() < deadline, "no receipt");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert_eq!(receipts(failed).await, [json!("permanent-failure")]);
+    wait_for_receipt(pool, &failed).await;
+    assert_eq!(receipt_statuses(pool, &failed).await, [json!("permanent-failure")]);
     // A live key's message, finished by the built-in provider; finished again
     // with the same status, no second receipt; with another, one more.
     let live_key = make_key(&app, &live, "normal", "Live").await;
     let sent = send_email(&app, &live, &live_key, "anyone@example.com", "l").await;
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while receipts(sent.clone()).await.is_empty() {
-        assert!(Instant::now() < deadline, "no receipt");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_for_receipt(pool, &sent).await;
     let n = app::ssr::store::get_notification(&app.state.pool, &live, &sent).await.unwrap().unwrap();
     use app::domain::NotificationStatus::{Delivered, PermanentFailure};
     app::ssr::store::finish_notification(&app.state.pool, &n, Delivered, false).await.unwrap();
-    assert_eq!(receipts(sent.clone()).await, [json!("delivered")]);
+    assert_eq!(receipt_statuses(pool, &sent).await, [json!("delivered")]);
     app::ssr::store::finish_notification(&app.state.pool, &n, PermanentFailure, false).await.unwrap();
-    assert_eq!(receipts(sent).await, [json!("delivered"), json!("permanent-failure")]);
+    assert_eq!(receipt_statuses(pool, &sent).await, [json!("delivered"), json!("permanent-failure")]);
+}
+
+/// The statuses of the notification's delivery receipts, oldest first.
+async fn receipt_statuses(pool: &sqlx::SqlitePool, notification_id: &str) -> Vec<Value> {
+    let rows: Vec<(String,)> =
+        sqlx::query_as("SELECT payload FROM callback_events WHERE notification_id = ? ORDER BY created_at, id")
+            .bind(notification_id)
+            .fetch_all(pool)
+            .await
+            .unwrap();
+    rows.into_iter().map(|(p,)| serde_json::from_str::<Value>(&p).unwrap()["status"].clone()).collect()
+}
+
+async fn wait_for_receipt(pool: &sqlx::SqlitePool, notification_id: &str) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while receipt_statuses(pool, notification_id).await.is_empty() {
+        assert!(Instant::now() < deadline, "no receipt for {notification_id}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }

@@ -7,7 +7,7 @@
 
 use super::error::PageError;
 use crate::AppState;
-use app::ssr::{clock, store, tokens};
+use app::ssr::{store, tokens};
 use app::view_model::Viewer;
 use axum::http::{header, HeaderMap, HeaderValue};
 
@@ -57,15 +57,6 @@ pub fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
         .map(|(_, v)| v.to_string())
 }
 
-fn idle_cutoff(state: &AppState) -> String {
-    clock::ago(time::Duration::minutes(state.config.session_idle_minutes))
-}
-
-/// Sessions started before this have lived their absolute lifetime.
-fn lifetime_cutoff(state: &AppState) -> String {
-    clock::ago(time::Duration::hours(state.config.session_max_hours))
-}
-
 /// The session named by the request's cookie, if it is still valid.
 pub async fn load(state: &AppState, headers: &HeaderMap) -> Result<Option<SignedIn>, PageError> {
     let Some(token) = cookie_value(headers, cookie_name(state)) else { return Ok(None) };
@@ -73,8 +64,9 @@ pub async fn load(state: &AppState, headers: &HeaderMap) -> Result<Option<Signed
         return Ok(None);
     }
     let digest = tokens::digest(&token);
+    let limits = state.config.session_limits();
     let Some(session) =
-        store::touch_session(&state.pool, &digest, &idle_cutoff(state), &lifetime_cutoff(state)).await?
+        store::touch_session(&state.pool, &digest, &limits.idle_cutoff(), &limits.lifetime_cutoff()).await?
     else {
         return Ok(None);
     };

@@ -19,24 +19,14 @@ pub fn spawn_checkpoints(pool: Pool) {
     });
 }
 
-/// How long a session lives (`NOTIFY_SESSION_IDLE_MINUTES`,
-/// `NOTIFY_SESSION_MAX_HOURS`).
-#[derive(Clone, Copy, Debug)]
-pub struct SessionLimits {
-    pub idle_minutes: i64,
-    pub max_hours: i64,
-}
-
 /// Removes sessions idle past the limit or past their lifetime, and sign-in
 /// failures older than an hour, every 5 minutes.
-pub fn spawn_session_cleanup(pool: Pool, limits: SessionLimits) {
+pub fn spawn_session_cleanup(pool: Pool, limits: crate::config::SessionLimits) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(300));
         loop {
             tick.tick().await;
-            let idle = clock::ago(time::Duration::minutes(limits.idle_minutes));
-            let lifetime = clock::ago(time::Duration::hours(limits.max_hours));
-            if let Err(e) = store::delete_idle_sessions(&pool, &idle, &lifetime).await {
+            if let Err(e) = store::delete_idle_sessions(&pool, &limits.idle_cutoff(), &limits.lifetime_cutoff()).await {
                 tracing::warn!(error = ?e, "could not remove old sessions");
             }
             if let Err(e) = store::delete_sign_in_failures_before(&pool, &clock::ago(time::Duration::hours(1))).await {

@@ -23,11 +23,7 @@ use crate::AppState;
 /// Starts every worker.
 pub fn start(state: &AppState) {
     let pool = &state.pool;
-    let limits = housekeeping::SessionLimits {
-        idle_minutes: state.config.session_idle_minutes,
-        max_hours: state.config.session_max_hours,
-    };
-    housekeeping::spawn_session_cleanup(pool.clone(), limits);
+    housekeeping::spawn_session_cleanup(pool.clone(), state.config.session_limits());
     housekeeping::spawn_checkpoints(pool.clone());
     callbacks::spawn(callbacks::Worker {
         pool: pool.clone(),
