@@ -55,6 +55,7 @@ fn fill(path: &Path) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_disk_refuses_sends_clearly_loses_nothing_and_recovers_without_a_restart() {
+    let _ = tracing_subscriber::fmt().with_env_filter("info,sqlx=warn").with_test_writer().try_init();
     let outer = tempfile::tempdir().unwrap();
     let Some(disk) = Tmpfs::mount(&outer.path().join("disk"), "48m") else {
         eprintln!("skipped: could not mount a tmpfs (needs root)");
@@ -105,7 +106,7 @@ async fn a_full_disk_refuses_sends_clearly_loses_nothing_and_recovers_without_a_
     // Reading still works, and every acknowledged send is there.
     for id in &acknowledged {
         let got = api_get(&app, &live, &key, &format!("/v2/notifications/{id}")).await;
-        assert_eq!(got["id"], id.as_str());
+        assert_eq!(got["id"], id.as_str(), "{got}");
     }
 
     std::fs::remove_file(disk.0.join("filler")).unwrap();

@@ -131,6 +131,23 @@ pub async fn connect(url: &str) -> anyhow::Result<Pool> {
     let pool = SqlitePoolOptions::new()
         .max_connections(8)
         .min_connections(1)
+        // A connection whose transaction could not be ended (a ROLLBACK that
+        // SQLite refused after a failed write, for one) is closed, never
+        // handed out again: a transaction begun on it would only be a
+        // savepoint inside the stale one, and its "commit" would commit
+        // nothing (a send answered 201 that no other connection could read,
+        // seen with a full disk). Closing the connection rolls the stale
+        // transaction back and frees the write lock it held.
+        .before_acquire(|conn, _| {
+            Box::pin(async move {
+                use sqlx::Connection;
+                if conn.is_in_transaction() {
+                    tracing::warn!("a database connection was left inside a transaction: closed");
+                    return Ok(false);
+                }
+                Ok(true)
+            })
+        })
         .connect_with(options)
         .await
         .context("could not open the database")?;
