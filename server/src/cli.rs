@@ -374,7 +374,7 @@ async fn admin(config: Config, command: Command) -> anyhow::Result<()> {
             }
         }
         Command::RevokeApiKey { service_id, name } => {
-            let keys = store::list_api_keys(&pool, &service_id, "9999").await?;
+            let keys = store::list_api_keys(&pool, &service_id, app::domain::Timestamp::NEVER).await?;
             let key = keys
                 .iter()
                 .find(|k| k.expiry_date.is_none() && k.name == name)

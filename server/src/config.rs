@@ -76,12 +76,12 @@ pub struct SessionLimits {
 
 impl SessionLimits {
     /// Sessions last seen before this are idle past the limit.
-    pub fn idle_cutoff(self) -> String {
+    pub fn idle_cutoff(self) -> app::domain::Timestamp {
         app::ssr::clock::ago(time::Duration::minutes(self.idle_minutes))
     }
 
     /// Sessions started before this have lived their whole lifetime.
-    pub fn lifetime_cutoff(self) -> String {
+    pub fn lifetime_cutoff(self) -> app::domain::Timestamp {
         app::ssr::clock::ago(time::Duration::hours(self.max_hours))
     }
 }

@@ -283,8 +283,7 @@ pub async fn letter_pdf(pool: &store::Pool, n: &store::Notification) -> anyhow::
     if let Some(file) = store::precompiled_file(pool, &n.service_id, &n.id).await? {
         return Ok(if file.checked_at.is_some() { LetterPdf::Ready(file.pdf) } else { LetterPdf::NotReady });
     }
-    let created = app::ssr::clock::parse(&n.created_at).unwrap_or_else(app::ssr::clock::now);
-    let local = app::domain::london_time::to_london(created);
+    let local = app::domain::london_time::to_london(n.created_at.time());
     let date = format!("{} {} {}", local.day(), local.month(), local.year());
     let (recipient, contact_block, heading, body) =
         (n.recipient.clone(), n.reply_to.clone(), n.subject.clone().unwrap_or_default(), n.body.clone());

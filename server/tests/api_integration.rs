@@ -172,7 +172,9 @@ async fn revoking_asks_first_then_revokes_once_and_keeps_the_key_listed() {
     let live = app.service_id("Example live service").await;
     create_key(&app, &s, &live, "beta key", "team").await;
     create_key(&app, &s, &live, "Alpha key", "test").await;
-    let keys = app::ssr::store::list_api_keys(&app.state.pool, &live, "").await.unwrap();
+    let keys = app::ssr::store::list_api_keys(&app.state.pool, &live, app::ssr::clock::ago(time::Duration::days(3650)))
+        .await
+        .unwrap();
     assert_eq!(keys.iter().map(|k| k.name.as_str()).collect::<Vec<_>>(), vec!["Alpha key", "beta key"]);
     let beta = keys.iter().find(|k| k.name == "beta key").unwrap().id.clone();
 
@@ -213,7 +215,7 @@ async fn revoking_asks_first_then_revokes_once_and_keeps_the_key_listed() {
 
     // Revoked more than 7 days ago: gone from the list.
     let long_ago = app::ssr::clock::ago(time::Duration::days(8));
-    app::ssr::store::set_api_key_expiry(&app.state.pool, &live, &beta, Some(&long_ago)).await.unwrap();
+    app::ssr::store::set_api_key_expiry(&app.state.pool, &live, &beta, Some(long_ago)).await.unwrap();
     assert!(!app.get(&format!("/services/{live}/api/keys"), Some(&s.cookie)).await.text().contains("beta key"));
 }
 
@@ -224,7 +226,11 @@ async fn another_services_key_is_not_found_and_csrf_is_required() {
     let live = app.service_id("Example live service").await;
     let trial = app.service_id("Example trial service").await;
     create_key(&app, &s, &live, "live key", "test").await;
-    let key = app::ssr::store::list_api_keys(&app.state.pool, &live, "").await.unwrap().remove(0).id;
+    let key = app::ssr::store::list_api_keys(&app.state.pool, &live, app::ssr::clock::ago(time::Duration::days(3650)))
+        .await
+        .unwrap()
+        .remove(0)
+        .id;
     assert_eq!(app.get(&format!("/services/{trial}/api/keys/revoke/{key}"), Some(&s.cookie)).await.status, 404);
     assert_eq!(
         app.post(&format!("/services/{trial}/api/keys/revoke/{key}"), Some(&s.cookie), &[("csrf_token", &s.csrf)])
@@ -489,7 +495,7 @@ async fn a_key_can_expire_and_is_then_refused_with_its_own_message() {
     assert_eq!(call().await.status().as_u16(), 200);
     // A day past its expiry.
     sqlx::query("UPDATE api_keys SET expires_at = ? WHERE name = 'Thirty days'")
-        .bind(app::ssr::clock::format(time::OffsetDateTime::now_utc() - time::Duration::days(1)))
+        .bind(app::ssr::clock::now() - time::Duration::days(1))
         .execute(app.state.pool.sqlite())
         .await
         .unwrap();
@@ -581,7 +587,7 @@ async fn rotating_a_key_makes_a_new_one_and_the_old_one_works_until_the_overlap_
 
     // The overlap ends.
     sqlx::query("UPDATE api_keys SET expires_at = ? WHERE id = ?")
-        .bind(app::ssr::clock::format(time::OffsetDateTime::now_utc() - time::Duration::seconds(1)))
+        .bind(app::ssr::clock::now() - time::Duration::seconds(1))
         .bind(&old.id)
         .execute(app.state.pool.sqlite())
         .await
@@ -608,7 +614,7 @@ async fn the_audit_log_says_who_changed_what_never_a_secret_newest_first_and_pag
     let live = app.service_id("Example live service").await;
     let created = create_key(&app, &s, &live, "Audited key", "test").await;
     let key = key_from(&created);
-    let id = app::ssr::store::list_api_keys(&app.state.pool, &live, "0")
+    let id = app::ssr::store::list_api_keys(&app.state.pool, &live, app::ssr::clock::ago(time::Duration::days(3650)))
         .await
         .unwrap()
         .into_iter()
@@ -651,7 +657,7 @@ async fn the_audit_log_says_who_changed_what_never_a_secret_newest_first_and_pag
     for i in 0..60 {
         sqlx::query("INSERT INTO audit_events (service_id, at, description) VALUES (?, ?, ?)")
             .bind(&live)
-            .bind(app::ssr::clock::now_string())
+            .bind(app::ssr::clock::now())
             .bind(format!("Event {i}"))
             .execute(app.state.pool.sqlite())
             .await

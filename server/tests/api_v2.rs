@@ -107,7 +107,7 @@ async fn every_authentication_failure_answers_notifys_error() {
     assert_auth_error(s, &b, 403, "Invalid token: API key revoked");
     // Revoked more than 7 days ago: not found any more.
     let long_ago = clock::ago(time::Duration::days(8));
-    store::set_api_key_expiry(&app.state.pool, &live, &key.id, Some(&long_ago)).await.unwrap();
+    store::set_api_key_expiry(&app.state.pool, &live, &key.id, Some(long_ago)).await.unwrap();
     let other = make_key(&app, &live, "test", "another key").await;
     let (s, b) = api.call("GET", path, Some(format!("Bearer {}", token(&live, key.secret()))), None).await;
     assert_auth_error(s, &b, 403, "Invalid token: API key not found");
@@ -650,7 +650,7 @@ async fn a_row_the_database_refuses_fails_only_its_own_request() {
         subject: None,
         body: "Hello".into(),
         postage: None,
-        created_at: clock::now_string(),
+        created_at: clock::now(),
         reply_to: None,
     };
     // Sent together, so they share a group commit; the second names no service.

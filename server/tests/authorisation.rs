@@ -76,7 +76,7 @@ async fn objects(app: &TestApp, service: &str, name: &str) -> ServiceIds {
             subject: Some("Matrix".to_string()),
             body: "Dear M".to_string(),
             postage: Some("second".to_string()),
-            created_at: clock::now_string(),
+            created_at: clock::now(),
             reply_to: None,
         }],
     )
@@ -84,7 +84,7 @@ async fn objects(app: &TestApp, service: &str, name: &str) -> ServiceIds {
     .unwrap();
     store::record_usage(
         &app.state.pool,
-        &[(key.id.clone(), app::domain::key_usage::hour_of(clock::now()), "email:sent", 600)],
+        &[(key.id.clone(), app::domain::key_usage::hour_of(clock::now().time()), "email:sent", 600)],
         &[],
     )
     .await

@@ -70,7 +70,7 @@ async fn a_session_ends_at_its_absolute_lifetime_however_active() {
     let app = TestApp::spawn().await;
     let cookie = app.sign_in(ADMIN).await;
     assert_eq!(app.get("/your-services", Some(&cookie)).await.status, 200);
-    let started = app::ssr::clock::format(app::ssr::clock::now() - time::Duration::hours(21));
+    let started = app::ssr::clock::now() - time::Duration::hours(21);
     sqlx::query("UPDATE sessions SET created_at = ?").bind(started).execute(app.state.pool.sqlite()).await.unwrap();
     // Active a second ago, but signed in 21 hours ago: the default limit is 20.
     let page = app.get("/your-services", Some(&cookie)).await;

@@ -268,7 +268,7 @@ async fn a_delivery_receipt_reaches_the_receiver_with_notifys_payload_headers_an
     let shown: Vec<_> = log.iter().filter(|a| a.notification_id.as_deref() == Some(id.as_str())).collect();
     assert_eq!(shown.len(), 1, "{log:?}");
     assert_eq!((shown[0].status_code, shown[0].outcome.as_str()), (Some(200), "HTTP 200"));
-    assert!(shown[0].at.ends_with('Z') && shown[0].next_attempt_at.is_none());
+    assert!(shown[0].at.text().ends_with('Z') && shown[0].next_attempt_at.is_none());
     let (rows,): (i64,) = sqlx::query_as(
         "SELECT count(*) FROM callback_attempts a JOIN callback_events e ON e.id = a.event_id WHERE e.notification_id = ?",
     )
@@ -464,9 +464,9 @@ async fn a_callback_failing_for_24_hours_pauses_and_resume_sends_what_waited_old
     let live = app.service_id("Example live service").await;
     save_callback(&app, &s, &live, &receiver.url, TOKEN).await;
     // It has been failing for a day.
-    let day_ago = app::ssr::clock::format(time::OffsetDateTime::now_utc() - time::Duration::hours(25));
+    let day_ago = app::ssr::clock::now() - time::Duration::hours(25);
     sqlx::query("UPDATE service_callbacks SET failing_since = ?")
-        .bind(&day_ago)
+        .bind(day_ago)
         .execute(app.state.pool.sqlite())
         .await
         .unwrap();
@@ -516,11 +516,12 @@ async fn a_callback_failing_for_24_hours_pauses_and_resume_sends_what_waited_old
     // Each attempt is stamped as its event is taken from the lane, so the
     // stamps are in the order taken (two taken within one clock tick share a
     // stamp, and the page's order between those is arbitrary).
-    let mut attempts: Vec<(String, String)> = log.into_iter().map(|a| (a.at, a.notification_id.unwrap())).collect();
+    let mut attempts: Vec<(app::domain::Timestamp, String)> =
+        log.into_iter().map(|a| (a.at, a.notification_id.unwrap())).collect();
     attempts.sort();
     let ids: Vec<&str> = attempts.iter().map(|(_, id)| id.as_str()).collect();
     assert_eq!(ids[0], first, "the first attempt, before the pause");
-    let stamp = |id: &str| attempts.iter().skip(1).find(|(_, n)| n == id).unwrap().0.clone();
+    let stamp = |id: &str| attempts.iter().skip(1).find(|(_, n)| n == id).unwrap().0;
     assert!(stamp(&first) <= stamp(&second) && stamp(&second) <= stamp(&third), "oldest first: {attempts:?}");
     assert_eq!(attempts.len(), 4, "{attempts:?}");
     let page = app.get(&page_path, Some(&s.cookie)).await;
@@ -698,7 +699,7 @@ async fn received_texts_and_returned_letters_reach_their_callbacks_with_notifys_
         source_number: "447700900111".into(),
         destination_number: "07700900000".into(),
         message: "Hello".into(),
-        date_received: app::ssr::clock::now_string(),
+        date_received: app::ssr::clock::now().text(),
     };
     app::ssr::store::record_inbound_sms(&app.state.pool, &live, &sms).await.unwrap().unwrap();
     app.state.callbacks.wake();

@@ -12,7 +12,7 @@ fn key_path(service: &str, key_id: &str) -> String {
 }
 
 fn hours_ago(h: i64) -> String {
-    app::domain::key_usage::hour_of(clock::now() - time::Duration::hours(h))
+    app::domain::key_usage::hour_of((clock::now() - time::Duration::hours(h)).time())
 }
 
 #[tokio::test]
@@ -197,8 +197,8 @@ async fn a_key_used_after_ninety_idle_days_raises_an_alert() {
     let live = app.service_id("Example live service").await;
     let sleepy = make_key(&app, &live, "test", "Sleepy").await;
     let busy = make_key(&app, &live, "test", "Busy").await;
-    let long_ago = clock::format(clock::now() - time::Duration::days(100));
-    let lately = clock::format(clock::now() - time::Duration::days(89));
+    let long_ago = clock::now() - time::Duration::days(100);
+    let lately = clock::now() - time::Duration::days(89);
     store::record_last_used(&app.state.pool, &[(sleepy.id.clone(), long_ago), (busy.id.clone(), lately)])
         .await
         .unwrap();
@@ -235,10 +235,10 @@ async fn expired_and_old_revoked_keys_leave_the_list_but_keep_their_page() {
     let live = app.service_id("Example live service").await;
     let old = make_key(&app, &live, "test", "Old and revoked").await;
     store::revoke_api_key(&app.state.pool, &live, &old.id, None).await.unwrap();
-    let eight_days_ago = clock::format(clock::now() - time::Duration::days(8));
-    store::set_api_key_expiry(&app.state.pool, &live, &old.id, Some(&eight_days_ago)).await.unwrap();
+    let eight_days_ago = clock::now() - time::Duration::days(8);
+    store::set_api_key_expiry(&app.state.pool, &live, &old.id, Some(eight_days_ago)).await.unwrap();
     // A key that expired on its own a minute ago.
-    let expired_at = clock::format(clock::now() - time::Duration::minutes(1));
+    let expired_at = clock::now() - time::Duration::minutes(1);
     let admin_user = store::find_user_by_email(&app.state.pool, ADMIN).await.unwrap().unwrap();
     let expired = store::create_api_key(
         &app.state.pool,
@@ -251,7 +251,7 @@ async fn expired_and_old_revoked_keys_leave_the_list_but_keep_their_page() {
             secret_ciphertext: "sealed",
             secret_digest: "digest-of-short-lived",
             created_by: Some(&admin_user.id),
-            expires_at: Some(&expired_at),
+            expires_at: Some(expired_at),
         },
     )
     .await

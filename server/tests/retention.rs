@@ -18,7 +18,7 @@ async fn count(app: &TestApp, sql: &'static str, id: &str) -> i64 {
 }
 
 async fn age(app: &TestApp, id: &str, days: i64) {
-    let then = app::ssr::clock::format(time::OffsetDateTime::now_utc() - time::Duration::days(days));
+    let then = app::ssr::clock::now() - time::Duration::days(days);
     sqlx::query("UPDATE notifications SET created_at = ? WHERE id = ?")
         .bind(then)
         .bind(id)
@@ -116,7 +116,7 @@ async fn deletes_go_in_batches_until_none_is_left() {
             subject: Some("s".into()),
             body: "b".into(),
             postage: None,
-            created_at: app::ssr::clock::format(time::OffsetDateTime::now_utc() - time::Duration::days(10)),
+            created_at: (app::ssr::clock::now() - time::Duration::days(10)),
             reply_to: None,
         })
         .collect();

@@ -20,6 +20,7 @@ pub mod simulated;
 pub mod sms_sender;
 pub mod status;
 pub mod template;
+pub mod timestamp;
 
 pub use api_key::{KeyName, KeyNameError, KeyType};
 pub use callback::{BearerToken, CallbackKind, CallbackUrl};
@@ -31,6 +32,7 @@ pub use permission::{Permission, ServicePermission};
 pub use phone::{PhoneNumber, PhoneNumberError};
 pub use status::NotificationStatus;
 pub use template::{fill, personalisation_key, placeholders, template_fields, TemplateType};
+pub use timestamp::Timestamp;
 
 /// `1 minute`, `5 minutes`: a count with its noun, one or many.
 pub fn plural(n: i64, one: &str, many: &str) -> String {

@@ -114,9 +114,9 @@ pub async fn rotate_signing_secret(
     kind: CallbackKind,
 ) -> anyhow::Result<Option<String>> {
     let secret = webhooks::new_signing_secret();
-    let until = clock::format(clock::now() + time::Duration::hours(webhooks::PREVIOUS_SECRET_HOURS));
+    let until = clock::now() + time::Duration::hours(webhooks::PREVIOUS_SECRET_HOURS);
     let sealed = secrets.seal(&secret, SealedFor::SigningSecret { service_id, callback_type: kind.as_str() });
     let description = format!("Made a new signing secret for the {} callback", kind.row_label().to_lowercase());
     let audit = Audit { user_id: Some(user_id), description: &description };
-    Ok(store::rotate_signing_secret(pool, service_id, kind, &sealed, &until, audit).await?.then_some(secret))
+    Ok(store::rotate_signing_secret(pool, service_id, kind, &sealed, until, audit).await?.then_some(secret))
 }

@@ -3,13 +3,14 @@
 //! admin pages, the `create-api-key` command and the tests.
 
 use crate::domain::api_key::{self, name_fingerprint, KeyLifetime, KeyName, KeyType};
+use crate::domain::Timestamp;
 use crate::ssr::secrets::Secrets;
 use crate::ssr::store::{self, CreateKeyError, Pool};
 use rand::Rng;
 
 /// Keys revoked after this moment are still listed and still answer
 /// "API key revoked"; older ones are as good as gone.
-pub fn revoked_window_start() -> String {
+pub fn revoked_window_start() -> Timestamp {
     crate::ssr::clock::ago(time::Duration::days(api_key::REVOKED_KEY_DAYS))
 }
 
@@ -28,11 +29,11 @@ pub enum KeyState {
 }
 
 /// The one answer to "may this key be used".
-pub fn key_state(expiry_date: Option<&str>, expires_at: Option<&str>) -> KeyState {
+pub fn key_state(expiry_date: Option<Timestamp>, expires_at: Option<Timestamp>) -> KeyState {
     match expiry_date {
-        None if expires_at.is_some_and(|at| at <= crate::ssr::clock::now_string().as_str()) => KeyState::Expired,
+        None if expires_at.is_some_and(|at| at <= crate::ssr::clock::now()) => KeyState::Expired,
         None => KeyState::Active,
-        Some(d) if d > revoked_window_start().as_str() => KeyState::RecentlyRevoked,
+        Some(d) if d > revoked_window_start() => KeyState::RecentlyRevoked,
         Some(_) => KeyState::Forgotten,
     }
 }
@@ -98,7 +99,7 @@ struct FreshKey {
     id: String,
     secret_ciphertext: String,
     secret_digest: String,
-    expires_at: Option<String>,
+    expires_at: Option<Timestamp>,
 }
 
 impl FreshKey {
@@ -110,9 +111,7 @@ impl FreshKey {
             secret_ciphertext: secrets.seal(secret, crate::ssr::secrets::SealedFor::ApiKeySecret { key_id: &id }),
             id,
             secret_digest: secrets.digest(secret),
-            expires_at: lifetime
-                .days()
-                .map(|d| crate::ssr::clock::format(crate::ssr::clock::now() + time::Duration::days(d))),
+            expires_at: lifetime.days().map(|d| crate::ssr::clock::now() + time::Duration::days(d)),
             fingerprint: name_fingerprint(name),
             name: name.to_string(),
             key,
@@ -129,7 +128,7 @@ impl FreshKey {
             secret_ciphertext: &self.secret_ciphertext,
             secret_digest: &self.secret_digest,
             created_by,
-            expires_at: self.expires_at.as_deref(),
+            expires_at: self.expires_at,
         }
     }
 }
@@ -150,9 +149,8 @@ pub async fn rotate(
     let Some(service) = store::get_service(pool, service_id).await? else { return Ok(None) };
     let Some(old) = store::get_api_key(pool, service_id, old_key_id).await? else { return Ok(None) };
     let clock_now = crate::ssr::clock::now();
-    let parse = crate::ssr::clock::parse;
     // The old key's lifetime, if it is one of the choices and still allowed.
-    let lifetime = match old.expires_at.as_deref().and_then(parse).zip(parse(&old.created_at)) {
+    let lifetime = match old.expires_at.map(|ends| (ends, old.created_at)) {
         Some((ends, began)) => KeyLifetime::CHOICES
             .into_iter()
             .find(|c| c.days() == Some((ends - began).whole_days()))
@@ -165,18 +163,13 @@ pub async fn rotate(
         KeyLifetime::default_for(service.max_key_lifetime_days)
     };
     let overlap_ends = clock_now + overlap.duration();
-    let old_ends = match old.expires_at.as_deref().and_then(parse) {
+    let old_ends = match old.expires_at {
         Some(own) if own < overlap_ends => own,
         _ => overlap_ends,
     };
     let fresh = FreshKey::new(secrets, service_id, &old.name, lifetime);
-    let rotated = store::rotate_api_key(
-        pool,
-        old_key_id,
-        fresh.row(service_id, old.key_type, rotated_by),
-        &crate::ssr::clock::format(old_ends),
-    )
-    .await?;
+    let rotated =
+        store::rotate_api_key(pool, old_key_id, fresh.row(service_id, old.key_type, rotated_by), old_ends).await?;
     Ok(rotated.map(|id| CreatedKey { id, key: fresh.key }))
 }
 

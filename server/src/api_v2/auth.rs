@@ -49,7 +49,7 @@ fn caller(
         state.api.count_refusal(&key.service_id, Some((&key.id, Refusal::Ended)));
         Err(forbidden(message))
     };
-    match key_state(key.expiry_date.as_deref(), key.expires_at.as_deref()) {
+    match key_state(key.expiry_date, key.expires_at) {
         KeyState::Active => {}
         KeyState::Expired => return ended("Invalid token: API key expired"),
         KeyState::RecentlyRevoked => return ended("Invalid token: API key revoked"),
@@ -143,7 +143,7 @@ async fn api_key_v1(state: &AppState, key: &str) -> Result<Caller, ApiError> {
             let mut same_name = snapshot.keys.iter().map(|(k, _)| k).filter(|k| safe_name(&k.name) == name);
             let all: Vec<_> = same_name.by_ref().collect();
             all.iter()
-                .find(|k| key_state(k.expiry_date.as_deref(), k.expires_at.as_deref()) == KeyState::Active)
+                .find(|k| key_state(k.expiry_date, k.expires_at) == KeyState::Active)
                 .or(all.first())
                 .map(|k| k.id.clone())
         });

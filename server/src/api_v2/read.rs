@@ -9,6 +9,7 @@ use super::{base_url, json_body};
 use crate::AppState;
 use app::domain::template::{normalise_newlines, too_long_message, RENDER_LIMIT_BYTES};
 use app::domain::NotificationStatus;
+use app::domain::Timestamp;
 use app::domain::{template_fields, TemplateType};
 use app::ssr::store;
 use axum::response::{IntoResponse, Response};
@@ -52,17 +53,17 @@ pub fn notification_json(state: &AppState, n: &store::Notification) -> schema::N
         },
         body: n.body.clone(),
         subject: n.subject.clone(),
-        created_at: n.created_at.clone(),
+        created_at: n.created_at,
         created_by_name: None,
-        sent_at: n.sent_at.clone(),
-        completed_at: n.completed_at.clone(),
+        sent_at: n.sent_at,
+        completed_at: n.completed_at,
         scheduled_for: None,
         postage: n.postage.clone(),
         one_click_unsubscribe_url: None,
         cost_details: schema::CostDetails {},
         cost_in_pounds: 0.0,
         is_cost_data_ready: true,
-        estimated_delivery: is("letter").then(|| n.created_at.clone()),
+        estimated_delivery: is("letter").then_some(n.created_at),
     }
 }
 
@@ -202,7 +203,7 @@ async fn page_of_notifications(
 /// letter contact block it chose, if a letter template.
 fn template_json(
     t: &store::TemplateVersion,
-    updated_at: Option<&str>,
+    updated_at: Option<Timestamp>,
     contact_block: Option<&str>,
 ) -> schema::Template {
     let is_letter = t.template_type == TemplateType::Letter;
@@ -211,8 +212,8 @@ fn template_json(
         id: t.template_id.clone(),
         name: t.name.clone(),
         template_type: t.template_type.as_str().to_string(),
-        created_at: t.created_at.clone(),
-        updated_at: updated_at.map(str::to_string),
+        created_at: t.created_at,
+        updated_at,
         // Notify gives the author's email address; a version from before
         // authors were recorded has none, and the clients need a string.
         created_by: t.created_by.clone().unwrap_or_default(),
@@ -255,7 +256,7 @@ async fn current_version(
 pub async fn template(state: &AppState, caller: &Caller, id: &str) -> Result<Response, ApiError> {
     let (t, v) = current_version(state, caller, id).await?;
     let contact = current_contact_block(caller, &t);
-    Ok(Json(template_json(&v, t.updated_at.as_deref(), contact.as_deref())).into_response())
+    Ok(Json(template_json(&v, t.updated_at, contact.as_deref())).into_response())
 }
 
 pub async fn template_version(
@@ -290,7 +291,7 @@ pub async fn templates(state: &AppState, caller: &Caller, query: Option<&str>) -
         }
         if let Some(v) = store::get_template_version(&state.pool, &caller.service.id, &t.id, t.version).await? {
             let contact = current_contact_block(caller, &t);
-            out.push(template_json(&v, t.updated_at.as_deref(), contact.as_deref()));
+            out.push(template_json(&v, t.updated_at, contact.as_deref()));
         }
     }
     Ok(Json(schema::TemplateList { templates: out }).into_response())

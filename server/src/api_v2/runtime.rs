@@ -4,6 +4,7 @@
 use app::domain::api_key::KeyType;
 use app::domain::key_usage::{hour_of, Metric, Refusal};
 use app::domain::senders::SenderKind;
+use app::domain::Timestamp;
 use app::ssr::{clock, store};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use std::collections::HashMap;
@@ -91,7 +92,7 @@ const SNAPSHOT_TTL: Duration = Duration::from_secs(1);
 pub struct ApiRuntime {
     snapshots: Mutex<Snapshots>,
     limiters: Mutex<HashMap<(String, KeyType), Bucket>>,
-    last_used: Mutex<HashMap<String, String>>,
+    last_used: Mutex<HashMap<String, Timestamp>>,
     /// Hourly counts per key (`key id`, `hour`, metric) and refused
     /// requests per service, written to the database in batches.
     usage: Mutex<HashMap<(String, String, &'static str), i64>>,
@@ -166,7 +167,7 @@ impl ApiRuntime {
     ) -> anyhow::Result<Option<Arc<ServiceSnapshot>>> {
         let Some(service) = store::get_service(pool, service_id).await? else { return Ok(None) };
         let revoked_since = app::ssr::keys::revoked_window_start();
-        let keys = store::auth_keys(pool, service_id, &revoked_since)
+        let keys = store::auth_keys(pool, service_id, revoked_since)
             .await?
             .into_iter()
             .map(|k| {
@@ -254,16 +255,16 @@ impl ApiRuntime {
 
     /// Notes that a key was used; written to the database in batches.
     pub fn touch(&self, key_id: &str) {
-        self.last_used.lock().expect("never poisoned").insert(key_id.to_string(), clock::now_string());
+        self.last_used.lock().expect("never poisoned").insert(key_id.to_string(), clock::now());
     }
 
-    fn take_last_used(&self) -> Vec<(String, String)> {
+    fn take_last_used(&self) -> Vec<(String, Timestamp)> {
         self.last_used.lock().expect("never poisoned").drain().collect()
     }
 
-    /// Counts one `metric` for a key in the hour of `at` (a stored time).
-    pub fn count(&self, key_id: &str, at: &str, metric: Metric) {
-        let hour = at.get(..13).unwrap_or_default().to_string();
+    /// Counts one `metric` for a key in the hour of `at`.
+    pub fn count(&self, key_id: &str, at: Timestamp, metric: Metric) {
+        let hour = hour_of(at.time());
         let mut usage = self.usage.lock().expect("never poisoned");
         // Keys are few and flushed every 2 s: the bound only guards memory.
         if usage.len() < 100_000 {
@@ -274,13 +275,13 @@ impl ApiRuntime {
     /// Counts a refused request that named an existing service, and the key
     /// it named when there was one.
     pub fn count_refusal(&self, service_id: &str, key: Option<(&str, Refusal)>) {
-        let now = clock::now_string();
+        let now = clock::now();
         if let Some((key_id, why)) = key {
-            self.count(key_id, &now, Metric::Refused(why));
+            self.count(key_id, now, Metric::Refused(why));
         }
         let mut refusals = self.refusals.lock().expect("never poisoned");
         if refusals.len() < 100_000 {
-            *refusals.entry((service_id.to_string(), hour_of(clock::now()))).or_default() += 1;
+            *refusals.entry((service_id.to_string(), hour_of(now.time()))).or_default() += 1;
         }
     }
 

@@ -6,6 +6,7 @@
 //! refusal carries Notify's exact message; the request types here describe
 //! the same fields, and a test checks that the two agree field for field.
 
+use app::domain::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -373,13 +374,16 @@ pub struct Notification {
     /// An email's subject or a letter's heading.
     pub subject: Option<String>,
     /// `%Y-%m-%dT%H:%M:%S.%fZ`, UTC.
-    pub created_at: String,
+    #[schema(value_type = String)]
+    pub created_at: Timestamp,
     /// Always null: messages are sent through the API.
     pub created_by_name: Option<String>,
     /// When it was handed to the provider.
-    pub sent_at: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub sent_at: Option<Timestamp>,
     /// When it reached its final status.
-    pub completed_at: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub completed_at: Option<Timestamp>,
     /// Always null: scheduling is not offered.
     pub scheduled_for: Option<String>,
     /// A letter's postage.
@@ -391,7 +395,8 @@ pub struct Notification {
     pub is_cost_data_ready: bool,
     /// Letters only.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub estimated_delivery: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub estimated_delivery: Option<Timestamp>,
 }
 
 /// Links of a page: `next` while there may be more.
@@ -425,8 +430,10 @@ pub struct Template {
     /// `email`, `sms` or `letter`.
     #[serde(rename = "type")]
     pub template_type: String,
-    pub created_at: String,
-    pub updated_at: Option<String>,
+    #[schema(value_type = String)]
+    pub created_at: Timestamp,
+    #[schema(value_type = Option<String>)]
+    pub updated_at: Option<Timestamp>,
     pub created_by: String,
     pub version: i64,
     pub body: String,
@@ -458,7 +465,8 @@ pub struct TemplatePreview {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ReceivedText {
     pub id: String,
-    pub created_at: String,
+    #[schema(value_type = String)]
+    pub created_at: Timestamp,
     pub service_id: String,
     pub notify_number: String,
     pub user_number: String,

@@ -251,8 +251,8 @@ pub async fn send(state: &AppState, caller: &Caller, t: TemplateType, raw: &[u8]
             TemplateType::Sms => limits.sms_message_limit,
             TemplateType::Letter => limits.letter_message_limit,
         };
-        let today = clock::format(clock::now().replace_time(time::Time::MIDNIGHT));
-        if store::count_sent_since(&state.pool, service_id, t, &today).await? >= limit {
+        let today = clock::now().start_of_day();
+        if store::count_sent_since(&state.pool, service_id, t, today).await? >= limit {
             state.api.count_refusal(service_id, Some((&caller.key_id, Refusal::OverLimit)));
             return Err(ApiError::new(
                 StatusCode::TOO_MANY_REQUESTS,
@@ -401,7 +401,7 @@ pub async fn send(state: &AppState, caller: &Caller, t: TemplateType, raw: &[u8]
     let postage =
         (t == TemplateType::Letter).then(|| string_field(&body, "postage").unwrap_or_else(|| "second".to_string()));
     if !app::domain::simulated::is_simulated_recipient(t, &recipient) {
-        let created_at = clock::now_string();
+        let created_at = clock::now();
         state
             .api
             .store(store::NewNotification {
@@ -418,7 +418,7 @@ pub async fn send(state: &AppState, caller: &Caller, t: TemplateType, raw: &[u8]
                 subject: subject.clone(),
                 body: rendered.clone(),
                 postage: postage.clone(),
-                created_at: created_at.clone(),
+                created_at,
                 reply_to: reply_to.clone(),
             })
             .await?;
@@ -427,7 +427,7 @@ pub async fn send(state: &AppState, caller: &Caller, t: TemplateType, raw: &[u8]
             TemplateType::Sms => Channel::Sms,
             TemplateType::Letter => Channel::Letter,
         };
-        state.api.count(&caller.key_id, &created_at, Metric::Sent(channel));
+        state.api.count(&caller.key_id, created_at, Metric::Sent(channel));
     }
     let base = base_url(state);
     let uri = format!("{base}/v2/notifications/{id}");
@@ -544,7 +544,7 @@ async fn send_precompiled(state: &AppState, caller: &Caller, body: &Map<String, 
     let id = uuid::Uuid::now_v7().to_string();
     let reference = string_field(body, "reference");
     let postage = string_field(body, "postage").unwrap_or_else(|| "second".to_string());
-    let created_at = clock::now_string();
+    let created_at = clock::now();
     store::create_precompiled_letter(
         &state.pool,
         &store::NewNotification {
@@ -562,13 +562,13 @@ async fn send_precompiled(state: &AppState, caller: &Caller, body: &Map<String, 
             subject: Some(store::PRECOMPILED_TEMPLATE_NAME.to_string()),
             body: String::new(),
             postage: Some(postage.clone()),
-            created_at: created_at.clone(),
+            created_at,
             reply_to: None,
         },
         &pdf,
     )
     .await?;
-    state.api.count(&caller.key_id, &created_at, Metric::Sent(Channel::Letter));
+    state.api.count(&caller.key_id, created_at, Metric::Sent(Channel::Letter));
     Ok(created(SentPrecompiledLetter { id, reference, postage }))
 }
 
@@ -584,8 +584,8 @@ pub const TEST_LETTER_FILES_DAILY_BYTES: i64 = 100 * 1024 * 1024;
 async fn letter_file_budget(state: &AppState, caller: &Caller, size: usize) -> Result<(), ApiError> {
     let test = caller.key_type == KeyType::Test;
     let budget = if test { TEST_LETTER_FILES_DAILY_BYTES } else { state.config.letter_files_daily_bytes };
-    let today = clock::format(clock::now().replace_time(time::Time::MIDNIGHT));
-    let used = store::letter_file_bytes_since(&state.pool, &caller.service.id, test, &today).await?;
+    let today = clock::now().start_of_day();
+    let used = store::letter_file_bytes_since(&state.pool, &caller.service.id, test, today).await?;
     if used.saturating_add(size as i64) > budget {
         state.api.count_refusal(&caller.service.id, Some((&caller.key_id, Refusal::OverLimit)));
         return Err(ApiError::new(

@@ -10,6 +10,7 @@ use super::extract::{CsrfForm, ManageApiKeys, ServicePage};
 use crate::AppState;
 use app::domain::api_key::{expiry_text, name_fingerprint, KeyLifetime, KeyName, KeyType};
 use app::domain::london_time::datetime_short;
+use app::domain::Timestamp;
 use app::pages::api_hub::ApiHub;
 use app::pages::api_keys::{ApiKeys, CreateKeyForm, KeyRow, RotateKeyForm, ShownKey};
 use app::pages::guest_list::GuestListForm;
@@ -32,8 +33,8 @@ pub async fn hub(State(state): State<AppState>, ctx: Ctx) -> Answer {
     let callbacks_href = callbacks_href(&ctx);
     let log = super::notifications::message_log(&state, &ctx.service).await?;
     let expiring_keys = keys_expiring_soon(&state, ctx.id()).await?;
-    let week_ago = clock::format(clock::now() - time::Duration::days(7));
-    let leaks = store::leak_reports_since(&state.pool, ctx.id(), &week_ago).await?;
+    let week_ago = clock::now() - time::Duration::days(7);
+    let leaks = store::leak_reports_since(&state.pool, ctx.id(), week_ago).await?;
     let alerts = open_alert_rows(&state, ctx.id()).await?;
     ctx.show_with_flash(&state, ApiHub { callbacks_href, log, expiring_keys, leaks, alerts }).await
 }
@@ -42,20 +43,20 @@ pub async fn hub(State(state): State<AppState>, ctx: Ctx) -> Answer {
 
 async fn key_rows(state: &AppState, service_id: &str) -> Result<Vec<KeyRow>, PageError> {
     let since = app::ssr::keys::revoked_window_start();
-    let when = |s: &str| clock::parse(s).map(datetime_short).unwrap_or_default();
-    Ok(store::list_api_keys(&state.pool, service_id, &since)
+    let when = |t: Timestamp| datetime_short(t.time());
+    Ok(store::list_api_keys(&state.pool, service_id, since)
         .await?
         .into_iter()
         .map(|k| KeyRow {
             description: k.key_type.description(),
             expiry: expiry_of(&k),
             rotated: k.rotated_to.is_some(),
-            revoked: match k.expiry_date.as_deref() {
+            revoked: match k.expiry_date {
                 Some(d) => Some(format!("Revoked {}", when(d))),
                 None if expiry_of(&k).as_deref() == Some("Expired") => Some("Expired".to_string()),
                 None => None,
             },
-            last_used: match k.last_used_at.as_deref() {
+            last_used: match k.last_used_at {
                 Some(d) => format!("Last used {}", when(d)),
                 None => "Never used".to_string(),
             },
@@ -67,7 +68,7 @@ async fn key_rows(state: &AppState, service_id: &str) -> Result<Vec<KeyRow>, Pag
 
 /// `Expires in 12 days` … `Expired` for an unrevoked key that expires.
 fn expiry_of(k: &store::ApiKey) -> Option<String> {
-    let at = clock::parse(k.expires_at.as_deref()?)?;
+    let at = k.expires_at?;
     k.expiry_date.is_none().then(|| expiry_text((at - clock::now()).whole_seconds()))
 }
 
@@ -75,11 +76,11 @@ fn expiry_of(k: &store::ApiKey) -> Option<String> {
 /// replaced by rotation is meant to: it does not count).
 pub async fn keys_expiring_soon(state: &AppState, service_id: &str) -> Result<usize, PageError> {
     let soon = clock::now() + time::Duration::days(30);
-    Ok(store::list_api_keys(&state.pool, service_id, &app::ssr::keys::revoked_window_start())
+    Ok(store::list_api_keys(&state.pool, service_id, app::ssr::keys::revoked_window_start())
         .await?
         .iter()
         .filter(|k| k.expiry_date.is_none() && k.rotated_to.is_none())
-        .filter_map(|k| k.expires_at.as_deref().and_then(clock::parse))
+        .filter_map(|k| k.expires_at)
         .filter(|at| *at > clock::now() && *at <= soon)
         .count())
 }
@@ -217,8 +218,7 @@ pub async fn revoke(
         let revoked = find_key(&state, ctx.id(), &key.id).await?;
         let replacement = match revoked.rotated_to.as_deref() {
             Some(new_id) => find_key(&state, ctx.id(), new_id).await.ok().filter(|new| {
-                app::ssr::keys::key_state(new.expiry_date.as_deref(), new.expires_at.as_deref())
-                    == app::ssr::keys::KeyState::Active
+                app::ssr::keys::key_state(new.expiry_date, new.expires_at) == app::ssr::keys::KeyState::Active
             }),
             None => None,
         };
@@ -237,8 +237,7 @@ pub async fn revoke(
 /// A working key that has not been rotated yet, or 404.
 async fn rotatable_key(state: &AppState, ctx: &Ctx, key_id: &str) -> Result<store::ApiKey, PageError> {
     let key = find_key(state, ctx.id(), key_id).await?;
-    let working = app::ssr::keys::key_state(key.expiry_date.as_deref(), key.expires_at.as_deref())
-        == app::ssr::keys::KeyState::Active;
+    let working = app::ssr::keys::key_state(key.expiry_date, key.expires_at) == app::ssr::keys::KeyState::Active;
     if !working || key.rotated_to.is_some() {
         return Err(PageError::NotFound);
     }
@@ -305,7 +304,7 @@ pub async fn audit_log(
 /// An audit entry as the audit log and a key's history show it.
 fn audit_row(e: store::AuditEntry) -> app::pages::audit::AuditRow {
     app::pages::audit::AuditRow {
-        when: clock::parse(&e.at).map(datetime_short).unwrap_or_default(),
+        when: datetime_short(e.at.time()),
         who: match (e.user_name, e.user_email) {
             (Some(name), Some(email)) => format!("{name} ({email})"),
             _ => "The system".to_string(),
@@ -369,12 +368,12 @@ pub async fn old_guest_list(Path(service_id): Path<String>) -> Response {
 // ---------------------------------------------------------------- a key's page and alerts
 
 fn alert_row(a: store::KeyAlert) -> app::pages::key_page::AlertRow {
-    let when = |s: &str| clock::parse(s).map(datetime_short).unwrap_or_default();
+    let when = |t: Timestamp| datetime_short(t.time());
     app::pages::key_page::AlertRow {
         id: a.id,
-        raised: when(&a.raised_at),
+        raised: when(a.raised_at),
         detail: a.detail,
-        dismissed: a.dismissed_at.as_deref().map(|d| format!("Dismissed {}", when(d))),
+        dismissed: a.dismissed_at.map(|d| format!("Dismissed {}", when(d))),
     }
 }
 
@@ -387,8 +386,8 @@ pub async fn open_alert_rows(
 }
 
 /// `29 November 2026 at 2:05pm`.
-fn full_date(t: time::OffsetDateTime) -> String {
-    let local = app::domain::london_time::to_london(t);
+fn full_date(t: Timestamp) -> String {
+    let local = app::domain::london_time::to_london(t.time());
     format!("{} {} {} at {}", local.day(), local.month(), local.year(), app::domain::london_time::time_of_day(local))
 }
 
@@ -403,15 +402,10 @@ pub async fn key_page(State(state): State<AppState>, ctx: Ctx, Path((_, key_id))
         Some(id) => store::get_user(&state.pool, id).await?.map(|u| format!(" by {} ({})", u.name, u.email_address)),
         None => None,
     };
-    let created_at = clock::parse(&key.created_at);
-    let created = format!(
-        "{}{}",
-        created_at.map(full_date).unwrap_or_default(),
-        creator.unwrap_or_else(|| " by an admin command".into())
-    );
-    let expires_at = key.expires_at.as_deref().and_then(clock::parse);
-    let state_now = key_state(key.expiry_date.as_deref(), key.expires_at.as_deref());
-    let status = match (key.expiry_date.as_deref().and_then(clock::parse), expires_at) {
+    let created = format!("{}{}", full_date(key.created_at), creator.unwrap_or_else(|| " by an admin command".into()));
+    let expires_at = key.expires_at;
+    let state_now = key_state(key.expiry_date, key.expires_at);
+    let status = match (key.expiry_date, expires_at) {
         (Some(revoked), _) => format!("Revoked {}", full_date(revoked)),
         (None, Some(at)) if at <= now => format!("Expired {}", full_date(at)),
         _ if key.rotated_to.is_some() => "Working, replaced by a new key of the same name".to_string(),
@@ -423,7 +417,7 @@ pub async fn key_page(State(state): State<AppState>, ctx: Ctx, Path((_, key_id))
         (false, Some(at)) if at <= now => format!("Expired {}", full_date(at)),
         (false, Some(at)) => format!("{} ({})", expiry_text((at - now).whole_seconds()), full_date(at)),
     };
-    let last_used_at = key.last_used_at.as_deref().and_then(clock::parse);
+    let last_used_at = key.last_used_at;
     let last_used = last_used_at.map(full_date).unwrap_or_else(|| "Never used".to_string());
     let working = state_now == KeyState::Active;
     let mut flags = Vec::new();
@@ -435,9 +429,9 @@ pub async fn key_page(State(state): State<AppState>, ctx: Ctx, Path((_, key_id))
     if working && expires_at.is_none() {
         flags.push("No expiry");
     }
-    let since = hour_of(now - time::Duration::days(31));
+    let since = hour_of((now - time::Duration::days(31)).time());
     let usage = store::key_usage_since(&state.pool, &key.id, &since).await?;
-    let today = app::domain::london_time::to_london(now).date();
+    let today = app::domain::london_time::to_london(now.time()).date();
     let alerts = store::alerts_for_key(&state.pool, ctx.id(), &key.id).await?.into_iter().map(alert_row).collect();
     let history = store::key_audit_log(&state.pool, ctx.id(), &key.id, 50).await?.into_iter().map(audit_row).collect();
     ctx.show_with_flash(

@@ -7,6 +7,7 @@ use super::error::{found, PageError};
 use super::extract::{CsrfForm, ManageApiKeys, ServicePage};
 use crate::AppState;
 use app::domain::london_time::{datetime_short, time_of_day};
+use app::domain::Timestamp;
 use app::domain::{CallbackKind, ServicePermission};
 use app::pages::callbacks::{
     AttemptItem, CallbackActivity, CallbackForm, CallbackList, CallbackRow, SavedCallback, ShownSigningSecret,
@@ -102,17 +103,15 @@ async fn form_page(
 
 async fn saved_callback(state: &AppState, service_id: &str, c: &store::Callback) -> Result<SavedCallback, PageError> {
     let (waiting, failed) = store::callback_event_counts(&state.pool, service_id, c.callback_type).await?;
-    let now = clock::now_string();
+    let now = clock::now();
     Ok(SavedCallback {
         paused: c.paused_at.as_ref().map(|_| c.pause_reason.clone().unwrap_or_default()),
         waiting,
         failed,
         previous_secret_until: c
             .previous_signing_secret_until
-            .as_deref()
-            .filter(|until| *until > now.as_str())
-            .and_then(clock::parse)
-            .map(datetime_short),
+            .filter(|until| *until > now)
+            .map(|until| datetime_short(until.time())),
         activity: activity(state, service_id, c.callback_type, None).await?,
     })
 }
@@ -134,17 +133,17 @@ pub async fn activity(
 
 fn attempt_item(r: AttemptRow, newest_seen: &mut std::collections::HashSet<String>) -> AttemptItem {
     let newest = newest_seen.insert(r.event_id.clone());
-    let when = |s: &str| clock::parse(s).map(datetime_short).unwrap_or_default();
+    let when = |t: Timestamp| datetime_short(t.time());
     let next = match (newest, r.event_state.as_str(), &r.next_attempt_at) {
         (true, "delivered", _) => "Delivered".to_string(),
         (true, "failed", _) => "Failed: no more tries".to_string(),
-        (true, "pending", Some(at)) => format!("Retrying at {}", clock::parse(at).map(time_of_day).unwrap_or_default()),
+        (true, "pending", Some(at)) => format!("Retrying at {}", time_of_day(at.time())),
         (true, "pending", None) => "Waiting".to_string(),
         (false, _, Some(_)) => "Tried again".to_string(),
         _ => String::new(),
     };
     AttemptItem {
-        when: when(&r.at),
+        when: when(r.at),
         event: if r.is_test {
             "Test callback".to_string()
         } else {
@@ -272,9 +271,13 @@ pub async fn test_callback(state: &AppState, service_id: &str, kind: CallbackKin
                 return Ok(match event_state.as_str() {
                     "delivered" => format!("Test callback delivered: {} in {} ms.", last.outcome, last.duration_ms),
                     "failed" => format!("Test callback failed: {}. We will not try again.", last.outcome),
-                    _ => match last.next_attempt_at.as_deref().and_then(clock::parse) {
+                    _ => match last.next_attempt_at {
                         Some(at) => {
-                            format!("Test callback failed: {}. We will try again at {}.", last.outcome, time_of_day(at))
+                            format!(
+                                "Test callback failed: {}. We will try again at {}.",
+                                last.outcome,
+                                time_of_day(at.time())
+                            )
                         }
                         None => format!("Test callback failed: {}.", last.outcome),
                     },
@@ -323,8 +326,8 @@ pub async fn resend(
             Some("168") => 168,
             Some(_) => return Err(ctx.bad_request()),
         };
-        let since = clock::format(clock::now() - time::Duration::hours(hours));
-        let n = store::resend_failed_since(&state.pool, ctx.id(), kind, &since).await?;
+        let since = clock::now() - time::Duration::hours(hours);
+        let n = store::resend_failed_since(&state.pool, ctx.id(), kind, since).await?;
         match n {
             0 => "No callbacks failed in that time.".to_string(),
             n => format!(

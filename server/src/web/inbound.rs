@@ -9,7 +9,7 @@ use super::extract::{ServicePage, ViewMessages};
 use crate::AppState;
 use app::domain::london_time::datetime_short;
 use app::pages::inbox::{Inbox, InboxRow};
-use app::ssr::{clock, store, tokens};
+use app::ssr::{store, tokens};
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
@@ -147,7 +147,7 @@ pub async fn inbox(State(state): State<AppState>, ctx: ServicePage<ViewMessages>
         .map(|t| InboxRow {
             user_number: t.user_number,
             content: t.content,
-            received: clock::parse(&t.created_at).map(datetime_short).unwrap_or_default(),
+            received: datetime_short(t.created_at.time()),
         })
         .collect();
     Ok(ctx.show(Inbox { number, rows }))

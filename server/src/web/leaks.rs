@@ -62,7 +62,7 @@ async fn client_may_report(
     let Some(ip) = client else { return Ok(true) };
     let key = format!("leak-report:{}", super::client::budget_key(ip));
     let since = clock::ago(time::Duration::minutes(REPORT_WINDOW_MINUTES));
-    Ok(store::reserve_sign_in_attempt(&state.pool, &key, &since, MAX_CLIENT_REPORTS).await?.is_some())
+    Ok(store::reserve_sign_in_attempt(&state.pool, &key, since, MAX_CLIENT_REPORTS).await?.is_some())
 }
 
 pub async fn report(

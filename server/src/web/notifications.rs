@@ -5,6 +5,7 @@ use super::extract::{ServicePage, ViewMessages};
 use crate::AppState;
 use app::domain::london_time::datetime_short;
 use app::domain::relative_time::relative;
+use app::domain::Timestamp;
 use app::pages::api_hub::{LogItem, MessageLog};
 use app::pages::notifications::NotificationView;
 use app::ssr::{clock, store};
@@ -14,8 +15,8 @@ use axum::response::Response;
 
 pub const LOG_SIZE: i64 = 50;
 
-fn show_time(stored: &str) -> String {
-    clock::parse(stored).map(datetime_short).unwrap_or_else(|| stored.to_string())
+fn show_time(t: Timestamp) -> String {
+    datetime_short(t.time())
 }
 
 /// The last 50 notifications sent through the API, newest first.
@@ -28,19 +29,19 @@ pub async fn message_log(state: &AppState, service: &ServiceContext) -> Result<M
     let items = entries
         .into_iter()
         .map(|e| {
-            let seconds = clock::parse(&e.created_at).map(|t| (now - t).whole_seconds()).unwrap_or(0);
+            let seconds = (now - e.created_at).whole_seconds();
             let kind = e.notification_type;
             let mut details: Vec<(&'static str, String)> = vec![("id", e.id.clone())];
             if let Some(r) = e.client_reference.clone().filter(|r| !r.is_empty()) {
                 details.push(("client_reference", r));
             }
             details.push(("notification_type", kind.as_str().to_string()));
-            details.push(("created_at", e.created_at.clone()));
-            if let Some(u) = e.updated_at.clone() {
-                details.push(("updated_at", u));
+            details.push(("created_at", e.created_at.text()));
+            if let Some(u) = e.updated_at {
+                details.push(("updated_at", u.text()));
             }
-            if let Some(s) = e.sent_at.clone() {
-                details.push(("sent_at", s));
+            if let Some(s) = e.sent_at {
+                details.push(("sent_at", s.text()));
             }
             details.push(("status", e.status.shown(kind).to_string()));
             details.push(("callback", e.callback_outcome().to_string()));
@@ -51,7 +52,7 @@ pub async fn message_log(state: &AppState, service: &ServiceContext) -> Result<M
                 recipient: e.recipient.lines().next().unwrap_or("").to_string(),
                 key_name: e.key_name.unwrap_or_default(),
                 when: relative(seconds),
-                created_at: e.created_at,
+                created_at: e.created_at.text(),
                 details: details.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
                 view_link,
                 id: e.id,
@@ -98,8 +99,8 @@ pub async fn notification(
         reference: n.client_reference.clone(),
         template_name,
         template_version: n.template_version,
-        created_at: show_time(&n.created_at),
-        sent_at: n.sent_at.as_deref().map(show_time),
+        created_at: show_time(n.created_at),
+        sent_at: n.sent_at.map(show_time),
         subject: n.subject.clone(),
         body: n.body.clone(),
         recipient: n.recipient.clone(),

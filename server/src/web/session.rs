@@ -66,7 +66,7 @@ pub async fn load(state: &AppState, headers: &HeaderMap) -> Result<Option<Signed
     let digest = tokens::digest(&token);
     let limits = state.config.session_limits();
     let Some(session) =
-        store::touch_session(&state.pool, &digest, &limits.idle_cutoff(), &limits.lifetime_cutoff()).await?
+        store::touch_session(&state.pool, &digest, limits.idle_cutoff(), limits.lifetime_cutoff()).await?
     else {
         return Ok(None);
     };

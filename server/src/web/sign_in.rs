@@ -145,14 +145,14 @@ async fn attempt(state: &AppState, email: &str, password: &str, client: Option<I
     let Ok(_admitted) = state.sign_in_admission.try_acquire() else { return Ok(Attempt::Busy) };
     let address = email.to_lowercase();
     let since = clock::ago(time::Duration::minutes(FAILURE_WINDOW_MINUTES));
-    let Some(address_reservation) = store::reserve_sign_in_attempt(&state.pool, &address, &since, MAX_FAILURES).await?
+    let Some(address_reservation) = store::reserve_sign_in_attempt(&state.pool, &address, since, MAX_FAILURES).await?
     else {
         return Ok(Attempt::AddressSpent);
     };
     let client_reservation = match client {
         Some(ip) => {
             let key = super::client::budget_key(ip);
-            match store::reserve_sign_in_attempt(&state.pool, &key, &since, MAX_CLIENT_FAILURES).await? {
+            match store::reserve_sign_in_attempt(&state.pool, &key, since, MAX_CLIENT_FAILURES).await? {
                 Some(r) => Some(r),
                 None => {
                     store::release_sign_in_attempt(&state.pool, address_reservation).await?;

@@ -21,6 +21,7 @@
 
 use app::domain::callback::address_refusal;
 use app::domain::CallbackKind;
+use app::domain::Timestamp;
 use app::ssr::secrets::Secrets;
 use app::ssr::store::{self, AttemptRecord, ClaimedEvent, EventFate, Pool};
 use app::ssr::{clock, webhooks};
@@ -285,7 +286,7 @@ impl Dispatcher {
         if let Some(refused) = literal.and_then(|ip| reach.refusal(ip)) {
             return final_failure(&refused.to_string());
         }
-        let timestamp = clock::now().unix_timestamp();
+        let timestamp = clock::now().time().unix_timestamp();
         // Spaced as Notify's (Python's `json.dumps`), the same bytes on every try.
         let body = webhooks::python_json(&event.payload).into_bytes();
         let signature = webhooks::signature_header(signing.iter().map(String::as_str), &event.id, timestamp, &body);
@@ -408,24 +409,19 @@ pub fn backoff(n: i64) -> Duration {
 
 /// What the attempt means for the event: delivered, retried (when), or
 /// failed for good, 24 hours after its first attempt at the latest.
-fn fate(
-    verdict: &Verdict,
-    attempts_before: i64,
-    first_attempt_at: Option<&str>,
-    now: time::OffsetDateTime,
-) -> EventFate {
+fn fate(verdict: &Verdict, attempts_before: i64, first_attempt_at: Option<Timestamp>, now: Timestamp) -> EventFate {
     match verdict {
         Verdict::Success => EventFate::Delivered,
         Verdict::Final => EventFate::Failed,
         Verdict::Retry(after) => {
-            let first = first_attempt_at.and_then(clock::parse).unwrap_or(now);
+            let first = first_attempt_at.unwrap_or(now);
             let give_up = first + RETRY_FOR;
             if now >= give_up {
                 return EventFate::Failed;
             }
             let wait = after.unwrap_or_else(|| backoff(attempts_before + 1));
             let next = (now + time::Duration::try_from(wait).unwrap_or(time::Duration::HOUR)).min(give_up);
-            EventFate::Retry(clock::format(next))
+            EventFate::Retry(next)
         }
     }
 }
@@ -465,9 +461,9 @@ pub fn spawn(state: Worker) {
         let mut tick = tokio::time::interval(Duration::from_secs(3600));
         loop {
             tick.tick().await;
-            let before = clock::format(clock::now() - time::Duration::days(HISTORY_DAYS));
+            let before = clock::now() - time::Duration::days(HISTORY_DAYS);
             loop {
-                match store::prune_callback_history(&state.pool, &before).await {
+                match store::prune_callback_history(&state.pool, before).await {
                     Ok(n) if n > 0 => tokio::time::sleep(Duration::from_millis(200)).await,
                     Ok(_) => break,
                     Err(e) => {
@@ -489,7 +485,7 @@ struct Cursor {
     scanned_epoch: u64,
     /// Callbacks whose new events were passed over because they were full:
     /// where their backlog starts, `(created_at, rowid)` exclusive.
-    backlog: HashMap<String, (String, i64)>,
+    backlog: HashMap<String, (Timestamp, i64)>,
 }
 
 /// How often waiting events that are due (retries, resumed, resent, or
@@ -506,7 +502,7 @@ async fn dispatch_round(state: &Worker, cursor: &mut Cursor) -> anyhow::Result<(
         return Ok(());
     }
     let room = (CLAIMED - claimed_now).min(1024);
-    let now = clock::now_string();
+    let now = clock::now();
     let after = match cursor.after {
         Some(after) => after,
         None => {
@@ -518,11 +514,11 @@ async fn dispatch_round(state: &Worker, cursor: &mut Cursor) -> anyhow::Result<(
     // First the backlogs of full callbacks that have room again, oldest
     // first; then what is new.
     let mut candidates = Vec::new();
-    let with_room: Vec<(String, (String, i64))> = cursor
+    let with_room: Vec<(String, (Timestamp, i64))> = cursor
         .backlog
         .iter()
         .filter(|(key, _)| busy.get(*key).copied().unwrap_or(0) < QUEUED_PER_CALLBACK)
-        .map(|(k, v)| (k.clone(), v.clone()))
+        .map(|(k, v)| (k.clone(), *v))
         .collect();
     for (key, (created_at, rowid)) in with_room {
         let Some((service_id, kind)) = key.split_once(':').and_then(|(s, k)| Some((s, CallbackKind::parse(k)?))) else {
@@ -530,10 +526,10 @@ async fn dispatch_round(state: &Worker, cursor: &mut Cursor) -> anyhow::Result<(
             continue;
         };
         let limit = QUEUED_PER_CALLBACK - busy.get(&key).copied().unwrap_or(0);
-        let rows = store::callback_backlog(&state.pool, service_id, kind, (&created_at, rowid), limit).await?;
+        let rows = store::callback_backlog(&state.pool, service_id, kind, (created_at, rowid), limit).await?;
         match rows.last() {
             Some(last) if rows.len() == limit => {
-                cursor.backlog.insert(key.clone(), (last.created_at.clone(), last.rowid));
+                cursor.backlog.insert(key.clone(), (last.created_at, last.rowid));
             }
             _ => {
                 cursor.backlog.remove(&key);
@@ -541,7 +537,7 @@ async fn dispatch_round(state: &Worker, cursor: &mut Cursor) -> anyhow::Result<(
         }
         candidates.extend(rows.into_iter().filter(|e| e.next_attempt_at <= now));
     }
-    let fresh = store::new_callback_events(&state.pool, after, &now, room).await?;
+    let fresh = store::new_callback_events(&state.pool, after, now, room).await?;
     if let Some(last) = fresh.last() {
         cursor.after = Some(last.rowid);
     }
@@ -555,7 +551,7 @@ async fn dispatch_round(state: &Worker, cursor: &mut Cursor) -> anyhow::Result<(
         cursor.last_due_scan = Some(tokio::time::Instant::now());
         cursor.scanned_epoch = epoch;
         let claimed = dispatcher.claimed.lock().expect("never poisoned").clone();
-        candidates.extend(store::due_callback_events(&state.pool, &now, &claimed, room).await?);
+        candidates.extend(store::due_callback_events(&state.pool, now, &claimed, room).await?);
     }
     // The longest due first, whichever way each was found.
     candidates.sort_by(|a, b| {
@@ -577,7 +573,7 @@ async fn dispatch_round(state: &Worker, cursor: &mut Cursor) -> anyhow::Result<(
             let n = busy.entry(key.clone()).or_default();
             if *n >= QUEUED_PER_CALLBACK {
                 // Read again from here when it has room.
-                cursor.backlog.entry(key).or_insert_with(|| (e.created_at.clone(), e.rowid - 1));
+                cursor.backlog.entry(key).or_insert_with(|| (e.created_at, e.rowid - 1));
                 continue;
             }
             *n += 1;
@@ -655,7 +651,7 @@ async fn lane_worker(state: Worker, key: String) {
             match lane.queue.pop_front() {
                 // Stamped while the lane is held: attempts are timed in the
                 // order they were taken.
-                Some((event, target)) => (event, target, clock::now_string()),
+                Some((event, target)) => (event, target, clock::now()),
                 None => {
                     lane.workers -= 1;
                     if lane.workers == 0 {
@@ -685,12 +681,12 @@ struct Opened {
 
 fn open(state: &Worker, c: &store::Callback) -> Opened {
     use app::ssr::secrets::SealedFor;
-    let now = clock::now_string();
+    let now = clock::now();
     let (service_id, callback_type) = (c.service_id.as_str(), c.callback_type.as_str());
     let signing_for = SealedFor::SigningSecret { service_id, callback_type };
     let mut signing: Vec<String> =
         c.signing_secret_ciphertext.iter().filter_map(|s| state.secrets.open(s, signing_for)).collect();
-    if c.previous_signing_secret_until.as_deref().is_some_and(|until| until > now.as_str()) {
+    if c.previous_signing_secret_until.is_some_and(|until| until > now) {
         signing.extend(c.previous_signing_secret_ciphertext.iter().filter_map(|s| state.secrets.open(s, signing_for)));
     }
     Opened {
@@ -701,7 +697,7 @@ fn open(state: &Worker, c: &store::Callback) -> Opened {
     }
 }
 
-async fn deliver(state: &Worker, target: Option<&Opened>, event: &ClaimedEvent, at: String) -> AttemptRecord {
+async fn deliver(state: &Worker, target: Option<&Opened>, event: &ClaimedEvent, at: Timestamp) -> AttemptRecord {
     let started = Instant::now();
     let (attempt, parked) = match target {
         None => (final_failure("The callback was removed"), false),
@@ -714,7 +710,7 @@ async fn deliver(state: &Worker, target: Option<&Opened>, event: &ClaimedEvent, 
     let fate = if parked {
         EventFate::Parked
     } else {
-        fate(&attempt.verdict, event.attempts, event.first_attempt_at.as_deref(), clock::now())
+        fate(&attempt.verdict, event.attempts, event.first_attempt_at, clock::now())
     };
     if matches!(fate, EventFate::Failed) {
         tracing::info!(event_id = %event.id, service_id = %event.service_id, outcome = %attempt.outcome, "callback failed");
@@ -771,7 +767,7 @@ async fn record_outcomes(state: Worker, mut queue: mpsc::UnboundedReceiver<Attem
 
 /// A realistic sample of the callback's payload, for `Send a test callback`.
 pub fn sample_payload(kind: CallbackKind) -> serde_json::Value {
-    let now = clock::now_string();
+    let now = clock::now();
     let id = uuid::Uuid::new_v4().to_string();
     match kind {
         CallbackKind::DeliveryStatus => serde_json::json!({
@@ -825,18 +821,18 @@ mod tests {
     #[test]
     fn retries_stop_24_hours_after_the_first_attempt() {
         let now = clock::now();
-        let recent = clock::format(now - time::Duration::minutes(5));
-        let old = clock::format(now - time::Duration::hours(24));
-        assert!(matches!(fate(&Verdict::Retry(None), 3, Some(&recent), now), EventFate::Retry(_)));
-        assert_eq!(fate(&Verdict::Retry(None), 30, Some(&old), now), EventFate::Failed);
+        let recent = now - time::Duration::minutes(5);
+        let old = now - time::Duration::hours(24);
+        assert!(matches!(fate(&Verdict::Retry(None), 3, Some(recent), now), EventFate::Retry(_)));
+        assert_eq!(fate(&Verdict::Retry(None), 30, Some(old), now), EventFate::Failed);
         assert_eq!(fate(&Verdict::Final, 0, None, now), EventFate::Failed);
         assert_eq!(fate(&Verdict::Success, 0, None, now), EventFate::Delivered);
         // Never later than the 24 hours, whatever the receiver asks.
-        let almost = clock::format(now - time::Duration::hours(24) + time::Duration::seconds(30));
-        let EventFate::Retry(at) = fate(&Verdict::Retry(Some(Duration::from_secs(3600))), 5, Some(&almost), now) else {
+        let almost = now - time::Duration::hours(24) + time::Duration::seconds(30);
+        let EventFate::Retry(at) = fate(&Verdict::Retry(Some(Duration::from_secs(3600))), 5, Some(almost), now) else {
             panic!("a retry")
         };
-        assert!(clock::parse(&at).unwrap() <= now + time::Duration::seconds(31));
+        assert!(at <= now + time::Duration::seconds(31));
     }
 
     #[test]

@@ -26,10 +26,10 @@ pub fn spawn_session_cleanup(pool: Pool, limits: crate::config::SessionLimits) {
         let mut tick = tokio::time::interval(Duration::from_secs(300));
         loop {
             tick.tick().await;
-            if let Err(e) = store::delete_idle_sessions(&pool, &limits.idle_cutoff(), &limits.lifetime_cutoff()).await {
+            if let Err(e) = store::delete_idle_sessions(&pool, limits.idle_cutoff(), limits.lifetime_cutoff()).await {
                 tracing::warn!(error = ?e, "could not remove old sessions");
             }
-            if let Err(e) = store::delete_sign_in_failures_before(&pool, &clock::ago(time::Duration::hours(1))).await {
+            if let Err(e) = store::delete_sign_in_failures_before(&pool, clock::ago(time::Duration::hours(1))).await {
                 tracing::warn!(error = ?e, "could not remove old sign-in failures");
             }
         }

@@ -38,9 +38,9 @@ pub async fn run_once(pool: &Pool) -> anyhow::Result<u64> {
         let retention = store::retention(pool, &service_id).await?;
         for t in TemplateType::ALL.iter().copied() {
             let days = i64::from(retention.for_type(t).days());
-            let before = clock::format(clock::now() - time::Duration::days(days));
+            let before = clock::now() - time::Duration::days(days);
             loop {
-                let n = store::delete_expired_notifications(pool, &service_id, t, &before, BATCH).await?;
+                let n = store::delete_expired_notifications(pool, &service_id, t, before, BATCH).await?;
                 deleted += n;
                 if n < BATCH as u64 {
                     break;
@@ -50,12 +50,12 @@ pub async fn run_once(pool: &Pool) -> anyhow::Result<u64> {
         }
         // Received texts are kept as long as the service's text messages.
         let days = i64::from(retention.for_type(TemplateType::Sms).days());
-        let before = clock::format(clock::now() - time::Duration::days(days));
-        deleted += store::delete_received_texts_before(pool, &service_id, &before).await?;
+        let before = clock::now() - time::Duration::days(days);
+        deleted += store::delete_received_texts_before(pool, &service_id, before).await?;
     }
     // Keys' hourly usage outlives the messages (their pages chart 30 days,
     // the alerts look back 7): kept for 400 days.
-    let before = app::domain::key_usage::hour_of(clock::now() - time::Duration::days(USAGE_DAYS));
+    let before = app::domain::key_usage::hour_of((clock::now() - time::Duration::days(USAGE_DAYS)).time());
     store::delete_usage_before(pool, &before).await?;
     Ok(deleted)
 }

@@ -2,6 +2,7 @@
 
 use super::Pool;
 use crate::domain::KeyType;
+use crate::domain::Timestamp;
 use crate::ssr::clock;
 use anyhow::Context;
 use sqlx::FromRow;
@@ -14,11 +15,11 @@ pub struct ApiKey {
     pub created_by: Option<String>,
     pub name: String,
     pub key_type: KeyType,
-    pub created_at: String,
-    pub expiry_date: Option<String>,
-    pub last_used_at: Option<String>,
+    pub created_at: Timestamp,
+    pub expiry_date: Option<Timestamp>,
+    pub last_used_at: Option<Timestamp>,
     /// When it stops working on its own (`None`: never).
-    pub expires_at: Option<String>,
+    pub expires_at: Option<Timestamp>,
     /// The key that replaced it, when it was rotated.
     pub rotated_to: Option<String>,
 }
@@ -33,7 +34,7 @@ pub struct NewApiKey<'a> {
     pub secret_ciphertext: &'a str,
     pub secret_digest: &'a str,
     pub created_by: Option<&'a str>,
-    pub expires_at: Option<&'a str>,
+    pub expires_at: Option<Timestamp>,
 }
 
 /// Why a key could not be created.
@@ -61,7 +62,7 @@ async fn insert_api_key(
     key: &NewApiKey<'_>,
 ) -> anyhow::Result<Result<String, CreateKeyError>> {
     let id = key.id.to_string();
-    let now = clock::now_string();
+    let now = clock::now();
     let inserted = sqlx::query(
         "INSERT INTO api_keys (id, service_id, name, name_fingerprint, key_type, secret_ciphertext, secret_digest,
                                created_by, created_at, expires_at)
@@ -75,7 +76,7 @@ async fn insert_api_key(
     .bind(key.secret_ciphertext)
     .bind(key.secret_digest)
     .bind(key.created_by)
-    .bind(&now)
+    .bind(now)
     .bind(key.expires_at)
     .execute(&mut **tx)
     .await;
@@ -92,11 +93,11 @@ async fn insert_api_key(
     .bind(&id)
     .bind(key.service_id)
     .bind(key.created_by)
-    .bind(&now)
+    .bind(now)
     .execute(&mut **tx)
     .await?;
-    let lifetime = match key.expires_at.and_then(clock::parse) {
-        Some(at) => format!(", expiring {}", crate::domain::london_time::datetime_short(at)),
+    let lifetime = match key.expires_at {
+        Some(at) => format!(", expiring {}", crate::domain::london_time::datetime_short(at.time())),
         None => String::new(),
     };
     let description = format!("Created API key ‘{}’ ({}{lifetime})", key.name, key.key_type.description());
@@ -112,7 +113,7 @@ pub async fn rotate_api_key(
     pool: &Pool,
     old_key_id: &str,
     new: NewApiKey<'_>,
-    old_expires_at: &str,
+    old_expires_at: Timestamp,
 ) -> anyhow::Result<Option<String>> {
     let mut tx = pool.db.begin().await?;
     // A placeholder first, so the old key leaves the unique name index
@@ -125,7 +126,7 @@ pub async fn rotate_api_key(
     .bind(old_expires_at)
     .bind(old_key_id)
     .bind(new.service_id)
-    .bind(clock::now_string())
+    .bind(clock::now())
     .execute(&mut *tx)
     .await?
     .rows_affected();
@@ -138,7 +139,7 @@ pub async fn rotate_api_key(
         .bind(old_key_id)
         .execute(&mut *tx)
         .await?;
-    let until = clock::parse(old_expires_at).map(crate::domain::london_time::datetime_short).unwrap_or_default();
+    let until = crate::domain::london_time::datetime_short(old_expires_at.time());
     let description = format!("Rotated API key ‘{}’: the previous key stops working {until}", new.name);
     super::audit_key_in(&mut tx, new.service_id, new.created_by, Some(old_key_id), &description).await?;
     tx.commit().await?;
@@ -159,7 +160,7 @@ pub async fn api_key_name_taken(pool: &Pool, service_id: &str, fingerprint: &str
 }
 
 /// The service's keys that are unrevoked or were revoked after `revoked_since`.
-pub async fn list_api_keys(pool: &Pool, service_id: &str, revoked_since: &str) -> anyhow::Result<Vec<ApiKey>> {
+pub async fn list_api_keys(pool: &Pool, service_id: &str, revoked_since: Timestamp) -> anyhow::Result<Vec<ApiKey>> {
     sqlx::query_as::<_, ApiKey>(
         "SELECT id, service_id, created_by, name, key_type, created_at, expiry_date, last_used_at, expires_at, rotated_to FROM api_keys
          WHERE service_id = ? AND (expiry_date IS NULL OR expiry_date > ?2) AND (expires_at IS NULL OR expires_at > ?2)
@@ -239,11 +240,11 @@ async fn revoke_in(
     key_id: &str,
     user_id: Option<&str>,
 ) -> anyhow::Result<Option<String>> {
-    let now = clock::now_string();
+    let now = clock::now();
     let changed = sqlx::query(
         "UPDATE api_keys SET expiry_date = ?, revoked_by = ? WHERE id = ? AND service_id = ? AND expiry_date IS NULL",
     )
-    .bind(&now)
+    .bind(now)
     .bind(user_id)
     .bind(key_id)
     .bind(service_id)
@@ -259,7 +260,7 @@ async fn revoke_in(
     .bind(key_id)
     .bind(service_id)
     .bind(user_id)
-    .bind(&now)
+    .bind(now)
     .execute(&mut **tx)
     .await?;
     let (name,): (String,) =
@@ -273,7 +274,7 @@ pub struct ApiKeyEvent {
     pub api_key_id: String,
     pub event: String,
     pub user_id: Option<String>,
-    pub at: String,
+    pub at: Timestamp,
 }
 
 pub async fn api_key_events(pool: &Pool, service_id: &str) -> anyhow::Result<Vec<ApiKeyEvent>> {
@@ -296,12 +297,12 @@ pub struct AuthKey {
     pub secret_ciphertext: String,
     /// The keyed digest of the secret (what `ApiKey-v1` is matched by).
     pub secret_digest: String,
-    pub expiry_date: Option<String>,
-    pub expires_at: Option<String>,
+    pub expiry_date: Option<Timestamp>,
+    pub expires_at: Option<Timestamp>,
 }
 
 /// The service's keys that are unrevoked or were revoked after `revoked_since`.
-pub async fn auth_keys(pool: &Pool, service_id: &str, revoked_since: &str) -> anyhow::Result<Vec<AuthKey>> {
+pub async fn auth_keys(pool: &Pool, service_id: &str, revoked_since: Timestamp) -> anyhow::Result<Vec<AuthKey>> {
     sqlx::query_as::<_, AuthKey>(
         "SELECT id, service_id, name, key_type, secret_ciphertext, secret_digest, expiry_date, expires_at FROM api_keys
          WHERE service_id = ? AND (expiry_date IS NULL OR expiry_date > ?)",
@@ -325,7 +326,7 @@ pub async fn auth_key_by_digest(pool: &Pool, digest: &str) -> anyhow::Result<Opt
 }
 
 /// Writes a batch of last-used times in one transaction.
-pub async fn record_last_used(pool: &Pool, uses: &[(String, String)]) -> anyhow::Result<()> {
+pub async fn record_last_used(pool: &Pool, uses: &[(String, Timestamp)]) -> anyhow::Result<()> {
     // Read first, then a transaction that only writes (a transaction that
     // reads and then writes cannot wait for another writer: SQLite answers
     // "database is locked" at once).
@@ -351,7 +352,7 @@ pub async fn set_api_key_expiry(
     pool: &Pool,
     service_id: &str,
     key_id: &str,
-    expiry_date: Option<&str>,
+    expiry_date: Option<Timestamp>,
 ) -> anyhow::Result<()> {
     sqlx::query("UPDATE api_keys SET expiry_date = ? WHERE id = ? AND service_id = ?")
         .bind(expiry_date)

@@ -2,6 +2,7 @@
 //! it and when, in words that never hold a secret.
 
 use super::Pool;
+use crate::domain::Timestamp;
 use crate::ssr::clock;
 use anyhow::Context;
 use sqlx::FromRow;
@@ -36,7 +37,7 @@ pub(super) async fn audit_key_in(
 ) -> anyhow::Result<()> {
     sqlx::query("INSERT INTO audit_events (service_id, at, user_id, api_key_id, description) VALUES (?, ?, ?, ?, ?)")
         .bind(service_id)
-        .bind(clock::now_string())
+        .bind(clock::now())
         .bind(user_id)
         .bind(key_id)
         .bind(description)
@@ -55,7 +56,7 @@ pub(super) async fn audit_leak_in(
 ) -> anyhow::Result<()> {
     sqlx::query("INSERT INTO audit_events (service_id, at, api_key_id, description, kind) VALUES (?, ?, ?, ?, 'leak')")
         .bind(service_id)
-        .bind(clock::now_string())
+        .bind(clock::now())
         .bind(key_id)
         .bind(description)
         .execute(&mut **tx)
@@ -65,7 +66,7 @@ pub(super) async fn audit_leak_in(
 }
 
 /// The service's leak reports since `since`, newest first.
-pub async fn leak_reports_since(pool: &Pool, service_id: &str, since: &str) -> anyhow::Result<Vec<String>> {
+pub async fn leak_reports_since(pool: &Pool, service_id: &str, since: Timestamp) -> anyhow::Result<Vec<String>> {
     let rows: Vec<(String,)> = sqlx::query_as(
         "SELECT description FROM audit_events WHERE service_id = ? AND kind = 'leak' AND at >= ? ORDER BY id DESC",
     )
@@ -78,7 +79,7 @@ pub async fn leak_reports_since(pool: &Pool, service_id: &str, since: &str) -> a
 
 #[derive(Clone, Debug, FromRow)]
 pub struct AuditEntry {
-    pub at: String,
+    pub at: Timestamp,
     pub user_name: Option<String>,
     pub user_email: Option<String>,
     pub description: String,

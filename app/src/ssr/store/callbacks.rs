@@ -2,6 +2,7 @@
 //! kind; the outbox of events to deliver to them and every attempt made.
 
 use super::{new_id, Pool};
+use crate::domain::Timestamp;
 use crate::domain::{CallbackKind, NotificationStatus, TemplateType};
 use crate::ssr::clock;
 use anyhow::Context;
@@ -13,7 +14,7 @@ use sqlx::FromRow;
 // repeats its condition.
 
 /// `next_attempt_at` of a paused callback's events: never due until resumed.
-pub const PARKED: &str = "9999-12-31T00:00:00.000000Z";
+pub const PARKED: Timestamp = Timestamp::NEVER;
 
 /// A notification whose status a write has just set, as its delivery
 /// receipt needs it: the write's `RETURNING` [`status_change_columns!`].
@@ -24,13 +25,13 @@ pub(super) struct StatusChange {
     pub client_reference: Option<String>,
     pub recipient: String,
     pub status: NotificationStatus,
-    pub created_at: String,
-    pub completed_at: Option<String>,
-    pub sent_at: Option<String>,
+    pub created_at: Timestamp,
+    pub completed_at: Option<Timestamp>,
+    pub sent_at: Option<Timestamp>,
     pub notification_type: TemplateType,
     pub template_id: String,
     pub template_version: i64,
-    pub updated_at: Option<String>,
+    pub updated_at: Option<Timestamp>,
 }
 
 /// The columns of a [`StatusChange`], for a write's `RETURNING`.
@@ -49,9 +50,9 @@ struct DeliveryReceipt<'a> {
     reference: Option<&'a str>,
     to: &'a str,
     status: &'a str,
-    created_at: &'a str,
-    completed_at: Option<&'a str>,
-    sent_at: Option<&'a str>,
+    created_at: Timestamp,
+    completed_at: Option<Timestamp>,
+    sent_at: Option<Timestamp>,
     notification_type: &'a str,
     template_id: &'a str,
     template_version: i64,
@@ -64,9 +65,9 @@ impl<'a> DeliveryReceipt<'a> {
             reference: c.client_reference.as_deref(),
             to: &c.recipient,
             status: c.status.as_str(),
-            created_at: &c.created_at,
-            completed_at: c.completed_at.as_deref(),
-            sent_at: c.sent_at.as_deref(),
+            created_at: c.created_at,
+            completed_at: c.completed_at,
+            sent_at: c.sent_at,
             notification_type: c.notification_type.as_str(),
             template_id: &c.template_id,
             template_version: c.template_version,
@@ -88,7 +89,7 @@ pub(super) async fn queue_receipts_in(
     // A batch is nearly always one service's, or a few.
     let mut paused = std::collections::HashMap::new();
     for service_id in services {
-        let callback: Option<(Option<String>,)> = sqlx::query_as(
+        let callback: Option<(Option<Timestamp>,)> = sqlx::query_as(
             "SELECT paused_at FROM service_callbacks WHERE service_id = ? AND callback_type = 'delivery_status'",
         )
         .bind(service_id)
@@ -102,13 +103,13 @@ pub(super) async fn queue_receipts_in(
     if paused.is_empty() {
         return Ok(0);
     }
-    let now = clock::now_string();
+    let now = clock::now();
     let mut events = Vec::new();
     for c in changes.iter().filter(|c| c.status.is_final()) {
         let Some(&is_paused) = paused.get(c.service_id.as_str()) else { continue };
         let payload = serde_json::to_string(&DeliveryReceipt::of(c))?;
-        let created_at = c.updated_at.clone().unwrap_or_else(|| now.clone());
-        let next_attempt_at = if is_paused { PARKED.to_string() } else { created_at.clone() };
+        let created_at = c.updated_at.unwrap_or(now);
+        let next_attempt_at = if is_paused { PARKED } else { created_at };
         events.push((format!("msg_{}", uuid::Uuid::now_v7().simple()), c, payload, created_at, next_attempt_at));
     }
     for chunk in events.chunks(100) {
@@ -139,9 +140,9 @@ pub struct Callback {
     pub bearer_token_ciphertext: String,
     pub signing_secret_ciphertext: Option<String>,
     pub previous_signing_secret_ciphertext: Option<String>,
-    pub previous_signing_secret_until: Option<String>,
+    pub previous_signing_secret_until: Option<Timestamp>,
     pub failing_since: Option<String>,
-    pub paused_at: Option<String>,
+    pub paused_at: Option<Timestamp>,
     pub pause_reason: Option<String>,
 }
 
@@ -191,7 +192,7 @@ pub async fn save_callback(
     audit: super::Audit<'_>,
 ) -> anyhow::Result<()> {
     let CallbackSettings { url, bearer_token_ciphertext, new_signing_secret_ciphertext } = callback;
-    let now = clock::now_string();
+    let now = clock::now();
     let mut tx = pool.db.begin().await?;
     sqlx::query(
         "INSERT INTO service_callbacks (id, service_id, callback_type, url, bearer_token_ciphertext,
@@ -210,7 +211,7 @@ pub async fn save_callback(
     .bind(bearer_token_ciphertext)
     .bind(new_signing_secret_ciphertext)
     .bind(audit.user_id)
-    .bind(&now)
+    .bind(now)
     .execute(&mut *tx)
     .await
     .context("could not save a callback")?;
@@ -247,7 +248,7 @@ pub async fn delete_callback(
     callback_type: CallbackKind,
     audit: super::Audit<'_>,
 ) -> anyhow::Result<bool> {
-    let now = clock::now_string();
+    let now = clock::now();
     let mut tx = pool.db.begin().await?;
     let deleted = sqlx::query("DELETE FROM service_callbacks WHERE service_id = ? AND callback_type = ?")
         .bind(service_id)
@@ -262,7 +263,7 @@ pub async fn delete_callback(
         "UPDATE callback_events SET state = 'failed', last_outcome = 'The callback was removed', completed_at = ?
          WHERE service_id = ? AND callback_type = ? AND state != 'delivered' AND state = 'pending'",
     )
-    .bind(&now)
+    .bind(now)
     .bind(service_id)
     .bind(callback_type)
     .execute(&mut *tx)
@@ -280,7 +281,7 @@ pub async fn rotate_signing_secret(
     service_id: &str,
     kind: CallbackKind,
     new_secret_ciphertext: &str,
-    previous_until: &str,
+    previous_until: Timestamp,
     audit: super::Audit<'_>,
 ) -> anyhow::Result<bool> {
     let mut tx = pool.db.begin().await?;
@@ -339,14 +340,14 @@ pub async fn resume_callback(
 #[derive(Clone, Debug)]
 pub struct ClaimedEvent {
     pub rowid: i64,
-    pub next_attempt_at: String,
+    pub next_attempt_at: Timestamp,
     pub id: String,
     pub service_id: String,
     pub callback_type: CallbackKind,
     pub payload: String,
     pub attempts: i64,
-    pub first_attempt_at: Option<String>,
-    pub created_at: String,
+    pub first_attempt_at: Option<Timestamp>,
+    pub created_at: Timestamp,
     pub is_test: bool,
 }
 
@@ -362,10 +363,10 @@ pub fn callback_key(service_id: &str, kind: CallbackKind) -> String {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EventStub {
     pub rowid: i64,
-    pub next_attempt_at: String,
+    pub next_attempt_at: Timestamp,
     pub service_id: String,
     pub callback_type: CallbackKind,
-    pub created_at: String,
+    pub created_at: Timestamp,
 }
 
 /// Events as one JSON array in one row: sqlx hands rows from SQLite's
@@ -383,7 +384,7 @@ macro_rules! stubs_of {
 }
 
 fn parse_stubs(json: &str) -> anyhow::Result<Vec<EventStub>> {
-    let rows: Vec<(i64, String, String, String, String)> =
+    let rows: Vec<(i64, Timestamp, String, String, Timestamp)> =
         serde_json::from_str(json).context("could not read callback events")?;
     Ok(rows
         .into_iter()
@@ -403,7 +404,12 @@ fn parse_stubs(json: &str) -> anyhow::Result<Vec<EventStub>> {
 /// were written, that are waiting and due: how the dispatcher finds new
 /// events, reading only what is new. (SQLite has one writer, so a commit
 /// never adds rows below a rowid a reader has already seen.)
-pub async fn new_callback_events(pool: &Pool, after: i64, now: &str, limit: usize) -> anyhow::Result<Vec<EventStub>> {
+pub async fn new_callback_events(
+    pool: &Pool,
+    after: i64,
+    now: Timestamp,
+    limit: usize,
+) -> anyhow::Result<Vec<EventStub>> {
     let (json,): (String,) = sqlx::query_as(stubs_of!(
         "SELECT rowid, next_attempt_at, service_id, callback_type, created_at FROM callback_events
          WHERE rowid > ? AND state = 'pending' AND next_attempt_at <= ? ORDER BY rowid LIMIT ?"
@@ -425,7 +431,7 @@ pub async fn callback_backlog(
     pool: &Pool,
     service_id: &str,
     kind: CallbackKind,
-    after: (&str, i64),
+    after: (Timestamp, i64),
     limit: usize,
 ) -> anyhow::Result<Vec<EventStub>> {
     let (json,): (String,) = sqlx::query_as(stubs_of!(
@@ -452,7 +458,7 @@ pub async fn callback_backlog(
 /// the others are read.
 pub async fn due_callback_events(
     pool: &Pool,
-    now: &str,
+    now: Timestamp,
     claimed: &std::collections::HashSet<i64>,
     limit: usize,
 ) -> anyhow::Result<Vec<EventStub>> {
@@ -497,7 +503,7 @@ pub async fn claim_events(pool: &Pool, rowids: &[i64]) -> anyhow::Result<Vec<Cla
     .fetch_one(&pool.db)
     .await
     .context("could not read claimed callback events")?;
-    type Row = (i64, String, String, String, String, String, i64, Option<String>, String, i64);
+    type Row = (i64, Timestamp, String, String, String, String, i64, Option<Timestamp>, Timestamp, i64);
     let rows: Vec<Row> = serde_json::from_str(&json).context("could not read claimed callback events")?;
     Ok(rows
         .into_iter()
@@ -555,7 +561,7 @@ pub async fn callbacks_by_key(pool: &Pool, keys: &[String]) -> anyhow::Result<Ve
 pub enum EventFate {
     Delivered,
     /// Tried again at this time.
-    Retry(String),
+    Retry(Timestamp),
     /// No more tries (a final answer, or 24 hours of failures).
     Failed,
     /// Not tried: its callback is paused, so it waits for the resume.
@@ -569,7 +575,7 @@ pub struct AttemptRecord {
     pub event_id: String,
     pub service_id: String,
     pub kind: CallbackKind,
-    pub at: String,
+    pub at: Timestamp,
     pub status_code: Option<u16>,
     /// `HTTP 200`, `Timed out after 5 seconds`, `Refused: private address`…
     pub outcome: String,
@@ -607,12 +613,12 @@ pub async fn record_callback_attempts(pool: &Pool, batch: &[AttemptRecord]) -> a
                 row.push_bind(&a.event_id)
                     .push_bind(&a.service_id)
                     .push_bind(a.kind)
-                    .push_bind(&a.at)
+                    .push_bind(a.at)
                     .push_bind(a.status_code.map(i64::from))
                     .push_bind(&a.outcome)
                     .push_bind(a.duration_ms)
                     .push_bind(match &a.fate {
-                        EventFate::Retry(at) => Some(at.as_str()),
+                        EventFate::Retry(at) => Some(*at),
                         _ => None,
                     });
             });
@@ -627,15 +633,15 @@ pub async fn record_callback_attempts(pool: &Pool, batch: &[AttemptRecord]) -> a
         );
         update.push_values(chunk, |mut row, a| {
             let (state, next, completed) = match &a.fate {
-                EventFate::Delivered => ("delivered", None, Some(a.at.as_str())),
-                EventFate::Failed => ("failed", None, Some(a.at.as_str())),
-                EventFate::Retry(at) => ("pending", Some(at.as_str()), None),
+                EventFate::Delivered => ("delivered", None, Some(a.at)),
+                EventFate::Failed => ("failed", None, Some(a.at)),
+                EventFate::Retry(at) => ("pending", Some(*at), None),
                 EventFate::Parked => ("pending", Some(PARKED), None),
             };
             row.push_bind(a.event_rowid)
                 .push_bind(state)
                 .push_bind(i64::from(a.fate != EventFate::Parked))
-                .push_bind(&a.at)
+                .push_bind(a.at)
                 .push_bind(next)
                 .push_bind(&a.outcome)
                 .push_bind(completed)
@@ -672,7 +678,7 @@ pub async fn record_callback_attempts(pool: &Pool, batch: &[AttemptRecord]) -> a
             runs[i].3 = Some(a);
         }
     }
-    let day_ago = clock::format(clock::now() - time::Duration::hours(24));
+    let day_ago = clock::now() - time::Duration::hours(24);
     for (service_id, kind, success, first_failure) in runs {
         if success.is_some() {
             sqlx::query("UPDATE service_callbacks SET failing_since = NULL WHERE service_id = ? AND callback_type = ?")
@@ -694,8 +700,8 @@ pub async fn record_callback_attempts(pool: &Pool, batch: &[AttemptRecord]) -> a
              WHERE service_id = ?4 AND callback_type = ?5
              RETURNING paused_at",
         )
-        .bind(&failure.at)
-        .bind(&day_ago)
+        .bind(failure.at)
+        .bind(day_ago)
         .bind(&reason)
         .bind(service_id)
         .bind(kind)
@@ -731,7 +737,7 @@ pub async fn queue_callback_event(
     is_test: bool,
 ) -> anyhow::Result<Option<String>> {
     let id = format!("msg_{}", uuid::Uuid::now_v7().simple());
-    let now = clock::now_string();
+    let now = clock::now();
     let done = sqlx::query(
         "INSERT INTO callback_events (id, service_id, callback_type, notification_id, payload, is_test, created_at,
              next_attempt_at)
@@ -743,9 +749,9 @@ pub async fn queue_callback_event(
     .bind(notification_id)
     .bind(payload.to_string())
     .bind(is_test)
-    .bind(&now)
+    .bind(now)
     .bind(is_test)
-    .bind(&now)
+    .bind(now)
     .bind(PARKED)
     .bind(service_id)
     .bind(kind)
@@ -820,11 +826,11 @@ pub struct AttemptRow {
     pub event_id: String,
     pub notification_id: Option<String>,
     pub is_test: bool,
-    pub at: String,
+    pub at: Timestamp,
     pub status_code: Option<i64>,
     pub outcome: String,
     pub duration_ms: i64,
-    pub next_attempt_at: Option<String>,
+    pub next_attempt_at: Option<Timestamp>,
     /// The event's state now: `pending`, `delivered` or `failed`.
     pub event_state: String,
 }
@@ -872,7 +878,7 @@ pub async fn callback_attempts(
 
 /// Counts of the callback's events by state: (waiting, failed in the last 7 days).
 pub async fn callback_event_counts(pool: &Pool, service_id: &str, kind: CallbackKind) -> anyhow::Result<(i64, i64)> {
-    let week_ago = clock::format(clock::now() - time::Duration::days(7));
+    let week_ago = clock::now() - time::Duration::days(7);
     let counts: (i64, i64) = sqlx::query_as(
         "SELECT coalesce(sum(state = 'pending'), 0), coalesce(sum(state = 'failed' AND created_at >= ?), 0)
          FROM callback_events WHERE service_id = ? AND callback_type = ? AND state != 'delivered'",
@@ -921,7 +927,7 @@ pub async fn resend_event(pool: &Pool, service_id: &str, kind: CallbackKind, eve
         "UPDATE callback_events SET state = 'pending', next_attempt_at = ?, first_attempt_at = NULL, completed_at = NULL
          WHERE id = ? AND service_id = ? AND callback_type = ? AND state = 'failed'",
     )
-    .bind(clock::now_string())
+    .bind(clock::now())
     .bind(event_id)
     .bind(service_id)
     .bind(kind)
@@ -936,7 +942,7 @@ pub async fn resend_failed_since(
     pool: &Pool,
     service_id: &str,
     kind: CallbackKind,
-    since: &str,
+    since: Timestamp,
 ) -> anyhow::Result<u64> {
     let done = sqlx::query(
         "UPDATE callback_events SET state = 'pending', next_attempt_at = created_at, first_attempt_at = NULL,
@@ -953,7 +959,7 @@ pub async fn resend_failed_since(
 
 /// Deletes delivered and failed events, and attempts, older than `before`
 /// (a bounded batch; returns how many events went).
-pub async fn prune_callback_history(pool: &Pool, before: &str) -> anyhow::Result<u64> {
+pub async fn prune_callback_history(pool: &Pool, before: Timestamp) -> anyhow::Result<u64> {
     let _turn = pool.write_turn().await;
     let mut tx = pool.db.begin().await?;
     sqlx::query("DELETE FROM callback_attempts WHERE id IN (SELECT id FROM callback_attempts WHERE at < ? LIMIT 5000)")

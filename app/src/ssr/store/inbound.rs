@@ -4,6 +4,7 @@
 
 use super::{new_id, Pool};
 use crate::domain::senders::SenderKind;
+use crate::domain::Timestamp;
 use crate::ssr::clock;
 use anyhow::Context;
 use sqlx::FromRow;
@@ -18,7 +19,7 @@ pub async fn set_inbound_number(pool: &Pool, service_id: &str, number: &str) -> 
         sqlx::query("INSERT OR IGNORE INTO inbound_numbers (number, service_id, created_at) VALUES (?, ?, ?)")
             .bind(number)
             .bind(service_id)
-            .bind(clock::now_string())
+            .bind(clock::now())
             .execute(&mut *tx)
             .await?
             .rows_affected();
@@ -57,7 +58,7 @@ pub struct ReceivedText {
     pub notify_number: String,
     pub user_number: String,
     pub content: String,
-    pub created_at: String,
+    pub created_at: Timestamp,
 }
 
 /// Records a text sent to `notify_number` and queues its callback. `None`:
@@ -86,7 +87,7 @@ pub async fn receive_text(
         notify_number: notify_number.to_string(),
         user_number: user_number.to_string(),
         content: content.to_string(),
-        created_at: clock::now_string(),
+        created_at: clock::now(),
     };
     sqlx::query(
         "INSERT INTO inbound_sms (id, service_id, notify_number, user_number, content, created_at, provider_date,
@@ -98,7 +99,7 @@ pub async fn receive_text(
     .bind(&text.notify_number)
     .bind(&text.user_number)
     .bind(&text.content)
-    .bind(&text.created_at)
+    .bind(text.created_at)
     .bind(provider_date)
     .bind(provider_reference)
     .execute(&pool.db)
@@ -109,7 +110,7 @@ pub async fn receive_text(
         source_number: text.user_number.clone(),
         destination_number: text.notify_number.clone(),
         message: text.content.clone(),
-        date_received: text.created_at.clone(),
+        date_received: text.created_at.text(),
     };
     super::record_inbound_sms(pool, &service_id, &sms).await?;
     Ok(Some(text))
@@ -154,7 +155,7 @@ pub async fn received_texts(
 
 /// Deletes the service's received texts from before `before` (the retention
 /// of its text messages); returns how many.
-pub async fn delete_received_texts_before(pool: &Pool, service_id: &str, before: &str) -> anyhow::Result<u64> {
+pub async fn delete_received_texts_before(pool: &Pool, service_id: &str, before: Timestamp) -> anyhow::Result<u64> {
     Ok(sqlx::query("DELETE FROM inbound_sms WHERE service_id = ? AND created_at < ?")
         .bind(service_id)
         .bind(before)

@@ -2,6 +2,7 @@
 //! hidden template they are sent from, and returned letters.
 
 use super::{new_id, NewNotification, Pool};
+use crate::domain::Timestamp;
 use crate::domain::{NotificationStatus, TemplateType};
 use crate::ssr::clock;
 use anyhow::Context;
@@ -28,7 +29,7 @@ pub async fn precompiled_template(pool: &Pool, service_id: &str) -> anyhow::Resu
     // Two first sends at once may each make one: both are hidden and work
     // alike, and later sends take the first found.
     let id = new_id();
-    let now = clock::now_string();
+    let now = clock::now();
     let mut tx = pool.db.begin().await?;
     sqlx::query(
         "INSERT INTO templates (id, service_id, name, template_type, subject, content, version, archived, created_at,
@@ -39,7 +40,7 @@ pub async fn precompiled_template(pool: &Pool, service_id: &str) -> anyhow::Resu
     .bind(service_id)
     .bind(PRECOMPILED_TEMPLATE_NAME)
     .bind(PRECOMPILED_TEMPLATE_NAME)
-    .bind(&now)
+    .bind(now)
     .execute(&mut *tx)
     .await
     .context("could not create the precompiled letter template")?;
@@ -50,7 +51,7 @@ pub async fn precompiled_template(pool: &Pool, service_id: &str) -> anyhow::Resu
     .bind(&id)
     .bind(PRECOMPILED_TEMPLATE_NAME)
     .bind(PRECOMPILED_TEMPLATE_NAME)
-    .bind(&now)
+    .bind(now)
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
@@ -80,7 +81,7 @@ pub async fn create_precompiled_letter(pool: &Pool, n: &NewNotification, pdf: &[
     .bind(&n.body)
     .bind(NotificationStatus::PendingVirusCheck)
     .bind(&n.postage)
-    .bind(&n.created_at)
+    .bind(n.created_at)
     .bind(&n.reply_to)
     .execute(&mut *tx)
     .await
@@ -92,7 +93,7 @@ pub async fn create_precompiled_letter(pool: &Pool, n: &NewNotification, pdf: &[
     .bind(&n.id)
     .bind(&n.service_id)
     .bind(pdf)
-    .bind(&n.created_at)
+    .bind(n.created_at)
     .bind(pdf.len() as i64)
     .bind(n.key_type == crate::domain::api_key::KeyType::Test)
     .execute(&mut *tx)
@@ -104,7 +105,12 @@ pub async fn create_precompiled_letter(pool: &Pool, n: &NewNotification, pdf: &[
 
 /// Bytes of precompiled files the service has stored since `since` with
 /// test keys (`test`) or with live and team keys, from the index alone.
-pub async fn letter_file_bytes_since(pool: &Pool, service_id: &str, test: bool, since: &str) -> anyhow::Result<i64> {
+pub async fn letter_file_bytes_since(
+    pool: &Pool,
+    service_id: &str,
+    test: bool,
+    since: Timestamp,
+) -> anyhow::Result<i64> {
     let (bytes,): (i64,) = sqlx::query_as(
         "SELECT coalesce(sum(size), 0) FROM letter_pdfs INDEXED BY letter_pdfs_daily_bytes
          WHERE service_id = ? AND test_key = ? AND created_at >= ?",
@@ -180,7 +186,7 @@ pub struct LetterCheck {
 /// Records the check: the letter goes on (`created`, for the provider) or
 /// stops (`validation-failed`). A letter no longer waiting is left alone.
 pub async fn record_letter_check(pool: &Pool, notification_id: &str, check: &LetterCheck) -> anyhow::Result<()> {
-    let now = clock::now_string();
+    let now = clock::now();
     let pages = serde_json::to_string(&check.invalid_pages)?;
     let _turn = pool.write_turn().await;
     let mut tx = pool.db.begin().await?;
@@ -191,7 +197,7 @@ pub async fn record_letter_check(pool: &Pool, notification_id: &str, check: &Let
     .bind(check.page_count)
     .bind(&check.invalid_reason)
     .bind(pages)
-    .bind(&now)
+    .bind(now)
     .bind(notification_id)
     .execute(&mut *tx)
     .await?;
@@ -200,7 +206,7 @@ pub async fn record_letter_check(pool: &Pool, notification_id: &str, check: &Let
             "UPDATE notifications SET status = 'validation-failed', completed_at = ?1, updated_at = ?1
              WHERE id = ?2 AND status = 'pending-virus-check'",
         )
-        .bind(&now)
+        .bind(now)
         .bind(notification_id)
         .execute(&mut *tx)
         .await?;
@@ -208,7 +214,7 @@ pub async fn record_letter_check(pool: &Pool, notification_id: &str, check: &Let
         sqlx::query(
             "UPDATE notifications SET status = 'created', updated_at = ? WHERE id = ? AND status = 'pending-virus-check'",
         )
-        .bind(&now)
+        .bind(now)
         .bind(notification_id)
         .execute(&mut *tx)
         .await?;
@@ -221,7 +227,7 @@ pub async fn record_letter_check(pool: &Pool, notification_id: &str, check: &Let
 #[derive(Clone, Debug, FromRow)]
 pub struct PrecompiledFile {
     pub pdf: Vec<u8>,
-    pub checked_at: Option<String>,
+    pub checked_at: Option<Timestamp>,
 }
 
 /// The service's precompiled letter's file (`None`: not a precompiled
@@ -269,7 +275,7 @@ pub async fn return_letters(
     ids_or_references: &[String],
 ) -> anyhow::Result<Vec<String>> {
     let wanted = serde_json::to_string(ids_or_references)?;
-    let now = clock::now_string();
+    let now = clock::now();
     let marked: Vec<(String,)> = sqlx::query_as(
         "UPDATE notifications SET status = ?1, updated_at = ?2
          WHERE service_id = ?3 AND notification_type = ?4 AND status IN ('sending', 'delivered')
@@ -277,7 +283,7 @@ pub async fn return_letters(
          RETURNING id",
     )
     .bind(NotificationStatus::ReturnedLetter)
-    .bind(&now)
+    .bind(now)
     .bind(service_id)
     .bind(TemplateType::Letter)
     .bind(&wanted)

@@ -2,6 +2,7 @@
 
 use super::Pool;
 use crate::domain::simulated::test_key_outcome;
+use crate::domain::Timestamp;
 use crate::domain::{KeyType, NotificationStatus, TemplateType};
 use crate::ssr::clock;
 use anyhow::Context;
@@ -12,7 +13,7 @@ pub async fn count_sent_since(
     pool: &Pool,
     service_id: &str,
     notification_type: TemplateType,
-    since: &str,
+    since: Timestamp,
 ) -> anyhow::Result<i64> {
     let (n,): (i64,) = sqlx::query_as(
         "SELECT COUNT(*) FROM notifications
@@ -42,10 +43,10 @@ pub struct Notification {
     pub body: String,
     pub status: NotificationStatus,
     pub postage: Option<String>,
-    pub created_at: String,
-    pub sent_at: Option<String>,
-    pub completed_at: Option<String>,
-    pub updated_at: Option<String>,
+    pub created_at: Timestamp,
+    pub sent_at: Option<Timestamp>,
+    pub completed_at: Option<Timestamp>,
+    pub updated_at: Option<Timestamp>,
     /// An email's reply-to address or a text message's sender.
     pub reply_to: Option<String>,
 }
@@ -75,7 +76,7 @@ pub struct NewNotification {
     pub subject: Option<String>,
     pub body: String,
     pub postage: Option<String>,
-    pub created_at: String,
+    pub created_at: Timestamp,
     /// An email's reply-to address.
     pub reply_to: Option<String>,
 }
@@ -94,7 +95,7 @@ macro_rules! deliver_test_notifications {
 
 /// Finishes up to [`TEST_DELIVERY_CHUNK`] waiting test-key notifications in
 /// `tx`, with their delivery receipts: how many it finished.
-async fn finish_tests_in(tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>, now: &str) -> anyhow::Result<u64> {
+async fn finish_tests_in(tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>, now: Timestamp) -> anyhow::Result<u64> {
     // With no delivery-status callback anywhere there is no receipt to
     // build: the rows are not read back (at full load, reading back 500 rows
     // a batch for nothing cost the sends about 7%, bench/callbacks.sh).
@@ -146,7 +147,7 @@ pub async fn create_notifications(pool: &Pool, batch: &[&NewNotification]) -> an
 pub async fn create_notifications_finishing_tests(pool: &Pool, batch: &[&NewNotification]) -> anyhow::Result<u64> {
     let _turn = pool.write_turn().await;
     let mut tx = pool.db.begin().await?;
-    let finished = finish_tests_in(&mut tx, &clock::now_string()).await?;
+    let finished = finish_tests_in(&mut tx, clock::now()).await?;
     insert_notifications(&mut tx, batch).await?;
     tx.commit().await.context("could not commit notifications")?;
     Ok(finished)
@@ -177,7 +178,7 @@ async fn insert_notifications(
                 .push_bind(&n.body)
                 .push_bind(NotificationStatus::Created)
                 .push_bind(&n.postage)
-                .push_bind(&n.created_at)
+                .push_bind(n.created_at)
                 .push_bind(&n.reply_to)
                 .push_bind((n.key_type == KeyType::Test).then(|| test_key_outcome(&n.recipient)));
         });
@@ -246,7 +247,7 @@ pub async fn finish_notification(
     status: NotificationStatus,
     outbox: bool,
 ) -> anyhow::Result<()> {
-    let now = clock::now_string();
+    let now = clock::now();
     let _turn = pool.write_turn().await;
     let mut tx = pool.db.begin().await?;
     // Not again to the status it has: no second receipt.
@@ -256,7 +257,7 @@ pub async fn finish_notification(
         super::status_change_columns!()
     ))
     .bind(status)
-    .bind(&now)
+    .bind(now)
     .bind(&n.id)
     .fetch_all(&mut *tx)
     .await?;
@@ -271,7 +272,7 @@ pub async fn finish_notification(
         .bind(&n.recipient)
         .bind(&n.subject)
         .bind(&n.body)
-        .bind(&now)
+        .bind(now)
         .execute(&mut *tx)
         .await?;
     }
@@ -293,7 +294,7 @@ pub async fn deliver_test_notifications(pool: &Pool) -> anyhow::Result<u64> {
     loop {
         let _turn = pool.write_turn().await;
         let mut tx = pool.db.begin().await?;
-        let chunk = finish_tests_in(&mut tx, &clock::now_string()).await?;
+        let chunk = finish_tests_in(&mut tx, clock::now()).await?;
         tx.commit().await.context("could not deliver test notifications")?;
         done += chunk;
         if chunk < TEST_DELIVERY_CHUNK as u64 {
@@ -323,7 +324,7 @@ pub struct OutboxMessage {
     pub recipient: String,
     pub subject: Option<String>,
     pub body: String,
-    pub delivered_at: String,
+    pub delivered_at: Timestamp,
 }
 
 pub async fn outbox_message(pool: &Pool, notification_id: &str) -> anyhow::Result<Option<OutboxMessage>> {
@@ -345,9 +346,9 @@ pub struct LogEntry {
     pub key_name: Option<String>,
     pub client_reference: Option<String>,
     pub notification_type: TemplateType,
-    pub created_at: String,
-    pub updated_at: Option<String>,
-    pub sent_at: Option<String>,
+    pub created_at: Timestamp,
+    pub updated_at: Option<Timestamp>,
+    pub sent_at: Option<Timestamp>,
     pub status: NotificationStatus,
     /// The state of its latest callback event (`pending`, `delivered`,
     /// `failed`) and how many attempts it has had; `None`: no callback.

@@ -4,6 +4,7 @@
 use super::Pool;
 use crate::domain::retention::{Retention, RetentionDays};
 use crate::domain::TemplateType;
+use crate::domain::Timestamp;
 use anyhow::Context;
 
 /// The service's retention, channel by channel (7 days where none is set).
@@ -56,7 +57,7 @@ pub async fn delete_expired_notifications(
     pool: &Pool,
     service_id: &str,
     notification_type: TemplateType,
-    before: &str,
+    before: Timestamp,
     batch: i64,
 ) -> anyhow::Result<u64> {
     let _turn = pool.write_turn().await;

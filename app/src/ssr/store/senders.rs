@@ -60,7 +60,7 @@ pub(super) async fn insert_sender(
     .bind(service_id)
     .bind(kind.as_str())
     .bind(value)
-    .bind(clock::now_string())
+    .bind(clock::now())
     .execute(&mut **tx)
     .await?
     .rows_affected();
@@ -136,7 +136,7 @@ pub async fn update_sender(
                              AND lower(value) = lower(?1))",
     )
     .bind(value)
-    .bind(clock::now_string())
+    .bind(clock::now())
     .bind(id)
     .bind(service_id)
     .bind(kind.as_str())
@@ -179,7 +179,7 @@ pub async fn delete_sender(
         "UPDATE service_senders SET archived = 1, updated_at = ?
          WHERE id = ? AND service_id = ? AND kind = ? AND archived = 0 AND (is_default = 0 OR ?)",
     )
-    .bind(clock::now_string())
+    .bind(clock::now())
     .bind(id)
     .bind(service_id)
     .bind(kind.as_str())

@@ -28,7 +28,7 @@ pub async fn create_service(
         .bind(&id)
         .bind(name)
         .bind(restricted)
-        .bind(clock::now_string())
+        .bind(clock::now())
         .execute(&mut *tx)
         .await
         .context("could not create the service")?;

@@ -1,6 +1,7 @@
 //! Sessions (only the digest of the id is stored), sign-in failures for throttling, and flash messages.
 
 use super::Pool;
+use crate::domain::Timestamp;
 use crate::ssr::clock;
 use anyhow::Context;
 use sqlx::FromRow;
@@ -9,19 +10,19 @@ use sqlx::FromRow;
 pub struct Session {
     pub user_id: String,
     pub csrf_token: String,
-    pub last_seen_at: String,
+    pub last_seen_at: Timestamp,
 }
 
 pub async fn create_session(pool: &Pool, id_digest: &str, user_id: &str, csrf_token: &str) -> anyhow::Result<()> {
-    let now = clock::now_string();
+    let now = clock::now();
     sqlx::query(
         "INSERT INTO sessions (id_digest, user_id, csrf_token, created_at, last_seen_at) VALUES (?, ?, ?, ?, ?)",
     )
     .bind(id_digest)
     .bind(user_id)
     .bind(csrf_token)
-    .bind(&now)
-    .bind(&now)
+    .bind(now)
+    .bind(now)
     .execute(&pool.db)
     .await
     .context("could not create a session")?;
@@ -36,8 +37,8 @@ pub async fn create_session(pool: &Pool, id_digest: &str, user_id: &str, csrf_to
 pub async fn touch_session(
     pool: &Pool,
     id_digest: &str,
-    idle_cutoff: &str,
-    lifetime_cutoff: &str,
+    idle_cutoff: Timestamp,
+    lifetime_cutoff: Timestamp,
 ) -> anyhow::Result<Option<Session>> {
     let found = sqlx::query_as::<_, Session>(
         "SELECT user_id, csrf_token, last_seen_at FROM sessions
@@ -52,7 +53,7 @@ pub async fn touch_session(
     if let Some(session) = &found {
         if session.last_seen_at < clock::ago(time::Duration::seconds(30)) {
             sqlx::query("UPDATE sessions SET last_seen_at = ? WHERE id_digest = ?")
-                .bind(clock::now_string())
+                .bind(clock::now())
                 .bind(id_digest)
                 .execute(&pool.db)
                 .await
@@ -68,7 +69,11 @@ pub async fn delete_session(pool: &Pool, id_digest: &str) -> anyhow::Result<()> 
 }
 
 /// Deletes sessions idle since `idle_cutoff` or started before `lifetime_cutoff`.
-pub async fn delete_idle_sessions(pool: &Pool, idle_cutoff: &str, lifetime_cutoff: &str) -> anyhow::Result<u64> {
+pub async fn delete_idle_sessions(
+    pool: &Pool,
+    idle_cutoff: Timestamp,
+    lifetime_cutoff: Timestamp,
+) -> anyhow::Result<u64> {
     Ok(sqlx::query("DELETE FROM sessions WHERE last_seen_at <= ? OR created_at <= ?")
         .bind(idle_cutoff)
         .bind(lifetime_cutoff)
@@ -80,7 +85,7 @@ pub async fn delete_idle_sessions(pool: &Pool, idle_cutoff: &str, lifetime_cutof
 pub async fn record_sign_in_failure(pool: &Pool, email_lower: &str) -> anyhow::Result<()> {
     sqlx::query("INSERT INTO sign_in_failures (email_address, at) VALUES (?, ?)")
         .bind(email_lower)
-        .bind(clock::now_string())
+        .bind(clock::now())
         .execute(&pool.db)
         .await?;
     Ok(())
@@ -90,14 +95,19 @@ pub async fn record_sign_in_failure(pool: &Pool, email_lower: &str) -> anyhow::R
 /// client address): recorded as a failure at once, unless `limit` were
 /// recorded since `since`. One statement, so parallel attempts cannot all
 /// pass the count before any is recorded. `None`: the budget is spent.
-pub async fn reserve_sign_in_attempt(pool: &Pool, key: &str, since: &str, limit: i64) -> anyhow::Result<Option<i64>> {
+pub async fn reserve_sign_in_attempt(
+    pool: &Pool,
+    key: &str,
+    since: Timestamp,
+    limit: i64,
+) -> anyhow::Result<Option<i64>> {
     let row: Option<(i64,)> = sqlx::query_as(
         "INSERT INTO sign_in_failures (email_address, at)
          SELECT ?1, ?2 WHERE (SELECT count(*) FROM sign_in_failures WHERE email_address = ?1 AND at > ?3) < ?4
          RETURNING rowid",
     )
     .bind(key)
-    .bind(clock::now_string())
+    .bind(clock::now())
     .bind(since)
     .bind(limit)
     .fetch_optional(&pool.db)
@@ -111,7 +121,7 @@ pub async fn release_sign_in_attempt(pool: &Pool, reservation: i64) -> anyhow::R
     Ok(())
 }
 
-pub async fn count_sign_in_failures_since(pool: &Pool, email_lower: &str, since: &str) -> anyhow::Result<i64> {
+pub async fn count_sign_in_failures_since(pool: &Pool, email_lower: &str, since: Timestamp) -> anyhow::Result<i64> {
     let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM sign_in_failures WHERE email_address = ? AND at > ?")
         .bind(email_lower)
         .bind(since)
@@ -125,7 +135,7 @@ pub async fn clear_sign_in_failures(pool: &Pool, email_lower: &str) -> anyhow::R
     Ok(())
 }
 
-pub async fn delete_sign_in_failures_before(pool: &Pool, cutoff: &str) -> anyhow::Result<()> {
+pub async fn delete_sign_in_failures_before(pool: &Pool, cutoff: Timestamp) -> anyhow::Result<()> {
     sqlx::query("DELETE FROM sign_in_failures WHERE at <= ?").bind(cutoff).execute(&pool.db).await?;
     Ok(())
 }

@@ -2,6 +2,7 @@
 
 use super::{new_id, Pool};
 use crate::domain::TemplateType;
+use crate::domain::Timestamp;
 use crate::ssr::clock;
 use anyhow::Context;
 use sqlx::FromRow;
@@ -16,8 +17,8 @@ pub struct Template {
     pub content: String,
     pub version: i64,
     pub archived: bool,
-    pub created_at: String,
-    pub updated_at: Option<String>,
+    pub created_at: Timestamp,
+    pub updated_at: Option<Timestamp>,
     /// A letter template's contact block (one of the service's letter
     /// contact senders), `None` for none ("Blank").
     pub letter_contact_id: Option<String>,
@@ -37,7 +38,7 @@ pub struct NewTemplate<'a> {
 
 pub async fn create_template(pool: &Pool, t: NewTemplate<'_>) -> anyhow::Result<String> {
     let id = new_id();
-    let now = clock::now_string();
+    let now = clock::now();
     let mut tx = pool.db.begin().await?;
     sqlx::query(
         "INSERT INTO templates (id, service_id, name, template_type, subject, content, version, archived, created_at,
@@ -50,7 +51,7 @@ pub async fn create_template(pool: &Pool, t: NewTemplate<'_>) -> anyhow::Result<
     .bind(t.template_type)
     .bind(t.subject)
     .bind(t.content)
-    .bind(&now)
+    .bind(now)
     .bind(t.letter_contact_id)
     .execute(&mut *tx)
     .await
@@ -64,7 +65,7 @@ pub async fn create_template(pool: &Pool, t: NewTemplate<'_>) -> anyhow::Result<
             template_type: t.template_type,
             subject: t.subject,
             content: t.content,
-            created_at: &now,
+            created_at: now,
             created_by: t.created_by,
             letter_contact_id: t.letter_contact_id,
         },
@@ -83,7 +84,7 @@ struct Version<'a> {
     template_type: TemplateType,
     subject: Option<&'a str>,
     content: &'a str,
-    created_at: &'a str,
+    created_at: Timestamp,
     created_by: Option<&'a str>,
     letter_contact_id: Option<&'a str>,
 }
@@ -121,7 +122,7 @@ pub async fn update_template(
     content: &str,
     created_by: &str,
 ) -> anyhow::Result<Option<i64>> {
-    let now = clock::now_string();
+    let now = clock::now();
     let mut tx = pool.db.begin().await?;
     let row: Option<(i64, TemplateType, Option<String>)> = sqlx::query_as(
         "SELECT version, template_type, letter_contact_id FROM templates WHERE id = ? AND service_id = ? AND hidden = 0",
@@ -137,7 +138,7 @@ pub async fn update_template(
         .bind(subject)
         .bind(content)
         .bind(next)
-        .bind(&now)
+        .bind(now)
         .bind(template_id)
         .execute(&mut *tx)
         .await?;
@@ -150,7 +151,7 @@ pub async fn update_template(
             template_type,
             subject,
             content,
-            created_at: &now,
+            created_at: now,
             created_by: Some(created_by),
             letter_contact_id: letter_contact_id.as_deref(),
         },
@@ -220,7 +221,7 @@ pub struct TemplateVersion {
     pub template_type: TemplateType,
     pub subject: Option<String>,
     pub content: String,
-    pub created_at: String,
+    pub created_at: Timestamp,
     /// The email address of the user who made this version.
     pub created_by: Option<String>,
     /// The contact block this version of a letter template chose (its text
@@ -286,7 +287,7 @@ pub async fn set_template_letter_contact(
     letter_contact_id: Option<&str>,
     created_by: &str,
 ) -> anyhow::Result<ContactChoice> {
-    let now = clock::now_string();
+    let now = clock::now();
     let mut tx = pool.db.begin().await?;
     let row: Option<(i64, String, Option<String>, String)> = sqlx::query_as(
         "SELECT version, name, subject, content FROM templates
@@ -313,7 +314,7 @@ pub async fn set_template_letter_contact(
     sqlx::query("UPDATE templates SET letter_contact_id = ?, version = ?, updated_at = ? WHERE id = ?")
         .bind(letter_contact_id)
         .bind(next)
-        .bind(&now)
+        .bind(now)
         .bind(template_id)
         .execute(&mut *tx)
         .await?;
@@ -326,7 +327,7 @@ pub async fn set_template_letter_contact(
             template_type: TemplateType::Letter,
             subject: subject.as_deref(),
             content: &content,
-            created_at: &now,
+            created_at: now,
             created_by: Some(created_by),
             letter_contact_id,
         },

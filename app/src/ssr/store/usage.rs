@@ -4,6 +4,7 @@
 use super::Pool;
 use crate::domain::key_usage::{self, hour_of, is_send_spike, BASELINE_HOURS, REFUSAL_BURST, SPIKE_FLOOR};
 use crate::domain::london_time::datetime_short;
+use crate::domain::Timestamp;
 use crate::ssr::clock;
 use anyhow::Context;
 use sqlx::FromRow;
@@ -73,8 +74,8 @@ pub struct KeyAlert {
     /// `send_spike`, `refusals` or `idle_key_used`.
     pub kind: String,
     pub detail: String,
-    pub raised_at: String,
-    pub dismissed_at: Option<String>,
+    pub raised_at: Timestamp,
+    pub dismissed_at: Option<Timestamp>,
 }
 
 /// `SELECT` of alerts with their key's name, then the rest of the query.
@@ -121,7 +122,7 @@ pub async fn dismiss_alert(
     let changed = sqlx::query(
         "UPDATE key_alerts SET dismissed_at = ?, dismissed_by = ? WHERE id = ? AND service_id = ? AND dismissed_at IS NULL",
     )
-    .bind(clock::now_string())
+    .bind(clock::now())
     .bind(user_id)
     .bind(alert_id)
     .bind(service_id)
@@ -154,7 +155,7 @@ async fn raise(
     .bind(kind)
     .bind(period)
     .bind(detail)
-    .bind(clock::now_string())
+    .bind(clock::now())
     .execute(&pool.db)
     .await?;
     Ok(inserted.rows_affected() == 1)
@@ -163,9 +164,9 @@ async fn raise(
 /// Runs the alert rules on the hour of `now` and the one before (so an
 /// hour's last minute counts too), and puts keys that reached their expiry
 /// on the audit log. Returns the alerts raised.
-pub async fn raise_alerts(pool: &Pool, now: time::OffsetDateTime) -> anyhow::Result<usize> {
+pub async fn raise_alerts(pool: &Pool, now: Timestamp) -> anyhow::Result<usize> {
     let mut raised = 0;
-    for hour_start in [now - time::Duration::hours(1), now] {
+    for hour_start in [now.time() - time::Duration::hours(1), now.time()] {
         let hour = hour_of(hour_start);
         let busy: Vec<(String, String, String, i64)> = sqlx::query_as(
             "SELECT u.key_id, k.service_id, k.name, sum(u.n) FROM key_usage u JOIN api_keys k ON k.id = u.key_id
@@ -217,12 +218,12 @@ pub async fn raise_alerts(pool: &Pool, now: time::OffsetDateTime) -> anyhow::Res
 
 /// Puts each key that reached its own expiry (unrevoked) on the audit log,
 /// once, at the time it expired.
-async fn audit_expired_keys(pool: &Pool, now: time::OffsetDateTime) -> anyhow::Result<()> {
-    let expired: Vec<(String, String, String, String, Option<String>)> = sqlx::query_as(
+async fn audit_expired_keys(pool: &Pool, now: Timestamp) -> anyhow::Result<()> {
+    let expired: Vec<(String, String, String, Timestamp, Option<String>)> = sqlx::query_as(
         "SELECT id, service_id, name, expires_at, rotated_to FROM api_keys
          WHERE expiry_audited = 0 AND expiry_date IS NULL AND expires_at IS NOT NULL AND expires_at <= ? LIMIT 500",
     )
-    .bind(clock::format(now))
+    .bind(now)
     .fetch_all(&pool.db)
     .await?;
     for (id, service_id, name, at, rotated_to) in expired {
@@ -230,7 +231,7 @@ async fn audit_expired_keys(pool: &Pool, now: time::OffsetDateTime) -> anyhow::R
         let why = if rotated_to.is_some() { " at the end of its rotation" } else { "" };
         sqlx::query("INSERT INTO audit_events (service_id, at, api_key_id, description) VALUES (?, ?, ?, ?)")
             .bind(&service_id)
-            .bind(&at)
+            .bind(at)
             .bind(&id)
             .bind(format!("API key ‘{name}’ expired{why}"))
             .execute(&mut *tx)
@@ -247,27 +248,27 @@ async fn audit_expired_keys(pool: &Pool, now: time::OffsetDateTime) -> anyhow::R
 /// written; [`insert_idle_alerts`] writes them.
 pub(super) async fn idle_key_alerts(
     pool: &Pool,
-    uses: &[(String, String)],
+    uses: &[(String, Timestamp)],
 ) -> anyhow::Result<Vec<(String, String, String, String)>> {
     let mut alerts = Vec::new();
     for (key_id, at) in uses {
-        let Some(used) = clock::parse(at) else { continue };
-        let threshold = clock::format(used - time::Duration::days(key_usage::IDLE_DAYS));
-        let idle: Option<(String, String, Option<String>, String)> = sqlx::query_as(
+        let used = *at;
+        let threshold = used - time::Duration::days(key_usage::IDLE_DAYS);
+        let idle: Option<(String, String, Option<Timestamp>, Timestamp)> = sqlx::query_as(
             "SELECT service_id, name, last_used_at, created_at FROM api_keys
              WHERE id = ? AND coalesce(last_used_at, created_at) < ?",
         )
         .bind(key_id)
-        .bind(&threshold)
+        .bind(threshold)
         .fetch_optional(&pool.db)
         .await?;
         let Some((service_id, name, last_used, created)) = idle else { continue };
-        let before = match last_used.as_deref().and_then(clock::parse) {
-            Some(t) => format!("last used {}", long_date(t)),
-            None => format!("never used since it was created {}", long_date(clock::parse(&created).unwrap_or(used))),
+        let before = match last_used {
+            Some(t) => format!("last used {}", long_date(t.time())),
+            None => format!("never used since it was created {}", long_date(created.time())),
         };
-        let detail = format!("‘{name}’ was used {} after {before}", datetime_short(used));
-        alerts.push((service_id, key_id.clone(), hour_of(used), detail));
+        let detail = format!("‘{name}’ was used {} after {before}", datetime_short(used.time()));
+        alerts.push((service_id, key_id.clone(), hour_of(used.time()), detail));
     }
     Ok(alerts)
 }
@@ -286,7 +287,7 @@ pub(super) async fn insert_idle_alerts(
         .bind(key_id)
         .bind(hour)
         .bind(detail)
-        .bind(clock::now_string())
+        .bind(clock::now())
         .execute(&mut **tx)
         .await?;
     }

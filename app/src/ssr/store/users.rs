@@ -35,7 +35,7 @@ pub async fn create_user(pool: &Pool, user: NewUser<'_>) -> anyhow::Result<Strin
     .bind(user.mobile_number)
     .bind(user.password_hash)
     .bind(user.platform_admin)
-    .bind(clock::now_string())
+    .bind(clock::now())
     .execute(&pool.db)
     .await
     .context("could not create the user")?;
