@@ -6,6 +6,7 @@ mod adversarial;
 pub mod api_key;
 pub mod callback;
 pub mod email;
+pub mod email_body;
 pub mod guest_list;
 pub mod key_usage;
 pub mod london_time;
