@@ -48,6 +48,25 @@ pub struct Config {
     /// or `govuk` for services on GOV.UK) and, for the neutral brand,
     /// `NOTIFY_PRODUCT_NAME`.
     pub brand: app::view_model::Brand,
+    /// Where live and team keys' emails go (`NOTIFY_SMTP_URL` and
+    /// friends); none: the built-in outbox.
+    pub smtp: Option<SmtpSettings>,
+}
+
+/// An SMTP relay for email. The URL may hold a password: it is never
+/// printed.
+#[derive(Clone)]
+pub struct SmtpSettings {
+    /// lettre's URL form: `smtp://user:pass@host:587?tls=required`,
+    /// `smtps://host`, `smtp://host:25` (no TLS, for a relay on the same
+    /// host).
+    pub url: String,
+    /// Emails come from `{service's local part}@{this domain}`
+    /// (`NOTIFY_EMAIL_FROM_DOMAIN`).
+    pub from_domain: String,
+    /// Emails handed to the relay at once, and connections kept open
+    /// (`NOTIFY_SMTP_CONCURRENCY`, default 8).
+    pub concurrency: usize,
 }
 
 impl std::fmt::Debug for Config {
@@ -61,6 +80,7 @@ impl std::fmt::Debug for Config {
             .field("log_format", &self.log_format)
             .field("session_idle_minutes", &self.session_idle_minutes)
             .field("base_url", &self.base_url)
+            .field("smtp", &self.smtp.as_ref().map(|s| format!("[set], from @{}", s.from_domain)))
             .finish()
     }
 }
@@ -98,6 +118,20 @@ impl Config {
 pub struct ConfigError {
     pub variable: &'static str,
     pub message: String,
+}
+
+/// `notify.example.gov.uk`: dot-separated labels of letters, digits and
+/// inner hyphens, with at least one dot.
+fn is_domain(d: &str) -> bool {
+    d.len() <= 253
+        && d.contains('.')
+        && d.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+        })
 }
 
 fn err(variable: &'static str, message: impl Into<String>) -> ConfigError {
@@ -259,7 +293,48 @@ impl Config {
             }
             Some(v) => return Err(err("NOTIFY_BRAND", format!("expected neutral or govuk, got {v:?}"))),
         };
+        let smtp = match get("NOTIFY_SMTP_URL").filter(|v| !v.trim().is_empty()) {
+            None => None,
+            Some(url) => {
+                // The value is never echoed: it may hold a password.
+                if lettre::AsyncSmtpTransport::<lettre::Tokio1Executor>::from_url(url.trim()).is_err() {
+                    return Err(err(
+                        "NOTIFY_SMTP_URL",
+                        "expected an SMTP URL like smtp://user:password@host:587?tls=required or smtps://host",
+                    ));
+                }
+                let from_domain = match get("NOTIFY_EMAIL_FROM_DOMAIN").map(|v| v.trim().to_ascii_lowercase()) {
+                    Some(d) if is_domain(&d) => d,
+                    Some(d) => {
+                        return Err(err(
+                            "NOTIFY_EMAIL_FROM_DOMAIN",
+                            format!("expected a domain like notify.example.gov.uk, got {d:?}"),
+                        ))
+                    }
+                    None => {
+                        return Err(err(
+                            "NOTIFY_EMAIL_FROM_DOMAIN",
+                            "needed with NOTIFY_SMTP_URL: the domain emails come from",
+                        ))
+                    }
+                };
+                let concurrency = match get("NOTIFY_SMTP_CONCURRENCY") {
+                    None => 8,
+                    Some(v) => match v.trim().parse::<usize>() {
+                        Ok(n) if (1..=256).contains(&n) => n,
+                        _ => {
+                            return Err(err(
+                                "NOTIFY_SMTP_CONCURRENCY",
+                                format!("expected a whole number from 1 to 256, got {v:?}"),
+                            ))
+                        }
+                    },
+                };
+                Some(SmtpSettings { url: url.trim().to_string(), from_domain, concurrency })
+            }
+        };
         Ok(Self {
+            smtp,
             brand,
             letter_checker,
             letter_files_daily_bytes,
@@ -335,6 +410,39 @@ mod tests {
             let e = config(&[("DATABASE_URL", url)]).err().unwrap();
             assert!(!e.to_string().contains("hunter2"), "{e}");
         }
+    }
+
+    #[test]
+    fn smtp_settings_are_checked_and_the_url_is_never_echoed() {
+        let ok = config(&[
+            ("NOTIFY_SMTP_URL", "smtp://notify:hunter2-secret@relay.example:587?tls=required"),
+            ("NOTIFY_EMAIL_FROM_DOMAIN", "Notify.Example.gov.uk"),
+        ])
+        .unwrap();
+        let smtp = ok.smtp.as_ref().unwrap();
+        assert_eq!((smtp.from_domain.as_str(), smtp.concurrency), ("notify.example.gov.uk", 8));
+        assert!(!format!("{ok:?}").contains("hunter2"), "{ok:?}");
+        for (pairs, var) in [
+            (vec![("NOTIFY_SMTP_URL", "http://notify:hunter2-secret@relay.example")], "NOTIFY_SMTP_URL"),
+            (vec![("NOTIFY_SMTP_URL", "smtp://relay.example")], "NOTIFY_EMAIL_FROM_DOMAIN"),
+            (
+                vec![("NOTIFY_SMTP_URL", "smtp://relay.example"), ("NOTIFY_EMAIL_FROM_DOMAIN", "localhost")],
+                "NOTIFY_EMAIL_FROM_DOMAIN",
+            ),
+            (
+                vec![
+                    ("NOTIFY_SMTP_URL", "smtp://relay.example"),
+                    ("NOTIFY_EMAIL_FROM_DOMAIN", "a.example"),
+                    ("NOTIFY_SMTP_CONCURRENCY", "0"),
+                ],
+                "NOTIFY_SMTP_CONCURRENCY",
+            ),
+        ] {
+            let e = config(&pairs).err().unwrap_or_else(|| panic!("{pairs:?} accepted"));
+            assert_eq!(e.variable, var);
+            assert!(!e.to_string().contains("hunter2"), "{e}");
+        }
+        assert!(config(&[]).unwrap().smtp.is_none());
     }
 
     #[test]

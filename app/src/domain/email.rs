@@ -89,6 +89,36 @@ impl fmt::Display for EmailAddress {
     }
 }
 
+/// The part before the `@` of the address a service's emails come from,
+/// made from its name as Notify makes it: lower case, spaces as dots,
+/// only `a-z`, `0-9`, `.`, `-` and `_` kept, no leading, trailing or
+/// repeated dots (`Example Live Service` → `example.live.service`);
+/// `notify` when nothing is left.
+pub fn local_part_for_service(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for c in name.chars() {
+        let c = match c {
+            c if c.is_ascii_alphanumeric() => c.to_ascii_lowercase(),
+            '-' | '_' => c,
+            '.' | ' ' => '.',
+            c if c.is_whitespace() => '.',
+            _ => continue,
+        };
+        if c == '.' && (out.is_empty() || out.ends_with('.')) {
+            continue;
+        }
+        out.push(c);
+    }
+    while out.ends_with('.') {
+        out.pop();
+    }
+    if out.is_empty() {
+        "notify".to_string()
+    } else {
+        out.chars().take(64).collect::<String>().trim_end_matches('.').to_string()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -174,6 +204,25 @@ mod tests {
             let e = EmailAddress::parse(&format!("{local}@{domain}.GOV.uk")).unwrap();
             let once = EmailAddress::parse(&e.normalised()).unwrap().normalised();
             prop_assert_eq!(once, e.normalised());
+        }
+    }
+
+    #[test]
+    fn a_services_local_part_is_its_name_made_safe() {
+        assert_eq!(local_part_for_service("Example Live Service"), "example.live.service");
+        assert_eq!(local_part_for_service("  Café & Co. -- Bookings  "), "caf.co.--.bookings");
+        assert_eq!(local_part_for_service("!!!"), "notify");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn a_local_part_is_always_a_valid_one(name in proptest::prelude::any::<String>()) {
+            let local = local_part_for_service(&name);
+            proptest::prop_assert!(!local.is_empty() && local.len() <= 64);
+            proptest::prop_assert!(local.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || ".-_".contains(c)));
+            proptest::prop_assert!(!local.starts_with('.') && !local.ends_with('.') && !local.contains(".."));
+            let address = format!("{local}@notify.example.gov.uk");
+            proptest::prop_assert!(EmailAddress::parse(&address).is_ok(), "{}", address);
         }
     }
 }

@@ -5,7 +5,7 @@
 //! | worker | does | gets |
 //! |---|---|---|
 //! | sends writer (`api_v2::runtime`) | stores sends in group commits; flushes keys' usage | the store, the API's counters, the dispatcher to wake |
-//! | [`delivery`] | hands live and team messages to their provider; finishes test keys' | the store, the provider |
+//! | [`delivery`] | hands live and team messages to their provider ([`email`] over SMTP when configured); finishes test keys' | the store, the providers and their settings |
 //! | [`callbacks`] | sends callbacks, records attempts, prunes their history | the store, the secrets, the dispatcher |
 //! | letter checks (`letters`) | checks precompiled PDFs in a child process | the store, the checker program |
 //! | [`retention`] | deletes messages past their service's retention | the store |
@@ -15,6 +15,7 @@
 pub mod alerts;
 pub mod callbacks;
 pub mod delivery;
+pub mod email;
 pub mod housekeeping;
 pub mod retention;
 
@@ -37,5 +38,20 @@ pub fn start(state: &AppState) {
         Err(e) => tracing::error!(error = ?e, "precompiled letters will not be checked: no checker program"),
     }
     crate::api_v2::runtime::spawn_workers(state.api.clone(), pool.clone(), state.callbacks.clone());
-    delivery::spawn(pool.clone(), Box::new(delivery::EmbeddedOutbox));
+    let providers = match &state.config.smtp {
+        Some(smtp) => match email::SmtpEmail::new(smtp) {
+            Ok(email) => delivery::Providers {
+                email: Box::new(email),
+                email_concurrency: smtp.concurrency,
+                other: Box::new(delivery::EmbeddedOutbox),
+            },
+            Err(e) => {
+                // Checked when the configuration was read: not expected.
+                tracing::error!(error = %e, "emails stay in the outbox");
+                delivery::Providers::embedded()
+            }
+        },
+        None => delivery::Providers::embedded(),
+    };
+    delivery::spawn(pool.clone(), providers);
 }

@@ -49,6 +49,8 @@ pub struct Notification {
     pub updated_at: Option<Timestamp>,
     /// An email's reply-to address or a text message's sender.
     pub reply_to: Option<String>,
+    /// How many times it was offered to its provider before.
+    pub provider_attempts: i64,
 }
 
 /// `SELECT <every notification column> FROM notifications`, for `concat!`.
@@ -56,7 +58,7 @@ macro_rules! select_notifications {
     () => {
         "SELECT id, service_id, api_key_id, key_type, template_id, template_version, notification_type, recipient,
                 client_reference, personalisation, subject, body, status, postage, created_at, sent_at, completed_at,
-                updated_at, reply_to FROM notifications "
+                updated_at, reply_to, provider_attempts FROM notifications "
     };
 }
 
@@ -310,12 +312,34 @@ pub const TEST_DELIVERY_CHUNK: i64 = 500;
 pub async fn pending_real_notifications(pool: &Pool, limit: i64) -> anyhow::Result<Vec<Notification>> {
     sqlx::query_as::<_, Notification>(concat!(
         select_notifications!(),
-        "WHERE status = 'created' AND key_type != 'test' ORDER BY created_at LIMIT ?"
+        "WHERE status = 'created' AND key_type != 'test'
+           AND (provider_next_attempt_at IS NULL OR provider_next_attempt_at <= ?)
+         ORDER BY created_at LIMIT ?"
     ))
+    .bind(clock::now())
     .bind(limit)
     .fetch_all(&pool.db)
     .await
     .context("could not load pending notifications")
+}
+
+/// A refusal that may pass (an SMTP relay's 4xx, a relay that could not be
+/// reached): offered again at `next_attempt_at`. `false`: it was no longer
+/// waiting (nothing changed).
+pub async fn retry_notification_later(pool: &Pool, id: &str, next_attempt_at: Timestamp) -> anyhow::Result<bool> {
+    let _turn = pool.write_turn().await;
+    let changed = sqlx::query(
+        "UPDATE notifications SET provider_attempts = provider_attempts + 1, provider_next_attempt_at = ?,
+             updated_at = ?
+         WHERE id = ? AND status = 'created'",
+    )
+    .bind(next_attempt_at)
+    .bind(clock::now())
+    .bind(id)
+    .execute(&pool.db)
+    .await
+    .context("could not schedule a notification's next attempt")?;
+    Ok(changed.rows_affected() == 1)
 }
 
 #[derive(Clone, Debug, FromRow)]

@@ -1,0 +1,274 @@
+//! Email over SMTP against a real SMTP server on loopback (mailin-embedded):
+//! what arrives is the email as Notify sends it; the relay's answers decide
+//! the statuses (250 delivered, 550 permanent failure, 451 offered again
+//! later); a relay that is down does not slow the API, and what waited goes
+//! out when it returns.
+
+mod common;
+
+use common::*;
+use mailin_embedded::response::{self, Response};
+use mailin_embedded::{Handler, Server};
+use serde_json::json;
+use std::net::{IpAddr, TcpListener};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// An email as the relay received it.
+#[derive(Clone, Debug)]
+struct Received {
+    to: Vec<String>,
+    data: String,
+}
+
+#[derive(Default)]
+struct Shared {
+    received: Vec<Received>,
+    /// Recipients refused once with 451 already.
+    deferred: Vec<String>,
+}
+
+/// The relay: takes everything, except a recipient with `refused` in its
+/// address (550 at RCPT) and one with `busy` (451 the first time).
+#[derive(Clone)]
+struct Relay {
+    shared: Arc<Mutex<Shared>>,
+    to: Vec<String>,
+    data: Vec<u8>,
+}
+
+impl Handler for Relay {
+    fn mail(&mut self, _ip: IpAddr, _domain: &str, _from: &str) -> Response {
+        self.to.clear();
+        self.data.clear();
+        response::OK
+    }
+
+    fn rcpt(&mut self, to: &str) -> Response {
+        if to.contains("refused") {
+            return Response::custom(550, "5.1.1 No such mailbox".to_string());
+        }
+        if to.contains("busy") {
+            let mut shared = self.shared.lock().unwrap();
+            if !shared.deferred.iter().any(|d| d == to) {
+                shared.deferred.push(to.to_string());
+                return Response::custom(451, "4.2.0 Mailbox busy, try again later".to_string());
+            }
+        }
+        self.to.push(to.to_string());
+        response::OK
+    }
+
+    fn data(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        self.data.extend_from_slice(buf);
+        Ok(())
+    }
+
+    fn data_end(&mut self) -> Response {
+        let data = String::from_utf8_lossy(&self.data).into_owned();
+        self.shared.lock().unwrap().received.push(Received { to: self.to.clone(), data });
+        response::OK
+    }
+}
+
+/// Starts the relay on `listener` (in its own threads: the server blocks).
+fn start_relay(listener: TcpListener) -> Arc<Mutex<Shared>> {
+    let shared = Arc::new(Mutex::new(Shared::default()));
+    let mut server = Server::new(Relay { shared: shared.clone(), to: Vec::new(), data: Vec::new() });
+    // More threads than the app keeps connections open (8): each serves one.
+    server.with_name("relay.test").with_num_threads(16).with_tcp_listener(listener);
+    std::thread::spawn(move || {
+        let _ = server.serve();
+    });
+    shared
+}
+
+async fn spawn_app(port: u16) -> TestApp {
+    let _ = tracing_subscriber::fmt().with_env_filter("info,sqlx=warn").with_test_writer().try_init();
+    let url = format!("smtp://127.0.0.1:{port}");
+    TestApp::spawn_with(&[("NOTIFY_SMTP_URL", url.as_str()), ("NOTIFY_EMAIL_FROM_DOMAIN", "notify.example.gov.uk")])
+        .await
+}
+
+/// The notification's status once it is not `created`/`sending` any more
+/// (or the last one seen after `within`).
+async fn settled_status(app: &TestApp, live: &str, key: &Key, id: &str, within: Duration) -> String {
+    let deadline = Instant::now() + within;
+    loop {
+        let got = api_get(app, live, key, &format!("/v2/notifications/{id}")).await;
+        let status = got["status"].as_str().unwrap_or_default().to_string();
+        if !["created", "sending", "pending"].contains(&status.as_str()) || Instant::now() > deadline {
+            return status;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn send_email(app: &TestApp, live: &str, key: &Key, to: &str, name: &str) -> String {
+    let template = template_id(app, live, "email").await;
+    let (status, body) = send(
+        app,
+        live,
+        key,
+        "email",
+        json!({"email_address": to, "template_id": template, "personalisation": {"name": name}, "reference": "ref-1"}),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    body["id"].as_str().unwrap().to_string()
+}
+
+/// Makes a notification waiting for its next offer due now.
+async fn due_now(app: &TestApp, id: &str) {
+    sqlx::query("UPDATE notifications SET provider_next_attempt_at = NULL WHERE id = ?")
+        .bind(id)
+        .execute(app.state.pool.sqlite())
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn an_email_reaches_the_relay_as_notify_sends_it() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let relay = start_relay(listener);
+    let app = spawn_app(port).await;
+    let live = app.service_id("Example live service").await;
+    let key = make_key(&app, &live, "normal", "Mail").await;
+
+    let id = send_email(&app, &live, &key, "sam@example.com", "Sam <script>alert(1)</script> & co").await;
+    assert_eq!(settled_status(&app, &live, &key, &id, Duration::from_secs(10)).await, "delivered");
+
+    let received = relay.lock().unwrap().received.clone();
+    assert_eq!(received.len(), 1, "{received:?}");
+    let email = &received[0];
+    assert_eq!(email.to, vec!["sam@example.com".to_string()]);
+    let data = email.data.replace("\r\n", "\n");
+    let (headers, body) = data.split_once("\n\n").unwrap();
+    let header = |name: &str| {
+        headers
+            .lines()
+            .find(|l| l.to_ascii_lowercase().starts_with(&format!("{}:", name.to_ascii_lowercase())))
+            .map(|l| l.split_once(':').unwrap().1.trim().to_string())
+            .unwrap_or_else(|| panic!("no {name} header in:\n{headers}"))
+    };
+    assert_eq!(header("From"), "\"Example live service\" <example.live.service@notify.example.gov.uk>");
+    assert_eq!(header("To"), "sam@example.com");
+    assert_eq!(header("Reply-To"), "appointments@example.gov.uk");
+    assert_eq!(header("Message-ID"), format!("<{id}@notify.example.gov.uk>"));
+    assert!(header("Subject").contains("Your appointment"), "{}", header("Subject"));
+    assert!(header("Content-Type").starts_with("multipart/alternative"), "{}", header("Content-Type"));
+    assert!(body.contains("Content-Type: text/plain; charset=utf-8"), "{body}");
+    assert!(body.contains("Content-Type: text/html; charset=utf-8"), "{body}");
+    // The HTML part escapes what the personalisation held; the plain part
+    // keeps it as typed. (Both may be quoted-printable: read them decoded.)
+    let decoded = decode_quoted_printable(body);
+    assert!(decoded.contains("Dear Sam &lt;script&gt;alert(1)&lt;/script&gt; &amp; co,</p>"), "{decoded}");
+    assert!(!decoded.contains("<script>alert(1)</script></p>"), "{decoded}");
+    assert!(
+        decoded.contains("Dear Sam <script>alert(1)</script> & co,\n\nThis is a reminder of your appointment."),
+        "{decoded}"
+    );
+}
+
+/// Soft line breaks joined and `=XX` read (enough for these parts).
+fn decode_quoted_printable(text: &str) -> String {
+    let joined = text.replace("=\n", "");
+    let bytes = joined.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'=' && i + 2 < bytes.len() {
+            if let Ok(b) = u8::from_str_radix(&joined[i + 1..i + 3], 16) {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[tokio::test]
+async fn the_relays_answers_decide_the_statuses() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let relay = start_relay(listener);
+    let app = spawn_app(port).await;
+    let live = app.service_id("Example live service").await;
+    let key = make_key(&app, &live, "normal", "Mail").await;
+
+    // 550 at RCPT: a permanent failure, not tried again.
+    let refused = send_email(&app, &live, &key, "refused@example.com", "Ann").await;
+    assert_eq!(settled_status(&app, &live, &key, &refused, Duration::from_secs(10)).await, "permanent-failure");
+
+    // 451: still waiting, offered again in about 30 seconds.
+    let busy = send_email(&app, &live, &key, "busy@example.com", "Bo").await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let next: app::domain::Timestamp = loop {
+        let (attempts, next): (i64, Option<app::domain::Timestamp>) =
+            sqlx::query_as("SELECT provider_attempts, provider_next_attempt_at FROM notifications WHERE id = ?")
+                .bind(&busy)
+                .fetch_one(app.state.pool.sqlite())
+                .await
+                .unwrap();
+        if attempts == 1 {
+            break next.expect("a next attempt");
+        }
+        assert!(Instant::now() < deadline, "the 451 was not recorded");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let wait = next - app::ssr::clock::now();
+    assert!(wait > time::Duration::seconds(20) && wait <= time::Duration::seconds(30), "{wait}");
+    let got = api_get(&app, &live, &key, &format!("/v2/notifications/{busy}")).await;
+    assert_eq!(got["status"], "created");
+    // When it is due, the relay takes it.
+    due_now(&app, &busy).await;
+    assert_eq!(settled_status(&app, &live, &key, &busy, Duration::from_secs(10)).await, "delivered");
+
+    let received = relay.lock().unwrap().received.clone();
+    let to: Vec<&str> = received.iter().flat_map(|r| r.to.iter().map(String::as_str)).collect();
+    assert_eq!(to, vec!["busy@example.com"], "only the busy address's second offer arrived");
+}
+
+#[tokio::test]
+async fn a_relay_that_is_down_slows_nothing_and_what_waited_goes_out_when_it_returns() {
+    // A port with nothing listening (bound, then let go).
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let app = spawn_app(port).await;
+    let live = app.service_id("Example live service").await;
+    let key = make_key(&app, &live, "normal", "Mail").await;
+
+    let mut ids = Vec::new();
+    for n in 0..5 {
+        let started = Instant::now();
+        ids.push(send_email(&app, &live, &key, &format!("person{n}@example.com"), "Cy").await);
+        assert!(started.elapsed() < Duration::from_secs(1), "a send took {:?}", started.elapsed());
+    }
+    // Each was offered and found no relay: waiting, not failed.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (waiting,): (i64,) = sqlx::query_as(
+            "SELECT count(*) FROM notifications WHERE status = 'created' AND provider_attempts >= 1 AND key_type = 'normal'",
+        )
+        .fetch_one(app.state.pool.sqlite())
+        .await
+        .unwrap();
+        if waiting == 5 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{waiting} of 5 offered");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    let relay = start_relay(TcpListener::bind(("127.0.0.1", port)).unwrap());
+    for id in &ids {
+        due_now(&app, id).await;
+    }
+    for id in &ids {
+        assert_eq!(settled_status(&app, &live, &key, id, Duration::from_secs(10)).await, "delivered");
+    }
+    assert_eq!(relay.lock().unwrap().received.len(), 5);
+}
