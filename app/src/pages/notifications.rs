@@ -21,6 +21,9 @@ pub struct NotificationView {
     pub subject: Option<String>,
     pub body: String,
     pub delivered_by_outbox: bool,
+    /// An email the service's SMTP relay accepted: with no delivery
+    /// receipts, that is the last news of it.
+    pub relay_accepted: bool,
     /// An email's reply-to address, a text message's sender or a letter's
     /// contact block, if any.
     pub reply_to: Option<String>,
@@ -115,6 +118,9 @@ pub fn NotificationPage(service: ServiceContext, n: NotificationView) -> impl In
         })}
         {n.delivered_by_outbox.then(|| view! {
             <p class="govuk-body govuk-hint">"Delivered to the built-in outbox: this server has no email or text message provider set up, so messages are recorded here instead of being sent."</p>
+        })}
+        {n.relay_accepted.then(|| view! {
+            <p class="govuk-body govuk-hint">"Delivered means the email server this service sends through accepted the email. No delivery receipts are set up, so whether it reached the inbox is not known."</p>
         })}
     }
 }

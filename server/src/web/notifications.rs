@@ -105,6 +105,10 @@ pub async fn notification(
         body: n.body.clone(),
         recipient: n.recipient.clone(),
         delivered_by_outbox,
+        relay_accepted: kind == app::domain::TemplateType::Email
+            && n.status == app::domain::NotificationStatus::Delivered
+            && n.key_type != app::domain::KeyType::Test
+            && !delivered_by_outbox,
         reply_to: n.reply_to.clone(),
         pdf_link: pdf_ready.then(|| ctx.service.path(&format!("/notification/{}/pdf", n.id))),
         precompiled_pages: check.map(|(count, _, _)| count),

@@ -19,7 +19,7 @@
 use super::delivery::DeliveryProvider;
 use crate::config::SmtpSettings;
 use app::domain::{email_body, NotificationStatus, Timestamp};
-use app::ssr::store::{self, Pool};
+use app::ssr::store::{self, DeliveryOutcome, Pool};
 use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::PoolConfig;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
@@ -102,35 +102,33 @@ impl SmtpEmail {
             .map_err(|e| format!("message: {e}"))
     }
 
-    async fn send(&self, pool: &Pool, n: &store::Notification) -> anyhow::Result<()> {
+    async fn send(&self, pool: &Pool, n: &store::Notification) -> anyhow::Result<DeliveryOutcome> {
+        let finished = |status| DeliveryOutcome::Finished { status, outbox: false };
         let name = self.service_name(pool, &n.service_id).await?;
         let message = match self.message(n, &name) {
             Ok(m) => m,
             Err(why) => {
                 tracing::warn!(notification_id = %n.id, why, "an email that no relay could take");
-                return store::finish_notification(pool, n, NotificationStatus::PermanentFailure, false).await;
+                return Ok(finished(NotificationStatus::PermanentFailure));
             }
         };
-        match self.transport.send(message).await {
-            Ok(_) => store::finish_notification(pool, n, NotificationStatus::Delivered, false).await,
+        Ok(match self.transport.send(message).await {
+            Ok(_) => finished(NotificationStatus::Delivered),
             Err(e) if e.is_permanent() => {
                 tracing::info!(notification_id = %n.id, status = ?e.status(), "the relay refused an email for good");
-                store::finish_notification(pool, n, NotificationStatus::PermanentFailure, false).await
+                finished(NotificationStatus::PermanentFailure)
             }
-            Err(e) => {
-                let now = app::ssr::clock::now();
-                match next_offer(n.created_at, n.provider_attempts, now) {
-                    Some(at) => {
-                        tracing::info!(notification_id = %n.id, status = ?e.status(), error = %e, next = %at, "the relay did not take an email: offered again later");
-                        store::retry_notification_later(pool, &n.id, at).await.map(|_| ())
-                    }
-                    None => {
-                        tracing::warn!(notification_id = %n.id, error = %e, "an email the relay did not take for 24 hours");
-                        store::finish_notification(pool, n, NotificationStatus::TemporaryFailure, false).await
-                    }
+            Err(e) => match next_offer(n.created_at, n.provider_attempts, app::ssr::clock::now()) {
+                Some(at) => {
+                    tracing::info!(notification_id = %n.id, status = ?e.status(), error = %e, next = %at, "the relay did not take an email: offered again later");
+                    DeliveryOutcome::RetryAt(at)
                 }
-            }
-        }
+                None => {
+                    tracing::warn!(notification_id = %n.id, error = %e, "an email the relay did not take for 24 hours");
+                    finished(NotificationStatus::TemporaryFailure)
+                }
+            },
+        })
     }
 }
 
@@ -139,7 +137,7 @@ impl DeliveryProvider for SmtpEmail {
         &'a self,
         pool: &'a Pool,
         n: &'a store::Notification,
-    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = anyhow::Result<()>> + Send + 'a>> {
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = anyhow::Result<DeliveryOutcome>> + Send + 'a>> {
         Box::pin(self.send(pool, n))
     }
 }
