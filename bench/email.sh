@@ -5,13 +5,14 @@
 # relay (the built-in outbox), alternating ROUNDS times. Prints the API's
 # send rate both ways and their ratio, and how many emails a second the
 # relay received (while the sends ran, and until every one had arrived).
-# Needs the release build (make build) and wrk. SERVER=path: another build.
+# Needs the release build (make build) and wrk. SERVER=path: another build;
+# SMTP_CONCURRENCY: emails handed over at once (default 8).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v wrk >/dev/null || { echo "bench/email.sh needs wrk: apt-get install -y wrk" >&2; exit 1; }
 server=${SERVER:-target/release/server}
 port=${PORT:-3310}; sport=${SMTP_PORT:-2526}; connections=${CONNECTIONS:-64}; duration=${DURATION:-20}
-rounds=${ROUNDS:-2}; threads=${THREADS:-2}
+rounds=${ROUNDS:-2}; threads=${THREADS:-2}; concurrency=${SMTP_CONCURRENCY:-8}
 base="http://127.0.0.1:$port"
 cargo build --release -q -p server --example smtp_sink
 work=$(mktemp -d)
@@ -29,7 +30,7 @@ run() {
   data=$(mktemp -d "$work/run.XXXX")
   export NOTIFY_DATA_DIR="$data"
   if [ "$1" = relay ]; then
-    NOTIFY_SMTP_URL="smtp://127.0.0.1:$sport" NOTIFY_EMAIL_FROM_DOMAIN=notify.example.gov.uk \
+    NOTIFY_SMTP_URL="smtp://127.0.0.1:$sport" NOTIFY_EMAIL_FROM_DOMAIN=notify.example.gov.uk NOTIFY_SMTP_CONCURRENCY=$concurrency \
       NOTIFY_DEMO=true NOTIFY_LISTEN_ADDR="127.0.0.1:$port" LEPTOS_SITE_ROOT=target/site "$server" >"$data/log" 2>&1 &
   else
     NOTIFY_DEMO=true NOTIFY_LISTEN_ADDR="127.0.0.1:$port" LEPTOS_SITE_ROOT=target/site "$server" >"$data/log" 2>&1 &
@@ -78,7 +79,7 @@ print(f"{float(rps):.0f} {int(during) / float(duration):.0f} {int(after) / total
 PY
 }
 
-echo "wrk -t$threads -c$connections -d${duration}s, $rounds rounds alternating, on $(nproc) cores"
+echo "wrk -t$threads -c$connections -d${duration}s, $rounds rounds alternating, NOTIFY_SMTP_CONCURRENCY=$concurrency, on $(nproc) cores"
 printf '%-6s %-9s %12s %18s %22s %s\n' round relay "sends/s" "relayed/s (during)" "relayed/s (to the last)" "relayed/acknowledged"
 for r in $(seq "$rounds"); do
   for mode in relay outbox; do

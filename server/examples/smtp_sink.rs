@@ -29,6 +29,6 @@ fn main() {
     });
     let mut server = Server::new(Sink(count));
     // More threads than the sender keeps connections open: each holds one.
-    server.with_name("sink.bench").with_num_threads(64).with_addr(addr).expect("an address like 127.0.0.1:2525");
+    server.with_name("sink.bench").with_num_threads(300).with_addr(addr).expect("an address like 127.0.0.1:2525");
     server.serve().expect("the sink serves");
 }
