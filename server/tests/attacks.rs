@@ -75,44 +75,15 @@ async fn no_request_is_accepted_after_a_revocation_answers() {
 
 // ---------------------------------------------------------------- crash consistency
 
-fn start_server(dir: &std::path::Path, port: u16) -> std::process::Child {
-    std::process::Command::new(env!("CARGO_BIN_EXE_server"))
-        .env("NOTIFY_DATA_DIR", dir)
-        .env("NOTIFY_DEMO", "true")
-        .env("NOTIFY_LISTEN_ADDR", format!("127.0.0.1:{port}"))
-        .env("RUST_LOG", "warn")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("the server binary starts")
-}
-
-async fn wait_until_up(base: &str) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while reqwest::get(format!("{base}/_status")).await.map(|r| r.status().as_u16()).ok() != Some(200) {
-        assert!(Instant::now() < deadline, "the server never came up");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 /// Rounds of sustained sends, each ended by SIGKILL; then every id that got
 /// a 201 must be in the database, once. `CRASH_ROUNDS` makes it longer.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn every_201_survives_kill_9_during_sustained_sends() {
     let rounds: usize = std::env::var("CRASH_ROUNDS").ok().and_then(|v| v.parse().ok()).unwrap_or(4);
     let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let base = format!("http://127.0.0.1:{port}");
-    let mut server = start_server(&data, port);
-    wait_until_up(&base).await;
-    let config = server::Config::from_lookup(|k| match k {
-        "NOTIFY_DATA_DIR" => Some(data.display().to_string()),
-        _ => None,
-    })
-    .unwrap();
-    let pool = app::ssr::store::connect(&config.database_url).await.unwrap();
-    let secrets = app::ssr::secrets::Secrets::new(server::server_key::load_or_create(&config).unwrap().bytes());
+    let mut server = ServerProcess::start(&dir.path().join("data"), &[]).await;
+    let base = server.base.clone();
+    let (pool, secrets) = server.open_store().await;
     let live = app::ssr::store::find_service_by_name(&pool, "Example live service").await.unwrap().unwrap().id;
     app::ssr::store::set_rate_limit(&pool, &live, 100_000_000).await.unwrap();
     let key = app::ssr::keys::create(
@@ -171,19 +142,16 @@ async fn every_201_survives_kill_9_during_sustained_sends() {
             }));
         }
         tokio::time::sleep(Duration::from_millis(300 + 200 * round as u64)).await;
-        server.kill().unwrap();
-        server.wait().unwrap();
+        server.kill_9();
         stop.store(true, Ordering::Relaxed);
         for s in senders {
             let (ids, failed) = s.await.unwrap();
             acknowledged.extend(ids);
             broken += failed;
         }
-        server = start_server(&data, port);
-        wait_until_up(&base).await;
+        server.start_again().await;
     }
-    server.kill().unwrap();
-    server.wait().unwrap();
+    server.kill_9();
     let stored: Vec<(String,)> = sqlx::query_as("SELECT id FROM notifications").fetch_all(pool.sqlite()).await.unwrap();
     let stored: std::collections::HashMap<String, usize> =
         stored.into_iter().fold(Default::default(), |mut m, (id,)| {

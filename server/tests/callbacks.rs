@@ -738,49 +738,16 @@ async fn received_texts_and_returned_letters_reach_their_callbacks_with_notifys_
     }
 }
 
-/// The server binary on `port` with the data in `dir`.
-fn start_server(dir: &std::path::Path, port: u16) -> std::process::Child {
-    std::process::Command::new(env!("CARGO_BIN_EXE_server"))
-        .env("NOTIFY_DATA_DIR", dir)
-        .env("NOTIFY_DEMO", "true")
-        .env("NOTIFY_LISTEN_ADDR", format!("127.0.0.1:{port}"))
-        .env("NOTIFY_ALLOW_PRIVATE_CALLBACK_URLS", "true")
-        .env("RUST_LOG", "warn")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("the server binary starts")
-}
-
-async fn wait_until_up(base: &str) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while reqwest::get(format!("{base}/_status")).await.map(|r| r.status().as_u16()).ok() != Some(200) {
-        assert!(Instant::now() < deadline, "the server never came up");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
 #[tokio::test]
 async fn kill_9_while_a_callback_is_in_flight_loses_nothing_and_sends_it_once_more() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let receiver = Receiver::start(vec![Reply::Hang]).await;
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
-    let base = format!("http://127.0.0.1:{port}");
-    let mut first = start_server(&data, port);
-    wait_until_up(&base).await;
+    let mut server = ServerProcess::start(&data, &[("NOTIFY_ALLOW_PRIVATE_CALLBACK_URLS", "true")]).await;
+    let base = server.base.clone();
 
     // Set up a key and the callback in the server's own database.
-    let config = server::Config::from_lookup(|k| match k {
-        "NOTIFY_DATA_DIR" => Some(data.display().to_string()),
-        _ => None,
-    })
-    .unwrap();
-    let pool = app::ssr::store::connect(&config.database_url).await.unwrap();
-    let secrets = app::ssr::secrets::Secrets::new(server::server_key::load_or_create(&config).unwrap().bytes());
+    let (pool, secrets) = server.open_store().await;
     let live = app::ssr::store::find_service_by_name(&pool, "Example live service").await.unwrap().unwrap().id;
     let admin_user = app::ssr::store::find_user_by_email(&pool, ADMIN).await.unwrap().unwrap();
     app::ssr::store::save_callback(
@@ -829,16 +796,13 @@ async fn kill_9_while_a_callback_is_in_flight_loses_nothing_and_sends_it_once_mo
 
     // The POST is in flight (the receiver holds it): kill -9.
     receiver.wait_for(1, Duration::from_secs(10)).await;
-    first.kill().unwrap();
-    first.wait().unwrap();
+    server.kill_9();
 
-    let mut second = start_server(&data, port);
-    wait_until_up(&base).await;
+    server.start_again().await;
     // The event is still due: the new process sends it once more.
     let got = receiver.wait_for(2, Duration::from_secs(40)).await;
     tokio::time::sleep(Duration::from_secs(3)).await;
-    second.kill().unwrap();
-    second.wait().unwrap();
+    server.kill_9();
     assert_eq!(receiver.count(), 2, "exactly once more");
     assert_eq!(got[0].header("webhook-id"), got[1].header("webhook-id"), "the receiver can tell it is the same event");
     let (state,): (String,) =

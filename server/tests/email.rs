@@ -90,6 +90,17 @@ async fn spawn_app(port: u16) -> TestApp {
         .await
 }
 
+/// A relay, and an app sending to it: the live service and a live key.
+async fn with_relay() -> (TestApp, Arc<Mutex<Shared>>, String, Key) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let relay = start_relay(listener);
+    let app = spawn_app(port).await;
+    let live = app.service_id("Example live service").await;
+    let key = make_key(&app, &live, "normal", "Mail").await;
+    (app, relay, live, key)
+}
+
 /// The notification's status once it is not `created`/`sending` any more
 /// (or the last one seen after `within`).
 async fn settled_status(app: &TestApp, live: &str, key: &Key, id: &str, within: Duration) -> String {
@@ -129,12 +140,7 @@ async fn due_now(app: &TestApp, id: &str) {
 
 #[tokio::test]
 async fn an_email_reaches_the_relay_as_notify_sends_it() {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let relay = start_relay(listener);
-    let app = spawn_app(port).await;
-    let live = app.service_id("Example live service").await;
-    let key = make_key(&app, &live, "normal", "Mail").await;
+    let (app, relay, live, key) = with_relay().await;
 
     let id = send_email(&app, &live, &key, "sam@example.com", "Sam <script>alert(1)</script> & co").await;
     assert_eq!(settled_status(&app, &live, &key, &id, Duration::from_secs(10)).await, "delivered");
@@ -200,12 +206,7 @@ fn decode_quoted_printable(text: &str) -> String {
 
 #[tokio::test]
 async fn the_relays_answers_decide_the_statuses() {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let relay = start_relay(listener);
-    let app = spawn_app(port).await;
-    let live = app.service_id("Example live service").await;
-    let key = make_key(&app, &live, "normal", "Mail").await;
+    let (app, relay, live, key) = with_relay().await;
 
     // 550 at RCPT: a permanent failure, not tried again.
     let refused = send_email(&app, &live, &key, "refused@example.com", "Ann").await;
@@ -280,29 +281,6 @@ async fn a_relay_that_is_down_slows_nothing_and_what_waited_goes_out_when_it_ret
     assert_eq!(relay.lock().unwrap().received.len(), 5);
 }
 
-/// The server binary with the relay at `smtp_port`, on `port`.
-fn start_server(dir: &std::path::Path, port: u16, smtp_port: u16) -> std::process::Child {
-    std::process::Command::new(env!("CARGO_BIN_EXE_server"))
-        .env("NOTIFY_DATA_DIR", dir)
-        .env("NOTIFY_DEMO", "true")
-        .env("NOTIFY_LISTEN_ADDR", format!("127.0.0.1:{port}"))
-        .env("NOTIFY_SMTP_URL", format!("smtp://127.0.0.1:{smtp_port}"))
-        .env("NOTIFY_EMAIL_FROM_DOMAIN", "notify.example.gov.uk")
-        .env("RUST_LOG", "warn")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("the server binary starts")
-}
-
-async fn wait_until_up(base: &str) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while reqwest::get(format!("{base}/_status")).await.map(|r| r.status().as_u16()).ok() != Some(200) {
-        assert!(Instant::now() < deadline, "the server never came up");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 /// `Message-ID`s of what the relay received, with how many times each came.
 fn message_ids(relay: &Arc<Mutex<Shared>>) -> std::collections::HashMap<String, usize> {
     let mut ids = std::collections::HashMap::new();
@@ -326,18 +304,14 @@ async fn kill_9_while_emails_go_out_loses_none() {
     let smtp_port = listener.local_addr().unwrap().port();
     let relay = start_relay(listener);
     let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let base = format!("http://127.0.0.1:{port}");
-    let mut server = start_server(&data, port, smtp_port);
-    wait_until_up(&base).await;
-    let config = server::Config::from_lookup(|k| match k {
-        "NOTIFY_DATA_DIR" => Some(data.display().to_string()),
-        _ => None,
-    })
-    .unwrap();
-    let pool = app::ssr::store::connect(&config.database_url).await.unwrap();
-    let secrets = app::ssr::secrets::Secrets::new(server::server_key::load_or_create(&config).unwrap().bytes());
+    let url = format!("smtp://127.0.0.1:{smtp_port}");
+    let mut server = ServerProcess::start(
+        &dir.path().join("data"),
+        &[("NOTIFY_SMTP_URL", url.as_str()), ("NOTIFY_EMAIL_FROM_DOMAIN", "notify.example.gov.uk")],
+    )
+    .await;
+    let base = server.base.clone();
+    let (pool, secrets) = server.open_store().await;
     let live = app::ssr::store::find_service_by_name(&pool, "Example live service").await.unwrap().unwrap().id;
     app::ssr::store::set_rate_limit(&pool, &live, 100_000_000).await.unwrap();
     let key = app::ssr::keys::create(
@@ -372,10 +346,8 @@ async fn kill_9_while_emails_go_out_loses_none() {
             sent_this_round += 1;
         }
         assert!(sent_this_round > 0);
-        server.kill().unwrap();
-        server.wait().unwrap();
-        server = start_server(&data, port, smtp_port);
-        wait_until_up(&base).await;
+        server.kill_9();
+        server.start_again().await;
     }
     // Everything acknowledged arrives.
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -393,8 +365,7 @@ async fn kill_9_while_emails_go_out_loses_none() {
         assert!(Instant::now() < deadline, "{missing} of {} acknowledged emails never arrived", acknowledged.len());
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    server.kill().unwrap();
-    server.wait().unwrap();
+    server.kill_9();
 }
 
 async fn template_id_in(pool: &app::ssr::store::Pool, service_id: &str) -> String {

@@ -52,11 +52,15 @@ pub fn next_offer(created_at: Timestamp, attempts_before: i64, now: Timestamp) -
     (now < give_up).then(|| (now + retry_after(attempts_before)).min(give_up))
 }
 
+/// How long a service's name is used before it is read again.
+const NAME_TTL: std::time::Duration = std::time::Duration::from_secs(60);
+
 pub struct SmtpEmail {
     transport: AsyncSmtpTransport<Tokio1Executor>,
     from_domain: String,
-    /// Services' names (the From's display name), read once per service.
-    names: Mutex<HashMap<String, String>>,
+    /// Services' names (the From's display name), read again after
+    /// [`NAME_TTL`] so a renamed service is seen without a restart.
+    names: Mutex<HashMap<String, (String, std::time::Instant)>>,
 }
 
 impl SmtpEmail {
@@ -71,11 +75,16 @@ impl SmtpEmail {
     }
 
     async fn service_name(&self, pool: &Pool, service_id: &str) -> anyhow::Result<String> {
-        if let Some(name) = self.names.lock().expect("never poisoned").get(service_id) {
-            return Ok(name.clone());
+        if let Some((name, read)) = self.names.lock().expect("never poisoned").get(service_id) {
+            if read.elapsed() < NAME_TTL {
+                return Ok(name.clone());
+            }
         }
         let name = store::get_service(pool, service_id).await?.map(|s| s.name).unwrap_or_default();
-        self.names.lock().expect("never poisoned").insert(service_id.to_string(), name.clone());
+        self.names
+            .lock()
+            .expect("never poisoned")
+            .insert(service_id.to_string(), (name.clone(), std::time::Instant::now()));
         Ok(name)
     }
 

@@ -230,3 +230,75 @@ pub async fn without_demo_senders_and_texts(app: &TestApp, service_id: &str) {
         sqlx::query(sql).bind(service_id).execute(app.state.pool.sqlite()).await.unwrap();
     }
 }
+
+/// The server binary in its own process (for tests that kill it), its data
+/// in `data`, the demo seeded, on a free loopback port.
+pub struct ServerProcess {
+    pub data: std::path::PathBuf,
+    pub port: u16,
+    pub base: String,
+    vars: Vec<(String, String)>,
+    child: std::process::Child,
+}
+
+impl ServerProcess {
+    /// Starts it with `vars` added to its environment, and waits until it
+    /// answers `/_status`.
+    pub async fn start(data: &std::path::Path, vars: &[(&str, &str)]) -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let vars: Vec<(String, String)> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let child = Self::spawn(data, port, &vars);
+        let server = Self { data: data.to_path_buf(), port, base: format!("http://127.0.0.1:{port}"), vars, child };
+        server.wait_until_up().await;
+        server
+    }
+
+    fn spawn(data: &std::path::Path, port: u16, vars: &[(String, String)]) -> std::process::Child {
+        std::process::Command::new(env!("CARGO_BIN_EXE_server"))
+            .env("NOTIFY_DATA_DIR", data)
+            .env("NOTIFY_DEMO", "true")
+            .env("NOTIFY_LISTEN_ADDR", format!("127.0.0.1:{port}"))
+            .env("RUST_LOG", "warn")
+            .envs(vars.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("the server binary starts")
+    }
+
+    async fn wait_until_up(&self) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while reqwest::get(format!("{}/_status", self.base)).await.map(|r| r.status().as_u16()).ok() != Some(200) {
+            assert!(std::time::Instant::now() < deadline, "the server never came up");
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+
+    /// SIGKILL, and waits for the process to be gone.
+    pub fn kill_9(&mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+
+    /// Starts it again (after [`Self::kill_9`]) on the same port and data.
+    pub async fn start_again(&mut self) {
+        self.child = Self::spawn(&self.data, self.port, &self.vars);
+        self.wait_until_up().await;
+    }
+
+    /// The store and secrets the process uses, opened beside it.
+    pub async fn open_store(&self) -> (app::ssr::store::Pool, app::ssr::secrets::Secrets) {
+        let data = self.data.display().to_string();
+        let config = Config::from_lookup(|k| (k == "NOTIFY_DATA_DIR").then(|| data.clone())).unwrap();
+        let pool = app::ssr::store::connect(&config.database_url).await.unwrap();
+        let secrets = app::ssr::secrets::Secrets::new(server::server_key::load_or_create(&config).unwrap().bytes());
+        (pool, secrets)
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
