@@ -208,9 +208,36 @@ fn decode_quoted_printable(text: &str) -> String {
 async fn the_relays_answers_decide_the_statuses() {
     let (app, relay, live, key) = with_relay().await;
 
-    // 550 at RCPT: a permanent failure, not tried again.
+    // The service has a delivery-status callback: each final status queues
+    // its receipt (where it is sent is the callback tests' business).
+    let s = admin(&app).await;
+    let page = app
+        .post(
+            &format!("/services/{live}/api/callbacks/delivery-status-callback"),
+            Some(&s.cookie),
+            &[
+                ("csrf_token", &s.csrf),
+                ("url", "https://callbacks.example.gov.uk/notify"),
+                ("bearer_token", "a-callback-token-1234"),
+            ],
+        )
+        .await;
+    assert!(page.status == 200 || page.status == 302, "{}", page.text());
+
+    // 550 at RCPT: a permanent failure, not tried again, and its receipt.
     let refused = send_email(&app, &live, &key, "refused@example.com", "Ann").await;
     assert_eq!(settled_status(&app, &live, &key, &refused, Duration::from_secs(10)).await, "permanent-failure");
+    let receipts: Vec<(String,)> = sqlx::query_as("SELECT payload FROM callback_events WHERE notification_id = ?")
+        .bind(&refused)
+        .fetch_all(app.state.pool.sqlite())
+        .await
+        .unwrap();
+    assert_eq!(receipts.len(), 1, "{receipts:?}");
+    let receipt: serde_json::Value = serde_json::from_str(&receipts[0].0).unwrap();
+    assert_eq!(
+        (receipt["status"].as_str(), receipt["to"].as_str()),
+        (Some("permanent-failure"), Some("refused@example.com"))
+    );
 
     // 451: still waiting, offered again in about 30 seconds.
     let busy = send_email(&app, &live, &key, "busy@example.com", "Bo").await;
@@ -235,6 +262,13 @@ async fn the_relays_answers_decide_the_statuses() {
     // When it is due, the relay takes it.
     due_now(&app, &busy).await;
     assert_eq!(settled_status(&app, &live, &key, &busy, Duration::from_secs(10)).await, "delivered");
+    // Waiting queued no receipt; delivering queued one.
+    let (receipts,): (i64,) = sqlx::query_as("SELECT count(*) FROM callback_events WHERE notification_id = ?")
+        .bind(&busy)
+        .fetch_one(app.state.pool.sqlite())
+        .await
+        .unwrap();
+    assert_eq!(receipts, 1);
 
     let received = relay.lock().unwrap().received.clone();
     let to: Vec<&str> = received.iter().flat_map(|r| r.to.iter().map(String::as_str)).collect();
