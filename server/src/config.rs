@@ -51,7 +51,28 @@ pub struct Config {
     /// Where live and team keys' emails go (`NOTIFY_SMTP_URL` and
     /// friends); none: the built-in outbox.
     pub smtp: Option<SmtpSettings>,
+    /// Where live and team keys' text messages go (`NOTIFY_FIRETEXT_API_KEY`
+    /// and friends); none: the built-in outbox.
+    pub firetext: Option<FiretextSettings>,
 }
+
+/// Firetext's API for text messages. The key, and a receipt URL that may
+/// hold credentials, are never printed.
+#[derive(Clone)]
+pub struct FiretextSettings {
+    pub api_key: String,
+    /// Where messages are posted (`NOTIFY_FIRETEXT_URL`, default Firetext's
+    /// own [`FIRETEXT_URL`]).
+    pub url: String,
+    /// Where Firetext sends delivery receipts, given with each message
+    /// (`NOTIFY_FIRETEXT_RECEIPT_URL`); none: as set in the Firetext account.
+    pub receipt_url: Option<String>,
+    /// Messages posted at once (`NOTIFY_SMS_CONCURRENCY`, default 8).
+    pub concurrency: usize,
+}
+
+/// Firetext's endpoint for sending a text message.
+pub const FIRETEXT_URL: &str = "https://www.firetext.co.uk/api/sendsms/json";
 
 /// An SMTP relay for email. The URL may hold a password: it is never
 /// printed.
@@ -73,7 +94,8 @@ impl std::fmt::Debug for Config {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Config")
             .field("listen_addr", &self.listen_addr)
-            .field("database_url", &self.database_url)
+            // It may hold a password (postgres://user:password@host/db).
+            .field("database_url", &redacted_url(&self.database_url))
             .field("data_dir", &self.data_dir)
             .field("secret_key", &self.secret_key_hex.as_ref().map(|_| "[set]"))
             .field("demo", &self.demo)
@@ -81,6 +103,7 @@ impl std::fmt::Debug for Config {
             .field("session_idle_minutes", &self.session_idle_minutes)
             .field("base_url", &self.base_url)
             .field("smtp", &self.smtp.as_ref().map(|s| format!("[set], from @{}", s.from_domain)))
+            .field("firetext", &self.firetext.as_ref().map(|f| format!("[set], to {}", f.url)))
             .finish()
     }
 }
@@ -132,6 +155,36 @@ fn is_domain(d: &str) -> bool {
                 && !label.starts_with('-')
                 && !label.ends_with('-')
         })
+}
+
+/// `url` without its password, for printing.
+fn redacted_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("redacted"));
+            u.to_string()
+        }
+        Ok(_) => url.to_string(),
+        // Not a URL we can read: it might still hold a secret somewhere.
+        Err(_) if url.contains('@') => "[set]".to_string(),
+        Err(_) => url.to_string(),
+    }
+}
+
+/// Whether `value` is an http or https URL with a host.
+fn is_http_url(value: &str) -> bool {
+    url::Url::parse(value).is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+}
+
+/// A whole number from 1 to 256 (a concurrency), or `default`.
+fn concurrency(variable: &'static str, value: Option<String>, default: usize) -> Result<usize, ConfigError> {
+    match value {
+        None => Ok(default),
+        Some(v) => match v.trim().parse::<usize>() {
+            Ok(n) if (1..=256).contains(&n) => Ok(n),
+            _ => Err(err(variable, format!("expected a whole number from 1 to 256, got {v:?}"))),
+        },
+    }
 }
 
 fn err(variable: &'static str, message: impl Into<String>) -> ConfigError {
@@ -318,22 +371,45 @@ impl Config {
                         ))
                     }
                 };
-                let concurrency = match get("NOTIFY_SMTP_CONCURRENCY") {
-                    None => 8,
-                    Some(v) => match v.trim().parse::<usize>() {
-                        Ok(n) if (1..=256).contains(&n) => n,
-                        _ => {
-                            return Err(err(
-                                "NOTIFY_SMTP_CONCURRENCY",
-                                format!("expected a whole number from 1 to 256, got {v:?}"),
-                            ))
-                        }
-                    },
-                };
+                let concurrency = concurrency("NOTIFY_SMTP_CONCURRENCY", get("NOTIFY_SMTP_CONCURRENCY"), 8)?;
                 Some(SmtpSettings { url: url.trim().to_string(), from_domain, concurrency })
             }
         };
+        let firetext = match get("NOTIFY_FIRETEXT_API_KEY").map(|v| v.trim().to_string()).filter(|v| !v.is_empty()) {
+            None => None,
+            Some(api_key) => {
+                // The key is never echoed.
+                if api_key.len() > 200 || api_key.chars().any(|c| c.is_control() || c.is_whitespace()) {
+                    return Err(err("NOTIFY_FIRETEXT_API_KEY", "expected one word of at most 200 characters"));
+                }
+                let url = match get("NOTIFY_FIRETEXT_URL").map(|v| v.trim().to_string()).filter(|v| !v.is_empty()) {
+                    None => FIRETEXT_URL.to_string(),
+                    Some(v) if is_http_url(&v) => v,
+                    Some(v) => {
+                        return Err(err(
+                            "NOTIFY_FIRETEXT_URL",
+                            format!("expected an http or https URL like {FIRETEXT_URL}, got {v:?}"),
+                        ))
+                    }
+                };
+                let receipt_url =
+                    match get("NOTIFY_FIRETEXT_RECEIPT_URL").map(|v| v.trim().to_string()).filter(|v| !v.is_empty()) {
+                        None => None,
+                        Some(v) if is_http_url(&v) => Some(v),
+                        // Not echoed: it may carry the receipts' password.
+                        Some(_) => {
+                            return Err(err(
+                                "NOTIFY_FIRETEXT_RECEIPT_URL",
+                                "expected an https URL ending /notifications/sms/firetext",
+                            ))
+                        }
+                    };
+                let concurrency = concurrency("NOTIFY_SMS_CONCURRENCY", get("NOTIFY_SMS_CONCURRENCY"), 8)?;
+                Some(FiretextSettings { api_key, url, receipt_url, concurrency })
+            }
+        };
         Ok(Self {
+            firetext,
             smtp,
             brand,
             letter_checker,
@@ -410,6 +486,49 @@ mod tests {
             let e = config(&[("DATABASE_URL", url)]).err().unwrap();
             assert!(!e.to_string().contains("hunter2"), "{e}");
         }
+    }
+
+    #[test]
+    fn firetext_settings_are_checked_and_the_key_is_never_echoed() {
+        let ok = config(&[("NOTIFY_FIRETEXT_API_KEY", "hunter2-secret-key")]).unwrap();
+        let f = ok.firetext.as_ref().unwrap();
+        assert_eq!((f.url.as_str(), f.receipt_url.as_deref(), f.concurrency), (FIRETEXT_URL, None, 8));
+        let with_receipts = config(&[
+            ("NOTIFY_FIRETEXT_API_KEY", "hunter2-secret-key"),
+            ("NOTIFY_FIRETEXT_URL", "http://127.0.0.1:9000/api/sendsms/json"),
+            (
+                "NOTIFY_FIRETEXT_RECEIPT_URL",
+                "https://notify:hunter2-receipts@notify.example/notifications/sms/firetext",
+            ),
+            ("NOTIFY_SMS_CONCURRENCY", "16"),
+        ])
+        .unwrap();
+        assert_eq!(with_receipts.firetext.as_ref().unwrap().concurrency, 16);
+        for c in [&ok, &with_receipts] {
+            assert!(!format!("{c:?}").contains("hunter2"), "{c:?}");
+        }
+        for (pairs, var) in [
+            (vec![("NOTIFY_FIRETEXT_API_KEY", "two words hunter2")], "NOTIFY_FIRETEXT_API_KEY"),
+            (vec![("NOTIFY_FIRETEXT_API_KEY", "hunter2"), ("NOTIFY_FIRETEXT_URL", "ftp://x")], "NOTIFY_FIRETEXT_URL"),
+            (
+                vec![("NOTIFY_FIRETEXT_API_KEY", "hunter2"), ("NOTIFY_FIRETEXT_RECEIPT_URL", "notify:hunter2@x")],
+                "NOTIFY_FIRETEXT_RECEIPT_URL",
+            ),
+            (
+                vec![("NOTIFY_FIRETEXT_API_KEY", "hunter2"), ("NOTIFY_SMS_CONCURRENCY", "many")],
+                "NOTIFY_SMS_CONCURRENCY",
+            ),
+        ] {
+            let e = config(&pairs).err().unwrap_or_else(|| panic!("{pairs:?} accepted"));
+            assert_eq!(e.variable, var);
+            assert!(!e.to_string().contains("hunter2"), "{e}");
+        }
+    }
+
+    #[test]
+    fn printed_database_urls_lose_their_password() {
+        assert_eq!(redacted_url("postgres://notify:hunter2@db/notify"), "postgres://notify:redacted@db/notify");
+        assert_eq!(redacted_url("sqlite:data/notify.db"), "sqlite:data/notify.db");
     }
 
     #[test]

@@ -78,6 +78,7 @@ async fn objects(app: &TestApp, service: &str, name: &str) -> ServiceIds {
             postage: Some("second".to_string()),
             created_at: clock::now(),
             reply_to: None,
+            one_click_unsubscribe_url: None,
         }],
     )
     .await

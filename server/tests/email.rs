@@ -142,7 +142,22 @@ async fn due_now(app: &TestApp, id: &str) {
 async fn an_email_reaches_the_relay_as_notify_sends_it() {
     let (app, relay, live, key) = with_relay().await;
 
-    let id = send_email(&app, &live, &key, "sam@example.com", "Sam <script>alert(1)</script> & co").await;
+    let template = template_id(&app, &live, "email").await;
+    let (status, sent) = send(
+        &app,
+        &live,
+        &key,
+        "email",
+        json!({
+            "email_address": "sam@example.com",
+            "template_id": template,
+            "personalisation": {"name": "Sam <script>alert(1)</script> & co"},
+            "one_click_unsubscribe_url": "https://example.gov.uk/unsubscribe?user=sam&list=reminders"
+        }),
+    )
+    .await;
+    assert_eq!(status, 201, "{sent}");
+    let id = sent["id"].as_str().unwrap().to_string();
     assert_eq!(settled_status(&app, &live, &key, &id, Duration::from_secs(10)).await, "delivered");
 
     // The message page says what "delivered" means here.
@@ -171,6 +186,9 @@ async fn an_email_reaches_the_relay_as_notify_sends_it() {
     assert_eq!(header("Message-ID"), format!("<{id}@notify.example.gov.uk>"));
     assert!(header("Subject").contains("Your appointment"), "{}", header("Subject"));
     assert!(header("Content-Type").starts_with("multipart/alternative"), "{}", header("Content-Type"));
+    // One-click unsubscribe (RFC 8058), as the send asked.
+    assert_eq!(header("List-Unsubscribe"), "<https://example.gov.uk/unsubscribe?user=sam&list=reminders>");
+    assert_eq!(header("List-Unsubscribe-Post"), "List-Unsubscribe=One-Click");
     assert!(body.contains("Content-Type: text/plain; charset=utf-8"), "{body}");
     assert!(body.contains("Content-Type: text/html; charset=utf-8"), "{body}");
     // The HTML part escapes what the personalisation held; the plain part
@@ -273,6 +291,8 @@ async fn the_relays_answers_decide_the_statuses() {
     let received = relay.lock().unwrap().received.clone();
     let to: Vec<&str> = received.iter().flat_map(|r| r.to.iter().map(String::as_str)).collect();
     assert_eq!(to, vec!["busy@example.com"], "only the busy address's second offer arrived");
+    // No unsubscribe link given: no List-Unsubscribe headers.
+    assert!(!received[0].data.to_ascii_lowercase().contains("list-unsubscribe"), "{}", received[0].data);
 }
 
 #[tokio::test]

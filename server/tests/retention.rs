@@ -118,6 +118,7 @@ async fn deletes_go_in_batches_until_none_is_left() {
             postage: None,
             created_at: (app::ssr::clock::now() - time::Duration::days(10)),
             reply_to: None,
+            one_click_unsubscribe_url: None,
         })
         .collect();
     store::create_notifications(&app.state.pool, &rows.iter().collect::<Vec<_>>()).await.unwrap();

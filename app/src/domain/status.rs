@@ -31,6 +31,27 @@ impl NotificationStatus {
         matches!(self, Self::Delivered | Self::TechnicalFailure | Self::TemporaryFailure | Self::PermanentFailure)
     }
 
+    /// The status after a provider reports `reported` on a message in this
+    /// status (a delivery receipt), as Notify's
+    /// `update_notification_status_by_id` decides: `None` when the report
+    /// changes nothing (the message has its final status already, was never
+    /// with a provider, or the report says what it is). A permanent failure
+    /// after `pending` (the network held it, then gave up) is a temporary
+    /// failure.
+    pub fn after_report(self, reported: Self) -> Option<Self> {
+        if !matches!(self, Self::Created | Self::Sending | Self::Sent | Self::Pending) {
+            return None;
+        }
+        if !(reported.is_final() || reported == Self::Pending) {
+            return None;
+        }
+        let next = match (self, reported) {
+            (Self::Pending, Self::PermanentFailure) => Self::TemporaryFailure,
+            (_, r) => r,
+        };
+        (next != self).then_some(next)
+    }
+
     /// How Notify shows it: letters read `accepted` while on their way and
     /// `received` once delivered (or returned); other types as stored.
     pub fn shown(self, notification_type: TemplateType) -> &'static str {
@@ -69,6 +90,46 @@ impl NotificationStatus {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn a_failure_after_pending_is_temporary() {
+        use NotificationStatus::*;
+        assert_eq!(Sending.after_report(Delivered), Some(Delivered));
+        assert_eq!(Sending.after_report(Pending), Some(Pending));
+        assert_eq!(Sending.after_report(PermanentFailure), Some(PermanentFailure));
+        assert_eq!(Pending.after_report(PermanentFailure), Some(TemporaryFailure));
+        assert_eq!(Pending.after_report(Delivered), Some(Delivered));
+        assert_eq!(Pending.after_report(Pending), None);
+        // Late or repeated receipts change nothing.
+        assert_eq!(Delivered.after_report(PermanentFailure), None);
+        assert_eq!(PermanentFailure.after_report(Delivered), None);
+    }
+
+    proptest! {
+        /// A report never moves a final status, never moves a message back
+        /// to waiting for its provider, and always ends in what a receipt
+        /// can say.
+        #[test]
+        fn reports_only_move_forward(i in 0..NotificationStatus::ALL.len(), j in 0..NotificationStatus::ALL.len()) {
+            let (current, reported) = (NotificationStatus::ALL[i], NotificationStatus::ALL[j]);
+            if let Some(next) = current.after_report(reported) {
+                prop_assert!(!current.is_final());
+                prop_assert!(next.is_final() || next == NotificationStatus::Pending);
+                prop_assert_ne!(next, current);
+                // Only the pending rule rewrites what was reported.
+                prop_assert!(next == reported
+                    || (current == NotificationStatus::Pending
+                        && reported == NotificationStatus::PermanentFailure
+                        && next == NotificationStatus::TemporaryFailure));
+            } else {
+                prop_assert!(current.is_final()
+                    || reported == current
+                    || !(reported.is_final() || reported == NotificationStatus::Pending)
+                    || !matches!(current, NotificationStatus::Created | NotificationStatus::Sending
+                        | NotificationStatus::Sent | NotificationStatus::Pending));
+            }
+        }
+    }
 
     #[test]
     fn letters_read_as_accepted_then_received() {

@@ -24,6 +24,8 @@ pub struct NotificationView {
     /// An email the service's SMTP relay accepted: with no delivery
     /// receipts, that is the last news of it.
     pub relay_accepted: bool,
+    /// A text message its provider took and has not reported on yet.
+    pub awaiting_receipt: bool,
     /// An email's reply-to address, a text message's sender or a letter's
     /// contact block, if any.
     pub reply_to: Option<String>,
@@ -121,6 +123,9 @@ pub fn NotificationPage(service: ServiceContext, n: NotificationView) -> impl In
         })}
         {n.relay_accepted.then(|| view! {
             <p class="govuk-body govuk-hint">"Delivered means the email server this service sends through accepted the email. No delivery receipts are set up, so whether it reached the inbox is not known."</p>
+        })}
+        {n.awaiting_receipt.then(|| view! {
+            <p class="govuk-body govuk-hint">"The text message provider has this message. Its status changes when the provider reports whether it reached the phone; with no report for 72 hours it becomes a temporary failure."</p>
         })}
     }
 }

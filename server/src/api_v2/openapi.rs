@@ -14,7 +14,7 @@ pub const COMMITTED_PATH: &str = "docs/openapi.json";
 
 #[derive(utoipa::OpenApi)]
 #[openapi(
-    paths(crate::web::inbound::receive_firetext),
+    paths(crate::web::inbound::receive_firetext, crate::web::receipts::firetext_receipt),
     modifiers(&Frame),
     security(("jwt" = []), ("apiKeyV1" = [])),
 )]

@@ -420,6 +420,10 @@ pub async fn send(state: &AppState, caller: &Caller, t: TemplateType, raw: &[u8]
                 postage: postage.clone(),
                 created_at,
                 reply_to: reply_to.clone(),
+                one_click_unsubscribe_url: match t {
+                    TemplateType::Email => string_field(&body, "one_click_unsubscribe_url"),
+                    _ => None,
+                },
             })
             .await?;
         let channel = match t {
@@ -564,6 +568,7 @@ async fn send_precompiled(state: &AppState, caller: &Caller, body: &Map<String, 
             postage: Some(postage.clone()),
             created_at,
             reply_to: None,
+            one_click_unsubscribe_url: None,
         },
         &pdf,
     )

@@ -38,12 +38,13 @@ fn national(number: &str) -> String {
     }
 }
 
-fn refused(status: StatusCode) -> Response {
+pub(crate) fn refused(status: StatusCode) -> Response {
     (status, Json(json!({"result": "error", "message": status.canonical_reason().unwrap_or("")}))).into_response()
 }
 
-/// Whether the request carries `notify:{password}` (compared in constant time).
-fn authorised(state: &AppState, headers: &HeaderMap) -> Result<(), StatusCode> {
+/// Whether the request carries `notify:{password}` (compared in constant
+/// time): a provider's inbound texts and its delivery receipts.
+pub(crate) fn authorised(state: &AppState, headers: &HeaderMap) -> Result<(), StatusCode> {
     let Some(value) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) else {
         return Err(StatusCode::UNAUTHORIZED);
     };

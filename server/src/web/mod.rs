@@ -10,6 +10,7 @@ mod extract;
 pub(crate) mod inbound;
 mod leaks;
 mod notifications;
+pub(crate) mod receipts;
 mod render;
 mod senders;
 mod server_fns;
@@ -65,6 +66,7 @@ pub fn router(state: AppState) -> Router {
         .route("/_fn/{*name}", get(server_fns::handle).post(server_fns::handle))
         .route("/secret-scanning/report", post(leaks::scanner_report))
         .route("/notifications/sms/receive/firetext", post(inbound::receive_firetext))
+        .route("/notifications/sms/firetext", post(receipts::firetext_receipt))
         .merge(pages)
         .merge(crate::api_v2::router())
         .fallback_service(static_files)

@@ -109,6 +109,9 @@ pub async fn notification(
             && n.status == app::domain::NotificationStatus::Delivered
             && n.key_type != app::domain::KeyType::Test
             && !delivered_by_outbox,
+        awaiting_receipt: kind == app::domain::TemplateType::Sms
+            && matches!(n.status, app::domain::NotificationStatus::Sending | app::domain::NotificationStatus::Pending)
+            && n.key_type != app::domain::KeyType::Test,
         reply_to: n.reply_to.clone(),
         pdf_link: pdf_ready.then(|| ctx.service.path(&format!("/notification/{}/pdf", n.id))),
         precompiled_pages: check.map(|(count, _, _)| count),

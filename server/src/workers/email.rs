@@ -11,46 +11,22 @@
 //!   relay's acceptance is the last news there will be);
 //! - a permanent refusal (5xx, at `RCPT` or `DATA`): `permanent-failure`;
 //! - a refusal that may pass (4xx) or no relay reachable: offered again
-//!   after a growing wait ([`retry_after`]), and after [`RETRY_FOR`] since
+//!   after a growing wait ([`super::delivery::retry_after`]), and after
+//!   [`super::delivery::RETRY_FOR`] since
 //!   it was sent, `temporary-failure`.
 //!
 //! Every status change fires the delivery-status callback, as any other.
 
-use super::delivery::DeliveryProvider;
+use super::delivery::{next_offer, DeliveryProvider};
 use crate::config::SmtpSettings;
-use app::domain::{email_body, NotificationStatus, Timestamp};
+use app::domain::{email_body, NotificationStatus};
 use app::ssr::store::{self, DeliveryOutcome, Pool};
+use lettre::message::header::{Header, HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::PoolConfig;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use std::collections::HashMap;
 use std::sync::Mutex;
-use time::Duration;
-
-/// How long an email is offered again after refusals that may pass.
-pub const RETRY_FOR: Duration = Duration::hours(24);
-
-/// The wait before the next offer, after `attempts` refusals that may
-/// pass: 30 s, 1, 2, 5, 10 and 30 minutes, then every hour.
-pub fn retry_after(attempts: i64) -> Duration {
-    match attempts {
-        ..=0 => Duration::seconds(30),
-        1 => Duration::minutes(1),
-        2 => Duration::minutes(2),
-        3 => Duration::minutes(5),
-        4 => Duration::minutes(10),
-        5 => Duration::minutes(30),
-        _ => Duration::hours(1),
-    }
-}
-
-/// What to do with an email the relay did not take: `None`, give up
-/// (`temporary-failure`); otherwise when to offer it again (never past
-/// [`RETRY_FOR`] after it was sent).
-pub fn next_offer(created_at: Timestamp, attempts_before: i64, now: Timestamp) -> Option<Timestamp> {
-    let give_up = created_at + RETRY_FOR;
-    (now < give_up).then(|| (now + retry_after(attempts_before)).min(give_up))
-}
 
 /// How long a service's name is used before it is read again.
 const NAME_TTL: std::time::Duration = std::time::Duration::from_secs(60);
@@ -103,6 +79,12 @@ impl SmtpEmail {
         if let Some(reply_to) = n.reply_to.as_deref().filter(|r| !r.is_empty()) {
             builder = builder.reply_to(reply_to.parse().map_err(|e| format!("reply-to: {e}"))?);
         }
+        // One-click unsubscribe (RFC 8058) when the send gave a link: read
+        // as a URL again, so the header holds only its serialised form (no
+        // spaces, angle brackets or line breaks a value could smuggle in).
+        if let Some(link) = n.one_click_unsubscribe_url.as_deref().and_then(unsubscribe_link) {
+            builder = builder.header(ListUnsubscribe(link)).header(ListUnsubscribePost);
+        }
         builder
             .multipart(MultiPart::alternative_plain_html(
                 email_body::plain_text(&n.body),
@@ -141,6 +123,49 @@ impl SmtpEmail {
     }
 }
 
+/// The send's one-click unsubscribe link as a header may carry it: an https
+/// URL, serialised (percent-encoded) by the URL parser; `None` otherwise.
+pub fn unsubscribe_link(given: &str) -> Option<String> {
+    let url = url::Url::parse(given.trim()).ok()?;
+    (url.scheme() == "https" && url.host().is_some() && url.as_str().len() <= 2_000).then(|| url.to_string())
+}
+
+/// `List-Unsubscribe: <https://…>` (RFC 2369).
+#[derive(Clone)]
+struct ListUnsubscribe(String);
+
+impl Header for ListUnsubscribe {
+    fn name() -> HeaderName {
+        HeaderName::new_from_ascii_str("List-Unsubscribe")
+    }
+
+    fn parse(s: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(Self(s.trim().trim_start_matches('<').trim_end_matches('>').to_string()))
+    }
+
+    fn display(&self) -> HeaderValue {
+        HeaderValue::new(Self::name(), format!("<{}>", self.0))
+    }
+}
+
+/// `List-Unsubscribe-Post: List-Unsubscribe=One-Click` (RFC 8058).
+#[derive(Clone)]
+struct ListUnsubscribePost;
+
+impl Header for ListUnsubscribePost {
+    fn name() -> HeaderName {
+        HeaderName::new_from_ascii_str("List-Unsubscribe-Post")
+    }
+
+    fn parse(_: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(Self)
+    }
+
+    fn display(&self) -> HeaderValue {
+        HeaderValue::new(Self::name(), "List-Unsubscribe=One-Click".to_string())
+    }
+}
+
 impl DeliveryProvider for SmtpEmail {
     fn deliver<'a>(
         &'a self,
@@ -154,17 +179,28 @@ impl DeliveryProvider for SmtpEmail {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     #[test]
-    fn waits_grow_and_stop_at_a_day() {
-        let sent = Timestamp::parse("2026-12-06T10:00:00.000000Z").unwrap();
-        assert_eq!(next_offer(sent, 0, sent), Some(sent + Duration::seconds(30)));
-        assert_eq!(next_offer(sent, 3, sent + Duration::hours(1)), Some(sent + Duration::minutes(65)));
-        // Never past the day, and nothing after it.
-        let late = sent + Duration::hours(24) - Duration::minutes(10);
-        assert_eq!(next_offer(sent, 9, late), Some(sent + RETRY_FOR));
-        assert_eq!(next_offer(sent, 9, sent + RETRY_FOR), None);
-        let waits: Vec<Duration> = (0..8).map(retry_after).collect();
-        assert!(waits.windows(2).all(|w| w[0] <= w[1]), "{waits:?}");
+    fn unsubscribe_links_are_https_urls() {
+        assert_eq!(
+            unsubscribe_link("https://example.gov.uk/unsubscribe?u=1").as_deref(),
+            Some("https://example.gov.uk/unsubscribe?u=1")
+        );
+        assert_eq!(unsubscribe_link("http://example.gov.uk/u"), None);
+        assert_eq!(unsubscribe_link("https://"), None);
+        assert_eq!(unsubscribe_link("not a url"), None);
+    }
+
+    proptest! {
+        /// Whatever the send gave, the header's value is one line with no
+        /// spaces or angle brackets: nothing can end it early or add a header.
+        #[test]
+        fn unsubscribe_links_cannot_break_the_header(path in "\\PC*", query in "\\PC*") {
+            let given = format!("https://example.gov.uk/{path}?{query}\r\nBcc: someone@example.com");
+            if let Some(link) = unsubscribe_link(&given) {
+                prop_assert!(!link.chars().any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>'), "{link:?}");
+            }
+        }
     }
 }

@@ -5,7 +5,7 @@
 //! | worker | does | gets |
 //! |---|---|---|
 //! | sends writer (`api_v2::runtime`) | stores sends in group commits; flushes keys' usage | the store, the API's counters, the dispatcher to wake |
-//! | [`delivery`] | hands live and team messages to their provider ([`email`] over SMTP when configured); finishes test keys' | the store, the providers and their settings |
+//! | [`delivery`] | hands live and team messages to their channel's provider ([`email`] over SMTP, [`sms`] through Firetext, when configured); finishes test keys'; times out messages whose receipt never came | the store, the providers and their settings |
 //! | [`callbacks`] | sends callbacks, records attempts, prunes their history | the store, the secrets, the dispatcher |
 //! | letter checks (`letters`) | checks precompiled PDFs in a child process | the store, the checker program |
 //! | [`retention`] | deletes messages past their service's retention | the store |
@@ -18,6 +18,7 @@ pub mod delivery;
 pub mod email;
 pub mod housekeeping;
 pub mod retention;
+pub mod sms;
 
 use crate::AppState;
 
@@ -38,20 +39,26 @@ pub fn start(state: &AppState) {
         Err(e) => tracing::error!(error = ?e, "precompiled letters will not be checked: no checker program"),
     }
     crate::api_v2::runtime::spawn_workers(state.api.clone(), pool.clone(), state.callbacks.clone());
-    let providers = match &state.config.smtp {
-        Some(smtp) => match email::SmtpEmail::new(smtp) {
-            Ok(email) => delivery::Providers {
-                email: Box::new(email),
-                email_concurrency: smtp.concurrency,
-                other: Box::new(delivery::EmbeddedOutbox),
-            },
-            Err(e) => {
-                // Checked when the configuration was read: not expected.
-                tracing::error!(error = %e, "emails stay in the outbox");
-                delivery::Providers::embedded()
-            }
-        },
-        None => delivery::Providers::embedded(),
-    };
-    delivery::spawn(pool.clone(), providers);
+    delivery::spawn(pool.clone(), providers(&state.config));
+    delivery::spawn_receipt_timeouts(pool.clone());
+}
+
+/// Each channel's provider, from the configuration (checked when it was
+/// read, so a provider that cannot be built is not expected: its channel
+/// stays with the built-in outbox, said in the log).
+fn providers(config: &crate::config::Config) -> delivery::Providers {
+    let mut providers = delivery::Providers::embedded();
+    if let Some(smtp) = &config.smtp {
+        match email::SmtpEmail::new(smtp) {
+            Ok(email) => providers.email = delivery::Channel::real(Box::new(email), smtp.concurrency),
+            Err(e) => tracing::error!(error = %e, "emails stay in the outbox"),
+        }
+    }
+    if let Some(firetext) = &config.firetext {
+        match sms::FiretextSms::new(firetext) {
+            Ok(sms) => providers.sms = delivery::Channel::real(Box::new(sms), firetext.concurrency),
+            Err(e) => tracing::error!(error = %e, "text messages stay in the outbox"),
+        }
+    }
+    providers
 }

@@ -51,6 +51,8 @@ pub struct Notification {
     pub reply_to: Option<String>,
     /// How many times it was offered to its provider before.
     pub provider_attempts: i64,
+    /// An email's one-click unsubscribe link, as the send gave it.
+    pub one_click_unsubscribe_url: Option<String>,
 }
 
 /// `SELECT <every notification column> FROM notifications`, for `concat!`.
@@ -58,7 +60,7 @@ macro_rules! select_notifications {
     () => {
         "SELECT id, service_id, api_key_id, key_type, template_id, template_version, notification_type, recipient,
                 client_reference, personalisation, subject, body, status, postage, created_at, sent_at, completed_at,
-                updated_at, reply_to, provider_attempts FROM notifications "
+                updated_at, reply_to, provider_attempts, one_click_unsubscribe_url FROM notifications "
     };
 }
 
@@ -81,6 +83,8 @@ pub struct NewNotification {
     pub created_at: Timestamp,
     /// An email's reply-to address.
     pub reply_to: Option<String>,
+    /// An email's one-click unsubscribe link (`one_click_unsubscribe_url`).
+    pub one_click_unsubscribe_url: Option<String>,
 }
 
 /// The test-key delivery's statement (and its plan, checked by a test).
@@ -163,7 +167,7 @@ async fn insert_notifications(
         let mut insert = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
             "INSERT INTO notifications (id, service_id, api_key_id, key_type, template_id, template_version,
                  notification_type, recipient, client_reference, personalisation, subject, body, status, postage, created_at,
-                 reply_to, test_outcome) ",
+                 reply_to, test_outcome, one_click_unsubscribe_url) ",
         );
         insert.push_values(chunk, |mut row, n| {
             row.push_bind(&n.id)
@@ -182,7 +186,8 @@ async fn insert_notifications(
                 .push_bind(&n.postage)
                 .push_bind(n.created_at)
                 .push_bind(&n.reply_to)
-                .push_bind((n.key_type == KeyType::Test).then(|| test_key_outcome(&n.recipient)));
+                .push_bind((n.key_type == KeyType::Test).then(|| test_key_outcome(&n.recipient)))
+                .push_bind(&n.one_click_unsubscribe_url);
         });
         insert.build().execute(&mut **tx).await.context("could not save notifications")?;
     }
@@ -299,6 +304,10 @@ pub enum DeliveryOutcome {
     /// A final status (`delivered`, `permanent-failure`, …); `outbox`: keep
     /// the rendered message in the built-in outbox.
     Finished { status: NotificationStatus, outbox: bool },
+    /// Accepted by a provider that reports what became of it later (a text
+    /// message provider's delivery receipt): `sending` until
+    /// [`record_provider_receipt`].
+    Sending,
     /// A refusal that may pass (an SMTP relay's 4xx, a relay that could not
     /// be reached): offered again at this time.
     RetryAt(Timestamp),
@@ -351,6 +360,17 @@ pub async fn record_delivery_outcomes(
                     .await?;
                 }
             }
+            DeliveryOutcome::Sending => {
+                sqlx::query(
+                    "UPDATE notifications SET status = 'sending', sent_at = ?1, updated_at = ?1
+                     WHERE id = ?2 AND status = 'created'",
+                )
+                .bind(now)
+                .bind(&n.id)
+                .execute(&mut *tx)
+                .await
+                .context("could not record a notification as sending")?;
+            }
             DeliveryOutcome::RetryAt(at) => {
                 sqlx::query(
                     "UPDATE notifications SET provider_attempts = provider_attempts + 1, provider_next_attempt_at = ?,
@@ -369,6 +389,90 @@ pub async fn record_delivery_outcomes(
     super::queue_receipts_in(&mut tx, &changes).await?;
     tx.commit().await.context("could not record delivery outcomes")?;
     Ok(())
+}
+
+/// What a provider's delivery receipt did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReceiptOutcome {
+    /// No message of that type has this id (or it was a test key's).
+    Unknown,
+    /// The message had its final status already, or was not with the
+    /// provider: nothing changed (a late or repeated receipt).
+    Ignored(NotificationStatus),
+    /// Its status is now this (with its delivery receipt queued when final).
+    Updated(NotificationStatus),
+}
+
+/// Applies a provider's report on message `id` of type `notification_type`
+/// ([`NotificationStatus::after_report`]: a failure after `pending` is
+/// temporary; a final status is never changed), in one transaction with
+/// the delivery receipt of a final status.
+pub async fn record_provider_receipt(
+    pool: &Pool,
+    id: &str,
+    notification_type: TemplateType,
+    reported: NotificationStatus,
+) -> anyhow::Result<ReceiptOutcome> {
+    // A reference that is not one of our ids cannot match: not looked up.
+    if uuid::Uuid::parse_str(id).is_err() {
+        return Ok(ReceiptOutcome::Unknown);
+    }
+    let now = clock::now();
+    let _turn = pool.write_turn().await;
+    let mut tx = pool.db.begin().await?;
+    let current: Option<(NotificationStatus,)> = sqlx::query_as(
+        "SELECT status FROM notifications WHERE id = ? AND notification_type = ? AND key_type != 'test'",
+    )
+    .bind(id)
+    .bind(notification_type)
+    .fetch_optional(&mut *tx)
+    .await
+    .context("could not look up a notification for its receipt")?;
+    let Some((current,)) = current else { return Ok(ReceiptOutcome::Unknown) };
+    let Some(next) = current.after_report(reported) else { return Ok(ReceiptOutcome::Ignored(current)) };
+    let changes: Vec<super::StatusChange> = sqlx::query_as(concat!(
+        "UPDATE notifications SET status = ?1, updated_at = ?2, sent_at = coalesce(sent_at, ?2),
+             completed_at = CASE WHEN ?3 THEN ?2 ELSE completed_at END
+         WHERE id = ?4 AND status = ?5 RETURNING ",
+        super::status_change_columns!()
+    ))
+    .bind(next)
+    .bind(now)
+    .bind(next.is_final())
+    .bind(id)
+    .bind(current)
+    .fetch_all(&mut *tx)
+    .await
+    .context("could not record a delivery receipt")?;
+    super::queue_receipts_in(&mut tx, &changes).await?;
+    tx.commit().await.context("could not record a delivery receipt")?;
+    Ok(ReceiptOutcome::Updated(next))
+}
+
+/// Messages a provider accepted before `cutoff` with no receipt since
+/// (`sending` or `pending`) become `temporary-failure`, as Notify times
+/// them out after 72 hours, with their delivery receipts; at most `limit`
+/// at once. Returns how many.
+pub async fn time_out_awaiting_receipts(pool: &Pool, cutoff: Timestamp, limit: i64) -> anyhow::Result<u64> {
+    let now = clock::now();
+    let _turn = pool.write_turn().await;
+    let mut tx = pool.db.begin().await?;
+    let changes: Vec<super::StatusChange> = sqlx::query_as(concat!(
+        "UPDATE notifications SET status = 'temporary-failure', completed_at = ?1, updated_at = ?1
+         WHERE id IN (SELECT id FROM notifications INDEXED BY notifications_awaiting_receipt
+                      WHERE status IN ('sending', 'pending') AND sent_at < ?2 ORDER BY sent_at LIMIT ?3)
+         RETURNING ",
+        super::status_change_columns!()
+    ))
+    .bind(now)
+    .bind(cutoff)
+    .bind(limit)
+    .fetch_all(&mut *tx)
+    .await
+    .context("could not time out messages awaiting receipts")?;
+    super::queue_receipts_in(&mut tx, &changes).await?;
+    tx.commit().await.context("could not time out messages awaiting receipts")?;
+    Ok(changes.len() as u64)
 }
 
 #[derive(Clone, Debug, FromRow)]
