@@ -54,6 +54,23 @@ pub struct Config {
     /// Where live and team keys' text messages go (`NOTIFY_FIRETEXT_API_KEY`
     /// and friends); none: the built-in outbox.
     pub firetext: Option<FiretextSettings>,
+    /// Amazon SES's delivery receipts through SNS (`NOTIFY_SES_RECEIPTS`);
+    /// none: an email the relay accepted is `delivered`.
+    pub ses_receipts: Option<SesReceipts>,
+}
+
+/// Receipts for emails sent through Amazon SES's SMTP relay, posted by SNS
+/// to `POST /notifications/email/ses`.
+#[derive(Clone, Debug, Default)]
+pub struct SesReceipts {
+    /// Only messages from these SNS topics (`NOTIFY_SNS_TOPIC_ARNS`,
+    /// comma-separated); empty: any topic.
+    pub topic_arns: Vec<String>,
+    /// The signing certificate used instead of the one at the message's
+    /// `SigningCertURL` (`NOTIFY_SNS_CERTIFICATE`, a PEM file): pinned, for
+    /// tests and for deployments that fetch nothing. The URL must still be
+    /// SNS's.
+    pub certificate_pem: Option<String>,
 }
 
 /// Firetext's API for text messages. The key, and a receipt URL that may
@@ -408,7 +425,43 @@ impl Config {
                 Some(FiretextSettings { api_key, url, receipt_url, concurrency })
             }
         };
+        let ses_receipts = match get("NOTIFY_SES_RECEIPTS") {
+            Some(v) if parse_bool("NOTIFY_SES_RECEIPTS", &v)? => {
+                if smtp.is_none() {
+                    return Err(err(
+                        "NOTIFY_SES_RECEIPTS",
+                        "needs NOTIFY_SMTP_URL: receipts are for emails sent through SES",
+                    ));
+                }
+                let topic_arns = get("NOTIFY_SNS_TOPIC_ARNS")
+                    .map(|v| {
+                        v.split(',').map(str::trim).filter(|t| !t.is_empty()).map(String::from).collect::<Vec<_>>()
+                    })
+                    .unwrap_or_default();
+                if let Some(bad) = topic_arns.iter().find(|t| !t.starts_with("arn:aws") || t.split(':').count() != 6) {
+                    return Err(err(
+                        "NOTIFY_SNS_TOPIC_ARNS",
+                        format!(
+                            "expected SNS topic ARNs like arn:aws:sns:eu-west-2:123456789012:ses-receipts, got {bad:?}"
+                        ),
+                    ));
+                }
+                let certificate_pem = match get("NOTIFY_SNS_CERTIFICATE").filter(|v| !v.trim().is_empty()) {
+                    None => None,
+                    Some(path) => match std::fs::read_to_string(path.trim()) {
+                        Ok(pem) => match crate::web::sns::key_from_certificate(&pem) {
+                            Ok(_) => Some(pem),
+                            Err(why) => return Err(err("NOTIFY_SNS_CERTIFICATE", format!("{path:?}: {why}"))),
+                        },
+                        Err(e) => return Err(err("NOTIFY_SNS_CERTIFICATE", format!("cannot read {path:?}: {e}"))),
+                    },
+                };
+                Some(SesReceipts { topic_arns, certificate_pem })
+            }
+            _ => None,
+        };
         Ok(Self {
+            ses_receipts,
             firetext,
             smtp,
             brand,
@@ -522,6 +575,41 @@ mod tests {
             let e = config(&pairs).err().unwrap_or_else(|| panic!("{pairs:?} accepted"));
             assert_eq!(e.variable, var);
             assert!(!e.to_string().contains("hunter2"), "{e}");
+        }
+    }
+
+    #[test]
+    fn ses_receipts_need_smtp_and_good_topics() {
+        let smtp = [("NOTIFY_SMTP_URL", "smtp://relay.example"), ("NOTIFY_EMAIL_FROM_DOMAIN", "a.example")];
+        assert!(config(&smtp).unwrap().ses_receipts.is_none());
+        let on = config(&[smtp[0], smtp[1], ("NOTIFY_SES_RECEIPTS", "true")]).unwrap();
+        assert!(on.ses_receipts.as_ref().unwrap().topic_arns.is_empty());
+        let topics = config(&[
+            smtp[0],
+            smtp[1],
+            ("NOTIFY_SES_RECEIPTS", "true"),
+            ("NOTIFY_SNS_TOPIC_ARNS", "arn:aws:sns:eu-west-2:123456789012:a, arn:aws:sns:eu-west-2:123456789012:b"),
+        ])
+        .unwrap();
+        assert_eq!(topics.ses_receipts.unwrap().topic_arns.len(), 2);
+        for (pairs, var) in [
+            (vec![("NOTIFY_SES_RECEIPTS", "true")], "NOTIFY_SES_RECEIPTS"),
+            (
+                vec![smtp[0], smtp[1], ("NOTIFY_SES_RECEIPTS", "true"), ("NOTIFY_SNS_TOPIC_ARNS", "ses")],
+                "NOTIFY_SNS_TOPIC_ARNS",
+            ),
+            (
+                vec![
+                    smtp[0],
+                    smtp[1],
+                    ("NOTIFY_SES_RECEIPTS", "true"),
+                    ("NOTIFY_SNS_CERTIFICATE", "/nowhere/cert.pem"),
+                ],
+                "NOTIFY_SNS_CERTIFICATE",
+            ),
+        ] {
+            let e = config(&pairs).err().unwrap_or_else(|| panic!("{pairs:?} accepted"));
+            assert_eq!(e.variable, var);
         }
     }
 

@@ -19,6 +19,8 @@ pub struct Inner {
     pub secrets: Secrets,
     pub api: Arc<crate::api_v2::runtime::ApiRuntime>,
     pub callbacks: Arc<crate::workers::callbacks::Dispatcher>,
+    /// Checks SNS's signatures, when SES receipts are enabled.
+    pub sns: Option<crate::web::sns::SnsVerifier>,
     pub leptos: LeptosOptions,
     /// Slots for password hashing (see [`HASHING_SLOTS`]).
     pub hashing: tokio::sync::Semaphore,
@@ -52,7 +54,14 @@ impl AppState {
         let hashing = tokio::sync::Semaphore::new(HASHING_SLOTS);
         let sign_in_admission = tokio::sync::Semaphore::new(HASHING_SLOTS + SIGN_IN_QUEUE);
         let callbacks = Arc::new(crate::workers::callbacks::Dispatcher::new(config.allow_private_callback_urls));
+        let sns = config.ses_receipts.as_ref().and_then(|r| {
+            // The pinned certificate was read when the configuration was.
+            crate::web::sns::SnsVerifier::new(r.certificate_pem.as_deref())
+                .map_err(|e| tracing::error!(error = %e, "SES receipts refused: no SNS verifier"))
+                .ok()
+        });
         Self(Arc::new(Inner {
+            sns,
             config,
             pool,
             secret_key,

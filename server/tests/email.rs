@@ -431,3 +431,183 @@ async fn template_id_in(pool: &app::ssr::store::Pool, service_id: &str) -> Strin
         .unwrap()
         .id
 }
+
+// Amazon SES's receipts through SNS. The tests sign SNS messages with a
+// throwaway key whose certificate the app pins (`NOTIFY_SNS_CERTIFICATE`,
+// tests/fixtures), building the signed text as AWS documents it.
+
+const SNS_CERTIFICATE_URL: &str = "https://sns.eu-west-2.amazonaws.com/SimpleNotificationService-test.pem";
+const SNS_TOPIC: &str = "arn:aws:sns:eu-west-2:123456789012:ses-receipts";
+
+fn fixture(name: &str) -> String {
+    format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// An SNS notification carrying `ses_event`, signed (SignatureVersion
+/// `version`) with the test key.
+fn sns_notification(ses_event: &serde_json::Value, version: &str, certificate_url: &str) -> serde_json::Value {
+    use rsa::pkcs8::DecodePrivateKey;
+    use rsa::signature::{SignatureEncoding, Signer};
+    let message = ses_event.to_string();
+    let message_id = uuid::Uuid::new_v4().to_string();
+    let timestamp = "2026-12-06T10:00:00.000Z";
+    let signed = format!(
+        "Message\n{message}\nMessageId\n{message_id}\nTimestamp\n{timestamp}\nTopicArn\n{SNS_TOPIC}\nType\nNotification\n"
+    );
+    let pem = std::fs::read_to_string(fixture("sns-test-key.pem")).unwrap();
+    let key = rsa::RsaPrivateKey::from_pkcs8_pem(&pem).unwrap();
+    let signature = match version {
+        "1" => rsa::pkcs1v15::SigningKey::<sha1::Sha1>::new(key).sign(signed.as_bytes()).to_vec(),
+        _ => rsa::pkcs1v15::SigningKey::<sha2::Sha256>::new(key).sign(signed.as_bytes()).to_vec(),
+    };
+    use base64::Engine;
+    json!({
+        "Type": "Notification",
+        "MessageId": message_id,
+        "TopicArn": SNS_TOPIC,
+        "Message": message,
+        "Timestamp": timestamp,
+        "SignatureVersion": version,
+        "Signature": base64::engine::general_purpose::STANDARD.encode(signature),
+        "SigningCertURL": certificate_url,
+        "UnsubscribeURL": "https://sns.eu-west-2.amazonaws.com/?Action=Unsubscribe",
+    })
+}
+
+/// SES's event about our email `id`.
+fn ses_event(kind: &str, id: &str, detail: serde_json::Value) -> serde_json::Value {
+    let mut event = json!({
+        "notificationType": kind,
+        "mail": {
+            "timestamp": "2026-12-06T09:59:59.000Z",
+            "messageId": "0102018c0000aaaa-ses",
+            "commonHeaders": {"messageId": format!("<{id}@notify.example.gov.uk>")},
+        },
+    });
+    event.as_object_mut().unwrap().extend(detail.as_object().unwrap().clone());
+    event
+}
+
+async fn post_sns(app: &TestApp, body: &serde_json::Value) -> u16 {
+    app.client
+        .post(format!("{}/notifications/email/ses", app.base))
+        .header("content-type", "text/plain; charset=UTF-8")
+        .header("x-amz-sns-message-type", "Notification")
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+/// The status once the relay took it (`sending` with receipts configured).
+async fn status_after_relay(app: &TestApp, live: &str, key: &Key, id: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let got = api_get(app, live, key, &format!("/v2/notifications/{id}")).await;
+        let status = got["status"].as_str().unwrap_or_default().to_string();
+        if status != "created" || Instant::now() > deadline {
+            return status;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn status_of(app: &TestApp, live: &str, key: &Key, id: &str) -> String {
+    api_get(app, live, key, &format!("/v2/notifications/{id}")).await["status"].as_str().unwrap_or_default().to_string()
+}
+
+#[tokio::test]
+async fn ses_receipts_through_sns_set_the_status_once_their_signature_holds() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let _relay = start_relay(listener);
+    let url = format!("smtp://127.0.0.1:{port}");
+    let certificate = fixture("sns-test-certificate.pem");
+    let app = TestApp::spawn_with(&[
+        ("NOTIFY_SMTP_URL", url.as_str()),
+        ("NOTIFY_EMAIL_FROM_DOMAIN", "notify.example.gov.uk"),
+        ("NOTIFY_SES_RECEIPTS", "true"),
+        ("NOTIFY_SNS_TOPIC_ARNS", SNS_TOPIC),
+        ("NOTIFY_SNS_CERTIFICATE", certificate.as_str()),
+    ])
+    .await;
+    let live = app.service_id("Example live service").await;
+    let key = make_key(&app, &live, "normal", "Mail").await;
+
+    // With receipts, the relay taking an email is not its delivery.
+    let delivered = send_email(&app, &live, &key, "ann@example.com", "Ann").await;
+    let bounced = send_email(&app, &live, &key, "bob@example.com", "Bob").await;
+    let deferred = send_email(&app, &live, &key, "cy@example.com", "Cy").await;
+    for id in [&delivered, &bounced, &deferred] {
+        assert_eq!(status_after_relay(&app, &live, &key, id).await, "sending");
+    }
+    let cookie = app.sign_in(ADMIN).await;
+    let page = app.get(&format!("/services/{live}/notification/{delivered}"), Some(&cookie)).await;
+    assert!(page.text().contains("The email provider has this email."), "{}", page.text());
+
+    // A forged receipt: signed, then its message changed.
+    let mut forged = sns_notification(&ses_event("Delivery", &delivered, json!({})), "2", SNS_CERTIFICATE_URL);
+    forged["Message"] =
+        json!(ses_event("Bounce", &delivered, json!({"bounce": {"bounceType": "Permanent"}})).to_string());
+    assert_eq!(post_sns(&app, &forged).await, 403);
+    // A certificate that is not SNS's (however well the message is signed).
+    let elsewhere = sns_notification(
+        &ses_event("Delivery", &delivered, json!({})),
+        "2",
+        "https://sns.eu-west-2.amazonaws.com.attacker.example/SimpleNotificationService-test.pem",
+    );
+    assert_eq!(post_sns(&app, &elsewhere).await, 403);
+    // Another topic.
+    let mut other_topic = sns_notification(&ses_event("Delivery", &delivered, json!({})), "2", SNS_CERTIFICATE_URL);
+    other_topic["TopicArn"] = json!("arn:aws:sns:eu-west-2:123456789012:someone-else");
+    assert_eq!(post_sns(&app, &other_topic).await, 403);
+    // Not SNS's shape.
+    assert_eq!(post_sns(&app, &json!({"hello": "world"})).await, 400);
+    assert_eq!(status_of(&app, &live, &key, &delivered).await, "sending");
+
+    // Genuine receipts, in both signature versions.
+    let delivery = sns_notification(&ses_event("Delivery", &delivered, json!({})), "2", SNS_CERTIFICATE_URL);
+    assert_eq!(post_sns(&app, &delivery).await, 200);
+    assert_eq!(status_of(&app, &live, &key, &delivered).await, "delivered");
+    let permanent = ses_event("Bounce", &bounced, json!({"bounce": {"bounceType": "Permanent"}}));
+    assert_eq!(post_sns(&app, &sns_notification(&permanent, "1", SNS_CERTIFICATE_URL)).await, 200);
+    assert_eq!(status_of(&app, &live, &key, &bounced).await, "permanent-failure");
+    let transient = ses_event("Bounce", &deferred, json!({"bounce": {"bounceType": "Transient"}}));
+    assert_eq!(post_sns(&app, &sns_notification(&transient, "2", SNS_CERTIFICATE_URL)).await, 200);
+    assert_eq!(status_of(&app, &live, &key, &deferred).await, "temporary-failure");
+    // The same receipt again changes nothing.
+    assert_eq!(post_sns(&app, &delivery).await, 200);
+
+    // A complaint: still delivered, and the message page says so.
+    let complaint = ses_event(
+        "Complaint",
+        &delivered,
+        json!({"complaint": {"complaintFeedbackType": "abuse", "timestamp": "2026-12-06T11:30:00.000Z"}}),
+    );
+    assert_eq!(post_sns(&app, &sns_notification(&complaint, "2", SNS_CERTIFICATE_URL)).await, 200);
+    assert_eq!(status_of(&app, &live, &key, &delivered).await, "delivered");
+    let page = app.get(&format!("/services/{live}/notification/{delivered}"), Some(&cookie)).await;
+    assert!(
+        page.text().contains("The recipient reported this email as spam on 6 December at 11:30am"),
+        "{}",
+        page.text()
+    );
+    assert!(
+        page.text().contains("spam on 6 December at 11:30am (the provider called it “abuse”). Do not send"),
+        "{}",
+        page.text()
+    );
+
+    // An event about an email that is not ours: taken, and nothing changes.
+    let foreign = ses_event("Delivery", &uuid::Uuid::now_v7().to_string(), json!({}));
+    assert_eq!(post_sns(&app, &sns_notification(&foreign, "2", SNS_CERTIFICATE_URL)).await, 200);
+}
+
+#[tokio::test]
+async fn without_ses_receipts_the_endpoint_refuses_everything() {
+    let (app, _relay, _live, _key) = with_relay().await;
+    let event = ses_event("Delivery", &uuid::Uuid::now_v7().to_string(), json!({}));
+    assert_eq!(post_sns(&app, &sns_notification(&event, "2", SNS_CERTIFICATE_URL)).await, 403);
+}

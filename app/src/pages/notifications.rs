@@ -24,8 +24,11 @@ pub struct NotificationView {
     /// An email the service's SMTP relay accepted: with no delivery
     /// receipts, that is the last news of it.
     pub relay_accepted: bool,
-    /// A text message its provider took and has not reported on yet.
+    /// A message its provider took and has not reported on yet.
     pub awaiting_receipt: bool,
+    /// When recipients reported this email as spam (`12 November at
+    /// 2:30pm`), with the kind of complaint if the provider said.
+    pub complaints: Vec<(String, Option<String>)>,
     /// An email's reply-to address, a text message's sender or a letter's
     /// contact block, if any.
     pub reply_to: Option<String>,
@@ -113,6 +116,21 @@ pub fn NotificationPage(service: ServiceContext, n: NotificationView) -> impl In
                 </strong>
             </div>
         })}
+        {n.complaints.iter().map(|(when, kind)| {
+            let called = kind.as_ref().map(|k| format!(" (the provider called it “{k}”)")).unwrap_or_default();
+            let sentence = format!(
+                "The recipient reported this email as spam on {when}{called}. Do not send them emails they have not asked for."
+            );
+            view! {
+                <div class="govuk-warning-text">
+                    <span class="govuk-warning-text__icon" aria-hidden="true">"!"</span>
+                    <strong class="govuk-warning-text__text">
+                        <span class="govuk-visually-hidden">"Warning"</span>
+                        {sentence}
+                    </strong>
+                </div>
+            }
+        }).collect::<Vec<_>>()}
         <h2 class="govuk-heading-m">"Message"</h2>
         {message}
         {n.pdf_link.clone().map(|href| view! {
@@ -124,8 +142,14 @@ pub fn NotificationPage(service: ServiceContext, n: NotificationView) -> impl In
         {n.relay_accepted.then(|| view! {
             <p class="govuk-body govuk-hint">"Delivered means the email server this service sends through accepted the email. No delivery receipts are set up, so whether it reached the inbox is not known."</p>
         })}
-        {n.awaiting_receipt.then(|| view! {
-            <p class="govuk-body govuk-hint">"The text message provider has this message. Its status changes when the provider reports whether it reached the phone; with no report for 72 hours it becomes a temporary failure."</p>
+        {n.awaiting_receipt.then(|| {
+            let (what, reached) = match n.kind {
+                TemplateType::Email => ("The email provider has this email.", "the inbox"),
+                _ => ("The text message provider has this message.", "the phone"),
+            };
+            view! {
+                <p class="govuk-body govuk-hint">{what}" Its status changes when the provider reports whether it reached "{reached}"; with no report for 72 hours it becomes a temporary failure."</p>
+            }
         })}
     }
 }

@@ -14,7 +14,11 @@ pub const COMMITTED_PATH: &str = "docs/openapi.json";
 
 #[derive(utoipa::OpenApi)]
 #[openapi(
-    paths(crate::web::inbound::receive_firetext, crate::web::receipts::firetext_receipt),
+    paths(
+        crate::web::inbound::receive_firetext,
+        crate::web::receipts::firetext_receipt,
+        crate::web::receipts::ses_receipt
+    ),
     modifiers(&Frame),
     security(("jwt" = []), ("apiKeyV1" = [])),
 )]

@@ -17,6 +17,7 @@ mod server_fns;
 mod services;
 mod session;
 mod sign_in;
+pub mod sns;
 mod templates;
 
 pub use error::{found, show, show_with, PageError};
@@ -67,6 +68,7 @@ pub fn router(state: AppState) -> Router {
         .route("/secret-scanning/report", post(leaks::scanner_report))
         .route("/notifications/sms/receive/firetext", post(inbound::receive_firetext))
         .route("/notifications/sms/firetext", post(receipts::firetext_receipt))
+        .route("/notifications/email/ses", post(receipts::ses_receipt))
         .merge(pages)
         .merge(crate::api_v2::router())
         .fallback_service(static_files)

@@ -109,7 +109,12 @@ pub async fn notification(
             && n.status == app::domain::NotificationStatus::Delivered
             && n.key_type != app::domain::KeyType::Test
             && !delivered_by_outbox,
-        awaiting_receipt: kind == app::domain::TemplateType::Sms
+        complaints: store::complaints(&state.pool, service_id, &n.id)
+            .await?
+            .into_iter()
+            .map(|c| (show_time(c.complained_at), c.complaint_type))
+            .collect(),
+        awaiting_receipt: kind != app::domain::TemplateType::Letter
             && matches!(n.status, app::domain::NotificationStatus::Sending | app::domain::NotificationStatus::Pending)
             && n.key_type != app::domain::KeyType::Test,
         reply_to: n.reply_to.clone(),

@@ -8,7 +8,8 @@
 //!
 //! What the relay answers decides the status:
 //! - accepted: `delivered` (with no delivery receipts configured, the
-//!   relay's acceptance is the last news there will be);
+//!   relay's acceptance is the last news there will be); with SES's
+//!   receipts (`NOTIFY_SES_RECEIPTS`), `sending` until the receipt;
 //! - a permanent refusal (5xx, at `RCPT` or `DATA`): `permanent-failure`;
 //! - a refusal that may pass (4xx) or no relay reachable: offered again
 //!   after a growing wait ([`super::delivery::retry_after`]), and after
@@ -34,20 +35,23 @@ const NAME_TTL: std::time::Duration = std::time::Duration::from_secs(60);
 pub struct SmtpEmail {
     transport: AsyncSmtpTransport<Tokio1Executor>,
     from_domain: String,
+    /// Delivery receipts come (SES through SNS): an email the relay took is
+    /// `sending` until its receipt, not `delivered`.
+    receipts: bool,
     /// Services' names (the From's display name), read again after
     /// [`NAME_TTL`] so a renamed service is seen without a restart.
     names: Mutex<HashMap<String, (String, std::time::Instant)>>,
 }
 
 impl SmtpEmail {
-    pub fn new(settings: &SmtpSettings) -> anyhow::Result<Self> {
+    pub fn new(settings: &SmtpSettings, receipts: bool) -> anyhow::Result<Self> {
         let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(&settings.url)
             // The URL may hold a password: not in the error.
             .map_err(|_| anyhow::anyhow!("NOTIFY_SMTP_URL is not an SMTP URL"))?
             .pool_config(PoolConfig::new().max_size(settings.concurrency as u32))
             .timeout(Some(std::time::Duration::from_secs(30)))
             .build();
-        Ok(Self { transport, from_domain: settings.from_domain.clone(), names: Mutex::default() })
+        Ok(Self { transport, from_domain: settings.from_domain.clone(), receipts, names: Mutex::default() })
     }
 
     async fn service_name(&self, pool: &Pool, service_id: &str) -> anyhow::Result<String> {
@@ -104,6 +108,7 @@ impl SmtpEmail {
             }
         };
         Ok(match self.transport.send(message).await {
+            Ok(_) if self.receipts => DeliveryOutcome::Sending,
             Ok(_) => finished(NotificationStatus::Delivered),
             Err(e) if e.is_permanent() => {
                 tracing::info!(notification_id = %n.id, status = ?e.status(), "the relay refused an email for good");

@@ -49,7 +49,7 @@ pub fn start(state: &AppState) {
 fn providers(config: &crate::config::Config) -> delivery::Providers {
     let mut providers = delivery::Providers::embedded();
     if let Some(smtp) = &config.smtp {
-        match email::SmtpEmail::new(smtp) {
+        match email::SmtpEmail::new(smtp, config.ses_receipts.is_some()) {
             Ok(email) => providers.email = delivery::Channel::real(Box::new(email), smtp.concurrency),
             Err(e) => tracing::error!(error = %e, "emails stay in the outbox"),
         }

@@ -475,6 +475,54 @@ pub async fn time_out_awaiting_receipts(pool: &Pool, cutoff: Timestamp, limit: i
     Ok(changes.len() as u64)
 }
 
+/// A recipient's complaint about an email (reported it as spam).
+#[derive(Clone, Debug, FromRow)]
+pub struct Complaint {
+    pub complaint_type: Option<String>,
+    pub complained_at: Timestamp,
+}
+
+/// Records a complaint about email `id` (of a live or team key): whether
+/// there was such an email.
+pub async fn record_complaint(
+    pool: &Pool,
+    id: &str,
+    complaint_type: Option<&str>,
+    complained_at: Timestamp,
+) -> anyhow::Result<bool> {
+    if uuid::Uuid::parse_str(id).is_err() {
+        return Ok(false);
+    }
+    let _turn = pool.write_turn().await;
+    let done = sqlx::query(
+        "INSERT INTO complaints (id, notification_id, service_id, complaint_type, complained_at, created_at)
+         SELECT ?, id, service_id, ?, ?, ? FROM notifications
+         WHERE id = ? AND notification_type = 'email' AND key_type != 'test'",
+    )
+    .bind(super::new_id())
+    .bind(complaint_type)
+    .bind(complained_at)
+    .bind(clock::now())
+    .bind(id)
+    .execute(&pool.db)
+    .await
+    .context("could not record a complaint")?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// The complaints about a service's notification, oldest first.
+pub async fn complaints(pool: &Pool, service_id: &str, notification_id: &str) -> anyhow::Result<Vec<Complaint>> {
+    sqlx::query_as::<_, Complaint>(
+        "SELECT complaint_type, complained_at FROM complaints
+         WHERE notification_id = ? AND service_id = ? ORDER BY complained_at",
+    )
+    .bind(notification_id)
+    .bind(service_id)
+    .fetch_all(&pool.db)
+    .await
+    .context("could not load complaints")
+}
+
 #[derive(Clone, Debug, FromRow)]
 pub struct OutboxMessage {
     pub notification_id: String,
