@@ -639,7 +639,7 @@ async fn a_row_the_database_refuses_fails_only_its_own_request() {
     let row = |service_id: &str| store::NewNotification {
         id: uuid::Uuid::new_v4().to_string(),
         service_id: service_id.to_string(),
-        api_key_id: key.id.clone(),
+        api_key_id: Some(key.id.clone()),
         key_type: app::domain::KeyType::Test,
         template_id: template.clone(),
         template_version: 1,

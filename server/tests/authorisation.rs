@@ -65,7 +65,7 @@ async fn objects(app: &TestApp, service: &str, name: &str) -> ServiceIds {
         &[&store::NewNotification {
             id: notification.clone(),
             service_id: service.to_string(),
-            api_key_id: key.id.clone(),
+            api_key_id: Some(key.id.clone()),
             key_type: app::domain::KeyType::Test,
             template_id: letter_template.id,
             template_version: 1,

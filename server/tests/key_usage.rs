@@ -277,3 +277,58 @@ async fn expired_and_old_revoked_keys_leave_the_list_but_keep_their_page() {
     assert!(page.contains("Expired "), "{page}");
     assert!(page.contains("API key ‘Short lived’ expired"), "{page}");
 }
+
+/// Every email this service sent its own users (the built-in outbox keeps
+/// them: no provider is set up in the tests), as (to, subject, body).
+async fn platform_emails(app: &TestApp) -> Vec<(String, String, String)> {
+    sqlx::query_as(
+        "SELECT o.recipient, coalesce(o.subject, ''), o.body FROM outbox o JOIN notifications n ON n.id = o.notification_id
+         WHERE n.service_id = ? ORDER BY o.recipient",
+    )
+    .bind(app::ssr::platform_emails::PLATFORM_SERVICE_ID)
+    .fetch_all(app.state.pool.sqlite())
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn an_alert_is_emailed_once_to_each_member_who_manages_the_services_keys() {
+    let app = TestApp::spawn().await;
+    let live = app.service_id("Example live service").await;
+    let spiky = make_key(&app, &live, "test", "Spiky").await;
+    store::record_usage(&app.state.pool, &[(spiky.id.clone(), hours_ago(0), "sms:sent", 600)], &[]).await.unwrap();
+    assert_eq!(store::raise_alerts(&app.state.pool, clock::now()).await.unwrap(), 1);
+
+    let base = "https://notify.example.gov.uk";
+    let queued = app::ssr::platform_emails::email_key_alerts(&app.state.pool, base).await.unwrap();
+    // Once, however often the job runs.
+    assert_eq!(app::ssr::platform_emails::email_key_alerts(&app.state.pool, base).await.unwrap(), 0);
+    // Who may manage the live service's keys (the demo's admin; not its viewer).
+    let managers: Vec<(String,)> = sqlx::query_as(
+        "SELECT u.email_address FROM user_service_permissions p JOIN users u ON u.id = p.user_id
+         WHERE p.service_id = ? AND p.permission = 'manage_api_keys' ORDER BY 1",
+    )
+    .bind(&live)
+    .fetch_all(app.state.pool.sqlite())
+    .await
+    .unwrap();
+    let managers: Vec<String> = managers.into_iter().map(|(e,)| e).collect();
+    assert!(managers.contains(&ADMIN.to_string()) && !managers.contains(&VIEWER.to_string()), "{managers:?}");
+    assert_eq!(queued, managers.len());
+
+    // The delivery worker takes them like any email (to the outbox here).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let emails = loop {
+        let emails = platform_emails(&app).await;
+        if emails.len() == managers.len() || std::time::Instant::now() > deadline {
+            break emails;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert_eq!(emails.iter().map(|e| e.0.clone()).collect::<Vec<_>>(), managers);
+    let (_, subject, body) = &emails[0];
+    assert_eq!(subject, "Unusual use of an API key for Example live service");
+    assert!(body.contains("^ ‘Spiky’ sent 600 messages in the hour from"), "{body}");
+    assert!(body.contains(&format!("{base}/services/{live}/api")), "{body}");
+    assert!(body.contains("You get this email because you can manage the API integration of Example live service."));
+}

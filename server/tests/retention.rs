@@ -105,7 +105,7 @@ async fn deletes_go_in_batches_until_none_is_left() {
         .map(|i| store::NewNotification {
             id: uuid::Uuid::new_v4().to_string(),
             service_id: live.clone(),
-            api_key_id: key.id.clone(),
+            api_key_id: Some(key.id.clone()),
             key_type: app::domain::KeyType::Test,
             template_id: email.clone(),
             template_version: 1,

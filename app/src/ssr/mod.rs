@@ -7,6 +7,7 @@ pub mod guest_list;
 pub mod jwt;
 pub mod keys;
 pub mod passwords;
+pub mod platform_emails;
 pub mod recipients;
 pub mod sanitise;
 pub mod secrets;

@@ -407,7 +407,7 @@ pub async fn send(state: &AppState, caller: &Caller, t: TemplateType, raw: &[u8]
             .store(store::NewNotification {
                 id: id.clone(),
                 service_id: service_id.to_string(),
-                api_key_id: caller.key_id.clone(),
+                api_key_id: Some(caller.key_id.clone()),
                 key_type: caller.key_type,
                 template_id: template.id.clone(),
                 template_version: template.version,
@@ -554,7 +554,7 @@ async fn send_precompiled(state: &AppState, caller: &Caller, body: &Map<String, 
         &store::NewNotification {
             id: id.clone(),
             service_id: service_id.to_string(),
-            api_key_id: caller.key_id.clone(),
+            api_key_id: Some(caller.key_id.clone()),
             key_type: caller.key_type,
             template_id,
             template_version,

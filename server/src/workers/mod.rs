@@ -9,7 +9,7 @@
 //! | [`callbacks`] | sends callbacks, records attempts, prunes their history | the store, the secrets, the dispatcher |
 //! | letter checks (`letters`) | checks precompiled PDFs in a child process | the store, the checker program |
 //! | [`retention`] | deletes messages past their service's retention | the store |
-//! | [`alerts`] | raises alerts on unusual key usage | the store, the API's counters |
+//! | [`alerts`] | raises alerts on unusual key usage and emails them | the store, the API's counters, the base URL for links |
 //! | [`housekeeping`] | WAL checkpoints; old sessions and sign-in failures | the store, the session limits |
 
 pub mod alerts;
@@ -33,7 +33,7 @@ pub fn start(state: &AppState) {
         callbacks: state.callbacks.clone(),
     });
     retention::spawn(pool.clone());
-    alerts::spawn(pool.clone(), state.api.clone());
+    alerts::spawn(pool.clone(), state.api.clone(), state.config.base_url.clone());
     match crate::letters::Checker::new(pool.clone(), state.config.letter_checker.clone()) {
         Ok(checker) => checker.spawn(),
         Err(e) => tracing::error!(error = ?e, "precompiled letters will not be checked: no checker program"),

@@ -69,7 +69,9 @@ macro_rules! select_notifications {
 pub struct NewNotification {
     pub id: String,
     pub service_id: String,
-    pub api_key_id: String,
+    /// The key that sent it; `None` for the emails this service sends its
+    /// own users ([`crate::ssr::platform_emails`]).
+    pub api_key_id: Option<String>,
     pub key_type: KeyType,
     pub template_id: String,
     pub template_version: i64,
@@ -159,7 +161,7 @@ pub async fn create_notifications_finishing_tests(pool: &Pool, batch: &[&NewNoti
     Ok(finished)
 }
 
-async fn insert_notifications(
+pub(super) async fn insert_notifications(
     tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
     batch: &[&NewNotification],
 ) -> anyhow::Result<()> {

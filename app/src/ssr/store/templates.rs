@@ -189,6 +189,21 @@ pub async fn service_templates(pool: &Pool, service_id: &str) -> anyhow::Result<
     .context("could not load the service's templates")
 }
 
+/// One of the templates of the service that emails this service's own users
+/// (hidden from every page): `None` if there is no such template.
+pub async fn get_platform_template(pool: &Pool, template_id: &str) -> anyhow::Result<Option<Template>> {
+    sqlx::query_as::<_, Template>(
+        "SELECT id, service_id, name, template_type, subject, content, version, archived, created_at, updated_at,
+                letter_contact_id
+         FROM templates WHERE id = ? AND service_id = ?",
+    )
+    .bind(template_id)
+    .bind(crate::ssr::platform_emails::PLATFORM_SERVICE_ID)
+    .fetch_optional(&pool.db)
+    .await
+    .context("could not load a platform template")
+}
+
 pub async fn get_template(pool: &Pool, service_id: &str, template_id: &str) -> anyhow::Result<Option<Template>> {
     sqlx::query_as::<_, Template>(
         "SELECT id, service_id, name, template_type, subject, content, version, archived, created_at, updated_at,

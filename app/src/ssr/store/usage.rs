@@ -139,6 +139,68 @@ pub async fn dismiss_alert(
     Ok(Some(alert))
 }
 
+/// An alert not emailed yet, with its service and who is to be told: the
+/// members who may manage its API integration.
+#[derive(Clone, Debug)]
+pub struct AlertToEmail {
+    pub id: i64,
+    pub service_id: String,
+    pub service_name: String,
+    pub detail: String,
+    pub recipients: Vec<String>,
+}
+
+/// Up to `limit` alerts not emailed yet, oldest first.
+pub async fn alerts_to_email(pool: &Pool, limit: i64) -> anyhow::Result<Vec<AlertToEmail>> {
+    let alerts: Vec<(i64, String, String, String)> = sqlx::query_as(
+        "SELECT a.id, a.service_id, s.name, a.detail FROM key_alerts a INDEXED BY key_alerts_to_email
+         JOIN services s ON s.id = a.service_id
+         WHERE a.emailed_at IS NULL ORDER BY a.id LIMIT ?",
+    )
+    .bind(limit)
+    .fetch_all(&pool.db)
+    .await
+    .context("could not read alerts to email")?;
+    let mut out = Vec::with_capacity(alerts.len());
+    for (id, service_id, service_name, detail) in alerts {
+        let recipients: Vec<(String,)> = sqlx::query_as(
+            "SELECT u.email_address FROM user_service_permissions p JOIN users u ON u.id = p.user_id
+             WHERE p.service_id = ? AND p.permission = 'manage_api_keys' ORDER BY u.email_address",
+        )
+        .bind(&service_id)
+        .fetch_all(&pool.db)
+        .await
+        .context("could not read who manages a service's keys")?;
+        let recipients = recipients.into_iter().map(|(e,)| e).collect();
+        out.push(AlertToEmail { id, service_id, service_name, detail, recipients });
+    }
+    Ok(out)
+}
+
+/// Stores the emails about alerts `alert_ids` and marks those alerts
+/// emailed, in one transaction: each alert's emails are written once.
+pub async fn record_alert_emails(
+    pool: &Pool,
+    alert_ids: &[i64],
+    emails: &[super::NewNotification],
+) -> anyhow::Result<()> {
+    let now = clock::now();
+    let _turn = pool.write_turn().await;
+    let mut tx = pool.db.begin().await?;
+    for id in alert_ids {
+        sqlx::query("UPDATE key_alerts SET emailed_at = ? WHERE id = ? AND emailed_at IS NULL")
+            .bind(now)
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .context("could not mark an alert emailed")?;
+    }
+    let batch: Vec<&super::NewNotification> = emails.iter().collect();
+    super::insert_notifications(&mut tx, &batch).await?;
+    tx.commit().await.context("could not record alert emails")?;
+    Ok(())
+}
+
 async fn raise(
     pool: &Pool,
     service_id: &str,
