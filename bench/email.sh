@@ -6,7 +6,9 @@
 # send rate both ways and their ratio, and how many emails a second the
 # relay received (while the sends ran, and until every one had arrived).
 # Needs the release build (make build) and wrk. SERVER=path: another build;
-# SMTP_CONCURRENCY: emails handed over at once (default 8).
+# SMTP_CONCURRENCY: emails handed over at once (default 8). BASELINE=path:
+# an older build, run with the relay too in each round, between the two
+# (to compare builds in one run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v wrk >/dev/null || { echo "bench/email.sh needs wrk: apt-get install -y wrk" >&2; exit 1; }
@@ -29,9 +31,11 @@ run() {
   local data jwt key live template lua before start_s end_s after sent
   data=$(mktemp -d "$work/run.XXXX")
   export NOTIFY_DATA_DIR="$data"
-  if [ "$1" = relay ]; then
+  local binary=$server
+  [ "$1" = baseline ] && binary=$BASELINE
+  if [ "$1" != outbox ]; then
     NOTIFY_SMTP_URL="smtp://127.0.0.1:$sport" NOTIFY_EMAIL_FROM_DOMAIN=notify.example.gov.uk NOTIFY_SMTP_CONCURRENCY=$concurrency \
-      NOTIFY_DEMO=true NOTIFY_LISTEN_ADDR="127.0.0.1:$port" LEPTOS_SITE_ROOT=target/site "$server" >"$data/log" 2>&1 &
+      NOTIFY_DEMO=true NOTIFY_LISTEN_ADDR="127.0.0.1:$port" LEPTOS_SITE_ROOT=target/site "$binary" >"$data/log" 2>&1 &
   else
     NOTIFY_DEMO=true NOTIFY_LISTEN_ADDR="127.0.0.1:$port" LEPTOS_SITE_ROOT=target/site "$server" >"$data/log" 2>&1 &
   fi
@@ -64,7 +68,7 @@ LUA
   sent=$(awk '/requests in/ {print $1}' "$data/wrk.txt")
   rps=$(awk '/Requests\/sec/ {print $2}' "$data/wrk.txt")
   start_s=$(date +%s.%N)
-  if [ "$1" = relay ]; then
+  if [ "$1" != outbox ]; then
     # Until every acknowledged email has reached the relay (at most 5 minutes).
     for _ in $(seq 3000); do [ $(( $(received) - before )) -ge "$sent" ] && break; sleep 0.1; done
   fi
@@ -81,11 +85,14 @@ PY
 
 echo "wrk -t$threads -c$connections -d${duration}s, $rounds rounds alternating, NOTIFY_SMTP_CONCURRENCY=$concurrency, on $(nproc) cores"
 printf '%-6s %-9s %12s %18s %22s %s\n' round relay "sends/s" "relayed/s (during)" "relayed/s (to the last)" "relayed/acknowledged"
+modes="relay outbox"
+[ -n "${BASELINE:-}" ] && modes="relay baseline outbox"
 for r in $(seq "$rounds"); do
-  for mode in relay outbox; do
+  for mode in $modes; do
     read -r rps during overall after sent < <(run "$mode")
-    if [ "$mode" = relay ]; then
-      printf '%-6s %-9s %12s %18s %22s %s\n' "$r" smtp "$rps" "$during" "$overall" "$after/$sent"
+    if [ "$mode" != outbox ]; then
+      label=smtp; [ "$mode" = baseline ] && label=baseline
+      printf '%-6s %-9s %12s %18s %22s %s\n' "$r" "$label" "$rps" "$during" "$overall" "$after/$sent"
     else
       printf '%-6s %-9s %12s %18s %22s %s\n' "$r" outbox "$rps" - - -
     fi

@@ -32,8 +32,24 @@ use std::sync::Mutex;
 /// How long a service's name is used before it is read again.
 const NAME_TTL: std::time::Duration = std::time::Duration::from_secs(60);
 
+/// How emails reach the relay: our own `TCP_NODELAY` connections for
+/// `smtp://` relays ([`super::smtp_pool`]), lettre's pool for `smtps://`.
+enum Transport {
+    Nodelay(super::smtp_pool::NodelayPool),
+    Lettre(AsyncSmtpTransport<Tokio1Executor>),
+}
+
+impl Transport {
+    async fn send(&self, message: Message) -> Result<(), super::smtp_pool::SendError> {
+        match self {
+            Self::Nodelay(pool) => pool.send(&message).await.map(|_| ()),
+            Self::Lettre(transport) => transport.send(message).await.map(|_| ()).map_err(Into::into),
+        }
+    }
+}
+
 pub struct SmtpEmail {
-    transport: AsyncSmtpTransport<Tokio1Executor>,
+    transport: Transport,
     from_domain: String,
     /// Delivery receipts come (SES through SNS): an email the relay took is
     /// `sending` until its receipt, not `delivered`.
@@ -45,12 +61,18 @@ pub struct SmtpEmail {
 
 impl SmtpEmail {
     pub fn new(settings: &SmtpSettings, receipts: bool) -> anyhow::Result<Self> {
-        let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(&settings.url)
-            // The URL may hold a password: not in the error.
-            .map_err(|_| anyhow::anyhow!("NOTIFY_SMTP_URL is not an SMTP URL"))?
-            .pool_config(PoolConfig::new().max_size(settings.concurrency as u32))
-            .timeout(Some(std::time::Duration::from_secs(30)))
-            .build();
+        let timeout = std::time::Duration::from_secs(30);
+        let transport = match super::smtp_pool::Relay::from_url(&settings.url) {
+            Some(relay) => Transport::Nodelay(super::smtp_pool::NodelayPool::new(relay, settings.concurrency, timeout)),
+            None => Transport::Lettre(
+                AsyncSmtpTransport::<Tokio1Executor>::from_url(&settings.url)
+                    // The URL may hold a password: not in the error.
+                    .map_err(|_| anyhow::anyhow!("NOTIFY_SMTP_URL is not an SMTP URL"))?
+                    .pool_config(PoolConfig::new().max_size(settings.concurrency as u32))
+                    .timeout(Some(timeout))
+                    .build(),
+            ),
+        };
         Ok(Self { transport, from_domain: settings.from_domain.clone(), receipts, names: Mutex::default() })
     }
 

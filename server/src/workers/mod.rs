@@ -19,6 +19,7 @@ pub mod email;
 pub mod housekeeping;
 pub mod retention;
 pub mod sms;
+pub mod smtp_pool;
 
 use crate::AppState;
 
