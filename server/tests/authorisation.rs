@@ -50,6 +50,8 @@ struct ServiceIds {
     reply_to: String,
     sms_sender: String,
     letter_contact: String,
+    /// A check of a new reply-to address.
+    check: String,
 }
 
 async fn objects(app: &TestApp, service: &str, name: &str) -> ServiceIds {
@@ -119,7 +121,13 @@ async fn objects(app: &TestApp, service: &str, name: &str) -> ServiceIds {
     let letter_contact = not_default.pop().unwrap();
     let sms_sender = not_default.pop().unwrap();
     let reply_to = not_default.pop().unwrap();
+    let check =
+        app::ssr::reply_to::start(&app.state.pool, service, &format!("{slug}-checked@example.gov.uk"), false, None)
+            .await
+            .unwrap()
+            .unwrap();
     ServiceIds {
+        check,
         service: service.to_string(),
         key: key.id,
         template,
@@ -169,6 +177,7 @@ fn fill(path: &str, ids: &ServiceIds, service: &str) -> String {
         .replace("{reply_to_id}", &ids.reply_to)
         .replace("{sms_sender_id}", &ids.sms_sender)
         .replace("{letter_contact_id}", &ids.letter_contact)
+        .replace("{check_id}", &ids.check)
         .replace("{callback}", "delivery-status-callback")
         .replace("{section}", "callbacks")
 }
@@ -184,6 +193,7 @@ fn missing_ids() -> ServiceIds {
         reply_to: uuid::Uuid::new_v4().to_string(),
         sms_sender: uuid::Uuid::new_v4().to_string(),
         letter_contact: uuid::Uuid::new_v4().to_string(),
+        check: uuid::Uuid::new_v4().to_string(),
     }
 }
 
@@ -297,6 +307,7 @@ async fn every_admin_route_answers_every_kind_of_user_as_its_access_says() {
                     "{reply_to_id}",
                     "{sms_sender_id}",
                     "{letter_contact_id}",
+                    "{check_id}",
                 ]
                 .iter()
                 .any(|p| route.path.contains(p));

@@ -6,6 +6,8 @@
 
 mod common;
 
+use app::domain::senders::SenderKind;
+use app::ssr::store;
 use common::*;
 use mailin_embedded::response::{self, Response};
 use mailin_embedded::{Handler, Server};
@@ -610,4 +612,64 @@ async fn without_ses_receipts_the_endpoint_refuses_everything() {
     let (app, _relay, _live, _key) = with_relay().await;
     let event = ses_event("Delivery", &uuid::Uuid::now_v7().to_string(), json!({}));
     assert_eq!(post_sns(&app, &sns_notification(&event, "2", SNS_CERTIFICATE_URL)).await, 403);
+}
+
+/// The check of a new reply-to address, through a real relay: an address
+/// the relay refuses fails the check (the form again, to try again, and
+/// nothing saved); one the relay defers past the 45-second limit fails too;
+/// a check is its service's only.
+#[tokio::test]
+async fn a_reply_to_address_the_relay_refuses_is_not_saved() {
+    let (app, relay, live, _key) = with_relay().await;
+    without_demo_senders_and_texts(&app, &live).await;
+    let s = admin(&app).await;
+    let base = format!("/services/{live}/service-settings/email-reply-to");
+    let add = format!("{base}/add");
+
+    let posted =
+        app.post(&add, Some(&s.cookie), &[("csrf_token", &s.csrf), ("email_address", "refused@example.gov.uk")]).await;
+    assert_eq!(posted.status, 302);
+    let check = posted.location().to_string();
+    let page = app.get(&check, Some(&s.cookie)).await;
+    assert_eq!(page.status, 200);
+    let text = page.text();
+    assert!(text.contains("There’s a problem with your reply-to address"), "{text}");
+    assert!(text.contains("We sent an email to ‘refused@example.gov.uk’ but it could not be delivered."), "{text}");
+    assert!(text.contains("You can try again, or use a different address."));
+    // The form again, with the address kept, posting to the add page.
+    assert!(page.body.contains("value=\"refused@example.gov.uk\""), "{}", page.body);
+    assert!(page.body.contains(&format!("action=\"{add}\"")), "{}", page.body);
+    assert!(text.contains("Try again"));
+    assert!(store::senders(&app.state.pool, &live, SenderKind::EmailReplyTo).await.unwrap().is_empty());
+    // The relay was asked (the check's email, from this server's own service).
+    assert!(relay.lock().unwrap().received.is_empty(), "refused at RCPT: nothing arrived");
+
+    // Deferred (451) past the check's 45 seconds: failed as well.
+    let posted =
+        app.post(&add, Some(&s.cookie), &[("csrf_token", &s.csrf), ("email_address", "busy@example.gov.uk")]).await;
+    let check_id = posted.location().rsplit('/').next().unwrap().to_string();
+    sqlx::query("UPDATE notifications SET created_at = ? WHERE id = ?")
+        .bind(app::ssr::clock::ago(time::Duration::seconds(60)))
+        .bind(&check_id)
+        .execute(app.state.pool.sqlite())
+        .await
+        .unwrap();
+    let page = app.get(posted.location(), Some(&s.cookie)).await.text();
+    assert!(page.contains("We sent an email to ‘busy@example.gov.uk’ but it could not be delivered."), "{page}");
+
+    // Another service's check, or no check: 404.
+    let trial = app.service_id("Example trial service").await;
+    let elsewhere = check.replace(&live, &trial);
+    assert_eq!(app.get(&elsewhere, Some(&s.cookie)).await.status, 404);
+    let nothing = format!("{base}/check/{}", uuid::Uuid::new_v4());
+    assert_eq!(app.get(&nothing, Some(&s.cookie)).await.status, 404);
+    assert!(store::senders(&app.state.pool, &live, SenderKind::EmailReplyTo).await.unwrap().is_empty());
+
+    // An address the relay takes is saved once its check is seen.
+    let posted =
+        app.post(&add, Some(&s.cookie), &[("csrf_token", &s.csrf), ("email_address", "help@example.gov.uk")]).await;
+    let page = app.get(posted.location(), Some(&s.cookie)).await.text();
+    assert!(page.contains("We’ve added ‘help@example.gov.uk’ to your reply-to email addresses."), "{page}");
+    let saved = store::senders(&app.state.pool, &live, SenderKind::EmailReplyTo).await.unwrap();
+    assert_eq!(saved.iter().map(|s| s.value.as_str()).collect::<Vec<_>>(), vec!["help@example.gov.uk"]);
 }

@@ -22,6 +22,22 @@ async fn stored_reply_to(app: &TestApp, id: &str) -> Option<String> {
     r
 }
 
+/// Posts a new reply-to address (`form`) to `path`: it is checked first
+/// (302 to the check's page), and the check's page says it was added once
+/// its email was delivered (to the built-in outbox, here).
+async fn add_checked(app: &TestApp, s: &Signed, service: &str, path: &str, form: &[(&str, &str)], address: &str) {
+    let posted = app.post(path, Some(&s.cookie), form).await;
+    assert_eq!(posted.status, 302, "{}", posted.text());
+    assert!(posted.location().starts_with(&format!("{}/check/", list(service))), "{}", posted.location());
+    let check = app.get(posted.location(), Some(&s.cookie)).await;
+    assert_eq!(check.status, 200);
+    let text = check.text();
+    assert!(text.contains("Reply-to email address check") && text.contains("The check is complete."), "{text}");
+    assert!(text.contains(&format!("We’ve added ‘{address}’ to your reply-to email addresses.")), "{text}");
+    // Looking again changes nothing more.
+    assert_eq!(app.get(posted.location(), Some(&s.cookie)).await.status, 200);
+}
+
 #[tokio::test]
 async fn a_team_keeps_reply_to_addresses_with_one_default() {
     let app = TestApp::spawn().await;
@@ -45,20 +61,22 @@ async fn a_team_keeps_reply_to_addresses_with_one_default() {
         assert!(page.body.contains("govuk-error-summary"));
         assert!(page.body.contains(&format!("value=\"{}\"", typed)), "the input is kept");
     }
-    let first =
-        app.post(&add, Some(&s.cookie), &[("csrf_token", &s.csrf), ("email_address", " help@example.gov.uk ")]).await;
-    assert_eq!(first.status, 302);
-    assert_eq!(first.location(), list(&live));
+    let first = [("csrf_token", s.csrf.as_str()), ("email_address", " help@example.gov.uk ")];
+    add_checked(&app, &s, &live, &add, &first, "help@example.gov.uk").await;
+    // The check's email went to the address, from this server's own service.
+    let (subject,): (String,) =
+        sqlx::query_as("SELECT subject FROM notifications WHERE service_id = ? AND recipient = 'help@example.gov.uk'")
+            .bind(app::ssr::platform_emails::PLATFORM_SERVICE_ID)
+            .fetch_one(app.state.pool.sqlite())
+            .await
+            .unwrap();
+    assert_eq!(subject, "Your reply-to email address for Example live service");
     let again =
         app.post(&add, Some(&s.cookie), &[("csrf_token", &s.csrf), ("email_address", "HELP@example.gov.uk")]).await;
     assert!(again.text().contains("Your service already uses ‘HELP@example.gov.uk’ as an email reply-to address."));
     // A second, made the default.
-    app.post(
-        &add,
-        Some(&s.cookie),
-        &[("csrf_token", &s.csrf), ("email_address", "team@example.gov.uk"), ("is_default", "y")],
-    )
-    .await;
+    let second = [("csrf_token", s.csrf.as_str()), ("email_address", "team@example.gov.uk"), ("is_default", "y")];
+    add_checked(&app, &s, &live, &add, &second, "team@example.gov.uk").await;
     let all = store::senders(&app.state.pool, &live, SenderKind::EmailReplyTo).await.unwrap();
     assert_eq!(all.len(), 2);
     assert_eq!((all[0].value.as_str(), all[0].is_default), ("team@example.gov.uk", true));
@@ -69,10 +87,9 @@ async fn a_team_keeps_reply_to_addresses_with_one_default() {
 
     // Change the other one; the default cannot be deleted.
     let edit = format!("{}/{help}/edit", list(&live));
-    let changed = app
-        .post(&edit, Some(&s.cookie), &[("csrf_token", &s.csrf), ("email_address", "help-desk@example.gov.uk")])
-        .await;
-    assert_eq!(changed.status, 302);
+    let changed = [("csrf_token", s.csrf.as_str()), ("email_address", "help-desk@example.gov.uk")];
+    add_checked(&app, &s, &live, &edit, &changed, "help-desk@example.gov.uk").await;
+    assert_eq!(store::senders(&app.state.pool, &live, SenderKind::EmailReplyTo).await.unwrap().len(), 2);
     let default_id = all[0].id.clone();
     let default_edit = app.get(&format!("{}/{default_id}/edit", list(&live)), Some(&s.cookie)).await;
     assert!(default_edit.text().contains("This is the default reply-to address for Example live service emails"));

@@ -50,6 +50,12 @@ pub struct SenderForm {
     /// Asking to confirm the deletion.
     pub confirm_delete: bool,
     pub errors: FormErrors,
+    /// The check of this reply-to address failed: the form is shown again
+    /// on the check's page, to try again (Notify's words).
+    pub check_failed: bool,
+    /// Where the form posts (the add or change page), when it is shown on
+    /// another page.
+    pub action: Option<String>,
 }
 
 impl SenderForm {
@@ -64,13 +70,79 @@ impl SenderForm {
             first: false,
             confirm_delete: false,
             errors: FormErrors::default(),
+            check_failed: false,
+            action: None,
         }
+    }
+}
+
+/// The check of a new reply-to email address, while its email is on its
+/// way or once it was delivered (a failed check shows [`SenderForm`] with
+/// `check_failed`).
+#[derive(Clone, Debug)]
+pub struct ReplyToCheck {
+    pub address: String,
+    /// Delivered and saved.
+    pub added: bool,
+    /// The add or change page it came from.
+    pub back: String,
+    /// This page again (to look again without JavaScript).
+    pub refresh: String,
+}
+
+/// The check page's title and heading.
+pub const CHECK_TITLE: &str = "Reply-to email address check";
+
+impl ServicePageContent for ReplyToCheck {
+    fn title(&self) -> String {
+        CHECK_TITLE.into()
+    }
+    fn view(&self, service: &ServiceContext, _csrf_token: &str) -> AnyView {
+        let list = service.path("/service-settings/email-reply-to");
+        let check = self.clone();
+        let status = if check.added {
+            view! {
+                <p class="govuk-body">"The check is complete."</p>
+                <p class="govuk-body">{format!("We’ve added ‘{}’ to your reply-to email addresses.", check.address)}</p>
+            }
+            .into_any()
+        } else {
+            view! {
+                <p class="govuk-body">{format!("We need to check that ‘{}’ is a real email address.", check.address)}</p>
+                <p class="govuk-body">"This can take up to a minute."</p>
+            }
+            .into_any()
+        };
+        let next = if check.added {
+            view! { <ButtonLink href=list text="Continue"/> }.into_any()
+        } else {
+            view! {
+                <p class="govuk-body">
+                    <a class="govuk-link govuk-link--no-visited-state" href=check.refresh.clone()>"Refresh"</a>
+                </p>
+            }
+            .into_any()
+        };
+        view! {
+            <BackLink href=check.back.clone()/>
+            <h1 class="govuk-heading-l">{CHECK_TITLE}</h1>
+            <div role="status">{status}</div>
+            {next}
+        }
+        .into_any()
     }
 }
 
 impl ServicePageContent for SenderForm {
     fn title(&self) -> String {
-        if self.id.is_some() { self.kind.change_title() } else { self.kind.add_title() }.into()
+        if self.check_failed {
+            CHECK_TITLE
+        } else if self.id.is_some() {
+            self.kind.change_title()
+        } else {
+            self.kind.add_title()
+        }
+        .into()
     }
     fn has_errors(&self) -> bool {
         !self.errors.is_empty()
@@ -206,7 +278,22 @@ fn SenderListPage(service: ServiceContext, list: SenderList, csrf_token: String)
 fn SenderFormPage(service: ServiceContext, form: SenderForm, csrf_token: String) -> impl IntoView {
     let kind = form.kind;
     let base = service.path(&format!("/service-settings/{}", kind.slug()));
-    let heading = if form.id.is_some() { kind.change_title() } else { kind.add_title() };
+    let heading = if form.check_failed {
+        CHECK_TITLE
+    } else if form.id.is_some() {
+        kind.change_title()
+    } else {
+        kind.add_title()
+    };
+    let problem = form.check_failed.then(|| {
+        view! {
+            <div class="notify-banner-dangerous banner-dangerous" role="alert">
+                <h2 class="govuk-heading-m">"There’s a problem with your reply-to address"</h2>
+                <p class="govuk-body">{format!("We sent an email to ‘{}’ but it could not be delivered.", form.value)}</p>
+                <p class="govuk-body">"You can try again, or use a different address."</p>
+            </div>
+        }
+    });
     let banner = form.confirm_delete.then(|| {
         let action = format!("{base}/{}/delete", form.id.clone().unwrap_or_default());
         view! {
@@ -241,7 +328,14 @@ fn SenderFormPage(service: ServiceContext, form: SenderForm, csrf_token: String)
             <a class="govuk-link govuk-link--no-visited-state notify-delete-link" href=format!("{base}/{id}/delete")>"Delete"</a>
         }
     });
-    let button = if form.id.is_some() { "Save" } else { kind.add_button() };
+    let button = if form.check_failed {
+        "Try again"
+    } else if form.id.is_some() {
+        "Save"
+    } else {
+        kind.add_button()
+    };
+    let delete_link = delete_link.filter(|_| !form.check_failed);
     let (input_type, autocomplete, width) = match kind {
         SenderKind::EmailReplyTo => ("email", "email", "govuk-!-width-full"),
         SenderKind::SmsSender | SenderKind::LetterContact => ("text", "off", "govuk-!-width-one-quarter"),
@@ -278,11 +372,12 @@ fn SenderFormPage(service: ServiceContext, form: SenderForm, csrf_token: String)
     view! {
         <BackLink href=list_url/>
         {banner}
+        {problem}
         <div class="govuk-grid-row">
             <div class="govuk-grid-column-two-thirds">
                 <ErrorSummary errors=form.errors.clone()/>
                 <h1 class="govuk-heading-l">{heading}</h1>
-                <form method="post" novalidate>
+                <form method="post" action=form.action.clone() novalidate>
                     <CsrfField token=csrf_token/>
                     {field}
                     {default_choice}

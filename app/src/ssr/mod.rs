@@ -9,6 +9,7 @@ pub mod keys;
 pub mod passwords;
 pub mod platform_emails;
 pub mod recipients;
+pub mod reply_to;
 pub mod sanitise;
 pub mod secrets;
 pub mod store;

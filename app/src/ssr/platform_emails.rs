@@ -19,6 +19,61 @@ pub const PLATFORM_SERVICE_ID: &str = "d6aa2c68-a2d9-4437-ab19-3ae8eb202553";
 /// "Unusual use of an API key for ((service_name))".
 pub const KEY_ALERT_TEMPLATE_ID: &str = "8a31520f-4751-4789-8ea1-fe54496725eb";
 
+/// "Your reply-to email address for ((service_name))" (migration 0026).
+pub const REPLY_TO_CHECK_TEMPLATE_ID: &str = "a42aa4a1-3a6c-4ee8-8a15-06f8dcb5d2a4";
+
+/// One of the platform's emails to `recipient`, from `template`, its
+/// placeholders filled from `values` (which are also its personalisation,
+/// with `extra` beside them).
+fn platform_email(
+    template: &store::Template,
+    recipient: &str,
+    values: &[(&str, String)],
+    extra: serde_json::Map<String, serde_json::Value>,
+    reference: Option<String>,
+) -> store::NewNotification {
+    let value = |name: &str| values.iter().find(|(k, _)| *k == name).map(|(_, v)| v.clone());
+    let mut personalisation = extra;
+    for (k, v) in values {
+        personalisation.insert(k.to_string(), serde_json::Value::String(v.clone()));
+    }
+    store::NewNotification {
+        id: uuid::Uuid::now_v7().to_string(),
+        service_id: PLATFORM_SERVICE_ID.to_string(),
+        api_key_id: None,
+        key_type: KeyType::Normal,
+        template_id: template.id.clone(),
+        template_version: template.version,
+        notification_type: TemplateType::Email,
+        recipient: recipient.to_string(),
+        client_reference: reference,
+        personalisation: serde_json::Value::Object(personalisation).to_string(),
+        subject: template.subject.as_deref().map(|s| fill(s, &value)),
+        body: fill(&template.content, &value),
+        postage: None,
+        created_at: clock::now(),
+        reply_to: None,
+        one_click_unsubscribe_url: None,
+    }
+}
+
+/// Sends the platform's email from template `template_id` to `recipient`
+/// (stored now; the delivery worker sends it): its notification's id.
+pub async fn send(
+    pool: &store::Pool,
+    template_id: &str,
+    recipient: &str,
+    values: &[(&str, String)],
+    extra: serde_json::Map<String, serde_json::Value>,
+) -> anyhow::Result<String> {
+    let template = store::get_platform_template(pool, template_id)
+        .await?
+        .with_context(|| format!("the platform template {template_id} is missing"))?;
+    let email = platform_email(&template, recipient, values, extra, None);
+    store::create_notifications(pool, &[&email]).await?;
+    Ok(email.id)
+}
+
 /// Alerts emailed in one transaction at most.
 const ALERTS_AT_ONCE: i64 = 50;
 
@@ -40,35 +95,10 @@ pub async fn email_key_alerts(pool: &store::Pool, base_url: &str) -> anyhow::Res
         let mut emails = Vec::new();
         for alert in &alerts {
             let url = format!("{}/services/{}/api", base_url.trim_end_matches('/'), alert.service_id);
-            let value = |name: &str| match name {
-                "service_name" => Some(alert.service_name.clone()),
-                "alert" => Some(alert.detail.clone()),
-                "url" => Some(url.clone()),
-                _ => None,
-            };
-            let subject = template.subject.as_deref().map(|s| fill(s, &value));
-            let body = fill(&template.content, &value);
-            let personalisation =
-                serde_json::json!({"service_name": alert.service_name, "alert": alert.detail, "url": url}).to_string();
+            let values = [("service_name", alert.service_name.clone()), ("alert", alert.detail.clone()), ("url", url)];
             for recipient in &alert.recipients {
-                emails.push(store::NewNotification {
-                    id: uuid::Uuid::now_v7().to_string(),
-                    service_id: PLATFORM_SERVICE_ID.to_string(),
-                    api_key_id: None,
-                    key_type: KeyType::Normal,
-                    template_id: template.id.clone(),
-                    template_version: template.version,
-                    notification_type: TemplateType::Email,
-                    recipient: recipient.clone(),
-                    client_reference: Some(format!("key-alert-{}", alert.id)),
-                    personalisation: personalisation.clone(),
-                    subject: subject.clone(),
-                    body: body.clone(),
-                    postage: None,
-                    created_at: clock::now(),
-                    reply_to: None,
-                    one_click_unsubscribe_url: None,
-                });
+                let reference = Some(format!("key-alert-{}", alert.id));
+                emails.push(platform_email(&template, recipient, &values, Default::default(), reference));
             }
         }
         let ids: Vec<i64> = alerts.iter().map(|a| a.id).collect();

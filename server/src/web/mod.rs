@@ -238,6 +238,10 @@ fn admin_routes() -> Vec<(AdminRoute, axum::routing::MethodRouter<AppState>)> {
             route("/services/{service_id}/service-settings/email-reply-to/{reply_to_id}/delete", BOTH, settings),
             get(senders::reply_to::confirm_delete).post(senders::reply_to::delete),
         ),
+        (
+            route("/services/{service_id}/service-settings/email-reply-to/check/{check_id}", GET, settings),
+            get(senders::reply_to_check),
+        ),
         (route("/services/{service_id}/service-settings/sms-sender", GET, read_settings), get(senders::sms::list)),
         (
             route("/services/{service_id}/service-settings/sms-sender/add", BOTH, settings),

@@ -3,16 +3,17 @@
 //! (`/service-settings/sms-sender`) and letter contact blocks
 //! (`/service-settings/letter-contacts`). The list for `manage_service` or
 //! `manage_api_keys`; adding, changing, making the default and deleting for
-//! `manage_service`; Notify's URLs and words. Notify first sends a
-//! verification email to a new reply-to address; with no email provider
-//! yet, addresses are taken as typed (README).
+//! `manage_service`; Notify's URLs and words. A new reply-to address is
+//! checked first, as Notify checks it (`app::ssr::reply_to`): adding or
+//! changing one sends it an email and shows the check's page, which saves
+//! the address once the email is delivered.
 
 use super::error::{found, PageError};
 use super::extract::{CsrfForm, ManageService, ReadSettings, ServicePage};
 use crate::AppState;
 use app::domain::senders::SenderKind;
 use app::domain::Permission;
-use app::pages::senders::{SenderForm, SenderList, SenderRow};
+use app::pages::senders::{ReplyToCheck, SenderForm, SenderList, SenderRow};
 use app::ssr::store::{self, SenderError};
 use app::view_model::FormErrors;
 use axum::extract::{Path, State};
@@ -67,6 +68,16 @@ async fn add(state: &AppState, ctx: &Manage, kind: SenderKind, form: SenderField
             return Ok(ctx.show(again(errors)));
         }
     };
+    if kind == SenderKind::EmailReplyTo {
+        // The first is the default whatever was asked.
+        return match app::ssr::reply_to::start(&state.pool, ctx.id(), &value, make_default || first, None).await? {
+            Ok(check_id) => Ok(found(&check_path(ctx, &check_id))),
+            Err(SenderError::Duplicate | SenderError::NotFound) => {
+                errors.push(kind.field(), kind.duplicate_message(&value));
+                Ok(ctx.show(again(errors)))
+            }
+        };
+    }
     match store::add_sender(&state.pool, ctx.id(), kind, &value, make_default, &ctx.signed_in.user.id).await? {
         Ok(_) => Ok(found(&list_path(ctx, kind))),
         Err(SenderError::Duplicate | SenderError::NotFound) => {
@@ -109,6 +120,18 @@ async fn edit(state: &AppState, ctx: &Manage, kind: SenderKind, id: &str, form: 
         }
     };
     let user = &ctx.signed_in.user.id;
+    if kind == SenderKind::EmailReplyTo && !value.eq_ignore_ascii_case(&current.value) {
+        // A new address is checked first; only the default changes at once.
+        let default = make_default || current.is_default;
+        return match app::ssr::reply_to::start(&state.pool, ctx.id(), &value, default, Some(id)).await? {
+            Ok(check_id) => Ok(found(&check_path(ctx, &check_id))),
+            Err(SenderError::NotFound) => Err(PageError::NotFound),
+            Err(SenderError::Duplicate) => {
+                errors.push(kind.field(), kind.duplicate_message(&value));
+                Ok(ctx.show(again(errors)))
+            }
+        };
+    }
     match store::update_sender(&state.pool, ctx.id(), kind, id, &value, make_default, user).await? {
         Ok(()) => Ok(found(&list_path(ctx, kind))),
         Err(SenderError::NotFound) => Err(PageError::NotFound),
@@ -138,6 +161,61 @@ async fn make_blank_default(state: &AppState, ctx: &Manage, kind: SenderKind) ->
     }
     store::clear_default_sender(&state.pool, ctx.id(), kind, &ctx.signed_in.user.id).await?;
     Ok(found(&list_path(ctx, kind)))
+}
+
+fn check_path(ctx: &Manage, check_id: &str) -> String {
+    ctx.path(&format!("/service-settings/email-reply-to/check/{check_id}"))
+}
+
+/// How long the check's page waits for the check's email before showing it
+/// as still on its way (an email to the built-in outbox, or one a relay
+/// takes at once, is then shown checked straight away).
+const CHECK_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// `/services/{id}/service-settings/email-reply-to/check/{check_id}`: the
+/// check of a new reply-to address (`manage_service`; another service's
+/// check answers 404). Delivered: saved, and said so; failed: the form
+/// again, to try again; otherwise: still checking, with a Refresh link.
+pub async fn reply_to_check(State(state): State<AppState>, ctx: Manage, Path((_, check_id)): IdPath) -> Answer {
+    use app::ssr::reply_to::{check, CheckState};
+    let user = ctx.signed_in.user.id.clone();
+    let started = std::time::Instant::now();
+    let found_check = loop {
+        let c = check(&state.pool, ctx.id(), &check_id, &user).await?.ok_or(PageError::NotFound)?;
+        if c.state != CheckState::Pending || started.elapsed() >= CHECK_WAIT {
+            break c;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    let kind = SenderKind::EmailReplyTo;
+    let base = ctx.path("/service-settings/email-reply-to");
+    let back = match &found_check.replace {
+        Some(id) => format!("{base}/{id}/edit"),
+        None => format!("{base}/add"),
+    };
+    match found_check.state {
+        CheckState::Failed => {
+            let existing = store::senders(&state.pool, ctx.id(), kind).await?;
+            let replaced_default =
+                found_check.replace.as_deref().is_some_and(|id| existing.iter().any(|s| s.id == id && s.is_default));
+            Ok(ctx.show(SenderForm {
+                id: found_check.replace.clone(),
+                value: found_check.address,
+                make_default: found_check.is_default,
+                is_default: replaced_default,
+                first: existing.is_empty(),
+                check_failed: true,
+                action: Some(back),
+                ..SenderForm::new(kind)
+            }))
+        }
+        state => Ok(ctx.show(ReplyToCheck {
+            address: found_check.address,
+            added: state == CheckState::Added,
+            back,
+            refresh: check_path(&ctx, &check_id),
+        })),
+    }
 }
 
 /// A form with nothing but its CSRF token.
