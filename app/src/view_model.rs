@@ -47,6 +47,7 @@ pub enum NavItem {
     Dashboard,
     Templates,
     ApiIntegration,
+    Team,
     Other,
 }
 

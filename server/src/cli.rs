@@ -167,6 +167,13 @@ enum Command {
     },
     /// List every service: id, trial or live, name.
     ListServices,
+    /// Print the newest email the built-in outbox holds for an address
+    /// (where no email provider is set up, as in the demo: invitation links,
+    /// reply-to checks, alerts).
+    Outbox {
+        #[arg(long)]
+        to: String,
+    },
     /// Make a user a member of a service with the given permissions.
     Grant {
         #[arg(long)]
@@ -455,6 +462,10 @@ async fn admin(config: Config, command: Command) -> anyhow::Result<()> {
             store::set_rate_limit(&pool, &service_id, limit).await?;
             println!("rate limit set");
         }
+        Command::Outbox { to } => match store::newest_outbox_email(&pool, &to).await? {
+            Some(m) => println!("To: {}\nSubject: {}\n\n{}", m.recipient, m.subject.unwrap_or_default(), m.body),
+            None => anyhow::bail!("the outbox holds no email to that address"),
+        },
         Command::ListServices => {
             for s in store::all_services(&pool).await? {
                 println!("{}\t{}\t{}", s.id, if s.restricted { "trial" } else { "live" }, s.name);

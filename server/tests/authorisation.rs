@@ -52,6 +52,9 @@ struct ServiceIds {
     letter_contact: String,
     /// A check of a new reply-to address.
     check: String,
+    /// A waiting invitation to the service, and its link's token.
+    invitation: String,
+    token: String,
 }
 
 async fn objects(app: &TestApp, service: &str, name: &str) -> ServiceIds {
@@ -126,7 +129,21 @@ async fn objects(app: &TestApp, service: &str, name: &str) -> ServiceIds {
             .await
             .unwrap()
             .unwrap();
+    let token = app::ssr::tokens::random_token();
+    let admin = store::find_user_by_email(&app.state.pool, ADMIN).await.unwrap().unwrap();
+    let invitation = store::create_invitation(
+        &app.state.pool,
+        service,
+        &format!("{slug}-invitee-{}@example.gov.uk", rand_digits()),
+        &[app::domain::Permission::SendMessages],
+        &admin.id,
+        &app::ssr::tokens::digest(&token),
+    )
+    .await
+    .unwrap();
     ServiceIds {
+        invitation,
+        token,
         check,
         service: service.to_string(),
         key: key.id,
@@ -178,6 +195,8 @@ fn fill(path: &str, ids: &ServiceIds, service: &str) -> String {
         .replace("{sms_sender_id}", &ids.sms_sender)
         .replace("{letter_contact_id}", &ids.letter_contact)
         .replace("{check_id}", &ids.check)
+        .replace("{invited_user_id}", &ids.invitation)
+        .replace("{token}", &ids.token)
         .replace("{callback}", "delivery-status-callback")
         .replace("{section}", "callbacks")
 }
@@ -194,6 +213,8 @@ fn missing_ids() -> ServiceIds {
         sms_sender: uuid::Uuid::new_v4().to_string(),
         letter_contact: uuid::Uuid::new_v4().to_string(),
         check: uuid::Uuid::new_v4().to_string(),
+        invitation: uuid::Uuid::new_v4().to_string(),
+        token: app::ssr::tokens::random_token(),
     }
 }
 
@@ -308,6 +329,7 @@ async fn every_admin_route_answers_every_kind_of_user_as_its_access_says() {
                     "{sms_sender_id}",
                     "{letter_contact_id}",
                     "{check_id}",
+                    "{invited_user_id}",
                 ]
                 .iter()
                 .any(|p| route.path.contains(p));

@@ -76,7 +76,8 @@ pub fn Layout(page: Page, children: Children) -> impl IntoView {
         let api = s
             .can(Permission::ManageApiKeys)
             .then(|| nav_link(s.path("/api"), "API integration", nav == NavItem::ApiIntegration));
-        view! { {dashboard} {templates} {api} }
+        let team = nav_link(s.path("/users"), "Team members", nav == NavItem::Team);
+        view! { {dashboard} {templates} {api} {team} }
     });
     let account_items = viewer.map(|v| {
         view! {

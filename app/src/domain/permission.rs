@@ -77,6 +77,28 @@ string_enum! {
     }
 }
 
+impl Permission {
+    /// Notify's order on its team pages.
+    pub const NOTIFY_ORDER: [Permission; 5] = [
+        Permission::ManageService,
+        Permission::ViewActivity,
+        Permission::SendMessages,
+        Permission::ManageTemplates,
+        Permission::ManageApiKeys,
+    ];
+
+    /// How Notify's team pages name it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Permission::ManageService => "Manage settings, team and usage",
+            Permission::ViewActivity => "See dashboard",
+            Permission::SendMessages => "Send messages",
+            Permission::ManageTemplates => "Add and edit templates",
+            Permission::ManageApiKeys => "Manage API integration",
+        }
+    }
+}
+
 string_enum! {
     /// What a service is allowed to send or receive.
     ServicePermission {

@@ -17,6 +17,7 @@ pub mod notifications;
 pub mod senders;
 pub mod services;
 pub mod sign_in;
+pub mod team;
 pub mod templates;
 
 use crate::components::Layout;

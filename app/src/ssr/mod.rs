@@ -13,5 +13,6 @@ pub mod reply_to;
 pub mod sanitise;
 pub mod secrets;
 pub mod store;
+pub mod team;
 pub mod tokens;
 pub mod webhooks;

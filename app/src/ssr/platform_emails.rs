@@ -19,6 +19,10 @@ pub const PLATFORM_SERVICE_ID: &str = "d6aa2c68-a2d9-4437-ab19-3ae8eb202553";
 /// "Unusual use of an API key for ((service_name))".
 pub const KEY_ALERT_TEMPLATE_ID: &str = "8a31520f-4751-4789-8ea1-fe54496725eb";
 
+/// "((user_name)) has invited you to collaborate on ((service_name))"
+/// (migration 0027).
+pub const INVITATION_TEMPLATE_ID: &str = "4f46df42-f795-4cc4-83bb-65ca312f49cc";
+
 /// "Your reply-to email address for ((service_name))" (migration 0026).
 pub const REPLY_TO_CHECK_TEMPLATE_ID: &str = "a42aa4a1-3a6c-4ee8-8a15-06f8dcb5d2a4";
 
@@ -34,7 +38,9 @@ fn platform_email(
 ) -> store::NewNotification {
     let value = |name: &str| values.iter().find(|(k, _)| *k == name).map(|(_, v)| v.clone());
     let mut personalisation = extra;
-    for (k, v) in values {
+    // A link can carry a single-use token (an invitation's): it is kept in
+    // the email's body only, not again in its personalisation.
+    for (k, v) in values.iter().filter(|(k, _)| *k != "url") {
         personalisation.insert(k.to_string(), serde_json::Value::String(v.clone()));
     }
     store::NewNotification {

@@ -80,6 +80,20 @@ impl PageAccess for ManageService {
     const NAV: NavItem = NavItem::ApiIntegration;
 }
 
+/// The team page: every member sees it.
+pub struct TeamList;
+impl PageAccess for TeamList {
+    const ANY_OF: &'static [Permission] = &[];
+    const NAV: NavItem = NavItem::Team;
+}
+
+/// Inviting and cancelling invitations: those who manage the service.
+pub struct ManageTeam;
+impl PageAccess for ManageTeam {
+    const ANY_OF: &'static [Permission] = &[Permission::ManageService];
+    const NAV: NavItem = NavItem::Team;
+}
+
 /// The templates pages.
 pub struct ManageTemplates;
 impl PageAccess for ManageTemplates {

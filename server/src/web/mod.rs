@@ -18,6 +18,7 @@ mod services;
 mod session;
 mod sign_in;
 pub mod sns;
+pub(crate) mod team;
 mod templates;
 
 pub use error::{found, show, show_with, PageError};
@@ -160,6 +161,13 @@ fn admin_routes() -> Vec<(AdminRoute, axum::routing::MethodRouter<AppState>)> {
         (route("/documentation", GET, Access::Public), get(documentation::index)),
         (route("/documentation/{section}", GET, Access::Public), get(documentation::section)),
         (route("/your-services", GET, Access::SignedIn), get(services::your_services)),
+        (route("/invitation/{token}", BOTH, Access::Public), get(team::invitation).post(team::create_account)),
+        (route("/services/{service_id}/users", GET, Access::Service(Member::ANY_OF)), get(team::users)),
+        (route("/services/{service_id}/users/invite", BOTH, settings), get(team::invite_form).post(team::invite)),
+        (
+            route("/services/{service_id}/cancel-invited-user/{invited_user_id}", POST, settings),
+            post(team::cancel_invitation),
+        ),
         (route("/services/{service_id}", GET, Access::Service(Member::ANY_OF)), get(services::dashboard)),
         (route("/services/{service_id}/api", GET, keys), get(api_integration::hub)),
         (

@@ -534,6 +534,18 @@ pub struct OutboxMessage {
     pub delivered_at: Timestamp,
 }
 
+/// The newest email in the outbox to `recipient` (any service's).
+pub async fn newest_outbox_email(pool: &Pool, recipient: &str) -> anyhow::Result<Option<OutboxMessage>> {
+    sqlx::query_as::<_, OutboxMessage>(
+        "SELECT notification_id, recipient, subject, body, delivered_at FROM outbox
+         WHERE recipient = ? AND notification_type = 'email' ORDER BY delivered_at DESC LIMIT 1",
+    )
+    .bind(recipient)
+    .fetch_optional(&pool.db)
+    .await
+    .context("could not read the outbox")
+}
+
 pub async fn outbox_message(pool: &Pool, notification_id: &str) -> anyhow::Result<Option<OutboxMessage>> {
     sqlx::query_as::<_, OutboxMessage>(
         "SELECT notification_id, recipient, subject, body, delivered_at FROM outbox WHERE notification_id = ?",

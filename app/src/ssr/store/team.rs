@@ -1,0 +1,225 @@
+//! A service's team: its members with their permissions, and the people
+//! invited to join it (invitations by email, each a single-use token kept
+//! as a digest).
+
+use super::Pool;
+use crate::domain::{Permission, Timestamp};
+use crate::ssr::clock;
+use anyhow::Context;
+use sqlx::FromRow;
+
+/// A member of a service.
+#[derive(Clone, Debug)]
+pub struct Member {
+    pub user_id: String,
+    pub name: String,
+    pub email_address: String,
+    pub permissions: Vec<Permission>,
+}
+
+/// The service's members, by name, with their permissions.
+pub async fn members(pool: &Pool, service_id: &str) -> anyhow::Result<Vec<Member>> {
+    let rows: Vec<(String, String, String, Option<String>)> = sqlx::query_as(
+        "SELECT u.id, u.name, u.email_address, group_concat(p.permission)
+         FROM service_users su JOIN users u ON u.id = su.user_id
+         LEFT JOIN user_service_permissions p ON p.service_id = su.service_id AND p.user_id = su.user_id
+         WHERE su.service_id = ?
+         GROUP BY u.id ORDER BY u.name COLLATE NOCASE, u.email_address",
+    )
+    .bind(service_id)
+    .fetch_all(&pool.db)
+    .await
+    .context("could not list a service's members")?;
+    Ok(rows
+        .into_iter()
+        .map(|(user_id, name, email_address, permissions)| Member {
+            user_id,
+            name,
+            email_address,
+            permissions: parse_permissions(permissions.as_deref().unwrap_or_default()),
+        })
+        .collect())
+}
+
+fn parse_permissions(text: &str) -> Vec<Permission> {
+    let mut permissions: Vec<Permission> = text.split(',').filter_map(|p| Permission::parse(p.trim())).collect();
+    permissions.sort_unstable();
+    permissions.dedup();
+    permissions
+}
+
+fn permissions_text(permissions: &[Permission]) -> String {
+    permissions.iter().map(|p| p.as_str()).collect::<Vec<_>>().join(",")
+}
+
+/// An invitation to join a service.
+#[derive(Clone, Debug, FromRow)]
+struct InvitationRow {
+    id: String,
+    service_id: String,
+    service_name: String,
+    email_address: String,
+    invited_by_name: String,
+    permissions: String,
+    status: String,
+    created_at: Timestamp,
+}
+
+/// An invitation, as its pages and rules need it.
+#[derive(Clone, Debug)]
+pub struct Invitation {
+    pub id: String,
+    pub service_id: String,
+    pub service_name: String,
+    pub email_address: String,
+    pub invited_by_name: String,
+    pub permissions: Vec<Permission>,
+    /// `pending`, `accepted` or `cancelled`.
+    pub status: String,
+    pub created_at: Timestamp,
+}
+
+impl From<InvitationRow> for Invitation {
+    fn from(r: InvitationRow) -> Self {
+        Self {
+            id: r.id,
+            service_id: r.service_id,
+            service_name: r.service_name,
+            email_address: r.email_address,
+            invited_by_name: r.invited_by_name,
+            permissions: parse_permissions(&r.permissions),
+            status: r.status,
+            created_at: r.created_at,
+        }
+    }
+}
+
+macro_rules! select_invitations {
+    ($rest:literal) => {
+        concat!(
+            "SELECT i.id, i.service_id, s.name AS service_name, i.email_address, u.name AS invited_by_name,
+                    i.permissions, i.status, i.created_at
+             FROM invited_users i JOIN services s ON s.id = i.service_id JOIN users u ON u.id = i.invited_by ",
+            $rest
+        )
+    };
+}
+
+/// The service's invitations still waiting (sent after `since`), oldest first.
+pub async fn pending_invitations(pool: &Pool, service_id: &str, since: Timestamp) -> anyhow::Result<Vec<Invitation>> {
+    let rows: Vec<InvitationRow> = sqlx::query_as(select_invitations!(
+        "WHERE i.service_id = ? AND i.status = 'pending' AND i.created_at > ? ORDER BY i.created_at"
+    ))
+    .bind(service_id)
+    .bind(since)
+    .fetch_all(&pool.db)
+    .await
+    .context("could not list invitations")?;
+    Ok(rows.into_iter().map(Into::into).collect())
+}
+
+/// The invitation whose token has this digest.
+pub async fn invitation_by_token(pool: &Pool, token_digest: &str) -> anyhow::Result<Option<Invitation>> {
+    let row: Option<InvitationRow> = sqlx::query_as(select_invitations!("WHERE i.token_digest = ?"))
+        .bind(token_digest)
+        .fetch_optional(&pool.db)
+        .await
+        .context("could not look up an invitation")?;
+    Ok(row.map(Into::into))
+}
+
+/// Stores an invitation (its token as a digest), on the audit log as
+/// `invited_by`'s: its id.
+pub async fn create_invitation(
+    pool: &Pool,
+    service_id: &str,
+    email_address: &str,
+    permissions: &[Permission],
+    invited_by: &str,
+    token_digest: &str,
+) -> anyhow::Result<String> {
+    let id = super::new_id();
+    let mut tx = pool.db.begin().await?;
+    sqlx::query(
+        "INSERT INTO invited_users (id, service_id, email_address, invited_by, permissions, token_digest, status,
+             created_at)
+         VALUES (?, ?, ?, ?, ?, ?, 'pending', ?)",
+    )
+    .bind(&id)
+    .bind(service_id)
+    .bind(email_address)
+    .bind(invited_by)
+    .bind(permissions_text(permissions))
+    .bind(token_digest)
+    .bind(clock::now())
+    .execute(&mut *tx)
+    .await
+    .context("could not store an invitation")?;
+    let description = format!("Invited {email_address} to join the team");
+    super::audit_key_in(&mut tx, service_id, Some(invited_by), None, &description).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Cancels one of the service's waiting invitations: its email address, or
+/// `None` when there is no such waiting invitation.
+pub async fn cancel_invitation(
+    pool: &Pool,
+    service_id: &str,
+    invitation_id: &str,
+    user_id: &str,
+) -> anyhow::Result<Option<String>> {
+    let mut tx = pool.db.begin().await?;
+    let cancelled: Option<(String,)> = sqlx::query_as(
+        "UPDATE invited_users SET status = 'cancelled', changed_at = ?
+         WHERE id = ? AND service_id = ? AND status = 'pending' RETURNING email_address",
+    )
+    .bind(clock::now())
+    .bind(invitation_id)
+    .bind(service_id)
+    .fetch_optional(&mut *tx)
+    .await
+    .context("could not cancel an invitation")?;
+    let Some((email,)) = cancelled else { return Ok(None) };
+    let description = format!("Cancelled the invitation to {email}");
+    super::audit_key_in(&mut tx, service_id, Some(user_id), None, &description).await?;
+    tx.commit().await?;
+    Ok(Some(email))
+}
+
+/// Accepts a waiting invitation for `user_id`: the user joins the service
+/// with the invitation's permissions (in one transaction, on the audit
+/// log). `false` when it was not waiting any more (used, cancelled).
+pub async fn accept_invitation(pool: &Pool, invitation: &Invitation, user_id: &str) -> anyhow::Result<bool> {
+    let mut tx = pool.db.begin().await?;
+    let taken =
+        sqlx::query("UPDATE invited_users SET status = 'accepted', changed_at = ? WHERE id = ? AND status = 'pending'")
+            .bind(clock::now())
+            .bind(&invitation.id)
+            .execute(&mut *tx)
+            .await
+            .context("could not accept an invitation")?;
+    if taken.rows_affected() != 1 {
+        return Ok(false);
+    }
+    sqlx::query("INSERT OR IGNORE INTO service_users (service_id, user_id) VALUES (?, ?)")
+        .bind(&invitation.service_id)
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
+    for p in &invitation.permissions {
+        sqlx::query(
+            "INSERT OR IGNORE INTO user_service_permissions (service_id, user_id, permission) VALUES (?, ?, ?)",
+        )
+        .bind(&invitation.service_id)
+        .bind(user_id)
+        .bind(p.as_str())
+        .execute(&mut *tx)
+        .await?;
+    }
+    let description = format!("{} accepted the invitation and joined the team", invitation.email_address);
+    super::audit_key_in(&mut tx, &invitation.service_id, Some(user_id), None, &description).await?;
+    tx.commit().await?;
+    pool.service_changed(&invitation.service_id);
+    Ok(true)
+}

@@ -1,0 +1,189 @@
+//! The team in the browser: the team page, inviting by email (Notify's
+//! rules and messages), the invitation's single-use link (joining as the
+//! invitee, signing in first, or creating the account; refused to anyone
+//! else, and once expired or cancelled), and every change on the audit log.
+
+mod common;
+
+use app::ssr::store;
+use common::*;
+
+fn users(service: &str) -> String {
+    format!("/services/{service}/users")
+}
+
+/// The invitation link in the last email sent to `to` (from this server's
+/// own service; the built-in outbox keeps it in the tests), as a path.
+async fn invitation_link(app: &TestApp, to: &str) -> (String, String) {
+    let (subject, body): (String, String) = sqlx::query_as(
+        "SELECT subject, body FROM notifications WHERE service_id = ? AND recipient = ? ORDER BY created_at DESC LIMIT 1",
+    )
+    .bind(app::ssr::platform_emails::PLATFORM_SERVICE_ID)
+    .bind(to)
+    .fetch_one(app.state.pool.sqlite())
+    .await
+    .unwrap();
+    let start = body.find("/invitation/").expect("a link in the email");
+    let path = body[start..start + "/invitation/".len() + 64].to_string();
+    (subject, path)
+}
+
+async fn invite(app: &TestApp, s: &Signed, service: &str, email: &str, permissions: &[&str]) -> Page {
+    let mut form: Vec<(String, String)> =
+        vec![("csrf_token".into(), s.csrf.clone()), ("email_address".into(), email.to_string())];
+    for p in permissions {
+        form.push((format!("permission_{p}"), "y".to_string()));
+    }
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    app.post(&format!("{}/invite", users(service)), Some(&s.cookie), &form).await
+}
+
+#[tokio::test]
+async fn a_manager_invites_and_the_invitee_joins_with_the_permissions_given() {
+    let app = TestApp::spawn().await;
+    let live = app.service_id("Example live service").await;
+    let s = admin(&app).await;
+
+    // Every member sees the team; only those who manage the service invite.
+    let page = app.get(&users(&live), Some(&s.cookie)).await;
+    assert_eq!(page.status, 200);
+    let text = page.text();
+    assert!(text.contains("Demo Admin (you)") && text.contains("Manage settings, team and usage"), "{text}");
+    assert!(text.contains("Invite a team member") && text.contains("All team members can see sent messages."));
+    let viewer = app.sign_in(VIEWER).await;
+    let seen = app.get(&users(&live), Some(&viewer)).await;
+    assert_eq!(seen.status, 200);
+    assert!(seen.text().contains("Demo Viewer (you)") && !seen.text().contains("Invite a team member"));
+    assert_eq!(app.get(&format!("{}/invite", users(&live)), Some(&viewer)).await.status, 403);
+    let outsider = app.sign_in(OUTSIDER).await;
+    assert_eq!(app.get(&users(&live), Some(&outsider)).await.status, 404);
+
+    // Notify's refusals.
+    let own = invite(&app, &s, &live, ADMIN, &[]).await;
+    assert!(own.text().contains("Enter an email address that is not your own"), "{}", own.text());
+    let bad = invite(&app, &s, &live, "not an address", &["send_messages"]).await;
+    assert!(bad.body.contains("govuk-error-summary") && bad.body.contains("value=\"not an address\""));
+    let member = invite(&app, &s, &live, VIEWER, &[]).await;
+    assert!(member.text().contains("This person is already a team member"), "{}", member.text());
+    assert!(member.text().contains("Demo Viewer is already a member of ‘Example live service’."));
+
+    // An invitation: the email, the pending row, and a second one refused.
+    let sent = invite(&app, &s, &live, "new.person@example.gov.uk", &["view_activity", "send_messages"]).await;
+    assert_eq!((sent.status, sent.location()), (302, users(&live).as_str()));
+    let list = app.get(&users(&live), Some(&s.cookie)).await.text();
+    assert!(list.contains("Invite sent to new.person@example.gov.uk"), "{list}");
+    assert!(list.contains("new.person@example.gov.uk Invite pending See dashboard Send messages"), "{list}");
+    let again = invite(&app, &s, &live, "New.Person@example.gov.uk", &[]).await;
+    assert!(again.text().contains("This person has already received an invite"), "{}", again.text());
+    let (subject, link) = invitation_link(&app, "new.person@example.gov.uk").await;
+    assert_eq!(subject, "Demo Admin has invited you to collaborate on Example live service");
+
+    // Someone else signed in cannot use it.
+    let wrong = app.get(&link, Some(&viewer)).await;
+    assert_eq!(wrong.status, 403);
+    assert!(wrong.text().contains("You’re signed in as viewer@example.gov.uk"), "{}", wrong.text());
+
+    // The invitee has no account: they make one, and land on the service.
+    let form = app.get(&link, None).await;
+    assert_eq!(form.status, 200);
+    assert!(form.text().contains("Create an account") && form.text().contains("new.person@example.gov.uk"));
+    let short = app.post(&link, None, &[("name", "New Person"), ("password", "short")]).await;
+    assert!(short.text().contains("Your password must be 8 characters or more"), "{}", short.text());
+    assert!(short.body.contains("value=\"New Person\""), "the name is kept");
+    let created = app
+        .post(
+            &link,
+            None,
+            &[("name", "New Person"), ("mobile_number", "07700 900 123"), ("password", "a long enough password")],
+        )
+        .await;
+    assert_eq!((created.status, created.location()), (302, format!("/services/{live}").as_str()));
+    let cookie = created.set_cookie().unwrap();
+    let cookie = cookie.split(';').next().unwrap().to_string();
+    let team = app.get(&users(&live), Some(&cookie)).await;
+    assert_eq!(team.status, 200);
+    assert!(
+        team.text().contains("New Person (you) new.person@example.gov.uk See dashboard Send messages"),
+        "{}",
+        team.text()
+    );
+    assert!(!team.text().contains("Invite a team member"));
+    assert_eq!(app.get(&format!("/services/{live}/api"), Some(&cookie)).await.status, 403, "not given the API");
+
+    // Used once: the link now leads to the service, through sign-in.
+    let used = app.get(&link, None).await;
+    assert_eq!((used.status, used.location()), (302, format!("/sign-in?next=/services/{live}").as_str()));
+    assert_eq!(app.post(&link, None, &[("name", "X"), ("password", "another password")]).await.status, 302);
+    let (users_now,): (i64,) =
+        sqlx::query_as("SELECT count(*) FROM users WHERE email_address = 'new.person@example.gov.uk'")
+            .fetch_one(app.state.pool.sqlite())
+            .await
+            .unwrap();
+    assert_eq!(users_now, 1);
+
+    // Every change is on the audit log.
+    let audit = app.get(&format!("/services/{live}/api/audit"), Some(&s.cookie)).await.text();
+    assert!(audit.contains("Invited new.person@example.gov.uk to join the team"), "{audit}");
+    assert!(audit.contains("new.person@example.gov.uk accepted the invitation and joined the team"), "{audit}");
+}
+
+#[tokio::test]
+async fn an_existing_user_signs_in_first_and_cancelled_expired_or_forged_links_do_nothing() {
+    let app = TestApp::spawn().await;
+    let live = app.service_id("Example live service").await;
+    let s = admin(&app).await;
+
+    // The outsider has an account: the link asks them to sign in, then joins them.
+    assert_eq!(invite(&app, &s, &live, OUTSIDER, &["manage_templates"]).await.status, 302);
+    let (_, link) = invitation_link(&app, OUTSIDER).await;
+    let unsigned = app.get(&link, None).await;
+    assert_eq!((unsigned.status, unsigned.location()), (302, format!("/sign-in?next={link}").as_str()));
+    let outsider = app.sign_in(OUTSIDER).await;
+    let joined = app.get(&link, Some(&outsider)).await;
+    assert_eq!((joined.status, joined.location()), (302, format!("/services/{live}").as_str()));
+    let outsider_user = store::find_user_by_email(&app.state.pool, OUTSIDER).await.unwrap().unwrap();
+    let permissions = store::user_permissions(&app.state.pool, &outsider_user.id, &live).await.unwrap();
+    assert_eq!(permissions, Some(vec![app::domain::Permission::ManageTemplates]));
+
+    // Cancelled.
+    assert_eq!(invite(&app, &s, &live, "cancel.me@example.gov.uk", &[]).await.status, 302);
+    let (_, cancelled_link) = invitation_link(&app, "cancel.me@example.gov.uk").await;
+    let invitation = app::ssr::team::pending(&app.state.pool, &live).await.unwrap().remove(0);
+    let cancel = format!("/services/{live}/cancel-invited-user/{}", invitation.id);
+    assert_eq!(app.post(&cancel, Some(&s.cookie), &[]).await.status, 403, "no CSRF token");
+    let done = app.post(&cancel, Some(&s.cookie), &[("csrf_token", &s.csrf)]).await;
+    assert_eq!(done.status, 302);
+    assert!(app
+        .get(&users(&live), Some(&s.cookie))
+        .await
+        .text()
+        .contains("Invitation to cancel.me@example.gov.uk cancelled"));
+    assert_eq!(app.post(&cancel, Some(&s.cookie), &[("csrf_token", &s.csrf)]).await.status, 404, "once");
+    let page = app.get(&cancelled_link, None).await.text();
+    assert!(page.contains("The invitation you were sent has been cancelled"), "{page}");
+    assert!(page.contains("Demo Admin cancelled your invitation to ‘Example live service’."), "{page}");
+    assert!(app.post(&cancelled_link, None, &[("name", "X"), ("password", "a long password")]).await.status == 302);
+    assert!(store::find_user_by_email(&app.state.pool, "cancel.me@example.gov.uk").await.unwrap().is_none());
+
+    // Expired after 2 days.
+    assert_eq!(invite(&app, &s, &live, "late@example.gov.uk", &[]).await.status, 302);
+    let (_, late_link) = invitation_link(&app, "late@example.gov.uk").await;
+    sqlx::query("UPDATE invited_users SET created_at = ? WHERE email_address = 'late@example.gov.uk'")
+        .bind(app::ssr::clock::ago(time::Duration::days(2) + time::Duration::minutes(1)))
+        .execute(app.state.pool.sqlite())
+        .await
+        .unwrap();
+    assert!(app.get(&late_link, None).await.text().contains("The invitation you were sent has expired"));
+    // No longer pending on the team page.
+    let team = app.get(&users(&live), Some(&s.cookie)).await.text();
+    assert!(!team.contains("late@example.gov.uk Invite pending"), "{team}");
+
+    // Forged or malformed tokens.
+    let forged = format!("/invitation/{}", "ab".repeat(32));
+    assert_eq!(app.get(&forged, None).await.status, 404);
+    assert_eq!(app.get("/invitation/short", None).await.status, 404);
+    // Another service's manager cannot cancel this service's invitations.
+    let trial = app.service_id("Example trial service").await;
+    let elsewhere = format!("/services/{trial}/cancel-invited-user/{}", invitation.id);
+    assert_eq!(app.post(&elsewhere, Some(&s.cookie), &[("csrf_token", &s.csrf)]).await.status, 404);
+}
