@@ -70,3 +70,62 @@ test("the team: invite someone, who makes an account from the email's link and s
   await expect(page.getByRole("button", { name: "Invite a team member" })).toHaveCount(0);
   await expectNoAxeViolations(page, testInfo);
 });
+
+/** Runs the server's command line on the browser suite's database. */
+function cli(args: string[], input?: string): string {
+  const root = path.resolve(process.cwd(), "..");
+  return execFileSync(path.join(root, "target", "release", "server"), args, {
+    cwd: root,
+    env: { ...process.env, NOTIFY_DATA_DIR: path.join(root, "target", "e2e", "data") },
+    encoding: "utf8",
+    input,
+  });
+}
+
+test("the team: change a member's permissions, remove one who could see the keys, and act on the warning", async ({ page }, testInfo) => {
+  const service = jsEnabled(testInfo) ? "Example trial service" : "Example live service";
+  const serviceId = cli(["list-services"]).split("\n").map((l) => l.split("\t")).find((f) => f[2] === service)![0];
+  const tag = `${testInfo.project.name}-${Date.now()}`;
+  const people = [`Eve ${tag}`, `Finn ${tag}`];
+  for (const name of people) {
+    const email = `${name.toLowerCase().replace(/ /g, ".")}@example.gov.uk`;
+    cli(["create-user", "--name", name, "--email", email], "a member's long password\n");
+    cli(["grant", "--email", email, "--service-id", serviceId, "--permissions", "manage_api_keys,view_activity"]);
+  }
+  const keyName = `Key Finn saw ${tag}`;
+  const key = cli(["create-api-key", "--service-id", serviceId, "--name", keyName, "--type", "test"]).trim();
+  rememberSecret(key.slice(-36));
+
+  await signIn(page, ADMIN, testInfo);
+  await page.getByRole("link", { name: service }).click();
+  await page.getByRole("link", { name: "Team members" }).click();
+  // Eve: Send messages instead of the API.
+  await page.getByRole("link", { name: `Change details for ${people[0]}` }).click();
+  await expect(page.getByRole("heading", { level: 1, name: "Change team member’s permissions" })).toBeVisible();
+  await expectNoAxeViolations(page, testInfo);
+  await page.getByLabel("Manage API integration").uncheck();
+  await page.getByLabel("Send messages").check();
+  await page.getByRole("button", { name: "Save" }).click();
+  await expect(page.getByText(`${people[0]}’s permissions were changed`)).toBeVisible();
+
+  // Finn, who could see the keys, removed after a confirmation.
+  await page.getByRole("link", { name: `Change details for ${people[1]}` }).click();
+  await page.getByRole("link", { name: "Remove this team member" }).click();
+  const banner = page.getByRole("alert");
+  await expect(banner).toContainText(`Are you sure you want to remove ${people[1]}?`);
+  await expectNoAxeViolations(page, testInfo);
+  await banner.getByRole("button", { name: "Yes, remove" }).click();
+  await expect(page.getByText(`${people[1]} was removed from the team`)).toBeVisible();
+  await expect(page.getByRole("heading", { level: 2, name: people[1] })).toHaveCount(0);
+
+  // The API integration page asks for the keys Finn could see to be rotated.
+  await page.getByRole("link", { name: "API integration" }).click();
+  const warning = page.getByRole("region").filter({ hasText: `${people[1]} left the team on` });
+  await expect(warning).toContainText("These keys were created or could be seen by them: rotate them.");
+  await expect(warning.getByRole("link", { name: `Rotate ‘${keyName}’` })).toBeVisible();
+  await expectNoAxeViolations(page, testInfo);
+  await warning.getByRole("button", { name: "Dismiss this warning" }).click();
+  await expect(page.getByText("Warning dismissed")).toBeVisible();
+  await expect(page.getByText(`${people[1]} left the team on`)).toHaveCount(0);
+  await expectNoFullReload(page, testInfo);
+});

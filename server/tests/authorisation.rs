@@ -55,6 +55,9 @@ struct ServiceIds {
     /// A waiting invitation to the service, and its link's token.
     invitation: String,
     token: String,
+    /// A member of the service (not one of the personas), and a departure.
+    member: String,
+    departure: String,
 }
 
 async fn objects(app: &TestApp, service: &str, name: &str) -> ServiceIds {
@@ -141,7 +144,34 @@ async fn objects(app: &TestApp, service: &str, name: &str) -> ServiceIds {
     )
     .await
     .unwrap();
+    let hash = app::ssr::passwords::hash("a member's password").unwrap();
+    let mut member_ids = Vec::new();
+    for n in 0..2 {
+        let email = format!("{slug}-member-{n}-{}@example.gov.uk", rand_digits());
+        let id = store::create_user(
+            &app.state.pool,
+            store::NewUser {
+                name: "A member",
+                email_address: &email,
+                mobile_number: None,
+                password_hash: &hash,
+                platform_admin: false,
+            },
+        )
+        .await
+        .unwrap();
+        store::grant(&app.state.pool, &id, service, &[app::domain::Permission::ManageApiKeys]).await.unwrap();
+        member_ids.push(id);
+    }
+    store::remove_member(&app.state.pool, service, &member_ids[1], &admin.id).await.unwrap().unwrap();
+    let (departure,): (String,) = sqlx::query_as("SELECT id FROM departures WHERE user_id = ?")
+        .bind(&member_ids[1])
+        .fetch_one(app.state.pool.sqlite())
+        .await
+        .unwrap();
     ServiceIds {
+        member: member_ids.remove(0),
+        departure,
         invitation,
         token,
         check,
@@ -197,6 +227,8 @@ fn fill(path: &str, ids: &ServiceIds, service: &str) -> String {
         .replace("{check_id}", &ids.check)
         .replace("{invited_user_id}", &ids.invitation)
         .replace("{token}", &ids.token)
+        .replace("{user_id}", &ids.member)
+        .replace("{departure_id}", &ids.departure)
         .replace("{callback}", "delivery-status-callback")
         .replace("{section}", "callbacks")
 }
@@ -215,6 +247,8 @@ fn missing_ids() -> ServiceIds {
         check: uuid::Uuid::new_v4().to_string(),
         invitation: uuid::Uuid::new_v4().to_string(),
         token: app::ssr::tokens::random_token(),
+        member: uuid::Uuid::new_v4().to_string(),
+        departure: uuid::Uuid::new_v4().to_string(),
     }
 }
 
@@ -330,6 +364,8 @@ async fn every_admin_route_answers_every_kind_of_user_as_its_access_says() {
                     "{letter_contact_id}",
                     "{check_id}",
                     "{invited_user_id}",
+                    "{user_id}",
+                    "{departure_id}",
                 ]
                 .iter()
                 .any(|p| route.path.contains(p));

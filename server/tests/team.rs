@@ -187,3 +187,153 @@ async fn an_existing_user_signs_in_first_and_cancelled_expired_or_forged_links_d
     let elsewhere = format!("/services/{trial}/cancel-invited-user/{}", invitation.id);
     assert_eq!(app.post(&elsewhere, Some(&s.cookie), &[("csrf_token", &s.csrf)]).await.status, 404);
 }
+
+/// A user made a member of the service with `permissions` (not a persona).
+async fn member(app: &TestApp, service: &str, name: &str, permissions: &[app::domain::Permission]) -> String {
+    let hash = app::ssr::passwords::hash("a member's password").unwrap();
+    let email = format!("{}@example.gov.uk", name.to_lowercase().replace(' ', "."));
+    let id = store::create_user(
+        &app.state.pool,
+        store::NewUser {
+            name,
+            email_address: &email,
+            mobile_number: None,
+            password_hash: &hash,
+            platform_admin: false,
+        },
+    )
+    .await
+    .unwrap();
+    store::grant(&app.state.pool, &id, service, permissions).await.unwrap();
+    id
+}
+
+#[tokio::test]
+async fn a_manager_changes_permissions_and_removes_members_but_never_the_last_manager() {
+    use app::domain::Permission::*;
+    let app = TestApp::spawn().await;
+    let live = app.service_id("Example live service").await;
+    let s = admin(&app).await;
+    let bo = member(&app, &live, "Bo Member", &[ManageApiKeys, ViewActivity]).await;
+    let page = app.get(&users(&live), Some(&s.cookie)).await;
+    assert!(page.text().contains("Change details for Bo Member"), "{}", page.text());
+
+    // Permissions: what is ticked, on the audit log.
+    let form = app.get(&format!("{}/{bo}", users(&live)), Some(&s.cookie)).await;
+    assert_eq!(form.status, 200);
+    assert!(
+        form.text().contains("Change team member’s permissions") && form.text().contains("bo.member@example.gov.uk")
+    );
+    let changed = app
+        .post(
+            &format!("{}/{bo}", users(&live)),
+            Some(&s.cookie),
+            &[("csrf_token", &s.csrf), ("permission_send_messages", "y")],
+        )
+        .await;
+    assert_eq!(changed.status, 302);
+    let bo_now = store::user_permissions(&app.state.pool, &bo, &live).await.unwrap();
+    assert_eq!(bo_now, Some(vec![SendMessages]));
+    assert!(app.get(&users(&live), Some(&s.cookie)).await.text().contains("Bo Member’s permissions were changed"));
+
+    // The only manager cannot stop managing, nor leave.
+    let admin_user = store::find_user_by_email(&app.state.pool, ADMIN).await.unwrap().unwrap();
+    let own = format!("{}/{}", users(&live), admin_user.id);
+    let refused =
+        app.post(&own, Some(&s.cookie), &[("csrf_token", &s.csrf), ("permission_manage_api_keys", "y")]).await;
+    assert_eq!(refused.status, 200);
+    let message = "Demo Admin is the only team member who can manage settings, team and usage. Give this permission to someone else first.";
+    assert!(refused.text().contains(message), "{}", refused.text());
+    assert!(refused.body.contains("govuk-error-summary"));
+    let leave = app.post(&format!("{own}/delete"), Some(&s.cookie), &[("csrf_token", &s.csrf)]).await;
+    assert!(leave.text().contains(message), "{}", leave.text());
+    assert!(store::user_permissions(&app.state.pool, &admin_user.id, &live)
+        .await
+        .unwrap()
+        .unwrap()
+        .contains(&ManageService));
+
+    // Not a member here, or no such user: 404; a viewer: 403.
+    let trial = app.service_id("Example trial service").await;
+    assert_eq!(app.get(&format!("{}/{bo}", users(&trial)), Some(&s.cookie)).await.status, 404);
+    assert_eq!(app.get(&format!("{}/{}", users(&live), uuid::Uuid::new_v4()), Some(&s.cookie)).await.status, 404);
+    let viewer = app.sign_in(VIEWER).await;
+    assert_eq!(app.get(&format!("{}/{bo}", users(&live)), Some(&viewer)).await.status, 403);
+
+    // Removed, after a confirmation.
+    let confirm = app.get(&format!("{}/{bo}/delete", users(&live)), Some(&s.cookie)).await;
+    assert!(confirm.text().contains("Are you sure you want to remove Bo Member?"), "{}", confirm.text());
+    let removed = app.post(&format!("{}/{bo}/delete", users(&live)), Some(&s.cookie), &[("csrf_token", &s.csrf)]).await;
+    assert_eq!((removed.status, removed.location()), (302, users(&live).as_str()));
+    assert_eq!(store::user_permissions(&app.state.pool, &bo, &live).await.unwrap(), None);
+    let list = app.get(&users(&live), Some(&s.cookie)).await.text();
+    assert!(
+        list.contains("Bo Member was removed from the team") && !list.contains("bo.member@example.gov.uk"),
+        "{list}"
+    );
+    let audit = app.get(&format!("/services/{live}/api/audit"), Some(&s.cookie)).await.text();
+    assert!(audit.contains("Changed Bo Member’s permissions to: Send messages"), "{audit}");
+    assert!(audit.contains("Removed Bo Member (bo.member@example.gov.uk) from the team"), "{audit}");
+    // Bo could not see the keys when they left: no warning.
+    assert!(!app.get(&format!("/services/{live}/api"), Some(&s.cookie)).await.text().contains("left the team"));
+}
+
+#[tokio::test]
+async fn a_departure_asks_for_the_keys_they_could_see_to_be_rotated() {
+    use app::domain::Permission::*;
+    let app = TestApp::spawn().await;
+    let live = app.service_id("Example live service").await;
+    let s = admin(&app).await;
+    let before: Vec<Key> =
+        vec![make_key(&app, &live, "normal", "Payments").await, make_key(&app, &live, "test", "Tests").await];
+    let cy = member(&app, &live, "Cy Developer", &[ManageApiKeys]).await;
+    let dee = member(&app, &live, "Dee Developer", &[ManageApiKeys]).await;
+    // Made after they leave: not theirs to have seen.
+    for who in [&cy, &dee] {
+        let removed =
+            app.post(&format!("{}/{who}/delete", users(&live)), Some(&s.cookie), &[("csrf_token", &s.csrf)]).await;
+        assert_eq!(removed.status, 302);
+    }
+    let after = make_key(&app, &live, "normal", "Later").await;
+
+    let hub = app.get(&format!("/services/{live}/api"), Some(&s.cookie)).await.text();
+    assert!(hub.contains("Cy Developer left the team on"), "{hub}");
+    assert!(hub.contains("These keys were created or could be seen by them: rotate them."), "{hub}");
+    assert!(
+        hub.contains("Rotate ‘Payments’") && hub.contains("Rotate ‘Tests’") && !hub.contains("Rotate ‘Later’"),
+        "{hub}"
+    );
+    let keys_page = app.get(&format!("/services/{live}/api/keys"), Some(&s.cookie)).await;
+    assert!(keys_page.text().contains("Dee Developer left the team on"), "{}", keys_page.text());
+    assert!(keys_page.body.contains(&format!("/services/{live}/api/keys/rotate/{}", before[0].id)));
+
+    // Dismissed: that warning goes (on the audit log); the other stays.
+    let (cy_departure,): (String,) = sqlx::query_as("SELECT id FROM departures WHERE user_id = ?")
+        .bind(&cy)
+        .fetch_one(app.state.pool.sqlite())
+        .await
+        .unwrap();
+    let dismiss = format!("/services/{live}/api/departures/{cy_departure}/dismiss");
+    assert_eq!(app.post(&dismiss, Some(&s.cookie), &[]).await.status, 403, "no CSRF token");
+    let done = app.post(&dismiss, Some(&s.cookie), &[("csrf_token", &s.csrf)]).await;
+    assert_eq!((done.status, done.location()), (302, format!("/services/{live}/api").as_str()));
+    let hub = app.get(&format!("/services/{live}/api"), Some(&s.cookie)).await.text();
+    assert!(
+        hub.contains("Warning dismissed") && !hub.contains("Cy Developer left") && hub.contains("Dee Developer left"),
+        "{hub}"
+    );
+    assert_eq!(app.post(&dismiss, Some(&s.cookie), &[("csrf_token", &s.csrf)]).await.status, 404, "once");
+
+    // Every listed key revoked: the warning goes by itself.
+    for key in &before {
+        let revoked = app
+            .post(&format!("/services/{live}/api/keys/revoke/{}", key.id), Some(&s.cookie), &[("csrf_token", &s.csrf)])
+            .await;
+        assert_eq!(revoked.status, 302);
+    }
+    let hub = app.get(&format!("/services/{live}/api"), Some(&s.cookie)).await.text();
+    assert!(!hub.contains("left the team"), "{hub}");
+    let _ = after;
+    let audit = app.get(&format!("/services/{live}/api/audit"), Some(&s.cookie)).await.text();
+    assert!(audit.contains("Dismissed the warning to rotate the keys Cy Developer could see"), "{audit}");
+}

@@ -23,6 +23,8 @@ pub struct ApiHub {
     pub leaks: Vec<String>,
     /// Alerts on unusual usage nobody has dismissed, newest first.
     pub alerts: Vec<crate::pages::key_page::AlertRow>,
+    /// Members who left while they could see the keys.
+    pub departures: Vec<crate::pages::team::DepartureView>,
 }
 
 impl ServicePageContent for ApiHub {
@@ -33,7 +35,10 @@ impl ServicePageContent for ApiHub {
         let (service, callbacks_href, log) = (service.clone(), self.callbacks_href.clone(), self.log.clone());
         let (expiring_keys, leaks, alerts) = (self.expiring_keys, self.leaks.clone(), self.alerts.clone());
         let csrf_token = csrf_token.to_string();
-        view! { <Hub service callbacks_href log expiring_keys leaks alerts csrf_token/> }.into_any()
+        let departures = view! {
+            <crate::pages::team::DepartureWarnings service=service.clone() departures=self.departures.clone() csrf_token=csrf_token.clone()/>
+        };
+        view! { {departures} <Hub service callbacks_href log expiring_keys leaks alerts csrf_token/> }.into_any()
     }
 }
 

@@ -28,6 +28,8 @@ pub struct KeyRow {
 #[derive(Clone, Debug)]
 pub struct ApiKeys {
     pub keys: Vec<KeyRow>,
+    /// Members who left while they could see the keys.
+    pub departures: Vec<crate::pages::team::DepartureView>,
     /// The key whose revocation is being confirmed: (id, name).
     pub confirm_revoke: Option<(String, String)>,
 }
@@ -49,7 +51,10 @@ impl ServicePageContent for ApiKeys {
     }
     fn view(&self, service: &ServiceContext, csrf_token: &str) -> AnyView {
         let (service, keys, csrf_token) = (service.clone(), self.clone(), csrf_token.to_string());
-        view! { <KeysList service keys csrf_token/> }.into_any()
+        let departures = view! {
+            <crate::pages::team::DepartureWarnings service=service.clone() departures=keys.departures.clone() csrf_token=csrf_token.clone()/>
+        };
+        view! { {departures} <KeysList service keys csrf_token/> }.into_any()
     }
 }
 

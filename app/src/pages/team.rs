@@ -12,6 +12,7 @@ pub const PERMISSIONS_HINT: &str = "All team members can see sent messages.";
 
 #[derive(Clone, Debug)]
 pub struct MemberRow {
+    pub user_id: String,
     pub name: String,
     pub email_address: String,
     /// Its permissions' labels, in Notify's order.
@@ -59,11 +60,21 @@ impl ServicePageContent for TeamPage {
             .into_iter()
             .map(|m| {
                 let name = if m.is_you { format!("{} (you)", m.name) } else { m.name.clone() };
+                let change = team.can_manage.then(|| {
+                    view! {
+                        <p class="govuk-body">
+                            <a class="govuk-link govuk-link--no-visited-state" href=service.path(&format!("/users/{}", m.user_id))>
+                                "Change details"<span class="govuk-visually-hidden">{format!(" for {}", m.name)}</span>
+                            </a>
+                        </p>
+                    }
+                });
                 view! {
                     <li class="notify-team-member">
                         <h2 class="govuk-heading-s govuk-!-margin-bottom-1">{name}</h2>
                         <p class="govuk-body govuk-!-margin-bottom-1">{m.email_address.clone()}</p>
                         {permission_list(m.permissions.clone())}
+                        {change}
                     </li>
                 }
             })
@@ -279,4 +290,146 @@ impl PageContent for CreateAccount {
         }
         .into_any()
     }
+}
+
+/// Changing a member's permissions (`/services/{id}/users/{user_id}`), or
+/// confirming their removal (`…/delete`).
+#[derive(Clone, Debug)]
+pub struct MemberForm {
+    pub user_id: String,
+    pub name: String,
+    pub email_address: String,
+    pub permissions: Vec<Permission>,
+    /// Asking to confirm the removal.
+    pub confirm_remove: bool,
+    pub errors: FormErrors,
+}
+
+impl ServicePageContent for MemberForm {
+    fn title(&self) -> String {
+        "Change team member’s permissions".into()
+    }
+    fn has_errors(&self) -> bool {
+        !self.errors.is_empty()
+    }
+    fn view(&self, service: &ServiceContext, csrf_token: &str) -> AnyView {
+        let form = self.clone();
+        let base = service.path(&format!("/users/{}", form.user_id));
+        let banner = form.confirm_remove.then(|| {
+            view! {
+                <div class="notify-banner-dangerous banner-dangerous" role="alert">
+                    <h2 class="govuk-heading-m">{format!("Are you sure you want to remove {}?", form.name)}</h2>
+                    <form method="post" action=format!("{base}/delete") novalidate>
+                        <CsrfField token=csrf_token.to_string()/>
+                        <Button text="Yes, remove" classes="govuk-button--warning govuk-!-margin-bottom-0"/>
+                    </form>
+                </div>
+            }
+        });
+        let error = form.errors.for_field("permissions");
+        let group = if error.is_some() { "govuk-form-group govuk-form-group--error" } else { "govuk-form-group" };
+        let boxes = Permission::NOTIFY_ORDER
+            .iter()
+            .map(|p| {
+                let field = permission_field(*p);
+                let checked = form.permissions.contains(p);
+                // The first box is where the error summary's link lands.
+                let id = if *p == Permission::NOTIFY_ORDER[0] { "permissions".to_string() } else { field.clone() };
+                view! {
+                    <div class="govuk-checkboxes__item">
+                        <input class="govuk-checkboxes__input" id=id.clone() name=field type="checkbox" value="y" checked=checked/>
+                        <label class="govuk-label govuk-checkboxes__label" for=id>{p.label()}</label>
+                    </div>
+                }
+            })
+            .collect_view();
+        view! {
+            <BackLink href=service.path("/users")/>
+            {banner}
+            <div class="govuk-grid-row">
+                <div class="govuk-grid-column-two-thirds">
+                    <ErrorSummary errors=form.errors.clone()/>
+                    <h1 class="govuk-heading-l">"Change team member’s permissions"</h1>
+                    <p class="govuk-body">{form.name.clone()}<br/>{form.email_address.clone()}</p>
+                    <form method="post" action=base.clone() novalidate>
+                        <CsrfField token=csrf_token.to_string()/>
+                        <div class=group>
+                            <fieldset class="govuk-fieldset" aria-describedby="permissions-hint">
+                                <legend class="govuk-fieldset__legend govuk-fieldset__legend--s">"Permissions"</legend>
+                                <div id="permissions-hint" class="govuk-hint">{PERMISSIONS_HINT}</div>
+                                {error.map(|e| view! {
+                                    <p id="permissions-error" class="govuk-error-message">
+                                        <span class="govuk-visually-hidden">"Error: "</span>{e}
+                                    </p>
+                                })}
+                                <div class="govuk-checkboxes" data-module="govuk-checkboxes">{boxes}</div>
+                            </fieldset>
+                        </div>
+                        <div class="govuk-button-group">
+                            <Button text="Save"/>
+                            <a class="govuk-link govuk-link--no-visited-state notify-delete-link" href=format!("{base}/delete")>
+                                "Remove this team member"
+                            </a>
+                        </div>
+                    </form>
+                </div>
+            </div>
+        }
+        .into_any()
+    }
+}
+
+/// A member who left while they could see the API keys: the warning on the
+/// API integration pages.
+#[derive(Clone, Debug)]
+pub struct DepartureView {
+    pub id: String,
+    /// `{name} left the team on 6 December 2026.`
+    pub sentence: String,
+    /// (key id, key name)
+    pub keys: Vec<(String, String)>,
+}
+
+/// The departure warnings, each with its keys' Rotate links and Dismiss.
+#[component]
+pub fn DepartureWarnings(service: ServiceContext, departures: Vec<DepartureView>, csrf_token: String) -> impl IntoView {
+    departures
+        .into_iter()
+        .map(|d| {
+            let keys = d
+                .keys
+                .iter()
+                .map(|(id, name)| {
+                    view! {
+                        <li>
+                            <a class="govuk-link govuk-link--no-visited-state" href=service.path(&format!("/api/keys/rotate/{id}"))>
+                                {format!("Rotate ‘{name}’")}
+                            </a>
+                        </li>
+                    }
+                })
+                .collect_view();
+            let title_id = format!("departure-{}", d.id);
+            let labelled_by = title_id.clone();
+            view! {
+                <div class="govuk-notification-banner" role="region" aria-labelledby=labelled_by data-module="govuk-notification-banner">
+                    <div class="govuk-notification-banner__header">
+                        <h2 class="govuk-notification-banner__title" id=title_id>"Important"</h2>
+                    </div>
+                    <div class="govuk-notification-banner__content">
+                        <p class="govuk-notification-banner__heading">
+                            {format!("{} These keys were created or could be seen by them: rotate them.", d.sentence)}
+                        </p>
+                        <ul class="govuk-list">{keys}</ul>
+                        <form method="post" action=service.path(&format!("/api/departures/{}/dismiss", d.id)) novalidate>
+                            <CsrfField token=csrf_token.clone()/>
+                            <button type="submit" class="govuk-button govuk-button--secondary govuk-!-margin-bottom-0" data-module="govuk-button">
+                                "Dismiss"<span class="govuk-visually-hidden">" this warning"</span>
+                            </button>
+                        </form>
+                    </div>
+                </div>
+            }
+        })
+        .collect_view()
 }

@@ -36,7 +36,8 @@ pub async fn hub(State(state): State<AppState>, ctx: Ctx) -> Answer {
     let week_ago = clock::now() - time::Duration::days(7);
     let leaks = store::leak_reports_since(&state.pool, ctx.id(), week_ago).await?;
     let alerts = open_alert_rows(&state, ctx.id()).await?;
-    ctx.show_with_flash(&state, ApiHub { callbacks_href, log, expiring_keys, leaks, alerts }).await
+    let departures = super::team::departure_views(&state, ctx.id()).await?;
+    ctx.show_with_flash(&state, ApiHub { callbacks_href, log, expiring_keys, leaks, alerts, departures }).await
 }
 
 // ---------------------------------------------------------------- keys
@@ -87,7 +88,8 @@ pub async fn keys_expiring_soon(state: &AppState, service_id: &str) -> Result<us
 
 pub async fn keys(State(state): State<AppState>, ctx: Ctx) -> Answer {
     let keys = key_rows(&state, ctx.id()).await?;
-    ctx.show_with_flash(&state, ApiKeys { keys, confirm_revoke: None }).await
+    let departures = super::team::departure_views(&state, ctx.id()).await?;
+    ctx.show_with_flash(&state, ApiKeys { keys, confirm_revoke: None, departures }).await
 }
 
 /// The longest lifetime the service allows its new keys.
@@ -196,7 +198,8 @@ pub async fn revoke_confirm(
         return Ok(found(&ctx.path("/api/keys")));
     }
     let keys = key_rows(&state, ctx.id()).await?;
-    Ok(ctx.show(ApiKeys { keys, confirm_revoke: Some((key.id, key.name)) }))
+    let departures = super::team::departure_views(&state, ctx.id()).await?;
+    Ok(ctx.show(ApiKeys { keys, confirm_revoke: Some((key.id, key.name)), departures }))
 }
 
 /// A form with nothing but its CSRF token.

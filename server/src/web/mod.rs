@@ -168,6 +168,18 @@ fn admin_routes() -> Vec<(AdminRoute, axum::routing::MethodRouter<AppState>)> {
             route("/services/{service_id}/cancel-invited-user/{invited_user_id}", POST, settings),
             post(team::cancel_invitation),
         ),
+        (
+            route("/services/{service_id}/users/{user_id}", BOTH, settings),
+            get(team::member_page).post(team::set_permissions),
+        ),
+        (
+            route("/services/{service_id}/users/{user_id}/delete", BOTH, settings),
+            get(team::confirm_remove).post(team::remove),
+        ),
+        (
+            route("/services/{service_id}/api/departures/{departure_id}/dismiss", POST, keys),
+            post(team::dismiss_departure),
+        ),
         (route("/services/{service_id}", GET, Access::Service(Member::ANY_OF)), get(services::dashboard)),
         (route("/services/{service_id}/api", GET, keys), get(api_integration::hub)),
         (

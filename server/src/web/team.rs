@@ -5,14 +5,15 @@
 //! are `app::ssr::team`'s.
 
 use super::error::{found, show, show_with, PageError};
-use super::extract::{CsrfForm, Form, ManageTeam, ServicePage, TeamList};
+use super::extract::{CsrfForm, Form, ManageApiKeys, ManageTeam, ServicePage, TeamList};
 use super::session;
 use crate::AppState;
 use app::domain::{EmailAddress, Permission, PhoneNumber};
 use app::pages::team::{
-    labels, permission_field, CannotInvite, CreateAccount, InvitationProblem, InvitationRow, InviteForm, MemberRow,
-    TeamPage,
+    labels, permission_field, CannotInvite, CreateAccount, DepartureView, InvitationProblem, InvitationRow, InviteForm,
+    MemberForm, MemberRow, TeamPage,
 };
+use app::ssr::store::TeamError;
 use app::ssr::team::{self, AcceptRefusal, InviteRefusal, Opened};
 use app::ssr::{passwords, store};
 use app::view_model::{FormErrors, Page};
@@ -32,6 +33,7 @@ pub async fn users(State(state): State<AppState>, ctx: ServicePage<TeamList>) ->
         .into_iter()
         .map(|m| MemberRow {
             is_you: m.user_id == you,
+            user_id: m.user_id,
             name: m.name,
             email_address: m.email_address,
             permissions: labels(&m.permissions),
@@ -267,4 +269,133 @@ pub async fn create_account(
     let mut response = found(&format!("/services/{}", invitation.service_id));
     response.headers_mut().insert(header::SET_COOKIE, cookie);
     Ok(response)
+}
+
+/// What the service says when its last manager would stop managing it.
+pub fn last_manager_message(name: &str) -> String {
+    format!("{name} is the only team member who can manage settings, team and usage. Give this permission to someone else first.")
+}
+
+async fn member_of(state: &AppState, service_id: &str, user_id: &str) -> Result<store::Member, PageError> {
+    store::members(&state.pool, service_id).await?.into_iter().find(|m| m.user_id == user_id).ok_or(PageError::NotFound)
+}
+
+fn member_form(member: store::Member, confirm_remove: bool, errors: FormErrors) -> MemberForm {
+    MemberForm {
+        user_id: member.user_id,
+        name: member.name,
+        email_address: member.email_address,
+        permissions: member.permissions,
+        confirm_remove,
+        errors,
+    }
+}
+
+/// `GET /services/{id}/users/{user_id}`.
+pub async fn member_page(
+    State(state): State<AppState>,
+    ctx: ServicePage<ManageTeam>,
+    Path((_, user_id)): Path<(String, String)>,
+) -> Answer {
+    let member = member_of(&state, ctx.id(), &user_id).await?;
+    Ok(ctx.show(member_form(member, false, FormErrors::default())))
+}
+
+/// `POST /services/{id}/users/{user_id}`: the member's permissions become
+/// those ticked (the service keeps a member who may manage it).
+pub async fn set_permissions(
+    State(state): State<AppState>,
+    ctx: ServicePage<ManageTeam>,
+    Path((_, user_id)): Path<(String, String)>,
+    CsrfForm(form): CsrfForm<HashMap<String, String>>,
+) -> Answer {
+    let member = member_of(&state, ctx.id(), &user_id).await?;
+    let permissions: Vec<Permission> =
+        Permission::NOTIFY_ORDER.into_iter().filter(|p| form.contains_key(&permission_field(*p))).collect();
+    let by = ctx.signed_in.user.id.clone();
+    match store::set_member_permissions(&state.pool, ctx.id(), &user_id, &permissions, &by).await? {
+        Ok(()) => {
+            ctx.flash(&state, &format!("{}’s permissions were changed", member.name)).await?;
+            Ok(found(&ctx.path("/users")))
+        }
+        Err(TeamError::NotMember) => Err(PageError::NotFound),
+        Err(TeamError::LastManager) => {
+            let mut errors = FormErrors::default();
+            errors.push("permissions", last_manager_message(&member.name));
+            let member = store::Member { permissions, ..member };
+            Ok(ctx.show(member_form(member, false, errors)))
+        }
+    }
+}
+
+/// `GET /services/{id}/users/{user_id}/delete`: the confirmation.
+pub async fn confirm_remove(
+    State(state): State<AppState>,
+    ctx: ServicePage<ManageTeam>,
+    Path((_, user_id)): Path<(String, String)>,
+) -> Answer {
+    let member = member_of(&state, ctx.id(), &user_id).await?;
+    Ok(ctx.show(member_form(member, true, FormErrors::default())))
+}
+
+/// `POST /services/{id}/users/{user_id}/delete`: removes the member (not
+/// the service's last manager); the API integration pages then warn about
+/// the keys they could see.
+pub async fn remove(
+    State(state): State<AppState>,
+    ctx: ServicePage<ManageTeam>,
+    Path((_, user_id)): Path<(String, String)>,
+    CsrfForm(Confirm {}): CsrfForm<Confirm>,
+) -> Answer {
+    let member = member_of(&state, ctx.id(), &user_id).await?;
+    let by = ctx.signed_in.user.id.clone();
+    match store::remove_member(&state.pool, ctx.id(), &user_id, &by).await? {
+        Ok(name) if user_id == by => {
+            tracing::info!(service_id = %ctx.id(), "left a service");
+            ctx.flash(&state, &format!("You left ‘{}’", ctx.service.service.name)).await?;
+            let _ = name;
+            Ok(found("/your-services"))
+        }
+        Ok(name) => {
+            ctx.flash(&state, &format!("{name} was removed from the team")).await?;
+            Ok(found(&ctx.path("/users")))
+        }
+        Err(TeamError::NotMember) => Err(PageError::NotFound),
+        Err(TeamError::LastManager) => {
+            let mut errors = FormErrors::default();
+            errors.push("permissions", last_manager_message(&member.name));
+            Ok(ctx.show(member_form(member, false, errors)))
+        }
+    }
+}
+
+/// The departure warnings of the service's API integration pages.
+pub async fn departure_views(state: &AppState, service_id: &str) -> Result<Vec<DepartureView>, PageError> {
+    Ok(store::departure_warnings(&state.pool, service_id)
+        .await?
+        .into_iter()
+        .map(|d| {
+            let day = app::domain::london_time::to_london(d.left_at.time());
+            DepartureView {
+                id: d.id,
+                sentence: format!("{} left the team on {} {} {}.", d.name, day.day(), day.month(), day.year()),
+                keys: d.keys,
+            }
+        })
+        .collect())
+}
+
+/// `POST /services/{id}/api/departures/{departure_id}/dismiss`.
+pub async fn dismiss_departure(
+    State(state): State<AppState>,
+    ctx: ServicePage<ManageApiKeys>,
+    Path((_, departure_id)): Path<(String, String)>,
+    CsrfForm(Confirm {}): CsrfForm<Confirm>,
+) -> Answer {
+    let by = ctx.signed_in.user.id.clone();
+    if !store::dismiss_departure(&state.pool, ctx.id(), &departure_id, &by).await? {
+        return Err(PageError::NotFound);
+    }
+    ctx.flash(&state, "Warning dismissed").await?;
+    Ok(found(&ctx.path("/api")))
 }

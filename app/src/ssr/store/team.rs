@@ -223,3 +223,197 @@ pub async fn accept_invitation(pool: &Pool, invitation: &Invitation, user_id: &s
     pool.service_changed(&invitation.service_id);
     Ok(true)
 }
+
+/// Why a member's permissions cannot change, or they cannot leave.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TeamError {
+    /// Not a member of the service.
+    NotMember,
+    /// The only member who may manage the service would lose it.
+    LastManager,
+}
+
+/// How many members of the service other than `user_id` hold `manage_service`.
+async fn other_managers(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    service_id: &str,
+    user_id: &str,
+) -> anyhow::Result<i64> {
+    let (n,): (i64,) = sqlx::query_as(
+        "SELECT count(*) FROM user_service_permissions
+         WHERE service_id = ? AND permission = 'manage_service' AND user_id != ?",
+    )
+    .bind(service_id)
+    .bind(user_id)
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(n)
+}
+
+/// The member's name, email address and permissions in `tx`.
+async fn member_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    service_id: &str,
+    user_id: &str,
+) -> anyhow::Result<Option<(String, String, Vec<Permission>)>> {
+    let row: Option<(String, String, Option<String>)> = sqlx::query_as(
+        "SELECT u.name, u.email_address,
+                (SELECT group_concat(permission) FROM user_service_permissions p
+                 WHERE p.service_id = su.service_id AND p.user_id = su.user_id)
+         FROM service_users su JOIN users u ON u.id = su.user_id
+         WHERE su.service_id = ? AND su.user_id = ?",
+    )
+    .bind(service_id)
+    .bind(user_id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    Ok(row.map(|(name, email, p)| (name, email, parse_permissions(p.as_deref().unwrap_or_default()))))
+}
+
+/// Gives a member exactly `permissions` (on the audit log as `by`'s
+/// change); the service always keeps a member who may manage it.
+pub async fn set_member_permissions(
+    pool: &Pool,
+    service_id: &str,
+    user_id: &str,
+    permissions: &[Permission],
+    by: &str,
+) -> anyhow::Result<Result<(), TeamError>> {
+    let mut tx = pool.db.begin().await?;
+    let Some((name, _, before)) = member_in(&mut tx, service_id, user_id).await? else {
+        return Ok(Err(TeamError::NotMember));
+    };
+    if before.contains(&Permission::ManageService)
+        && !permissions.contains(&Permission::ManageService)
+        && other_managers(&mut tx, service_id, user_id).await? == 0
+    {
+        return Ok(Err(TeamError::LastManager));
+    }
+    sqlx::query("DELETE FROM user_service_permissions WHERE service_id = ? AND user_id = ?")
+        .bind(service_id)
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
+    for p in permissions {
+        sqlx::query("INSERT INTO user_service_permissions (service_id, user_id, permission) VALUES (?, ?, ?)")
+            .bind(service_id)
+            .bind(user_id)
+            .bind(p.as_str())
+            .execute(&mut *tx)
+            .await?;
+    }
+    let now: Vec<&str> =
+        Permission::NOTIFY_ORDER.iter().filter(|p| permissions.contains(p)).map(|p| p.label()).collect();
+    let description = if now.is_empty() {
+        format!("Changed {name}’s permissions to none")
+    } else {
+        format!("Changed {name}’s permissions to: {}", now.join(", "))
+    };
+    super::audit_key_in(&mut tx, service_id, Some(by), None, &description).await?;
+    tx.commit().await?;
+    Ok(Ok(()))
+}
+
+/// Removes a member from the service (on the audit log as `by`'s change),
+/// recording the departure for the API integration pages' warning; the
+/// service always keeps a member who may manage it. The member's name.
+pub async fn remove_member(
+    pool: &Pool,
+    service_id: &str,
+    user_id: &str,
+    by: &str,
+) -> anyhow::Result<Result<String, TeamError>> {
+    let mut tx = pool.db.begin().await?;
+    let Some((name, email, permissions)) = member_in(&mut tx, service_id, user_id).await? else {
+        return Ok(Err(TeamError::NotMember));
+    };
+    if permissions.contains(&Permission::ManageService) && other_managers(&mut tx, service_id, user_id).await? == 0 {
+        return Ok(Err(TeamError::LastManager));
+    }
+    sqlx::query("DELETE FROM service_users WHERE service_id = ? AND user_id = ?")
+        .bind(service_id)
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(
+        "INSERT INTO departures (id, service_id, user_id, name, email_address, left_at, saw_keys)
+         VALUES (?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(super::new_id())
+    .bind(service_id)
+    .bind(user_id)
+    .bind(&name)
+    .bind(&email)
+    .bind(clock::now())
+    .bind(permissions.contains(&Permission::ManageApiKeys))
+    .execute(&mut *tx)
+    .await?;
+    let description = format!("Removed {name} ({email}) from the team");
+    super::audit_key_in(&mut tx, service_id, Some(by), None, &description).await?;
+    tx.commit().await?;
+    pool.service_changed(service_id);
+    Ok(Ok(name))
+}
+
+/// A member who left while they could see the service's API keys, and the
+/// keys of that time still working unrotated.
+#[derive(Clone, Debug)]
+pub struct DepartureWarning {
+    pub id: String,
+    pub name: String,
+    pub left_at: Timestamp,
+    /// (key id, key name)
+    pub keys: Vec<(String, String)>,
+}
+
+/// The departures to warn about: not dismissed, with at least one key left
+/// to rotate (made before they left, neither revoked, rotated nor expired).
+pub async fn departure_warnings(pool: &Pool, service_id: &str) -> anyhow::Result<Vec<DepartureWarning>> {
+    let departures: Vec<(String, String, Timestamp)> = sqlx::query_as(
+        "SELECT id, name, left_at FROM departures
+         WHERE service_id = ? AND dismissed_at IS NULL AND saw_keys = 1 ORDER BY left_at DESC",
+    )
+    .bind(service_id)
+    .fetch_all(&pool.db)
+    .await
+    .context("could not read departures")?;
+    let mut warnings = Vec::new();
+    for (id, name, left_at) in departures {
+        let keys: Vec<(String, String)> = sqlx::query_as(
+            "SELECT id, name FROM api_keys
+             WHERE service_id = ? AND created_at < ? AND expiry_date IS NULL AND rotated_to IS NULL
+               AND (expires_at IS NULL OR expires_at > ?)
+             ORDER BY created_at",
+        )
+        .bind(service_id)
+        .bind(left_at)
+        .bind(clock::now())
+        .fetch_all(&pool.db)
+        .await?;
+        if !keys.is_empty() {
+            warnings.push(DepartureWarning { id, name, left_at, keys });
+        }
+    }
+    Ok(warnings)
+}
+
+/// Dismisses one of the service's departure warnings (on the audit log):
+/// whether there was such a warning.
+pub async fn dismiss_departure(pool: &Pool, service_id: &str, id: &str, by: &str) -> anyhow::Result<bool> {
+    let mut tx = pool.db.begin().await?;
+    let dismissed: Option<(String,)> = sqlx::query_as(
+        "UPDATE departures SET dismissed_at = ?, dismissed_by = ?
+         WHERE id = ? AND service_id = ? AND dismissed_at IS NULL RETURNING name",
+    )
+    .bind(clock::now())
+    .bind(by)
+    .bind(id)
+    .bind(service_id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some((name,)) = dismissed else { return Ok(false) };
+    let description = format!("Dismissed the warning to rotate the keys {name} could see");
+    super::audit_key_in(&mut tx, service_id, Some(by), None, &description).await?;
+    tx.commit().await?;
+    Ok(true)
+}
