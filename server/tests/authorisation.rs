@@ -58,6 +58,8 @@ struct ServiceIds {
     /// A member of the service (not one of the personas), and a departure.
     member: String,
     departure: String,
+    /// A password reset link's token (for a user who is none of the personas).
+    reset_token: String,
 }
 
 async fn objects(app: &TestApp, service: &str, name: &str) -> ServiceIds {
@@ -169,7 +171,12 @@ async fn objects(app: &TestApp, service: &str, name: &str) -> ServiceIds {
         .fetch_one(app.state.pool.sqlite())
         .await
         .unwrap();
+    let reset_token = app::ssr::tokens::random_token();
+    store::create_password_reset(&app.state.pool, &member_ids[0], &app::ssr::tokens::digest(&reset_token))
+        .await
+        .unwrap();
     ServiceIds {
+        reset_token,
         member: member_ids.remove(0),
         departure,
         invitation,
@@ -229,6 +236,7 @@ fn fill(path: &str, ids: &ServiceIds, service: &str) -> String {
         .replace("{token}", &ids.token)
         .replace("{user_id}", &ids.member)
         .replace("{departure_id}", &ids.departure)
+        .replace("{reset_token}", &ids.reset_token)
         .replace("{callback}", "delivery-status-callback")
         .replace("{section}", "callbacks")
 }
@@ -249,6 +257,7 @@ fn missing_ids() -> ServiceIds {
         token: app::ssr::tokens::random_token(),
         member: uuid::Uuid::new_v4().to_string(),
         departure: uuid::Uuid::new_v4().to_string(),
+        reset_token: app::ssr::tokens::random_token(),
     }
 }
 

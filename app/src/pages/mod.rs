@@ -3,6 +3,7 @@
 //! components. `shell` renders a whole document for a [`Page`] the server has
 //! prepared; nothing here needs to know which pages exist.
 
+pub mod account;
 pub mod api_hub;
 pub mod api_keys;
 pub mod audit;

@@ -57,6 +57,9 @@ pub fn SignIn(form: SignInForm) -> impl IntoView {
                     />
                     <Button text="Continue"/>
                 </form>
+                <p class="govuk-body">
+                    <a class="govuk-link" href="/forgot-password">"Forgotten your password?"</a>
+                </p>
             </div>
         </div>
     }

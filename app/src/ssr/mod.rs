@@ -1,5 +1,6 @@
 //! Server-only code: the store (all SQL), passwords, tokens and time.
 
+pub mod account;
 pub mod backend;
 pub mod callbacks;
 pub mod clock;

@@ -1,6 +1,7 @@
 //! The HTTP surface: admin pages (server-rendered Leptos; `public/js/enhance.js`
 //! swaps pages in without a reload), `/_status`, the v2 API and static files.
 
+pub(crate) mod account;
 mod api_integration;
 mod callbacks;
 pub mod client;
@@ -157,6 +158,12 @@ fn admin_routes() -> Vec<(AdminRoute, axum::routing::MethodRouter<AppState>)> {
         (route("/", GET, Access::Public), get(|| async { found("/your-services") })),
         (route("/sign-in", BOTH, Access::Public), get(sign_in::show_form).post(sign_in::submit)),
         (route("/sign-out", POST, Access::Public), post(sign_in::sign_out)),
+        (route("/forgot-password", BOTH, Access::Public), get(account::forgot_form).post(account::forgot)),
+        (route("/forgot-password/sent", GET, Access::Public), get(account::sent)),
+        (
+            route("/new-password/{reset_token}", BOTH, Access::Public),
+            get(account::new_password_form).post(account::new_password),
+        ),
         (route("/report-a-leaked-key", BOTH, Access::Public), get(leaks::form).post(leaks::report)),
         (route("/documentation", GET, Access::Public), get(documentation::index)),
         (route("/documentation/{section}", GET, Access::Public), get(documentation::section)),

@@ -62,3 +62,61 @@ pub async fn get_user(pool: &Pool, id: &str) -> anyhow::Result<Option<User>> {
     .await
     .context("could not load a user")
 }
+
+/// Stores a password reset for the user (its token as a digest).
+pub async fn create_password_reset(pool: &Pool, user_id: &str, token_digest: &str) -> anyhow::Result<()> {
+    sqlx::query("INSERT INTO password_resets (token_digest, user_id, created_at) VALUES (?, ?, ?)")
+        .bind(token_digest)
+        .bind(user_id)
+        .bind(crate::ssr::clock::now())
+        .execute(&pool.db)
+        .await
+        .context("could not store a password reset")?;
+    Ok(())
+}
+
+/// A password reset: its user, when it was asked for, and when it was used.
+pub async fn password_reset(
+    pool: &Pool,
+    token_digest: &str,
+) -> anyhow::Result<Option<(String, crate::domain::Timestamp, Option<crate::domain::Timestamp>)>> {
+    sqlx::query_as("SELECT user_id, created_at, used_at FROM password_resets WHERE token_digest = ?")
+        .bind(token_digest)
+        .fetch_optional(&pool.db)
+        .await
+        .context("could not look up a password reset")
+}
+
+/// Uses a password reset: the user's new password hash, every other reset
+/// of theirs spent, and every session of theirs ended, in one transaction.
+/// `false` when it was used already.
+pub async fn complete_password_reset(
+    pool: &Pool,
+    token_digest: &str,
+    user_id: &str,
+    password_hash: &str,
+) -> anyhow::Result<bool> {
+    let now = crate::ssr::clock::now();
+    let mut tx = pool.db.begin().await?;
+    let used = sqlx::query("UPDATE password_resets SET used_at = ? WHERE token_digest = ? AND used_at IS NULL")
+        .bind(now)
+        .bind(token_digest)
+        .execute(&mut *tx)
+        .await?;
+    if used.rows_affected() != 1 {
+        return Ok(false);
+    }
+    sqlx::query("UPDATE password_resets SET used_at = ? WHERE user_id = ? AND used_at IS NULL")
+        .bind(now)
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("UPDATE users SET password_hash = ? WHERE id = ?")
+        .bind(password_hash)
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("DELETE FROM sessions WHERE user_id = ?").bind(user_id).execute(&mut *tx).await?;
+    tx.commit().await.context("could not reset a password")?;
+    Ok(true)
+}

@@ -1,0 +1,58 @@
+import { test, expect } from "@playwright/test";
+import { execFileSync } from "node:child_process";
+import path from "node:path";
+import { expectNoAxeViolations, expectNoFullReload, jsEnabled, markDocument, rememberSecret } from "./helpers";
+
+/** Runs the server's command line on the browser suite's database. */
+function cli(args: string[], input?: string): string {
+  const root = path.resolve(process.cwd(), "..");
+  return execFileSync(path.join(root, "target", "release", "server"), args, {
+    cwd: root,
+    env: { ...process.env, NOTIFY_DATA_DIR: path.join(root, "target", "e2e", "data") },
+    encoding: "utf8",
+    input,
+  });
+}
+
+test("a forgotten password: the email's link, a new password, and signing in with it", async ({ page }, testInfo) => {
+  const email = `forgetful-${testInfo.project.name}-${Date.now()}@example.gov.uk`;
+  const oldPassword = "an old forgotten password";
+  rememberSecret(oldPassword);
+  cli(["create-user", "--name", "Forgetful User", "--email", email], `${oldPassword}\n`);
+
+  await page.goto("/sign-in");
+  await markDocument(page, testInfo);
+  await page.getByRole("link", { name: "Forgotten your password?" }).click();
+  await expect(page.getByRole("heading", { level: 1, name: "Forgotten your password?" })).toBeVisible();
+  await expectNoAxeViolations(page, testInfo);
+  await page.getByLabel("Email address").fill("not an address");
+  await page.getByRole("button", { name: "Send email" }).click();
+  await expect(page.locator(".govuk-error-summary").getByRole("link", { name: /Enter an email address in the correct format/ }))
+    .toHaveAttribute("href", "#email_address");
+  await expectNoAxeViolations(page, testInfo);
+  await page.getByLabel("Email address").fill(email);
+  await page.getByRole("button", { name: "Send email" }).click();
+  await expect(page.getByRole("heading", { level: 1, name: "Check your inbox" })).toBeVisible();
+  await expectNoAxeViolations(page, testInfo);
+  await expectNoFullReload(page, testInfo);
+
+  const mail = cli(["outbox", "--to", email]);
+  expect(mail).toContain("Subject: Reset your password");
+  const link = mail.match(/https?:\/\/\S+\/new-password\/[0-9a-f]{64}/)![0];
+  await page.goto(link);
+  await expect(page.getByRole("heading", { level: 1, name: "Create a new password" })).toBeVisible();
+  await expectNoAxeViolations(page, testInfo);
+  const newPassword = `a new password for ${testInfo.project.name}`;
+  rememberSecret(newPassword);
+  await page.getByLabel("Password").fill(newPassword);
+  await page.getByRole("button", { name: "Continue" }).click();
+  await expect(page.getByRole("heading", { level: 1, name: "Your services" })).toBeVisible();
+
+  // Signed out, the new password signs in.
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await page.getByLabel("Email address").fill(email);
+  await page.getByLabel("Password").fill(newPassword);
+  await page.getByRole("button", { name: "Continue" }).click();
+  await expect(page.getByRole("heading", { level: 1, name: "Your services" })).toBeVisible();
+  void jsEnabled;
+});
