@@ -1,18 +1,5 @@
 import { test, expect } from "@playwright/test";
-import { execFileSync } from "node:child_process";
-import path from "node:path";
-import { expectNoAxeViolations, expectNoFullReload, jsEnabled, markDocument, rememberSecret } from "./helpers";
-
-/** Runs the server's command line on the browser suite's database. */
-function cli(args: string[], input?: string): string {
-  const root = path.resolve(process.cwd(), "..");
-  return execFileSync(path.join(root, "target", "release", "server"), args, {
-    cwd: root,
-    env: { ...process.env, NOTIFY_DATA_DIR: path.join(root, "target", "e2e", "data") },
-    encoding: "utf8",
-    input,
-  });
-}
+import { cli, expectNoAxeViolations, expectNoFullReload, markDocument, rememberSecret } from "./helpers";
 
 test("a forgotten password: the email's link, a new password, and signing in with it", async ({ page }, testInfo) => {
   const email = `forgetful-${testInfo.project.name}-${Date.now()}@example.gov.uk`;
@@ -54,5 +41,4 @@ test("a forgotten password: the email's link, a new password, and signing in wit
   await page.getByLabel("Password").fill(newPassword);
   await page.getByRole("button", { name: "Continue" }).click();
   await expect(page.getByRole("heading", { level: 1, name: "Your services" })).toBeVisible();
-  void jsEnabled;
 });

@@ -1,5 +1,6 @@
 import { expect, type Page, type TestInfo } from "@playwright/test";
 import AxeBuilder from "@axe-core/playwright";
+import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 
@@ -75,4 +76,19 @@ export async function signIn(page: Page, email: string, testInfo: TestInfo, pass
   await page.getByLabel("Password").fill(password);
   await page.getByRole("button", { name: "Continue" }).click();
   rememberSecret(password);
+}
+
+/**
+ * Runs the server's command line on the browser suite's database (the
+ * release build, as the suite's server): `outbox --to` to read an email the
+ * built-in outbox holds, `create-user`, `grant`, `create-api-key`.
+ */
+export function cli(args: string[], input?: string): string {
+  const root = path.resolve(process.cwd(), "..");
+  return execFileSync(path.join(root, "target", "release", "server"), args, {
+    cwd: root,
+    env: { ...process.env, NOTIFY_DATA_DIR: path.join(root, "target", "e2e", "data") },
+    encoding: "utf8",
+    input,
+  });
 }

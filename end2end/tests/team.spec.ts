@@ -1,17 +1,5 @@
 import { test, expect } from "@playwright/test";
-import { execFileSync } from "node:child_process";
-import path from "node:path";
-import { ADMIN, expectNoAxeViolations, expectNoFullReload, jsEnabled, markDocument, rememberSecret, signIn } from "./helpers";
-
-/** The newest email the server's built-in outbox holds for `to` (the CLI's `outbox` command). */
-function newestEmail(to: string): string {
-  const root = path.resolve(process.cwd(), "..");
-  return execFileSync(path.join(root, "target", "release", "server"), ["outbox", "--to", to], {
-    cwd: root,
-    env: { ...process.env, NOTIFY_DATA_DIR: path.join(root, "target", "e2e", "data") },
-    encoding: "utf8",
-  });
-}
+import { ADMIN, cli, expectNoAxeViolations, expectNoFullReload, jsEnabled, markDocument, rememberSecret, signIn } from "./helpers";
 
 test("the team: invite someone, who makes an account from the email's link and sees what they were given", async ({ page }, testInfo) => {
   const service = jsEnabled(testInfo) ? "Example trial service" : "Example live service";
@@ -43,7 +31,7 @@ test("the team: invite someone, who makes an account from the email's link and s
   await expectNoFullReload(page, testInfo);
 
   // The email, read from the outbox; its link opened signed out.
-  const email = newestEmail(invitee);
+  const email = cli(["outbox", "--to", invitee]);
   expect(email).toContain(`Demo Admin has invited you to collaborate on ${service}`);
   const link = email.match(/https?:\/\/\S+\/invitation\/[0-9a-f]{64}/)![0];
   await page.context().clearCookies();
@@ -70,17 +58,6 @@ test("the team: invite someone, who makes an account from the email's link and s
   await expect(page.getByRole("button", { name: "Invite a team member" })).toHaveCount(0);
   await expectNoAxeViolations(page, testInfo);
 });
-
-/** Runs the server's command line on the browser suite's database. */
-function cli(args: string[], input?: string): string {
-  const root = path.resolve(process.cwd(), "..");
-  return execFileSync(path.join(root, "target", "release", "server"), args, {
-    cwd: root,
-    env: { ...process.env, NOTIFY_DATA_DIR: path.join(root, "target", "e2e", "data") },
-    encoding: "utf8",
-    input,
-  });
-}
 
 test("the team: change a member's permissions, remove one who could see the keys, and act on the warning", async ({ page }, testInfo) => {
   const service = jsEnabled(testInfo) ? "Example trial service" : "Example live service";

@@ -230,19 +230,7 @@ async fn the_relays_answers_decide_the_statuses() {
 
     // The service has a delivery-status callback: each final status queues
     // its receipt (where it is sent is the callback tests' business).
-    let s = admin(&app).await;
-    let page = app
-        .post(
-            &format!("/services/{live}/api/callbacks/delivery-status-callback"),
-            Some(&s.cookie),
-            &[
-                ("csrf_token", &s.csrf),
-                ("url", "https://callbacks.example.gov.uk/notify"),
-                ("bearer_token", "a-callback-token-1234"),
-            ],
-        )
-        .await;
-    assert!(page.status == 200 || page.status == 302, "{}", page.text());
+    set_delivery_status_callback(&app, &live).await;
 
     // 550 at RCPT: a permanent failure, not tried again, and its receipt.
     let refused = send_email(&app, &live, &key, "refused@example.com", "Ann").await;

@@ -64,19 +64,7 @@ async fn with_firetext() -> (TestApp, StandIn, String, Key) {
     ])
     .await;
     let live = app.service_id("Example live service").await;
-    let s = admin(&app).await;
-    let page = app
-        .post(
-            &format!("/services/{live}/api/callbacks/delivery-status-callback"),
-            Some(&s.cookie),
-            &[
-                ("csrf_token", &s.csrf),
-                ("url", "https://callbacks.example.gov.uk/notify"),
-                ("bearer_token", "a-callback-token-1234"),
-            ],
-        )
-        .await;
-    assert!(page.status == 200 || page.status == 302, "{}", page.text());
+    set_delivery_status_callback(&app, &live).await;
     let key = make_key(&app, &live, "normal", "Texts").await;
     (app, standin, live, key)
 }

@@ -165,6 +165,26 @@ pub async fn admin(app: &TestApp) -> Signed {
     Signed { cookie, csrf }
 }
 
+/// Sets the service's delivery-status callback through its page, as its
+/// admin would (where receipts are queued for; the tests that send them
+/// look at the queue, not at a receiver).
+#[allow(dead_code)]
+pub async fn set_delivery_status_callback(app: &TestApp, service_id: &str) {
+    let s = admin(app).await;
+    let page = app
+        .post(
+            &format!("/services/{service_id}/api/callbacks/delivery-status-callback"),
+            Some(&s.cookie),
+            &[
+                ("csrf_token", &s.csrf),
+                ("url", "https://callbacks.example.gov.uk/notify"),
+                ("bearer_token", "a-callback-token-1234"),
+            ],
+        )
+        .await;
+    assert!(page.status == 200 || page.status == 302, "{}", page.text());
+}
+
 /// The id of the service's first template of type `t` (`email`, `sms`, `letter`).
 pub async fn template_id(app: &TestApp, service_id: &str, t: &str) -> String {
     app::ssr::store::list_templates(&app.state.pool, service_id)
