@@ -491,19 +491,6 @@ async fn post_sns(app: &TestApp, body: &serde_json::Value) -> u16 {
         .as_u16()
 }
 
-/// The status once the relay took it (`sending` with receipts configured).
-async fn status_after_relay(app: &TestApp, live: &str, key: &Key, id: &str) -> String {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let got = api_get(app, live, key, &format!("/v2/notifications/{id}")).await;
-        let status = got["status"].as_str().unwrap_or_default().to_string();
-        if status != "created" || Instant::now() > deadline {
-            return status;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 async fn status_of(app: &TestApp, live: &str, key: &Key, id: &str) -> String {
     api_get(app, live, key, &format!("/v2/notifications/{id}")).await["status"].as_str().unwrap_or_default().to_string()
 }
@@ -531,7 +518,7 @@ async fn ses_receipts_through_sns_set_the_status_once_their_signature_holds() {
     let bounced = send_email(&app, &live, &key, "bob@example.com", "Bob").await;
     let deferred = send_email(&app, &live, &key, "cy@example.com", "Cy").await;
     for id in [&delivered, &bounced, &deferred] {
-        assert_eq!(status_after_relay(&app, &live, &key, id).await, "sending");
+        assert_eq!(status_once_offered(&app, &live, &key, id).await, "sending");
     }
     let cookie = app.sign_in(ADMIN).await;
     let page = app.get(&format!("/services/{live}/notification/{delivered}"), Some(&cookie)).await;

@@ -83,19 +83,6 @@ async fn send_text(app: &TestApp, live: &str, key: &Key, to: &str) -> Value {
     body
 }
 
-/// The status once it is not `created` (or the last one seen after 10 s).
-async fn status_after_offer(app: &TestApp, live: &str, key: &Key, id: &str) -> String {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let got = api_get(app, live, key, &format!("/v2/notifications/{id}")).await;
-        let status = got["status"].as_str().unwrap_or_default().to_string();
-        if status != "created" || Instant::now() > deadline {
-            return status;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 async fn receipt(app: &TestApp, auth: Option<(&str, &str)>, form: &[(&str, &str)]) -> (u16, Value) {
     use base64::Engine;
     let body: String = form_urlencoded::Serializer::new(String::new()).extend_pairs(form).finish();
@@ -130,7 +117,7 @@ async fn a_text_reaches_firetext_as_notify_sends_it_and_its_receipts_set_its_sta
 
     let sent = send_text(&app, &live, &key, "07700 900456").await;
     let id = sent["id"].as_str().unwrap().to_string();
-    assert_eq!(status_after_offer(&app, &live, &key, &id).await, "sending");
+    assert_eq!(status_once_offered(&app, &live, &key, &id).await, "sending");
 
     // What Firetext was posted.
     let posted = standin.posted.lock().unwrap().clone();
@@ -160,7 +147,7 @@ async fn a_text_reaches_firetext_as_notify_sends_it_and_its_receipts_set_its_sta
     ];
     assert_eq!(receipt(&app, None, &delivered).await.0, 401);
     assert_eq!(receipt(&app, Some(("notify", "wrong-password-123456")), &delivered).await.0, 403);
-    assert_eq!(status_after_offer(&app, &live, &key, &id).await, "sending");
+    assert_eq!(status_once_offered(&app, &live, &key, &id).await, "sending");
     assert!(receipts_queued(&app, &id).await.is_empty(), "no receipt while it is sending");
 
     // Fields Notify requires, with its messages.
@@ -210,7 +197,7 @@ async fn declined_after_pending_is_a_temporary_failure_and_declined_at_once_perm
     let pending = send_text(&app, &live, &key, "07700900461").await["id"].as_str().unwrap().to_string();
     let declined = send_text(&app, &live, &key, "07700900462").await["id"].as_str().unwrap().to_string();
     for id in [&pending, &declined] {
-        assert_eq!(status_after_offer(&app, &live, &key, id).await, "sending");
+        assert_eq!(status_once_offered(&app, &live, &key, id).await, "sending");
     }
 
     // 2: pending with the network (not final: no receipt for the service).
@@ -278,7 +265,7 @@ async fn a_text_firetext_does_not_take_is_offered_again_and_goes_when_it_is_take
         .execute(app.state.pool.sqlite())
         .await
         .unwrap();
-    assert_eq!(status_after_offer(&app, &live, &key, &unavailable).await, "sending");
+    assert_eq!(status_once_offered(&app, &live, &key, &unavailable).await, "sending");
     let offers = standin.posted.lock().unwrap().iter().filter(|f| f["reference"] == unavailable).count();
     assert_eq!(offers, 2);
 }
@@ -287,7 +274,7 @@ async fn a_text_firetext_does_not_take_is_offered_again_and_goes_when_it_is_take
 async fn a_text_with_no_receipt_for_72_hours_is_a_temporary_failure() {
     let (app, _standin, live, key) = with_firetext().await;
     let id = send_text(&app, &live, &key, "07700900464").await["id"].as_str().unwrap().to_string();
-    assert_eq!(status_after_offer(&app, &live, &key, &id).await, "sending");
+    assert_eq!(status_once_offered(&app, &live, &key, &id).await, "sending");
     let pool = &app.state.pool;
     // Not yet: sent just now.
     let cutoff = app::ssr::clock::ago(server::workers::delivery::RECEIPT_WAIT);

@@ -6,6 +6,24 @@ use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, Pass
 use argon2::Argon2;
 use std::sync::OnceLock;
 
+/// Shortest password a new or reset account may have (Notify's rule).
+pub const MIN_NEW_PASSWORD_CHARS: usize = 8;
+/// Longest password taken anywhere, in bytes (longer ones are refused
+/// before any hashing).
+pub const MAX_PASSWORD_BYTES: usize = 1024;
+
+/// What is wrong with a password chosen for an account (creating one,
+/// resetting one), in Notify's words; `None` when it will do.
+pub fn new_password_problem(password: &str) -> Option<&'static str> {
+    if password.chars().count() < MIN_NEW_PASSWORD_CHARS {
+        Some("Your password must be 8 characters or more")
+    } else if password.len() > MAX_PASSWORD_BYTES {
+        Some("Password must be 1,024 characters or fewer")
+    } else {
+        None
+    }
+}
+
 pub fn hash(password: &str) -> anyhow::Result<String> {
     let salt = SaltString::generate(&mut OsRng);
     Argon2::default()
@@ -36,6 +54,15 @@ pub fn verify_dummy(password: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn new_passwords_are_8_characters_to_1024_bytes() {
+        assert_eq!(new_password_problem("seven77"), Some("Your password must be 8 characters or more"));
+        // Characters, not bytes: eight accented letters will do.
+        assert_eq!(new_password_problem("éééééééé"), None);
+        assert_eq!(new_password_problem(&"x".repeat(1024)), None);
+        assert_eq!(new_password_problem(&"x".repeat(1025)), Some("Password must be 1,024 characters or fewer"));
+    }
 
     #[test]
     fn a_hash_verifies_only_its_own_password() {

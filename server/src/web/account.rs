@@ -117,18 +117,13 @@ pub async fn new_password(
     };
     let password = form.get("new_password").cloned().unwrap_or_default();
     let mut errors = FormErrors::default();
-    if password.chars().count() < super::team::MIN_PASSWORD_CHARS {
-        errors.push("new_password", "Your password must be 8 characters or more");
-    } else if password.len() > super::sign_in::MAX_PASSWORD_BYTES {
-        errors.push("new_password", "Password must be 1,024 characters or fewer");
+    if let Some(problem) = passwords::new_password_problem(&password) {
+        errors.push("new_password", problem);
     }
     if !errors.is_empty() {
         return Ok(show(Page::new(NewPassword { errors })));
     }
-    let hash = {
-        let _slot = state.hashing.acquire().await?;
-        tokio::task::spawn_blocking(move || passwords::hash(&password)).await??
-    };
+    let hash = super::sign_in::hash_new_password(&state, password).await?;
     if !account::complete_reset(&state.pool, &token, &user_id, &hash).await? {
         return link_problem(ResetLink::Used);
     }

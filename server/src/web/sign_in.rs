@@ -34,7 +34,7 @@ pub const MAX_CLIENT_FAILURES: i64 = 50;
 /// refused before any work, and never stored.
 pub const MAX_EMAIL_CHARS: usize = 320;
 /// Longest password taken, in bytes.
-pub const MAX_PASSWORD_BYTES: usize = 1024;
+pub const MAX_PASSWORD_BYTES: usize = passwords::MAX_PASSWORD_BYTES;
 
 /// Where to go after signing in: the first `?next=`, when it is a local path.
 fn next_from(query: Option<String>) -> Option<String> {
@@ -199,6 +199,13 @@ pub async fn sign_out(
     let mut response = found("/sign-in");
     response.headers_mut().insert(header::SET_COOKIE, session::clear_cookie(&state));
     Ok(response)
+}
+
+/// Hashes a new password on a blocking thread, in one of the hashing slots
+/// sign-in uses (argon2 takes a core for tens of milliseconds).
+pub(crate) async fn hash_new_password(state: &AppState, password: String) -> Result<String, PageError> {
+    let _slot = state.hashing.acquire().await?;
+    Ok(tokio::task::spawn_blocking(move || passwords::hash(&password)).await??)
 }
 
 /// Checks `password` against `hash` (or against a dummy hash, in the same

@@ -191,9 +191,6 @@ async fn join(state: &AppState, s: &session::SignedIn, invitation: &store::Invit
     }
 }
 
-/// Shortest password an account may have.
-pub const MIN_PASSWORD_CHARS: usize = 8;
-
 /// `POST /invitation/{token}`: creates the invitee's account, joins them to
 /// the service and signs them in.
 pub async fn create_account(
@@ -231,10 +228,8 @@ pub async fn create_account(
             }
         }
     };
-    if password.chars().count() < MIN_PASSWORD_CHARS {
-        errors.push("password", "Your password must be 8 characters or more");
-    } else if password.len() > super::sign_in::MAX_PASSWORD_BYTES {
-        errors.push("password", "Password must be 1,024 characters or fewer");
+    if let Some(problem) = passwords::new_password_problem(&password) {
+        errors.push("password", problem);
     }
     if !errors.is_empty() {
         return Ok(show(Page::new(CreateAccount {
@@ -245,10 +240,7 @@ pub async fn create_account(
             errors,
         })));
     }
-    let hash = {
-        let _slot = state.hashing.acquire().await?;
-        tokio::task::spawn_blocking(move || passwords::hash(&password)).await??
-    };
+    let hash = super::sign_in::hash_new_password(&state, password).await?;
     let user_id = store::create_user(
         &state.pool,
         store::NewUser {

@@ -185,6 +185,21 @@ pub async fn set_delivery_status_callback(app: &TestApp, service_id: &str) {
     assert!(page.status == 200 || page.status == 302, "{}", page.text());
 }
 
+/// A notification's status once its provider has been offered it (no longer
+/// `created`), or the last one seen after 10 seconds.
+#[allow(dead_code)]
+pub async fn status_once_offered(app: &TestApp, service_id: &str, key: &Key, id: &str) -> String {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let got = api_get(app, service_id, key, &format!("/v2/notifications/{id}")).await;
+        let status = got["status"].as_str().unwrap_or_default().to_string();
+        if status != "created" || std::time::Instant::now() > deadline {
+            return status;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
 /// The id of the service's first template of type `t` (`email`, `sms`, `letter`).
 pub async fn template_id(app: &TestApp, service_id: &str, t: &str) -> String {
     app::ssr::store::list_templates(&app.state.pool, service_id)
