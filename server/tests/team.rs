@@ -337,3 +337,46 @@ async fn a_departure_asks_for_the_keys_they_could_see_to_be_rotated() {
     let audit = app.get(&format!("/services/{live}/api/audit"), Some(&s.cookie)).await.text();
     assert!(audit.contains("Dismissed the warning to rotate the keys Cy Developer could see"), "{audit}");
 }
+
+/// A change to a member reads (are they a member? the last manager?) before
+/// it writes. With another connection committing all the while (the
+/// workers do, always), every change still lands: none fails with
+/// "database is locked" because another commit came between its read and
+/// its write.
+#[tokio::test]
+async fn changes_to_members_land_while_other_writers_commit() {
+    let app = TestApp::spawn().await;
+    let live = app.service_id("Example live service").await;
+    let admin_user = store::find_user_by_email(&app.state.pool, ADMIN).await.unwrap().unwrap();
+    let viewer = store::find_user_by_email(&app.state.pool, VIEWER).await.unwrap().unwrap();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writer = {
+        let (db, stop, live) = (app.state.pool.sqlite().clone(), stop.clone(), live.clone());
+        tokio::spawn(async move {
+            let mut commits = 0u32;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                sqlx::query("UPDATE services SET name = name WHERE id = ?").bind(&live).execute(&db).await.unwrap();
+                commits += 1;
+                tokio::task::yield_now().await;
+            }
+            commits
+        })
+    };
+    let mut failures = Vec::new();
+    for n in 0..200 {
+        let permissions: &[app::domain::Permission] = if n % 2 == 0 {
+            &[app::domain::Permission::ViewActivity, app::domain::Permission::SendMessages]
+        } else {
+            &[app::domain::Permission::ViewActivity]
+        };
+        match store::set_member_permissions(&app.state.pool, &live, &viewer.id, permissions, &admin_user.id).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => panic!("refused: {e:?}"),
+            Err(e) => failures.push(e.to_string()),
+        }
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let commits = writer.await.unwrap();
+    assert!(commits > 0, "the other writer committed");
+    assert!(failures.is_empty(), "{} of 200 changes failed: {:?}", failures.len(), failures.first());
+}

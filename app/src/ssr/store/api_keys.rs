@@ -47,7 +47,7 @@ pub enum CreateKeyError {
 /// Creates a key and records the `created` event, atomically. The unique
 /// index on unrevoked fingerprints decides races between two creators.
 pub async fn create_api_key(pool: &Pool, key: NewApiKey<'_>) -> anyhow::Result<Result<String, CreateKeyError>> {
-    let mut tx = pool.db.begin().await?;
+    let mut tx = pool.begin_write().await?;
     let created = insert_api_key(&mut tx, &key).await?;
     if created.is_ok() {
         tx.commit().await?;
@@ -115,7 +115,7 @@ pub async fn rotate_api_key(
     new: NewApiKey<'_>,
     old_expires_at: Timestamp,
 ) -> anyhow::Result<Option<String>> {
-    let mut tx = pool.db.begin().await?;
+    let mut tx = pool.begin_write().await?;
     // A placeholder first, so the old key leaves the unique name index
     // before the new one joins it; then the real id.
     let marked = sqlx::query(
@@ -193,7 +193,7 @@ pub async fn revoke_api_key(
     key_id: &str,
     user_id: Option<&str>,
 ) -> anyhow::Result<bool> {
-    let mut tx = pool.db.begin().await?;
+    let mut tx = pool.begin_write().await?;
     let revoked = revoke_in(&mut tx, service_id, key_id, user_id).await?;
     tx.commit().await?;
     pool.service_changed(service_id);
@@ -210,7 +210,7 @@ pub async fn revoke_leaked_key(
     key_id: &str,
     describe: impl FnOnce(&str, bool) -> String,
 ) -> anyhow::Result<Option<bool>> {
-    let mut tx = pool.db.begin().await?;
+    let mut tx = pool.begin_write().await?;
     let revoked = revoke_in(&mut tx, service_id, key_id, None).await?;
     let name = match &revoked {
         Some(name) => name.clone(),
@@ -332,7 +332,7 @@ pub async fn record_last_used(pool: &Pool, uses: &[(String, Timestamp)]) -> anyh
     // "database is locked" at once).
     let idle = super::idle_key_alerts(pool, uses).await?;
     let _turn = pool.write_turn().await;
-    let mut tx = pool.db.begin().await?;
+    let mut tx = pool.begin_write().await?;
     for (key_id, at) in uses {
         sqlx::query("UPDATE api_keys SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)")
             .bind(at)

@@ -193,7 +193,7 @@ pub async fn save_callback(
 ) -> anyhow::Result<()> {
     let CallbackSettings { url, bearer_token_ciphertext, new_signing_secret_ciphertext } = callback;
     let now = clock::now();
-    let mut tx = pool.db.begin().await?;
+    let mut tx = pool.begin_write().await?;
     sqlx::query(
         "INSERT INTO service_callbacks (id, service_id, callback_type, url, bearer_token_ciphertext,
              signing_secret_ciphertext, updated_by, updated_at)
@@ -249,7 +249,7 @@ pub async fn delete_callback(
     audit: super::Audit<'_>,
 ) -> anyhow::Result<bool> {
     let now = clock::now();
-    let mut tx = pool.db.begin().await?;
+    let mut tx = pool.begin_write().await?;
     let deleted = sqlx::query("DELETE FROM service_callbacks WHERE service_id = ? AND callback_type = ?")
         .bind(service_id)
         .bind(callback_type)
@@ -284,7 +284,7 @@ pub async fn rotate_signing_secret(
     previous_until: Timestamp,
     audit: super::Audit<'_>,
 ) -> anyhow::Result<bool> {
-    let mut tx = pool.db.begin().await?;
+    let mut tx = pool.begin_write().await?;
     let done = sqlx::query(
         "UPDATE service_callbacks SET
            previous_signing_secret_ciphertext = signing_secret_ciphertext,
@@ -315,7 +315,7 @@ pub async fn resume_callback(
     kind: CallbackKind,
     audit: super::Audit<'_>,
 ) -> anyhow::Result<bool> {
-    let mut tx = pool.db.begin().await?;
+    let mut tx = pool.begin_write().await?;
     let done = sqlx::query(
         "UPDATE service_callbacks SET paused_at = NULL, pause_reason = NULL, failing_since = NULL
          WHERE service_id = ? AND callback_type = ?",
@@ -598,7 +598,7 @@ pub async fn record_callback_attempts(pool: &Pool, batch: &[AttemptRecord]) -> a
         return Ok(());
     }
     let _turn = pool.write_turn().await;
-    let mut tx = pool.db.begin().await?;
+    let mut tx = pool.begin_write().await?;
     for chunk in batch.chunks(100) {
         let tried: Vec<&AttemptRecord> = chunk
             .iter()
@@ -961,7 +961,7 @@ pub async fn resend_failed_since(
 /// (a bounded batch; returns how many events went).
 pub async fn prune_callback_history(pool: &Pool, before: Timestamp) -> anyhow::Result<u64> {
     let _turn = pool.write_turn().await;
-    let mut tx = pool.db.begin().await?;
+    let mut tx = pool.begin_write().await?;
     sqlx::query("DELETE FROM callback_attempts WHERE id IN (SELECT id FROM callback_attempts WHERE at < ? LIMIT 5000)")
         .bind(before)
         .execute(&mut *tx)

@@ -36,7 +36,7 @@ pub async fn replace_guest_list(
     phones: &[String],
     audit: super::Audit<'_>,
 ) -> anyhow::Result<()> {
-    let mut tx = pool.db.begin().await?;
+    let mut tx = pool.begin_write().await?;
     sqlx::query("DELETE FROM guest_list WHERE service_id = ?").bind(service_id).execute(&mut *tx).await?;
     for (kind, list) in [("email", emails), ("mobile", phones)] {
         for (position, recipient) in list.iter().enumerate() {

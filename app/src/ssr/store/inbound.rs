@@ -13,7 +13,7 @@ use sqlx::FromRow;
 /// becomes its default text message sender, as in Notify. `false`: the
 /// number is another service's.
 pub async fn set_inbound_number(pool: &Pool, service_id: &str, number: &str) -> anyhow::Result<bool> {
-    let mut tx = pool.db.begin().await?;
+    let mut tx = pool.begin_write().await?;
     sqlx::query("DELETE FROM inbound_numbers WHERE service_id = ?").bind(service_id).execute(&mut *tx).await?;
     let inserted =
         sqlx::query("INSERT OR IGNORE INTO inbound_numbers (number, service_id, created_at) VALUES (?, ?, ?)")

@@ -30,7 +30,7 @@ pub async fn precompiled_template(pool: &Pool, service_id: &str) -> anyhow::Resu
     // alike, and later sends take the first found.
     let id = new_id();
     let now = clock::now();
-    let mut tx = pool.db.begin().await?;
+    let mut tx = pool.begin_write().await?;
     sqlx::query(
         "INSERT INTO templates (id, service_id, name, template_type, subject, content, version, archived, created_at,
              hidden)
@@ -61,7 +61,7 @@ pub async fn precompiled_template(pool: &Pool, service_id: &str) -> anyhow::Resu
 /// Stores a precompiled letter and its PDF in one transaction. The letter
 /// waits in `pending-virus-check` until [`record_letter_check`].
 pub async fn create_precompiled_letter(pool: &Pool, n: &NewNotification, pdf: &[u8]) -> anyhow::Result<()> {
-    let mut tx = pool.db.begin().await?;
+    let mut tx = pool.begin_write().await?;
     sqlx::query(
         "INSERT INTO notifications (id, service_id, api_key_id, key_type, template_id, template_version,
              notification_type, recipient, client_reference, personalisation, subject, body, status, postage,
@@ -189,7 +189,7 @@ pub async fn record_letter_check(pool: &Pool, notification_id: &str, check: &Let
     let now = clock::now();
     let pages = serde_json::to_string(&check.invalid_pages)?;
     let _turn = pool.write_turn().await;
-    let mut tx = pool.db.begin().await?;
+    let mut tx = pool.begin_write().await?;
     sqlx::query(
         "UPDATE letter_pdfs SET page_count = ?, invalid_reason = ?, invalid_pages = ?, checked_at = ?
          WHERE notification_id = ?",

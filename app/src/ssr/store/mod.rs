@@ -104,6 +104,22 @@ impl Pool {
     pub(crate) async fn write_turn(&self) -> tokio::sync::OwnedMutexGuard<()> {
         self.writer.clone().lock_owned().await
     }
+
+    /// A transaction that will write: `BEGIN IMMEDIATE`, so it holds the
+    /// write lock from its first statement.
+    ///
+    /// A plain (deferred) `BEGIN` reads from a snapshot and asks for the lock
+    /// only at its first write. In WAL mode, if another connection committed
+    /// in between, that write fails at once with "database is locked"
+    /// (`SQLITE_BUSY_SNAPSHOT`): the busy timeout cannot help, as waiting
+    /// would not make the snapshot current. Every store write that reads
+    /// first (is the member the last manager? is the key already revoked?)
+    /// met this whenever a worker committed beside it. Taking the lock at
+    /// `BEGIN` waits in the busy timeout instead, and the reads see the
+    /// latest commit.
+    pub(crate) async fn begin_write(&self) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
+        self.db.begin_with("BEGIN IMMEDIATE").await
+    }
 }
 
 /// Opens (creating if missing, with its folder) the SQLite database at

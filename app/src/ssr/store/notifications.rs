@@ -135,7 +135,7 @@ async fn finish_tests_in(tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>, now: Time
 /// multi-row inserts.
 pub async fn create_notifications(pool: &Pool, batch: &[&NewNotification]) -> anyhow::Result<()> {
     let _turn = pool.write_turn().await;
-    let mut tx = pool.db.begin().await?;
+    let mut tx = pool.begin_write().await?;
     insert_notifications(&mut tx, batch).await?;
     tx.commit().await.context("could not commit notifications")?;
     Ok(())
@@ -154,7 +154,7 @@ pub async fn create_notifications(pool: &Pool, batch: &[&NewNotification]) -> an
 /// would then commit one by one before the caller stored them again.)
 pub async fn create_notifications_finishing_tests(pool: &Pool, batch: &[&NewNotification]) -> anyhow::Result<u64> {
     let _turn = pool.write_turn().await;
-    let mut tx = pool.db.begin().await?;
+    let mut tx = pool.begin_write().await?;
     let finished = finish_tests_in(&mut tx, clock::now()).await?;
     insert_notifications(&mut tx, batch).await?;
     tx.commit().await.context("could not commit notifications")?;
@@ -272,7 +272,7 @@ pub async fn deliver_test_notifications(pool: &Pool) -> anyhow::Result<u64> {
     let mut done = 0;
     loop {
         let _turn = pool.write_turn().await;
-        let mut tx = pool.db.begin().await?;
+        let mut tx = pool.begin_write().await?;
         let chunk = finish_tests_in(&mut tx, clock::now()).await?;
         tx.commit().await.context("could not deliver test notifications")?;
         done += chunk;
@@ -329,7 +329,7 @@ pub async fn record_delivery_outcomes(
     }
     let now = clock::now();
     let _turn = pool.write_turn().await;
-    let mut tx = pool.db.begin().await?;
+    let mut tx = pool.begin_write().await?;
     let mut changes: Vec<super::StatusChange> = Vec::new();
     for (n, outcome) in outcomes {
         match *outcome {
@@ -421,7 +421,7 @@ pub async fn record_provider_receipt(
     }
     let now = clock::now();
     let _turn = pool.write_turn().await;
-    let mut tx = pool.db.begin().await?;
+    let mut tx = pool.begin_write().await?;
     let current: Option<(NotificationStatus,)> = sqlx::query_as(
         "SELECT status FROM notifications WHERE id = ? AND notification_type = ? AND key_type != 'test'",
     )
@@ -458,7 +458,7 @@ pub async fn record_provider_receipt(
 pub async fn time_out_awaiting_receipts(pool: &Pool, cutoff: Timestamp, limit: i64) -> anyhow::Result<u64> {
     let now = clock::now();
     let _turn = pool.write_turn().await;
-    let mut tx = pool.db.begin().await?;
+    let mut tx = pool.begin_write().await?;
     let changes: Vec<super::StatusChange> = sqlx::query_as(concat!(
         "UPDATE notifications SET status = 'temporary-failure', completed_at = ?1, updated_at = ?1
          WHERE id IN (SELECT id FROM notifications INDEXED BY notifications_awaiting_receipt

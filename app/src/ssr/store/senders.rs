@@ -90,7 +90,7 @@ pub async fn add_sender(
     is_default: bool,
     user_id: &str,
 ) -> anyhow::Result<Result<String, SenderError>> {
-    let mut tx = pool.db.begin().await?;
+    let mut tx = pool.begin_write().await?;
     let added = insert_sender(&mut tx, service_id, kind, value, is_default).await?;
     if added.is_ok() {
         let description = format!("Added the {} {value}", kind.noun());
@@ -127,7 +127,7 @@ pub async fn update_sender(
     make_it_default: bool,
     user_id: &str,
 ) -> anyhow::Result<Result<(), SenderError>> {
-    let mut tx = pool.db.begin().await?;
+    let mut tx = pool.begin_write().await?;
     let changed = sqlx::query(
         "UPDATE service_senders SET value = ?1, updated_at = ?2
          WHERE id = ?3 AND service_id = ?4 AND kind = ?5 AND archived = 0
@@ -174,7 +174,7 @@ pub async fn delete_sender(
     id: &str,
     user_id: &str,
 ) -> anyhow::Result<bool> {
-    let mut tx = pool.db.begin().await?;
+    let mut tx = pool.begin_write().await?;
     let changed = sqlx::query(
         "UPDATE service_senders SET archived = 1, updated_at = ?
          WHERE id = ? AND service_id = ? AND kind = ? AND archived = 0 AND (is_default = 0 OR ?)",
@@ -215,7 +215,7 @@ pub async fn clear_default_sender(
     kind: SenderKind,
     user_id: &str,
 ) -> anyhow::Result<()> {
-    let mut tx = pool.db.begin().await?;
+    let mut tx = pool.begin_write().await?;
     let changed =
         sqlx::query("UPDATE service_senders SET is_default = 0 WHERE service_id = ? AND kind = ? AND is_default = 1")
             .bind(service_id)

@@ -23,7 +23,7 @@ pub async fn create_service(
     permissions: &[ServicePermission],
 ) -> anyhow::Result<String> {
     let id = new_id();
-    let mut tx = pool.db.begin().await?;
+    let mut tx = pool.begin_write().await?;
     sqlx::query("INSERT INTO services (id, name, restricted, active, created_at) VALUES (?, ?, ?, 1, ?)")
         .bind(&id)
         .bind(name)
@@ -130,7 +130,7 @@ pub async fn services_for_user(pool: &Pool, user_id: &str) -> anyhow::Result<Vec
 /// Adds the user to the service (if not already a member) and grants the
 /// permissions. Granting is idempotent.
 pub async fn grant(pool: &Pool, user_id: &str, service_id: &str, permissions: &[Permission]) -> anyhow::Result<()> {
-    let mut tx = pool.db.begin().await?;
+    let mut tx = pool.begin_write().await?;
     sqlx::query("INSERT OR IGNORE INTO service_users (service_id, user_id) VALUES (?, ?)")
         .bind(service_id)
         .bind(user_id)
@@ -239,7 +239,7 @@ pub async fn set_service_permissions(
     service_id: &str,
     permissions: &[ServicePermission],
 ) -> anyhow::Result<()> {
-    let mut tx = pool.db.begin().await?;
+    let mut tx = pool.begin_write().await?;
     sqlx::query("DELETE FROM service_permissions WHERE service_id = ?").bind(service_id).execute(&mut *tx).await?;
     for p in permissions {
         sqlx::query("INSERT INTO service_permissions (service_id, permission) VALUES (?, ?)")

@@ -139,7 +139,7 @@ pub async fn create_invitation(
     token_digest: &str,
 ) -> anyhow::Result<String> {
     let id = super::new_id();
-    let mut tx = pool.db.begin().await?;
+    let mut tx = pool.begin_write().await?;
     sqlx::query(
         "INSERT INTO invited_users (id, service_id, email_address, invited_by, permissions, token_digest, status,
              created_at)
@@ -169,7 +169,7 @@ pub async fn cancel_invitation(
     invitation_id: &str,
     user_id: &str,
 ) -> anyhow::Result<Option<String>> {
-    let mut tx = pool.db.begin().await?;
+    let mut tx = pool.begin_write().await?;
     let cancelled: Option<(String,)> = sqlx::query_as(
         "UPDATE invited_users SET status = 'cancelled', changed_at = ?
          WHERE id = ? AND service_id = ? AND status = 'pending' RETURNING email_address",
@@ -191,7 +191,7 @@ pub async fn cancel_invitation(
 /// with the invitation's permissions (in one transaction, on the audit
 /// log). `false` when it was not waiting any more (used, cancelled).
 pub async fn accept_invitation(pool: &Pool, invitation: &Invitation, user_id: &str) -> anyhow::Result<bool> {
-    let mut tx = pool.db.begin().await?;
+    let mut tx = pool.begin_write().await?;
     let taken =
         sqlx::query("UPDATE invited_users SET status = 'accepted', changed_at = ? WHERE id = ? AND status = 'pending'")
             .bind(clock::now())
@@ -279,7 +279,7 @@ pub async fn set_member_permissions(
     permissions: &[Permission],
     by: &str,
 ) -> anyhow::Result<Result<(), TeamError>> {
-    let mut tx = pool.db.begin().await?;
+    let mut tx = pool.begin_write().await?;
     let Some((name, _, before)) = member_in(&mut tx, service_id, user_id).await? else {
         return Ok(Err(TeamError::NotMember));
     };
@@ -323,7 +323,7 @@ pub async fn remove_member(
     user_id: &str,
     by: &str,
 ) -> anyhow::Result<Result<String, TeamError>> {
-    let mut tx = pool.db.begin().await?;
+    let mut tx = pool.begin_write().await?;
     let Some((name, email, permissions)) = member_in(&mut tx, service_id, user_id).await? else {
         return Ok(Err(TeamError::NotMember));
     };
@@ -400,7 +400,7 @@ pub async fn departure_warnings(pool: &Pool, service_id: &str) -> anyhow::Result
 /// Dismisses one of the service's departure warnings (on the audit log):
 /// whether there was such a warning.
 pub async fn dismiss_departure(pool: &Pool, service_id: &str, id: &str, by: &str) -> anyhow::Result<bool> {
-    let mut tx = pool.db.begin().await?;
+    let mut tx = pool.begin_write().await?;
     let dismissed: Option<(String,)> = sqlx::query_as(
         "UPDATE departures SET dismissed_at = ?, dismissed_by = ?
          WHERE id = ? AND service_id = ? AND dismissed_at IS NULL RETURNING name",

@@ -39,7 +39,7 @@ pub struct NewTemplate<'a> {
 pub async fn create_template(pool: &Pool, t: NewTemplate<'_>) -> anyhow::Result<String> {
     let id = new_id();
     let now = clock::now();
-    let mut tx = pool.db.begin().await?;
+    let mut tx = pool.begin_write().await?;
     sqlx::query(
         "INSERT INTO templates (id, service_id, name, template_type, subject, content, version, archived, created_at,
              letter_contact_id)
@@ -123,7 +123,7 @@ pub async fn update_template(
     created_by: &str,
 ) -> anyhow::Result<Option<i64>> {
     let now = clock::now();
-    let mut tx = pool.db.begin().await?;
+    let mut tx = pool.begin_write().await?;
     let row: Option<(i64, TemplateType, Option<String>)> = sqlx::query_as(
         "SELECT version, template_type, letter_contact_id FROM templates WHERE id = ? AND service_id = ? AND hidden = 0",
     )
@@ -303,7 +303,7 @@ pub async fn set_template_letter_contact(
     created_by: &str,
 ) -> anyhow::Result<ContactChoice> {
     let now = clock::now();
-    let mut tx = pool.db.begin().await?;
+    let mut tx = pool.begin_write().await?;
     let row: Option<(i64, String, Option<String>, String)> = sqlx::query_as(
         "SELECT version, name, subject, content FROM templates
          WHERE id = ? AND service_id = ? AND hidden = 0 AND archived = 0 AND template_type = 'letter'",

@@ -17,7 +17,7 @@ pub async fn record_usage(
     refusals: &[(String, String, i64)],
 ) -> anyhow::Result<()> {
     let _turn = pool.write_turn().await;
-    let mut tx = pool.db.begin().await?;
+    let mut tx = pool.begin_write().await?;
     for (key_id, hour, metric, n) in usage {
         sqlx::query(
             "INSERT INTO key_usage (key_id, hour, metric, n) VALUES (?, ?, ?, ?)
@@ -118,7 +118,7 @@ pub async fn dismiss_alert(
 ) -> anyhow::Result<Option<KeyAlert>> {
     // The write first: a transaction that reads and then writes cannot wait
     // for another writer.
-    let mut tx = pool.db.begin().await?;
+    let mut tx = pool.begin_write().await?;
     let changed = sqlx::query(
         "UPDATE key_alerts SET dismissed_at = ?, dismissed_by = ? WHERE id = ? AND service_id = ? AND dismissed_at IS NULL",
     )
@@ -186,7 +186,7 @@ pub async fn record_alert_emails(
 ) -> anyhow::Result<()> {
     let now = clock::now();
     let _turn = pool.write_turn().await;
-    let mut tx = pool.db.begin().await?;
+    let mut tx = pool.begin_write().await?;
     for id in alert_ids {
         sqlx::query("UPDATE key_alerts SET emailed_at = ? WHERE id = ? AND emailed_at IS NULL")
             .bind(now)
@@ -289,7 +289,7 @@ async fn audit_expired_keys(pool: &Pool, now: Timestamp) -> anyhow::Result<()> {
     .fetch_all(&pool.db)
     .await?;
     for (id, service_id, name, at, rotated_to) in expired {
-        let mut tx = pool.db.begin().await?;
+        let mut tx = pool.begin_write().await?;
         let why = if rotated_to.is_some() { " at the end of its rotation" } else { "" };
         sqlx::query("INSERT INTO audit_events (service_id, at, api_key_id, description) VALUES (?, ?, ?, ?)")
             .bind(&service_id)

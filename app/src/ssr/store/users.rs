@@ -97,7 +97,7 @@ pub async fn complete_password_reset(
     password_hash: &str,
 ) -> anyhow::Result<bool> {
     let now = crate::ssr::clock::now();
-    let mut tx = pool.db.begin().await?;
+    let mut tx = pool.begin_write().await?;
     let used = sqlx::query("UPDATE password_resets SET used_at = ? WHERE token_digest = ? AND used_at IS NULL")
         .bind(now)
         .bind(token_digest)
