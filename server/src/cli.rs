@@ -3,6 +3,7 @@
 //! never from an argument (arguments show in `ps` and shell history).
 
 use crate::config::Config;
+use app::domain::sign_in_method::SignInMethod;
 use app::domain::{EmailAddress, Permission, ServicePermission};
 use app::ssr::{passwords, store};
 use clap::{Parser, Subcommand};
@@ -50,6 +51,15 @@ enum Command {
         mobile: Option<String>,
         #[arg(long)]
         platform_admin: bool,
+        /// Sign in with a password alone, with no code after it: for demos
+        /// and scripted set-ups only. Without it the user gets a link or
+        /// code by email at every sign-in (or by text message, with
+        /// --sms-auth).
+        #[arg(long, conflicts_with = "sms_auth")]
+        password_only: bool,
+        /// Send the sign-in code by text message to --mobile.
+        #[arg(long, requires = "mobile")]
+        sms_auth: bool,
     },
     /// Create a service (in trial mode unless --live). Prints its id.
     CreateService {
@@ -308,7 +318,7 @@ async fn admin(config: Config, command: Command) -> anyhow::Result<()> {
                 copy.notifications
             );
         }
-        Command::CreateUser { name, email, mobile, platform_admin } => {
+        Command::CreateUser { name, email, mobile, platform_admin, password_only, sms_auth } => {
             let email = EmailAddress::parse(&email).map_err(|e| anyhow::anyhow!("--email: {e}"))?;
             let mut password = String::new();
             std::io::stdin().lock().read_line(&mut password)?;
@@ -328,6 +338,13 @@ async fn admin(config: Config, command: Command) -> anyhow::Result<()> {
                     mobile_number: mobile.as_deref(),
                     password_hash: &hash,
                     platform_admin,
+                    sign_in_method: if password_only {
+                        SignInMethod::PasswordOnly
+                    } else if sms_auth {
+                        SignInMethod::SmsAuth
+                    } else {
+                        SignInMethod::EmailAuth
+                    },
                 },
             )
             .await?;
@@ -462,10 +479,21 @@ async fn admin(config: Config, command: Command) -> anyhow::Result<()> {
             store::set_rate_limit(&pool, &service_id, limit).await?;
             println!("rate limit set");
         }
-        Command::Outbox { to } => match store::newest_outbox_email(&pool, &to).await? {
-            Some(m) => println!("To: {}\nSubject: {}\n\n{}", m.recipient, m.subject.unwrap_or_default(), m.body),
-            None => anyhow::bail!("the outbox holds no email to that address"),
-        },
+        Command::Outbox { to } => {
+            // A phone number as the outbox keeps it (E.164); an email
+            // address as typed.
+            let to = match (to.contains('@'), app::domain::PhoneNumber::parse(&to)) {
+                (false, Ok(number)) => number.as_str().to_string(),
+                _ => to,
+            };
+            match store::newest_outbox_message(&pool, &to).await? {
+                Some(m) => match m.subject {
+                    Some(subject) => println!("To: {}\nSubject: {}\n\n{}", m.recipient, subject, m.body),
+                    None => println!("To: {}\n\n{}", m.recipient, m.body),
+                },
+                None => anyhow::bail!("the outbox holds no message to that address or number"),
+            }
+        }
         Command::ListServices => {
             for s in store::all_services(&pool).await? {
                 println!("{}\t{}\t{}", s.id, if s.restricted { "trial" } else { "live" }, s.name);

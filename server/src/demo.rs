@@ -104,6 +104,8 @@ pub async fn seed(pool: &Pool) -> anyhow::Result<()> {
                         mobile_number: Some(u.mobile),
                         password_hash: &hash,
                         platform_admin: false,
+                        // The demo signs in with its published password alone.
+                        sign_in_method: app::domain::sign_in_method::SignInMethod::PasswordOnly,
                     },
                 )
                 .await?

@@ -158,6 +158,7 @@ async fn objects(app: &TestApp, service: &str, name: &str) -> ServiceIds {
                 mobile_number: None,
                 password_hash: &hash,
                 platform_admin: false,
+                sign_in_method: app::domain::sign_in_method::SignInMethod::PasswordOnly,
             },
         )
         .await
@@ -271,7 +272,14 @@ async fn user(app: &TestApp, name: &str, email: &str) -> String {
     let hash = app::ssr::passwords::hash(PASSWORD).unwrap();
     store::create_user(
         &app.state.pool,
-        store::NewUser { name, email_address: email, mobile_number: None, password_hash: &hash, platform_admin: false },
+        store::NewUser {
+            name,
+            email_address: email,
+            mobile_number: None,
+            password_hash: &hash,
+            platform_admin: false,
+            sign_in_method: app::domain::sign_in_method::SignInMethod::PasswordOnly,
+        },
     )
     .await
     .unwrap()

@@ -200,6 +200,7 @@ async fn member(app: &TestApp, service: &str, name: &str, permissions: &[app::do
             mobile_number: None,
             password_hash: &hash,
             platform_admin: false,
+            sign_in_method: app::domain::sign_in_method::SignInMethod::PasswordOnly,
         },
     )
     .await

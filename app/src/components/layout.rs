@@ -87,6 +87,11 @@ pub fn Layout(page: Page, children: Children) -> impl IntoView {
                 </a>
             </li>
             <li class="govuk-service-navigation__item">
+                <a class="govuk-service-navigation__link" href="/user-profile">
+                    "Your account"
+                </a>
+            </li>
+            <li class="govuk-service-navigation__item">
                 <form method="post" action="/sign-out" class="notify-sign-out">
                     <CsrfField token=v.csrf_token/>
                     <button type="submit" class="govuk-service-navigation__link notify-link-button">

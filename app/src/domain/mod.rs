@@ -17,6 +17,7 @@ pub mod phone;
 pub mod relative_time;
 pub mod retention;
 pub mod senders;
+pub mod sign_in_method;
 pub mod simulated;
 pub mod sms_sender;
 pub mod status;

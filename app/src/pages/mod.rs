@@ -20,6 +20,8 @@ pub mod services;
 pub mod sign_in;
 pub mod team;
 pub mod templates;
+pub mod two_factor;
+pub mod your_account;
 
 use crate::components::Layout;
 use crate::view_model::Page;

@@ -12,6 +12,7 @@ pub mod platform_emails;
 pub mod recipients;
 pub mod reply_to;
 pub mod sanitise;
+pub mod second_factor;
 pub mod secrets;
 pub mod store;
 pub mod team;

@@ -38,9 +38,10 @@ fn platform_email(
 ) -> store::NewNotification {
     let value = |name: &str| values.iter().find(|(k, _)| *k == name).map(|(_, v)| v.clone());
     let mut personalisation = extra;
-    // A link can carry a single-use token (an invitation's): it is kept in
-    // the email's body only, not again in its personalisation.
-    for (k, v) in values.iter().filter(|(k, _)| *k != "url") {
+    // A link can carry a single-use token (an invitation's), and a code is
+    // a secret: they are kept in the email's body only, not again in its
+    // personalisation.
+    for (k, v) in values.iter().filter(|(k, _)| *k != "url" && *k != "code") {
         personalisation.insert(k.to_string(), serde_json::Value::String(v.clone()));
     }
     store::NewNotification {
@@ -78,6 +79,44 @@ pub async fn send(
     let email = platform_email(&template, recipient, values, extra, None);
     store::create_notifications(pool, &[&email]).await?;
     Ok(email.id)
+}
+
+/// Sends the platform's text message from template `template_id` to the
+/// phone number `to` (stored now; the delivery worker sends it through the
+/// text message provider): its notification's id. The placeholders'
+/// values (security codes) are in the message only, never in its
+/// personalisation.
+pub async fn send_text(
+    pool: &store::Pool,
+    template_id: &str,
+    to: &str,
+    values: &[(&str, String)],
+) -> anyhow::Result<String> {
+    let template = store::get_platform_template(pool, template_id)
+        .await?
+        .with_context(|| format!("the platform template {template_id} is missing"))?;
+    let number = crate::domain::PhoneNumber::parse(to).map_err(|e| anyhow::anyhow!("{}", e.message("phone number")))?;
+    let value = |name: &str| values.iter().find(|(k, _)| *k == name).map(|(_, v)| v.clone());
+    let text = store::NewNotification {
+        id: uuid::Uuid::now_v7().to_string(),
+        service_id: PLATFORM_SERVICE_ID.to_string(),
+        api_key_id: None,
+        key_type: KeyType::Normal,
+        template_id: template.id.clone(),
+        template_version: template.version,
+        notification_type: TemplateType::Sms,
+        recipient: number.as_str().to_string(),
+        client_reference: None,
+        personalisation: "{}".to_string(),
+        subject: None,
+        body: fill(&template.content, &value),
+        postage: None,
+        created_at: clock::now(),
+        reply_to: None,
+        one_click_unsubscribe_url: None,
+    };
+    store::create_notifications(pool, &[&text]).await?;
+    Ok(text.id)
 }
 
 /// Alerts emailed in one transaction at most.

@@ -31,6 +31,8 @@ pub enum SealedFor<'a> {
     CallbackToken { service_id: &'a str, callback_type: &'a str },
     /// `service_callbacks.signing_secret_ciphertext` (and the previous one).
     SigningSecret { service_id: &'a str, callback_type: &'a str },
+    /// `verify_codes.sealed_code` of the code with this id.
+    SecurityCode { code_id: &'a str },
 }
 
 impl SealedFor<'_> {
@@ -43,6 +45,7 @@ impl SealedFor<'_> {
             Self::SigningSecret { service_id, callback_type } => {
                 format!("notify/callback-signing-secret/{service_id}/{callback_type}")
             }
+            Self::SecurityCode { code_id } => format!("notify/security-code/{code_id}"),
         }
     }
 }

@@ -8,10 +8,11 @@ use super::error::{found, show, PageError};
 use super::extract::Form;
 use super::session;
 use crate::AppState;
+use app::domain::sign_in_method::SignInMethod;
 use app::domain::EmailAddress;
 use app::pages::account::{ForgotPassword, NewPassword, Notice};
 use app::ssr::account::{self, ResetLink};
-use app::ssr::{clock, passwords, store};
+use app::ssr::{clock, passwords, second_factor, store};
 use app::view_model::{FormErrors, Page};
 use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{header, HeaderMap};
@@ -128,10 +129,18 @@ pub async fn new_password(
         return link_problem(ResetLink::Used);
     }
     tracing::info!(user_id = %user_id, "password reset; every other session ended");
+    let user = store::get_user(&state.pool, &user_id).await?.ok_or(PageError::NotFound)?;
+    // The link proved the email address. Whoever signs in with a text
+    // message code proves their phone too, as at every sign-in (as Notify
+    // does): an inbox alone must not be enough.
+    if user.auth_type == SignInMethod::SmsAuth {
+        session::end(&state, &headers).await?;
+        let (browser, channel) =
+            second_factor::start_sign_in(&state.pool, &state.secrets, &user, None, &state.config.base_url).await?;
+        let mut response = found(channel.page());
+        response.headers_mut().insert(header::SET_COOKIE, session::pending_cookie(&state, &browser));
+        return Ok(response);
+    }
     // This browser's own session (if any) ended with the others: a new one.
-    session::end(&state, &headers).await?;
-    let cookie = session::start(&state, &user_id).await?;
-    let mut response = found("/your-services");
-    response.headers_mut().insert(header::SET_COOKIE, cookie);
-    Ok(response)
+    super::sign_in::signed_in(&state, &headers, &user_id, &user.email_address.to_lowercase(), None).await
 }

@@ -21,6 +21,8 @@ mod sign_in;
 pub mod sns;
 pub(crate) mod team;
 mod templates;
+mod two_factor;
+mod your_account;
 
 pub use error::{found, show, show_with, PageError};
 pub use leaks::REPORTS_AT_ONCE as LEAK_REPORTS_AT_ONCE;
@@ -163,6 +165,46 @@ fn admin_routes() -> Vec<(AdminRoute, axum::routing::MethodRouter<AppState>)> {
         (
             route("/new-password/{reset_token}", BOTH, Access::Public),
             get(account::new_password_form).post(account::new_password),
+        ),
+        (route("/two-factor-sms", BOTH, Access::Public), get(two_factor::sms_form).post(two_factor::check_sms)),
+        (
+            route("/two-factor-email-sent", BOTH, Access::Public),
+            get(two_factor::email_form).post(two_factor::check_email),
+        ),
+        (route("/text-not-received", BOTH, Access::Public), get(two_factor::sms_not_received).post(two_factor::resend)),
+        (
+            route("/email-not-received", BOTH, Access::Public),
+            get(two_factor::email_not_received).post(two_factor::resend),
+        ),
+        (
+            route("/email-auth/{token}", BOTH, Access::Public),
+            get(two_factor::email_link).post(two_factor::use_email_link),
+        ),
+        (route("/user-profile", GET, Access::SignedIn), get(your_account::show_account)),
+        (
+            route("/user-profile/name", BOTH, Access::SignedIn),
+            get(your_account::name_form).post(your_account::change_name),
+        ),
+        (
+            route("/user-profile/email", BOTH, Access::SignedIn),
+            get(your_account::email_form).post(your_account::change_email),
+        ),
+        (route("/user-profile/email/confirm/{token}", GET, Access::SignedIn), get(your_account::confirm_email)),
+        (
+            route("/user-profile/mobile-number", BOTH, Access::SignedIn),
+            get(your_account::mobile_form).post(your_account::change_mobile),
+        ),
+        (
+            route("/user-profile/mobile-number/confirm", BOTH, Access::SignedIn),
+            get(your_account::confirm_mobile_form).post(your_account::confirm_mobile),
+        ),
+        (
+            route("/user-profile/password", BOTH, Access::SignedIn),
+            get(your_account::password_form).post(your_account::change_password),
+        ),
+        (
+            route("/user-profile/sign-in-method", BOTH, Access::SignedIn),
+            get(your_account::method_form).post(your_account::change_method),
         ),
         (route("/report-a-leaked-key", BOTH, Access::Public), get(leaks::form).post(leaks::report)),
         (route("/documentation", GET, Access::Public), get(documentation::index)),

@@ -14,6 +14,11 @@ use axum::http::{header, HeaderMap, HeaderValue};
 pub const COOKIE: &str = "notify_session";
 /// The cookie's name over https.
 pub const HOST_COOKIE: &str = "__Host-notify_session";
+/// The browser's sign-in waiting for its second factor: a random 256-bit
+/// token (the database holds its digest with the code). Not a session: it
+/// reaches nothing but the code pages, and dies with the code.
+pub const PENDING_COOKIE: &str = "notify_sign_in";
+pub const PENDING_HOST_COOKIE: &str = "__Host-notify_sign_in";
 
 fn cookie_name(state: &AppState) -> &'static str {
     if state.config.is_https() {
@@ -93,10 +98,38 @@ pub fn clear_cookie(state: &AppState) -> HeaderValue {
     cookie(state, "", Some(0))
 }
 
+fn pending_cookie_name(state: &AppState) -> &'static str {
+    if state.config.is_https() {
+        PENDING_HOST_COOKIE
+    } else {
+        PENDING_COOKIE
+    }
+}
+
+/// The `Set-Cookie` value of a sign-in waiting for its code.
+pub fn pending_cookie(state: &AppState, token: &str) -> HeaderValue {
+    let max_age = app::ssr::second_factor::CODE_LIFETIME.whole_seconds();
+    named_cookie(state, pending_cookie_name(state), token, Some(max_age))
+}
+
+pub fn clear_pending_cookie(state: &AppState) -> HeaderValue {
+    named_cookie(state, pending_cookie_name(state), "", Some(0))
+}
+
+/// The token of the browser's sign-in waiting for its code, when it looks
+/// like one.
+pub fn pending_token(state: &AppState, headers: &HeaderMap) -> Option<String> {
+    cookie_value(headers, pending_cookie_name(state))
+        .filter(|t| t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
 fn cookie(state: &AppState, value: &str, max_age: Option<i64>) -> HeaderValue {
+    named_cookie(state, cookie_name(state), value, max_age)
+}
+
+fn named_cookie(state: &AppState, name: &str, value: &str, max_age: Option<i64>) -> HeaderValue {
     let secure = if state.config.is_https() { "; Secure" } else { "" };
     let max_age = max_age.map(|s| format!("; Max-Age={s}")).unwrap_or_default();
-    let name = cookie_name(state);
     HeaderValue::from_str(&format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax{secure}{max_age}"))
         .expect("a session cookie is a valid header")
 }

@@ -7,7 +7,7 @@ use crate::AppState;
 use app::domain::safe_next_path;
 use app::pages::errors;
 use app::pages::sign_in::SignInForm;
-use app::ssr::{clock, passwords, store};
+use app::ssr::{clock, passwords, second_factor, store};
 use app::view_model::{FormErrors, Page};
 use axum::extract::{ConnectInfo, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -91,14 +91,23 @@ pub async fn submit(
     let mut retry_after = None;
     if errors.is_empty() {
         match attempt(&state, &email, password, client).await? {
-            Attempt::SignedIn(user) => {
-                // A new session id at every sign-in; any old one is ended.
-                session::end(&state, &headers).await?;
-                let cookie = session::start(&state, &user.id).await?;
-                tracing::info!(user_id = %user.id, "signed in");
-                let mut response = found(next.as_deref().unwrap_or("/your-services"));
-                response.headers_mut().insert(header::SET_COOKIE, cookie);
+            Attempt::SignedIn(user) if user.auth_type.has_second_factor() => {
+                // The password was right: now the code, in this browser.
+                let (browser, channel) = second_factor::start_sign_in(
+                    &state.pool,
+                    &state.secrets,
+                    &user,
+                    next.as_deref(),
+                    &state.config.base_url,
+                )
+                .await?;
+                tracing::info!(user_id = %user.id, "password right; security code sent");
+                let mut response = found(channel.page());
+                response.headers_mut().insert(header::SET_COOKIE, session::pending_cookie(&state, &browser));
                 return Ok(response);
+            }
+            Attempt::SignedIn(user) => {
+                return signed_in(&state, &headers, &user.id, &email.to_lowercase(), next.as_deref()).await;
             }
             refused => {
                 let (field, message, reason) = match refused {
@@ -125,6 +134,52 @@ pub async fn submit(
     Ok(response)
 }
 
+/// Ends a sign-in that has passed every step: the address's failures are
+/// forgotten, any old session of this browser ends, and a new one starts
+/// (a new session id at every sign-in). `address` is the lower-cased
+/// email address whose sign-in budget it was.
+pub(crate) async fn signed_in(
+    state: &AppState,
+    headers: &HeaderMap,
+    user_id: &str,
+    address: &str,
+    next: Option<&str>,
+) -> Result<Response, PageError> {
+    store::clear_sign_in_failures(&state.pool, address).await?;
+    session::end(state, headers).await?;
+    let cookie = session::start(state, user_id).await?;
+    tracing::info!(user_id = %user_id, "signed in");
+    let next = next.filter(|n| safe_next_path(n).is_some()).unwrap_or("/your-services");
+    let mut response = found(next);
+    response.headers_mut().insert(header::SET_COOKIE, cookie);
+    Ok(response)
+}
+
+/// What checking a signed-in user's password found.
+pub(crate) enum PasswordCheck {
+    Right,
+    Wrong,
+    /// A budget is spent: what to say.
+    Spent(&'static str),
+}
+
+/// Checks the password of a user who is signed in already (before they
+/// change their details), within the same budgets as signing in.
+pub(crate) async fn check_password(
+    state: &AppState,
+    email: &str,
+    password: &str,
+    client: Option<IpAddr>,
+) -> Result<PasswordCheck, PageError> {
+    Ok(match attempt(state, email, password, client).await? {
+        Attempt::SignedIn(_) => PasswordCheck::Right,
+        Attempt::Wrong => PasswordCheck::Wrong,
+        Attempt::AddressSpent => PasswordCheck::Spent(TOO_MANY_ATTEMPTS),
+        Attempt::ClientSpent => PasswordCheck::Spent(TOO_MANY_FROM_CLIENT),
+        Attempt::Busy => PasswordCheck::Spent(BUSY),
+    })
+}
+
 /// What became of one sign-in attempt.
 enum Attempt {
     SignedIn(store::User),
@@ -140,7 +195,9 @@ enum Attempt {
 /// Checks a sign-in, in the order that keeps a flood cheap: admission
 /// (a full queue answers at once), then one attempt reserved from the
 /// address's and the client's budgets (atomically, so parallel attempts
-/// cannot all pass), then the hash. A success gives the reservations back.
+/// cannot all pass), then the hash. A success gives its reservations back
+/// (the address's earlier failures are forgotten only once every step of
+/// signing in has passed: [`signed_in`]).
 async fn attempt(state: &AppState, email: &str, password: &str, client: Option<IpAddr>) -> Result<Attempt, PageError> {
     let Ok(_admitted) = state.sign_in_admission.try_acquire() else { return Ok(Attempt::Busy) };
     let address = email.to_lowercase();
@@ -166,7 +223,7 @@ async fn attempt(state: &AppState, email: &str, password: &str, client: Option<I
     let ok = verify_password(state, password, user.as_ref().map(|u| u.password_hash.clone())).await?;
     match user.filter(|_| ok) {
         Some(user) => {
-            store::clear_sign_in_failures(&state.pool, &address).await?;
+            store::release_sign_in_attempt(&state.pool, address_reservation).await?;
             if let Some(r) = client_reservation {
                 store::release_sign_in_attempt(&state.pool, r).await?;
             }

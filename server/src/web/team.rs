@@ -249,6 +249,8 @@ pub async fn create_account(
             mobile_number: mobile_number.as_deref(),
             password_hash: &hash,
             platform_admin: false,
+            // The invitation's link proved the email address: codes go there.
+            sign_in_method: app::domain::sign_in_method::SignInMethod::EmailAuth,
         },
     )
     .await?;

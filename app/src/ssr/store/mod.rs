@@ -20,6 +20,7 @@ mod team;
 mod templates;
 mod usage;
 mod users;
+mod verify_codes;
 
 pub use api_keys::*;
 pub use audit::*;
@@ -37,6 +38,7 @@ pub use team::*;
 pub use templates::*;
 pub use usage::*;
 pub use users::*;
+pub use verify_codes::*;
 
 use anyhow::Context;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};

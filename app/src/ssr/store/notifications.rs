@@ -535,10 +535,10 @@ pub struct OutboxMessage {
 }
 
 /// The newest email in the outbox to `recipient` (any service's).
-pub async fn newest_outbox_email(pool: &Pool, recipient: &str) -> anyhow::Result<Option<OutboxMessage>> {
+pub async fn newest_outbox_message(pool: &Pool, recipient: &str) -> anyhow::Result<Option<OutboxMessage>> {
     sqlx::query_as::<_, OutboxMessage>(
         "SELECT notification_id, recipient, subject, body, delivered_at FROM outbox
-         WHERE recipient = ? AND notification_type = 'email' ORDER BY delivered_at DESC LIMIT 1",
+         WHERE recipient = ? AND notification_type IN ('email', 'sms') ORDER BY delivered_at DESC LIMIT 1",
     )
     .bind(recipient)
     .fetch_optional(&pool.db)

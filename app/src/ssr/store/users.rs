@@ -1,6 +1,7 @@
 //! Users: who can sign in (argon2id password hashes).
 
 use super::{new_id, Pool};
+use crate::domain::sign_in_method::SignInMethod;
 use crate::ssr::clock;
 use anyhow::Context;
 use sqlx::FromRow;
@@ -13,6 +14,7 @@ pub struct User {
     pub mobile_number: Option<String>,
     pub password_hash: String,
     pub platform_admin: bool,
+    pub auth_type: SignInMethod,
 }
 
 pub struct NewUser<'a> {
@@ -21,13 +23,14 @@ pub struct NewUser<'a> {
     pub mobile_number: Option<&'a str>,
     pub password_hash: &'a str,
     pub platform_admin: bool,
+    pub sign_in_method: SignInMethod,
 }
 
 pub async fn create_user(pool: &Pool, user: NewUser<'_>) -> anyhow::Result<String> {
     let id = new_id();
     sqlx::query(
-        "INSERT INTO users (id, name, email_address, mobile_number, password_hash, platform_admin, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO users (id, name, email_address, mobile_number, password_hash, platform_admin, auth_type, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(&id)
     .bind(user.name)
@@ -35,6 +38,7 @@ pub async fn create_user(pool: &Pool, user: NewUser<'_>) -> anyhow::Result<Strin
     .bind(user.mobile_number)
     .bind(user.password_hash)
     .bind(user.platform_admin)
+    .bind(user.sign_in_method)
     .bind(clock::now())
     .execute(&pool.db)
     .await
@@ -44,7 +48,7 @@ pub async fn create_user(pool: &Pool, user: NewUser<'_>) -> anyhow::Result<Strin
 
 pub async fn find_user_by_email(pool: &Pool, email_address: &str) -> anyhow::Result<Option<User>> {
     sqlx::query_as::<_, User>(
-        "SELECT id, name, email_address, mobile_number, password_hash, platform_admin
+        "SELECT id, name, email_address, mobile_number, password_hash, platform_admin, auth_type
          FROM users WHERE email_address = ? COLLATE NOCASE",
     )
     .bind(email_address)
@@ -55,7 +59,7 @@ pub async fn find_user_by_email(pool: &Pool, email_address: &str) -> anyhow::Res
 
 pub async fn get_user(pool: &Pool, id: &str) -> anyhow::Result<Option<User>> {
     sqlx::query_as::<_, User>(
-        "SELECT id, name, email_address, mobile_number, password_hash, platform_admin FROM users WHERE id = ?",
+        "SELECT id, name, email_address, mobile_number, password_hash, platform_admin, auth_type FROM users WHERE id = ?",
     )
     .bind(id)
     .fetch_optional(&pool.db)
@@ -119,4 +123,50 @@ pub async fn complete_password_reset(
     sqlx::query("DELETE FROM sessions WHERE user_id = ?").bind(user_id).execute(&mut *tx).await?;
     tx.commit().await.context("could not reset a password")?;
     Ok(true)
+}
+
+/// Renames a user.
+pub async fn set_user_name(pool: &Pool, user_id: &str, name: &str) -> anyhow::Result<()> {
+    sqlx::query("UPDATE users SET name = ? WHERE id = ?")
+        .bind(name)
+        .bind(user_id)
+        .execute(&pool.db)
+        .await
+        .context("could not change a name")?;
+    Ok(())
+}
+
+/// Sets a user's sign-in method.
+pub async fn set_user_sign_in_method(pool: &Pool, user_id: &str, method: SignInMethod) -> anyhow::Result<()> {
+    sqlx::query("UPDATE users SET auth_type = ? WHERE id = ?")
+        .bind(method)
+        .bind(user_id)
+        .execute(&pool.db)
+        .await
+        .context("could not change a sign-in method")?;
+    Ok(())
+}
+
+/// A user's new password hash: every session of theirs but `keep` (the
+/// digest of the one that changed it) ends, and their unused password
+/// reset links stop working, in one transaction.
+pub async fn set_user_password(pool: &Pool, user_id: &str, password_hash: &str, keep: &str) -> anyhow::Result<()> {
+    let mut tx = pool.begin_write().await?;
+    sqlx::query("UPDATE users SET password_hash = ? WHERE id = ?")
+        .bind(password_hash)
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("DELETE FROM sessions WHERE user_id = ? AND id_digest != ?")
+        .bind(user_id)
+        .bind(keep)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("UPDATE password_resets SET used_at = ? WHERE user_id = ? AND used_at IS NULL")
+        .bind(clock::now())
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await.context("could not change a password")?;
+    Ok(())
 }
