@@ -1,5 +1,5 @@
 import { test, expect } from "@playwright/test";
-import { cli, expectNoAxeViolations, expectNoFullReload, markDocument, rememberSecret } from "./helpers";
+import { cli, expectNoAxeViolations, expectNoFullReload, markDocument, outbox, rememberSecret, securityCode } from "./helpers";
 
 test("a forgotten password: the email's link, a new password, and signing in with it", async ({ page }, testInfo) => {
   const email = `forgetful-${testInfo.project.name}-${Date.now()}@example.gov.uk`;
@@ -35,10 +35,14 @@ test("a forgotten password: the email's link, a new password, and signing in wit
   await page.getByRole("button", { name: "Continue" }).click();
   await expect(page.getByRole("heading", { level: 1, name: "Your services" })).toBeVisible();
 
-  // Signed out, the new password signs in.
+  // Signed out, the new password signs in, with the code sent by email.
+  const resetMail = await outbox(email);
   await page.getByRole("button", { name: "Sign out" }).click();
   await page.getByLabel("Email address").fill(email);
   await page.getByLabel("Password").fill(newPassword);
+  await page.getByRole("button", { name: "Continue" }).click();
+  await expect(page.getByRole("heading", { level: 1, name: "Check your email" })).toBeVisible();
+  await page.getByLabel("Security code").fill(securityCode(await outbox(email, resetMail)));
   await page.getByRole("button", { name: "Continue" }).click();
   await expect(page.getByRole("heading", { level: 1, name: "Your services" })).toBeVisible();
 });

@@ -92,3 +92,36 @@ export function cli(args: string[], input?: string): string {
     input,
   });
 }
+
+/**
+ * The newest message the built-in outbox holds for `to` (an email address
+ * or a mobile number), waiting up to 10 seconds for one other than
+ * `before` (the delivery worker puts it there a moment after the page).
+ */
+export async function outbox(to: string, before?: string): Promise<string> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    let message: string | undefined;
+    try {
+      message = cli(["outbox", "--to", to]);
+    } catch {
+      message = undefined;
+    }
+    if (message !== undefined && message !== before) {
+      return message;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`no new message to ${to} in the outbox`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+/** The security code in a sign-in email ("security code: 12345") or text message ("12345 is …"). */
+export function securityCode(message: string): string {
+  const code = message.match(/security code: (\d{5})/)?.[1] ?? message.match(/^(\d{5}) is your/m)?.[1];
+  if (!code) {
+    throw new Error(`no security code in: ${message}`);
+  }
+  return code;
+}

@@ -1,5 +1,5 @@
 import { test, expect } from "@playwright/test";
-import { ADMIN, cli, expectNoAxeViolations, expectNoFullReload, jsEnabled, markDocument, rememberSecret, signIn } from "./helpers";
+import { ADMIN, cli, expectNoAxeViolations, expectNoFullReload, jsEnabled, markDocument, outbox, rememberSecret, securityCode, signIn } from "./helpers";
 
 test("the team: invite someone, who makes an account from the email's link and sees what they were given", async ({ page }, testInfo) => {
   const service = jsEnabled(testInfo) ? "Example trial service" : "Example live service";
@@ -57,6 +57,15 @@ test("the team: invite someone, who makes an account from the email's link and s
   await expect(page.getByRole("heading", { level: 2, name: "Ivy Invitee (you)" })).toBeVisible();
   await expect(page.getByRole("button", { name: "Invite a team member" })).toHaveCount(0);
   await expectNoAxeViolations(page, testInfo);
+
+  // Signing in again: the password, then the code the email carries.
+  const invitation = await outbox(invitee);
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await signIn(page, invitee, testInfo, password);
+  await expect(page.getByRole("heading", { level: 1, name: "Check your email" })).toBeVisible();
+  await page.getByLabel("Security code").fill(securityCode(await outbox(invitee, invitation)));
+  await page.getByRole("button", { name: "Continue" }).click();
+  await expect(page.getByRole("link", { name: service })).toBeVisible();
 });
 
 test("the team: change a member's permissions, remove one who could see the keys, and act on the warning", async ({ page }, testInfo) => {
