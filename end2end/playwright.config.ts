@@ -26,7 +26,8 @@ export default defineConfig({
   forbidOnly: !!process.env.CI,
   reporter: [["list"]],
   use: {
-    baseURL: `http://127.0.0.1:${port}`,
+    // localhost, not 127.0.0.1: WebAuthn (security keys) refuses IP addresses.
+    baseURL: `http://localhost:${port}`,
     launchOptions,
     trace: "off",
   },

@@ -12,7 +12,7 @@ rm -rf "$out"
 mkdir -p "$out/data"
 NOTIFY_BRAND="${E2E_BRAND:-neutral}" NOTIFY_DATA_DIR="$out/data" NOTIFY_DEMO=true NOTIFY_ALLOW_PRIVATE_CALLBACK_URLS=true \
   NOTIFY_INBOUND_SMS_PASSWORD=e2e-inbound-sms-password NOTIFY_LISTEN_ADDR="127.0.0.1:${E2E_PORT:-3100}" \
-  NOTIFY_BASE_URL="http://127.0.0.1:${E2E_PORT:-3100}" LEPTOS_SITE_ROOT=target/site \
+  NOTIFY_BASE_URL="http://localhost:${E2E_PORT:-3100}" LEPTOS_SITE_ROOT=target/site \
   target/release/server 2> >(tee "$out/server.log" >&2) &
 pid=$!
 trap 'kill $pid 2>/dev/null' EXIT INT TERM

@@ -1,11 +1,7 @@
--- As the SQLite store's 0030. A second factor at sign-in (issue 22): each user's sign-in method, as
--- Notify's (`email_auth`: a link or code by email; `sms_auth`: a code by
--- text message), or a password alone for the demo seed's and scripted
--- users. Accounts from before keep signing in as they did (a password
--- alone) until they choose a method on "Your account": an upgrade must not
--- lock anyone out of a server whose email provider is not set up yet.
+-- As the SQLite store's 0030: each user's sign-in method, the codes and
+-- links that prove who someone is, and security keys (issue 22).
 ALTER TABLE users ADD COLUMN auth_type text NOT NULL DEFAULT 'password_only'
-    CHECK (auth_type IN ('email_auth', 'sms_auth', 'password_only'));
+    CHECK (auth_type IN ('email_auth', 'sms_auth', 'webauthn_auth', 'password_only'));
 
 -- Codes and links sent to prove who someone is: at sign-in (to the user's
 -- email address or phone), and to confirm a new email address or mobile
@@ -16,7 +12,7 @@ CREATE TABLE verify_codes (
     id              uuid PRIMARY KEY,
     user_id         uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
     purpose         text NOT NULL CHECK (purpose IN ('sign_in', 'new_email', 'new_mobile')),
-    channel         text NOT NULL CHECK (channel IN ('email', 'sms')),
+    channel         text NOT NULL CHECK (channel IN ('email', 'sms', 'webauthn')),
     -- The browser that signed in with the password (the digest of its
     -- pending sign-in cookie); null for a change of account details, which
     -- the session guards.
@@ -32,6 +28,33 @@ CREATE TABLE verify_codes (
 CREATE INDEX verify_codes_browser ON verify_codes (browser_digest) WHERE browser_digest IS NOT NULL;
 CREATE INDEX verify_codes_user ON verify_codes (user_id, purpose);
 CREATE UNIQUE INDEX verify_codes_link ON verify_codes (link_digest) WHERE link_digest IS NOT NULL;
+
+-- Security keys (WebAuthn): each user's registered keys, as webauthn-rs
+-- keeps them (the credential's public key and its signature counter; no
+-- secret), and the challenges of registrations and sign-ins in progress
+-- (webauthn-rs's state for each, used once, for 5 minutes).
+CREATE TABLE security_keys (
+    id              uuid PRIMARY KEY,
+    user_id         uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    name            text NOT NULL,
+    credential_id   text NOT NULL,
+    credential      text NOT NULL,
+    created_at      timestamptz NOT NULL,
+    last_used_at    timestamptz
+);
+CREATE UNIQUE INDEX security_keys_credential ON security_keys (credential_id);
+CREATE INDEX security_keys_user ON security_keys (user_id);
+
+CREATE TABLE webauthn_challenges (
+    id              uuid PRIMARY KEY,
+    user_id         uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    purpose         text NOT NULL CHECK (purpose IN ('register', 'sign_in')),
+    browser_digest  text,
+    state           text NOT NULL,
+    created_at      timestamptz NOT NULL,
+    used_at         timestamptz
+);
+CREATE INDEX webauthn_challenges_user ON webauthn_challenges (user_id, purpose);
 
 -- The platform service sends text messages too (sign-in codes).
 INSERT INTO service_permissions (service_id, permission)

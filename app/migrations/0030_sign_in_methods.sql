@@ -1,11 +1,11 @@
 -- A second factor at sign-in (issue 22): each user's sign-in method, as
 -- Notify's (`email_auth`: a link or code by email; `sms_auth`: a code by
--- text message), or a password alone for the demo seed's and scripted
--- users. Accounts from before keep signing in as they did (a password
+-- text message; `webauthn_auth`: a security key), or a password alone for
+-- the demo seed's and scripted users. Accounts from before keep signing in as they did (a password
 -- alone) until they choose a method on "Your account": an upgrade must not
 -- lock anyone out of a server whose email provider is not set up yet.
 ALTER TABLE users ADD COLUMN auth_type TEXT NOT NULL DEFAULT 'password_only'
-    CHECK (auth_type IN ('email_auth', 'sms_auth', 'password_only'));
+    CHECK (auth_type IN ('email_auth', 'sms_auth', 'webauthn_auth', 'password_only'));
 
 -- Codes and links sent to prove who someone is: at sign-in (to the user's
 -- email address or phone), and to confirm a new email address or mobile
@@ -16,7 +16,7 @@ CREATE TABLE verify_codes (
     id              TEXT PRIMARY KEY NOT NULL,
     user_id         TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
     purpose         TEXT NOT NULL CHECK (purpose IN ('sign_in', 'new_email', 'new_mobile')),
-    channel         TEXT NOT NULL CHECK (channel IN ('email', 'sms')),
+    channel         TEXT NOT NULL CHECK (channel IN ('email', 'sms', 'webauthn')),
     -- The browser that signed in with the password (the digest of its
     -- pending sign-in cookie); null for a change of account details, which
     -- the session guards.
@@ -32,6 +32,33 @@ CREATE TABLE verify_codes (
 CREATE INDEX verify_codes_browser ON verify_codes (browser_digest) WHERE browser_digest IS NOT NULL;
 CREATE INDEX verify_codes_user ON verify_codes (user_id, purpose);
 CREATE UNIQUE INDEX verify_codes_link ON verify_codes (link_digest) WHERE link_digest IS NOT NULL;
+
+-- Security keys (WebAuthn): each user's registered keys, as webauthn-rs
+-- keeps them (the credential's public key and its signature counter; no
+-- secret), and the challenges of registrations and sign-ins in progress
+-- (webauthn-rs's state for each, used once, for 5 minutes).
+CREATE TABLE security_keys (
+    id              TEXT PRIMARY KEY NOT NULL,
+    user_id         TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    name            TEXT NOT NULL,
+    credential_id   TEXT NOT NULL,
+    credential      TEXT NOT NULL,
+    created_at      TEXT NOT NULL,
+    last_used_at    TEXT
+);
+CREATE UNIQUE INDEX security_keys_credential ON security_keys (credential_id);
+CREATE INDEX security_keys_user ON security_keys (user_id);
+
+CREATE TABLE webauthn_challenges (
+    id              TEXT PRIMARY KEY NOT NULL,
+    user_id         TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    purpose         TEXT NOT NULL CHECK (purpose IN ('register', 'sign_in')),
+    browser_digest  TEXT,
+    state           TEXT NOT NULL,
+    created_at      TEXT NOT NULL,
+    used_at         TEXT
+);
+CREATE INDEX webauthn_challenges_user ON webauthn_challenges (user_id, purpose);
 
 -- The platform service sends text messages too (sign-in codes).
 INSERT INTO service_permissions (service_id, permission)

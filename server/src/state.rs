@@ -21,6 +21,9 @@ pub struct Inner {
     pub callbacks: Arc<crate::workers::callbacks::Dispatcher>,
     /// Checks SNS's signatures, when SES receipts are enabled.
     pub sns: Option<crate::web::sns::SnsVerifier>,
+    /// This service as WebAuthn knows it, where security keys can work
+    /// (`app::ssr::security_keys::relying_party`).
+    pub webauthn: Option<app::ssr::security_keys::RelyingParty>,
     pub leptos: LeptosOptions,
     /// Slots for password hashing (see [`HASHING_SLOTS`]).
     pub hashing: tokio::sync::Semaphore,
@@ -60,8 +63,16 @@ impl AppState {
                 .map_err(|e| tracing::error!(error = %e, "SES receipts refused: no SNS verifier"))
                 .ok()
         });
+        let webauthn = app::ssr::security_keys::relying_party(&config.base_url, config.brand.product_name());
+        if webauthn.is_none() {
+            tracing::info!(
+                base_url = %config.base_url,
+                "security keys are off: WebAuthn needs a domain name over https (or localhost) in NOTIFY_BASE_URL"
+            );
+        }
         Self(Arc::new(Inner {
             sns,
+            webauthn,
             config,
             pool,
             secret_key,

@@ -60,6 +60,8 @@ struct ServiceIds {
     departure: String,
     /// A password reset link's token (for a user who is none of the personas).
     reset_token: String,
+    /// One of the admin's security keys.
+    security_key: String,
 }
 
 async fn objects(app: &TestApp, service: &str, name: &str) -> ServiceIds {
@@ -176,7 +178,20 @@ async fn objects(app: &TestApp, service: &str, name: &str) -> ServiceIds {
     store::create_password_reset(&app.state.pool, &member_ids[0], &app::ssr::tokens::digest(&reset_token))
         .await
         .unwrap();
+    let admin_user = store::find_user_by_email(&app.state.pool, ADMIN).await.unwrap().unwrap();
+    let credential_id = app::ssr::tokens::random_token();
+    store::add_security_key(&app.state.pool, &admin_user.id, &format!("{slug} key"), &credential_id, "{}")
+        .await
+        .unwrap();
+    let security_key = store::security_keys(&app.state.pool, &admin_user.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|k| k.credential_id == credential_id)
+        .unwrap()
+        .id;
     ServiceIds {
+        security_key,
         reset_token,
         member: member_ids.remove(0),
         departure,
@@ -238,6 +253,7 @@ fn fill(path: &str, ids: &ServiceIds, service: &str) -> String {
         .replace("{user_id}", &ids.member)
         .replace("{departure_id}", &ids.departure)
         .replace("{reset_token}", &ids.reset_token)
+        .replace("{security_key_id}", &ids.security_key)
         .replace("{callback}", "delivery-status-callback")
         .replace("{section}", "callbacks")
 }
@@ -259,6 +275,7 @@ fn missing_ids() -> ServiceIds {
         member: uuid::Uuid::new_v4().to_string(),
         departure: uuid::Uuid::new_v4().to_string(),
         reset_token: app::ssr::tokens::random_token(),
+        security_key: uuid::Uuid::new_v4().to_string(),
     }
 }
 
@@ -307,6 +324,11 @@ fn expected(access: Access, persona: Persona, ids: Ids, method: &str, has_sub_id
         Access::Public => &[200, 301, 302, 400, 403],
         Access::SignedIn if persona == Persona::SignedOut => &[302],
         Access::SignedIn => &[200],
+        // The admin's own security key; anyone else's is not found.
+        Access::Own if persona == Persona::SignedOut => &[302],
+        Access::Own if persona != Persona::Admin => &[404],
+        Access::Own if method == "GET" => &[200],
+        Access::Own => &[200, 302],
         Access::Service(any_of) => {
             if persona == Persona::SignedOut {
                 return &[302];

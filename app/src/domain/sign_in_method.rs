@@ -1,5 +1,5 @@
 //! How a user proves who they are after their password (Notify's
-//! `email_auth` and `sms_auth`), and the 5-digit security codes sent for it.
+//! `email_auth`, `sms_auth` and `webauthn_auth`), and the 5-digit security codes sent for it.
 
 use super::permission::string_enum;
 
@@ -10,6 +10,7 @@ string_enum! {
     SignInMethod {
         EmailAuth => "email_auth",
         SmsAuth => "sms_auth",
+        WebauthnAuth => "webauthn_auth",
         PasswordOnly => "password_only",
     }
 }
@@ -20,6 +21,7 @@ impl SignInMethod {
         match self {
             SignInMethod::EmailAuth => "Email link or code",
             SignInMethod::SmsAuth => "Text message code",
+            SignInMethod::WebauthnAuth => "Security key",
             SignInMethod::PasswordOnly => "Password only",
         }
     }

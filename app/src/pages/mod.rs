@@ -55,6 +55,7 @@ pub fn shell(options: LeptosOptions, page: Page) -> impl IntoView {
                 <link rel="stylesheet" href=css/>
                 <HydrationScripts options islands=true/>
                 <script type="module" src="/js/enhance.js"></script>
+                <script type="module" src="/js/security-keys.js"></script>
             </head>
             <body class="govuk-template__body">
                 <Body page/>

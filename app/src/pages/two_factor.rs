@@ -157,3 +157,56 @@ impl PageContent for EmailLink {
         .into_any()
     }
 }
+
+/// The error summaries of a security key page: one the script fills and
+/// shows when the key does not answer, and one for browsers without
+/// JavaScript (security keys need it), hidden by the stylesheet once the
+/// script runs. The buttons that need the script are hidden until it does
+/// (`notify-webauthn-js-only`).
+#[component]
+pub fn SecurityKeyProblems() -> impl IntoView {
+    view! {
+        <div class="govuk-error-summary" data-notify-webauthn-error hidden tabindex="-1" aria-live="polite">
+            <div role="alert">
+                <h2 class="govuk-error-summary__title">"There’s a problem with your security keys"</h2>
+                <div class="govuk-error-summary__body">
+                    <p class="govuk-body" data-notify-webauthn-message>"Check you have the right key and try again."</p>
+                </div>
+            </div>
+        </div>
+        // Shown until the script says it runs (it marks the page `notify-js`).
+        <div class="govuk-error-summary notify-webauthn-no-js">
+            <div role="alert">
+                <h2 class="govuk-error-summary__title">"There’s a problem"</h2>
+                <div class="govuk-error-summary__body">
+                    <p class="govuk-body">"JavaScript is not available for this page. Security keys need JavaScript to work."</p>
+                </div>
+            </div>
+        </div>
+    }
+}
+
+/// `/two-factor-webauthn`: the security key's turn.
+#[derive(Clone, Debug, Default)]
+pub struct KeySignIn;
+
+impl PageContent for KeySignIn {
+    fn title(&self) -> String {
+        "Get your security key".into()
+    }
+    fn view(&self, _: &Page) -> AnyView {
+        view! {
+            <div class="govuk-grid-row">
+                <div class="govuk-grid-column-two-thirds">
+                    <SecurityKeyProblems/>
+                    <h1 class="govuk-heading-l">"Get your security key"</h1>
+                    <p class="govuk-body">"You need to have your security key to sign in."</p>
+                    <button type="button" class="govuk-button notify-webauthn-js-only" data-module="govuk-button" data-notify-webauthn="sign-in">
+                        "Check security key"
+                    </button>
+                </div>
+            </div>
+        }
+        .into_any()
+    }
+}

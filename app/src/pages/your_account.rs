@@ -20,6 +20,7 @@ pub struct YourAccount {
     pub sign_in_method: String,
     /// A new email address waiting for its link to be used.
     pub pending_email: Option<String>,
+    pub security_keys: usize,
 }
 
 impl PageContent for YourAccount {
@@ -53,8 +54,13 @@ impl PageContent for YourAccount {
                         {row("Name", a.name.clone(), "/user-profile/name", " name")}
                         {row("Email address", email, "/user-profile/email", " email address")}
                         {row("Mobile number", a.mobile_number.clone().unwrap_or_else(|| "Not set".into()), "/user-profile/mobile-number", " mobile number")}
-                        {row("Password", "Last changed: hidden".replace("Last changed: hidden", "••••••••"), "/user-profile/password", " password")}
+                        {row("Password", "Not shown".to_string(), "/user-profile/password", " password")}
                         {row("Sign-in method", a.sign_in_method.clone(), "/user-profile/sign-in-method", " sign-in method")}
+                        {row("Security keys", match a.security_keys {
+                            0 => "None registered".to_string(),
+                            1 => "1 registered".to_string(),
+                            n => format!("{n} registered"),
+                        }, "/user-profile/security-keys", " security keys")}
                     </dl>
                 </div>
             </div>
@@ -244,6 +250,7 @@ pub struct ChangeSignInMethod {
     /// The method's stored word (`email_auth`…).
     pub checked: String,
     pub has_mobile: bool,
+    pub has_keys: bool,
     pub errors: FormErrors,
 }
 
@@ -273,6 +280,16 @@ impl PageContent for ChangeSignInMethod {
                 }),
                 disabled: !f.has_mobile,
             },
+            RadioItem {
+                value: "webauthn_auth".into(),
+                label: "Security key".into(),
+                hint: Some(if f.has_keys {
+                    view! { "You’ll use one of your security keys each time you sign in" }.into_any()
+                } else {
+                    view! { "Register a security key first" }.into_any()
+                }),
+                disabled: !f.has_keys,
+            },
         ];
         let fields = view! {
             <Radios name="sign_in_method" legend="How do you want to sign in?" items checked=f.checked.clone()
@@ -286,5 +303,125 @@ impl PageContent for ChangeSignInMethod {
             fields,
             Some("After your password, we’ll ask for a second proof that it’s you."),
         )
+    }
+}
+
+/// One of the user's security keys, as listed.
+#[derive(Clone, Debug)]
+pub struct KeyListed {
+    pub id: String,
+    pub name: String,
+    /// "Last used 2 hours ago", "Never used (registered 5 minutes ago)".
+    pub used: String,
+}
+
+/// `/user-profile/security-keys`.
+#[derive(Clone, Debug, Default)]
+pub struct SecurityKeys {
+    pub keys: Vec<KeyListed>,
+    /// Whether keys can work at this service's address.
+    pub available: bool,
+}
+
+impl PageContent for SecurityKeys {
+    fn title(&self) -> String {
+        "Security keys".into()
+    }
+    fn view(&self, page: &Page) -> AnyView {
+        let f = self.clone();
+        let csrf_token = csrf(page);
+        let rows = f
+            .keys
+            .iter()
+            .map(|k| {
+                let href = format!("/user-profile/security-keys/{}", k.id);
+                view! {
+                    <div class="govuk-summary-list__row">
+                        <dt class="govuk-summary-list__key">{k.name.clone()}</dt>
+                        <dd class="govuk-summary-list__value">{k.used.clone()}</dd>
+                        <dd class="govuk-summary-list__actions">
+                            <a class="govuk-link govuk-link--no-visited-state" href=href>
+                                "Manage"<span class="govuk-visually-hidden">{format!(" {}", k.name)}</span>
+                            </a>
+                        </dd>
+                    </div>
+                }
+            })
+            .collect_view();
+        let list = (!f.keys.is_empty()).then(|| view! { <dl class="govuk-summary-list">{rows}</dl> });
+        let register = if f.available {
+            view! {
+                <button type="button" class="govuk-button govuk-button--secondary notify-webauthn-js-only" data-module="govuk-button"
+                    data-notify-webauthn="register" data-csrf-token=csrf_token>
+                    "Register a key"
+                </button>
+            }
+            .into_any()
+        } else {
+            view! {
+                <div class="govuk-inset-text">
+                    "Security keys work only where this service is reached at a domain name over HTTPS (or at localhost). Ask whoever runs it to set NOTIFY_BASE_URL so."
+                </div>
+            }
+            .into_any()
+        };
+        view! {
+            <crate::components::BackLink href="/user-profile"/>
+            <div class="govuk-grid-row">
+                <div class="govuk-grid-column-two-thirds">
+                    <crate::pages::two_factor::SecurityKeyProblems/>
+                    <h1 class="govuk-heading-l">"Security keys"</h1>
+                    <p class="govuk-body">
+                        "A security key is a physical key, or a passkey on your phone or computer, that you use to sign in after your password. It cannot be used on a site pretending to be this one."
+                    </p>
+                    {list}
+                    {register}
+                </div>
+            </div>
+        }
+        .into_any()
+    }
+}
+
+/// `/user-profile/security-keys/{key_id}`: rename or delete a key.
+#[derive(Clone, Debug, Default)]
+pub struct ManageSecurityKey {
+    pub id: String,
+    pub name: String,
+    pub errors: FormErrors,
+}
+
+impl PageContent for ManageSecurityKey {
+    fn title(&self) -> String {
+        "Manage security key".into()
+    }
+    fn has_errors(&self) -> bool {
+        !self.errors.is_empty()
+    }
+    fn view(&self, page: &Page) -> AnyView {
+        let f = self.clone();
+        let csrf_token = csrf(page);
+        let delete = format!("/user-profile/security-keys/{}/delete", f.id);
+        view! {
+            <BackLink href="/user-profile/security-keys"/>
+            <div class="govuk-grid-row">
+                <div class="govuk-grid-column-two-thirds">
+                    <ErrorSummary errors=f.errors.clone()/>
+                    <h1 class="govuk-heading-l">"Manage security key"</h1>
+                    <form method="post" novalidate>
+                        <CsrfField token=csrf_token.clone()/>
+                        <TextInput name="name" label="Name of key" value=f.name.clone() error=f.errors.for_field("name")/>
+                        <Button text="Save"/>
+                    </form>
+                    <form method="post" action=delete novalidate>
+                        <CsrfField token=csrf_token/>
+                        <button type="submit" class="govuk-button govuk-button--warning" data-module="govuk-button">
+                            "Delete"<span class="govuk-visually-hidden">{format!(" {}", f.name)}</span>
+                        </button>
+                    </form>
+                </div>
+            </div>
+        }
+        .into_any()
     }
 }

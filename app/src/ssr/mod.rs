@@ -14,6 +14,7 @@ pub mod reply_to;
 pub mod sanitise;
 pub mod second_factor;
 pub mod secrets;
+pub mod security_keys;
 pub mod store;
 pub mod team;
 pub mod tokens;

@@ -37,6 +37,8 @@ pub const NEW_MOBILE_TEMPLATE_ID: &str = "ae4b3f70-1cad-4f4b-8d8a-5a3b9c6e2f44";
 pub enum Channel {
     Email,
     Sms,
+    /// A security key (`ssr::security_keys`): nothing is sent.
+    Webauthn,
 }
 
 impl Channel {
@@ -44,14 +46,15 @@ impl Channel {
         match self {
             Channel::Email => "email",
             Channel::Sms => "sms",
+            Channel::Webauthn => "webauthn",
         }
     }
 
     fn of(stored: &str) -> Channel {
-        if stored == "sms" {
-            Channel::Sms
-        } else {
-            Channel::Email
+        match stored {
+            "sms" => Channel::Sms,
+            "webauthn" => Channel::Webauthn,
+            _ => Channel::Email,
         }
     }
 
@@ -60,6 +63,7 @@ impl Channel {
         match self {
             Channel::Email => "/two-factor-email-sent",
             Channel::Sms => "/two-factor-sms",
+            Channel::Webauthn => "/two-factor-webauthn",
         }
     }
 }
@@ -93,10 +97,30 @@ async fn send_sign_in_code(
 ) -> anyhow::Result<Channel> {
     let channel = match (user.auth_type, user.mobile_number.as_deref()) {
         (SignInMethod::SmsAuth, Some(number)) if !number.is_empty() => Channel::Sms,
-        // A text message method with no number to send to falls back on
+        (SignInMethod::WebauthnAuth, _) if !store::security_keys(pool, &user.id).await?.is_empty() => Channel::Webauthn,
+        // A method with nothing to send to (no number, no key) falls back on
         // email rather than lock the user out.
         _ => Channel::Email,
     };
+    if channel == Channel::Webauthn {
+        // Nothing to send: the row ties this browser to the sign-in.
+        let id = uuid::Uuid::now_v7().to_string();
+        store::create_verify_code(
+            pool,
+            NewVerifyCode {
+                id: &id,
+                user_id: &user.id,
+                purpose: CodePurpose::SignIn,
+                channel: channel.as_str(),
+                browser_digest: Some(browser_digest),
+                sealed_code: None,
+                link_digest: None,
+                detail: next.filter(|n| safe_next_path(n).is_some()),
+            },
+        )
+        .await?;
+        return Ok(channel);
+    }
     let id = uuid::Uuid::now_v7().to_string();
     let code = SecurityCode::random();
     let sealed = secrets.seal(code.as_str(), sealed_for(&id));
@@ -150,6 +174,9 @@ pub async fn resend(pool: &store::Pool, secrets: &Secrets, browser: &str, base_u
         return Ok(Resend::NoSignIn);
     };
     if latest.created_at < since {
+        return Ok(Resend::NoSignIn);
+    }
+    if latest.channel == Channel::Webauthn.as_str() {
         return Ok(Resend::NoSignIn);
     }
     if sent >= MAX_CODES {
@@ -234,12 +261,6 @@ pub struct PendingSignIn {
     pub email_address: String,
 }
 
-impl PendingSignIn {
-    pub fn by_email(&self) -> bool {
-        self.channel == Channel::Email
-    }
-}
-
 /// The sign-in in progress in the browser with pending cookie `browser`
 /// (its latest code younger than [`CODE_LIFETIME`]).
 pub async fn pending_sign_in(pool: &store::Pool, browser: &str) -> anyhow::Result<Option<PendingSignIn>> {
@@ -258,6 +279,22 @@ pub async fn pending_sign_in(pool: &store::Pool, browser: &str) -> anyhow::Resul
     }))
 }
 
+/// Ends the browser's sign-in in progress once its security key has
+/// answered: the user and where to go. `None` when it was ended already.
+pub async fn complete_key_sign_in(
+    pool: &store::Pool,
+    browser: &str,
+) -> anyhow::Result<Option<(String, Option<String>)>> {
+    let since = clock::ago(CODE_LIFETIME);
+    let Some((latest, _)) = store::sign_in_code_for_browser(pool, &tokens::digest(browser), since).await? else {
+        return Ok(None);
+    };
+    if latest.channel != Channel::Webauthn.as_str() || !store::use_verify_code(pool, &latest.id).await? {
+        return Ok(None);
+    }
+    Ok(Some((latest.user_id, latest.detail)))
+}
+
 /// Checks a sign-in code typed in the browser with pending cookie
 /// `browser`. `None`: no sign-in in progress there.
 pub async fn check_sign_in_code(
@@ -270,6 +307,10 @@ pub async fn check_sign_in_code(
     let Some((latest, _)) = store::sign_in_code_for_browser(pool, &tokens::digest(browser), since).await? else {
         return Ok(None);
     };
+    if latest.channel == Channel::Webauthn.as_str() {
+        // A security key's sign-in takes no code.
+        return Ok(None);
+    }
     Ok(Some(check(pool, secrets, &latest, typed, CodePurpose::SignIn).await?))
 }
 

@@ -13,6 +13,7 @@ mod leaks;
 mod notifications;
 pub(crate) mod receipts;
 mod render;
+mod security_keys;
 mod senders;
 mod server_fns;
 mod services;
@@ -123,6 +124,9 @@ pub enum Access {
     Public,
     /// Anyone signed in.
     SignedIn,
+    /// Anyone signed in, on something of their own named in the URL (a
+    /// security key): anyone else's, or a missing one, is not found (404).
+    Own,
     /// A member of the service in the URL holding one of these permissions
     /// (none: any member).
     Service(&'static [app::domain::Permission]),
@@ -180,7 +184,23 @@ fn admin_routes() -> Vec<(AdminRoute, axum::routing::MethodRouter<AppState>)> {
             route("/email-auth/{token}", BOTH, Access::Public),
             get(two_factor::email_link).post(two_factor::use_email_link),
         ),
+        (
+            route("/two-factor-webauthn", BOTH, Access::Public),
+            get(security_keys::sign_in_page).post(security_keys::sign_in_with_key),
+        ),
+        (route("/two-factor-webauthn/options", POST, Access::Public), post(security_keys::sign_in_options)),
         (route("/user-profile", GET, Access::SignedIn), get(your_account::show_account)),
+        (route("/user-profile/security-keys", GET, Access::SignedIn), get(security_keys::list)),
+        (
+            route("/user-profile/security-keys/options", POST, Access::SignedIn),
+            post(security_keys::registration_options),
+        ),
+        (route("/user-profile/security-keys/register", POST, Access::SignedIn), post(security_keys::register)),
+        (
+            route("/user-profile/security-keys/{security_key_id}", BOTH, Access::Own),
+            get(security_keys::manage_form).post(security_keys::rename),
+        ),
+        (route("/user-profile/security-keys/{security_key_id}/delete", POST, Access::Own), post(security_keys::delete)),
         (
             route("/user-profile/name", BOTH, Access::SignedIn),
             get(your_account::name_form).post(your_account::change_name),

@@ -13,7 +13,7 @@ use super::sign_in::{self, FAILURE_WINDOW_MINUTES, MAX_CLIENT_FAILURES, MAX_FAIL
 use crate::AppState;
 use app::pages::account::Notice;
 use app::pages::two_factor::{CodeForm, EmailLink, NotReceived};
-use app::ssr::second_factor::{self, CodeCheck, Resend};
+use app::ssr::second_factor::{self, Channel, CodeCheck, Resend};
 use app::ssr::{clock, store};
 use app::view_model::{FormErrors, Page};
 use axum::extract::{ConnectInfo, Path, RawQuery, State};
@@ -53,8 +53,9 @@ async fn code_form(
     RawQuery(query): RawQuery,
     by_email: bool,
 ) -> Answer {
+    let expected = if by_email { Channel::Email } else { Channel::Sms };
     match pending(&state, &headers).await? {
-        Some((_, p)) if p.by_email() == by_email => {
+        Some((_, p)) if p.channel == expected => {
             Ok(show(Page::new(CodeForm { by_email, resent: resent(query), ..Default::default() })))
         }
         Some((_, p)) => Ok(found(p.channel.page())),
@@ -88,6 +89,10 @@ async fn check(
     by_email: bool,
 ) -> Answer {
     let Some((browser, p)) = pending(&state, &headers).await? else { return Ok(found("/sign-in")) };
+    let expected = if by_email { Channel::Email } else { Channel::Sms };
+    if p.channel != expected {
+        return Ok(found(p.channel.page()));
+    }
     let typed = form.get("code").cloned().unwrap_or_default();
     let page = |errors: FormErrors, status| {
         show_with(Page::new(CodeForm { by_email, resent: false, code: typed.clone(), errors }), status)
@@ -159,7 +164,10 @@ pub async fn email_not_received(state: State<AppState>, headers: HeaderMap) -> A
 
 async fn not_received(State(state): State<AppState>, headers: HeaderMap, by_email: bool) -> Answer {
     match pending(&state, &headers).await? {
-        Some(_) => Ok(show(Page::new(NotReceived { by_email, ..Default::default() }))),
+        Some((_, p)) if p.channel != Channel::Webauthn => {
+            Ok(show(Page::new(NotReceived { by_email, ..Default::default() })))
+        }
+        Some((_, p)) => Ok(found(p.channel.page())),
         None => Ok(found("/sign-in")),
     }
 }

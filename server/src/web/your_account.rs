@@ -61,6 +61,7 @@ pub async fn show_account(State(state): State<AppState>, signed_in: SignedIn) ->
             mobile_number: user.mobile_number.clone().filter(|m| !m.is_empty()),
             sign_in_method: user.auth_type.label().to_string(),
             pending_email: second_factor::pending_new_email(&state.pool, &user.id).await?,
+            security_keys: store::security_keys(&state.pool, &user.id).await?.len(),
         },
     );
     page.flash = store::take_flash(&state.pool, &signed_in.digest).await?.map(|message| Flash { message });
@@ -270,28 +271,33 @@ pub async fn change_password(
     done(&state, &signed_in, "Your password has been changed").await
 }
 
-pub async fn method_form(signed_in: SignedIn) -> Answer {
+pub async fn method_form(State(state): State<AppState>, signed_in: SignedIn) -> Answer {
     let checked = signed_in.user.auth_type.as_str().to_string();
     let has_mobile = signed_in.user.mobile_number.as_deref().is_some_and(|m| !m.is_empty());
-    answer(&signed_in, ChangeSignInMethod { checked, has_mobile, errors: FormErrors::default() })
+    let has_keys = !store::security_keys(&state.pool, &signed_in.user.id).await?.is_empty();
+    answer(&signed_in, ChangeSignInMethod { checked, has_mobile, has_keys, errors: FormErrors::default() })
 }
 
 pub async fn change_method(State(state): State<AppState>, signed_in: SignedIn, CsrfForm(form): Fields) -> Answer {
     let has_mobile = signed_in.user.mobile_number.as_deref().is_some_and(|m| !m.is_empty());
+    let has_keys = !store::security_keys(&state.pool, &signed_in.user.id).await?.is_empty();
     let chosen = SignInMethod::parse(field(&form, "sign_in_method"));
     let mut errors = FormErrors::default();
     match chosen {
         Some(SignInMethod::SmsAuth) if !has_mobile => {
             errors.push("sign_in_method", "Add a mobile number to your account first");
         }
-        Some(SignInMethod::EmailAuth | SignInMethod::SmsAuth) => {}
+        Some(SignInMethod::WebauthnAuth) if !has_keys => {
+            errors.push("sign_in_method", "Register a security key first");
+        }
+        Some(SignInMethod::EmailAuth | SignInMethod::SmsAuth | SignInMethod::WebauthnAuth) => {}
         _ => errors.push("sign_in_method", "Select how you want to sign in"),
     }
     let Some(method) = chosen.filter(|_| errors.is_empty()) else {
         let checked = field(&form, "sign_in_method").to_string();
-        return answer(&signed_in, ChangeSignInMethod { checked, has_mobile, errors });
+        return answer(&signed_in, ChangeSignInMethod { checked, has_mobile, has_keys, errors });
     };
     store::set_user_sign_in_method(&state.pool, &signed_in.user.id, method).await?;
     tracing::info!(user_id = %signed_in.user.id, method = method.as_str(), "sign-in method changed");
-    done(&state, &signed_in, &format!("You’ll now sign in with: {}", method.label().to_lowercase())).await
+    done(&state, &signed_in, &format!("Your sign-in method is now ‘{}’", method.label())).await
 }
