@@ -402,3 +402,18 @@ async fn a_password_reset_still_asks_a_text_message_user_for_their_code() {
     assert_eq!(page.location(), "/your-services");
     assert!(page.set_cookie().unwrap().starts_with("notify_session="));
 }
+
+#[tokio::test]
+async fn a_flood_of_forged_links_spends_the_clients_budget() {
+    let app = TestApp::spawn().await;
+    for n in 0..50 {
+        let forged = format!("/email-auth/{}", app::ssr::tokens::random_token());
+        let page = app.post(&forged, None, &[]).await;
+        assert_eq!(page.status, 200, "try {n}");
+        assert!(page.text().contains("The link has expired"));
+    }
+    let forged = format!("/email-auth/{}", app::ssr::tokens::random_token());
+    let page = app.post(&forged, None, &[]).await;
+    assert_eq!(page.status, 429);
+    assert!(page.text().contains("There have been too many failed attempts to sign in from your network"));
+}

@@ -210,10 +210,42 @@ pub async fn email_link(State(state): State<AppState>, Path(token): Path<String>
     }
 }
 
-pub async fn use_email_link(State(state): State<AppState>, headers: HeaderMap, Path(token): Path<String>) -> Answer {
+/// Uses the link. A link that does not work is a failed try on the
+/// client's sign-in budget (its 256 random bits make guessing hopeless; the
+/// budget keeps a flood from trying).
+pub async fn use_email_link(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+    Path(token): Path<String>,
+) -> Answer {
+    let client = super::client::client_addr(&state.config, &headers, peer.map(|Extension(ConnectInfo(a))| a));
+    let since = clock::ago(time::Duration::minutes(FAILURE_WINDOW_MINUTES));
+    let reservation = match client {
+        Some(ip) => {
+            let key = super::client::budget_key(ip);
+            match store::reserve_sign_in_attempt(&state.pool, &key, since, MAX_CLIENT_FAILURES).await? {
+                Some(r) => Some(r),
+                None => {
+                    tracing::warn!(target: "security", event = "sign_in_link_refused", reason = "client_throttled", client = ?client);
+                    let page = Page::new(Notice {
+                        heading: "Too many attempts".into(),
+                        paragraphs: vec![sign_in::TOO_MANY_FROM_CLIENT.into()],
+                        link: None,
+                    });
+                    return Ok(too_many(show_with(page, StatusCode::TOO_MANY_REQUESTS)));
+                }
+            }
+        }
+        None => None,
+    };
     let Some((user_id, next)) = second_factor::use_sign_in_link(&state.pool, &token).await? else {
+        tracing::warn!(target: "security", event = "sign_in_link_refused", reason = "unusable", client = ?client);
         return link_expired();
     };
+    if let Some(r) = reservation {
+        store::release_sign_in_attempt(&state.pool, r).await?;
+    }
     let Some(user) = store::get_user(&state.pool, &user_id).await? else { return link_expired() };
     let mut response =
         sign_in::signed_in(&state, &headers, &user_id, &user.email_address.to_lowercase(), next.as_deref()).await?;
