@@ -97,10 +97,15 @@ document.addEventListener("submit", (event) => {
   const url = new URL(form.getAttribute("action") || window.location.href, window.location.href);
   if (!sameSite(url) || (method !== "GET" && method !== "POST")) return;
   event.preventDefault();
-  const data = new URLSearchParams(new FormData(form, event.submitter));
+  const fields = new FormData(form, event.submitter);
+  const data = new URLSearchParams(fields);
   if (method === "GET") {
     url.search = data.toString();
     visit(new Request(url, { headers: { Accept: "text/html" } }));
+  } else if (form.enctype === "multipart/form-data") {
+    // A file upload goes as the browser would send it (fetch writes the
+    // multipart boundary); URLSearchParams would send only the file's name.
+    visit(new Request(url, { method: "POST", body: fields, headers: { Accept: "text/html" } }));
   } else {
     visit(new Request(url, { method: "POST", body: data, headers: { Accept: "text/html" } }));
   }

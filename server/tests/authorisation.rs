@@ -62,6 +62,8 @@ struct ServiceIds {
     reset_token: String,
     /// One of the admin's security keys.
     security_key: String,
+    /// A list of recipients uploaded for the email template.
+    upload: String,
 }
 
 async fn objects(app: &TestApp, service: &str, name: &str) -> ServiceIds {
@@ -190,7 +192,19 @@ async fn objects(app: &TestApp, service: &str, name: &str) -> ServiceIds {
         .find(|k| k.credential_id == credential_id)
         .unwrap()
         .id;
+    let upload = store::create_upload(
+        &app.state.pool,
+        service,
+        &template,
+        "people.csv",
+        ',',
+        "email address,name\nsomeone@example.gov.uk,Someone\n",
+        &admin_user.id,
+    )
+    .await
+    .unwrap();
     ServiceIds {
+        upload,
         security_key,
         reset_token,
         member: member_ids.remove(0),
@@ -254,6 +268,7 @@ fn fill(path: &str, ids: &ServiceIds, service: &str) -> String {
         .replace("{departure_id}", &ids.departure)
         .replace("{reset_token}", &ids.reset_token)
         .replace("{security_key_id}", &ids.security_key)
+        .replace("{upload_id}", &ids.upload)
         .replace("{callback}", "delivery-status-callback")
         .replace("{section}", "callbacks")
 }
@@ -276,6 +291,7 @@ fn missing_ids() -> ServiceIds {
         departure: uuid::Uuid::new_v4().to_string(),
         reset_token: app::ssr::tokens::random_token(),
         security_key: uuid::Uuid::new_v4().to_string(),
+        upload: uuid::Uuid::new_v4().to_string(),
     }
 }
 
@@ -405,6 +421,7 @@ async fn every_admin_route_answers_every_kind_of_user_as_its_access_says() {
                     "{invited_user_id}",
                     "{user_id}",
                     "{departure_id}",
+                    "{upload_id}",
                 ]
                 .iter()
                 .any(|p| route.path.contains(p));

@@ -14,6 +14,7 @@ pub mod name;
 pub mod next_path;
 pub mod permission;
 pub mod phone;
+pub mod recipient_file;
 pub mod relative_time;
 pub mod retention;
 pub mod senders;

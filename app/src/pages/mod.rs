@@ -21,6 +21,7 @@ pub mod sign_in;
 pub mod team;
 pub mod templates;
 pub mod two_factor;
+pub mod uploads;
 pub mod your_account;
 
 use crate::components::Layout;

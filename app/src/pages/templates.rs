@@ -92,13 +92,23 @@ impl ServicePageContent for TemplateForm {
 #[component]
 pub fn Templates(service: ServiceContext, templates: Vec<TemplateRow>) -> impl IntoView {
     let empty = templates.is_empty();
+    let can_send = service.can(crate::domain::Permission::SendMessages);
     let rows = templates
         .into_iter()
         .map(|t| {
+            let upload = can_send.then(|| {
+                view! {
+                    <br/>
+                    <a class="govuk-link govuk-!-font-size-16" href=service.path(&format!("/send/{}/csv", t.id))>
+                        "Upload a list of recipients"<span class="govuk-visually-hidden">{format!(" for {}", t.name)}</span>
+                    </a>
+                }
+            });
             view! {
                 <tr class="govuk-table__row">
                     <td class="govuk-table__cell">
-                        <a class="govuk-link" href=service.path(&format!("/templates/{}", t.id))>{t.name}</a>
+                        <a class="govuk-link" href=service.path(&format!("/templates/{}", t.id))>{t.name.clone()}</a>
+                        {upload}
                     </td>
                     <td class="govuk-table__cell">{capitalise(t.kind.message_noun())}" template"</td>
                     <td class="govuk-table__cell govuk-table__cell--numeric">{t.version.to_string()}</td>

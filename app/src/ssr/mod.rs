@@ -18,4 +18,5 @@ pub mod security_keys;
 pub mod store;
 pub mod team;
 pub mod tokens;
+pub mod uploads;
 pub mod webhooks;

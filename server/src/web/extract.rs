@@ -101,6 +101,13 @@ impl PageAccess for ManageTemplates {
     const NAV: NavItem = NavItem::Templates;
 }
 
+/// Sending from a file: those who may send messages.
+pub struct SendFromFile;
+impl PageAccess for SendFromFile {
+    const ANY_OF: &'static [Permission] = &[Permission::SendMessages];
+    const NAV: NavItem = NavItem::Templates;
+}
+
 /// A sent message's page: those who can see activity or send.
 pub struct ViewMessages;
 impl PageAccess for ViewMessages {
@@ -207,6 +214,12 @@ impl<A> ServicePage<A> {
     /// Leaves `message` for the next page this session sees.
     pub async fn flash(&self, state: &AppState, message: &str) -> Result<(), PageError> {
         Ok(store::set_flash(&state.pool, &self.signed_in.digest, message).await?)
+    }
+
+    /// 403 for a form without the session's CSRF token (one the
+    /// [`CsrfForm`] extractor cannot read: a file upload).
+    pub fn forbidden(&self) -> PageError {
+        PageError::Forbidden(Box::new(self.frame.clone()))
     }
 
     /// 400 for a request the pages never send.

@@ -23,6 +23,7 @@ pub mod sns;
 pub(crate) mod team;
 mod templates;
 mod two_factor;
+mod uploads;
 mod your_account;
 
 pub use error::{found, show, show_with, PageError};
@@ -150,7 +151,7 @@ pub fn admin_route_table() -> Vec<AdminRoute> {
 fn admin_routes() -> Vec<(AdminRoute, axum::routing::MethodRouter<AppState>)> {
     use extract::{
         ManageApiKeys as Keys, ManageService, ManageTemplates as Templates, Member, PageAccess, ReadSettings,
-        ViewMessages as Messages,
+        SendFromFile, ViewMessages as Messages,
     };
     const GET: &[&str] = &["GET"];
     const POST: &[&str] = &["POST"];
@@ -273,6 +274,16 @@ fn admin_routes() -> Vec<(AdminRoute, axum::routing::MethodRouter<AppState>)> {
             get(templates::sender_form).post(templates::set_sender),
         ),
         (route("/services/{service_id}/inbox", GET, Access::Service(Messages::ANY_OF)), get(inbound::inbox)),
+        (
+            route("/services/{service_id}/send/{template_id}/csv", BOTH, Access::Service(SendFromFile::ANY_OF)),
+            get(uploads::upload_form)
+                .post(uploads::upload)
+                .layer(axum::extract::DefaultBodyLimit::max(uploads::UPLOAD_LIMIT)),
+        ),
+        (
+            route("/services/{service_id}/{template_id}/check/{upload_id}", GET, Access::Service(SendFromFile::ANY_OF)),
+            get(uploads::check),
+        ),
         (route("/services/{service_id}/api/keys", GET, keys), get(api_integration::keys)),
         (route("/services/{service_id}/api/audit", GET, keys), get(api_integration::audit_log)),
         (

@@ -1,0 +1,66 @@
+//! Uploaded lists of recipients (migration 0031).
+
+use super::Pool;
+use crate::domain::Timestamp;
+use crate::ssr::clock;
+use anyhow::Context;
+use sqlx::FromRow;
+
+#[derive(Clone, Debug, FromRow)]
+pub struct Upload {
+    pub id: String,
+    pub template_id: String,
+    pub file_name: String,
+    pub delimiter: String,
+    pub content: String,
+    pub created_at: Timestamp,
+}
+
+/// Stores an upload: its id.
+pub async fn create_upload(
+    pool: &Pool,
+    service_id: &str,
+    template_id: &str,
+    file_name: &str,
+    delimiter: char,
+    content: &str,
+    created_by: &str,
+) -> anyhow::Result<String> {
+    let id = uuid::Uuid::now_v7().to_string();
+    sqlx::query(
+        "INSERT INTO uploads (id, service_id, template_id, file_name, delimiter, content, created_by, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&id)
+    .bind(service_id)
+    .bind(template_id)
+    .bind(file_name)
+    .bind(delimiter.to_string())
+    .bind(content)
+    .bind(created_by)
+    .bind(clock::now())
+    .execute(&pool.db)
+    .await
+    .context("could not store an upload")?;
+    Ok(id)
+}
+
+/// The service's upload of a list for this template (another service's, or
+/// another template's, is none).
+pub async fn get_upload(
+    pool: &Pool,
+    service_id: &str,
+    template_id: &str,
+    upload_id: &str,
+) -> anyhow::Result<Option<Upload>> {
+    sqlx::query_as(
+        "SELECT id, template_id, file_name, delimiter, content, created_at FROM uploads
+         WHERE id = ? AND service_id = ? AND template_id = ?",
+    )
+    .bind(upload_id)
+    .bind(service_id)
+    .bind(template_id)
+    .fetch_optional(&pool.db)
+    .await
+    .context("could not load an upload")
+}

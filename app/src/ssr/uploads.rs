@@ -1,0 +1,184 @@
+//! "Upload a list of recipients" (Notify's flow, issue 23): a file stored
+//! as text, then checked against its template, its service's trial mode and
+//! its daily limit, row by row (`domain::recipient_file`). The check page
+//! shows what the checks found. Sending a checked file (jobs) is not built
+//! yet.
+
+use crate::domain::recipient_file::{self, Checked, FileProblem, TemplateShape};
+use crate::domain::template::fill;
+use crate::domain::{EmailAddress, PhoneNumber, TemplateType};
+use crate::ssr::recipients::{is_team_or_guest, Recipient};
+use crate::ssr::{clock, store};
+
+/// Why an upload is refused before it is stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum UploadProblem {
+    NoFile,
+    NotASpreadsheet,
+    /// A spreadsheet format not read yet (`.xlsx` and the others).
+    SaveAsCsv,
+    File(FileProblem),
+}
+
+impl UploadProblem {
+    pub fn message(&self) -> String {
+        match self {
+            UploadProblem::NoFile => "You need to choose a file to upload".into(),
+            UploadProblem::NotASpreadsheet => "The file must be a spreadsheet that Notify can read".into(),
+            UploadProblem::SaveAsCsv => "Notify cannot read this file - try saving it as a CSV instead".into(),
+            UploadProblem::File(p) => p.message(),
+        }
+    }
+}
+
+/// The delimiter for a file name's extension.
+fn delimiter_for(file_name: &str) -> Result<char, UploadProblem> {
+    let extension = file_name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default();
+    match extension.as_str() {
+        "csv" => Ok(','),
+        "tsv" => Ok('\t'),
+        "xlsx" | "xlsm" | "xls" | "ods" => Err(UploadProblem::SaveAsCsv),
+        _ => Err(UploadProblem::NotASpreadsheet),
+    }
+}
+
+/// Stores an uploaded file for `template` (it is checked when its page is
+/// shown): the upload's id.
+pub async fn upload(
+    pool: &store::Pool,
+    service_id: &str,
+    template: &store::Template,
+    user_id: &str,
+    file_name: &str,
+    bytes: &[u8],
+) -> anyhow::Result<Result<String, UploadProblem>> {
+    let file_name = file_name.rsplit(['/', '\\']).next().unwrap_or_default().trim();
+    if file_name.is_empty() && bytes.is_empty() {
+        return Ok(Err(UploadProblem::NoFile));
+    }
+    let delimiter = match delimiter_for(file_name) {
+        Ok(d) => d,
+        Err(problem) => return Ok(Err(problem)),
+    };
+    let text = match recipient_file::decode(bytes) {
+        Ok(text) => text,
+        Err(problem) => return Ok(Err(UploadProblem::File(problem))),
+    };
+    let name: String = file_name.chars().take(255).collect();
+    Ok(Ok(store::create_upload(pool, service_id, &template.id, &name, delimiter, &text, user_id).await?))
+}
+
+/// A message filled in from the file's first row.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Preview {
+    pub recipient: String,
+    pub subject: Option<String>,
+    pub body: String,
+}
+
+/// What the check page shows.
+#[derive(Clone, Debug)]
+pub struct UploadCheck {
+    pub file_name: String,
+    pub template_name: String,
+    pub template_type: TemplateType,
+    pub checked: Result<Checked, FileProblem>,
+    /// In trial mode, the valid recipients who are neither team members nor
+    /// on the guest list.
+    pub not_allowed: usize,
+    pub trial: bool,
+    /// Messages of this type the service may still send today.
+    pub remaining_today: i64,
+    pub preview: Option<Preview>,
+}
+
+impl UploadCheck {
+    /// Whether the file could be sent as it is.
+    pub fn is_sendable(&self) -> bool {
+        matches!(&self.checked, Ok(c) if c.is_sendable())
+            && self.not_allowed == 0
+            && self.checked.as_ref().is_ok_and(|c| (c.rows as i64) <= self.remaining_today)
+    }
+}
+
+/// Checks an upload against its template, the service's trial mode and
+/// what is left of today's limit.
+pub async fn check_upload(
+    pool: &store::Pool,
+    service: &store::Service,
+    template: &store::Template,
+    upload: &store::Upload,
+) -> anyhow::Result<UploadCheck> {
+    let shape = TemplateShape {
+        kind: template.template_type,
+        subject: template.subject.clone(),
+        content: template.content.clone(),
+    };
+    let delimiter = if upload.delimiter == "\t" { b'\t' } else { b',' };
+    let checked = recipient_file::check(&upload.content, delimiter, &shape);
+    let sending = store::sending_service(pool, &service.id).await?;
+    let limit = match template.template_type {
+        TemplateType::Email => sending.email_message_limit,
+        TemplateType::Sms => sending.sms_message_limit,
+        TemplateType::Letter => sending.letter_message_limit,
+    };
+    let sent = store::count_sent_since(pool, &service.id, template.template_type, clock::now().start_of_day()).await?;
+    let mut not_allowed = 0;
+    if let Ok(c) = &checked {
+        if service.restricted && template.template_type != TemplateType::Letter {
+            let (mut emails, mut mobiles) = store::team_contacts(pool, &service.id).await?;
+            let guests = store::guest_list(pool, &service.id).await?;
+            emails.extend(guests.email_addresses);
+            mobiles.extend(guests.phone_numbers);
+            not_allowed = c
+                .recipients
+                .iter()
+                .filter_map(|r| match template.template_type {
+                    TemplateType::Email => EmailAddress::parse(r).ok().map(Recipient::Email),
+                    _ => PhoneNumber::parse(r).ok().map(Recipient::Phone),
+                })
+                .filter(|r| !is_team_or_guest(r, &emails, &mobiles))
+                .count();
+        }
+    }
+    let preview = checked
+        .as_ref()
+        .ok()
+        .filter(|c| c.is_sendable())
+        .and_then(|_| first_row_preview(&upload.content, delimiter, template));
+    Ok(UploadCheck {
+        file_name: upload.file_name.clone(),
+        template_name: template.name.clone(),
+        template_type: template.template_type,
+        checked,
+        not_allowed,
+        trial: service.restricted,
+        remaining_today: (limit - sent).max(0),
+        preview,
+    })
+}
+
+/// The first row's message.
+fn first_row_preview(text: &str, delimiter: u8, template: &store::Template) -> Option<Preview> {
+    let mut reader =
+        csv::ReaderBuilder::new().delimiter(delimiter).has_headers(false).flexible(true).from_reader(text.as_bytes());
+    let mut records = reader.records();
+    let header = records.next()?.ok()?;
+    let keys: Vec<String> = header.iter().map(recipient_file::column_key).collect();
+    let row = records.filter_map(Result::ok).find(|r| r.iter().any(|c| !c.trim().is_empty()))?;
+    let value = |name: &str| {
+        let key = recipient_file::column_key(name);
+        keys.iter().position(|k| *k == key).and_then(|i| row.get(i)).map(|v| v.trim().to_string())
+    };
+    let recipient = recipient_file::recipient_columns(template.template_type)
+        .iter()
+        .filter_map(|c| value(c))
+        .filter(|v| !v.is_empty())
+        .collect::<Vec<_>>()
+        .join(", ");
+    Some(Preview {
+        recipient,
+        subject: template.subject.as_deref().map(|s| fill(s, &value)),
+        body: fill(&template.content, &value),
+    })
+}
