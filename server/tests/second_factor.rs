@@ -58,26 +58,13 @@ fn link_in(body: &str, path: &str) -> String {
     body[start..start + path.len() + 64].to_string()
 }
 
-fn cookie_of(page: &Page, name: &str) -> String {
-    page.headers
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with(&format!("{name}=")))
-        .unwrap_or_else(|| panic!("a {name} cookie"))
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string()
-}
-
 /// Gives the password: the pending sign-in cookie, and where it leads.
 async fn password_step(app: &TestApp, email: &str) -> (String, String) {
     let page = app.post("/sign-in", None, &[("email_address", email), ("password", USER_PASSWORD)]).await;
     assert_eq!(page.status, 302, "{}", page.text());
     let all: Vec<&str> = page.headers.get_all("set-cookie").iter().filter_map(|v| v.to_str().ok()).collect();
     assert!(all.iter().all(|c| !c.starts_with("notify_session=")), "no session before the code: {all:?}");
-    (cookie_of(&page, "notify_sign_in"), page.location().to_string())
+    (page.cookie("notify_sign_in"), page.location().to_string())
 }
 
 #[tokio::test]
@@ -117,7 +104,7 @@ async fn a_text_message_code_signs_in_once_in_the_browser_that_gave_the_password
 
     let page = app.post(&to, Some(&pending), &[("code", &format!("{} {}", &code[..3], &code[3..]))]).await;
     assert_eq!((page.status, page.location()), (302, "/your-services"), "{}", page.text());
-    let session = cookie_of(&page, "notify_session");
+    let session = page.cookie("notify_session");
     assert_eq!(app.get("/your-services", Some(&session)).await.status, 200);
 
     // Used once: the same code again is refused (and the cookie was cleared).
@@ -142,7 +129,7 @@ async fn an_email_link_works_once_in_any_browser_and_its_code_in_the_browser_tha
     assert!(page.text().contains("Continue to dashboard"));
     let page = app.post(&link, None, &[]).await;
     assert_eq!((page.status, page.location()), (302, "/your-services"));
-    let session = cookie_of(&page, "notify_session");
+    let session = page.cookie("notify_session");
     assert_eq!(app.get("/your-services", Some(&session)).await.status, 200);
     let again = app.post(&link, None, &[]).await;
     assert!(again.text().contains("The link has expired"), "{}", again.text());
@@ -245,7 +232,7 @@ async fn password_only_users_sign_in_as_before_and_invited_users_get_email_codes
 /// Signs in a password-only user: their session cookie and CSRF token.
 async fn signed_in(app: &TestApp, email: &str) -> (String, String) {
     let page = app.post("/sign-in", None, &[("email_address", email), ("password", USER_PASSWORD)]).await;
-    let cookie = cookie_of(&page, "notify_session");
+    let cookie = page.cookie("notify_session");
     let csrf = app.get("/user-profile", Some(&cookie)).await.csrf_token();
     (cookie, csrf)
 }
@@ -388,7 +375,7 @@ async fn a_password_reset_still_asks_a_text_message_user_for_their_code() {
     let page = app.post(&link, None, &[("new_password", "a reset password for texts")]).await;
     // The email's link alone signs nobody in: the code goes to the phone.
     assert_eq!(page.location(), "/two-factor-sms", "{}", page.text());
-    let pending = cookie_of(&page, "notify_sign_in");
+    let pending = page.cookie("notify_sign_in");
     assert!(page.headers.get_all("set-cookie").iter().all(|c| !c.to_str().unwrap().starts_with("notify_session=")));
     let code = code_in(&newest_message(&app, "+447700900459").await);
     let page = app.post("/two-factor-sms", Some(&pending), &[("code", &code)]).await;

@@ -30,19 +30,6 @@ async fn user(app: &TestApp, method: SignInMethod) -> (String, String) {
     (id, email)
 }
 
-fn cookie_of(page: &Page, name: &str) -> String {
-    page.headers
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with(&format!("{name}=")))
-        .unwrap_or_else(|| panic!("a {name} cookie"))
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string()
-}
-
 fn json(page: &Page) -> serde_json::Value {
     serde_json::from_str(&page.body).unwrap_or_else(|_| panic!("JSON: {}", page.body))
 }
@@ -62,7 +49,7 @@ async fn a_forged_registration_is_refused_and_its_challenge_is_spent() {
     let app = TestApp::spawn_with(&[("NOTIFY_BASE_URL", "http://localhost:3000")]).await;
     let (_, email) = user(&app, SignInMethod::PasswordOnly).await;
     let page = app.post("/sign-in", None, &[("email_address", &email), ("password", USER_PASSWORD)]).await;
-    let cookie = cookie_of(&page, "notify_session");
+    let cookie = page.cookie("notify_session");
     let keys = app.get("/user-profile/security-keys", Some(&cookie)).await;
     assert!(keys.text().contains("Register a key"), "{}", keys.text());
     let csrf = keys.csrf_token();
@@ -109,7 +96,7 @@ async fn a_key_sign_in_takes_no_code_and_refuses_a_forged_answer() {
     store::add_security_key(&app.state.pool, &user_id, "Security key 1", "AAAA", STORED_KEY).await.unwrap();
     let page = app.post("/sign-in", None, &[("email_address", &email), ("password", USER_PASSWORD)]).await;
     assert_eq!(page.location(), "/two-factor-webauthn");
-    let pending = cookie_of(&page, "notify_sign_in");
+    let pending = page.cookie("notify_sign_in");
     let shown = app.get("/two-factor-webauthn", Some(&pending)).await;
     assert!(shown.text().contains("Get your security key") && shown.text().contains("Check security key"));
     assert!(shown.text().contains("Security keys need JavaScript to work"), "said for browsers without it");
@@ -154,7 +141,7 @@ async fn deleting_the_last_key_of_a_key_user_goes_back_to_email_codes() {
     let (user_id, email) = user(&app, SignInMethod::PasswordOnly).await;
     store::add_security_key(&app.state.pool, &user_id, "Security key 1", "AAAA", STORED_KEY).await.unwrap();
     let page = app.post("/sign-in", None, &[("email_address", &email), ("password", USER_PASSWORD)]).await;
-    let cookie = cookie_of(&page, "notify_session");
+    let cookie = page.cookie("notify_session");
     let csrf = app.get("/user-profile", Some(&cookie)).await.csrf_token();
     let page = app
         .post(

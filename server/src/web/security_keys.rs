@@ -9,7 +9,7 @@
 use super::error::{found, show_with, PageError};
 use super::extract::{CsrfForm, Form};
 use super::session::{self, SignedIn};
-use super::sign_in::{self, FAILURE_WINDOW_MINUTES, MAX_CLIENT_FAILURES, MAX_FAILURES};
+use super::sign_in;
 use crate::AppState;
 use app::domain::relative_time::relative;
 use app::pages::two_factor::KeySignIn;
@@ -199,33 +199,16 @@ pub async fn sign_in_with_key(
     else {
         return Ok(json_error(KeyProblem::NoChallenge.message()));
     };
-    let since = clock::ago(time::Duration::minutes(FAILURE_WINDOW_MINUTES));
     let address = p.email_address.to_lowercase();
     let client = super::client::client_addr(&state.config, &headers, peer.map(|Extension(ConnectInfo(a))| a));
-    let Some(address_reservation) = store::reserve_sign_in_attempt(&state.pool, &address, since, MAX_FAILURES).await?
-    else {
-        return Ok(json_error(sign_in::TOO_MANY_ATTEMPTS));
-    };
-    let client_reservation = match client {
-        Some(ip) => {
-            let key = super::client::budget_key(ip);
-            match store::reserve_sign_in_attempt(&state.pool, &key, since, MAX_CLIENT_FAILURES).await? {
-                Some(r) => Some(r),
-                None => {
-                    store::release_sign_in_attempt(&state.pool, address_reservation).await?;
-                    return Ok(json_error(sign_in::TOO_MANY_FROM_CLIENT));
-                }
-            }
-        }
-        None => None,
+    let reserved = match sign_in::reserve_try(&state, Some(&address), client).await? {
+        Ok(reserved) => reserved,
+        Err(spent) => return Ok(json_error(spent.message())),
     };
     let answer = form.get("credential").map(String::as_str).unwrap_or_default();
     let outcome = security_keys::finish_sign_in(&state.pool, webauthn, &browser, &p.user_id, answer).await?;
     if outcome != Err(KeyProblem::NotVerified) {
-        if let Some(r) = client_reservation {
-            store::release_sign_in_attempt(&state.pool, r).await?;
-        }
-        store::release_sign_in_attempt(&state.pool, address_reservation).await?;
+        reserved.give_back(&state).await?;
     }
     if let Err(problem) = outcome {
         tracing::warn!(target: "security", event = "sign_in_key_refused", reason = ?problem, client = ?client);

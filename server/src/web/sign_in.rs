@@ -180,6 +180,84 @@ pub(crate) async fn check_password(
     })
 }
 
+/// Which sign-in budget is spent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Spent {
+    /// [`MAX_FAILURES`] failures for the address within the window.
+    Address,
+    /// [`MAX_CLIENT_FAILURES`] failures from the client within the window.
+    Client,
+}
+
+impl Spent {
+    pub(crate) fn message(self) -> &'static str {
+        match self {
+            Spent::Address => TOO_MANY_ATTEMPTS,
+            Spent::Client => TOO_MANY_FROM_CLIENT,
+        }
+    }
+
+    pub(crate) fn reason(self) -> &'static str {
+        match self {
+            Spent::Address => "address_throttled",
+            Spent::Client => "client_throttled",
+        }
+    }
+}
+
+/// One try (a password, a code, a link, a security key's answer) reserved
+/// from the sign-in budgets: the address's, when the try names one, and
+/// the client's. Kept, it counts as a failure for the window; given back,
+/// it was not one.
+#[must_use = "a reservation is kept (a failure) or given back"]
+pub(crate) struct Reserved {
+    address: Option<i64>,
+    client: Option<i64>,
+}
+
+/// Reserves one try, atomically per budget, before any work: parallel tries
+/// cannot all pass. `address` is lower-cased by the caller.
+pub(crate) async fn reserve_try(
+    state: &AppState,
+    address: Option<&str>,
+    client: Option<IpAddr>,
+) -> Result<Result<Reserved, Spent>, PageError> {
+    let since = clock::ago(time::Duration::minutes(FAILURE_WINDOW_MINUTES));
+    let address = match address {
+        Some(a) => match store::reserve_sign_in_attempt(&state.pool, a, since, MAX_FAILURES).await? {
+            Some(r) => Some(r),
+            None => return Ok(Err(Spent::Address)),
+        },
+        None => None,
+    };
+    let client = match client {
+        Some(ip) => {
+            let key = super::client::budget_key(ip);
+            match store::reserve_sign_in_attempt(&state.pool, &key, since, MAX_CLIENT_FAILURES).await? {
+                Some(r) => Some(r),
+                None => {
+                    if let Some(r) = address {
+                        store::release_sign_in_attempt(&state.pool, r).await?;
+                    }
+                    return Ok(Err(Spent::Client));
+                }
+            }
+        }
+        None => None,
+    };
+    Ok(Ok(Reserved { address, client }))
+}
+
+impl Reserved {
+    /// Gives the try back: it was not a failure.
+    pub(crate) async fn give_back(self, state: &AppState) -> Result<(), PageError> {
+        for r in [self.address, self.client].into_iter().flatten() {
+            store::release_sign_in_attempt(&state.pool, r).await?;
+        }
+        Ok(())
+    }
+}
+
 /// What became of one sign-in attempt.
 enum Attempt {
     SignedIn(store::User),
@@ -201,32 +279,16 @@ enum Attempt {
 async fn attempt(state: &AppState, email: &str, password: &str, client: Option<IpAddr>) -> Result<Attempt, PageError> {
     let Ok(_admitted) = state.sign_in_admission.try_acquire() else { return Ok(Attempt::Busy) };
     let address = email.to_lowercase();
-    let since = clock::ago(time::Duration::minutes(FAILURE_WINDOW_MINUTES));
-    let Some(address_reservation) = store::reserve_sign_in_attempt(&state.pool, &address, since, MAX_FAILURES).await?
-    else {
-        return Ok(Attempt::AddressSpent);
-    };
-    let client_reservation = match client {
-        Some(ip) => {
-            let key = super::client::budget_key(ip);
-            match store::reserve_sign_in_attempt(&state.pool, &key, since, MAX_CLIENT_FAILURES).await? {
-                Some(r) => Some(r),
-                None => {
-                    store::release_sign_in_attempt(&state.pool, address_reservation).await?;
-                    return Ok(Attempt::ClientSpent);
-                }
-            }
-        }
-        None => None,
+    let reserved = match reserve_try(state, Some(&address), client).await? {
+        Ok(reserved) => reserved,
+        Err(Spent::Address) => return Ok(Attempt::AddressSpent),
+        Err(Spent::Client) => return Ok(Attempt::ClientSpent),
     };
     let user = store::find_user_by_email(&state.pool, email).await?;
     let ok = verify_password(state, password, user.as_ref().map(|u| u.password_hash.clone())).await?;
     match user.filter(|_| ok) {
         Some(user) => {
-            store::release_sign_in_attempt(&state.pool, address_reservation).await?;
-            if let Some(r) = client_reservation {
-                store::release_sign_in_attempt(&state.pool, r).await?;
-            }
+            reserved.give_back(state).await?;
             Ok(Attempt::SignedIn(user))
         }
         None => Ok(Attempt::Wrong),

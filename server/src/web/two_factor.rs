@@ -9,12 +9,12 @@
 use super::error::{found, show, show_with, PageError};
 use super::extract::Form;
 use super::session;
-use super::sign_in::{self, FAILURE_WINDOW_MINUTES, MAX_CLIENT_FAILURES, MAX_FAILURES};
+use super::sign_in;
 use crate::AppState;
 use app::pages::account::Notice;
 use app::pages::two_factor::{CodeForm, EmailLink, NotReceived};
 use app::ssr::second_factor::{self, Channel, CodeCheck, Resend};
-use app::ssr::{clock, store};
+use app::ssr::store;
 use app::view_model::{FormErrors, Page};
 use axum::extract::{ConnectInfo, Path, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -100,38 +100,21 @@ async fn check(
     let mut errors = FormErrors::default();
     // Each try is reserved from the address's and the client's budgets
     // before it is checked, as a password is.
-    let since = clock::ago(time::Duration::minutes(FAILURE_WINDOW_MINUTES));
     let address = p.email_address.to_lowercase();
     let client = super::client::client_addr(&state.config, &headers, peer.map(|Extension(ConnectInfo(a))| a));
-    let Some(address_reservation) = store::reserve_sign_in_attempt(&state.pool, &address, since, MAX_FAILURES).await?
-    else {
-        tracing::warn!(target: "security", event = "sign_in_code_refused", reason = "address_throttled", client = ?client);
-        errors.push("code", sign_in::TOO_MANY_ATTEMPTS);
-        return Ok(too_many(page(errors, StatusCode::TOO_MANY_REQUESTS)));
-    };
-    let client_reservation = match client {
-        Some(ip) => {
-            let key = super::client::budget_key(ip);
-            match store::reserve_sign_in_attempt(&state.pool, &key, since, MAX_CLIENT_FAILURES).await? {
-                Some(r) => Some(r),
-                None => {
-                    store::release_sign_in_attempt(&state.pool, address_reservation).await?;
-                    tracing::warn!(target: "security", event = "sign_in_code_refused", reason = "client_throttled", client = ?client);
-                    errors.push("code", sign_in::TOO_MANY_FROM_CLIENT);
-                    return Ok(too_many(page(errors, StatusCode::TOO_MANY_REQUESTS)));
-                }
-            }
+    let reserved = match sign_in::reserve_try(&state, Some(&address), client).await? {
+        Ok(reserved) => reserved,
+        Err(spent) => {
+            tracing::warn!(target: "security", event = "sign_in_code_refused", reason = spent.reason(), client = ?client);
+            errors.push("code", spent.message());
+            return Ok(too_many(page(errors, StatusCode::TOO_MANY_REQUESTS)));
         }
-        None => None,
     };
     let outcome = second_factor::check_sign_in_code(&state.pool, &state.secrets, &browser, &typed).await?;
     // Only a wrong code is a failed try; the reservations of anything else
     // are given back.
     if !matches!(outcome, Some(CodeCheck::Wrong | CodeCheck::TooManyTries)) {
-        if let Some(r) = client_reservation {
-            store::release_sign_in_attempt(&state.pool, r).await?;
-        }
-        store::release_sign_in_attempt(&state.pool, address_reservation).await?;
+        reserved.give_back(&state).await?;
     }
     let Some(outcome) = outcome else { return Ok(found("/sign-in")) };
     match outcome {
@@ -220,32 +203,23 @@ pub async fn use_email_link(
     Path(token): Path<String>,
 ) -> Answer {
     let client = super::client::client_addr(&state.config, &headers, peer.map(|Extension(ConnectInfo(a))| a));
-    let since = clock::ago(time::Duration::minutes(FAILURE_WINDOW_MINUTES));
-    let reservation = match client {
-        Some(ip) => {
-            let key = super::client::budget_key(ip);
-            match store::reserve_sign_in_attempt(&state.pool, &key, since, MAX_CLIENT_FAILURES).await? {
-                Some(r) => Some(r),
-                None => {
-                    tracing::warn!(target: "security", event = "sign_in_link_refused", reason = "client_throttled", client = ?client);
-                    let page = Page::new(Notice {
-                        heading: "Too many attempts".into(),
-                        paragraphs: vec![sign_in::TOO_MANY_FROM_CLIENT.into()],
-                        link: None,
-                    });
-                    return Ok(too_many(show_with(page, StatusCode::TOO_MANY_REQUESTS)));
-                }
-            }
+    let reserved = match sign_in::reserve_try(&state, None, client).await? {
+        Ok(reserved) => reserved,
+        Err(spent) => {
+            tracing::warn!(target: "security", event = "sign_in_link_refused", reason = spent.reason(), client = ?client);
+            let page = Page::new(Notice {
+                heading: "Too many attempts".into(),
+                paragraphs: vec![spent.message().into()],
+                link: None,
+            });
+            return Ok(too_many(show_with(page, StatusCode::TOO_MANY_REQUESTS)));
         }
-        None => None,
     };
     let Some((user_id, next)) = second_factor::use_sign_in_link(&state.pool, &token).await? else {
         tracing::warn!(target: "security", event = "sign_in_link_refused", reason = "unusable", client = ?client);
         return link_expired();
     };
-    if let Some(r) = reservation {
-        store::release_sign_in_attempt(&state.pool, r).await?;
-    }
+    reserved.give_back(&state).await?;
     let Some(user) = store::get_user(&state.pool, &user_id).await? else { return link_expired() };
     let mut response =
         sign_in::signed_in(&state, &headers, &user_id, &user.email_address.to_lowercase(), next.as_deref()).await?;

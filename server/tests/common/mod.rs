@@ -33,6 +33,19 @@ impl Page {
     pub fn set_cookie(&self) -> Option<String> {
         self.headers.get("set-cookie").and_then(|v| v.to_str().ok()).map(str::to_string)
     }
+    /// The `name=value` of the cookie `name` this answer sets.
+    pub fn cookie(&self, name: &str) -> String {
+        self.headers
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|v| v.starts_with(&format!("{name}=")))
+            .unwrap_or_else(|| panic!("a {name} cookie"))
+            .split(';')
+            .next()
+            .unwrap()
+            .to_string()
+    }
     /// The page's visible text, roughly: tags and comments removed.
     pub fn text(&self) -> String {
         let mut out = String::new();
