@@ -174,7 +174,7 @@ test("create a template, fixing mistakes, then edit it into a new version", asyn
   await expect(row).toContainText("Email template");
   await expect(row).toContainText("1");
 
-  await row.getByRole("link", { name }).click();
+  await row.getByRole("link", { name, exact: true }).click();
   await expect(page.getByRole("heading", { level: 1, name: "Edit template" })).toBeVisible();
   await page.getByLabel("Message", { exact: true }).fill("Hello ((name)), welcome back.");
   await page.getByRole("button", { name: "Save" }).click();
@@ -193,7 +193,7 @@ test("a letter template chooses its sender address, or none", async ({ page }, t
   await page.getByLabel("Subject line (email and letter templates)").fill("Your appointment");
   await page.getByLabel("Message", { exact: true }).fill("Dear ((name)),\n\nPlease come.");
   await page.getByRole("button", { name: "Save" }).click();
-  await page.getByRole("row").filter({ hasText: name }).getByRole("link", { name }).click();
+  await page.getByRole("row").filter({ hasText: name }).getByRole("link", { name, exact: true }).click();
 
   // Made without one: no sender address.
   const sender = page.locator(".govuk-summary-list__row").filter({ hasText: "Sender address" });
