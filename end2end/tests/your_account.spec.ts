@@ -55,7 +55,7 @@ test("a second factor: the code from the email, then text messages chosen on You
   await page.getByRole("link", { name: "Change name" }).click();
   await page.getByLabel("Your name").fill("");
   await page.getByRole("button", { name: "Save" }).click();
-  await expect(page.locator(".govuk-error-summary").getByRole("link", { name: "Enter your name" })).toHaveAttribute("href", "#name");
+  await expect(page.locator(".govuk-error-summary").getByRole("link", { name: "Enter your full name" })).toHaveAttribute("href", "#name");
   await expectNoAxeViolations(page, testInfo);
   await page.getByLabel("Your name").fill("Tess Renamed");
   await page.getByRole("button", { name: "Save" }).click();

@@ -218,7 +218,7 @@ async fn another_code_replaces_the_last_and_a_sign_in_gets_four_at_most() {
 }
 
 #[tokio::test]
-async fn password_only_users_sign_in_as_before_and_invited_users_get_email_codes() {
+async fn demo_and_password_only_users_sign_in_with_the_password_alone() {
     let app = TestApp::spawn().await;
     // The demo's users: a password alone.
     let page = app.post("/sign-in", None, &[("email_address", ADMIN), ("password", PASSWORD)]).await;
@@ -250,7 +250,7 @@ async fn your_account_changes_name_password_and_sign_in_method() {
 
     // Name.
     let page = app.post("/user-profile/name", Some(&cookie), &[("csrf_token", &csrf), ("name", "  ")]).await;
-    assert!(page.text().contains("Enter your name"));
+    assert!(page.text().contains("Enter your full name"));
     let page = app.post("/user-profile/name", Some(&cookie), &[("csrf_token", &csrf), ("name", "Tess Renamed")]).await;
     assert_eq!(page.location(), "/user-profile");
     let text = app.get("/user-profile", Some(&cookie)).await.text();

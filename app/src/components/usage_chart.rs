@@ -3,6 +3,7 @@
 //! who prefers numbers.
 
 use crate::domain::key_usage::{nice_ceiling, DayUsage};
+use crate::domain::thousands;
 use leptos::prelude::*;
 
 const WIDTH: f64 = 640.0;
@@ -16,22 +17,6 @@ const DELIVERED: &str = "#00703c";
 const FAILED: &str = "#d4351c";
 const IN_PROGRESS: &str = "#b1b4b6";
 const REFUSED: &str = "#f47738";
-
-fn thousands(n: i64) -> String {
-    let digits = n.abs().to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    if n < 0 {
-        format!("-{out}")
-    } else {
-        out
-    }
-}
 
 /// `Mon 23` for a week's chart, `23 Nov` for a month's.
 fn day_label(day: &DayUsage, short_range: bool) -> String {

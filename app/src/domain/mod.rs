@@ -46,6 +46,23 @@ pub fn plural(n: i64, one: &str, many: &str) -> String {
     }
 }
 
+/// `100000` as `100,000`, as Notify writes counts.
+pub fn thousands(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if n < 0 {
+        format!("-{out}")
+    } else {
+        out
+    }
+}
+
 /// Strips leading and trailing whitespace, including the obscure kinds people
 /// paste from documents (no-break spaces, zero-width spaces, BOMs).
 pub fn strip_obscure_whitespace(value: &str) -> &str {

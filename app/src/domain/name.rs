@@ -1,4 +1,4 @@
-//! Names people give things (API keys, templates): trimmed of whitespace,
+//! Names people give things (API keys, templates, themselves, security keys): trimmed of whitespace,
 //! never empty, at most 255 characters. One rule, with each thing's wording.
 
 use std::marker::PhantomData;
@@ -61,8 +61,26 @@ impl Named for TemplateNames {
     const TOO_LONG: &'static str = "Template name must be 255 characters or fewer";
 }
 
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PersonNames;
+impl Named for PersonNames {
+    const EMPTY: &'static str = "Enter your full name";
+    const TOO_LONG: &'static str = "Name must be 255 characters or fewer";
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SecurityKeyNames;
+impl Named for SecurityKeyNames {
+    const EMPTY: &'static str = "Enter a name for this key";
+    const TOO_LONG: &'static str = "Name of key must be 255 characters or fewer";
+}
+
 /// An API key's name.
 pub type KeyName = Name<ApiKeyNames>;
+/// A user's own name.
+pub type PersonName = Name<PersonNames>;
+/// A security key's name.
+pub type SecurityKeyName = Name<SecurityKeyNames>;
 /// A template's name.
 pub type TemplateName = Name<TemplateNames>;
 

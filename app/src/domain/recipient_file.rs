@@ -13,6 +13,7 @@ use super::template::length_error;
 #[cfg(feature = "ssr")]
 use super::template::template_fields;
 use super::template::TemplateType;
+use super::thousands;
 #[cfg(feature = "ssr")]
 use super::{EmailAddress, PhoneNumber};
 
@@ -52,23 +53,10 @@ impl FileProblem {
             }
             FileProblem::CellTooLong(row) => format!(
                 "Row {row} has a cell longer than {} characters - remove what is not needed and try again",
-                group(MAX_CELL_CHARS)
+                thousands(MAX_CELL_CHARS as i64)
             ),
         }
     }
-}
-
-/// `100000` as `100,000`.
-pub fn group(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// The file's bytes as text: UTF-8 (a leading byte order mark dropped), or
@@ -173,14 +161,20 @@ pub struct ErrorCounts {
 impl ErrorCounts {
     /// "fix 3 email addresses", "enter missing data in 1 row"…
     pub fn needs(&self, kind: TemplateType) -> Vec<String> {
-        let rows = |n: usize| if n == 1 { "1 row".to_string() } else { format!("{} rows", group(n)) };
+        let rows = |n: usize| if n == 1 { "1 row".to_string() } else { format!("{} rows", thousands(n as i64)) };
         let mut out = Vec::new();
         if self.bad_recipients > 0 {
             let n = self.bad_recipients;
             out.push(match kind {
-                TemplateType::Email => format!("fix {} email address{}", group(n), if n == 1 { "" } else { "es" }),
-                TemplateType::Sms => format!("fix {} phone number{}", group(n), if n == 1 { "" } else { "s" }),
-                TemplateType::Letter => format!("fix {} address{}", group(n), if n == 1 { "" } else { "es" }),
+                TemplateType::Email => {
+                    format!("fix {} email address{}", thousands(n as i64), if n == 1 { "" } else { "es" })
+                }
+                TemplateType::Sms => {
+                    format!("fix {} phone number{}", thousands(n as i64), if n == 1 { "" } else { "s" })
+                }
+                TemplateType::Letter => {
+                    format!("fix {} address{}", thousands(n as i64), if n == 1 { "" } else { "es" })
+                }
             });
         }
         if self.missing_data > 0 {

@@ -2,7 +2,8 @@
 //! (Notify's words and order of problems).
 
 use crate::components::{BackLink, CsrfField, ErrorSummary};
-use crate::domain::recipient_file::{group, ErrorCounts, RowErrors, MAX_ROWS, MAX_ROWS_SHOWN};
+use crate::domain::recipient_file::{ErrorCounts, RowErrors, MAX_ROWS, MAX_ROWS_SHOWN};
+use crate::domain::thousands;
 use crate::domain::TemplateType;
 use crate::view_model::{FormErrors, ServiceContext, ServicePageContent};
 use leptos::prelude::*;
@@ -13,7 +14,7 @@ fn recipients_noun(kind: TemplateType, n: usize) -> String {
         TemplateType::Sms => ("phone number", "phone numbers"),
         TemplateType::Letter => ("address", "addresses"),
     };
-    format!("{} {}", group(n), if n == 1 { one } else { many })
+    format!("{} {}", thousands(n as i64), if n == 1 { one } else { many })
 }
 
 fn messages_noun(kind: TemplateType, n: usize) -> String {
@@ -22,7 +23,7 @@ fn messages_noun(kind: TemplateType, n: usize) -> String {
         TemplateType::Sms => ("text message", "text messages"),
         TemplateType::Letter => ("letter", "letters"),
     };
-    format!("{} {}", group(n), if n == 1 { one } else { many })
+    format!("{} {}", thousands(n as i64), if n == 1 { one } else { many })
 }
 
 /// `/services/{id}/send/{template_id}/csv`.
@@ -67,7 +68,7 @@ impl ServicePageContent for UploadForm {
                         <div class=group_class>
                             <label class="govuk-label govuk-label--s" for="file">"Upload a file"</label>
                             <div id="file-hint" class="govuk-hint">
-                                {format!("A .csv or .tsv file, smaller than 10MB, with up to {} rows", group(MAX_ROWS))}
+                                {format!("A .csv or .tsv file, smaller than 10MB, with up to {} rows", thousands(MAX_ROWS as i64))}
                             </div>
                             <crate::components::ErrorMessage id="file-error" message=error.clone()/>
                             <input class="govuk-file-upload" id="file" name="file" type="file" accept=".csv,.tsv,text/csv,text/tab-separated-values" aria-describedby=described/>
@@ -235,7 +236,10 @@ pub fn banner_for(
     if checked.too_many_rows {
         return Some(Banner {
             heading: "Your file has too many rows".into(),
-            body: vec![format!("Notify can process up to {} rows at once. Your file has more.", group(MAX_ROWS))],
+            body: vec![format!(
+                "Notify can process up to {} rows at once. Your file has more.",
+                thousands(MAX_ROWS as i64)
+            )],
         });
     }
     if checked.rows == 0 && checked.missing_recipient_columns.is_empty() {

@@ -9,7 +9,7 @@
 //! manage its API integration, once per alert.
 
 use crate::domain::template::fill;
-use crate::domain::{KeyType, TemplateType};
+use crate::domain::KeyType;
 use crate::ssr::{clock, store};
 use anyhow::Context;
 
@@ -26,7 +26,8 @@ pub const INVITATION_TEMPLATE_ID: &str = "4f46df42-f795-4cc4-83bb-65ca312f49cc";
 /// "Your reply-to email address for ((service_name))" (migration 0026).
 pub const REPLY_TO_CHECK_TEMPLATE_ID: &str = "a42aa4a1-3a6c-4ee8-8a15-06f8dcb5d2a4";
 
-/// One of the platform's emails to `recipient`, from `template`, its
+/// One of the platform's messages (an email, or a text message) to
+/// `recipient`, from `template`, its
 /// placeholders filled from `values` (which are also its personalisation,
 /// with `extra` beside them).
 fn platform_email(
@@ -51,7 +52,7 @@ fn platform_email(
         key_type: KeyType::Normal,
         template_id: template.id.clone(),
         template_version: template.version,
-        notification_type: TemplateType::Email,
+        notification_type: template.template_type,
         recipient: recipient.to_string(),
         client_reference: reference,
         personalisation: serde_json::Value::Object(personalisation).to_string(),
@@ -96,25 +97,7 @@ pub async fn send_text(
         .await?
         .with_context(|| format!("the platform template {template_id} is missing"))?;
     let number = crate::domain::PhoneNumber::parse(to).map_err(|e| anyhow::anyhow!("{}", e.message("phone number")))?;
-    let value = |name: &str| values.iter().find(|(k, _)| *k == name).map(|(_, v)| v.clone());
-    let text = store::NewNotification {
-        id: uuid::Uuid::now_v7().to_string(),
-        service_id: PLATFORM_SERVICE_ID.to_string(),
-        api_key_id: None,
-        key_type: KeyType::Normal,
-        template_id: template.id.clone(),
-        template_version: template.version,
-        notification_type: TemplateType::Sms,
-        recipient: number.as_str().to_string(),
-        client_reference: None,
-        personalisation: "{}".to_string(),
-        subject: None,
-        body: fill(&template.content, &value),
-        postage: None,
-        created_at: clock::now(),
-        reply_to: None,
-        one_click_unsubscribe_url: None,
-    };
+    let text = platform_email(&template, number.as_str(), values, Default::default(), None);
     store::create_notifications(pool, &[&text]).await?;
     Ok(text.id)
 }

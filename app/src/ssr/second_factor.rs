@@ -449,3 +449,49 @@ pub async fn confirm_new_mobile(
     };
     Ok(Some(check(pool, secrets, &latest, typed, CodePurpose::NewMobile).await?))
 }
+
+/// Why a user cannot choose a sign-in method.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MethodProblem {
+    /// None chosen, or one a user cannot choose (a password alone).
+    NoChoice,
+    NoMobile,
+    NoKeys,
+}
+
+impl MethodProblem {
+    pub fn message(self) -> &'static str {
+        match self {
+            MethodProblem::NoChoice => "Select how you want to sign in",
+            MethodProblem::NoMobile => "Add a mobile number to your account first",
+            MethodProblem::NoKeys => "Register a security key first",
+        }
+    }
+}
+
+/// What `user` could choose besides email: (a mobile number to text, a
+/// security key).
+pub async fn method_choices(pool: &store::Pool, user: &store::User) -> anyhow::Result<(bool, bool)> {
+    let has_mobile = user.mobile_number.as_deref().is_some_and(|m| !m.is_empty());
+    let has_keys = !store::security_keys(pool, &user.id).await?.is_empty();
+    Ok((has_mobile, has_keys))
+}
+
+/// Makes the method `chosen` names `user`'s, when it can be: text messages
+/// need a number, security keys a key, and a password alone is never
+/// chosen here (it is for demos and scripts).
+pub async fn choose_method(
+    pool: &store::Pool,
+    user: &store::User,
+    chosen: &str,
+) -> anyhow::Result<Result<SignInMethod, MethodProblem>> {
+    let (has_mobile, has_keys) = method_choices(pool, user).await?;
+    let method = match SignInMethod::parse(chosen) {
+        Some(SignInMethod::SmsAuth) if !has_mobile => return Ok(Err(MethodProblem::NoMobile)),
+        Some(SignInMethod::WebauthnAuth) if !has_keys => return Ok(Err(MethodProblem::NoKeys)),
+        Some(m @ (SignInMethod::EmailAuth | SignInMethod::SmsAuth | SignInMethod::WebauthnAuth)) => m,
+        Some(SignInMethod::PasswordOnly) | None => return Ok(Err(MethodProblem::NoChoice)),
+    };
+    store::set_user_sign_in_method(pool, &user.id, method).await?;
+    Ok(Ok(method))
+}

@@ -19,8 +19,6 @@ use webauthn_rs::prelude::{
 pub const CHALLENGE_LIFETIME: time::Duration = time::Duration::minutes(5);
 /// Keys one user may register.
 pub const MAX_KEYS: usize = 10;
-/// Longest key name.
-pub const MAX_NAME_CHARS: usize = 255;
 
 /// The relying party: this service as WebAuthn knows it, from its public
 /// address. `None` where security keys cannot work (an IP address, or

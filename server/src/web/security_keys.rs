@@ -11,11 +11,12 @@ use super::extract::{CsrfForm, Form};
 use super::session::{self, SignedIn};
 use super::sign_in;
 use crate::AppState;
+use app::domain::name::SecurityKeyName;
 use app::domain::relative_time::relative;
 use app::pages::two_factor::KeySignIn;
 use app::pages::your_account::{KeyListed, ManageSecurityKey, SecurityKeys};
 use app::ssr::second_factor::{self, Channel};
-use app::ssr::security_keys::{self, KeyProblem, MAX_NAME_CHARS};
+use app::ssr::security_keys::{self, KeyProblem};
 use app::ssr::{clock, store};
 use app::view_model::{Flash, FormErrors, Page};
 use axum::extract::{ConnectInfo, Path, State};
@@ -38,12 +39,6 @@ fn json_options(options: String) -> Response {
     ([(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
-fn signed_page(signed_in: &SignedIn, content: impl app::view_model::PageContent + 'static) -> Page {
-    let mut page = Page::new(content);
-    page.viewer = Some(signed_in.viewer());
-    page
-}
-
 pub async fn list(State(state): State<AppState>, signed_in: SignedIn) -> Answer {
     let now = clock::now();
     let keys = store::security_keys(&state.pool, &signed_in.user.id)
@@ -58,7 +53,7 @@ pub async fn list(State(state): State<AppState>, signed_in: SignedIn) -> Answer 
             },
         })
         .collect();
-    let mut page = signed_page(&signed_in, SecurityKeys { keys, available: state.webauthn.is_some() });
+    let mut page = signed_in.page(SecurityKeys { keys, available: state.webauthn.is_some() });
     page.flash = store::take_flash(&state.pool, &signed_in.digest).await?.map(|message| Flash { message });
     Ok(show_with(page, StatusCode::OK))
 }
@@ -101,7 +96,7 @@ async fn own_key(state: &AppState, signed_in: &SignedIn, key_id: &str) -> Result
 pub async fn manage_form(State(state): State<AppState>, signed_in: SignedIn, Path(key_id): Path<String>) -> Answer {
     let key = own_key(&state, &signed_in, &key_id).await?;
     let content = ManageSecurityKey { id: key.id, name: key.name, errors: FormErrors::default() };
-    Ok(show_with(signed_page(&signed_in, content), StatusCode::OK))
+    Ok(show_with(signed_in.page(content), StatusCode::OK))
 }
 
 pub async fn rename(
@@ -111,18 +106,17 @@ pub async fn rename(
     CsrfForm(form): Fields,
 ) -> Answer {
     let key = own_key(&state, &signed_in, &key_id).await?;
-    let name = form.get("name").map(|n| n.trim().to_string()).unwrap_or_default();
-    let mut errors = FormErrors::default();
-    if name.is_empty() {
-        errors.push("name", "Enter a name for this key");
-    } else if name.chars().count() > MAX_NAME_CHARS {
-        errors.push("name", "Name of key must be 255 characters or fewer");
-    }
-    if !errors.is_empty() {
-        let content = ManageSecurityKey { id: key.id, name, errors };
-        return Ok(show_with(signed_page(&signed_in, content), StatusCode::OK));
-    }
-    store::rename_security_key(&state.pool, &signed_in.user.id, &key.id, &name).await?;
+    let typed = form.get("name").cloned().unwrap_or_default();
+    let name = match SecurityKeyName::parse(&typed) {
+        Ok(name) => name,
+        Err(e) => {
+            let mut errors = FormErrors::default();
+            errors.push("name", SecurityKeyName::message(e));
+            let content = ManageSecurityKey { id: key.id, name: typed.trim().to_string(), errors };
+            return Ok(show_with(signed_in.page(content), StatusCode::OK));
+        }
+    };
+    store::rename_security_key(&state.pool, &signed_in.user.id, &key.id, name.as_str()).await?;
     store::set_flash(&state.pool, &signed_in.digest, "Key renamed").await?;
     Ok(found("/user-profile/security-keys"))
 }

@@ -6,7 +6,7 @@ use super::session::SignedIn;
 use crate::AppState;
 use app::pages::services::{Dashboard, ServiceList};
 use app::ssr::store;
-use app::view_model::{Flash, Page, ServiceSummary};
+use app::view_model::{Flash, ServiceSummary};
 use axum::extract::State;
 use axum::response::Response;
 
@@ -16,8 +16,7 @@ pub async fn your_services(State(state): State<AppState>, signed_in: SignedIn) -
         .into_iter()
         .map(|s| ServiceSummary { id: s.id, name: s.name, restricted: s.restricted })
         .collect();
-    let mut page = Page::new(ServiceList { services });
-    page.viewer = Some(signed_in.viewer());
+    let mut page = signed_in.page(ServiceList { services });
     page.flash = store::take_flash(&state.pool, &signed_in.digest).await?.map(|message| Flash { message });
     Ok(super::show(page))
 }

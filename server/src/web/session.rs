@@ -45,6 +45,14 @@ impl SignedIn {
         }
     }
 
+    /// A page for this user outside any service (their services, their
+    /// account).
+    pub fn page(&self, content: impl app::view_model::PageContent + 'static) -> app::view_model::Page {
+        let mut page = app::view_model::Page::new(content);
+        page.viewer = Some(self.viewer());
+        page
+    }
+
     /// Whether a submitted form carries this session's CSRF token.
     pub fn csrf_matches(&self, submitted: &str) -> bool {
         !submitted.is_empty() && tokens::constant_time_eq(submitted, &self.csrf_token)

@@ -212,10 +212,8 @@ pub async fn create_account(
     let (name, mobile) = (field("name"), field("mobile_number"));
     let password = form.get("password").cloned().unwrap_or_default();
     let mut errors = FormErrors::default();
-    if name.is_empty() {
-        errors.push("name", "Enter your full name");
-    } else if name.chars().count() > 255 {
-        errors.push("name", "Name must be 255 characters or fewer");
+    if let Err(e) = app::domain::name::PersonName::parse(&name) {
+        errors.push("name", app::domain::name::PersonName::message(e));
     }
     let mobile_number = if mobile.is_empty() {
         None

@@ -147,13 +147,13 @@ pub async fn upload(
 pub async fn check(
     State(state): State<AppState>,
     ctx: ServicePage<SendFromFile>,
-    Path((service_id, template_id, upload_id)): Path<(String, String, String)>,
+    Path((_, template_id, upload_id)): Path<(String, String, String)>,
 ) -> Answer {
     let template = template(&state, &ctx, &template_id).await?;
     let Some(upload) = store::get_upload(&state.pool, ctx.id(), &template.id, &upload_id).await? else {
         return Err(PageError::NotFound);
     };
-    let service = store::get_service(&state.pool, &service_id).await?.ok_or(PageError::NotFound)?;
+    let service = store::get_service(&state.pool, ctx.id()).await?.ok_or(PageError::NotFound)?;
     let check = uploads::check_upload(&state.pool, &service, &template, &upload).await?;
     let (banner, counts, rows_with_errors, rows) = match &check.checked {
         Ok(checked) => (

@@ -9,7 +9,7 @@ use super::extract::CsrfForm;
 use super::session::SignedIn;
 use super::sign_in;
 use crate::AppState;
-use app::domain::sign_in_method::SignInMethod;
+use app::domain::name::PersonName;
 use app::domain::{EmailAddress, PhoneNumber};
 use app::pages::account::Notice;
 use app::pages::your_account::{
@@ -17,7 +17,7 @@ use app::pages::your_account::{
 };
 use app::ssr::second_factor::{self, CodeCheck, EmailConfirmation};
 use app::ssr::{passwords, store};
-use app::view_model::{Flash, FormErrors, Page, PageContent};
+use app::view_model::{Flash, FormErrors, PageContent};
 use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
@@ -28,17 +28,8 @@ use std::net::SocketAddr;
 type Answer = Result<Response, PageError>;
 type Fields = CsrfForm<HashMap<String, String>>;
 
-/// Longest name taken.
-const MAX_NAME_CHARS: usize = 255;
-
-fn page(signed_in: &SignedIn, content: impl PageContent + 'static) -> Page {
-    let mut page = Page::new(content);
-    page.viewer = Some(signed_in.viewer());
-    page
-}
-
 fn answer(signed_in: &SignedIn, content: impl PageContent + 'static) -> Answer {
-    Ok(show_with(page(signed_in, content), StatusCode::OK))
+    Ok(show_with(signed_in.page(content), StatusCode::OK))
 }
 
 /// Back to "Your account", with a banner saying what changed.
@@ -53,17 +44,14 @@ fn field<'a>(form: &'a HashMap<String, String>, name: &str) -> &'a str {
 
 pub async fn show_account(State(state): State<AppState>, signed_in: SignedIn) -> Answer {
     let user = &signed_in.user;
-    let mut page = page(
-        &signed_in,
-        YourAccount {
-            name: user.name.clone(),
-            email_address: user.email_address.clone(),
-            mobile_number: user.mobile_number.clone().filter(|m| !m.is_empty()),
-            sign_in_method: user.auth_type.label().to_string(),
-            pending_email: second_factor::pending_new_email(&state.pool, &user.id).await?,
-            security_keys: store::security_keys(&state.pool, &user.id).await?.len(),
-        },
-    );
+    let mut page = signed_in.page(YourAccount {
+        name: user.name.clone(),
+        email_address: user.email_address.clone(),
+        mobile_number: user.mobile_number.clone().filter(|m| !m.is_empty()),
+        sign_in_method: user.auth_type.label().to_string(),
+        pending_email: second_factor::pending_new_email(&state.pool, &user.id).await?,
+        security_keys: store::security_keys(&state.pool, &user.id).await?.len(),
+    });
     page.flash = store::take_flash(&state.pool, &signed_in.digest).await?.map(|message| Flash { message });
     Ok(show_with(page, StatusCode::OK))
 }
@@ -74,17 +62,16 @@ pub async fn name_form(signed_in: SignedIn) -> Answer {
 }
 
 pub async fn change_name(State(state): State<AppState>, signed_in: SignedIn, CsrfForm(form): Fields) -> Answer {
-    let name = field(&form, "name").trim().to_string();
-    let mut errors = FormErrors::default();
-    if name.is_empty() {
-        errors.push("name", "Enter your name");
-    } else if name.chars().count() > MAX_NAME_CHARS {
-        errors.push("name", "Your name must be 255 characters or fewer");
-    }
-    if !errors.is_empty() {
-        return answer(&signed_in, ChangeName { name, errors });
-    }
-    store::set_user_name(&state.pool, &signed_in.user.id, &name).await?;
+    let typed = field(&form, "name").to_string();
+    let name = match PersonName::parse(&typed) {
+        Ok(name) => name,
+        Err(e) => {
+            let mut errors = FormErrors::default();
+            errors.push("name", PersonName::message(e));
+            return answer(&signed_in, ChangeName { name: typed.trim().to_string(), errors });
+        }
+    };
+    store::set_user_name(&state.pool, &signed_in.user.id, name.as_str()).await?;
     done(&state, &signed_in, "Your name has been changed").await
 }
 
@@ -273,31 +260,22 @@ pub async fn change_password(
 
 pub async fn method_form(State(state): State<AppState>, signed_in: SignedIn) -> Answer {
     let checked = signed_in.user.auth_type.as_str().to_string();
-    let has_mobile = signed_in.user.mobile_number.as_deref().is_some_and(|m| !m.is_empty());
-    let has_keys = !store::security_keys(&state.pool, &signed_in.user.id).await?.is_empty();
+    let (has_mobile, has_keys) = second_factor::method_choices(&state.pool, &signed_in.user).await?;
     answer(&signed_in, ChangeSignInMethod { checked, has_mobile, has_keys, errors: FormErrors::default() })
 }
 
 pub async fn change_method(State(state): State<AppState>, signed_in: SignedIn, CsrfForm(form): Fields) -> Answer {
-    let has_mobile = signed_in.user.mobile_number.as_deref().is_some_and(|m| !m.is_empty());
-    let has_keys = !store::security_keys(&state.pool, &signed_in.user.id).await?.is_empty();
-    let chosen = SignInMethod::parse(field(&form, "sign_in_method"));
-    let mut errors = FormErrors::default();
-    match chosen {
-        Some(SignInMethod::SmsAuth) if !has_mobile => {
-            errors.push("sign_in_method", "Add a mobile number to your account first");
+    let chosen = field(&form, "sign_in_method");
+    match second_factor::choose_method(&state.pool, &signed_in.user, chosen).await? {
+        Ok(method) => {
+            tracing::info!(user_id = %signed_in.user.id, method = method.as_str(), "sign-in method changed");
+            done(&state, &signed_in, &format!("Your sign-in method is now ‘{}’", method.label())).await
         }
-        Some(SignInMethod::WebauthnAuth) if !has_keys => {
-            errors.push("sign_in_method", "Register a security key first");
+        Err(problem) => {
+            let (has_mobile, has_keys) = second_factor::method_choices(&state.pool, &signed_in.user).await?;
+            let mut errors = FormErrors::default();
+            errors.push("sign_in_method", problem.message());
+            answer(&signed_in, ChangeSignInMethod { checked: chosen.to_string(), has_mobile, has_keys, errors })
         }
-        Some(SignInMethod::EmailAuth | SignInMethod::SmsAuth | SignInMethod::WebauthnAuth) => {}
-        _ => errors.push("sign_in_method", "Select how you want to sign in"),
     }
-    let Some(method) = chosen.filter(|_| errors.is_empty()) else {
-        let checked = field(&form, "sign_in_method").to_string();
-        return answer(&signed_in, ChangeSignInMethod { checked, has_mobile, has_keys, errors });
-    };
-    store::set_user_sign_in_method(&state.pool, &signed_in.user.id, method).await?;
-    tracing::info!(user_id = %signed_in.user.id, method = method.as_str(), "sign-in method changed");
-    done(&state, &signed_in, &format!("Your sign-in method is now ‘{}’", method.label())).await
 }

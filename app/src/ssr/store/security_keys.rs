@@ -150,7 +150,7 @@ pub async fn take_webauthn_challenge(
         "UPDATE webauthn_challenges SET used_at = ?
          WHERE id = (SELECT id FROM webauthn_challenges
                      WHERE user_id = ? AND purpose = ? AND used_at IS NULL AND created_at >= ?
-                       AND (browser_digest IS ? OR browser_digest = ?)
+                       AND browser_digest IS ?
                      ORDER BY created_at DESC LIMIT 1)
            AND used_at IS NULL
          RETURNING state",
@@ -159,7 +159,6 @@ pub async fn take_webauthn_challenge(
     .bind(user_id)
     .bind(purpose)
     .bind(since)
-    .bind(browser_digest)
     .bind(browser_digest)
     .fetch_optional(&pool.db)
     .await
