@@ -84,5 +84,6 @@ for lang in python node; do
   example "$lang send_sms" '^Hello Amala,$' "${run[@]}" "$dir/send_sms.$ext"
   example "$lang send_letter" "$uuid" "${run[@]}" "$dir/send_letter.$ext"
   example "$lang get_status" '^(created|sending|delivered)$' "${run[@]}" "$dir/get_status.$ext"
+  example "$lang send_bulk" "$uuid" "${run[@]}" "$dir/send_bulk.$ext"
 done
 exit $status

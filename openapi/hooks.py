@@ -86,6 +86,22 @@ def before_call(ctx, case, kwargs):
     if not path.startswith("/v2/notifications/"):
         return None
     kind = path.rsplit("/", 1)[1]
+    if kind == "bulk":
+        # A list the email template can be sent to: one of `rows` or `csv`
+        # (the schema cannot say "exactly one"), a name, and now.
+        import csv, io
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(["email address", *PLACEHOLDERS])
+        writer.writerow(["schemathesis@example.com", *PLACEHOLDERS.values()])
+        body.pop("rows", None)
+        body["csv"] = out.getvalue()
+        body["name"] = "schemathesis"
+        body["template_id"] = TEMPLATES["email"]
+        body["scheduled_for"] = None
+        if body.get("reply_to_id") is not None:
+            body["reply_to_id"] = ENV["REPLY_TO_ID"]
+        return None
     if kind == "letter" and "content" in body:
         body["content"] = PDF
         return None

@@ -72,3 +72,50 @@ pub struct CallbackActivity {
     /// A test callback is waiting for a retry: keep asking.
     pub test_pending: bool,
 }
+
+/// One of a job's messages, as its page lists them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobMessageItem {
+    /// The row in the spreadsheet (the header is row 1).
+    pub row: i64,
+    pub recipient: String,
+    /// `Delivered`, `Sending`, `Failed`…
+    pub status: String,
+    pub href: Option<String>,
+}
+
+/// How far a job has got: what its page shows and its server function
+/// returns while the page is open.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobProgress {
+    /// What the job is doing, in words (`Sending`, `Finished`, `Scheduled
+    /// for Tomorrow at 9:00am`, `Cancelled`…).
+    pub status: String,
+    /// Rows in the file.
+    pub total: i64,
+    /// Messages made from its rows so far.
+    pub made: i64,
+    /// Messages on their way (and rows not yet made into messages).
+    pub sending: i64,
+    pub delivered: i64,
+    pub failed: i64,
+    /// Nothing will change any more: the page stops asking.
+    pub done: bool,
+    /// The first messages, in the file's order.
+    pub messages: Vec<JobMessageItem>,
+    /// More messages than `messages` shows.
+    pub more: bool,
+}
+
+/// A job in a service's list of jobs.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobSummary {
+    pub href: String,
+    pub file_name: String,
+    pub template_name: String,
+    /// `Sent by Ada Lovelace on 7 December at 9:00am`, `Sent by the API key
+    /// ‘…’`, `Scheduled for …`.
+    pub hint: String,
+    pub status: String,
+    pub total: i64,
+}

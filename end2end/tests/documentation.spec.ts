@@ -5,6 +5,7 @@ const PAGES: Array<[string, string]> = [
   ["/documentation", "API documentation"],
   ["/documentation/rest-api", "REST API"],
   ["/documentation/clients", "Python and Node clients"],
+  ["/documentation/bulk", "Sending a list of messages"],
   ["/documentation/callbacks", "Callbacks"],
   ["/documentation/api-keys", "API keys"],
   ["/documentation/statuses", "Message statuses"],

@@ -25,6 +25,11 @@ enum Command {
     /// server runs in a child process, under its limits, for each letter).
     #[command(hide = true)]
     CheckLetterPdf,
+    /// Read one spreadsheet (`.xls`, `.ods`) from standard input as CSV text
+    /// (what the server runs in a child process, under its limits, for each
+    /// such upload).
+    #[command(hide = true)]
+    ReadSpreadsheet,
     /// Print the API's OpenAPI description (as served at
     /// /documentation/openapi.json and committed as docs/openapi.json).
     Openapi,
@@ -212,6 +217,9 @@ pub fn main() -> ExitCode {
     if matches!(cli.command, Some(Command::CheckLetterPdf)) {
         return crate::letters::checker::child_main();
     }
+    if matches!(cli.command, Some(Command::ReadSpreadsheet)) {
+        return crate::spreadsheets::child_main();
+    }
     if matches!(cli.command, Some(Command::Openapi)) {
         print!("{}", crate::api_v2::openapi::json());
         return ExitCode::SUCCESS;
@@ -305,7 +313,11 @@ async fn restore(config: Config, from: std::path::PathBuf) -> anyhow::Result<()>
 async fn admin(config: Config, command: Command) -> anyhow::Result<()> {
     let pool = store::connect(&config.database_url).await?;
     match command {
-        Command::Serve | Command::CheckLetterPdf | Command::Openapi | Command::Restore { .. } => {
+        Command::Serve
+        | Command::CheckLetterPdf
+        | Command::ReadSpreadsheet
+        | Command::Openapi
+        | Command::Restore { .. } => {
             unreachable!("handled by main")
         }
         Command::Backup { to } => {

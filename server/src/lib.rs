@@ -4,6 +4,7 @@
 pub mod api_v2;
 pub mod backup;
 pub mod bounded;
+pub mod child;
 pub mod cli;
 pub mod config;
 pub mod demo;
@@ -11,6 +12,7 @@ pub mod docs;
 pub mod letters;
 pub mod logging;
 pub mod server_key;
+pub mod spreadsheets;
 pub mod state;
 pub mod web;
 pub mod workers;

@@ -653,6 +653,7 @@ async fn a_row_the_database_refuses_fails_only_its_own_request() {
         created_at: clock::now(),
         reply_to: None,
         one_click_unsubscribe_url: None,
+        job: None,
     };
     // Sent together, so they share a group commit; the second names no service.
     let good = row(&live);

@@ -83,22 +83,8 @@ async fn every_201_survives_kill_9_during_sustained_sends() {
     let dir = tempfile::tempdir().unwrap();
     let mut server = ServerProcess::start(&dir.path().join("data"), &[]).await;
     let base = server.base.clone();
-    let (pool, secrets) = server.open_store().await;
-    let live = app::ssr::store::find_service_by_name(&pool, "Example live service").await.unwrap().unwrap().id;
-    app::ssr::store::set_rate_limit(&pool, &live, 100_000_000).await.unwrap();
-    let key = app::ssr::keys::create(
-        &pool,
-        &secrets,
-        &live,
-        &app::domain::KeyName::parse("Crash").unwrap(),
-        app::domain::KeyType::Test,
-        app::domain::api_key::KeyLifetime::Never,
-        None,
-    )
-    .await
-    .unwrap()
-    .unwrap();
-    let secret = key.key[key.key.len() - 36..].to_string();
+    let (live, secret) = server.key_for("Example live service", app::domain::KeyType::Test).await;
+    let (pool, _) = server.open_store().await;
     let template = app::ssr::store::list_templates(&pool, &live)
         .await
         .unwrap()

@@ -64,6 +64,8 @@ struct ServiceIds {
     security_key: String,
     /// A list of recipients uploaded for the email template.
     upload: String,
+    /// A job sending it, scheduled (so it can be cancelled).
+    job: String,
 }
 
 async fn objects(app: &TestApp, service: &str, name: &str) -> ServiceIds {
@@ -93,6 +95,7 @@ async fn objects(app: &TestApp, service: &str, name: &str) -> ServiceIds {
             created_at: clock::now(),
             reply_to: None,
             one_click_unsubscribe_url: None,
+            job: None,
         }],
     )
     .await
@@ -203,8 +206,10 @@ async fn objects(app: &TestApp, service: &str, name: &str) -> ServiceIds {
     )
     .await
     .unwrap();
+    let job = scheduled_job(app, service, &template).await;
     ServiceIds {
         upload,
+        job,
         security_key,
         reset_token,
         member: member_ids.remove(0),
@@ -222,6 +227,29 @@ async fn objects(app: &TestApp, service: &str, name: &str) -> ServiceIds {
         sms_sender,
         letter_contact,
     }
+}
+
+/// A job of the service sending its email template tomorrow: its id.
+async fn scheduled_job(app: &TestApp, service: &str, template: &str) -> String {
+    let t = store::get_template(&app.state.pool, service, template).await.unwrap().unwrap();
+    let job = store::NewJob {
+        service_id: service.to_string(),
+        template_id: t.id.clone(),
+        template_version: t.version,
+        notification_type: t.template_type,
+        template_subject: t.subject.clone(),
+        template_content: t.content.clone(),
+        original_file_name: "people.csv".into(),
+        delimiter: ',',
+        content: "email address\nsomeone@example.gov.uk\n".into(),
+        notification_count: 1,
+        scheduled_for: Some(app::ssr::clock::now() + time::Duration::days(1)),
+        created_by: None,
+        api_key_id: None,
+        key_type: app::domain::KeyType::Normal,
+        reply_to: None,
+    };
+    store::create_job(&app.state.pool, &job, 1000).await.unwrap().unwrap().id
 }
 
 /// A delivery-status callback for the service, as its admin saved it.
@@ -269,6 +297,7 @@ fn fill(path: &str, ids: &ServiceIds, service: &str) -> String {
         .replace("{reset_token}", &ids.reset_token)
         .replace("{security_key_id}", &ids.security_key)
         .replace("{upload_id}", &ids.upload)
+        .replace("{job_id}", &ids.job)
         .replace("{callback}", "delivery-status-callback")
         .replace("{section}", "callbacks")
 }
@@ -292,6 +321,7 @@ fn missing_ids() -> ServiceIds {
         reset_token: app::ssr::tokens::random_token(),
         security_key: uuid::Uuid::new_v4().to_string(),
         upload: uuid::Uuid::new_v4().to_string(),
+        job: uuid::Uuid::new_v4().to_string(),
     }
 }
 
@@ -422,6 +452,7 @@ async fn every_admin_route_answers_every_kind_of_user_as_its_access_says() {
                     "{user_id}",
                     "{departure_id}",
                     "{upload_id}",
+                    "{job_id}",
                 ]
                 .iter()
                 .any(|p| route.path.contains(p));
@@ -563,6 +594,24 @@ async fn server_functions_check_the_session_and_the_permission_as_pages_do() {
         let elsewhere = query.replace(&live, &missing);
         assert_eq!(get(Some(admin_s.cookie.clone()), elsewhere).await, 404, "{endpoint} missing service");
     }
+    // A job's progress: for those who see its page (seeing messages, or
+    // sending), in its own service only.
+    let job = scheduled_job(&app, &live, &template_id(&app, &live, "email").await).await;
+    let progress = |cookie: Option<&str>, service: &str, job: &str| {
+        let mut req = app.client.get(format!("{}/_fn/job-progress?service_id={service}&job_id={job}", app.base));
+        if let Some(c) = cookie {
+            req = req.header("cookie", c.to_string());
+        }
+        async move { req.send().await.unwrap().status().as_u16() }
+    };
+    assert_eq!(progress(None, &live, &job).await, 401);
+    assert_eq!(progress(Some(&outsider.cookie), &live, &job).await, 404);
+    assert_eq!(progress(Some(&other_admin.cookie), &live, &job).await, 404);
+    assert_eq!(progress(Some(&other_admin.cookie), &trial, &job).await, 404, "another service's job");
+    assert_eq!(progress(Some(&viewer.cookie), &live, &job).await, 200);
+    assert_eq!(progress(Some(&admin_s.cookie), &live, &job).await, 200);
+    assert_eq!(progress(Some(&admin_s.cookie), &live, &missing).await, 404);
+    assert_eq!(progress(Some(&admin_s.cookie), &live, "not-a-job").await, 404);
     // The state-changing one also needs the session's CSRF token.
     let post = |cookie: &str, csrf: &str| {
         let body = format!("service_id={live}&callback=delivery-status-callback&csrf_token={csrf}");

@@ -355,22 +355,8 @@ async fn kill_9_while_emails_go_out_loses_none() {
     )
     .await;
     let base = server.base.clone();
-    let (pool, secrets) = server.open_store().await;
-    let live = app::ssr::store::find_service_by_name(&pool, "Example live service").await.unwrap().unwrap().id;
-    app::ssr::store::set_rate_limit(&pool, &live, 100_000_000).await.unwrap();
-    let key = app::ssr::keys::create(
-        &pool,
-        &secrets,
-        &live,
-        &app::domain::KeyName::parse("Crash").unwrap(),
-        app::domain::KeyType::Normal,
-        app::domain::api_key::KeyLifetime::Never,
-        None,
-    )
-    .await
-    .unwrap()
-    .unwrap();
-    let secret = key.key[key.key.len() - 36..].to_string();
+    let (live, secret) = server.key_for("Example live service", app::domain::KeyType::Normal).await;
+    let (pool, _) = server.open_store().await;
     let template = template_id_in(&pool, &live).await;
     let client = reqwest::Client::new();
     let mut acknowledged: Vec<String> = Vec::new();

@@ -119,6 +119,7 @@ async fn deletes_go_in_batches_until_none_is_left() {
             created_at: (app::ssr::clock::now() - time::Duration::days(10)),
             reply_to: None,
             one_click_unsubscribe_url: None,
+            job: None,
         })
         .collect();
     store::create_notifications(&app.state.pool, &rows.iter().collect::<Vec<_>>()).await.unwrap();
@@ -177,4 +178,61 @@ async fn personalisation_the_template_does_not_use_is_not_stored() {
         .await
         .unwrap();
     assert_eq!(stored, r#"{"Name":"Ada"}"#);
+}
+
+/// Uploads are kept 7 days; a finished job's file (its recipients) goes
+/// with its messages' retention, the job itself stays listed.
+#[tokio::test]
+async fn uploads_and_job_files_go_after_their_time() {
+    let app = TestApp::spawn().await;
+    let live = app.service_id("Example live service").await;
+    let email = template_id(&app, &live, "email").await;
+    let admin_user = store::find_user_by_email(&app.state.pool, ADMIN).await.unwrap().unwrap();
+    let list = "email address\nada@example.gov.uk\n";
+    let old = store::create_upload(&app.state.pool, &live, &email, "old.csv", ',', list, &admin_user.id).await.unwrap();
+    let new = store::create_upload(&app.state.pool, &live, &email, "new.csv", ',', list, &admin_user.id).await.unwrap();
+    let t = store::get_template(&app.state.pool, &live, &email).await.unwrap().unwrap();
+    let job = store::create_job(
+        &app.state.pool,
+        &store::NewJob {
+            service_id: live.clone(),
+            template_id: t.id.clone(),
+            template_version: t.version,
+            notification_type: t.template_type,
+            template_subject: t.subject.clone(),
+            template_content: t.content.clone(),
+            original_file_name: "old.csv".into(),
+            delimiter: ',',
+            content: list.into(),
+            notification_count: 1,
+            scheduled_for: Some(app::ssr::clock::now() + time::Duration::days(1)),
+            created_by: Some(admin_user.id.clone()),
+            api_key_id: None,
+            key_type: app::domain::KeyType::Normal,
+            reply_to: None,
+        },
+        1000,
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    store::cancel_job(&app.state.pool, &live, &job.id).await.unwrap();
+    let eight_days_ago = app::ssr::clock::now() - time::Duration::days(8);
+    for (table, id) in [("uploads", &old), ("jobs", &job.id)] {
+        let sql = if table == "uploads" {
+            "UPDATE uploads SET created_at = ? WHERE id = ?"
+        } else {
+            "UPDATE jobs SET created_at = ? WHERE id = ?"
+        };
+        sqlx::query(sql).bind(eight_days_ago).bind(id).execute(app.state.pool.sqlite()).await.unwrap();
+    }
+    server::workers::retention::run_once(&app.state.pool).await.unwrap();
+    assert_eq!(count(&app, "SELECT count(*) FROM uploads WHERE id = ?", &old).await, 0, "the old upload went");
+    assert_eq!(count(&app, "SELECT count(*) FROM uploads WHERE id = ?", &new).await, 1, "the new one stays");
+    assert_eq!(count(&app, "SELECT count(*) FROM jobs WHERE id = ?", &job.id).await, 1, "the job stays listed");
+    assert_eq!(
+        count(&app, "SELECT count(*) FROM job_files WHERE job_id = ?", &job.id).await,
+        0,
+        "without its recipients"
+    );
 }

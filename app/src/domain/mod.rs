@@ -8,6 +8,7 @@ pub mod callback;
 pub mod email;
 pub mod email_body;
 pub mod guest_list;
+pub mod job;
 pub mod key_usage;
 pub mod london_time;
 pub mod name;

@@ -26,6 +26,9 @@ pub const MAX_COLUMNS: usize = 1_000;
 /// The longest cell read, in characters (a message is at most 2 MB, and
 /// no recipient or placeholder needs more than this).
 pub const MAX_CELL_CHARS: usize = 100_000;
+/// "Send one message"'s field for the recipient (its placeholders' are
+/// `placeholder-0`, `placeholder-1`…).
+pub const ONE_OFF_RECIPIENT_FIELD: &str = "recipient";
 /// Rows with errors shown on the check page.
 pub const MAX_ROWS_SHOWN: usize = 50;
 
@@ -39,6 +42,9 @@ pub enum FileProblem {
     TooManyColumns,
     /// A cell longer than [`MAX_CELL_CHARS`], in this row (1 is the header).
     CellTooLong(usize),
+    /// A spreadsheet that unpacks to more than [`MAX_UNPACKED_BYTES`] (a
+    /// "zip bomb", or a workbook of many sheets that are not needed).
+    TooMuchToUnpack,
 }
 
 impl FileProblem {
@@ -51,6 +57,7 @@ impl FileProblem {
             FileProblem::TooManyColumns => {
                 format!("Your file has too many columns (Notify can process up to {MAX_COLUMNS} columns)")
             }
+            FileProblem::TooMuchToUnpack => "Your file took too long to process – try again, or remove any sheets, columns or rows that are not needed".into(),
             FileProblem::CellTooLong(row) => format!(
                 "Row {row} has a cell longer than {} characters - remove what is not needed and try again",
                 thousands(MAX_CELL_CHARS as i64)
@@ -79,6 +86,160 @@ pub fn decode(bytes: &[u8]) -> Result<String, FileProblem> {
         return Err(FileProblem::Empty);
     }
     Ok(text)
+}
+
+/// The most an Excel workbook's parts may unpack to, together: a 10MB
+/// file of repeated cells can unpack to gigabytes (a "zip bomb").
+pub const MAX_UNPACKED_BYTES: u64 = 40 * 1024 * 1024;
+/// Parts an Excel workbook may have.
+#[cfg(feature = "ssr")]
+const MAX_PARTS: usize = 1_000;
+
+/// Reads the first sheet of an Excel workbook (`.xlsx`, `.xlsm`) as CSV
+/// text, cell by cell (never the whole sheet as one grid: a workbook can
+/// name a cell a million rows down). Cells are their values: a formula's
+/// saved result, never the formula. The workbook's parts are unpacked and
+/// measured first, within [`MAX_UNPACKED_BYTES`].
+#[cfg(feature = "ssr")]
+pub fn read_excel(bytes: &[u8]) -> Result<String, FileProblem> {
+    read_excel_within(bytes, MAX_UNPACKED_BYTES)
+}
+
+/// [`read_excel`], its parts unpacking to at most `max_unpacked` bytes (the
+/// tests' small bombs stand for the real limit).
+#[cfg(feature = "ssr")]
+fn read_excel_within(bytes: &[u8], max_unpacked: u64) -> Result<String, FileProblem> {
+    use calamine::{DataRef, Reader, Xlsx};
+    use std::io::{Cursor, Read};
+    if bytes.len() > MAX_FILE_BYTES {
+        return Err(FileProblem::TooLarge);
+    }
+    // Unpack every part once, counting: refused past the limit.
+    let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|_| FileProblem::CannotRead)?;
+    if archive.len() > MAX_PARTS {
+        return Err(FileProblem::TooMuchToUnpack);
+    }
+    let mut unpacked = 0u64;
+    for i in 0..archive.len() {
+        let entry = archive.by_index(i).map_err(|_| FileProblem::CannotRead)?;
+        let read = std::io::copy(&mut entry.take(max_unpacked - unpacked + 1), &mut std::io::sink())
+            .map_err(|_| FileProblem::CannotRead)?;
+        unpacked += read;
+        if unpacked > max_unpacked {
+            return Err(FileProblem::TooMuchToUnpack);
+        }
+    }
+    let mut book: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).map_err(|_| FileProblem::CannotRead)?;
+    let first = book.sheet_names().into_iter().next().ok_or(FileProblem::Empty)?;
+    let mut cells = book.worksheet_cells_reader(&first).map_err(|_| FileProblem::CannotRead)?;
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    while let Some(cell) = cells.next_cell().map_err(|_| FileProblem::CannotRead)? {
+        let (row, column) = cell.get_position();
+        let (row, column) = (row as usize, column as usize);
+        if column >= MAX_COLUMNS {
+            return Err(FileProblem::TooManyColumns);
+        }
+        // The header and one row past the limit say "too many rows".
+        if row > MAX_ROWS + 1 {
+            break;
+        }
+        let text = match cell.get_value() {
+            DataRef::Empty | DataRef::Error(_) => continue,
+            DataRef::SharedString(s) => s.to_string(),
+            DataRef::String(s) | DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => s.clone(),
+            DataRef::Int(n) => n.to_string(),
+            DataRef::Float(f) => f.to_string(),
+            DataRef::Bool(b) => b.to_string(),
+            DataRef::DateTime(d) => excel_date(d.as_f64()),
+        };
+        if text.chars().count() > MAX_CELL_CHARS {
+            return Err(FileProblem::CellTooLong(row + 1));
+        }
+        if rows.len() <= row {
+            rows.resize_with(row + 1, Vec::new);
+        }
+        let cells = &mut rows[row];
+        if cells.len() <= column {
+            cells.resize(column + 1, String::new());
+        }
+        cells[column] = text;
+    }
+    if rows.iter().all(|r| r.iter().all(|c| c.trim().is_empty())) {
+        return Err(FileProblem::Empty);
+    }
+    Ok(rows_to_text(rows))
+}
+
+/// Reads the first sheet of an older Excel workbook (`.xls`) or an
+/// OpenDocument spreadsheet (`.ods`) as CSV text. calamine reads these only
+/// as one grid from the first cell used to the last, which a small file can
+/// make gigabytes: the server calls this only in a child process whose
+/// memory and time the kernel bounds (`server read-spreadsheet`).
+#[cfg(feature = "ssr")]
+pub fn read_whole_sheet(bytes: &[u8]) -> Result<String, FileProblem> {
+    use calamine::{Data, Reader};
+    if bytes.len() > MAX_FILE_BYTES {
+        return Err(FileProblem::TooLarge);
+    }
+    let mut book =
+        calamine::open_workbook_auto_from_rs(std::io::Cursor::new(bytes)).map_err(|_| FileProblem::CannotRead)?;
+    let range = book.worksheet_range_at(0).ok_or(FileProblem::Empty)?.map_err(|_| FileProblem::CannotRead)?;
+    if range.width() > MAX_COLUMNS {
+        return Err(FileProblem::TooManyColumns);
+    }
+    let mut rows = Vec::new();
+    for (i, row) in range.rows().enumerate() {
+        // The header and one row past the limit say "too many rows".
+        if i > MAX_ROWS + 1 {
+            break;
+        }
+        let cells: Vec<String> = row
+            .iter()
+            .map(|cell| match cell {
+                Data::Empty | Data::Error(_) => String::new(),
+                Data::DateTime(d) => excel_date(d.as_f64()),
+                other => other.to_string(),
+            })
+            .collect();
+        if cells.iter().any(|c| c.chars().count() > MAX_CELL_CHARS) {
+            return Err(FileProblem::CellTooLong(i + 1));
+        }
+        rows.push(cells);
+    }
+    if rows.iter().all(|r| r.iter().all(|c| c.trim().is_empty())) {
+        return Err(FileProblem::Empty);
+    }
+    Ok(rows_to_text(rows))
+}
+
+/// An Excel date (days since 30 December 1899, the fraction the time of
+/// day) as `2026-12-07`, or `2026-12-07 14:30` with a time.
+#[cfg(feature = "ssr")]
+fn excel_date(serial: f64) -> String {
+    let base = time::macros::datetime!(1899-12-30 0:00);
+    if !serial.is_finite() || !(0.0..3_000_000.0).contains(&serial) {
+        return serial.to_string();
+    }
+    let at = base + time::Duration::seconds((serial * 86_400.0).round() as i64);
+    if at.time() == time::Time::MIDNIGHT {
+        format!("{:04}-{:02}-{:02}", at.year(), at.month() as u8, at.day())
+    } else {
+        format!("{:04}-{:02}-{:02} {:02}:{:02}", at.year(), at.month() as u8, at.day(), at.hour(), at.minute())
+    }
+}
+
+/// Rows (the first the header) as CSV text, quoted where a cell needs it,
+/// as the bulk API's `rows` are kept: read back by [`check`], the same
+/// cells.
+#[cfg(feature = "ssr")]
+pub fn rows_to_text(rows: impl IntoIterator<Item = Vec<String>>) -> String {
+    let mut writer = csv::WriterBuilder::new().flexible(true).from_writer(Vec::new());
+    for row in rows {
+        // Writing to memory cannot fail.
+        let _ = writer.write_record(&row);
+    }
+    let bytes = writer.into_inner().unwrap_or_default();
+    String::from_utf8(bytes).unwrap_or_default()
 }
 
 /// A column name as Notify compares them: lower case, without spaces, `_`
@@ -558,5 +719,94 @@ mod tests {
             prop_assert_eq!(checked.counts.bad_recipients, bad);
             prop_assert_eq!(checked.rows_with_errors.len(), bad.min(MAX_ROWS_SHOWN));
         }
+    }
+}
+
+#[cfg(all(test, feature = "ssr"))]
+pub(crate) mod excel_tests {
+    use super::*;
+    use std::io::Write;
+
+    /// An `.xlsx` workbook whose first sheet's `<sheetData>` is `sheet_data`.
+    pub(crate) fn workbook(sheet_data: &str) -> Vec<u8> {
+        let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+        let parts = [
+            ("[Content_Types].xml", r#"<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>"#.to_string()),
+            ("_rels/.rels", r#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>"#.to_string()),
+            ("xl/workbook.xml", r#"<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="People" sheetId="1" r:id="rId1"/></sheets></workbook>"#.to_string()),
+            ("xl/_rels/workbook.xml.rels", r#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>"#.to_string()),
+            ("xl/worksheets/sheet1.xml", format!(r#"<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>{sheet_data}</sheetData></worksheet>"#)),
+        ];
+        for (name, text) in parts {
+            zip.start_file(name, options).unwrap();
+            zip.write_all(text.as_bytes()).unwrap();
+        }
+        zip.finish().unwrap().into_inner()
+    }
+
+    /// A row of inline-string cells at `row` (1-based), from column A.
+    pub(crate) fn row(row: usize, cells: &[&str]) -> String {
+        let cells: String = cells
+            .iter()
+            .enumerate()
+            .map(|(i, c)| format!(r#"<c r="{}{row}" t="inlineStr"><is><t>{c}</t></is></c>"#, (b'A' + i as u8) as char))
+            .collect();
+        format!(r#"<row r="{row}">{cells}</row>"#)
+    }
+
+    #[test]
+    fn a_workbook_is_read_as_its_first_sheets_cells() {
+        let data = row(1, &["email address", "name"])
+            + &row(2, &["ada@example.gov.uk", "=HYPERLINK(&quot;http://evil&quot;)"])
+            + r#"<row r="4"><c r="A4" t="inlineStr"><is><t>bob@example.gov.uk</t></is></c><c r="B4"><v>42</v></c></row>"#;
+        let text = read_excel(&workbook(&data)).unwrap();
+        // The empty third row is kept (a blank row, skipped when checked).
+        assert_eq!(
+            text,
+            "email address,name\nada@example.gov.uk,\"=HYPERLINK(\"\"http://evil\"\")\"\n\"\"\nbob@example.gov.uk,42\n"
+        );
+        // Read back as the upload's check reads it: the formula is text.
+        let shape = TemplateShape { kind: TemplateType::Email, subject: None, content: "Hi ((name))".into() };
+        let checked = check(&text, b',', &shape).unwrap();
+        assert_eq!(checked.rows, 2);
+        assert!(checked.is_sendable(), "{checked:?}");
+    }
+
+    #[test]
+    fn what_a_workbook_cannot_be() {
+        assert_eq!(read_excel(b"PK\x03\x04zip"), Err(FileProblem::CannotRead));
+        assert_eq!(read_excel(&workbook("")), Err(FileProblem::Empty));
+        // A cell in a column past the limit.
+        let wide = r#"<row r="1"><c r="ZZZ1" t="inlineStr"><is><t>x</t></is></c></row>"#;
+        assert_eq!(read_excel(&workbook(wide)), Err(FileProblem::TooManyColumns));
+        // A cell a million rows down is not a million-row grid: read at once.
+        let far = row(1, &["email address"])
+            + r#"<row r="1048576"><c r="A1048576" t="inlineStr"><is><t>x</t></is></c></row>"#;
+        let started = std::time::Instant::now();
+        let text = read_excel(&workbook(&far)).unwrap();
+        assert_eq!(text, "email address\n");
+        assert!(started.elapsed() < std::time::Duration::from_secs(2));
+    }
+
+    #[test]
+    fn a_workbook_read_whole_reads_as_read_cell_by_cell() {
+        let data = row(1, &["email address", "name"]) + &row(2, &["ada@example.gov.uk", "Ada"]);
+        assert_eq!(read_whole_sheet(&workbook(&data)), read_excel(&workbook(&data)));
+        assert_eq!(read_whole_sheet(b"not a spreadsheet"), Err(FileProblem::CannotRead));
+    }
+
+    #[test]
+    fn a_zip_bomb_is_refused_before_it_is_read() {
+        // About 2 MB of cells, compressed to a few kilobytes, against a
+        // 1 MB stand-in for the real limit (a real bomb's 80 MB would cost
+        // the tests beside it seconds of CPU).
+        let cell = r#"<c t="inlineStr"><is><t>aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa</t></is></c>"#;
+        let one_row = format!("<row>{}</row>", cell.repeat(1000));
+        let bytes = workbook(&one_row.repeat(25));
+        assert!(bytes.len() < 64 * 1024, "{} bytes", bytes.len());
+        assert_eq!(read_excel_within(&bytes, 1024 * 1024), Err(FileProblem::TooMuchToUnpack));
+        // Within the limit, the same file is read.
+        assert!(read_excel_within(&bytes, 4 * 1024 * 1024).is_ok());
     }
 }

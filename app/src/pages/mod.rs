@@ -12,6 +12,7 @@ pub mod documentation;
 pub mod errors;
 pub mod guest_list;
 pub mod inbox;
+pub mod jobs;
 pub mod key_page;
 pub mod leaks;
 pub mod notifications;

@@ -38,6 +38,9 @@ pub struct NotificationView {
     pub precompiled_pages: Option<Option<i64>>,
     /// Why a precompiled letter was refused: Notify's title and detail.
     pub letter_problem: Option<(String, String)>,
+    /// Where "Back" leads: the job that sent it, the API integration page
+    /// (for those who see it), or the dashboard.
+    pub back: String,
 }
 
 impl NotificationView {
@@ -51,15 +54,15 @@ impl ServicePageContent for NotificationView {
     fn title(&self) -> String {
         self.heading()
     }
-    fn view(&self, service: &ServiceContext, _: &str) -> AnyView {
-        let (service, n) = (service.clone(), self.clone());
-        view! { <NotificationPage service n/> }.into_any()
+    fn view(&self, _: &ServiceContext, _: &str) -> AnyView {
+        let n = self.clone();
+        view! { <NotificationPage n/> }.into_any()
     }
 }
 
 /// `/services/{id}/notification/{notification_id}`: one message as sent.
 #[component]
-pub fn NotificationPage(service: ServiceContext, n: NotificationView) -> impl IntoView {
+pub fn NotificationPage(n: NotificationView) -> impl IntoView {
     let heading = n.heading();
     let row = |key: &'static str, value: String| {
         view! {
@@ -88,7 +91,7 @@ pub fn NotificationPage(service: ServiceContext, n: NotificationView) -> impl In
         .into_any(),
     };
     view! {
-        <BackLink href=service.path("/api")/>
+        <BackLink href=n.back.clone()/>
         <h1 class="govuk-heading-l">{heading}</h1>
         <dl class="govuk-summary-list">
             {row("Status", n.status.clone())}

@@ -23,6 +23,8 @@ impl PageContent for ServiceList {
 #[derive(Clone, Debug)]
 pub struct Dashboard {
     pub template_counts: Vec<(crate::domain::TemplateType, i64)>,
+    /// The newest jobs (shown to those who may see messages or send).
+    pub jobs: Option<Vec<crate::activity::JobSummary>>,
 }
 
 impl ServicePageContent for Dashboard {
@@ -126,5 +128,6 @@ pub fn ServiceDashboard(service: ServiceContext, dashboard: Dashboard) -> impl I
             {counts}
         </dl>
         {api_link}
+        {dashboard.jobs.clone().map(|jobs| view! { <crate::pages::jobs::JobsList jobs/> })}
     }
 }

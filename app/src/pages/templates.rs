@@ -102,6 +102,12 @@ pub fn Templates(service: ServiceContext, templates: Vec<TemplateRow>) -> impl I
                     <a class="govuk-link govuk-!-font-size-16" href=service.path(&format!("/send/{}/csv", t.id))>
                         "Upload a list of recipients"<span class="govuk-visually-hidden">{format!(" for {}", t.name)}</span>
                     </a>
+                    {(t.kind != crate::domain::TemplateType::Letter).then(|| view! {
+                        " "
+                        <a class="govuk-link govuk-!-font-size-16 govuk-!-margin-left-2" href=service.path(&format!("/send/{}/one-off", t.id))>
+                            "Send one message"<span class="govuk-visually-hidden">{format!(" of {}", t.name)}</span>
+                        </a>
+                    })}
                 }
             });
             view! {

@@ -68,10 +68,10 @@ impl ServicePageContent for UploadForm {
                         <div class=group_class>
                             <label class="govuk-label govuk-label--s" for="file">"Upload a file"</label>
                             <div id="file-hint" class="govuk-hint">
-                                {format!("A .csv or .tsv file, smaller than 10MB, with up to {} rows", thousands(MAX_ROWS as i64))}
+                                {format!("A .csv, .tsv, .xlsx, .xlsm, .xls or .ods file, smaller than 10MB, with up to {} rows", thousands(MAX_ROWS as i64))}
                             </div>
                             <crate::components::ErrorMessage id="file-error" message=error.clone()/>
-                            <input class="govuk-file-upload" id="file" name="file" type="file" accept=".csv,.tsv,text/csv,text/tab-separated-values" aria-describedby=described/>
+                            <input class="govuk-file-upload" id="file" name="file" type="file" accept=".csv,.tsv,.xlsx,.xlsm,.xls,.ods,text/csv,text/tab-separated-values,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet,application/vnd.ms-excel.sheet.macroEnabled.12" aria-describedby=described/>
                         </div>
                         <button type="submit" class="govuk-button" data-module="govuk-button">"Upload your file"</button>
                     </form>
@@ -104,6 +104,11 @@ pub struct CheckUpload {
     pub rows: usize,
     /// A good file: its first message.
     pub preview: Option<(String, Option<String>, String)>,
+    pub upload_id: String,
+    /// When it may be sent, after "Now": (value, label).
+    pub send_times: Vec<(String, String)>,
+    /// The send form's errors (a time no longer offered).
+    pub errors: FormErrors,
 }
 
 impl ServicePageContent for CheckUpload {
@@ -114,8 +119,12 @@ impl ServicePageContent for CheckUpload {
             "There’s a problem with your file".into()
         }
     }
-    fn view(&self, service: &ServiceContext, _: &str) -> AnyView {
+    fn has_errors(&self) -> bool {
+        !self.errors.is_empty()
+    }
+    fn view(&self, service: &ServiceContext, csrf_token: &str) -> AnyView {
         let c = self.clone();
+        let csrf_token = csrf_token.to_string();
         let again = service.path(&format!("/send/{}/csv", c.template_id));
         let banner = c.banner.clone().map(|b| {
             let body = b.body.into_iter().map(|p| view! { <p class="govuk-body">{p}</p> }).collect_view();
@@ -176,6 +185,12 @@ impl ServicePageContent for CheckUpload {
                 </table>
             }
         });
+        let time_error = c.errors.for_field("scheduled_for");
+        let times = c
+            .send_times
+            .iter()
+            .map(|(value, label)| view! { <option value=value.clone()>{label.clone()}</option> })
+            .collect_view();
         let preview = c.preview.clone().map(|(recipient, subject, body)| {
             let paragraphs = body.split("\n\n").map(|p| view! { <p class="govuk-body notify-preserve-lines">{p.to_string()}</p> }).collect_view();
             view! {
@@ -194,9 +209,19 @@ impl ServicePageContent for CheckUpload {
                     })}
                 </dl>
                 <div class="govuk-inset-text">{paragraphs}</div>
-                <p class="govuk-body">
-                    {format!("Sending {} from a file is not built yet: this page checks the file. Send them through the API meanwhile.", messages_noun(kind, c.rows))}
-                </p>
+                <form method="post" action=service.path(&format!("/start-job/{}", c.upload_id)) novalidate>
+                    <CsrfField token=csrf_token.clone()/>
+                    <div class=if time_error.is_some() { "govuk-form-group govuk-form-group--error" } else { "govuk-form-group" }>
+                        <label class="govuk-label govuk-label--s" for="scheduled_for">"When should these messages be sent?"</label>
+                        <div id="scheduled_for-hint" class="govuk-hint">"Now, or at a time within the next 4 days"</div>
+                        <crate::components::ErrorMessage id="scheduled_for-error" message=time_error.clone()/>
+                        <select class="govuk-select" id="scheduled_for" name="scheduled_for" aria-describedby=if time_error.is_some() { "scheduled_for-hint scheduled_for-error" } else { "scheduled_for-hint" }>
+                            <option value="" selected>"Now"</option>
+                            {times}
+                        </select>
+                    </div>
+                    <button type="submit" class="govuk-button" data-module="govuk-button">{format!("Send {}", messages_noun(kind, c.rows))}</button>
+                </form>
             }
         });
         let heading = c.preview.is_none().then(|| view! { <h1 class="govuk-heading-l">{c.file_name.clone()}</h1> });
@@ -204,6 +229,7 @@ impl ServicePageContent for CheckUpload {
             <BackLink href=again.clone()/>
             <div class="govuk-grid-row">
                 <div class="govuk-grid-column-full">
+                    <ErrorSummary errors=c.errors.clone()/>
                     {banner}
                     {heading}
                     {row_errors}
@@ -230,6 +256,7 @@ pub fn banner_for(
     kind: TemplateType,
     file_name: &str,
     checked: &crate::domain::recipient_file::Checked,
+    sent_previously: bool,
     not_allowed: usize,
     remaining_today: i64,
 ) -> Option<Banner> {
@@ -271,6 +298,18 @@ pub fn banner_for(
             body: vec![format!("Your file is missing {plural} called {}.", join_and(&names))],
         });
     }
+    if sent_previously {
+        return Some(Banner {
+            heading: "These messages have already been sent today".into(),
+            body: vec!["If you need to resend them, rename the file and upload it again.".into()],
+        });
+    }
+    if not_allowed > 0 && kind == TemplateType::Letter {
+        return Some(Banner {
+            heading: "You cannot send these letters".into(),
+            body: vec!["In trial mode you can only preview how your letters will look.".into()],
+        });
+    }
     if not_allowed > 0 {
         let noun = match kind {
             TemplateType::Sms => "phone numbers",
@@ -300,4 +339,86 @@ pub fn banner_for(
         });
     }
     None
+}
+
+/// `/services/{id}/send/{template_id}/one-off`: "Send one message", the
+/// recipient and each placeholder typed in.
+#[derive(Clone, Debug)]
+pub struct SendOneForm {
+    pub template_id: String,
+    pub template_name: String,
+    pub template_type: TemplateType,
+    /// The template's placeholders, in its order, with what was typed.
+    pub placeholders: Vec<(String, String)>,
+    pub recipient: String,
+    pub errors: FormErrors,
+}
+
+impl ServicePageContent for SendOneForm {
+    fn title(&self) -> String {
+        format!("Send ‘{}’", self.template_name)
+    }
+    fn has_errors(&self) -> bool {
+        !self.errors.is_empty()
+    }
+    fn view(&self, service: &ServiceContext, csrf_token: &str) -> AnyView {
+        let f = self.clone();
+        let title = self.title();
+        let (label, kind, autocomplete) = match f.template_type {
+            TemplateType::Sms => ("Phone number", "tel", "tel"),
+            _ => ("Email address", "email", "email"),
+        };
+        let field = |id: String,
+                     label: String,
+                     value: String,
+                     input_type: &'static str,
+                     autocomplete: Option<&'static str>,
+                     error: Option<String>| {
+            let group = if error.is_some() { "govuk-form-group govuk-form-group--error" } else { "govuk-form-group" };
+            let input = if error.is_some() { "govuk-input govuk-input--error" } else { "govuk-input" };
+            let error_id = format!("{id}-error");
+            let described = error.is_some().then(|| error_id.clone());
+            view! {
+                <div class=group>
+                    <label class="govuk-label govuk-label--s" for=id.clone()>{label}</label>
+                    <crate::components::ErrorMessage id=error_id message=error/>
+                    <input class=input id=id.clone() name=id type=input_type value=value spellcheck="false" autocomplete=autocomplete aria-describedby=described/>
+                </div>
+            }
+        };
+        let recipient = field(
+            crate::domain::recipient_file::ONE_OFF_RECIPIENT_FIELD.to_string(),
+            label.to_string(),
+            f.recipient.clone(),
+            kind,
+            Some(autocomplete),
+            f.errors.for_field(crate::domain::recipient_file::ONE_OFF_RECIPIENT_FIELD),
+        );
+        let placeholders = f
+            .placeholders
+            .iter()
+            .enumerate()
+            .map(|(i, (name, value))| {
+                let id = format!("placeholder-{i}");
+                let error = f.errors.for_field(&id);
+                field(id, name.clone(), value.clone(), "text", None, error)
+            })
+            .collect_view();
+        view! {
+            <BackLink href=service.path("/templates")/>
+            <div class="govuk-grid-row">
+                <div class="govuk-grid-column-two-thirds">
+                    <ErrorSummary errors=f.errors.clone()/>
+                    <h1 class="govuk-heading-l">{title}</h1>
+                    <form method="post" novalidate>
+                        <CsrfField token=csrf_token.to_string()/>
+                        {recipient}
+                        {placeholders}
+                        <button type="submit" class="govuk-button" data-module="govuk-button">{format!("Send 1 {}", f.template_type.message_noun())}</button>
+                    </form>
+                </div>
+            </div>
+        }
+        .into_any()
+    }
 }

@@ -3,7 +3,7 @@
 //! provides it as context when it handles a server function call, so server
 //! functions are checked exactly like the pages they serve.
 
-use crate::activity::{CallbackActivity, MessageLog};
+use crate::activity::{CallbackActivity, JobProgress, MessageLog};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -59,6 +59,14 @@ pub trait Backend: Send + Sync + 'static {
         callback: String,
         csrf_token: String,
     ) -> BoxFuture<Result<CallbackActivity, Refusal>>;
+
+    /// How far a job has got, for a member who may see its page.
+    fn job_progress(
+        &self,
+        request: http::request::Parts,
+        service_id: String,
+        job_id: String,
+    ) -> BoxFuture<Result<JobProgress, Refusal>>;
 
     /// The attempt log of a callback, for a member with `manage_api_keys`.
     fn callback_activity(

@@ -62,6 +62,7 @@ fn platform_email(
         created_at: clock::now(),
         reply_to: None,
         one_click_unsubscribe_url: None,
+        job: None,
     }
 }
 

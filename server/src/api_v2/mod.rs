@@ -4,6 +4,7 @@
 //! 413 and panic included, is Notify's error JSON.
 
 pub mod auth;
+pub mod bulk;
 pub mod error;
 pub mod openapi;
 pub mod read;
@@ -37,6 +38,8 @@ fn documented() -> utoipa_axum::router::OpenApiRouter<AppState> {
         .routes(routes!(send_email))
         .routes(routes!(send_sms))
         .routes(routes!(send_letter))
+        .routes(routes!(send_bulk))
+        .routes(routes!(get_bulk_job))
         .routes(routes!(get_notification))
         .routes(routes!(list_notifications))
         .routes(routes!(get_notification_pdf))
@@ -123,6 +126,23 @@ impl FromRequest<AppState> for ApiBody {
 
     async fn from_request(req: Request, _state: &AppState) -> Result<Self, ApiError> {
         axum::body::to_bytes(req.into_body(), BODY_LIMIT).await.map(Self).map_err(|_| {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "RequestEntityTooLarge",
+                "The data value transmitted exceeds the capacity limit.",
+            )
+        })
+    }
+}
+
+/// A bulk request's body, read within [`bulk::BULK_BODY_LIMIT`].
+pub struct BulkBody(pub axum::body::Bytes);
+
+impl FromRequest<AppState> for BulkBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, _state: &AppState) -> Result<Self, ApiError> {
+        axum::body::to_bytes(req.into_body(), bulk::BULK_BODY_LIMIT).await.map(Self).map_err(|_| {
             ApiError::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "RequestEntityTooLarge",
@@ -235,6 +255,47 @@ async fn send_letter(State(state): State<AppState>, caller: Caller, ApiBody(body
 }
 
 #[utoipa::path(
+    post,
+    path = "/v2/notifications/bulk",
+    tag = "Send a message",
+    summary = "Send a list of messages",
+    description = "Sends one template to a list of recipients as one job (GC Notify's bulk API), now or at a time within the next 96 hours. The list is checked as a file uploaded in the admin is: every row, the team and guest list for a team key or a service in trial mode, and the daily limit. Its messages are left out of `GET /v2/notifications` unless `include_jobs=true`.",
+    request_body = BulkRequest,
+    responses(
+        (status = 201, description = "The job is made: its rows are being stored as messages (or it waits for its time). `GET` its `uri` for its progress.", body = BulkJobAnswer),
+        (status = 400, description = "`ValidationError`: `name is a required property`, `template_id is not a valid UUID`, `You should specify either rows or csv`, `rows[{n}] is not of type array`, `Additional properties are not allowed ({name} was unexpected)`, …; or `BadRequestError`: `Invalid JSON supplied in POST data`, `Template not found`, `Template has been deleted`, `Service is not allowed to send {channel}`, `scheduled_for datetime cannot be in the past`, `scheduled_for datetime can only be up to 96 hours in the future`, `reply_to_id {id} does not exist in database for service id {service_id}`, `Missing column headers: {names}`, `Duplicate column headers: {names}`, `Too many rows. Maximum number of rows allowed is 100000`, `The list must be smaller than 10MB`, `You cannot send to these recipients because …`, or `Some rows have errors` followed by one error per row (the header is row 1): ``Row 3 - `email address`: Not a valid email address``.", body = ErrorResponse),
+        (status = 403, description = "`BadRequestError`: `Cannot send letters with a team api key`, `Cannot send letters when service is in trial mode`; or a refused key.", body = ErrorResponse),
+        Refusals,
+        (status = 413, description = "The body is over 30 MiB (`RequestEntityTooLarge`).", body = ErrorResponse),
+        (status = 429, description = "`RateLimitError` (the request counts as one against the rate limit), or `TooManyRequestsError`: `You only have {n} remaining messages before you reach your daily limit. You've tried to send {m} messages.`", body = ErrorResponse),
+        (status = 503, description = "`ServiceUnavailableError`: the storage is full; nothing was stored.", body = ErrorResponse),
+    )
+)]
+async fn send_bulk(State(state): State<AppState>, caller: Caller, BulkBody(body): BulkBody) -> Answer {
+    crate::bounded::off_workers(async move { bulk::bulk(&state, &caller, &body).await })
+        .await
+        .unwrap_or_else(|e| Err(ApiError::internal(e)))
+}
+
+#[utoipa::path(
+    get,
+    path = "/v2/notifications/bulk/{id}",
+    tag = "Read messages",
+    summary = "Get a job",
+    description = "A job made with `POST /v2/notifications/bulk` (or sent from a file in the admin), with its messages by status.",
+    params(("id" = String, Path, format = Uuid, description = "The job's id, as the 201 gave it.")),
+    responses(
+        (status = 200, description = "Found.", body = BulkJobAnswer),
+        (status = 400, description = "`ValidationError`: `job_id is not a valid UUID`.", body = ErrorResponse),
+        (status = 404, description = "`NoResultFound`: `No result found` (none with this id in the key's service).", body = ErrorResponse),
+        Refusals,
+    )
+)]
+async fn get_bulk_job(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Answer {
+    bulk::get_job(&state, &caller, &id).await
+}
+
+#[utoipa::path(
     get,
     path = "/v2/notifications",
     tag = "Read messages",
@@ -245,11 +306,11 @@ async fn send_letter(State(state): State<AppState>, caller: Caller, ApiBody(body
         ("status" = inline(Option<StatusFilter>), Query, description = "A status, or a group of them (`failed`, `sending`); may be given more than once."),
         ("reference" = Option<String>, Query, description = "Your reference, exactly."),
         ("older_than" = Option<String>, Query, format = Uuid, description = "The id of the last message of the previous page."),
-        ("include_jobs" = Option<String>, Query, description = "Accepted and ignored, as Notify accepts it; this service has no jobs yet."),
+        ("include_jobs" = inline(Option<IncludeJobs>), Query, description = "`true` (or `True`): also messages sent from files and the bulk API; otherwise they are left out, as in Notify."),
     ),
     responses(
         (status = 200, description = "Found.", body = NotificationList),
-        (status = 400, description = "`ValidationError`: `template_type {value} is not one of [sms, email, letter]`, `status {value} is not one of […]`, `older_than is not a valid UUID`, `Additional properties are not allowed ({name} was unexpected)`.", body = ErrorResponse),
+        (status = 400, description = "`ValidationError`: `template_type {value} is not one of [sms, email, letter]`, `status {value} is not one of […]`, `older_than is not a valid UUID`, `include_jobs {value} is not one of [true, True]`, `Additional properties are not allowed ({name} was unexpected)`.", body = ErrorResponse),
         Refusals,
     )
 )]

@@ -117,7 +117,11 @@ pub async fn notifications(state: &AppState, caller: &Caller, query: Option<&str
                     errors.push("older_than is not a valid UUID".to_string());
                 }
             }
-            "include_jobs" => {}
+            // Notify's schema takes only these two spellings.
+            "include_jobs" => match v.as_str() {
+                "true" | "True" => filter.include_jobs = true,
+                _ => errors.push(format!("include_jobs {v} is not one of [true, True]")),
+            },
             other => errors.push(format!("Additional properties are not allowed ({other} was unexpected)")),
         }
     }

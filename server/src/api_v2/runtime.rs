@@ -75,6 +75,7 @@ impl Snapshots {
                     touched |= id == service_id;
                     self.map.remove(&id);
                 }
+                Ok(store::Change::JobWaiting) => {}
                 Err(TryRecvError::Lagged(_)) => {
                     touched = true;
                     self.map.clear();

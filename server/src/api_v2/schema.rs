@@ -46,6 +46,17 @@ impl PartialSchema for TemplateTypeName {
 
 impl ToSchema for TemplateTypeName {}
 
+/// `include_jobs`: Notify's two spellings of yes.
+pub struct IncludeJobs;
+
+impl PartialSchema for IncludeJobs {
+    fn schema() -> RefOr<Schema> {
+        names(vec!["true", "True"], "Also messages sent from files and the bulk API.")
+    }
+}
+
+impl ToSchema for IncludeJobs {}
+
 /// A letter's PDF, as `GET /v2/notifications/{id}/pdf` answers it.
 pub struct PdfFile;
 
@@ -521,4 +532,85 @@ mod tests {
         let names: Vec<&str> = schema["enum"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
         assert_eq!(names, super::super::send::PRECOMPILED_POSTAGE);
     }
+}
+
+/// `POST /v2/notifications/bulk` (GC Notify's shape): a list of recipients
+/// sent as one job, given as `rows` or as `csv` (one of the two).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BulkRequest {
+    /// A name for the job: the admin shows it as the job's file name.
+    #[schema(example = "December reminders", min_length = 1, max_length = 255)]
+    pub name: String,
+    /// The id of one of the service's templates.
+    pub template_id: uuid::Uuid,
+    /// The list as rows: the first is the header (`email address`,
+    /// `phone number`, or `address line 1`… for letters, and a column for
+    /// each placeholder), then one row per message. Cells are strings,
+    /// numbers, booleans or null. At most 100,000 rows after the header.
+    #[schema(value_type = Option<Vec<Vec<Object>>>, required = false)]
+    pub rows: Option<Vec<Vec<Value>>>,
+    /// The list as CSV text, its first line the header. At most 10MB.
+    pub csv: Option<String>,
+    /// When to send it: now when null or left out, else a time within the
+    /// next 96 hours (ISO 8601, `2026-12-08T09:00:00Z`; UTC unless it has
+    /// an offset).
+    pub scheduled_for: Option<String>,
+    /// One of the service's reply-to addresses, text message senders or
+    /// letter contact blocks, as the template's type needs (else its
+    /// default).
+    #[schema(value_type = uuid::Uuid, required = false)]
+    pub reply_to_id: Option<uuid::Uuid>,
+}
+
+/// The key that made a job.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct JobKey {
+    pub id: String,
+    /// `normal`, `team` or `test`.
+    pub key_type: String,
+}
+
+/// How many of a job's messages have a status.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct JobStatistic {
+    pub status: String,
+    pub count: i64,
+}
+
+/// A job (GC Notify's fields).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BulkJob {
+    pub id: String,
+    /// The `name` it was given.
+    pub original_file_name: String,
+    /// Messages it sends (its rows after the header, blank rows left out).
+    pub notification_count: i64,
+    /// `scheduled`, `pending`, `in progress`, `finished`, `cancelled` or
+    /// `sending limits exceeded` (a scheduled job whose day had no room).
+    pub job_status: String,
+    /// The template's id.
+    pub template: String,
+    pub template_version: i64,
+    pub template_type: String,
+    /// The service's id.
+    pub service: String,
+    pub scheduled_for: Option<String>,
+    pub created_at: String,
+    pub processing_started: Option<String>,
+    pub processing_finished: Option<String>,
+    pub api_key: Option<JobKey>,
+    /// The team member who sent it from the admin (null for the API).
+    pub created_by: Option<String>,
+    /// Where to read it: `GET` this address.
+    pub uri: String,
+    /// Its messages by status (`GET` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub statistics: Option<Vec<JobStatistic>>,
+}
+
+/// A job, wrapped as GC Notify wraps it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BulkJobAnswer {
+    pub data: BulkJob,
 }

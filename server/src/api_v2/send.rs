@@ -232,25 +232,9 @@ pub async fn send(state: &AppState, caller: &Caller, t: TemplateType, raw: &[u8]
     let service_id = caller.service.id.as_str();
     // 1. Limits, before the body is even read.
     let limits = &caller.snapshot.sending;
-    if !state.api.allow(service_id, caller.key_type, limits.rate_limit) {
-        state.api.count_refusal(service_id, Some((&caller.key_id, Refusal::OverLimit)));
-        let label = match caller.key_type {
-            KeyType::Normal => "LIVE",
-            KeyType::Team => "TEAM",
-            KeyType::Test => "TEST",
-        };
-        return Err(ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "RateLimitError",
-            format!("Exceeded rate limit for key type {label} of {} requests per 60 seconds", limits.rate_limit),
-        ));
-    }
+    within_rate_limit(state, caller)?;
     if caller.key_type != KeyType::Test {
-        let limit = match t {
-            TemplateType::Email => limits.email_message_limit,
-            TemplateType::Sms => limits.sms_message_limit,
-            TemplateType::Letter => limits.letter_message_limit,
-        };
+        let limit = limits.daily_limit(t);
         let today = clock::now().start_of_day();
         if store::count_sent_since(&state.pool, service_id, t, today).await? >= limit {
             state.api.count_refusal(service_id, Some((&caller.key_id, Refusal::OverLimit)));
@@ -424,6 +408,7 @@ pub async fn send(state: &AppState, caller: &Caller, t: TemplateType, raw: &[u8]
                     TemplateType::Email => string_field(&body, "one_click_unsubscribe_url"),
                     _ => None,
                 },
+                job: None,
             })
             .await?;
         let channel = match t {
@@ -477,13 +462,34 @@ pub async fn send(state: &AppState, caller: &Caller, t: TemplateType, raw: &[u8]
     }
 }
 
+/// Refuses a request over the key type's rate limit (Notify's
+/// `RateLimitError`), counting the refusal against the key.
+pub(crate) fn within_rate_limit(state: &AppState, caller: &Caller) -> Result<(), ApiError> {
+    let service_id = caller.service.id.as_str();
+    let limit = caller.snapshot.sending.rate_limit;
+    if state.api.allow(service_id, caller.key_type, limit) {
+        return Ok(());
+    }
+    state.api.count_refusal(service_id, Some((&caller.key_id, Refusal::OverLimit)));
+    let label = match caller.key_type {
+        KeyType::Normal => "LIVE",
+        KeyType::Team => "TEAM",
+        KeyType::Test => "TEST",
+    };
+    Err(ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "RateLimitError",
+        format!("Exceeded rate limit for key type {label} of {limit} requests per 60 seconds"),
+    ))
+}
+
 /// A 201 with its body.
-fn created(body: impl serde::Serialize) -> Response {
+pub(crate) fn created(body: impl serde::Serialize) -> Response {
     (StatusCode::CREATED, Json(body)).into_response()
 }
 
 /// The service has the permission to send this channel (Notify's check 3).
-fn may_send(caller: &Caller, t: TemplateType, permission: ServicePermission) -> Result<(), ApiError> {
+pub(crate) fn may_send(caller: &Caller, t: TemplateType, permission: ServicePermission) -> Result<(), ApiError> {
     if caller.snapshot.sending.permissions.split(',').any(|p| p == permission.as_str()) {
         Ok(())
     } else {
@@ -493,7 +499,7 @@ fn may_send(caller: &Caller, t: TemplateType, permission: ServicePermission) -> 
 
 /// Letters need a live or test key, and a live key only on a live service
 /// (Notify's 403s), templated or precompiled.
-fn key_may_send_letters(caller: &Caller) -> Result<(), ApiError> {
+pub(crate) fn key_may_send_letters(caller: &Caller) -> Result<(), ApiError> {
     let refusal = match caller.key_type {
         KeyType::Team => "Cannot send letters with a team api key",
         KeyType::Normal if caller.service.restricted => "Cannot send letters when service is in trial mode",
@@ -569,6 +575,7 @@ async fn send_precompiled(state: &AppState, caller: &Caller, body: &Map<String, 
             created_at,
             reply_to: None,
             one_click_unsubscribe_url: None,
+            job: None,
         },
         &pdf,
     )

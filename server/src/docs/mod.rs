@@ -25,6 +25,11 @@ pub const SECTIONS: &[Section] = &[
         title: "Python and Node clients",
         markdown: include_str!("../../../docs/pages/clients.md"),
     },
+    Section {
+        slug: "bulk",
+        title: "Sending a list of messages",
+        markdown: include_str!("../../../docs/pages/bulk.md"),
+    },
     Section { slug: "callbacks", title: "Callbacks", markdown: include_str!("../../../docs/pages/callbacks.md") },
     Section { slug: "api-keys", title: "API keys", markdown: include_str!("../../../docs/pages/api-keys.md") },
     Section { slug: "statuses", title: "Message statuses", markdown: include_str!("../../../docs/pages/statuses.md") },
@@ -39,11 +44,13 @@ const EXAMPLES: &[(&str, &str)] = &[
     ("python/send_sms.py", include_str!("../../../docs/examples/python/send_sms.py")),
     ("python/send_letter.py", include_str!("../../../docs/examples/python/send_letter.py")),
     ("python/get_status.py", include_str!("../../../docs/examples/python/get_status.py")),
+    ("python/send_bulk.py", include_str!("../../../docs/examples/python/send_bulk.py")),
     ("python/verify_callback.py", include_str!("../../../docs/examples/python/verify_callback.py")),
     ("node/send_email.mjs", include_str!("../../../docs/examples/node/send_email.mjs")),
     ("node/send_sms.mjs", include_str!("../../../docs/examples/node/send_sms.mjs")),
     ("node/send_letter.mjs", include_str!("../../../docs/examples/node/send_letter.mjs")),
     ("node/get_status.mjs", include_str!("../../../docs/examples/node/get_status.mjs")),
+    ("node/send_bulk.mjs", include_str!("../../../docs/examples/node/send_bulk.mjs")),
     ("node/verify_callback.mjs", include_str!("../../../docs/examples/node/verify_callback.mjs")),
 ];
 

@@ -18,9 +18,8 @@
 use app::ssr::store::LetterCheck;
 use std::io::{Read, Write};
 use std::path::Path;
-use std::process::{ExitCode, Stdio};
+use std::process::ExitCode;
 use std::time::Duration;
-use tokio::io::AsyncWriteExt;
 
 /// Address space the checker may use: a real letter of 10 pages needs a
 /// few tens of megabytes.
@@ -65,51 +64,10 @@ pub enum Outcome {
 
 /// Checks `pdf` in a child process running `program check-letter-pdf`.
 pub async fn check_in_child(program: &Path, pdf: Vec<u8>) -> Outcome {
-    let mut command = tokio::process::Command::new(program);
-    command
-        .arg("check-letter-pdf")
-        .env_clear()
-        // mimalloc reserves 1 GiB of address space up front by default,
-        // more than the child may have.
-        .env("MIMALLOC_ARENA_RESERVE", "16MiB")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .kill_on_drop(true);
-    // SAFETY: the closure runs in the child between fork and exec and calls
-    // only setrlimit and setpriority, which are async-signal-safe.
-    unsafe {
-        command.pre_exec(|| {
-            let limit = |resource, value: u64| {
-                let l = libc::rlimit { rlim_cur: value, rlim_max: value };
-                if libc::setrlimit(resource, &l) != 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
-                Ok(())
-            };
-            limit(libc::RLIMIT_AS, MEMORY_LIMIT)?;
-            limit(libc::RLIMIT_CPU, CPU_SECONDS)?;
-            limit(libc::RLIMIT_CORE, 0)?;
-            libc::setpriority(libc::PRIO_PROCESS, 0, 10);
-            Ok(())
-        });
-    }
-    let mut child = match command.spawn() {
-        Ok(child) => child,
-        Err(e) => return Outcome::Failed(format!("could not start the checker {}: {e}", program.display())),
-    };
-    let mut stdin = child.stdin.take().expect("stdin is piped");
-    // Written beside the wait: a child that stops reading cannot block us.
-    let feed = tokio::spawn(async move {
-        let _ = stdin.write_all(&pdf).await;
-    });
-    let waited = tokio::time::timeout(WALL_CLOCK, child.wait_with_output()).await;
-    feed.abort();
-    let output = match waited {
-        // Dropping the child's future killed it (kill_on_drop).
-        Err(_) => return Outcome::Failed(format!("no result within {WALL_CLOCK:?}; the check was killed")),
-        Ok(Err(e)) => return Outcome::Failed(format!("could not wait for the checker: {e}")),
-        Ok(Ok(output)) => output,
+    let limits = crate::child::Limits { memory: MEMORY_LIMIT, cpu_seconds: CPU_SECONDS, wall_clock: WALL_CLOCK };
+    let output = match crate::child::run(program, "check-letter-pdf", pdf, limits).await {
+        Ok(output) => output,
+        Err(why) => return Outcome::Failed(why),
     };
     if !output.status.success() {
         return Outcome::Failed(format!("the checker ended without a result ({})", output.status));

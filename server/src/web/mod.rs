@@ -9,6 +9,7 @@ mod documentation;
 mod error;
 mod extract;
 pub(crate) mod inbound;
+mod jobs;
 mod leaks;
 mod notifications;
 pub(crate) mod receipts;
@@ -281,8 +282,21 @@ fn admin_routes() -> Vec<(AdminRoute, axum::routing::MethodRouter<AppState>)> {
                 .layer(axum::extract::DefaultBodyLimit::max(uploads::UPLOAD_LIMIT)),
         ),
         (
+            route("/services/{service_id}/send/{template_id}/one-off", BOTH, Access::Service(SendFromFile::ANY_OF)),
+            get(uploads::send_one_form).post(uploads::send_one),
+        ),
+        (
             route("/services/{service_id}/{template_id}/check/{upload_id}", GET, Access::Service(SendFromFile::ANY_OF)),
             get(uploads::check),
+        ),
+        (
+            route("/services/{service_id}/start-job/{upload_id}", POST, Access::Service(SendFromFile::ANY_OF)),
+            post(jobs::start),
+        ),
+        (route("/services/{service_id}/jobs/{job_id}", GET, Access::Service(Messages::ANY_OF)), get(jobs::job_page)),
+        (
+            route("/services/{service_id}/jobs/{job_id}/cancel", POST, Access::Service(SendFromFile::ANY_OF)),
+            post(jobs::cancel),
         ),
         (route("/services/{service_id}/api/keys", GET, keys), get(api_integration::keys)),
         (route("/services/{service_id}/api/audit", GET, keys), get(api_integration::audit_log)),

@@ -121,6 +121,11 @@ pub async fn notification(
         pdf_link: pdf_ready.then(|| ctx.service.path(&format!("/notification/{}/pdf", n.id))),
         precompiled_pages: check.map(|(count, _, _)| count),
         letter_problem,
+        back: match &n.job_id {
+            Some(job_id) => ctx.service.path(&format!("/jobs/{job_id}")),
+            None if ctx.service.can(app::domain::Permission::ManageApiKeys) => ctx.service.path("/api"),
+            None => ctx.service.path(""),
+        },
     }))
 }
 

@@ -2,11 +2,12 @@
 //! `/_fn/…`, each checked like the page it serves (the same extractors).
 
 use super::error::PageError;
-use super::extract::{ManageApiKeys, ServicePage};
+use super::extract::{ManageApiKeys, ServicePage, ViewMessages};
 use crate::AppState;
 use app::activity::{CallbackActivity, MessageLog};
 use app::domain::CallbackKind;
 use app::ssr::backend::{Backend, BackendContext, BoxFuture, Refusal};
+use app::ssr::store;
 use axum::extract::{Request, State};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
@@ -54,6 +55,24 @@ impl Backend for AppState {
             let kind = saved_callback(&state, &page, &callback).await?;
             let message = super::callbacks::test_callback(&state, page.id(), kind).await.map_err(PageError::from)?;
             Ok(super::callbacks::activity(&state, page.id(), kind, Some(message)).await.map_err(PageError::from)?)
+        })
+    }
+
+    fn job_progress(
+        &self,
+        mut request: Parts,
+        service_id: String,
+        job_id: String,
+    ) -> BoxFuture<Result<app::activity::JobProgress, Refusal>> {
+        let state = self.clone();
+        Box::pin(async move {
+            let page = ServicePage::<ViewMessages>::open(&mut request, &state, &service_id).await?;
+            let job = store::get_job(&state.pool, page.id(), &job_id)
+                .await
+                .map_err(PageError::from)?
+                .filter(|_| uuid::Uuid::parse_str(&job_id).is_ok())
+                .ok_or(Refusal::NotFound)?;
+            Ok(super::jobs::progress(&state, &page, &job).await?)
         })
     }
 

@@ -21,7 +21,16 @@ pub async fn your_services(State(state): State<AppState>, signed_in: SignedIn) -
     Ok(super::show(page))
 }
 
+/// Jobs the dashboard lists.
+const DASHBOARD_JOBS: i64 = 10;
+
 pub async fn dashboard(State(state): State<AppState>, ctx: ServicePage<Member>) -> Result<Response, PageError> {
+    use super::extract::{PageAccess, ViewMessages};
     let template_counts = store::template_counts(&state.pool, ctx.id()).await?;
-    Ok(ctx.show(Dashboard { template_counts }))
+    let jobs = if ViewMessages::ANY_OF.iter().any(|p| ctx.service.can(*p)) {
+        Some(app::ssr::jobs::recent_jobs(&state.pool, ctx.id(), DASHBOARD_JOBS).await?)
+    } else {
+        None
+    };
+    ctx.show_with_flash(&state, Dashboard { template_counts, jobs }).await
 }

@@ -7,7 +7,7 @@
 use super::error::{found, PageError};
 use super::extract::{SendFromFile, ServicePage};
 use crate::AppState;
-use app::domain::recipient_file::{self, recipient_columns, MAX_FILE_BYTES};
+use app::domain::recipient_file::{recipient_columns, MAX_FILE_BYTES};
 use app::pages::uploads::{banner_for, CheckUpload, UploadForm};
 use app::ssr::store;
 use app::ssr::uploads::{self, UploadProblem};
@@ -36,13 +36,8 @@ fn form(template: &store::Template, errors: FormErrors) -> UploadForm {
         }
         kind => vec![recipient_columns(kind)[0].to_string()],
     };
-    let recipient: Vec<String> =
-        recipient_columns(template.template_type).iter().map(|c| recipient_file::column_key(c)).collect();
-    columns.extend(
-        app::domain::template_fields(template.subject.as_deref(), &template.content)
-            .into_iter()
-            .filter(|f| !recipient.contains(&recipient_file::column_key(f))),
-    );
+    // The template's placeholders other than the recipient's own column.
+    columns.extend(app::ssr::one_off::placeholders(template));
     UploadForm {
         template_id: template.id.clone(),
         template_name: template.name.clone(),
@@ -128,8 +123,18 @@ pub async fn upload(
     let outcome = if posted.too_large {
         Err(UploadProblem::File(app::domain::recipient_file::FileProblem::TooLarge))
     } else {
-        uploads::upload(&state.pool, ctx.id(), &template, &ctx.signed_in.user.id, &posted.file_name, &posted.bytes)
-            .await?
+        let sheets = crate::spreadsheets::ChildReader::new(state.config.letter_checker.clone())
+            .map_err(|e| PageError::Internal(e.into()))?;
+        uploads::upload(
+            &state.pool,
+            ctx.id(),
+            &template,
+            &ctx.signed_in.user.id,
+            &posted.file_name,
+            &posted.bytes,
+            &sheets,
+        )
+        .await?
     };
     match outcome {
         Ok(upload_id) => {
@@ -153,11 +158,29 @@ pub async fn check(
     let Some(upload) = store::get_upload(&state.pool, ctx.id(), &template.id, &upload_id).await? else {
         return Err(PageError::NotFound);
     };
+    Ok(ctx.show(check_page(&state, &ctx, &template, &upload, FormErrors::default()).await?))
+}
+
+/// The check page of `upload`, with the send form's `errors`.
+pub async fn check_page(
+    state: &AppState,
+    ctx: &ServicePage<SendFromFile>,
+    template: &store::Template,
+    upload: &store::Upload,
+    errors: FormErrors,
+) -> Result<CheckUpload, PageError> {
     let service = store::get_service(&state.pool, ctx.id()).await?.ok_or(PageError::NotFound)?;
-    let check = uploads::check_upload(&state.pool, &service, &template, &upload).await?;
+    let check = uploads::check_upload(&state.pool, &service, template, upload).await?;
     let (banner, counts, rows_with_errors, rows) = match &check.checked {
         Ok(checked) => (
-            banner_for(template.template_type, &check.file_name, checked, check.not_allowed, check.remaining_today),
+            banner_for(
+                template.template_type,
+                &check.file_name,
+                checked,
+                check.sent_previously,
+                check.not_allowed,
+                check.remaining_today,
+            ),
             checked.counts.clone(),
             checked.rows_with_errors.clone(),
             checked.rows,
@@ -177,7 +200,11 @@ pub async fn check(
     } else {
         None
     };
-    Ok(ctx.show(CheckUpload {
+    let send_times = app::domain::job::send_time_choices(app::ssr::clock::now())
+        .into_iter()
+        .map(|(at, label)| (at.text(), label))
+        .collect();
+    Ok(CheckUpload {
         template_id: template.id.clone(),
         template_name: template.name.clone(),
         template_type: template.template_type,
@@ -187,5 +214,76 @@ pub async fn check(
         rows_with_errors,
         rows,
         preview,
-    }))
+        upload_id: upload.id.clone(),
+        send_times,
+        errors,
+    })
+}
+
+/// "Send one message": an email or text message template (letters are sent
+/// from a file).
+async fn one_off_template(
+    state: &AppState,
+    ctx: &ServicePage<SendFromFile>,
+    template_id: &str,
+) -> Result<store::Template, PageError> {
+    template(state, ctx, template_id).await.and_then(|t| {
+        if t.template_type == app::domain::TemplateType::Letter {
+            Err(PageError::NotFound)
+        } else {
+            Ok(t)
+        }
+    })
+}
+
+fn one_off_form(
+    template: &store::Template,
+    recipient: String,
+    values: Vec<String>,
+    errors: FormErrors,
+) -> app::pages::uploads::SendOneForm {
+    let names = app::ssr::one_off::placeholders(template);
+    let placeholders =
+        names.into_iter().enumerate().map(|(i, n)| (n, values.get(i).cloned().unwrap_or_default())).collect();
+    app::pages::uploads::SendOneForm {
+        template_id: template.id.clone(),
+        template_name: template.name.clone(),
+        template_type: template.template_type,
+        placeholders,
+        recipient,
+        errors,
+    }
+}
+
+pub async fn send_one_form(
+    State(state): State<AppState>,
+    ctx: ServicePage<SendFromFile>,
+    Path((_, template_id)): Path<(String, String)>,
+) -> Answer {
+    let template = one_off_template(&state, &ctx, &template_id).await?;
+    Ok(ctx.show(one_off_form(&template, String::new(), Vec::new(), FormErrors::default())))
+}
+
+pub async fn send_one(
+    State(state): State<AppState>,
+    ctx: ServicePage<SendFromFile>,
+    Path((_, template_id)): Path<(String, String)>,
+    super::extract::CsrfForm(form): super::extract::CsrfForm<std::collections::HashMap<String, String>>,
+) -> Answer {
+    let template = one_off_template(&state, &ctx, &template_id).await?;
+    let service = store::get_service(&state.pool, ctx.id()).await?.ok_or(PageError::NotFound)?;
+    let recipient = form.get(app::domain::recipient_file::ONE_OFF_RECIPIENT_FIELD).cloned().unwrap_or_default();
+    let count = app::ssr::one_off::placeholders(&template).len();
+    let values: Vec<String> =
+        (0..count).map(|i| form.get(&app::ssr::one_off::placeholder_field(i)).cloned().unwrap_or_default()).collect();
+    match app::ssr::one_off::send(&state.pool, &service, &template, &recipient, &values).await? {
+        Ok(notification_id) => Ok(found(&ctx.path(&format!("/notification/{notification_id}")))),
+        Err(problems) => {
+            let mut errors = FormErrors::default();
+            for (field, message) in problems {
+                errors.push(&field, message);
+            }
+            Ok(ctx.show(one_off_form(&template, recipient, values, errors)))
+        }
+    }
 }

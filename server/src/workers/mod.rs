@@ -6,6 +6,7 @@
 //! |---|---|---|
 //! | sends writer (`api_v2::runtime`) | stores sends in group commits; flushes keys' usage | the store, the API's counters, the dispatcher to wake |
 //! | [`delivery`] | hands live and team messages to their channel's provider ([`email`] over SMTP, [`sms`] through Firetext, when configured); finishes test keys'; times out messages whose receipt never came | the store, the providers and their settings |
+//! | [`jobs`] | sends jobs (lists of recipients) a batch at a time, exactly once across restarts | the store |
 //! | [`callbacks`] | sends callbacks, records attempts, prunes their history | the store, the secrets, the dispatcher |
 //! | letter checks (`letters`) | checks precompiled PDFs in a child process | the store, the checker program |
 //! | [`retention`] | deletes messages past their service's retention | the store |
@@ -17,6 +18,7 @@ pub mod callbacks;
 pub mod delivery;
 pub mod email;
 pub mod housekeeping;
+pub mod jobs;
 pub mod retention;
 pub mod sms;
 pub mod smtp_pool;
@@ -34,6 +36,7 @@ pub fn start(state: &AppState) {
         callbacks: state.callbacks.clone(),
     });
     retention::spawn(pool.clone());
+    jobs::spawn(pool.clone());
     alerts::spawn(pool.clone(), state.api.clone(), state.config.base_url.clone());
     match crate::letters::Checker::new(pool.clone(), state.config.letter_checker.clone()) {
         Ok(checker) => checker.spawn(),

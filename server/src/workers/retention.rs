@@ -47,7 +47,11 @@ pub async fn run_once(pool: &Pool) -> anyhow::Result<u64> {
                 }
                 tokio::time::sleep(PAUSE).await;
             }
+            // A job's file (its recipients) goes with its messages.
+            store::forget_job_files_before(pool, &service_id, t, before).await?;
         }
+        let uploads_before = clock::now() - time::Duration::days(store::UPLOAD_DAYS);
+        store::delete_uploads_before(pool, &service_id, uploads_before).await?;
         // Received texts are kept as long as the service's text messages.
         let days = i64::from(retention.for_type(TemplateType::Sms).days());
         let before = clock::now() - time::Duration::days(days);

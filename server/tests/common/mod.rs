@@ -279,6 +279,31 @@ pub async fn without_demo_senders_and_texts(app: &TestApp, service_id: &str) {
     }
 }
 
+/// Posts `bytes` as `file_name` to the template's "Upload a list of
+/// recipients" form, as a browser does (multipart): the answer.
+#[allow(dead_code)]
+pub async fn upload_list(
+    app: &TestApp,
+    s: &Signed,
+    service: &str,
+    template: &str,
+    file_name: &str,
+    bytes: Vec<u8>,
+) -> Page {
+    let form = reqwest::multipart::Form::new()
+        .text("csrf_token", s.csrf.clone())
+        .part("file", reqwest::multipart::Part::bytes(bytes).file_name(file_name.to_string()));
+    let r = app
+        .client
+        .post(format!("{}/services/{service}/send/{template}/csv", app.base))
+        .header("cookie", &s.cookie)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    TestApp::into_page(r).await
+}
+
 /// The server binary in its own process (for tests that kill it), its data
 /// in `data`, the demo seeded, on a free loopback port.
 pub struct ServerProcess {
@@ -332,6 +357,28 @@ impl ServerProcess {
     pub async fn start_again(&mut self) {
         self.child = Self::spawn(&self.data, self.port, &self.vars);
         self.wait_until_up().await;
+    }
+
+    /// An API key of `key_type` for the service named `service_name`, made
+    /// through the store beside the process, with its rate limit lifted:
+    /// the service's id and the key's secret.
+    pub async fn key_for(&self, service_name: &str, key_type: app::domain::KeyType) -> (String, String) {
+        let (pool, secrets) = self.open_store().await;
+        let service = app::ssr::store::find_service_by_name(&pool, service_name).await.unwrap().unwrap().id;
+        app::ssr::store::set_rate_limit(&pool, &service, 100_000_000).await.unwrap();
+        let key = app::ssr::keys::create(
+            &pool,
+            &secrets,
+            &service,
+            &app::domain::KeyName::parse("Crash").unwrap(),
+            key_type,
+            app::domain::api_key::KeyLifetime::Never,
+            None,
+        )
+        .await
+        .unwrap()
+        .unwrap();
+        (service, key.key[key.key.len() - 36..].to_string())
     }
 
     /// The store and secrets the process uses, opened beside it.

@@ -9,6 +9,7 @@ mod audit;
 mod callbacks;
 mod guest_list;
 mod inbound;
+mod jobs;
 mod letters;
 mod notifications;
 mod reseal;
@@ -29,6 +30,7 @@ pub use audit::*;
 pub use callbacks::*;
 pub use guest_list::*;
 pub use inbound::*;
+pub use jobs::*;
 pub use letters::*;
 pub use notifications::*;
 pub use reseal::*;
@@ -57,6 +59,8 @@ use tokio::sync::broadcast;
 pub enum Change {
     /// A service's settings, permissions, limits or keys.
     Service(String),
+    /// A job was made that is to be sent now (the job worker wakes).
+    JobWaiting,
 }
 
 /// Announcements a slow subscriber may fall behind by before it is told it
@@ -73,6 +77,9 @@ pub struct Pool {
     changes: broadcast::Sender<Change>,
     /// Whose turn it is to write (see [`Pool::write_turn`]).
     writer: std::sync::Arc<tokio::sync::Mutex<()>>,
+    /// Writers of the API's sends waiting for their turn (see
+    /// [`Pool::write_turn_for_sends`]).
+    sends_waiting: std::sync::Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl Pool {
@@ -109,6 +116,23 @@ impl Pool {
     /// timeout.
     pub(crate) async fn write_turn(&self) -> tokio::sync::OwnedMutexGuard<()> {
         self.writer.clone().lock_owned().await
+    }
+
+    /// [`Pool::write_turn`] for sends someone is waiting for (the API's
+    /// group commit, a message sent from the admin): while one waits, the
+    /// writers of bulk work (a job's rows) commit what they have and let it
+    /// go first ([`Pool::sends_waiting`]).
+    pub(crate) async fn write_turn_for_sends(&self) -> tokio::sync::OwnedMutexGuard<()> {
+        use std::sync::atomic::Ordering;
+        self.sends_waiting.fetch_add(1, Ordering::SeqCst);
+        let turn = self.writer.clone().lock_owned().await;
+        self.sends_waiting.fetch_sub(1, Ordering::SeqCst);
+        turn
+    }
+
+    /// Whether sends are waiting for the writer now.
+    pub(crate) fn sends_waiting(&self) -> bool {
+        self.sends_waiting.load(std::sync::atomic::Ordering::SeqCst) > 0
     }
 
     /// A transaction that will write: `BEGIN IMMEDIATE`, so it holds the
@@ -177,7 +201,7 @@ pub async fn connect(url: &str) -> anyhow::Result<Pool> {
         .context("could not open the database")?;
     sqlx::migrate!("./migrations").run(&pool).await.context("could not run the migrations")?;
     let (changes, _) = broadcast::channel(CHANGE_BACKLOG);
-    Ok(Pool { db: pool, changes, writer: Default::default() })
+    Ok(Pool { db: pool, changes, writer: Default::default(), sends_waiting: Default::default() })
 }
 
 /// The newest migration this build knows: a database from a newer build

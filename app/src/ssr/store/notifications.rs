@@ -53,6 +53,8 @@ pub struct Notification {
     pub provider_attempts: i64,
     /// An email's one-click unsubscribe link, as the send gave it.
     pub one_click_unsubscribe_url: Option<String>,
+    /// The job that sent it (a file, or the bulk API).
+    pub job_id: Option<String>,
 }
 
 /// `SELECT <every notification column> FROM notifications`, for `concat!`.
@@ -60,7 +62,7 @@ macro_rules! select_notifications {
     () => {
         "SELECT id, service_id, api_key_id, key_type, template_id, template_version, notification_type, recipient,
                 client_reference, personalisation, subject, body, status, postage, created_at, sent_at, completed_at,
-                updated_at, reply_to, provider_attempts, one_click_unsubscribe_url FROM notifications "
+                updated_at, reply_to, provider_attempts, one_click_unsubscribe_url, job_id FROM notifications "
     };
 }
 
@@ -87,6 +89,16 @@ pub struct NewNotification {
     pub reply_to: Option<String>,
     /// An email's one-click unsubscribe link (`one_click_unsubscribe_url`).
     pub one_click_unsubscribe_url: Option<String>,
+    /// The job that sent it and its row (`None`: the API, or the admin).
+    pub job: Option<JobRow>,
+}
+
+/// A message's place in its job: the job, and the row of its file (0 is the
+/// first row after the header, as Notify's `job_row_number`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JobRow {
+    pub job_id: String,
+    pub row_number: i64,
 }
 
 /// The test-key delivery's statement (and its plan, checked by a test).
@@ -101,9 +113,13 @@ macro_rules! deliver_test_notifications {
     };
 }
 
-/// Finishes up to [`TEST_DELIVERY_CHUNK`] waiting test-key notifications in
-/// `tx`, with their delivery receipts: how many it finished.
-async fn finish_tests_in(tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>, now: Timestamp) -> anyhow::Result<u64> {
+/// Finishes up to `limit` waiting test-key notifications in `tx`, with
+/// their delivery receipts: how many it finished.
+async fn finish_tests_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    now: Timestamp,
+    limit: i64,
+) -> anyhow::Result<u64> {
     // With no delivery-status callback anywhere there is no receipt to
     // build: the rows are not read back (at full load, reading back 500 rows
     // a batch for nothing cost the sends about 7%, bench/callbacks.sh).
@@ -114,7 +130,7 @@ async fn finish_tests_in(tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>, now: Time
     if !any_callback {
         let finished = sqlx::query(deliver_test_notifications!())
             .bind(now)
-            .bind(TEST_DELIVERY_CHUNK)
+            .bind(limit)
             .execute(&mut **tx)
             .await
             .context("could not finish test notifications")?;
@@ -123,7 +139,7 @@ async fn finish_tests_in(tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>, now: Time
     let finished: Vec<super::StatusChange> =
         sqlx::query_as(concat!(deliver_test_notifications!(), " RETURNING ", super::status_change_columns!()))
             .bind(now)
-            .bind(TEST_DELIVERY_CHUNK)
+            .bind(limit)
             .fetch_all(&mut **tx)
             .await
             .context("could not finish test notifications")?;
@@ -134,7 +150,7 @@ async fn finish_tests_in(tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>, now: Time
 /// Stores a batch of notifications in one transaction (group commit), with
 /// multi-row inserts.
 pub async fn create_notifications(pool: &Pool, batch: &[&NewNotification]) -> anyhow::Result<()> {
-    let _turn = pool.write_turn().await;
+    let _turn = pool.write_turn_for_sends().await;
     let mut tx = pool.begin_write().await?;
     insert_notifications(&mut tx, batch).await?;
     tx.commit().await.context("could not commit notifications")?;
@@ -153,9 +169,12 @@ pub async fn create_notifications(pool: &Pool, batch: &[&NewNotification]) -> an
 /// would not be safe: some errors end SQLite's transaction, and the inserts
 /// would then commit one by one before the caller stored them again.)
 pub async fn create_notifications_finishing_tests(pool: &Pool, batch: &[&NewNotification]) -> anyhow::Result<u64> {
-    let _turn = pool.write_turn().await;
+    let _turn = pool.write_turn_for_sends().await;
     let mut tx = pool.begin_write().await?;
-    let finished = finish_tests_in(&mut tx, clock::now()).await?;
+    // In step with the sends: a backlog (a test key's job of 100,000 rows)
+    // is the delivery loop's, not a cost every send's commit carries.
+    let limit = (2 * batch.len() as i64).clamp(16, TEST_DELIVERY_CHUNK);
+    let finished = finish_tests_in(&mut tx, clock::now(), limit).await?;
     insert_notifications(&mut tx, batch).await?;
     tx.commit().await.context("could not commit notifications")?;
     Ok(finished)
@@ -169,7 +188,7 @@ pub(super) async fn insert_notifications(
         let mut insert = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
             "INSERT INTO notifications (id, service_id, api_key_id, key_type, template_id, template_version,
                  notification_type, recipient, client_reference, personalisation, subject, body, status, postage, created_at,
-                 reply_to, test_outcome, one_click_unsubscribe_url) ",
+                 reply_to, test_outcome, one_click_unsubscribe_url, job_id, job_row_number) ",
         );
         insert.push_values(chunk, |mut row, n| {
             row.push_bind(&n.id)
@@ -189,7 +208,9 @@ pub(super) async fn insert_notifications(
                 .push_bind(n.created_at)
                 .push_bind(&n.reply_to)
                 .push_bind((n.key_type == KeyType::Test).then(|| test_key_outcome(&n.recipient)))
-                .push_bind(&n.one_click_unsubscribe_url);
+                .push_bind(&n.one_click_unsubscribe_url)
+                .push_bind(n.job.as_ref().map(|j| &j.job_id))
+                .push_bind(n.job.as_ref().map(|j| j.row_number));
         });
         insert.build().execute(&mut **tx).await.context("could not save notifications")?;
     }
@@ -215,6 +236,9 @@ pub struct NotificationFilter {
     pub reference: Option<String>,
     /// Only notifications created before this one (newest first paging).
     pub older_than: Option<String>,
+    /// Also messages sent from files and the bulk API (Notify's
+    /// `include_jobs`); otherwise only single sends.
+    pub include_jobs: bool,
 }
 
 /// Newest first, at most `limit`.
@@ -234,6 +258,7 @@ pub async fn list_notifications(
            AND (json_array_length(?4) = 0 OR status IN (SELECT value FROM json_each(?4)))
            AND (?5 IS NULL OR client_reference = ?5)
            AND (?6 IS NULL OR (created_at, id) < (SELECT created_at, id FROM notifications WHERE id = ?6))
+           AND (?8 OR job_id IS NULL)
          ORDER BY created_at DESC, id DESC
          LIMIT ?7"
     ))
@@ -244,6 +269,7 @@ pub async fn list_notifications(
     .bind(&filter.reference)
     .bind(&filter.older_than)
     .bind(limit)
+    .bind(filter.include_jobs)
     .fetch_all(&pool.db)
     .await
     .context("could not list notifications")
@@ -273,10 +299,23 @@ pub async fn deliver_test_notifications(pool: &Pool) -> anyhow::Result<u64> {
     loop {
         let _turn = pool.write_turn().await;
         let mut tx = pool.begin_write().await?;
-        let chunk = finish_tests_in(&mut tx, clock::now()).await?;
+        // A step at a time, committing early when sends wait for the writer.
+        let mut chunk = 0;
+        let mut exhausted = false;
+        while chunk < TEST_DELIVERY_CHUNK as u64 {
+            let step = finish_tests_in(&mut tx, clock::now(), TEST_DELIVERY_STEP).await?;
+            chunk += step;
+            if step < TEST_DELIVERY_STEP as u64 {
+                exhausted = true;
+                break;
+            }
+            if pool.sends_waiting() {
+                break;
+            }
+        }
         tx.commit().await.context("could not deliver test notifications")?;
         done += chunk;
-        if chunk < TEST_DELIVERY_CHUNK as u64 {
+        if exhausted {
             return Ok(done);
         }
     }
@@ -284,6 +323,8 @@ pub async fn deliver_test_notifications(pool: &Pool) -> anyhow::Result<u64> {
 
 /// Test-key notifications finished in one transaction at most.
 pub const TEST_DELIVERY_CHUNK: i64 = 500;
+/// Test-key notifications finished between looks at whether sends wait.
+const TEST_DELIVERY_STEP: i64 = 100;
 
 /// Notifications of live and team keys waiting for a provider, oldest first.
 pub async fn pending_real_notifications(pool: &Pool, limit: i64) -> anyhow::Result<Vec<Notification>> {
@@ -556,8 +597,9 @@ pub async fn outbox_message(pool: &Pool, notification_id: &str) -> anyhow::Resul
     .context("could not load an outbox message")
 }
 
-/// The hub's message log: the last `limit` API notifications, any key type,
-/// with the name of the key that sent each.
+/// The hub's message log: the last `limit` notifications sent one at a time
+/// through the API (not from files, the bulk API or the admin), any key
+/// type, with the name of the key that sent each.
 #[derive(Clone, Debug, FromRow)]
 pub struct LogEntry {
     pub id: String,
@@ -596,7 +638,8 @@ pub async fn message_log(pool: &Pool, service_id: &str, limit: i64) -> anyhow::R
          FROM notifications n LEFT JOIN api_keys k ON k.id = n.api_key_id
          LEFT JOIN callback_events e ON e.id = (
            SELECT id FROM callback_events WHERE notification_id = n.id ORDER BY created_at DESC LIMIT 1)
-         WHERE n.service_id = ? ORDER BY n.created_at DESC, n.id DESC LIMIT ?",
+         WHERE n.service_id = ? AND n.api_key_id IS NOT NULL AND n.job_id IS NULL
+         ORDER BY n.created_at DESC, n.id DESC LIMIT ?",
     )
     .bind(service_id)
     .bind(limit)

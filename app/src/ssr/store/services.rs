@@ -214,6 +214,17 @@ pub struct SendingService {
     pub permissions: String,
 }
 
+impl SendingService {
+    /// The daily limit of messages of type `t`.
+    pub fn daily_limit(&self, t: TemplateType) -> i64 {
+        match t {
+            TemplateType::Email => self.email_message_limit,
+            TemplateType::Sms => self.sms_message_limit,
+            TemplateType::Letter => self.letter_message_limit,
+        }
+    }
+}
+
 pub async fn sending_service(pool: &Pool, service_id: &str) -> anyhow::Result<SendingService> {
     sqlx::query_as::<_, SendingService>(
         "SELECT rate_limit, email_message_limit, sms_message_limit, letter_message_limit,

@@ -64,3 +64,29 @@ pub async fn get_upload(
     .await
     .context("could not load an upload")
 }
+
+/// The service's upload, whatever its template (another service's is none).
+pub async fn find_upload(pool: &Pool, service_id: &str, upload_id: &str) -> anyhow::Result<Option<Upload>> {
+    sqlx::query_as(
+        "SELECT id, template_id, file_name, delimiter, content, created_at FROM uploads WHERE id = ? AND service_id = ?",
+    )
+    .bind(upload_id)
+    .bind(service_id)
+    .fetch_optional(&pool.db)
+    .await
+    .context("could not load an upload")
+}
+
+/// How long an uploaded file is kept (Notify keeps uploads for 7 days).
+pub const UPLOAD_DAYS: i64 = 7;
+
+/// Deletes the service's uploads made before `before`: how many.
+pub async fn delete_uploads_before(pool: &Pool, service_id: &str, before: Timestamp) -> anyhow::Result<u64> {
+    let done = sqlx::query("DELETE FROM uploads WHERE service_id = ? AND created_at < ?")
+        .bind(service_id)
+        .bind(before)
+        .execute(&pool.db)
+        .await
+        .context("could not delete old uploads")?;
+    Ok(done.rows_affected())
+}
