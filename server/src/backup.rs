@@ -107,14 +107,17 @@ async fn check_copy(file: &Path) -> anyhow::Result<BackupFile> {
 }
 
 /// Copies the database to `to` (a new file) while it is in use.
-pub async fn backup(pool: &app::ssr::store::Pool, to: &Path) -> anyhow::Result<BackupFile> {
+pub async fn backup(pool: &app::ssr::store::Store, to: &Path) -> anyhow::Result<BackupFile> {
     if to.exists() {
         bail!("{} already exists: give a new file", to.display());
     }
+    let Some(db) = pool.sqlite() else {
+        bail!("server backup copies a SQLite database: back PostgreSQL up with pg_dump or its point-in-time recovery");
+    };
     let target = to.to_str().context("the backup's path is not UTF-8")?;
     sqlx::query("VACUUM INTO ?")
         .bind(target)
-        .execute(pool.sqlite())
+        .execute(db)
         .await
         .with_context(|| format!("could not write {}", to.display()))?;
     File::open(to)?.sync_all()?;

@@ -3,7 +3,7 @@
 
 use app::domain::{Permission, ServicePermission, TemplateType};
 use app::ssr::{passwords, store};
-use store::Pool;
+use store::Store;
 
 pub const DEMO_PASSWORD: &str = "notify-demo-password";
 /// The demo live service's inbound number.
@@ -35,7 +35,7 @@ const USERS: &[DemoUser] = &[
 ];
 
 async fn ensure_service(
-    pool: &Pool,
+    pool: &Store,
     name: &str,
     restricted: bool,
     perms: &[ServicePermission],
@@ -82,7 +82,7 @@ async fn ensure_service(
     Ok(id)
 }
 
-pub async fn seed(pool: &Pool) -> anyhow::Result<()> {
+pub async fn seed(pool: &Store) -> anyhow::Result<()> {
     use ServicePermission::*;
     let trial = ensure_service(pool, TRIAL_SERVICE, true, &[Email, Sms]).await?;
     let live = ensure_service(pool, LIVE_SERVICE, false, &[Email, Sms, Letter, InboundSms]).await?;
@@ -131,7 +131,7 @@ pub async fn seed(pool: &Pool) -> anyhow::Result<()> {
 /// The live service shows each sender feature at once: a reply-to address
 /// and a letter contact block (each its default), and a received text (its
 /// inbound number is already its default text message sender).
-async fn seed_senders_and_inbox(pool: &Pool, live: &str, admin_id: &str) -> anyhow::Result<()> {
+async fn seed_senders_and_inbox(pool: &Store, live: &str, admin_id: &str) -> anyhow::Result<()> {
     use app::domain::senders::SenderKind;
     for (kind, value) in [
         (SenderKind::EmailReplyTo, "appointments@example.gov.uk"),

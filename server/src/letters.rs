@@ -181,14 +181,14 @@ const CHECKS_AT_ONCE: usize = 2;
 /// What the checker needs: the database and the program it runs.
 #[derive(Clone)]
 pub struct Checker {
-    pub pool: store::Pool,
+    pub pool: store::Store,
     pub program: std::path::PathBuf,
 }
 
 impl Checker {
     /// The checker of this server: `NOTIFY_LETTER_CHECKER`, else this
     /// binary itself.
-    pub fn new(pool: store::Pool, configured: Option<std::path::PathBuf>) -> anyhow::Result<Self> {
+    pub fn new(pool: store::Store, configured: Option<std::path::PathBuf>) -> anyhow::Result<Self> {
         let program = match configured {
             Some(p) => p,
             None => std::env::current_exe()?,
@@ -276,7 +276,7 @@ pub enum LetterPdf {
 /// The PDF of one of the service's notifications: a precompiled letter's
 /// own file (even when refused, so its sender can see why), or a templated
 /// letter drawn now from what was stored when it was sent.
-pub async fn letter_pdf(pool: &store::Pool, n: &store::Notification) -> anyhow::Result<LetterPdf> {
+pub async fn letter_pdf(pool: &store::Store, n: &store::Notification) -> anyhow::Result<LetterPdf> {
     if let Some(refusal) = pdf_refusal(n) {
         return Ok(refusal);
     }

@@ -4,7 +4,7 @@
 use crate::server_key::SecretKey;
 use crate::Config;
 use app::ssr::secrets::Secrets;
-use app::ssr::store::Pool;
+use app::ssr::store::Store;
 use leptos::config::LeptosOptions;
 use std::sync::Arc;
 
@@ -14,7 +14,7 @@ pub struct AppState(Arc<Inner>);
 
 pub struct Inner {
     pub config: Config,
-    pub pool: Pool,
+    pub pool: Store,
     pub secret_key: SecretKey,
     pub secrets: Secrets,
     pub api: Arc<crate::api_v2::runtime::ApiRuntime>,
@@ -46,7 +46,7 @@ pub const HASHING_SLOTS: usize = 2;
 pub const SIGN_IN_QUEUE: usize = 8;
 
 impl AppState {
-    pub fn new(config: Config, pool: Pool, secret_key: SecretKey) -> Self {
+    pub fn new(config: Config, pool: Store, secret_key: SecretKey) -> Self {
         let leptos = LeptosOptions::builder()
             .output_name(option_env!("LEPTOS_OUTPUT_NAME").unwrap_or("notify-api"))
             .site_root(config.site_root.clone())

@@ -15,7 +15,7 @@ async fn reset_link(app: &TestApp, to: &str) -> Option<String> {
     )
     .bind(app::ssr::platform_emails::PLATFORM_SERVICE_ID)
     .bind(to)
-    .fetch_optional(app.state.pool.sqlite())
+    .fetch_optional(app.state.pool.sqlite().unwrap())
     .await
     .unwrap();
     row.map(|(body,)| {
@@ -72,7 +72,7 @@ async fn a_forgotten_password_is_reset_by_a_link_that_works_once_and_ends_other_
     let admin_link = reset_link(&app, ADMIN).await.unwrap();
     sqlx::query("UPDATE password_resets SET created_at = ?")
         .bind(app::ssr::clock::ago(time::Duration::hours(25)))
-        .execute(app.state.pool.sqlite())
+        .execute(app.state.pool.sqlite().unwrap())
         .await
         .unwrap();
     assert!(app.get(&admin_link, None).await.text().contains("The link has expired"));
@@ -92,7 +92,7 @@ async fn reset_emails_to_one_address_are_limited() {
     )
     .bind(app::ssr::platform_emails::PLATFORM_SERVICE_ID)
     .bind(ADMIN)
-    .fetch_one(app.state.pool.sqlite())
+    .fetch_one(app.state.pool.sqlite().unwrap())
     .await
     .unwrap();
     assert_eq!(emails, 5);

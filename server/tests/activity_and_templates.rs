@@ -116,7 +116,7 @@ async fn the_notification_page_shows_the_message_to_those_who_may_see_it() {
     );
     // A member with neither view_activity nor send_messages gets 403.
     sqlx::query("DELETE FROM user_service_permissions WHERE permission IN ('view_activity', 'send_messages')")
-        .execute(app.state.pool.sqlite())
+        .execute(app.state.pool.sqlite().unwrap())
         .await
         .unwrap();
     assert_eq!(app.get(&path, Some(&admin)).await.status, 403);

@@ -104,7 +104,7 @@ async fn creating_a_key_shows_it_once_in_notifys_format() {
         .contains("Some default key name 1/2 Live – sends to anyone Never used Rotate Some default key name 1/2 Revoke Some default key name 1/2"));
     let (key_id, ciphertext, digest): (String, String, String) =
         sqlx::query_as("SELECT id, secret_ciphertext, secret_digest FROM api_keys")
-            .fetch_one(app.state.pool.sqlite())
+            .fetch_one(app.state.pool.sqlite().unwrap())
             .await
             .unwrap();
     assert!(!ciphertext.contains(secret) && !digest.contains(secret));
@@ -141,7 +141,7 @@ async fn the_create_form_explains_each_mistake() {
         .text()
         .contains("Key name must be 255 characters or fewer"));
     let (n,): (i64,) =
-        sqlx::query_as("SELECT COUNT(*) FROM api_keys").fetch_one(app.state.pool.sqlite()).await.unwrap();
+        sqlx::query_as("SELECT COUNT(*) FROM api_keys").fetch_one(app.state.pool.sqlite().unwrap()).await.unwrap();
     assert_eq!(n, 1);
 }
 
@@ -157,7 +157,7 @@ async fn trial_mode_disables_live_keys_and_refuses_them_with_400() {
     let page = create_key(&app, &s, &trial, "Sneaky live key", "normal").await;
     assert_eq!(page.status, 400);
     let (n,): (i64,) =
-        sqlx::query_as("SELECT COUNT(*) FROM api_keys").fetch_one(app.state.pool.sqlite()).await.unwrap();
+        sqlx::query_as("SELECT COUNT(*) FROM api_keys").fetch_one(app.state.pool.sqlite().unwrap()).await.unwrap();
     assert_eq!(n, 0);
     // A live service with letters warns that team keys cannot send letters.
     let form = app.get(&format!("/services/{live}/api/keys/create"), Some(&s.cookie)).await;
@@ -200,13 +200,13 @@ async fn revoking_asks_first_then_revokes_once_and_keeps_the_key_listed() {
     // Revoking again changes nothing.
     let (before,): (String,) = sqlx::query_as("SELECT expiry_date FROM api_keys WHERE id = ?")
         .bind(&beta)
-        .fetch_one(app.state.pool.sqlite())
+        .fetch_one(app.state.pool.sqlite().unwrap())
         .await
         .unwrap();
     app.post(&format!("/services/{live}/api/keys/revoke/{beta}"), Some(&s.cookie), &[("csrf_token", &s.csrf)]).await;
     let (after,): (String,) = sqlx::query_as("SELECT expiry_date FROM api_keys WHERE id = ?")
         .bind(&beta)
-        .fetch_one(app.state.pool.sqlite())
+        .fetch_one(app.state.pool.sqlite().unwrap())
         .await
         .unwrap();
     assert_eq!(before, after);
@@ -243,7 +243,7 @@ async fn another_services_key_is_not_found_and_csrf_is_required() {
         app.post(&format!("/services/{live}/api/keys/revoke/{key}"), Some(&s.cookie), &[("csrf_token", "nope")]).await;
     assert_eq!(forged.status, 403);
     let (expiry,): (Option<String>,) =
-        sqlx::query_as("SELECT expiry_date FROM api_keys").fetch_one(app.state.pool.sqlite()).await.unwrap();
+        sqlx::query_as("SELECT expiry_date FROM api_keys").fetch_one(app.state.pool.sqlite().unwrap()).await.unwrap();
     assert!(expiry.is_none());
 }
 
@@ -496,7 +496,7 @@ async fn a_key_can_expire_and_is_then_refused_with_its_own_message() {
     // A day past its expiry.
     sqlx::query("UPDATE api_keys SET expires_at = ? WHERE name = 'Thirty days'")
         .bind(app::ssr::clock::now() - time::Duration::days(1))
-        .execute(app.state.pool.sqlite())
+        .execute(app.state.pool.sqlite().unwrap())
         .await
         .unwrap();
     app::ssr::store::set_max_key_lifetime(&app.state.pool, &live, None).await.unwrap(); // announces the change
@@ -589,7 +589,7 @@ async fn rotating_a_key_makes_a_new_one_and_the_old_one_works_until_the_overlap_
     sqlx::query("UPDATE api_keys SET expires_at = ? WHERE id = ?")
         .bind(app::ssr::clock::now() - time::Duration::seconds(1))
         .bind(&old.id)
-        .execute(app.state.pool.sqlite())
+        .execute(app.state.pool.sqlite().unwrap())
         .await
         .unwrap();
     app::ssr::store::set_max_key_lifetime(&app.state.pool, &live, None).await.unwrap(); // announces the change
@@ -659,7 +659,7 @@ async fn the_audit_log_says_who_changed_what_never_a_secret_newest_first_and_pag
             .bind(&live)
             .bind(app::ssr::clock::now())
             .bind(format!("Event {i}"))
-            .execute(app.state.pool.sqlite())
+            .execute(app.state.pool.sqlite().unwrap())
             .await
             .unwrap();
     }

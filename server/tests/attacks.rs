@@ -138,7 +138,8 @@ async fn every_201_survives_kill_9_during_sustained_sends() {
         server.start_again().await;
     }
     server.kill_9();
-    let stored: Vec<(String,)> = sqlx::query_as("SELECT id FROM notifications").fetch_all(pool.sqlite()).await.unwrap();
+    let stored: Vec<(String,)> =
+        sqlx::query_as("SELECT id FROM notifications").fetch_all(pool.sqlite().unwrap()).await.unwrap();
     let stored: std::collections::HashMap<String, usize> =
         stored.into_iter().fold(Default::default(), |mut m, (id,)| {
             *m.entry(id).or_default() += 1;

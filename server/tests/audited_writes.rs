@@ -23,11 +23,11 @@ async fn refuse_audit(app: &TestApp, refuse: bool) {
     // there the trigger's schema is stale for a moment. Done again until
     // the schema shows it.
     for _ in 0..100 {
-        sqlx::query(sql).persistent(false).execute(app.state.pool.sqlite()).await.unwrap();
+        sqlx::query(sql).persistent(false).execute(app.state.pool.sqlite().unwrap()).await.unwrap();
         let (present,): (bool,) =
             sqlx::query_as("SELECT count(*) > 0 FROM sqlite_master WHERE type = 'trigger' AND name = 'refuse_audit'")
                 .persistent(false)
-                .fetch_one(app.state.pool.sqlite())
+                .fetch_one(app.state.pool.sqlite().unwrap())
                 .await
                 .unwrap();
         if present == refuse {
@@ -41,7 +41,7 @@ async fn refuse_audit(app: &TestApp, refuse: bool) {
 async fn audit_entries(app: &TestApp, service_id: &str) -> Vec<String> {
     let rows: Vec<(String,)> = sqlx::query_as("SELECT description FROM audit_events WHERE service_id = ? ORDER BY id")
         .bind(service_id)
-        .fetch_all(app.state.pool.sqlite())
+        .fetch_all(app.state.pool.sqlite().unwrap())
         .await
         .unwrap();
     rows.into_iter().map(|(d,)| d).collect()
@@ -51,7 +51,7 @@ fn save<'a>(url: &'a str, bearer_token: &'a str) -> SaveCallback<'a> {
     SaveCallback { kind: CallbackKind::DeliveryStatus, url, bearer_token, allow_private: false }
 }
 
-async fn working(pool: &store::Pool, service_id: &str, key_id: &str) -> bool {
+async fn working(pool: &store::Store, service_id: &str, key_id: &str) -> bool {
     store::get_api_key(pool, service_id, key_id).await.unwrap().unwrap().expiry_date.is_none()
 }
 
@@ -111,7 +111,7 @@ async fn callback_settings_change_only_with_their_audit_entry() {
     assert!(rotated.await.is_err());
     assert_eq!(saved().await.unwrap().unwrap().signing_secret_ciphertext, signing, "rotated without its audit entry");
     sqlx::query("UPDATE service_callbacks SET paused_at = '2026-01-01T00:00:00.000000Z', pause_reason = 'HTTP 500'")
-        .execute(pool.sqlite())
+        .execute(pool.sqlite().unwrap())
         .await
         .unwrap();
     assert!(app::ssr::callbacks::resume(pool, &live, &admin.id, CallbackKind::DeliveryStatus).await.is_err());

@@ -176,7 +176,7 @@ async fn objects(app: &TestApp, service: &str, name: &str) -> ServiceIds {
     store::remove_member(&app.state.pool, service, &member_ids[1], &admin.id).await.unwrap().unwrap();
     let (departure,): (String,) = sqlx::query_as("SELECT id FROM departures WHERE user_id = ?")
         .bind(&member_ids[1])
-        .fetch_one(app.state.pool.sqlite())
+        .fetch_one(app.state.pool.sqlite().unwrap())
         .await
         .unwrap();
     let reset_token = app::ssr::tokens::random_token();
@@ -640,7 +640,7 @@ async fn state_of(app: &TestApp) -> String {
          UNION ALL SELECT 'alerts ' || count(*) FROM key_alerts WHERE dismissed_at IS NOT NULL
          UNION ALL SELECT 'sessions ' || count(*) FROM sessions",
     )
-    .fetch_all(app.state.pool.sqlite())
+    .fetch_all(app.state.pool.sqlite().unwrap())
     .await
     .unwrap();
     rows.into_iter().map(|(r,)| r).collect::<Vec<_>>().join("; ")

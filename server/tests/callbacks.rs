@@ -144,7 +144,7 @@ async fn private_app() -> TestApp {
 async fn event_state(app: &TestApp, notification_id: &str) -> (String, i64, Option<String>) {
     sqlx::query_as("SELECT state, attempts, last_outcome FROM callback_events WHERE notification_id = ?")
         .bind(notification_id)
-        .fetch_one(app.state.pool.sqlite())
+        .fetch_one(app.state.pool.sqlite().unwrap())
         .await
         .unwrap()
 }
@@ -160,7 +160,7 @@ async fn wait_for_state(
         let found: Option<(String, i64, Option<String>)> =
             sqlx::query_as("SELECT state, attempts, last_outcome FROM callback_events WHERE notification_id = ?")
                 .bind(notification_id)
-                .fetch_optional(app.state.pool.sqlite())
+                .fetch_optional(app.state.pool.sqlite().unwrap())
                 .await
                 .unwrap();
         if let Some(found) = found.filter(|f| f.0 == state) {
@@ -273,7 +273,7 @@ async fn a_delivery_receipt_reaches_the_receiver_with_notifys_payload_headers_an
         "SELECT count(*) FROM callback_attempts a JOIN callback_events e ON e.id = a.event_id WHERE e.notification_id = ?",
     )
     .bind(&id)
-    .fetch_one(app.state.pool.sqlite())
+    .fetch_one(app.state.pool.sqlite().unwrap())
     .await
     .unwrap();
     assert_eq!(rows, 0);
@@ -298,8 +298,10 @@ async fn a_service_without_a_callback_records_no_events() {
     let key = make_key(&app, &live, "test", "No callback").await;
     let id = send_email(&app, &live, &key, "anyone@example.com", "r").await;
     tokio::time::sleep(Duration::from_millis(800)).await;
-    let (n,): (i64,) =
-        sqlx::query_as("SELECT count(*) FROM callback_events").fetch_one(app.state.pool.sqlite()).await.unwrap();
+    let (n,): (i64,) = sqlx::query_as("SELECT count(*) FROM callback_events")
+        .fetch_one(app.state.pool.sqlite().unwrap())
+        .await
+        .unwrap();
     assert_eq!(n, 0);
     let s = admin(&app).await;
     let hub = app.get(&format!("/services/{live}/api"), Some(&s.cookie)).await;
@@ -467,7 +469,7 @@ async fn a_callback_failing_for_24_hours_pauses_and_resume_sends_what_waited_old
     let day_ago = app::ssr::clock::now() - time::Duration::hours(25);
     sqlx::query("UPDATE service_callbacks SET failing_since = ?")
         .bind(day_ago)
-        .execute(app.state.pool.sqlite())
+        .execute(app.state.pool.sqlite().unwrap())
         .await
         .unwrap();
     let key = make_key(&app, &live, "test", "Pause test").await;
@@ -806,7 +808,7 @@ async fn kill_9_while_a_callback_is_in_flight_loses_nothing_and_sends_it_once_mo
     assert_eq!(receiver.count(), 2, "exactly once more");
     assert_eq!(got[0].header("webhook-id"), got[1].header("webhook-id"), "the receiver can tell it is the same event");
     let (state,): (String,) =
-        sqlx::query_as("SELECT state FROM callback_events").fetch_one(pool.sqlite()).await.unwrap();
+        sqlx::query_as("SELECT state FROM callback_events").fetch_one(pool.sqlite().unwrap()).await.unwrap();
     assert_eq!(state, "delivered");
 }
 
@@ -816,7 +818,7 @@ async fn each_change_to_a_final_status_queues_one_receipt_with_that_status() {
     let s = admin(&app).await;
     let live = app.service_id("Example live service").await;
     save_callback(&app, &s, &live, "http://127.0.0.1:9/receipts", TOKEN).await;
-    let pool = app.state.pool.sqlite();
+    let pool = app.state.pool.sqlite().unwrap();
     // A test key's simulated failure: its receipt says so.
     let test_key = make_key(&app, &live, "test", "Simulated").await;
     let failed = send_email(&app, &live, &test_key, "perm-fail@simulator.notify", "f").await;

@@ -135,7 +135,7 @@ async fn send_email(app: &TestApp, live: &str, key: &Key, to: &str, name: &str) 
 async fn due_now(app: &TestApp, id: &str) {
     sqlx::query("UPDATE notifications SET provider_next_attempt_at = NULL WHERE id = ?")
         .bind(id)
-        .execute(app.state.pool.sqlite())
+        .execute(app.state.pool.sqlite().unwrap())
         .await
         .unwrap();
 }
@@ -237,7 +237,7 @@ async fn the_relays_answers_decide_the_statuses() {
     assert_eq!(settled_status(&app, &live, &key, &refused, Duration::from_secs(10)).await, "permanent-failure");
     let receipts: Vec<(String,)> = sqlx::query_as("SELECT payload FROM callback_events WHERE notification_id = ?")
         .bind(&refused)
-        .fetch_all(app.state.pool.sqlite())
+        .fetch_all(app.state.pool.sqlite().unwrap())
         .await
         .unwrap();
     assert_eq!(receipts.len(), 1, "{receipts:?}");
@@ -254,7 +254,7 @@ async fn the_relays_answers_decide_the_statuses() {
         let (attempts, next): (i64, Option<app::domain::Timestamp>) =
             sqlx::query_as("SELECT provider_attempts, provider_next_attempt_at FROM notifications WHERE id = ?")
                 .bind(&busy)
-                .fetch_one(app.state.pool.sqlite())
+                .fetch_one(app.state.pool.sqlite().unwrap())
                 .await
                 .unwrap();
         if attempts == 1 {
@@ -273,7 +273,7 @@ async fn the_relays_answers_decide_the_statuses() {
     // Waiting queued no receipt; delivering queued one.
     let (receipts,): (i64,) = sqlx::query_as("SELECT count(*) FROM callback_events WHERE notification_id = ?")
         .bind(&busy)
-        .fetch_one(app.state.pool.sqlite())
+        .fetch_one(app.state.pool.sqlite().unwrap())
         .await
         .unwrap();
     assert_eq!(receipts, 1);
@@ -305,7 +305,7 @@ async fn a_relay_that_is_down_slows_nothing_and_what_waited_goes_out_when_it_ret
         let (waiting,): (i64,) = sqlx::query_as(
             "SELECT count(*) FROM notifications WHERE status = 'created' AND provider_attempts >= 1 AND key_type = 'normal'",
         )
-        .fetch_one(app.state.pool.sqlite())
+        .fetch_one(app.state.pool.sqlite().unwrap())
         .await
         .unwrap();
         if waiting == 5 {
@@ -398,7 +398,7 @@ async fn kill_9_while_emails_go_out_loses_none() {
     server.kill_9();
 }
 
-async fn template_id_in(pool: &app::ssr::store::Pool, service_id: &str) -> String {
+async fn template_id_in(pool: &app::ssr::store::Store, service_id: &str) -> String {
     app::ssr::store::list_templates(pool, service_id)
         .await
         .unwrap()
@@ -612,7 +612,7 @@ async fn a_reply_to_address_the_relay_refuses_is_not_saved() {
     sqlx::query("UPDATE notifications SET created_at = ? WHERE id = ?")
         .bind(app::ssr::clock::ago(time::Duration::seconds(60)))
         .bind(&check_id)
-        .execute(app.state.pool.sqlite())
+        .execute(app.state.pool.sqlite().unwrap())
         .await
         .unwrap();
     let page = app.get(posted.location(), Some(&s.cookie)).await.text();

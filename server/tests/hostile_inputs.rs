@@ -202,7 +202,7 @@ async fn a_letter_whose_checks_never_finish_is_refused_not_retried_forever() {
     let attempts: (i64, Option<String>) =
         sqlx::query_as("SELECT check_attempts, invalid_reason FROM letter_pdfs WHERE notification_id = ?")
             .bind(&id)
-            .fetch_one(app.state.pool.sqlite())
+            .fetch_one(app.state.pool.sqlite().unwrap())
             .await
             .unwrap();
     assert_eq!(attempts, (2, Some("unable-to-read-the-file".to_string())));
@@ -221,12 +221,12 @@ async fn a_letter_whose_check_was_under_way_twice_when_the_server_died_is_set_as
     let id = answer["id"].as_str().unwrap().to_string();
     sqlx::query("UPDATE letter_pdfs SET check_attempts = 2, checked_at = NULL WHERE notification_id = ?")
         .bind(&id)
-        .execute(app.state.pool.sqlite())
+        .execute(app.state.pool.sqlite().unwrap())
         .await
         .unwrap();
     sqlx::query("UPDATE notifications SET status = 'pending-virus-check' WHERE id = ?")
         .bind(&id)
-        .execute(app.state.pool.sqlite())
+        .execute(app.state.pool.sqlite().unwrap())
         .await
         .unwrap();
     let waiting = app::ssr::store::letters_to_check(&app.state.pool, 20).await.unwrap();

@@ -96,7 +96,7 @@ async fn texts_to_a_services_number_reach_its_inbox_the_api_and_its_callback() {
     );
     let (event_payload,): (String,) =
         sqlx::query_as("SELECT payload FROM callback_events WHERE callback_type = 'inbound_sms'")
-            .fetch_one(app.state.pool.sqlite())
+            .fetch_one(app.state.pool.sqlite().unwrap())
             .await
             .unwrap();
     let event: Value = serde_json::from_str(&event_payload).unwrap();

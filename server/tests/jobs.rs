@@ -42,12 +42,12 @@ async fn finished(app: &TestApp, job_id: &str, n: i64) {
     loop {
         let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM notifications WHERE job_id = ?")
             .bind(job_id)
-            .fetch_one(app.state.pool.sqlite())
+            .fetch_one(app.state.pool.sqlite().unwrap())
             .await
             .unwrap();
         let (status,): (String,) = sqlx::query_as("SELECT job_status FROM jobs WHERE id = ?")
             .bind(job_id)
-            .fetch_one(app.state.pool.sqlite())
+            .fetch_one(app.state.pool.sqlite().unwrap())
             .await
             .unwrap();
         if count == n && status == "finished" {
@@ -94,7 +94,7 @@ async fn a_checked_file_is_sent_and_its_page_shows_it() {
         "SELECT recipient, job_row_number, key_type FROM notifications WHERE job_id = ? ORDER BY job_row_number",
     )
     .bind(&job_id)
-    .fetch_all(app.state.pool.sqlite())
+    .fetch_all(app.state.pool.sqlite().unwrap())
     .await
     .unwrap();
     assert_eq!(
@@ -125,7 +125,7 @@ async fn a_checked_file_is_sent_and_its_page_shows_it() {
     // page, which those who see messages may not have).
     let (message_id,): (String,) = sqlx::query_as("SELECT id FROM notifications WHERE job_id = ? LIMIT 1")
         .bind(&job_id)
-        .fetch_one(app.state.pool.sqlite())
+        .fetch_one(app.state.pool.sqlite().unwrap())
         .await
         .unwrap();
     let message = app.get(&format!("/services/{live}/notification/{message_id}"), Some(&s.cookie)).await;
@@ -148,7 +148,8 @@ async fn a_checked_file_is_sent_and_its_page_shows_it() {
         .await;
     assert_eq!(refused.status, 302);
     assert!(refused.location().contains("/check/"), "sent back to the check page");
-    let (jobs,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM jobs").fetch_one(app.state.pool.sqlite()).await.unwrap();
+    let (jobs,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM jobs").fetch_one(app.state.pool.sqlite().unwrap()).await.unwrap();
     assert_eq!(jobs, 1);
 
     // Messages from a file are not the API's: not in the hub's log, and not
@@ -207,7 +208,7 @@ async fn a_scheduled_job_waits_and_can_be_cancelled() {
     assert!(page.contains("Scheduled for") && page.contains("Cancel sending"), "{page}");
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM notifications WHERE job_id IS NOT NULL")
-        .fetch_one(app.state.pool.sqlite())
+        .fetch_one(app.state.pool.sqlite().unwrap())
         .await
         .unwrap();
     assert_eq!(count, 0, "a scheduled job waits for its time");
@@ -318,7 +319,8 @@ async fn the_bulk_api_makes_a_job_and_reports_it() {
         "You cannot send to these recipients because you used a team and guest list API key."
     );
     // Nothing refused was stored.
-    let (jobs,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM jobs").fetch_one(app.state.pool.sqlite()).await.unwrap();
+    let (jobs,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM jobs").fetch_one(app.state.pool.sqlite().unwrap()).await.unwrap();
     assert_eq!(jobs, 2);
 
     // A test key's job pretends, as its single sends do.
@@ -407,11 +409,11 @@ async fn kill_9_while_a_job_is_stored_sends_every_row_once() {
         .unwrap();
     assert_eq!(r.status().as_u16(), 201);
     let job_id = r.json::<Value>().await.unwrap()["data"]["id"].as_str().unwrap().to_string();
-    let count = |pool: store::Pool, job_id: String| async move {
+    let count = |pool: store::Store, job_id: String| async move {
         let (n, distinct): (i64, i64) =
             sqlx::query_as("SELECT COUNT(*), COUNT(DISTINCT job_row_number) FROM notifications WHERE job_id = ?")
                 .bind(&job_id)
-                .fetch_one(pool.sqlite())
+                .fetch_one(pool.sqlite().unwrap())
                 .await
                 .unwrap();
         (n, distinct)
@@ -440,7 +442,7 @@ async fn kill_9_while_a_job_is_stored_sends_every_row_once() {
         assert_eq!(n, distinct, "a row was stored twice");
         let (status,): (String,) = sqlx::query_as("SELECT job_status FROM jobs WHERE id = ?")
             .bind(&job_id)
-            .fetch_one(pool.sqlite())
+            .fetch_one(pool.sqlite().unwrap())
             .await
             .unwrap();
         if status == "finished" {
@@ -502,7 +504,7 @@ async fn send_one_message_goes_through_the_same_checks() {
     let (api_key, job): (Option<String>, Option<String>) =
         sqlx::query_as("SELECT api_key_id, job_id FROM notifications WHERE id = ?")
             .bind(&id)
-            .fetch_one(app.state.pool.sqlite())
+            .fetch_one(app.state.pool.sqlite().unwrap())
             .await
             .unwrap();
     assert_eq!((api_key, job), (None, None), "a message of the team, not of the API or a job");

@@ -286,7 +286,7 @@ async fn platform_emails(app: &TestApp) -> Vec<(String, String, String)> {
          WHERE n.service_id = ? ORDER BY o.recipient",
     )
     .bind(app::ssr::platform_emails::PLATFORM_SERVICE_ID)
-    .fetch_all(app.state.pool.sqlite())
+    .fetch_all(app.state.pool.sqlite().unwrap())
     .await
     .unwrap()
 }
@@ -309,7 +309,7 @@ async fn an_alert_is_emailed_once_to_each_member_who_manages_the_services_keys()
          WHERE p.service_id = ? AND p.permission = 'manage_api_keys' ORDER BY 1",
     )
     .bind(&live)
-    .fetch_all(app.state.pool.sqlite())
+    .fetch_all(app.state.pool.sqlite().unwrap())
     .await
     .unwrap();
     let managers: Vec<String> = managers.into_iter().map(|(e,)| e).collect();

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 async fn revoked(app: &TestApp, key_id: &str) -> bool {
     let (d,): (Option<String>,) = sqlx::query_as("SELECT expiry_date FROM api_keys WHERE id = ?")
         .bind(key_id)
-        .fetch_one(app.state.pool.sqlite())
+        .fetch_one(app.state.pool.sqlite().unwrap())
         .await
         .unwrap();
     d.is_some()
@@ -22,7 +22,7 @@ async fn wait_revoked(app: &TestApp, key_id: &str) {
     loop {
         let (service,): (String,) = sqlx::query_as("SELECT service_id FROM api_keys WHERE id = ?")
             .bind(key_id)
-            .fetch_one(app.state.pool.sqlite())
+            .fetch_one(app.state.pool.sqlite().unwrap())
             .await
             .unwrap();
         let reported = audit_lines(app, &service).await.iter().any(|l| l.contains("was reported as leaked"));
@@ -37,7 +37,7 @@ async fn wait_revoked(app: &TestApp, key_id: &str) {
 async fn audit_lines(app: &TestApp, service: &str) -> Vec<String> {
     let rows: Vec<(String,)> = sqlx::query_as("SELECT description FROM audit_events WHERE service_id = ? ORDER BY id")
         .bind(service)
-        .fetch_all(app.state.pool.sqlite())
+        .fetch_all(app.state.pool.sqlite().unwrap())
         .await
         .unwrap();
     rows.into_iter().map(|(d,)| d).collect()

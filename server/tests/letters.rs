@@ -285,7 +285,7 @@ async fn the_pdf_endpoint_refuses_as_notify_does() {
     checked(&app, &live, &key, &letter_id).await;
     sqlx::query("UPDATE notifications SET status = 'pending-virus-check' WHERE id = ?")
         .bind(&letter_id)
-        .execute(app.state.pool.sqlite())
+        .execute(app.state.pool.sqlite().unwrap())
         .await
         .unwrap();
     assert_eq!(
@@ -294,7 +294,7 @@ async fn the_pdf_endpoint_refuses_as_notify_does() {
     );
     sqlx::query("UPDATE notifications SET status = 'technical-failure' WHERE id = ?")
         .bind(&letter_id)
-        .execute(app.state.pool.sqlite())
+        .execute(app.state.pool.sqlite().unwrap())
         .await
         .unwrap();
     assert_eq!(

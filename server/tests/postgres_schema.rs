@@ -14,7 +14,7 @@ async fn sqlite_schema() -> (BTreeSet<(String, String, bool)>, BTreeSet<String>)
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite:{}", dir.path().join("notify.db").display());
     let pool = app::ssr::store::connect(&url).await.unwrap();
-    let db = pool.sqlite();
+    let db = pool.sqlite().unwrap();
     let tables: Vec<(String,)> = sqlx::query_as(
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_sqlx%'",
     )

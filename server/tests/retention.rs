@@ -13,7 +13,7 @@ use serde_json::json;
 use std::time::Duration;
 
 async fn count(app: &TestApp, sql: &'static str, id: &str) -> i64 {
-    let (n,): (i64,) = sqlx::query_as(sql).bind(id).fetch_one(app.state.pool.sqlite()).await.unwrap();
+    let (n,): (i64,) = sqlx::query_as(sql).bind(id).fetch_one(app.state.pool.sqlite().unwrap()).await.unwrap();
     n
 }
 
@@ -22,7 +22,7 @@ async fn age(app: &TestApp, id: &str, days: i64) {
     sqlx::query("UPDATE notifications SET created_at = ? WHERE id = ?")
         .bind(then)
         .bind(id)
-        .execute(app.state.pool.sqlite())
+        .execute(app.state.pool.sqlite().unwrap())
         .await
         .unwrap();
 }
@@ -174,7 +174,7 @@ async fn personalisation_the_template_does_not_use_is_not_stored() {
     assert_eq!(s, 201, "{b}");
     let (stored,): (String,) = sqlx::query_as("SELECT personalisation FROM notifications WHERE id = ?")
         .bind(b["id"].as_str().unwrap())
-        .fetch_one(app.state.pool.sqlite())
+        .fetch_one(app.state.pool.sqlite().unwrap())
         .await
         .unwrap();
     assert_eq!(stored, r#"{"Name":"Ada"}"#);
@@ -224,7 +224,7 @@ async fn uploads_and_job_files_go_after_their_time() {
         } else {
             "UPDATE jobs SET created_at = ? WHERE id = ?"
         };
-        sqlx::query(sql).bind(eight_days_ago).bind(id).execute(app.state.pool.sqlite()).await.unwrap();
+        sqlx::query(sql).bind(eight_days_ago).bind(id).execute(app.state.pool.sqlite().unwrap()).await.unwrap();
     }
     server::workers::retention::run_once(&app.state.pool).await.unwrap();
     assert_eq!(count(&app, "SELECT count(*) FROM uploads WHERE id = ?", &old).await, 0, "the old upload went");

@@ -21,7 +21,7 @@ async fn templates_status(app: &TestApp, service_id: &str, secret: &str) -> u16 
 async fn ciphertext(app: &TestApp, key_id: &str) -> String {
     let (c,): (String,) = sqlx::query_as("SELECT secret_ciphertext FROM api_keys WHERE id = ?")
         .bind(key_id)
-        .fetch_one(app.state.pool.sqlite())
+        .fetch_one(app.state.pool.sqlite().unwrap())
         .await
         .unwrap();
     c
@@ -31,7 +31,7 @@ async fn set_ciphertext(app: &TestApp, key_id: &str, value: &str) {
     sqlx::query("UPDATE api_keys SET secret_ciphertext = ? WHERE id = ?")
         .bind(value)
         .bind(key_id)
-        .execute(app.state.pool.sqlite())
+        .execute(app.state.pool.sqlite().unwrap())
         .await
         .unwrap();
 }

@@ -38,7 +38,7 @@ async fn newest_message(app: &TestApp, to: &str) -> String {
     )
     .bind(app::ssr::platform_emails::PLATFORM_SERVICE_ID)
     .bind(to)
-    .fetch_one(app.state.pool.sqlite())
+    .fetch_one(app.state.pool.sqlite().unwrap())
     .await
     .unwrap_or_else(|e| panic!("no message to {to}: {e}"));
     body
@@ -157,7 +157,7 @@ async fn codes_and_links_expire_after_15_minutes() {
     sqlx::query("UPDATE verify_codes SET created_at = ? WHERE user_id = ?")
         .bind(app::ssr::clock::ago(time::Duration::minutes(15) + time::Duration::seconds(1)))
         .bind(&user_id)
-        .execute(app.state.pool.sqlite())
+        .execute(app.state.pool.sqlite().unwrap())
         .await
         .unwrap();
     // The sign-in in progress is over: back to the password.

@@ -16,7 +16,7 @@ fn list(service: &str) -> String {
 async fn stored_reply_to(app: &TestApp, id: &str) -> Option<String> {
     let (r,): (Option<String>,) = sqlx::query_as("SELECT reply_to FROM notifications WHERE id = ?")
         .bind(id)
-        .fetch_one(app.state.pool.sqlite())
+        .fetch_one(app.state.pool.sqlite().unwrap())
         .await
         .unwrap();
     r
@@ -67,7 +67,7 @@ async fn a_team_keeps_reply_to_addresses_with_one_default() {
     let (subject,): (String,) =
         sqlx::query_as("SELECT subject FROM notifications WHERE service_id = ? AND recipient = 'help@example.gov.uk'")
             .bind(app::ssr::platform_emails::PLATFORM_SERVICE_ID)
-            .fetch_one(app.state.pool.sqlite())
+            .fetch_one(app.state.pool.sqlite().unwrap())
             .await
             .unwrap();
     assert_eq!(subject, "Your reply-to email address for Example live service");

@@ -26,7 +26,7 @@ async fn sign_in_from(app: &TestApp, client: &str, email: &str, password: &str) 
 
 async fn failures_stored(app: &TestApp) -> Vec<String> {
     sqlx::query_as::<_, (String,)>("SELECT email_address FROM sign_in_failures")
-        .fetch_all(app.state.pool.sqlite())
+        .fetch_all(app.state.pool.sqlite().unwrap())
         .await
         .unwrap()
         .into_iter()

@@ -105,7 +105,7 @@ async fn receipts_queued(app: &TestApp, id: &str) -> Vec<Value> {
     let rows: Vec<(String,)> =
         sqlx::query_as("SELECT payload FROM callback_events WHERE notification_id = ? ORDER BY created_at")
             .bind(id)
-            .fetch_all(app.state.pool.sqlite())
+            .fetch_all(app.state.pool.sqlite().unwrap())
             .await
             .unwrap();
     rows.into_iter().map(|(p,)| serde_json::from_str(&p).unwrap()).collect()
@@ -243,7 +243,7 @@ async fn a_text_firetext_does_not_take_is_offered_again_and_goes_when_it_is_take
                 "SELECT status, provider_attempts, provider_next_attempt_at FROM notifications WHERE id = ?",
             )
             .bind(id)
-            .fetch_one(app.state.pool.sqlite())
+            .fetch_one(app.state.pool.sqlite().unwrap())
             .await
             .unwrap();
             if attempts == 1 {
@@ -262,7 +262,7 @@ async fn a_text_firetext_does_not_take_is_offered_again_and_goes_when_it_is_take
     *standin.failing.lock().unwrap() = None;
     sqlx::query("UPDATE notifications SET provider_next_attempt_at = NULL WHERE id = ?")
         .bind(&unavailable)
-        .execute(app.state.pool.sqlite())
+        .execute(app.state.pool.sqlite().unwrap())
         .await
         .unwrap();
     assert_eq!(status_once_offered(&app, &live, &key, &unavailable).await, "sending");
@@ -282,7 +282,7 @@ async fn a_text_with_no_receipt_for_72_hours_is_a_temporary_failure() {
     sqlx::query("UPDATE notifications SET sent_at = ? WHERE id = ?")
         .bind(app::ssr::clock::ago(time::Duration::hours(73)))
         .bind(&id)
-        .execute(pool.sqlite())
+        .execute(pool.sqlite().unwrap())
         .await
         .unwrap();
     assert_eq!(app::ssr::store::time_out_awaiting_receipts(pool, cutoff, 500).await.unwrap(), 1);

@@ -20,7 +20,7 @@ async fn invitation_link(app: &TestApp, to: &str) -> (String, String) {
     )
     .bind(app::ssr::platform_emails::PLATFORM_SERVICE_ID)
     .bind(to)
-    .fetch_one(app.state.pool.sqlite())
+    .fetch_one(app.state.pool.sqlite().unwrap())
     .await
     .unwrap();
     let start = body.find("/invitation/").expect("a link in the email");
@@ -116,7 +116,7 @@ async fn a_manager_invites_and_the_invitee_joins_with_the_permissions_given() {
     assert_eq!(app.post(&link, None, &[("name", "X"), ("password", "another password")]).await.status, 302);
     let (users_now,): (i64,) =
         sqlx::query_as("SELECT count(*) FROM users WHERE email_address = 'new.person@example.gov.uk'")
-            .fetch_one(app.state.pool.sqlite())
+            .fetch_one(app.state.pool.sqlite().unwrap())
             .await
             .unwrap();
     assert_eq!(users_now, 1);
@@ -170,7 +170,7 @@ async fn an_existing_user_signs_in_first_and_cancelled_expired_or_forged_links_d
     let (_, late_link) = invitation_link(&app, "late@example.gov.uk").await;
     sqlx::query("UPDATE invited_users SET created_at = ? WHERE email_address = 'late@example.gov.uk'")
         .bind(app::ssr::clock::ago(time::Duration::days(2) + time::Duration::minutes(1)))
-        .execute(app.state.pool.sqlite())
+        .execute(app.state.pool.sqlite().unwrap())
         .await
         .unwrap();
     assert!(app.get(&late_link, None).await.text().contains("The invitation you were sent has expired"));
@@ -311,7 +311,7 @@ async fn a_departure_asks_for_the_keys_they_could_see_to_be_rotated() {
     // Dismissed: that warning goes (on the audit log); the other stays.
     let (cy_departure,): (String,) = sqlx::query_as("SELECT id FROM departures WHERE user_id = ?")
         .bind(&cy)
-        .fetch_one(app.state.pool.sqlite())
+        .fetch_one(app.state.pool.sqlite().unwrap())
         .await
         .unwrap();
     let dismiss = format!("/services/{live}/api/departures/{cy_departure}/dismiss");
@@ -352,7 +352,7 @@ async fn changes_to_members_land_while_other_writers_commit() {
     let viewer = store::find_user_by_email(&app.state.pool, VIEWER).await.unwrap().unwrap();
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let writer = {
-        let (db, stop, live) = (app.state.pool.sqlite().clone(), stop.clone(), live.clone());
+        let (db, stop, live) = (app.state.pool.sqlite().unwrap().clone(), stop.clone(), live.clone());
         tokio::spawn(async move {
             let mut commits = 0u32;
             while !stop.load(std::sync::atomic::Ordering::Relaxed) {

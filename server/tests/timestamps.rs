@@ -36,7 +36,7 @@ async fn sqlite_keeps_each_moment_and_sorts_them_as_time() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite:{}", dir.path().join("t.db").display());
     let store = app::ssr::store::connect(&url).await.unwrap();
-    let db = store.sqlite();
+    let db = store.sqlite().unwrap();
     sqlx::query("CREATE TABLE moments (n INTEGER, t TEXT NOT NULL)").execute(db).await.unwrap();
     let moments = moments();
     for (n, t) in moments.iter().enumerate() {

@@ -29,7 +29,7 @@ macro_rules! string_enum {
 }
 pub(crate) use string_enum;
 
-/// Stores a string enum as its text in SQLite, so rows decode straight into
+/// Stores a string enum as its text (on SQLite and PostgreSQL), so rows decode straight into
 /// the domain type (a value the type does not know is a decoding error).
 #[cfg(feature = "ssr")]
 macro_rules! stored_as_text {
@@ -56,6 +56,31 @@ macro_rules! stored_as_text {
                 buf: &mut <sqlx::Sqlite as sqlx::Database>::ArgumentBuffer,
             ) -> Result<sqlx::encode::IsNull, sqlx::error::BoxDynError> {
                 <&str as sqlx::Encode<sqlx::Sqlite>>::encode_by_ref(&self.as_str(), buf)
+            }
+        }
+
+        impl sqlx::Type<sqlx::Postgres> for $name {
+            fn type_info() -> sqlx::postgres::PgTypeInfo {
+                <str as sqlx::Type<sqlx::Postgres>>::type_info()
+            }
+            fn compatible(ty: &sqlx::postgres::PgTypeInfo) -> bool {
+                <str as sqlx::Type<sqlx::Postgres>>::compatible(ty)
+            }
+        }
+
+        impl<'r> sqlx::Decode<'r, sqlx::Postgres> for $name {
+            fn decode(value: sqlx::postgres::PgValueRef<'r>) -> Result<Self, sqlx::error::BoxDynError> {
+                let text = <&str as sqlx::Decode<sqlx::Postgres>>::decode(value)?;
+                $name::parse(text).ok_or_else(|| format!("{} is not a {}", text, stringify!($name)).into())
+            }
+        }
+
+        impl sqlx::Encode<'_, sqlx::Postgres> for $name {
+            fn encode_by_ref(
+                &self,
+                buf: &mut <sqlx::Postgres as sqlx::Database>::ArgumentBuffer,
+            ) -> Result<sqlx::encode::IsNull, sqlx::error::BoxDynError> {
+                <&str as sqlx::Encode<sqlx::Postgres>>::encode_by_ref(&self.as_str(), buf)
             }
         }
     };

@@ -14,7 +14,7 @@ pub const PASSWORD_RESET_TEMPLATE_ID: &str = "0f7b6ba1-45a2-4d5f-9c53-6ec5b2c3e1
 
 /// Sends a password reset link to `email` if it has an account (and does
 /// nothing otherwise: the caller answers the same either way).
-pub async fn request_reset(pool: &store::Pool, email: &str, base_url: &str) -> anyhow::Result<()> {
+pub async fn request_reset(pool: &store::Store, email: &str, base_url: &str) -> anyhow::Result<()> {
     let Some(user) = store::find_user_by_email(pool, email).await? else { return Ok(()) };
     let token = tokens::random_token();
     store::create_password_reset(pool, &user.id, &tokens::digest(&token)).await?;
@@ -35,7 +35,7 @@ pub enum ResetLink {
 }
 
 /// The password reset behind a link's `token`.
-pub async fn open_reset(pool: &store::Pool, token: &str) -> anyhow::Result<ResetLink> {
+pub async fn open_reset(pool: &store::Store, token: &str) -> anyhow::Result<ResetLink> {
     if token.len() != 64 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Ok(ResetLink::Unknown);
     }
@@ -51,7 +51,7 @@ pub async fn open_reset(pool: &store::Pool, token: &str) -> anyhow::Result<Reset
 /// links are spent and every session of theirs ends. `false` when the link
 /// was used meanwhile.
 pub async fn complete_reset(
-    pool: &store::Pool,
+    pool: &store::Store,
     token: &str,
     user_id: &str,
     password_hash: &str,

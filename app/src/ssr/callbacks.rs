@@ -7,7 +7,7 @@
 use crate::domain::callback::{BearerToken, CallbackUrl, TOKEN_PLACEHOLDER};
 use crate::domain::CallbackKind;
 use crate::ssr::secrets::{SealedFor, Secrets};
-use crate::ssr::store::{self, Audit, CallbackSettings, Pool};
+use crate::ssr::store::{self, Audit, CallbackSettings, Store};
 use crate::ssr::{clock, webhooks};
 
 /// What a save asks for, as the form sent it.
@@ -44,7 +44,7 @@ pub struct Invalid {
 /// Saves (or, with an empty URL, removes) the service's callback of
 /// `form.kind` for `user_id`.
 pub async fn save(
-    pool: &Pool,
+    pool: &Store,
     secrets: &Secrets,
     service_id: &str,
     user_id: &str,
@@ -99,7 +99,7 @@ pub async fn save(
 
 /// Sends again after a pause, oldest waiting event first. `false`: no such
 /// callback.
-pub async fn resume(pool: &Pool, service_id: &str, user_id: &str, kind: CallbackKind) -> anyhow::Result<bool> {
+pub async fn resume(pool: &Store, service_id: &str, user_id: &str, kind: CallbackKind) -> anyhow::Result<bool> {
     let description = format!("Resumed the {} callback", kind.row_label().to_lowercase());
     store::resume_callback(pool, service_id, kind, Audit { user_id: Some(user_id), description: &description }).await
 }
@@ -107,7 +107,7 @@ pub async fn resume(pool: &Pool, service_id: &str, user_id: &str, kind: Callback
 /// A new signing secret, to be shown once; the old one keeps signing beside
 /// it for [`webhooks::PREVIOUS_SECRET_HOURS`]. `None`: no such callback.
 pub async fn rotate_signing_secret(
-    pool: &Pool,
+    pool: &Store,
     secrets: &Secrets,
     service_id: &str,
     user_id: &str,

@@ -2,13 +2,13 @@
 //! line, the list stored, and its audit entry written with it.
 
 use crate::domain::guest_list::{GuestList, GuestListError};
-use crate::ssr::store::{self, Audit, Pool};
+use crate::ssr::store::{self, Audit, Store};
 
 /// Replaces the service's guest list with what `email_addresses` and
 /// `phone_numbers` (one per line) hold, for `user_id`; or every problem,
 /// with nothing changed.
 pub async fn replace(
-    pool: &Pool,
+    pool: &Store,
     service_id: &str,
     user_id: &str,
     email_addresses: &str,

@@ -16,7 +16,7 @@ use crate::domain::senders::SenderKind;
 use crate::domain::template::{fill, normalise_newlines, template_fields};
 use crate::domain::{EmailAddress, KeyType, NotificationStatus, PhoneNumber, TemplateType, Timestamp};
 use crate::ssr::clock;
-use crate::ssr::store::{self, Job, JobRefused, JobRow, NewJob, NewNotification, Pool};
+use crate::ssr::store::{self, Job, JobRefused, JobRow, NewJob, NewNotification, Store};
 use crate::ssr::uploads::{check_file, FileToCheck, Restriction, UploadCheck};
 
 /// Rows stored in one transaction while no send waits for the writer:
@@ -83,7 +83,7 @@ pub struct List<'a> {
 /// as the check page does. `reply_to_id`: one of the service's reply-to
 /// addresses or text message senders (`None`: the default).
 pub async fn start(
-    pool: &Pool,
+    pool: &Store,
     service: &store::Service,
     template: &store::Template,
     list: List<'_>,
@@ -135,7 +135,7 @@ pub async fn start(
 /// reply-to address, text message sender, or the letter template's contact
 /// block.
 pub(crate) async fn default_sender(
-    pool: &Pool,
+    pool: &Store,
     service: &store::Service,
     template: &store::Template,
 ) -> anyhow::Result<Option<String>> {
@@ -171,7 +171,7 @@ pub enum Sent {
 /// with the job's cursor; then the job is `finished`. Between batches it
 /// yields, and a batch commits early when the API's sends are waiting for
 /// the writer, so they go first.
-pub async fn send(pool: &Pool, job: &store::JobWork) -> anyhow::Result<Sent> {
+pub async fn send(pool: &Store, job: &store::JobWork) -> anyhow::Result<Sent> {
     // A scheduled job is checked against the limit of the day it starts.
     if job.job_status == JobStatus::Scheduled && job.rows_read == 0 && job.key_type != KeyType::Test {
         let sending = store::sending_service(pool, &job.service_id).await?;
@@ -369,7 +369,7 @@ fn message_status(status: NotificationStatus, kind: TemplateType) -> String {
 
 /// How far `job` has got, with its first [`MESSAGES_SHOWN`] messages
 /// (linked to their pages when `link_messages`).
-pub async fn progress(pool: &Pool, job: &Job, link_messages: bool) -> anyhow::Result<JobProgress> {
+pub async fn progress(pool: &Store, job: &Job, link_messages: bool) -> anyhow::Result<JobProgress> {
     let counts = store::job_status_counts(pool, &job.id).await?;
     let count = |f: fn(NotificationStatus) -> bool| counts.iter().filter(|(s, _)| f(*s)).map(|(_, n)| n).sum::<i64>();
     let made: i64 = counts.iter().map(|(_, n)| n).sum();
@@ -419,7 +419,7 @@ pub async fn progress(pool: &Pool, job: &Job, link_messages: bool) -> anyhow::Re
 }
 
 /// The service's newest jobs, as its dashboard lists them.
-pub async fn recent_jobs(pool: &Pool, service_id: &str, limit: i64) -> anyhow::Result<Vec<JobSummary>> {
+pub async fn recent_jobs(pool: &Store, service_id: &str, limit: i64) -> anyhow::Result<Vec<JobSummary>> {
     Ok(store::list_jobs(pool, service_id, limit)
         .await?
         .into_iter()

@@ -5,7 +5,7 @@
 use crate::domain::api_key::{self, name_fingerprint, KeyLifetime, KeyName, KeyType};
 use crate::domain::Timestamp;
 use crate::ssr::secrets::Secrets;
-use crate::ssr::store::{self, CreateKeyError, Pool};
+use crate::ssr::store::{self, CreateKeyError, Store};
 use rand::Rng;
 
 /// Keys revoked after this moment are still listed and still answer
@@ -67,7 +67,7 @@ pub enum NotCreated {
 /// Creates a key of `key_type` for the service, unless its trial mode or a
 /// key of the same name forbids it.
 pub async fn create(
-    pool: &Pool,
+    pool: &Store,
     secrets: &Secrets,
     service_id: &str,
     name: &KeyName,
@@ -139,7 +139,7 @@ impl FreshKey {
 /// so traffic can move, then answers "API key expired". `None`: not a
 /// working, unrotated key of the service.
 pub async fn rotate(
-    pool: &Pool,
+    pool: &Store,
     secrets: &Secrets,
     service_id: &str,
     old_key_id: &str,
@@ -178,7 +178,7 @@ pub async fn rotate(
 /// the audit log in the same transaction. Whether it was revoked now;
 /// `None`: no such key of the service.
 pub async fn revoke_leaked(
-    pool: &Pool,
+    pool: &Store,
     service_id: &str,
     key_id: &str,
     found_at: &str,

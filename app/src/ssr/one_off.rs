@@ -7,7 +7,7 @@
 use crate::domain::recipient_file::{self, recipient_columns, rows_to_text};
 use crate::domain::{template_fields, TemplateType};
 use crate::ssr::jobs::{default_sender, RowMessages};
-use crate::ssr::store::{self, Pool};
+use crate::ssr::store::{self, Store};
 use crate::ssr::uploads::{check_file, FileToCheck, Restriction};
 
 use crate::domain::recipient_file::ONE_OFF_RECIPIENT_FIELD as RECIPIENT_FIELD;
@@ -32,7 +32,7 @@ pub fn placeholders(template: &store::Template) -> Vec<String> {
 /// `recipient`, its placeholders filled with `values` (in
 /// [`placeholders`]' order): the message's id, or what is wrong, by field.
 pub async fn send(
-    pool: &Pool,
+    pool: &Store,
     service: &store::Service,
     template: &store::Template,
     recipient: &str,

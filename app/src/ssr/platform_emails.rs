@@ -69,7 +69,7 @@ fn platform_email(
 /// Sends the platform's email from template `template_id` to `recipient`
 /// (stored now; the delivery worker sends it): its notification's id.
 pub async fn send(
-    pool: &store::Pool,
+    pool: &store::Store,
     template_id: &str,
     recipient: &str,
     values: &[(&str, String)],
@@ -89,7 +89,7 @@ pub async fn send(
 /// values (security codes) are in the message only, never in its
 /// personalisation.
 pub async fn send_text(
-    pool: &store::Pool,
+    pool: &store::Store,
     template_id: &str,
     to: &str,
     values: &[(&str, String)],
@@ -111,7 +111,7 @@ const ALERTS_AT_ONCE: i64 = 50;
 /// same): the emails and the mark in one transaction, so each alert is
 /// emailed once. `base_url` makes the link to the service's API
 /// integration. Returns how many emails it queued.
-pub async fn email_key_alerts(pool: &store::Pool, base_url: &str) -> anyhow::Result<usize> {
+pub async fn email_key_alerts(pool: &store::Store, base_url: &str) -> anyhow::Result<usize> {
     let mut queued = 0;
     loop {
         let alerts = store::alerts_to_email(pool, ALERTS_AT_ONCE).await?;

@@ -1,7 +1,7 @@
 //! The one home of "may this service's team key send to this recipient".
 
 use crate::domain::{EmailAddress, PhoneNumber};
-use crate::ssr::store::{self, Pool};
+use crate::ssr::store::{self, Store};
 
 /// Someone a message is addressed to.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -24,7 +24,7 @@ pub fn is_team_or_guest(recipient: &Recipient, emails: &[String], mobiles: &[Str
 }
 
 /// May a team key of `service_id` send to `recipient`?
-pub async fn team_key_may_send_to(pool: &Pool, service_id: &str, recipient: &Recipient) -> anyhow::Result<bool> {
+pub async fn team_key_may_send_to(pool: &Store, service_id: &str, recipient: &Recipient) -> anyhow::Result<bool> {
     let (mut emails, mut mobiles) = store::team_contacts(pool, service_id).await?;
     let guests = store::guest_list(pool, service_id).await?;
     emails.extend(guests.email_addresses);

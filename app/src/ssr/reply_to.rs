@@ -45,7 +45,7 @@ pub struct Check {
 /// returns the check's id, or why the address cannot be used (the service
 /// has it already; the address to replace is not the service's).
 pub async fn start(
-    pool: &store::Pool,
+    pool: &store::Store,
     service_id: &str,
     address: &str,
     is_default: bool,
@@ -74,7 +74,7 @@ pub async fn start(
 /// saving the address when its email was delivered (once: reading the check
 /// again changes nothing more), on the audit log as `user_id`'s change.
 pub async fn check(
-    pool: &store::Pool,
+    pool: &store::Store,
     service_id: &str,
     check_id: &str,
     user_id: &str,
@@ -108,7 +108,7 @@ pub async fn check(
 /// Adds the checked address (or changes the one it replaces to it), unless
 /// the service has it already.
 async fn save(
-    pool: &store::Pool,
+    pool: &store::Store,
     service_id: &str,
     address: &str,
     is_default: bool,

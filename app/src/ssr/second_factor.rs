@@ -76,7 +76,7 @@ fn sealed_for(id: &str) -> SealedFor<'_> {
 /// the token of the browser's pending sign-in cookie and where the code
 /// went. `next` is kept with the code for after it.
 pub async fn start_sign_in(
-    pool: &store::Pool,
+    pool: &store::Store,
     secrets: &Secrets,
     user: &store::User,
     next: Option<&str>,
@@ -88,7 +88,7 @@ pub async fn start_sign_in(
 }
 
 async fn send_sign_in_code(
-    pool: &store::Pool,
+    pool: &store::Store,
     secrets: &Secrets,
     user: &store::User,
     browser_digest: &str,
@@ -167,7 +167,7 @@ pub enum Resend {
 }
 
 /// Sends another code for the browser's sign-in in progress.
-pub async fn resend(pool: &store::Pool, secrets: &Secrets, browser: &str, base_url: &str) -> anyhow::Result<Resend> {
+pub async fn resend(pool: &store::Store, secrets: &Secrets, browser: &str, base_url: &str) -> anyhow::Result<Resend> {
     let digest = tokens::digest(browser);
     let since = clock::ago(CODE_LIFETIME);
     let Some((latest, sent)) = store::sign_in_code_for_browser(pool, &digest, since).await? else {
@@ -221,7 +221,7 @@ impl CodeCheck {
 /// spends a right one (and, for a new mobile number, sets it in the same
 /// transaction).
 async fn check(
-    pool: &store::Pool,
+    pool: &store::Store,
     secrets: &Secrets,
     latest: &VerifyCode,
     typed: &str,
@@ -263,7 +263,7 @@ pub struct PendingSignIn {
 
 /// The sign-in in progress in the browser with pending cookie `browser`
 /// (its latest code younger than [`CODE_LIFETIME`]).
-pub async fn pending_sign_in(pool: &store::Pool, browser: &str) -> anyhow::Result<Option<PendingSignIn>> {
+pub async fn pending_sign_in(pool: &store::Store, browser: &str) -> anyhow::Result<Option<PendingSignIn>> {
     let since = clock::ago(CODE_LIFETIME);
     let Some((latest, _)) = store::sign_in_code_for_browser(pool, &tokens::digest(browser), since).await? else {
         return Ok(None);
@@ -282,7 +282,7 @@ pub async fn pending_sign_in(pool: &store::Pool, browser: &str) -> anyhow::Resul
 /// Ends the browser's sign-in in progress once its security key has
 /// answered: the user and where to go. `None` when it was ended already.
 pub async fn complete_key_sign_in(
-    pool: &store::Pool,
+    pool: &store::Store,
     browser: &str,
 ) -> anyhow::Result<Option<(String, Option<String>)>> {
     let since = clock::ago(CODE_LIFETIME);
@@ -298,7 +298,7 @@ pub async fn complete_key_sign_in(
 /// Checks a sign-in code typed in the browser with pending cookie
 /// `browser`. `None`: no sign-in in progress there.
 pub async fn check_sign_in_code(
-    pool: &store::Pool,
+    pool: &store::Store,
     secrets: &Secrets,
     browser: &str,
     typed: &str,
@@ -315,7 +315,7 @@ pub async fn check_sign_in_code(
 }
 
 /// The sign-in link's code, when it still works.
-async fn working_link(pool: &store::Pool, token: &str) -> anyhow::Result<Option<VerifyCode>> {
+async fn working_link(pool: &store::Store, token: &str) -> anyhow::Result<Option<VerifyCode>> {
     if token.len() != 64 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Ok(None);
     }
@@ -324,13 +324,13 @@ async fn working_link(pool: &store::Pool, token: &str) -> anyhow::Result<Option<
 }
 
 /// Whether a sign-in link still works (without spending it).
-pub async fn sign_in_link_works(pool: &store::Pool, token: &str) -> anyhow::Result<bool> {
+pub async fn sign_in_link_works(pool: &store::Store, token: &str) -> anyhow::Result<bool> {
     Ok(working_link(pool, token).await?.is_some())
 }
 
 /// Uses a sign-in link: the user and where to go, or `None` when the link
 /// is unknown, used, replaced or too old.
-pub async fn use_sign_in_link(pool: &store::Pool, token: &str) -> anyhow::Result<Option<(String, Option<String>)>> {
+pub async fn use_sign_in_link(pool: &store::Store, token: &str) -> anyhow::Result<Option<(String, Option<String>)>> {
     let Some(code) = working_link(pool, token).await? else { return Ok(None) };
     if !store::use_verify_code(pool, &code.id).await? {
         return Ok(None);
@@ -341,7 +341,7 @@ pub async fn use_sign_in_link(pool: &store::Pool, token: &str) -> anyhow::Result
 /// Sends a link to `new_email` that makes it `user`'s email address when
 /// they use it (signed in as themselves).
 pub async fn request_new_email(
-    pool: &store::Pool,
+    pool: &store::Store,
     user: &store::User,
     new_email: &str,
     base_url: &str,
@@ -370,7 +370,7 @@ pub async fn request_new_email(
 }
 
 /// The new email address waiting for `user_id` to use its link.
-pub async fn pending_new_email(pool: &store::Pool, user_id: &str) -> anyhow::Result<Option<String>> {
+pub async fn pending_new_email(pool: &store::Store, user_id: &str) -> anyhow::Result<Option<String>> {
     Ok(store::latest_verify_code(pool, user_id, CodePurpose::NewEmail)
         .await?
         .filter(|c| c.used_at.is_none() && clock::now() - c.created_at < CODE_LIFETIME)
@@ -390,7 +390,7 @@ pub enum EmailConfirmation {
 
 /// Uses a link to confirm a new email address, for the signed-in `user_id`
 /// only.
-pub async fn confirm_new_email(pool: &store::Pool, user_id: &str, token: &str) -> anyhow::Result<EmailConfirmation> {
+pub async fn confirm_new_email(pool: &store::Store, user_id: &str, token: &str) -> anyhow::Result<EmailConfirmation> {
     if token.len() != 64 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Ok(EmailConfirmation::Expired);
     }
@@ -410,7 +410,7 @@ pub async fn confirm_new_email(pool: &store::Pool, user_id: &str, token: &str) -
 /// Texts a code to `number` that makes it `user`'s mobile number when they
 /// type it.
 pub async fn request_new_mobile(
-    pool: &store::Pool,
+    pool: &store::Store,
     secrets: &Secrets,
     user: &store::User,
     number: &str,
@@ -439,7 +439,7 @@ pub async fn request_new_mobile(
 /// Checks the code typed to confirm a new mobile number; a right one makes
 /// it the user's. `None`: no new number is waiting.
 pub async fn confirm_new_mobile(
-    pool: &store::Pool,
+    pool: &store::Store,
     secrets: &Secrets,
     user_id: &str,
     typed: &str,
@@ -471,7 +471,7 @@ impl MethodProblem {
 
 /// What `user` could choose besides email: (a mobile number to text, a
 /// security key).
-pub async fn method_choices(pool: &store::Pool, user: &store::User) -> anyhow::Result<(bool, bool)> {
+pub async fn method_choices(pool: &store::Store, user: &store::User) -> anyhow::Result<(bool, bool)> {
     let has_mobile = user.mobile_number.as_deref().is_some_and(|m| !m.is_empty());
     let has_keys = !store::security_keys(pool, &user.id).await?.is_empty();
     Ok((has_mobile, has_keys))
@@ -481,7 +481,7 @@ pub async fn method_choices(pool: &store::Pool, user: &store::User) -> anyhow::R
 /// need a number, security keys a key, and a password alone is never
 /// chosen here (it is for demos and scripts).
 pub async fn choose_method(
-    pool: &store::Pool,
+    pool: &store::Store,
     user: &store::User,
     chosen: &str,
 ) -> anyhow::Result<Result<SignInMethod, MethodProblem>> {

@@ -68,7 +68,7 @@ impl KeyProblem {
 /// Begins registering a key for `user`: the options for the browser's
 /// `navigator.credentials.create`, as JSON.
 pub async fn start_registration(
-    pool: &store::Pool,
+    pool: &store::Store,
     webauthn: &Webauthn,
     user: &store::User,
 ) -> anyhow::Result<Result<String, KeyProblem>> {
@@ -96,7 +96,7 @@ pub async fn start_registration(
 /// Finishes a registration with the browser's answer (JSON): the new key's
 /// name.
 pub async fn finish_registration(
-    pool: &store::Pool,
+    pool: &store::Store,
     webauthn: &Webauthn,
     user: &store::User,
     answer: &str,
@@ -132,7 +132,7 @@ pub async fn finish_registration(
 /// Begins a sign-in with a key, for the browser holding pending sign-in
 /// `browser` of `user_id`: the options for `navigator.credentials.get`.
 pub async fn start_sign_in(
-    pool: &store::Pool,
+    pool: &store::Store,
     webauthn: &Webauthn,
     browser: &str,
     user_id: &str,
@@ -154,7 +154,7 @@ pub async fn start_sign_in(
 /// Checks the browser's answer (JSON) to its sign-in challenge; a good one
 /// moves the key's counter on.
 pub async fn finish_sign_in(
-    pool: &store::Pool,
+    pool: &store::Store,
     webauthn: &Webauthn,
     browser: &str,
     user_id: &str,

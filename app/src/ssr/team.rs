@@ -26,7 +26,7 @@ pub enum InviteRefusal {
 }
 
 /// The service's invitations still waiting.
-pub async fn pending(pool: &store::Pool, service_id: &str) -> anyhow::Result<Vec<store::Invitation>> {
+pub async fn pending(pool: &store::Store, service_id: &str) -> anyhow::Result<Vec<store::Invitation>> {
     store::pending_invitations(pool, service_id, clock::ago(INVITATION_LIFETIME)).await
 }
 
@@ -34,7 +34,7 @@ pub async fn pending(pool: &store::Pool, service_id: &str) -> anyhow::Result<Vec
 /// invitation is stored and its email sent (the link made from
 /// `base_url`), or why not.
 pub async fn invite(
-    pool: &store::Pool,
+    pool: &store::Store,
     service_id: &str,
     inviter: &store::User,
     email: &EmailAddress,
@@ -78,7 +78,7 @@ pub enum Opened {
 }
 
 /// The invitation behind a link's `token`.
-pub async fn open(pool: &store::Pool, token: &str) -> anyhow::Result<Opened> {
+pub async fn open(pool: &store::Store, token: &str) -> anyhow::Result<Opened> {
     // Tokens are 64 hex characters: anything else is not looked up.
     if token.len() != 64 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Ok(Opened::Unknown);
@@ -111,7 +111,7 @@ pub enum AcceptRefusal {
 /// `user` accepts the waiting invitation: they join the service with its
 /// permissions. Only the person invited (by email address) may.
 pub async fn accept(
-    pool: &store::Pool,
+    pool: &store::Store,
     invitation: &store::Invitation,
     user: &store::User,
 ) -> anyhow::Result<Result<(), AcceptRefusal>> {

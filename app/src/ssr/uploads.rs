@@ -64,7 +64,7 @@ fn kind_of(file_name: &str) -> Result<FileKind, UploadProblem> {
 /// Stores an uploaded file for `template` (it is checked when its page is
 /// shown): the upload's id.
 pub async fn upload(
-    pool: &store::Pool,
+    pool: &store::Store,
     service_id: &str,
     template: &store::Template,
     user_id: &str,
@@ -135,7 +135,7 @@ impl UploadCheck {
 /// Checks an upload against its template, the service's trial mode and
 /// what is left of today's limit.
 pub async fn check_upload(
-    pool: &store::Pool,
+    pool: &store::Store,
     service: &store::Service,
     template: &store::Template,
     upload: &store::Upload,
@@ -183,7 +183,7 @@ impl Restriction {
 /// (`restriction`), what is left of today's limit and (`once_a_day`) files of
 /// the same name sent today.
 pub async fn check_file(
-    pool: &store::Pool,
+    pool: &store::Store,
     service: &store::Service,
     template: &store::Template,
     file: &FileToCheck<'_>,

@@ -65,7 +65,7 @@ struct Snapshots {
 impl Snapshots {
     /// Forgets every snapshot the store's writers have announced a change
     /// to since the last call; returns whether `service_id` was among them.
-    fn apply_changes(&mut self, pool: &store::Pool, service_id: &str) -> bool {
+    fn apply_changes(&mut self, pool: &store::Store, service_id: &str) -> bool {
         use tokio::sync::broadcast::error::TryRecvError;
         let changes = self.changes.get_or_insert_with(|| pool.subscribe());
         let mut touched = false;
@@ -137,7 +137,7 @@ impl ApiRuntime {
     /// snapshot, so the next request always loads afresh.
     pub async fn snapshot(
         &self,
-        pool: &store::Pool,
+        pool: &store::Store,
         secrets: &app::ssr::secrets::Secrets,
         service_id: &str,
     ) -> anyhow::Result<Option<Arc<ServiceSnapshot>>> {
@@ -162,7 +162,7 @@ impl ApiRuntime {
 
     async fn load_snapshot(
         &self,
-        pool: &store::Pool,
+        pool: &store::Store,
         secrets: &app::ssr::secrets::Secrets,
         service_id: &str,
     ) -> anyhow::Result<Option<Arc<ServiceSnapshot>>> {
@@ -241,7 +241,7 @@ impl ApiRuntime {
 
     /// The service of the key whose secret has this digest: remembered after
     /// the first look-up. `None`: no key has it.
-    pub async fn service_of_key(&self, pool: &store::Pool, digest: &str) -> anyhow::Result<Option<String>> {
+    pub async fn service_of_key(&self, pool: &store::Store, digest: &str) -> anyhow::Result<Option<String>> {
         if let Some(id) = self.key_services.lock().expect("never poisoned").get(digest) {
             return Ok(Some(id.clone()));
         }
@@ -294,7 +294,7 @@ impl ApiRuntime {
     }
 
     /// Writes what was counted in memory (last uses, usage, refusals).
-    pub async fn flush_usage(&self, pool: &store::Pool) {
+    pub async fn flush_usage(&self, pool: &store::Store) {
         let _one_at_a_time = self.flushing.lock().await;
         let uses = self.take_last_used();
         if !uses.is_empty() {
@@ -349,7 +349,7 @@ fn stored_bytes(n: &store::NewNotification) -> usize {
 /// Starts the API's own workers: the writer of sends (group commit; it
 /// wakes the callback dispatcher when a test key's sends finished), and the
 /// flush of keys' last-used times and usage counts every 2 seconds.
-pub fn spawn_workers(api: Arc<ApiRuntime>, pool: store::Pool, callbacks: Arc<crate::workers::callbacks::Dispatcher>) {
+pub fn spawn_workers(api: Arc<ApiRuntime>, pool: store::Store, callbacks: Arc<crate::workers::callbacks::Dispatcher>) {
     if let Some(mut queue) = api.write_queue.lock().expect("never poisoned").take() {
         let pool = pool.clone();
         tokio::spawn(async move {

@@ -6,7 +6,7 @@
 
 use crate::api_v2::runtime::ApiRuntime;
 use app::ssr::clock;
-use app::ssr::store::{self, Pool};
+use app::ssr::store::{self, Store};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -17,7 +17,7 @@ const EVERY: Duration = Duration::from_secs(10);
 /// Starts the job: it flushes the API's usage counts first (`api`), and
 /// emails each new alert to the members of its service who manage its API
 /// integration (links made from `base_url`).
-pub fn spawn(pool: Pool, api: Arc<ApiRuntime>, base_url: String) {
+pub fn spawn(pool: Store, api: Arc<ApiRuntime>, base_url: String) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(EVERY);
         loop {

@@ -23,7 +23,7 @@ use app::domain::callback::address_refusal;
 use app::domain::CallbackKind;
 use app::domain::Timestamp;
 use app::ssr::secrets::Secrets;
-use app::ssr::store::{self, AttemptRecord, ClaimedEvent, EventFate, Pool};
+use app::ssr::store::{self, AttemptRecord, ClaimedEvent, EventFate, Store};
 use app::ssr::{clock, webhooks};
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -431,7 +431,7 @@ fn fate(verdict: &Verdict, attempts_before: i64, first_attempt_at: Option<Timest
 /// the pages (which wake it and wait for test callbacks' outcomes).
 #[derive(Clone)]
 pub struct Worker {
-    pub pool: Pool,
+    pub pool: Store,
     pub secrets: Secrets,
     pub callbacks: Arc<Dispatcher>,
 }

@@ -6,7 +6,7 @@
 //! little to do and holds the writer briefly.
 
 use app::domain::Timestamp;
-use app::ssr::store::{self, DeliveryOutcome, Pool};
+use app::ssr::store::{self, DeliveryOutcome, Store};
 use std::time::Duration;
 
 /// Where messages sent with live and team keys go. A provider is offered
@@ -17,7 +17,7 @@ use std::time::Duration;
 pub trait DeliveryProvider: Send + Sync {
     fn deliver<'a>(
         &'a self,
-        pool: &'a store::Pool,
+        pool: &'a store::Store,
         n: &'a store::Notification,
     ) -> std::pin::Pin<Box<dyn std::future::Future<Output = anyhow::Result<DeliveryOutcome>> + Send + 'a>>;
 }
@@ -27,7 +27,7 @@ pub struct EmbeddedOutbox;
 impl DeliveryProvider for EmbeddedOutbox {
     fn deliver<'a>(
         &'a self,
-        _pool: &'a store::Pool,
+        _pool: &'a store::Store,
         _n: &'a store::Notification,
     ) -> std::pin::Pin<Box<dyn std::future::Future<Output = anyhow::Result<DeliveryOutcome>> + Send + 'a>> {
         Box::pin(async {
@@ -77,7 +77,7 @@ impl Providers {
 }
 
 /// Starts the worker with `providers`.
-pub fn spawn(pool: Pool, providers: Providers) {
+pub fn spawn(pool: Store, providers: Providers) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_millis(100));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -94,7 +94,7 @@ pub fn spawn(pool: Pool, providers: Providers) {
 /// their channel's provider (the channels side by side, each several at a
 /// time). A message its provider could not be asked about (the database,
 /// say) waits for the next round; the others go on.
-pub async fn deliver_pending(pool: &Pool, providers: &Providers) -> anyhow::Result<()> {
+pub async fn deliver_pending(pool: &Store, providers: &Providers) -> anyhow::Result<()> {
     use app::domain::TemplateType;
     store::deliver_test_notifications(pool).await?;
     let pending = store::pending_real_notifications(pool, 500).await?;
@@ -112,7 +112,7 @@ pub async fn deliver_pending(pool: &Pool, providers: &Providers) -> anyhow::Resu
 /// Offers `messages` to `channel`'s provider, `concurrency` at a time,
 /// recording outcomes every `record_every`; returns those not yet recorded.
 async fn deliver_channel<'a>(
-    pool: &Pool,
+    pool: &Store,
     channel: &Channel,
     messages: impl Iterator<Item = &'a store::Notification>,
 ) -> Vec<(&'a store::Notification, DeliveryOutcome)> {
@@ -146,7 +146,7 @@ pub const RECEIPT_WAIT: time::Duration = time::Duration::hours(72);
 /// Every 10 minutes, messages that waited [`RECEIPT_WAIT`] for their
 /// delivery receipt in vain become `temporary-failure`, with their own
 /// receipts for the service's callback.
-pub fn spawn_receipt_timeouts(pool: Pool) {
+pub fn spawn_receipt_timeouts(pool: Store) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(600));
         loop {
@@ -203,7 +203,7 @@ pub const OUTCOME_CHUNK: usize = 32;
 /// waits for the next round).
 async fn deliver_one<'a>(
     provider: &dyn DeliveryProvider,
-    pool: &Pool,
+    pool: &Store,
     n: &'a store::Notification,
 ) -> Option<(&'a store::Notification, DeliveryOutcome)> {
     match provider.deliver(pool, n).await {

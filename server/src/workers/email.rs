@@ -21,7 +21,7 @@
 use super::delivery::{next_offer, DeliveryProvider};
 use crate::config::SmtpSettings;
 use app::domain::{email_body, NotificationStatus};
-use app::ssr::store::{self, DeliveryOutcome, Pool};
+use app::ssr::store::{self, DeliveryOutcome, Store};
 use lettre::message::header::{Header, HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::PoolConfig;
@@ -76,7 +76,7 @@ impl SmtpEmail {
         Ok(Self { transport, from_domain: settings.from_domain.clone(), receipts, names: Mutex::default() })
     }
 
-    async fn service_name(&self, pool: &Pool, service_id: &str) -> anyhow::Result<String> {
+    async fn service_name(&self, pool: &Store, service_id: &str) -> anyhow::Result<String> {
         if let Some((name, read)) = self.names.lock().expect("never poisoned").get(service_id) {
             if read.elapsed() < NAME_TTL {
                 return Ok(name.clone());
@@ -119,7 +119,7 @@ impl SmtpEmail {
             .map_err(|e| format!("message: {e}"))
     }
 
-    async fn send(&self, pool: &Pool, n: &store::Notification) -> anyhow::Result<DeliveryOutcome> {
+    async fn send(&self, pool: &Store, n: &store::Notification) -> anyhow::Result<DeliveryOutcome> {
         let finished = |status| DeliveryOutcome::Finished { status, outbox: false };
         let name = self.service_name(pool, &n.service_id).await?;
         let message = match self.message(n, &name) {
@@ -196,7 +196,7 @@ impl Header for ListUnsubscribePost {
 impl DeliveryProvider for SmtpEmail {
     fn deliver<'a>(
         &'a self,
-        pool: &'a Pool,
+        pool: &'a Store,
         n: &'a store::Notification,
     ) -> std::pin::Pin<Box<dyn std::future::Future<Output = anyhow::Result<DeliveryOutcome>> + Send + 'a>> {
         Box::pin(self.send(pool, n))

@@ -2,12 +2,12 @@
 //! failures past their time.
 
 use app::ssr::clock;
-use app::ssr::store::{self, Pool};
+use app::ssr::store::{self, Store};
 use std::time::Duration;
 
 /// Checkpoints the database's WAL four times a second, off the request path
 /// (at full load a second of sends is about 20 MB of log).
-pub fn spawn_checkpoints(pool: Pool) {
+pub fn spawn_checkpoints(pool: Store) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_millis(250));
         loop {
@@ -21,7 +21,7 @@ pub fn spawn_checkpoints(pool: Pool) {
 
 /// Removes sessions idle past the limit or past their lifetime, and sign-in
 /// failures older than an hour, every 5 minutes.
-pub fn spawn_session_cleanup(pool: Pool, limits: crate::config::SessionLimits) {
+pub fn spawn_session_cleanup(pool: Store, limits: crate::config::SessionLimits) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(300));
         loop {

@@ -6,14 +6,14 @@
 //! every second.
 
 use app::ssr::jobs::Sent;
-use app::ssr::store::{self, Pool};
+use app::ssr::store::{self, Store};
 use std::time::Duration;
 
 /// How often scheduled jobs are looked for, and the longest a job waits
 /// when the worker's wake-up was missed.
 const POLL: Duration = Duration::from_secs(1);
 
-pub fn spawn(pool: Pool) {
+pub fn spawn(pool: Store) {
     tokio::spawn(async move {
         let mut changes = pool.subscribe();
         loop {

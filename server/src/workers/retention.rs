@@ -4,7 +4,7 @@
 
 use app::domain::TemplateType;
 use app::ssr::clock;
-use app::ssr::store::{self, Pool};
+use app::ssr::store::{self, Store};
 use std::time::Duration;
 
 /// Notifications deleted per transaction.
@@ -15,7 +15,7 @@ const PAUSE: Duration = Duration::from_millis(20);
 const EVERY: Duration = Duration::from_secs(600);
 
 /// Starts the job: a minute after start-up, then every ten minutes.
-pub fn spawn(pool: Pool) {
+pub fn spawn(pool: Store) {
     tokio::spawn(async move {
         tokio::time::sleep(Duration::from_secs(60)).await;
         let mut tick = tokio::time::interval(EVERY);
@@ -32,7 +32,7 @@ pub fn spawn(pool: Pool) {
 
 /// One pass over every service and channel; returns how many notifications
 /// it deleted.
-pub async fn run_once(pool: &Pool) -> anyhow::Result<u64> {
+pub async fn run_once(pool: &Store) -> anyhow::Result<u64> {
     let mut deleted = 0;
     for service_id in store::service_ids(pool).await? {
         let retention = store::retention(pool, &service_id).await?;

@@ -20,7 +20,7 @@
 use super::delivery::{next_offer, DeliveryProvider};
 use crate::config::FiretextSettings;
 use app::domain::{NotificationStatus, PhoneNumber};
-use app::ssr::store::{self, DeliveryOutcome, Pool};
+use app::ssr::store::{self, DeliveryOutcome, Store};
 
 /// How long one request to Firetext may take (Notify's client waits 60 s;
 /// a message not taken by then is offered again).
@@ -157,7 +157,7 @@ fn accepted(answer: &[u8]) -> Result<(), String> {
 impl DeliveryProvider for FiretextSms {
     fn deliver<'a>(
         &'a self,
-        _pool: &'a Pool,
+        _pool: &'a Store,
         n: &'a store::Notification,
     ) -> std::pin::Pin<Box<dyn std::future::Future<Output = anyhow::Result<DeliveryOutcome>> + Send + 'a>> {
         Box::pin(self.send(n))

@@ -275,7 +275,7 @@ pub async fn without_demo_senders_and_texts(app: &TestApp, service_id: &str) {
         "DELETE FROM service_senders WHERE service_id = ? AND kind IN ('email_reply_to', 'letter_contact')",
         "DELETE FROM inbound_sms WHERE service_id = ?",
     ] {
-        sqlx::query(sql).bind(service_id).execute(app.state.pool.sqlite()).await.unwrap();
+        sqlx::query(sql).bind(service_id).execute(app.state.pool.sqlite().unwrap()).await.unwrap();
     }
 }
 
@@ -382,7 +382,7 @@ impl ServerProcess {
     }
 
     /// The store and secrets the process uses, opened beside it.
-    pub async fn open_store(&self) -> (app::ssr::store::Pool, app::ssr::secrets::Secrets) {
+    pub async fn open_store(&self) -> (app::ssr::store::Store, app::ssr::secrets::Secrets) {
         let data = self.data.display().to_string();
         let config = Config::from_lookup(|k| (k == "NOTIFY_DATA_DIR").then(|| data.clone())).unwrap();
         let pool = app::ssr::store::connect(&config.database_url).await.unwrap();

@@ -78,6 +78,19 @@ impl Postgres {
         );
     }
 
+    /// A `DATABASE_URL` for database `database` (through this cluster's
+    /// socket folder).
+    pub fn url(&self, database: &str) -> String {
+        format!("postgres://notify@localhost/{database}?host={}", self.dir.path().display())
+    }
+
+    /// Makes an empty database `name` (each test its own).
+    pub async fn create_database(&self, name: &str) {
+        use sqlx::Connection;
+        let mut conn = sqlx::PgConnection::connect_with(&self.options("postgres")).await.unwrap();
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut conn).await.unwrap();
+    }
+
     /// Options to connect to database `database` (`postgres` always exists).
     pub fn options(&self, database: &str) -> sqlx::postgres::PgConnectOptions {
         sqlx::postgres::PgConnectOptions::new().socket(self.dir.path()).username("notify").database(database)

@@ -1,7 +1,7 @@
 //! Callback URLs with their sealed bearer tokens and signing secrets, one per
 //! kind; the outbox of events to deliver to them and every attempt made.
 
-use super::{new_id, Pool};
+use super::{new_id, Store};
 use crate::domain::Timestamp;
 use crate::domain::{CallbackKind, NotificationStatus, TemplateType};
 use crate::ssr::clock;
@@ -154,20 +154,20 @@ macro_rules! select_callbacks {
     };
 }
 
-pub async fn callbacks(pool: &Pool, service_id: &str) -> anyhow::Result<Vec<Callback>> {
+pub async fn callbacks(pool: &Store, service_id: &str) -> anyhow::Result<Vec<Callback>> {
     sqlx::query_as::<_, Callback>(concat!(select_callbacks!(), "WHERE service_id = ?"))
         .bind(service_id)
-        .fetch_all(&pool.db)
+        .fetch_all(pool.sqlite_only()?)
         .await
         .context("could not load callbacks")
 }
 
 /// The service's callback of `kind`, if it has one.
-pub async fn callback(pool: &Pool, service_id: &str, kind: CallbackKind) -> anyhow::Result<Option<Callback>> {
+pub async fn callback(pool: &Store, service_id: &str, kind: CallbackKind) -> anyhow::Result<Option<Callback>> {
     sqlx::query_as::<_, Callback>(concat!(select_callbacks!(), "WHERE service_id = ? AND callback_type = ?"))
         .bind(service_id)
         .bind(kind)
-        .fetch_optional(&pool.db)
+        .fetch_optional(pool.sqlite_only()?)
         .await
         .context("could not load a callback")
 }
@@ -185,7 +185,7 @@ pub struct CallbackSettings<'a> {
 /// `audit` with it. Saving clears a pause (the admin has acted): events not
 /// yet sent go to the new URL with the new token.
 pub async fn save_callback(
-    pool: &Pool,
+    pool: &Store,
     service_id: &str,
     callback_type: CallbackKind,
     callback: CallbackSettings<'_>,
@@ -193,7 +193,7 @@ pub async fn save_callback(
 ) -> anyhow::Result<()> {
     let CallbackSettings { url, bearer_token_ciphertext, new_signing_secret_ciphertext } = callback;
     let now = clock::now();
-    let mut tx = pool.begin_write().await?;
+    let mut tx = pool.begin_write_sqlite().await?;
     sqlx::query(
         "INSERT INTO service_callbacks (id, service_id, callback_type, url, bearer_token_ciphertext,
              signing_secret_ciphertext, updated_by, updated_at)
@@ -243,13 +243,13 @@ async fn unpark(
 /// delivered are marked failed (nowhere to send them), not lost without
 /// trace. `false`: there was no such callback (nothing recorded).
 pub async fn delete_callback(
-    pool: &Pool,
+    pool: &Store,
     service_id: &str,
     callback_type: CallbackKind,
     audit: super::Audit<'_>,
 ) -> anyhow::Result<bool> {
     let now = clock::now();
-    let mut tx = pool.begin_write().await?;
+    let mut tx = pool.begin_write_sqlite().await?;
     let deleted = sqlx::query("DELETE FROM service_callbacks WHERE service_id = ? AND callback_type = ?")
         .bind(service_id)
         .bind(callback_type)
@@ -277,14 +277,14 @@ pub async fn delete_callback(
 /// signing beside it until `previous_until`. `false`: no such callback
 /// (nothing recorded).
 pub async fn rotate_signing_secret(
-    pool: &Pool,
+    pool: &Store,
     service_id: &str,
     kind: CallbackKind,
     new_secret_ciphertext: &str,
     previous_until: Timestamp,
     audit: super::Audit<'_>,
 ) -> anyhow::Result<bool> {
-    let mut tx = pool.begin_write().await?;
+    let mut tx = pool.begin_write_sqlite().await?;
     let done = sqlx::query(
         "UPDATE service_callbacks SET
            previous_signing_secret_ciphertext = signing_secret_ciphertext,
@@ -310,12 +310,12 @@ pub async fn rotate_signing_secret(
 /// that waited are due now, oldest first. `false`: no such callback
 /// (nothing recorded).
 pub async fn resume_callback(
-    pool: &Pool,
+    pool: &Store,
     service_id: &str,
     kind: CallbackKind,
     audit: super::Audit<'_>,
 ) -> anyhow::Result<bool> {
-    let mut tx = pool.begin_write().await?;
+    let mut tx = pool.begin_write_sqlite().await?;
     let done = sqlx::query(
         "UPDATE service_callbacks SET paused_at = NULL, pause_reason = NULL, failing_since = NULL
          WHERE service_id = ? AND callback_type = ?",
@@ -405,7 +405,7 @@ fn parse_stubs(json: &str) -> anyhow::Result<Vec<EventStub>> {
 /// events, reading only what is new. (SQLite has one writer, so a commit
 /// never adds rows below a rowid a reader has already seen.)
 pub async fn new_callback_events(
-    pool: &Pool,
+    pool: &Store,
     after: i64,
     now: Timestamp,
     limit: usize,
@@ -417,7 +417,7 @@ pub async fn new_callback_events(
     .bind(after)
     .bind(now)
     .bind(limit as i64)
-    .fetch_one(&pool.db)
+    .fetch_one(pool.sqlite_only()?)
     .await
     .context("could not read new callback events")?;
     let mut stubs = parse_stubs(&json)?;
@@ -428,7 +428,7 @@ pub async fn new_callback_events(
 /// A callback's waiting events after position `(created_at, rowid)`, in
 /// the order they were written: its backlog, read when it has room again.
 pub async fn callback_backlog(
-    pool: &Pool,
+    pool: &Store,
     service_id: &str,
     kind: CallbackKind,
     after: (Timestamp, i64),
@@ -444,7 +444,7 @@ pub async fn callback_backlog(
     .bind(after.0)
     .bind(after.1)
     .bind(limit as i64)
-    .fetch_one(&pool.db)
+    .fetch_one(pool.sqlite_only()?)
     .await
     .context("could not read a callback's backlog")?;
     let mut stubs = parse_stubs(&json)?;
@@ -457,7 +457,7 @@ pub async fn callback_backlog(
 /// out those `claimed`: their rowids come from the due index alone, and only
 /// the others are read.
 pub async fn due_callback_events(
-    pool: &Pool,
+    pool: &Store,
     now: Timestamp,
     claimed: &std::collections::HashSet<i64>,
     limit: usize,
@@ -469,7 +469,7 @@ pub async fn due_callback_events(
     )
     .bind(now)
     .bind((claimed.len() + limit) as i64)
-    .fetch_one(&pool.db)
+    .fetch_one(pool.sqlite_only()?)
     .await
     .context("could not read due callback events")?;
     let rowids: Vec<i64> = serde_json::from_str(&rowids)?;
@@ -482,7 +482,7 @@ pub async fn due_callback_events(
          WHERE rowid IN (SELECT value FROM json_each(?)) AND state = 'pending'"
     ))
     .bind(serde_json::to_string(&unclaimed)?)
-    .fetch_one(&pool.db)
+    .fetch_one(pool.sqlite_only()?)
     .await
     .context("could not read due callback events")?;
     parse_stubs(&json)
@@ -490,7 +490,7 @@ pub async fn due_callback_events(
 
 /// The events the dispatcher has decided to send, whole (payload, attempts
 /// so far), those still waiting among `rowids`, in no particular order.
-pub async fn claim_events(pool: &Pool, rowids: &[i64]) -> anyhow::Result<Vec<ClaimedEvent>> {
+pub async fn claim_events(pool: &Store, rowids: &[i64]) -> anyhow::Result<Vec<ClaimedEvent>> {
     if rowids.is_empty() {
         return Ok(Vec::new());
     }
@@ -500,7 +500,7 @@ pub async fn claim_events(pool: &Pool, rowids: &[i64]) -> anyhow::Result<Vec<Cla
          FROM callback_events WHERE rowid IN (SELECT value FROM json_each(?)) AND state = 'pending'",
     )
     .bind(serde_json::to_string(rowids)?)
-    .fetch_one(&pool.db)
+    .fetch_one(pool.sqlite_only()?)
     .await
     .context("could not read claimed callback events")?;
     type Row = (i64, Timestamp, String, String, String, String, i64, Option<Timestamp>, Timestamp, i64);
@@ -539,19 +539,20 @@ pub async fn claim_events(pool: &Pool, rowids: &[i64]) -> anyhow::Result<Vec<Cla
 
 /// The rowid of the newest event (0 when there is none): where reading new
 /// events starts.
-pub async fn last_callback_event(pool: &Pool) -> anyhow::Result<i64> {
-    let (n,): (Option<i64>,) = sqlx::query_as("SELECT max(rowid) FROM callback_events").fetch_one(&pool.db).await?;
+pub async fn last_callback_event(pool: &Store) -> anyhow::Result<i64> {
+    let (n,): (Option<i64>,) =
+        sqlx::query_as("SELECT max(rowid) FROM callback_events").fetch_one(pool.sqlite_only()?).await?;
     Ok(n.unwrap_or(0))
 }
 
 /// The callbacks named by these keys (see [`callback_key`]).
-pub async fn callbacks_by_key(pool: &Pool, keys: &[String]) -> anyhow::Result<Vec<Callback>> {
+pub async fn callbacks_by_key(pool: &Store, keys: &[String]) -> anyhow::Result<Vec<Callback>> {
     sqlx::query_as::<_, Callback>(concat!(
         select_callbacks!(),
         "WHERE service_id || ':' || callback_type IN (SELECT value FROM json_each(?))"
     ))
     .bind(serde_json::to_string(keys)?)
-    .fetch_all(&pool.db)
+    .fetch_all(pool.sqlite_only()?)
     .await
     .context("could not load callbacks")
 }
@@ -593,12 +594,12 @@ pub struct AttemptRecord {
 /// event's state, and each callback's run of failures, pausing a callback
 /// whose every attempt has failed for 24 hours (its waiting events are then
 /// parked).
-pub async fn record_callback_attempts(pool: &Pool, batch: &[AttemptRecord]) -> anyhow::Result<()> {
+pub async fn record_callback_attempts(pool: &Store, batch: &[AttemptRecord]) -> anyhow::Result<()> {
     if batch.is_empty() {
         return Ok(());
     }
     let _turn = pool.write_turn().await;
-    let mut tx = pool.begin_write().await?;
+    let mut tx = pool.begin_write_sqlite().await?;
     for chunk in batch.chunks(100) {
         let tried: Vec<&AttemptRecord> = chunk
             .iter()
@@ -729,7 +730,7 @@ pub async fn record_callback_attempts(pool: &Pool, batch: &[AttemptRecord]) -> a
 /// letters), whether or not the callback is paused when `is_test`.
 /// Returns its id, or `None` when the service has no callback of `kind`.
 pub async fn queue_callback_event(
-    pool: &Pool,
+    pool: &Store,
     service_id: &str,
     kind: CallbackKind,
     notification_id: Option<&str>,
@@ -755,7 +756,7 @@ pub async fn queue_callback_event(
     .bind(PARKED)
     .bind(service_id)
     .bind(kind)
-    .execute(&pool.db)
+    .execute(pool.sqlite_only()?)
     .await
     .context("could not queue a callback event")?;
     Ok((done.rows_affected() == 1).then_some(id))
@@ -773,7 +774,7 @@ pub struct InboundSms {
 
 /// Queues the `inbound_sms` callback for a received text message (the
 /// inbound side records it; `None` when the service has no such callback).
-pub async fn record_inbound_sms(pool: &Pool, service_id: &str, sms: &InboundSms) -> anyhow::Result<Option<String>> {
+pub async fn record_inbound_sms(pool: &Store, service_id: &str, sms: &InboundSms) -> anyhow::Result<Option<String>> {
     let payload = serde_json::json!({
         "id": sms.id,
         "source_number": sms.source_number,
@@ -788,7 +789,7 @@ pub async fn record_inbound_sms(pool: &Pool, service_id: &str, sms: &InboundSms)
 /// service, with Notify's fields (`sent_by` is `API`: every notification
 /// here came through the API). `None`: no such letter, or no callback.
 pub async fn record_returned_letter(
-    pool: &Pool,
+    pool: &Store,
     service_id: &str,
     notification_id: &str,
 ) -> anyhow::Result<Option<String>> {
@@ -801,7 +802,7 @@ pub async fn record_returned_letter(
     )
     .bind(notification_id)
     .bind(service_id)
-    .fetch_optional(&pool.db)
+    .fetch_optional(pool.sqlite_only()?)
     .await?;
     let Some((reference, sent_at, template_name, template_id, template_version)) = row else { return Ok(None) };
     let payload = serde_json::json!({
@@ -850,7 +851,7 @@ macro_rules! first_tries {
 /// The last `limit` attempts to deliver to the service's callback of `kind`,
 /// newest first.
 pub async fn callback_attempts(
-    pool: &Pool,
+    pool: &Store,
     service_id: &str,
     kind: CallbackKind,
     limit: i64,
@@ -871,13 +872,13 @@ pub async fn callback_attempts(
     .bind(service_id)
     .bind(kind)
     .bind(limit)
-    .fetch_all(&pool.db)
+    .fetch_all(pool.sqlite_only()?)
     .await
     .context("could not load callback attempts")
 }
 
 /// Counts of the callback's events by state: (waiting, failed in the last 7 days).
-pub async fn callback_event_counts(pool: &Pool, service_id: &str, kind: CallbackKind) -> anyhow::Result<(i64, i64)> {
+pub async fn callback_event_counts(pool: &Store, service_id: &str, kind: CallbackKind) -> anyhow::Result<(i64, i64)> {
     let week_ago = clock::now() - time::Duration::days(7);
     let counts: (i64, i64) = sqlx::query_as(
         "SELECT coalesce(sum(state = 'pending'), 0), coalesce(sum(state = 'failed' AND created_at >= ?), 0)
@@ -886,7 +887,7 @@ pub async fn callback_event_counts(pool: &Pool, service_id: &str, kind: Callback
     .bind(week_ago)
     .bind(service_id)
     .bind(kind)
-    .fetch_one(&pool.db)
+    .fetch_one(pool.sqlite_only()?)
     .await?;
     Ok(counts)
 }
@@ -894,14 +895,14 @@ pub async fn callback_event_counts(pool: &Pool, service_id: &str, kind: Callback
 /// The state of one event of the service's callback, with its attempts
 /// (newest first): `None` when there is no such event for this service.
 pub async fn callback_event_state(
-    pool: &Pool,
+    pool: &Store,
     service_id: &str,
     event_id: &str,
 ) -> anyhow::Result<Option<(String, Vec<AttemptRow>)>> {
     let state: Option<(String,)> = sqlx::query_as("SELECT state FROM callback_events WHERE id = ? AND service_id = ?")
         .bind(event_id)
         .bind(service_id)
-        .fetch_optional(&pool.db)
+        .fetch_optional(pool.sqlite_only()?)
         .await?;
     let Some((state,)) = state else { return Ok(None) };
     let attempts = sqlx::query_as::<_, AttemptRow>(concat!(
@@ -915,14 +916,14 @@ pub async fn callback_event_state(
          ORDER BY at DESC, id DESC"
     ))
     .bind(event_id)
-    .fetch_all(&pool.db)
+    .fetch_all(pool.sqlite_only()?)
     .await?;
     Ok(Some((state, attempts)))
 }
 
 /// Sends a failed event of the service's callback again, now, with a fresh
 /// 24 hours of retries. `false`: no such failed event.
-pub async fn resend_event(pool: &Pool, service_id: &str, kind: CallbackKind, event_id: &str) -> anyhow::Result<bool> {
+pub async fn resend_event(pool: &Store, service_id: &str, kind: CallbackKind, event_id: &str) -> anyhow::Result<bool> {
     let done = sqlx::query(
         "UPDATE callback_events SET state = 'pending', next_attempt_at = ?, first_attempt_at = NULL, completed_at = NULL
          WHERE id = ? AND service_id = ? AND callback_type = ? AND state = 'failed'",
@@ -931,7 +932,7 @@ pub async fn resend_event(pool: &Pool, service_id: &str, kind: CallbackKind, eve
     .bind(event_id)
     .bind(service_id)
     .bind(kind)
-    .execute(&pool.db)
+    .execute(pool.sqlite_only()?)
     .await?;
     Ok(done.rows_affected() == 1)
 }
@@ -939,7 +940,7 @@ pub async fn resend_event(pool: &Pool, service_id: &str, kind: CallbackKind, eve
 /// Sends again every failed event of the callback created since `since`.
 /// Returns how many.
 pub async fn resend_failed_since(
-    pool: &Pool,
+    pool: &Store,
     service_id: &str,
     kind: CallbackKind,
     since: Timestamp,
@@ -952,16 +953,16 @@ pub async fn resend_failed_since(
     .bind(service_id)
     .bind(kind)
     .bind(since)
-    .execute(&pool.db)
+    .execute(pool.sqlite_only()?)
     .await?;
     Ok(done.rows_affected())
 }
 
 /// Deletes delivered and failed events, and attempts, older than `before`
 /// (a bounded batch; returns how many events went).
-pub async fn prune_callback_history(pool: &Pool, before: Timestamp) -> anyhow::Result<u64> {
+pub async fn prune_callback_history(pool: &Store, before: Timestamp) -> anyhow::Result<u64> {
     let _turn = pool.write_turn().await;
-    let mut tx = pool.begin_write().await?;
+    let mut tx = pool.begin_write_sqlite().await?;
     sqlx::query("DELETE FROM callback_attempts WHERE id IN (SELECT id FROM callback_attempts WHERE at < ? LIMIT 5000)")
         .bind(before)
         .execute(&mut *tx)

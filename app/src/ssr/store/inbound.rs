@@ -2,7 +2,7 @@
 //! sent to it (queued for the service's `inbound_sms` callback as they
 //! arrive).
 
-use super::{new_id, Pool};
+use super::{new_id, Store};
 use crate::domain::senders::SenderKind;
 use crate::domain::Timestamp;
 use crate::ssr::clock;
@@ -12,8 +12,8 @@ use sqlx::FromRow;
 /// Gives a service its inbound number (replacing any it had), which also
 /// becomes its default text message sender, as in Notify. `false`: the
 /// number is another service's.
-pub async fn set_inbound_number(pool: &Pool, service_id: &str, number: &str) -> anyhow::Result<bool> {
-    let mut tx = pool.begin_write().await?;
+pub async fn set_inbound_number(pool: &Store, service_id: &str, number: &str) -> anyhow::Result<bool> {
+    let mut tx = pool.begin_write_sqlite().await?;
     sqlx::query("DELETE FROM inbound_numbers WHERE service_id = ?").bind(service_id).execute(&mut *tx).await?;
     let inserted =
         sqlx::query("INSERT OR IGNORE INTO inbound_numbers (number, service_id, created_at) VALUES (?, ?, ?)")
@@ -35,7 +35,7 @@ pub async fn set_inbound_number(pool: &Pool, service_id: &str, number: &str) -> 
     .fetch_optional(&mut *tx)
     .await?;
     if existing.is_none() {
-        let _ = super::insert_sender(&mut tx, service_id, SenderKind::SmsSender, number, true).await?;
+        let _ = super::SenderTx::insert_sender(&mut tx, service_id, SenderKind::SmsSender, number, true).await?;
     }
     tx.commit().await?;
     pool.service_changed(service_id);
@@ -43,10 +43,10 @@ pub async fn set_inbound_number(pool: &Pool, service_id: &str, number: &str) -> 
 }
 
 /// The service's inbound number, if it has one.
-pub async fn inbound_number(pool: &Pool, service_id: &str) -> anyhow::Result<Option<String>> {
+pub async fn inbound_number(pool: &Store, service_id: &str) -> anyhow::Result<Option<String>> {
     let row: Option<(String,)> = sqlx::query_as("SELECT number FROM inbound_numbers WHERE service_id = ?")
         .bind(service_id)
-        .fetch_optional(&pool.db)
+        .fetch_optional(pool.sqlite_only()?)
         .await?;
     Ok(row.map(|(n,)| n))
 }
@@ -65,7 +65,7 @@ pub struct ReceivedText {
 /// no service with the `inbound_sms` permission has that number (the
 /// provider is still told it was received, as Notify does).
 pub async fn receive_text(
-    pool: &Pool,
+    pool: &Store,
     notify_number: &str,
     user_number: &str,
     content: &str,
@@ -78,7 +78,7 @@ pub async fn receive_text(
          WHERE n.number = ?",
     )
     .bind(notify_number)
-    .fetch_optional(&pool.db)
+    .fetch_optional(pool.sqlite_only()?)
     .await?;
     let Some((service_id,)) = service else { return Ok(None) };
     let text = ReceivedText {
@@ -102,7 +102,7 @@ pub async fn receive_text(
     .bind(text.created_at)
     .bind(provider_date)
     .bind(provider_reference)
-    .execute(&pool.db)
+    .execute(pool.sqlite_only()?)
     .await
     .context("could not record a received text message")?;
     let sms = super::InboundSms {
@@ -120,7 +120,7 @@ pub async fn receive_text(
 /// the one with id `older_than` when given (none when it is not the
 /// service's).
 pub async fn received_texts(
-    pool: &Pool,
+    pool: &Store,
     service_id: &str,
     older_than: Option<&str>,
     limit: i64,
@@ -133,7 +133,7 @@ pub async fn received_texts(
             )
             .bind(service_id)
             .bind(limit)
-            .fetch_all(&pool.db)
+            .fetch_all(pool.sqlite_only()?)
             .await
         }
         Some(id) => {
@@ -146,7 +146,7 @@ pub async fn received_texts(
             .bind(service_id)
             .bind(id)
             .bind(limit)
-            .fetch_all(&pool.db)
+            .fetch_all(pool.sqlite_only()?)
             .await
         }
     };
@@ -155,11 +155,11 @@ pub async fn received_texts(
 
 /// Deletes the service's received texts from before `before` (the retention
 /// of its text messages); returns how many.
-pub async fn delete_received_texts_before(pool: &Pool, service_id: &str, before: Timestamp) -> anyhow::Result<u64> {
+pub async fn delete_received_texts_before(pool: &Store, service_id: &str, before: Timestamp) -> anyhow::Result<u64> {
     Ok(sqlx::query("DELETE FROM inbound_sms WHERE service_id = ? AND created_at < ?")
         .bind(service_id)
         .bind(before)
-        .execute(&pool.db)
+        .execute(pool.sqlite_only()?)
         .await?
         .rows_affected())
 }

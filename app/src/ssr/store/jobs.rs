@@ -5,7 +5,7 @@
 //! job resumed after a crash stores every row exactly once.
 
 use super::notifications::{insert_notifications, NewNotification};
-use super::Pool;
+use super::Store;
 use crate::domain::job::JobStatus;
 use crate::domain::{KeyType, NotificationStatus, TemplateType, Timestamp};
 use crate::ssr::clock;
@@ -79,11 +79,11 @@ pub enum JobRefused {
 /// rows of its jobs still to send), so two jobs started at once cannot both
 /// take the last of the limit. A scheduled job is checked again when it
 /// starts.
-pub async fn create_job(pool: &Pool, job: &NewJob, daily_limit: i64) -> anyhow::Result<Result<Job, JobRefused>> {
+pub async fn create_job(pool: &Store, job: &NewJob, daily_limit: i64) -> anyhow::Result<Result<Job, JobRefused>> {
     let now = clock::now();
     let id = uuid::Uuid::now_v7().to_string();
     let _turn = pool.write_turn().await;
-    let mut tx = pool.begin_write().await?;
+    let mut tx = pool.begin_write_sqlite().await?;
     if job.scheduled_for.is_none() && job.key_type != KeyType::Test {
         let (used,): (i64,) = sqlx::query_as(
             "SELECT (SELECT COUNT(*) FROM notifications
@@ -149,24 +149,24 @@ pub async fn create_job(pool: &Pool, job: &NewJob, daily_limit: i64) -> anyhow::
 }
 
 /// The service's job (another service's is none).
-pub async fn get_job(pool: &Pool, service_id: &str, job_id: &str) -> anyhow::Result<Option<Job>> {
+pub async fn get_job(pool: &Store, service_id: &str, job_id: &str) -> anyhow::Result<Option<Job>> {
     sqlx::query_as::<_, Job>(concat!(select_jobs!(), "WHERE j.id = ? AND j.service_id = ?"))
         .bind(job_id)
         .bind(service_id)
-        .fetch_optional(&pool.db)
+        .fetch_optional(pool.sqlite_only()?)
         .await
         .context("could not load a job")
 }
 
 /// The service's newest jobs, at most `limit`.
-pub async fn list_jobs(pool: &Pool, service_id: &str, limit: i64) -> anyhow::Result<Vec<Job>> {
+pub async fn list_jobs(pool: &Store, service_id: &str, limit: i64) -> anyhow::Result<Vec<Job>> {
     sqlx::query_as::<_, Job>(concat!(
         select_jobs!(),
         "WHERE j.service_id = ? ORDER BY j.created_at DESC, j.id DESC LIMIT ?"
     ))
     .bind(service_id)
     .bind(limit)
-    .fetch_all(&pool.db)
+    .fetch_all(pool.sqlite_only()?)
     .await
     .context("could not list jobs")
 }
@@ -175,7 +175,7 @@ pub async fn list_jobs(pool: &Pool, service_id: &str, limit: i64) -> anyhow::Res
 /// template version since `since` (Notify's "These messages have already
 /// been sent today"). Cancelled jobs sent nothing.
 pub async fn sent_previously(
-    pool: &Pool,
+    pool: &Store,
     service_id: &str,
     template_id: &str,
     template_version: i64,
@@ -191,7 +191,7 @@ pub async fn sent_previously(
     .bind(template_version)
     .bind(file_name)
     .bind(since)
-    .fetch_one(&pool.db)
+    .fetch_one(pool.sqlite_only()?)
     .await
     .context("could not look for earlier jobs")?;
     Ok(any)
@@ -199,7 +199,7 @@ pub async fn sent_previously(
 
 /// Cancels a scheduled job: whether it was scheduled (one already started
 /// cannot be).
-pub async fn cancel_job(pool: &Pool, service_id: &str, job_id: &str) -> anyhow::Result<bool> {
+pub async fn cancel_job(pool: &Store, service_id: &str, job_id: &str) -> anyhow::Result<bool> {
     let done = sqlx::query(
         "UPDATE jobs SET job_status = 'cancelled', processing_finished = ?
          WHERE id = ? AND service_id = ? AND job_status = 'scheduled'",
@@ -207,20 +207,20 @@ pub async fn cancel_job(pool: &Pool, service_id: &str, job_id: &str) -> anyhow::
     .bind(clock::now())
     .bind(job_id)
     .bind(service_id)
-    .execute(&pool.db)
+    .execute(pool.sqlite_only()?)
     .await
     .context("could not cancel a job")?;
     Ok(done.rows_affected() == 1)
 }
 
 /// A job's messages stored so far, by status.
-pub async fn job_status_counts(pool: &Pool, job_id: &str) -> anyhow::Result<Vec<(NotificationStatus, i64)>> {
+pub async fn job_status_counts(pool: &Store, job_id: &str) -> anyhow::Result<Vec<(NotificationStatus, i64)>> {
     sqlx::query_as(
         "SELECT status, COUNT(*) FROM notifications INDEXED BY notifications_job_row
          WHERE job_id = ? GROUP BY status",
     )
     .bind(job_id)
-    .fetch_all(&pool.db)
+    .fetch_all(pool.sqlite_only()?)
     .await
     .context("could not count a job's messages")
 }
@@ -237,7 +237,7 @@ pub struct JobMessage {
 }
 
 /// A job's first `limit` messages, in the file's order.
-pub async fn job_messages(pool: &Pool, service_id: &str, job_id: &str, limit: i64) -> anyhow::Result<Vec<JobMessage>> {
+pub async fn job_messages(pool: &Store, service_id: &str, job_id: &str, limit: i64) -> anyhow::Result<Vec<JobMessage>> {
     sqlx::query_as(
         "SELECT id, job_row_number, recipient, status, created_at, updated_at
          FROM notifications INDEXED BY notifications_job_row
@@ -246,7 +246,7 @@ pub async fn job_messages(pool: &Pool, service_id: &str, job_id: &str, limit: i6
     .bind(job_id)
     .bind(service_id)
     .bind(limit)
-    .fetch_all(&pool.db)
+    .fetch_all(pool.sqlite_only()?)
     .await
     .context("could not list a job's messages")
 }
@@ -275,10 +275,10 @@ pub struct JobWork {
 /// Takes the next job to send, oldest first: one started already (this
 /// process stopped while sending it), one waiting, or one whose time has
 /// come; it is then `in progress`.
-pub async fn claim_next_job(pool: &Pool) -> anyhow::Result<Option<JobWork>> {
+pub async fn claim_next_job(pool: &Store) -> anyhow::Result<Option<JobWork>> {
     let now = clock::now();
     let _turn = pool.write_turn().await;
-    let mut tx = pool.begin_write().await?;
+    let mut tx = pool.begin_write_sqlite().await?;
     let next: Option<(String, JobStatus)> = sqlx::query_as(
         "SELECT id, job_status FROM jobs
          WHERE job_status IN ('in progress', 'pending') OR (job_status = 'scheduled' AND scheduled_for <= ?)
@@ -322,13 +322,13 @@ const JOB_CHUNK: usize = 100;
 /// many of `batch` it stored; the cursor is then past the last one stored
 /// (`rows_read` when all were).
 pub async fn store_job_batch(
-    pool: &Pool,
+    pool: &Store,
     job_id: &str,
     batch: &[&NewNotification],
     rows_read: i64,
 ) -> anyhow::Result<usize> {
     let _turn = pool.write_turn().await;
-    let mut tx = pool.begin_write().await?;
+    let mut tx = pool.begin_write_sqlite().await?;
     let mut stored = 0;
     for chunk in batch.chunks(JOB_CHUNK) {
         insert_notifications(&mut tx, chunk).await?;
@@ -354,12 +354,12 @@ pub async fn store_job_batch(
 
 /// Ends a job: `finished`, or refused when it came to start
 /// (`sending limits exceeded`).
-pub async fn end_job(pool: &Pool, job_id: &str, status: JobStatus) -> anyhow::Result<()> {
+pub async fn end_job(pool: &Store, job_id: &str, status: JobStatus) -> anyhow::Result<()> {
     sqlx::query("UPDATE jobs SET job_status = ?, processing_finished = ? WHERE id = ?")
         .bind(status)
         .bind(clock::now())
         .bind(job_id)
-        .execute(&pool.db)
+        .execute(pool.sqlite_only()?)
         .await
         .context("could not end a job")?;
     Ok(())
@@ -368,12 +368,12 @@ pub async fn end_job(pool: &Pool, job_id: &str, status: JobStatus) -> anyhow::Re
 /// `EXPLAIN QUERY PLAN` of a job page's counts, for the test that keeps
 /// them on the job's index.
 #[doc(hidden)]
-pub async fn job_query_plans(pool: &Pool) -> anyhow::Result<Vec<String>> {
+pub async fn job_query_plans(pool: &Store) -> anyhow::Result<Vec<String>> {
     let mut plans = Vec::new();
     for sql in ["EXPLAIN QUERY PLAN SELECT status, COUNT(*) FROM notifications INDEXED BY notifications_job_row
          WHERE job_id = '' GROUP BY status"]
     {
-        let rows: Vec<(i64, i64, i64, String)> = sqlx::query_as(sql).fetch_all(&pool.db).await?;
+        let rows: Vec<(i64, i64, i64, String)> = sqlx::query_as(sql).fetch_all(pool.sqlite_only()?).await?;
         plans.push(rows.into_iter().map(|r| r.3).collect::<Vec<_>>().join("; "));
     }
     Ok(plans)
@@ -383,7 +383,7 @@ pub async fn job_query_plans(pool: &Pool) -> anyhow::Result<Vec<String>> {
 /// `before` that are done (sent, cancelled or refused): their recipients
 /// go with the messages' retention; the job itself stays listed. How many.
 pub async fn forget_job_files_before(
-    pool: &Pool,
+    pool: &Store,
     service_id: &str,
     notification_type: TemplateType,
     before: Timestamp,
@@ -396,7 +396,7 @@ pub async fn forget_job_files_before(
     .bind(service_id)
     .bind(notification_type)
     .bind(before)
-    .execute(&pool.db)
+    .execute(pool.sqlite_only()?)
     .await
     .context("could not forget old jobs' files")?;
     Ok(done.rows_affected())

@@ -1,7 +1,7 @@
 //! Letters as files: precompiled letters' PDFs and the checker's queue, the
 //! hidden template they are sent from, and returned letters.
 
-use super::{new_id, NewNotification, Pool};
+use super::{new_id, NewNotification, Store};
 use crate::domain::Timestamp;
 use crate::domain::{NotificationStatus, TemplateType};
 use crate::ssr::clock;
@@ -14,14 +14,14 @@ pub const PRECOMPILED_TEMPLATE_NAME: &str = "Pre-compiled PDF";
 
 /// The service's hidden precompiled-letter template, `(id, version)`: made
 /// the first time the service sends a precompiled letter.
-pub async fn precompiled_template(pool: &Pool, service_id: &str) -> anyhow::Result<(String, i64)> {
+pub async fn precompiled_template(pool: &Store, service_id: &str) -> anyhow::Result<(String, i64)> {
     let found: Option<(String, i64)> = sqlx::query_as(
         "SELECT id, version FROM templates WHERE service_id = ? AND hidden = 1 AND name = ?
              ORDER BY created_at, id LIMIT 1",
     )
     .bind(service_id)
     .bind(PRECOMPILED_TEMPLATE_NAME)
-    .fetch_optional(&pool.db)
+    .fetch_optional(pool.sqlite_only()?)
     .await?;
     if let Some(found) = found {
         return Ok(found);
@@ -30,7 +30,7 @@ pub async fn precompiled_template(pool: &Pool, service_id: &str) -> anyhow::Resu
     // alike, and later sends take the first found.
     let id = new_id();
     let now = clock::now();
-    let mut tx = pool.begin_write().await?;
+    let mut tx = pool.begin_write_sqlite().await?;
     sqlx::query(
         "INSERT INTO templates (id, service_id, name, template_type, subject, content, version, archived, created_at,
              hidden)
@@ -60,8 +60,8 @@ pub async fn precompiled_template(pool: &Pool, service_id: &str) -> anyhow::Resu
 
 /// Stores a precompiled letter and its PDF in one transaction. The letter
 /// waits in `pending-virus-check` until [`record_letter_check`].
-pub async fn create_precompiled_letter(pool: &Pool, n: &NewNotification, pdf: &[u8]) -> anyhow::Result<()> {
-    let mut tx = pool.begin_write().await?;
+pub async fn create_precompiled_letter(pool: &Store, n: &NewNotification, pdf: &[u8]) -> anyhow::Result<()> {
+    let mut tx = pool.begin_write_sqlite().await?;
     sqlx::query(
         "INSERT INTO notifications (id, service_id, api_key_id, key_type, template_id, template_version,
              notification_type, recipient, client_reference, personalisation, subject, body, status, postage,
@@ -106,7 +106,7 @@ pub async fn create_precompiled_letter(pool: &Pool, n: &NewNotification, pdf: &[
 /// Bytes of precompiled files the service has stored since `since` with
 /// test keys (`test`) or with live and team keys, from the index alone.
 pub async fn letter_file_bytes_since(
-    pool: &Pool,
+    pool: &Store,
     service_id: &str,
     test: bool,
     since: Timestamp,
@@ -118,7 +118,7 @@ pub async fn letter_file_bytes_since(
     .bind(service_id)
     .bind(test)
     .bind(since)
-    .fetch_one(&pool.db)
+    .fetch_one(pool.sqlite_only()?)
     .await
     .context("could not count the service's letter files")?;
     Ok(bytes)
@@ -137,7 +137,7 @@ pub struct LetterToCheck {
 /// service's oldest first, then each one's second…), so one service sending
 /// many hard files does not hold up everyone else's letters. Files are not
 /// read here: [`letter_file`] reads each when its check starts.
-pub async fn letters_to_check(pool: &Pool, limit: i64) -> anyhow::Result<Vec<LetterToCheck>> {
+pub async fn letters_to_check(pool: &Store, limit: i64) -> anyhow::Result<Vec<LetterToCheck>> {
     sqlx::query_as(
         "SELECT notification_id, service_id, check_attempts FROM (
              SELECT notification_id, service_id, check_attempts, created_at,
@@ -146,16 +146,16 @@ pub async fn letters_to_check(pool: &Pool, limit: i64) -> anyhow::Result<Vec<Let
          ORDER BY turn, created_at LIMIT ?",
     )
     .bind(limit)
-    .fetch_all(&pool.db)
+    .fetch_all(pool.sqlite_only()?)
     .await
     .context("could not load letters to check")
 }
 
 /// A precompiled letter's file, by notification id.
-pub async fn letter_file(pool: &Pool, notification_id: &str) -> anyhow::Result<Option<Vec<u8>>> {
+pub async fn letter_file(pool: &Store, notification_id: &str) -> anyhow::Result<Option<Vec<u8>>> {
     let row: Option<(Vec<u8>,)> = sqlx::query_as("SELECT pdf FROM letter_pdfs WHERE notification_id = ?")
         .bind(notification_id)
-        .fetch_optional(&pool.db)
+        .fetch_optional(pool.sqlite_only()?)
         .await
         .context("could not load a letter's file")?;
     Ok(row.map(|(pdf,)| pdf))
@@ -163,11 +163,11 @@ pub async fn letter_file(pool: &Pool, notification_id: &str) -> anyhow::Result<O
 
 /// Counts a check of the letter as begun, committed before the check runs:
 /// a check that kills whatever runs it is counted all the same.
-pub async fn begin_letter_check(pool: &Pool, notification_id: &str) -> anyhow::Result<()> {
+pub async fn begin_letter_check(pool: &Store, notification_id: &str) -> anyhow::Result<()> {
     let _turn = pool.write_turn().await;
     sqlx::query("UPDATE letter_pdfs SET check_attempts = check_attempts + 1 WHERE notification_id = ?")
         .bind(notification_id)
-        .execute(&pool.db)
+        .execute(pool.sqlite_only()?)
         .await
         .context("could not count a letter check")?;
     Ok(())
@@ -185,11 +185,11 @@ pub struct LetterCheck {
 
 /// Records the check: the letter goes on (`created`, for the provider) or
 /// stops (`validation-failed`). A letter no longer waiting is left alone.
-pub async fn record_letter_check(pool: &Pool, notification_id: &str, check: &LetterCheck) -> anyhow::Result<()> {
+pub async fn record_letter_check(pool: &Store, notification_id: &str, check: &LetterCheck) -> anyhow::Result<()> {
     let now = clock::now();
     let pages = serde_json::to_string(&check.invalid_pages)?;
     let _turn = pool.write_turn().await;
-    let mut tx = pool.begin_write().await?;
+    let mut tx = pool.begin_write_sqlite().await?;
     sqlx::query(
         "UPDATE letter_pdfs SET page_count = ?, invalid_reason = ?, invalid_pages = ?, checked_at = ?
          WHERE notification_id = ?",
@@ -233,7 +233,7 @@ pub struct PrecompiledFile {
 /// The service's precompiled letter's file (`None`: not a precompiled
 /// letter of this service).
 pub async fn precompiled_file(
-    pool: &Pool,
+    pool: &Store,
     service_id: &str,
     notification_id: &str,
 ) -> anyhow::Result<Option<PrecompiledFile>> {
@@ -242,14 +242,14 @@ pub async fn precompiled_file(
     )
     .bind(notification_id)
     .bind(service_id)
-    .fetch_optional(&pool.db)
+    .fetch_optional(pool.sqlite_only()?)
     .await
     .context("could not load a letter's PDF")
 }
 
 /// What a precompiled letter's check found, without the file (for pages).
 pub async fn letter_check(
-    pool: &Pool,
+    pool: &Store,
     service_id: &str,
     notification_id: &str,
 ) -> anyhow::Result<Option<(Option<i64>, Option<String>, Vec<u32>)>> {
@@ -258,7 +258,7 @@ pub async fn letter_check(
     )
     .bind(notification_id)
     .bind(service_id)
-    .fetch_optional(&pool.db)
+    .fetch_optional(pool.sqlite_only()?)
     .await?;
     Ok(row.map(|(count, reason, pages)| {
         (count, reason, pages.and_then(|p| serde_json::from_str(&p).ok()).unwrap_or_default())
@@ -270,7 +270,7 @@ pub async fn letter_check(
 /// returned-letter callback for each. Only letters that were sent can come
 /// back: those `sending` or `delivered`. Returns the ids marked.
 pub async fn return_letters(
-    pool: &Pool,
+    pool: &Store,
     service_id: &str,
     ids_or_references: &[String],
 ) -> anyhow::Result<Vec<String>> {
@@ -287,7 +287,7 @@ pub async fn return_letters(
     .bind(service_id)
     .bind(TemplateType::Letter)
     .bind(&wanted)
-    .fetch_all(&pool.db)
+    .fetch_all(pool.sqlite_only()?)
     .await
     .context("could not mark letters as returned")?;
     let mut ids = Vec::with_capacity(marked.len());

@@ -1,11 +1,13 @@
 //! All SQL lives here, one module per aggregate: named functions over a
-//! [`Pool`]. Pages and handlers never write SQL, so a second database
-//! backend is this folder's work. Writers announce what they changed
-//! ([`Change`]) after they commit; readers that cache (the API's per-service
-//! snapshot) subscribe.
+//! [`Store`], the one database the rest of the code knows, on SQLite or
+//! PostgreSQL (chosen at start-up from `DATABASE_URL`; see [`backend`] for
+//! how a function is written for both). Pages and handlers never write SQL.
+//! Writers announce what they changed ([`Change`]) after they commit;
+//! readers that cache (the API's per-service snapshot) subscribe.
 
 mod api_keys;
 mod audit;
+pub(crate) mod backend;
 mod callbacks;
 mod guest_list;
 mod inbound;
@@ -47,12 +49,17 @@ pub use users::*;
 pub use verify_codes::*;
 
 use anyhow::Context;
+use backend::{Backend, WriteTx};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 use tokio::sync::broadcast;
+
+/// The PostgreSQL advisory lock [`Store::begin_write`] takes (any number
+/// no other lock of ours uses: "notify" in ASCII).
+pub const WRITE_LOCK: i64 = 0x6e6f_7469_6679;
 
 /// What a write changed, announced after its commit.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -72,25 +79,42 @@ const CHANGE_BACKLOG: usize = 1024;
 /// database's own notifications (PostgreSQL `LISTEN`, say); subscribers stay
 /// as they are.
 #[derive(Clone, Debug)]
-pub struct Pool {
-    db: SqlitePool,
+pub struct Store {
+    backend: Backend,
     changes: broadcast::Sender<Change>,
-    /// Whose turn it is to write (see [`Pool::write_turn`]).
+    /// Whose turn it is to write (see [`Store::write_turn`]).
     writer: std::sync::Arc<tokio::sync::Mutex<()>>,
     /// Writers of the API's sends waiting for their turn (see
-    /// [`Pool::write_turn_for_sends`]).
+    /// [`Store::write_turn_for_sends`]).
     sends_waiting: std::sync::Arc<std::sync::atomic::AtomicUsize>,
 }
 
-impl Pool {
+impl Store {
     /// Changes announced from now on.
     pub fn subscribe(&self) -> broadcast::Receiver<Change> {
         self.changes.subscribe()
     }
 
-    /// The SQLite pool itself, for tests that inspect what was stored.
-    pub fn sqlite(&self) -> &SqlitePool {
-        &self.db
+    /// The SQLite pool, on a SQLite store: for SQLite's own tools (the
+    /// backup) and for tests that inspect what was stored.
+    pub fn sqlite(&self) -> Option<&SqlitePool> {
+        match &self.backend {
+            Backend::Sqlite(db) => Some(db),
+            Backend::Postgres(_) => None,
+        }
+    }
+
+    /// Whether the store is on PostgreSQL.
+    pub fn is_postgres(&self) -> bool {
+        matches!(self.backend, Backend::Postgres(_))
+    }
+
+    /// The SQLite pool, for a store function not yet written for
+    /// PostgreSQL: on PostgreSQL it answers an error naming no data. The
+    /// server refuses a `postgres://` URL at start-up until none of these
+    /// is left (issue 20).
+    pub(crate) fn sqlite_only(&self) -> anyhow::Result<&SqlitePool> {
+        self.sqlite().ok_or_else(|| anyhow::anyhow!("this part of the store is not yet written for PostgreSQL"))
     }
 
     fn changed(&self, change: Change) {
@@ -118,10 +142,10 @@ impl Pool {
         self.writer.clone().lock_owned().await
     }
 
-    /// [`Pool::write_turn`] for sends someone is waiting for (the API's
+    /// [`Store::write_turn`] for sends someone is waiting for (the API's
     /// group commit, a message sent from the admin): while one waits, the
     /// writers of bulk work (a job's rows) commit what they have and let it
-    /// go first ([`Pool::sends_waiting`]).
+    /// go first ([`Store::sends_waiting`]).
     pub(crate) async fn write_turn_for_sends(&self) -> tokio::sync::OwnedMutexGuard<()> {
         use std::sync::atomic::Ordering;
         self.sends_waiting.fetch_add(1, Ordering::SeqCst);
@@ -147,14 +171,93 @@ impl Pool {
     /// met this whenever a worker committed beside it. Taking the lock at
     /// `BEGIN` waits in the busy timeout instead, and the reads see the
     /// latest commit.
-    pub(crate) async fn begin_write(&self) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
-        self.db.begin_with("BEGIN IMMEDIATE").await
+    ///
+    /// On PostgreSQL the same: the transaction first takes one advisory
+    /// lock ([`WRITE_LOCK`]) held to its end, so these writes take turns
+    /// across every instance as they do on SQLite, and every rule that
+    /// reads before it writes (the last manager, a name not taken, a key
+    /// not yet revoked) holds under READ COMMITTED as it does there. The
+    /// busy paths (sends, callbacks, jobs) do not come through here.
+    pub(crate) async fn begin_write(&self) -> sqlx::Result<WriteTx> {
+        Ok(match &self.backend {
+            Backend::Sqlite(db) => WriteTx::Sqlite(db.begin_with("BEGIN IMMEDIATE").await?),
+            Backend::Postgres(db) => {
+                let mut tx = db.begin().await?;
+                sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(WRITE_LOCK).execute(&mut *tx).await?;
+                WriteTx::Postgres(tx)
+            }
+        })
+    }
+
+    /// [`Store::begin_write`] for a function not yet written for
+    /// PostgreSQL ([`Store::sqlite_only`]).
+    pub(crate) async fn begin_write_sqlite(&self) -> anyhow::Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
+        Ok(self.sqlite_only()?.begin_with("BEGIN IMMEDIATE").await?)
+    }
+}
+
+/// Whether `url` names a PostgreSQL database (`postgres://` or
+/// `postgresql://`), not SQLite.
+pub fn is_postgres_url(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
+/// Opens the database at `url` and runs its migrations: PostgreSQL for a
+/// `postgres://` URL ([`connect_postgres`]), SQLite otherwise
+/// ([`connect_sqlite`]).
+pub async fn connect(url: &str) -> anyhow::Result<Store> {
+    if is_postgres_url(url) {
+        connect_postgres(url).await
+    } else {
+        connect_sqlite(url).await
+    }
+}
+
+fn store(backend: Backend) -> Store {
+    let (changes, _) = broadcast::channel(CHANGE_BACKLOG);
+    Store { backend, changes, writer: Default::default(), sends_waiting: Default::default() }
+}
+
+/// Opens the PostgreSQL database at `url` and runs its migrations
+/// (`migrations-postgres`).
+///
+/// Several instances may start at once: sqlx's migrator holds a
+/// PostgreSQL advisory lock while it runs, so one applies each migration
+/// and the others wait, then find nothing left to do
+/// (`server/tests/postgres_store.rs`).
+pub async fn connect_postgres(url: &str) -> anyhow::Result<Store> {
+    let options = sqlx::postgres::PgConnectOptions::from_str(url)
+        .map_err(|_| anyhow::anyhow!("DATABASE_URL is not a PostgreSQL URL"))?
+        .application_name("notify-api");
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(16)
+        .min_connections(1)
+        // A request never waits long for a connection: with the database
+        // gone it is refused within a second (Notify's 500 JSON, the error
+        // page), rather than hanging.
+        .acquire_timeout(Duration::from_secs(1))
+        .connect_with(options)
+        .await
+        // The URL may hold a password: it is not part of the message.
+        .map_err(|e| anyhow::anyhow!("could not open the PostgreSQL database: {}", postgres_error_kind(&e)))?;
+    sqlx::migrate!("./migrations-postgres").run(&pool).await.context("could not run the PostgreSQL migrations")?;
+    Ok(store(Backend::Postgres(pool)))
+}
+
+/// What went wrong opening PostgreSQL, in words without the URL.
+fn postgres_error_kind(error: &sqlx::Error) -> String {
+    match error {
+        sqlx::Error::Database(db) => db.message().to_string(),
+        sqlx::Error::Io(io) => io.to_string(),
+        sqlx::Error::PoolTimedOut => "no connection within the time allowed".to_string(),
+        sqlx::Error::Tls(_) => "the TLS connection failed".to_string(),
+        _ => "the connection failed".to_string(),
     }
 }
 
 /// Opens (creating if missing, with its folder) the SQLite database at
 /// `url`, in WAL mode with foreign keys on, and runs the migrations.
-pub async fn connect(url: &str) -> anyhow::Result<Pool> {
+pub async fn connect_sqlite(url: &str) -> anyhow::Result<Store> {
     let options = SqliteConnectOptions::from_str(url)
         .with_context(|| "DATABASE_URL is not a SQLite URL")?
         .create_if_missing(true)
@@ -200,8 +303,7 @@ pub async fn connect(url: &str) -> anyhow::Result<Pool> {
         .await
         .context("could not open the database")?;
     sqlx::migrate!("./migrations").run(&pool).await.context("could not run the migrations")?;
-    let (changes, _) = broadcast::channel(CHANGE_BACKLOG);
-    Ok(Pool { db: pool, changes, writer: Default::default(), sends_waiting: Default::default() })
+    Ok(store(Backend::Sqlite(pool)))
 }
 
 /// The newest migration this build knows: a database from a newer build
@@ -220,13 +322,15 @@ pub fn newest_migration() -> i64 {
 /// writer then had to grow again: `bench/api.sh`, p99 17.5 / 17.8 ms with it,
 /// 11.7 / 13.2 ms with RESTART. The file stays at its largest, about 20 MB;
 /// `journal_size_limit` cuts it back should a long reader ever let it grow.)
-pub async fn checkpoint(pool: &Pool) -> anyhow::Result<()> {
+pub async fn checkpoint(pool: &Store) -> anyhow::Result<()> {
+    // PostgreSQL checkpoints itself.
+    let Some(db) = pool.sqlite() else { return Ok(()) };
     let (_busy, log_frames, _copied): (i64, i64, i64) =
-        sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)").fetch_one(&pool.db).await?;
+        sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)").fetch_one(db).await?;
     if log_frames > WAL_RESET_FRAMES {
         // Writers would be held anyway: they wait in the queue, not asleep.
         let _turn = pool.write_turn().await;
-        sqlx::query("PRAGMA wal_checkpoint(RESTART)").execute(&pool.db).await?;
+        sqlx::query("PRAGMA wal_checkpoint(RESTART)").execute(db).await?;
     }
     Ok(())
 }
@@ -236,19 +340,21 @@ pub async fn checkpoint(pool: &Pool) -> anyhow::Result<()> {
 pub const WAL_RESET_FRAMES: i64 = 4096;
 
 /// Whether `error` says the database's storage is full (SQLite's
-/// `SQLITE_FULL`, or the operating system's "no space left on device"): a
+/// `SQLITE_FULL`, PostgreSQL's `disk_full`, or the operating system's "no space left on device"): a
 /// refusal that passes when space returns, not a fault in the request.
 pub fn is_storage_full(error: &anyhow::Error) -> bool {
     const SQLITE_FULL: &str = "13";
+    // PostgreSQL's `disk_full`.
+    const POSTGRES_DISK_FULL: &str = "53100";
     error.chain().any(|cause| match cause.downcast_ref::<sqlx::Error>() {
-        Some(sqlx::Error::Database(db)) => db.code().as_deref() == Some(SQLITE_FULL),
+        Some(sqlx::Error::Database(db)) => matches!(db.code().as_deref(), Some(SQLITE_FULL | POSTGRES_DISK_FULL)),
         Some(sqlx::Error::Io(io)) => io.kind() == std::io::ErrorKind::StorageFull,
         _ => cause.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::StorageFull),
     })
 }
 
-pub async fn ping(pool: &Pool) -> bool {
-    sqlx::query("SELECT 1").execute(&pool.db).await.is_ok()
+pub async fn ping(pool: &Store) -> bool {
+    backend::on_backend!(pool, |db| sqlx::query("SELECT 1").execute(db).await.is_ok())
 }
 
 /// A new row id (a random UUID).

@@ -1,6 +1,6 @@
 //! Notifications, their deliveries, the outbox of the built-in provider, and the hub's message log.
 
-use super::Pool;
+use super::Store;
 use crate::domain::simulated::test_key_outcome;
 use crate::domain::Timestamp;
 use crate::domain::{KeyType, NotificationStatus, TemplateType};
@@ -10,7 +10,7 @@ use sqlx::FromRow;
 
 /// Live and team notifications of one type sent since `since` (test keys never count).
 pub async fn count_sent_since(
-    pool: &Pool,
+    pool: &Store,
     service_id: &str,
     notification_type: TemplateType,
     since: Timestamp,
@@ -22,7 +22,7 @@ pub async fn count_sent_since(
     .bind(service_id)
     .bind(notification_type)
     .bind(since)
-    .fetch_one(&pool.db)
+    .fetch_one(pool.sqlite_only()?)
     .await?;
     Ok(n)
 }
@@ -149,9 +149,9 @@ async fn finish_tests_in(
 
 /// Stores a batch of notifications in one transaction (group commit), with
 /// multi-row inserts.
-pub async fn create_notifications(pool: &Pool, batch: &[&NewNotification]) -> anyhow::Result<()> {
+pub async fn create_notifications(pool: &Store, batch: &[&NewNotification]) -> anyhow::Result<()> {
     let _turn = pool.write_turn_for_sends().await;
-    let mut tx = pool.begin_write().await?;
+    let mut tx = pool.begin_write_sqlite().await?;
     insert_notifications(&mut tx, batch).await?;
     tx.commit().await.context("could not commit notifications")?;
     Ok(())
@@ -168,9 +168,9 @@ pub async fn create_notifications(pool: &Pool, batch: &[&NewNotification]) -> an
 /// finishes the test notifications. (Carrying on after a failed statement
 /// would not be safe: some errors end SQLite's transaction, and the inserts
 /// would then commit one by one before the caller stored them again.)
-pub async fn create_notifications_finishing_tests(pool: &Pool, batch: &[&NewNotification]) -> anyhow::Result<u64> {
+pub async fn create_notifications_finishing_tests(pool: &Store, batch: &[&NewNotification]) -> anyhow::Result<u64> {
     let _turn = pool.write_turn_for_sends().await;
-    let mut tx = pool.begin_write().await?;
+    let mut tx = pool.begin_write_sqlite().await?;
     // In step with the sends: a backlog (a test key's job of 100,000 rows)
     // is the delivery loop's, not a cost every send's commit carries.
     let limit = (2 * batch.len() as i64).clamp(16, TEST_DELIVERY_CHUNK);
@@ -217,11 +217,11 @@ pub(super) async fn insert_notifications(
     Ok(())
 }
 
-pub async fn get_notification(pool: &Pool, service_id: &str, id: &str) -> anyhow::Result<Option<Notification>> {
+pub async fn get_notification(pool: &Store, service_id: &str, id: &str) -> anyhow::Result<Option<Notification>> {
     sqlx::query_as::<_, Notification>(concat!(select_notifications!(), "WHERE id = ? AND service_id = ?"))
         .bind(id)
         .bind(service_id)
-        .fetch_optional(&pool.db)
+        .fetch_optional(pool.sqlite_only()?)
         .await
         .context("could not load a notification")
 }
@@ -243,7 +243,7 @@ pub struct NotificationFilter {
 
 /// Newest first, at most `limit`.
 pub async fn list_notifications(
-    pool: &Pool,
+    pool: &Store,
     service_id: &str,
     filter: &NotificationFilter,
     limit: i64,
@@ -270,14 +270,14 @@ pub async fn list_notifications(
     .bind(&filter.older_than)
     .bind(limit)
     .bind(filter.include_jobs)
-    .fetch_all(&pool.db)
+    .fetch_all(pool.sqlite_only()?)
     .await
     .context("could not list notifications")
 }
 
 /// Records a final delivery outcome (and the outbox copy for real sends).
 pub async fn finish_notification(
-    pool: &Pool,
+    pool: &Store,
     n: &Notification,
     status: NotificationStatus,
     outbox: bool,
@@ -294,11 +294,11 @@ pub async fn finish_notification(
 /// taking its own write turn: one statement for everything waiting held the
 /// writer for 30 ms at a time under load (with its delivery receipts), and
 /// every send arriving meanwhile waited for it (issue 10's p99).
-pub async fn deliver_test_notifications(pool: &Pool) -> anyhow::Result<u64> {
+pub async fn deliver_test_notifications(pool: &Store) -> anyhow::Result<u64> {
     let mut done = 0;
     loop {
         let _turn = pool.write_turn().await;
-        let mut tx = pool.begin_write().await?;
+        let mut tx = pool.begin_write_sqlite().await?;
         // A step at a time, committing early when sends wait for the writer.
         let mut chunk = 0;
         let mut exhausted = false;
@@ -327,7 +327,7 @@ pub const TEST_DELIVERY_CHUNK: i64 = 500;
 const TEST_DELIVERY_STEP: i64 = 100;
 
 /// Notifications of live and team keys waiting for a provider, oldest first.
-pub async fn pending_real_notifications(pool: &Pool, limit: i64) -> anyhow::Result<Vec<Notification>> {
+pub async fn pending_real_notifications(pool: &Store, limit: i64) -> anyhow::Result<Vec<Notification>> {
     sqlx::query_as::<_, Notification>(concat!(
         select_notifications!(),
         "WHERE status = 'created' AND key_type != 'test'
@@ -336,7 +336,7 @@ pub async fn pending_real_notifications(pool: &Pool, limit: i64) -> anyhow::Resu
     ))
     .bind(clock::now())
     .bind(limit)
-    .fetch_all(&pool.db)
+    .fetch_all(pool.sqlite_only()?)
     .await
     .context("could not load pending notifications")
 }
@@ -362,7 +362,7 @@ pub enum DeliveryOutcome {
 /// that reached a final status. A message no longer waiting is left as it
 /// is.
 pub async fn record_delivery_outcomes(
-    pool: &Pool,
+    pool: &Store,
     outcomes: &[(&Notification, DeliveryOutcome)],
 ) -> anyhow::Result<()> {
     if outcomes.is_empty() {
@@ -370,7 +370,7 @@ pub async fn record_delivery_outcomes(
     }
     let now = clock::now();
     let _turn = pool.write_turn().await;
-    let mut tx = pool.begin_write().await?;
+    let mut tx = pool.begin_write_sqlite().await?;
     let mut changes: Vec<super::StatusChange> = Vec::new();
     for (n, outcome) in outcomes {
         match *outcome {
@@ -451,7 +451,7 @@ pub enum ReceiptOutcome {
 /// temporary; a final status is never changed), in one transaction with
 /// the delivery receipt of a final status.
 pub async fn record_provider_receipt(
-    pool: &Pool,
+    pool: &Store,
     id: &str,
     notification_type: TemplateType,
     reported: NotificationStatus,
@@ -462,7 +462,7 @@ pub async fn record_provider_receipt(
     }
     let now = clock::now();
     let _turn = pool.write_turn().await;
-    let mut tx = pool.begin_write().await?;
+    let mut tx = pool.begin_write_sqlite().await?;
     let current: Option<(NotificationStatus,)> = sqlx::query_as(
         "SELECT status FROM notifications WHERE id = ? AND notification_type = ? AND key_type != 'test'",
     )
@@ -496,10 +496,10 @@ pub async fn record_provider_receipt(
 /// (`sending` or `pending`) become `temporary-failure`, as Notify times
 /// them out after 72 hours, with their delivery receipts; at most `limit`
 /// at once. Returns how many.
-pub async fn time_out_awaiting_receipts(pool: &Pool, cutoff: Timestamp, limit: i64) -> anyhow::Result<u64> {
+pub async fn time_out_awaiting_receipts(pool: &Store, cutoff: Timestamp, limit: i64) -> anyhow::Result<u64> {
     let now = clock::now();
     let _turn = pool.write_turn().await;
-    let mut tx = pool.begin_write().await?;
+    let mut tx = pool.begin_write_sqlite().await?;
     let changes: Vec<super::StatusChange> = sqlx::query_as(concat!(
         "UPDATE notifications SET status = 'temporary-failure', completed_at = ?1, updated_at = ?1
          WHERE id IN (SELECT id FROM notifications INDEXED BY notifications_awaiting_receipt
@@ -528,7 +528,7 @@ pub struct Complaint {
 /// Records a complaint about email `id` (of a live or team key): whether
 /// there was such an email.
 pub async fn record_complaint(
-    pool: &Pool,
+    pool: &Store,
     id: &str,
     complaint_type: Option<&str>,
     complained_at: Timestamp,
@@ -547,21 +547,21 @@ pub async fn record_complaint(
     .bind(complained_at)
     .bind(clock::now())
     .bind(id)
-    .execute(&pool.db)
+    .execute(pool.sqlite_only()?)
     .await
     .context("could not record a complaint")?;
     Ok(done.rows_affected() == 1)
 }
 
 /// The complaints about a service's notification, oldest first.
-pub async fn complaints(pool: &Pool, service_id: &str, notification_id: &str) -> anyhow::Result<Vec<Complaint>> {
+pub async fn complaints(pool: &Store, service_id: &str, notification_id: &str) -> anyhow::Result<Vec<Complaint>> {
     sqlx::query_as::<_, Complaint>(
         "SELECT complaint_type, complained_at FROM complaints
          WHERE notification_id = ? AND service_id = ? ORDER BY complained_at",
     )
     .bind(notification_id)
     .bind(service_id)
-    .fetch_all(&pool.db)
+    .fetch_all(pool.sqlite_only()?)
     .await
     .context("could not load complaints")
 }
@@ -576,23 +576,23 @@ pub struct OutboxMessage {
 }
 
 /// The newest email in the outbox to `recipient` (any service's).
-pub async fn newest_outbox_message(pool: &Pool, recipient: &str) -> anyhow::Result<Option<OutboxMessage>> {
+pub async fn newest_outbox_message(pool: &Store, recipient: &str) -> anyhow::Result<Option<OutboxMessage>> {
     sqlx::query_as::<_, OutboxMessage>(
         "SELECT notification_id, recipient, subject, body, delivered_at FROM outbox
          WHERE recipient = ? AND notification_type IN ('email', 'sms') ORDER BY delivered_at DESC LIMIT 1",
     )
     .bind(recipient)
-    .fetch_optional(&pool.db)
+    .fetch_optional(pool.sqlite_only()?)
     .await
     .context("could not read the outbox")
 }
 
-pub async fn outbox_message(pool: &Pool, notification_id: &str) -> anyhow::Result<Option<OutboxMessage>> {
+pub async fn outbox_message(pool: &Store, notification_id: &str) -> anyhow::Result<Option<OutboxMessage>> {
     sqlx::query_as::<_, OutboxMessage>(
         "SELECT notification_id, recipient, subject, body, delivered_at FROM outbox WHERE notification_id = ?",
     )
     .bind(notification_id)
-    .fetch_optional(&pool.db)
+    .fetch_optional(pool.sqlite_only()?)
     .await
     .context("could not load an outbox message")
 }
@@ -631,7 +631,7 @@ impl LogEntry {
     }
 }
 
-pub async fn message_log(pool: &Pool, service_id: &str, limit: i64) -> anyhow::Result<Vec<LogEntry>> {
+pub async fn message_log(pool: &Store, service_id: &str, limit: i64) -> anyhow::Result<Vec<LogEntry>> {
     sqlx::query_as::<_, LogEntry>(
         "SELECT n.id, n.recipient, k.name AS key_name, n.client_reference, n.notification_type, n.created_at,
                 n.updated_at, n.sent_at, n.status, e.state AS callback_state, e.attempts AS callback_attempts
@@ -643,7 +643,7 @@ pub async fn message_log(pool: &Pool, service_id: &str, limit: i64) -> anyhow::R
     )
     .bind(service_id)
     .bind(limit)
-    .fetch_all(&pool.db)
+    .fetch_all(pool.sqlite_only()?)
     .await
     .context("could not load the message log")
 }
@@ -651,13 +651,13 @@ pub async fn message_log(pool: &Pool, service_id: &str, limit: i64) -> anyhow::R
 /// `EXPLAIN QUERY PLAN` of the delivery worker's queries, for the test that
 /// keeps them on the index.
 #[doc(hidden)]
-pub async fn waiting_query_plans(pool: &Pool) -> anyhow::Result<Vec<String>> {
+pub async fn waiting_query_plans(pool: &Store) -> anyhow::Result<Vec<String>> {
     let mut plans = Vec::new();
     for sql in [
         concat!("EXPLAIN QUERY PLAN ", deliver_test_notifications!()),
         "EXPLAIN QUERY PLAN SELECT id FROM notifications WHERE status = 'created' AND key_type != 'test' ORDER BY created_at LIMIT 10",
     ] {
-        let rows: Vec<(i64, i64, i64, String)> = sqlx::query_as(sql).fetch_all(&pool.db).await?;
+        let rows: Vec<(i64, i64, i64, String)> = sqlx::query_as(sql).fetch_all(pool.sqlite_only()?).await?;
         plans.push(rows.into_iter().map(|r| r.3).collect::<Vec<_>>().join("; "));
     }
     Ok(plans)

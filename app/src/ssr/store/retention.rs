@@ -1,20 +1,22 @@
 //! How long each service keeps its messages, and the deletion of those past
 //! it.
 
-use super::Pool;
+use super::backend::{on_backend, Id};
+use super::Store;
 use crate::domain::retention::{Retention, RetentionDays};
 use crate::domain::TemplateType;
 use crate::domain::Timestamp;
 use anyhow::Context;
 
 /// The service's retention, channel by channel (7 days where none is set).
-pub async fn retention(pool: &Pool, service_id: &str) -> anyhow::Result<Retention> {
-    let rows: Vec<(TemplateType, i64)> =
-        sqlx::query_as("SELECT notification_type, days_of_retention FROM service_data_retention WHERE service_id = ?")
-            .bind(service_id)
-            .fetch_all(&pool.db)
-            .await
-            .context("could not load data retention")?;
+pub async fn retention(pool: &Store, service_id: &str) -> anyhow::Result<Retention> {
+    let rows: Vec<(TemplateType, i64)> = on_backend!(pool, |db| sqlx::query_as(
+        "SELECT notification_type, days_of_retention FROM service_data_retention WHERE service_id = $1"
+    )
+    .bind(Id(service_id))
+    .fetch_all(db)
+    .await)
+    .context("could not load data retention")?;
     let mut retention = Retention::default();
     for (t, days) in rows {
         if let Ok(days) = RetentionDays::new(days) {
@@ -25,27 +27,29 @@ pub async fn retention(pool: &Pool, service_id: &str) -> anyhow::Result<Retentio
 }
 
 pub async fn set_retention(
-    pool: &Pool,
+    pool: &Store,
     service_id: &str,
     notification_type: TemplateType,
     days: RetentionDays,
 ) -> anyhow::Result<()> {
-    sqlx::query(
-        "INSERT INTO service_data_retention (service_id, notification_type, days_of_retention) VALUES (?, ?, ?)
+    on_backend!(pool, |db| sqlx::query(
+        "INSERT INTO service_data_retention (service_id, notification_type, days_of_retention) VALUES ($1, $2, $3)
          ON CONFLICT (service_id, notification_type) DO UPDATE SET days_of_retention = excluded.days_of_retention",
     )
-    .bind(service_id)
+    .bind(Id(service_id))
     .bind(notification_type)
     .bind(i64::from(days.days()))
-    .execute(&pool.db)
+    .execute(db)
     .await
+    .map(|done| done.rows_affected()))
     .context("could not set data retention")?;
     Ok(())
 }
 
 /// Every service's id, for the retention job.
-pub async fn service_ids(pool: &Pool) -> anyhow::Result<Vec<String>> {
-    let rows: Vec<(String,)> = sqlx::query_as("SELECT id FROM services").fetch_all(&pool.db).await?;
+pub async fn service_ids(pool: &Store) -> anyhow::Result<Vec<String>> {
+    let rows: Vec<(String,)> =
+        on_backend!(pool, |db| sqlx::query_as("SELECT CAST(id AS TEXT) AS id FROM services").fetch_all(db).await)?;
     Ok(rows.into_iter().map(|(id,)| id).collect())
 }
 
@@ -54,40 +58,51 @@ pub async fn service_ids(pool: &Pool) -> anyhow::Result<Vec<String>> {
 /// cascades) and their personalisation (in the row). Returns how many went;
 /// each call is one short transaction, so sends wait at most one batch.
 pub async fn delete_expired_notifications(
-    pool: &Pool,
+    pool: &Store,
     service_id: &str,
     notification_type: TemplateType,
     before: Timestamp,
     batch: i64,
 ) -> anyhow::Result<u64> {
     let _turn = pool.write_turn().await;
-    let done = sqlx::query(
+    // SQLite finds the rows by `rowid`, PostgreSQL by its primary key.
+    let sql = if pool.is_postgres() {
+        "DELETE FROM notifications WHERE id IN (
+           SELECT id FROM notifications
+           WHERE service_id = $1 AND notification_type = $2 AND key_type IN ('normal', 'team', 'test')
+             AND created_at < $3
+           LIMIT $4)"
+    } else {
         "DELETE FROM notifications WHERE rowid IN (
            SELECT rowid FROM notifications
-           WHERE service_id = ? AND notification_type = ? AND key_type IN ('normal', 'team', 'test') AND created_at < ?
-           LIMIT ?)",
-    )
-    .bind(service_id)
-    .bind(notification_type)
-    .bind(before)
-    .bind(batch)
-    .execute(&pool.db)
-    .await
+           WHERE service_id = $1 AND notification_type = $2 AND key_type IN ('normal', 'team', 'test')
+             AND created_at < $3
+           LIMIT $4)"
+    };
+    let done = on_backend!(pool, |db| sqlx::query(sql)
+        .bind(Id(service_id))
+        .bind(notification_type)
+        .bind(before)
+        .bind(batch)
+        .execute(db)
+        .await
+        .map(|done| done.rows_affected()))
     .context("could not delete expired notifications")?;
-    Ok(done.rows_affected())
+    Ok(done)
 }
 
 /// `EXPLAIN QUERY PLAN` of the queries that must cost the same with ten
 /// million notifications as with ten thousand: the retention delete, the
 /// daily-limit count and the hub's message log.
 #[doc(hidden)]
-pub async fn history_query_plans(pool: &Pool) -> anyhow::Result<Vec<(String, String)>> {
+pub async fn history_query_plans(pool: &Store) -> anyhow::Result<Vec<(String, String)>> {
     let mut plans = Vec::new();
     for (name, sql) in [
         (
             "retention delete",
-            "EXPLAIN QUERY PLAN SELECT rowid FROM notifications WHERE service_id = 'x' AND notification_type = 'email'
-             AND key_type IN ('normal', 'team', 'test') AND created_at < 'y' LIMIT 1000",
+            "EXPLAIN QUERY PLAN SELECT rowid FROM notifications WHERE service_id = 'x' AND notification_type =
+             'email' AND key_type IN ('normal', 'team', 'test') AND created_at < 'y'
+             LIMIT 1000",
         ),
         (
             "daily limit",
@@ -102,7 +117,7 @@ pub async fn history_query_plans(pool: &Pool) -> anyhow::Result<Vec<(String, Str
              WHERE n.service_id = 'x' ORDER BY n.created_at DESC, n.id DESC LIMIT 50",
         ),
     ] {
-        let rows: Vec<(i64, i64, i64, String)> = sqlx::query_as(sql).fetch_all(&pool.db).await?;
+        let rows: Vec<(i64, i64, i64, String)> = sqlx::query_as(sql).fetch_all(pool.sqlite_only()?).await?;
         plans.push((name.to_string(), rows.into_iter().map(|r| r.3).collect::<Vec<_>>().join("; ")));
     }
     Ok(plans)

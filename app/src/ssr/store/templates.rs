@@ -1,6 +1,7 @@
 //! Templates and their versions (each save is a new version).
 
-use super::{new_id, Pool};
+use super::backend::{on_backend, on_tx, tx_methods, Id};
+use super::{new_id, Store};
 use crate::domain::TemplateType;
 use crate::domain::Timestamp;
 use crate::ssr::clock;
@@ -36,29 +37,27 @@ pub struct NewTemplate<'a> {
     pub letter_contact_id: Option<&'a str>,
 }
 
-pub async fn create_template(pool: &Pool, t: NewTemplate<'_>) -> anyhow::Result<String> {
+pub async fn create_template(pool: &Store, t: NewTemplate<'_>) -> anyhow::Result<String> {
     let id = new_id();
     let now = clock::now();
-    let mut tx = pool.begin_write().await?;
-    sqlx::query(
-        "INSERT INTO templates (id, service_id, name, template_type, subject, content, version, archived, created_at,
-             letter_contact_id)
-         VALUES (?, ?, ?, ?, ?, ?, 1, 0, ?, ?)",
-    )
-    .bind(&id)
-    .bind(t.service_id)
-    .bind(t.name)
-    .bind(t.template_type)
-    .bind(t.subject)
-    .bind(t.content)
-    .bind(now)
-    .bind(t.letter_contact_id)
-    .execute(&mut *tx)
-    .await
-    .context("could not create a template")?;
-    insert_version(
-        &mut tx,
-        &Version {
+    let mut write = pool.begin_write().await?;
+    on_tx!(&mut write, |tx| {
+        sqlx::query(
+            "INSERT INTO templates (id, service_id, name, template_type, subject, content, version, archived,
+             created_at, letter_contact_id) VALUES ($1, $2, $3, $4, $5, $6, 1, FALSE, $7, $8)",
+        )
+        .bind(Id(&id))
+        .bind(Id(t.service_id))
+        .bind(t.name)
+        .bind(t.template_type)
+        .bind(t.subject)
+        .bind(t.content)
+        .bind(now)
+        .bind(t.letter_contact_id.map(Id))
+        .execute(&mut **tx)
+        .await
+        .context("could not create a template")?;
+        tx.insert_version(&Version {
             template_id: &id,
             version: 1,
             name: t.name,
@@ -68,10 +67,10 @@ pub async fn create_template(pool: &Pool, t: NewTemplate<'_>) -> anyhow::Result<
             created_at: now,
             created_by: t.created_by,
             letter_contact_id: t.letter_contact_id,
-        },
-    )
-    .await?;
-    tx.commit().await?;
+        })
+        .await?;
+    });
+    write.commit().await?;
     pool.service_changed(t.service_id);
     Ok(id)
 }
@@ -89,32 +88,37 @@ struct Version<'a> {
     letter_contact_id: Option<&'a str>,
 }
 
-async fn insert_version(tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>, v: &Version<'_>) -> anyhow::Result<()> {
-    sqlx::query(
-        "INSERT INTO template_versions (template_id, version, name, template_type, subject, content, created_at,
-             created_by, letter_contact_id)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(v.template_id)
-    .bind(v.version)
-    .bind(v.name)
-    .bind(v.template_type)
-    .bind(v.subject)
-    .bind(v.content)
-    .bind(v.created_at)
-    .bind(v.created_by)
-    .bind(v.letter_contact_id)
-    .execute(&mut **tx)
-    .await
-    .context("could not record a template version")?;
-    Ok(())
+tx_methods! {
+    /// Template versions written inside a transaction.
+    trait TemplateTx {
+        /// Records one version of a template.
+        async fn insert_version(&mut self, v: &Version<'_>) -> anyhow::Result<()> {
+            sqlx::query(
+                "INSERT INTO template_versions (template_id, version, name, template_type, subject, content,
+                 created_at, created_by, letter_contact_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            )
+            .bind(Id(v.template_id))
+            .bind(v.version)
+            .bind(v.name)
+            .bind(v.template_type)
+            .bind(v.subject)
+            .bind(v.content)
+            .bind(v.created_at)
+            .bind(v.created_by.map(Id))
+            .bind(v.letter_contact_id.map(Id))
+            .execute(&mut **self)
+            .await
+            .context("could not record a template version")?;
+            Ok(())
+        }
+    }
 }
 
 /// Saves a new version of a template (name, subject and content may all
 /// change; the type may not). Returns the new version number, or `None` when
 /// the template is not one of this service's.
 pub async fn update_template(
-    pool: &Pool,
+    pool: &Store,
     service_id: &str,
     template_id: &str,
     name: &str,
@@ -123,28 +127,31 @@ pub async fn update_template(
     created_by: &str,
 ) -> anyhow::Result<Option<i64>> {
     let now = clock::now();
-    let mut tx = pool.begin_write().await?;
-    let row: Option<(i64, TemplateType, Option<String>)> = sqlx::query_as(
-        "SELECT version, template_type, letter_contact_id FROM templates WHERE id = ? AND service_id = ? AND hidden = 0",
-    )
-    .bind(template_id)
-    .bind(service_id)
-    .fetch_optional(&mut *tx)
-    .await?;
-    let Some((version, template_type, letter_contact_id)) = row else { return Ok(None) };
-    let next = version + 1;
-    sqlx::query("UPDATE templates SET name = ?, subject = ?, content = ?, version = ?, updated_at = ? WHERE id = ?")
+    let mut write = pool.begin_write().await?;
+    let next = on_tx!(&mut write, |tx| {
+        let row: Option<(i64, TemplateType, Option<String>)> = sqlx::query_as(
+            "SELECT version, template_type, CAST(letter_contact_id AS TEXT) AS letter_contact_id FROM templates
+             WHERE id = $1 AND service_id = $2 AND hidden = FALSE",
+        )
+        .bind(Id(template_id))
+        .bind(Id(service_id))
+        .fetch_optional(&mut **tx)
+        .await?;
+        let Some((version, template_type, letter_contact_id)) = row else { return Ok(None) };
+        let next = version + 1;
+        sqlx::query(
+            "UPDATE templates SET name = $1, subject = $2, content = $3, version = $4, updated_at = $5
+             WHERE id = $6",
+        )
         .bind(name)
         .bind(subject)
         .bind(content)
         .bind(next)
         .bind(now)
-        .bind(template_id)
-        .execute(&mut *tx)
+        .bind(Id(template_id))
+        .execute(&mut **tx)
         .await?;
-    insert_version(
-        &mut tx,
-        &Version {
+        tx.insert_version(&Version {
             template_id,
             version: next,
             name,
@@ -154,77 +161,79 @@ pub async fn update_template(
             created_at: now,
             created_by: Some(created_by),
             letter_contact_id: letter_contact_id.as_deref(),
-        },
-    )
-    .await?;
-    tx.commit().await?;
+        })
+        .await?;
+        next
+    });
+    write.commit().await?;
     pool.service_changed(service_id);
     Ok(Some(next))
 }
 
-pub async fn list_templates(pool: &Pool, service_id: &str) -> anyhow::Result<Vec<Template>> {
-    sqlx::query_as::<_, Template>(
-        "SELECT id, service_id, name, template_type, subject, content, version, archived, created_at, updated_at,
-                letter_contact_id
-         FROM templates WHERE service_id = ? AND archived = 0 AND hidden = 0 ORDER BY name COLLATE NOCASE",
+pub async fn list_templates(pool: &Store, service_id: &str) -> anyhow::Result<Vec<Template>> {
+    on_backend!(pool, |db| sqlx::query_as::<_, Template>(
+        "SELECT CAST(id AS TEXT) AS id, CAST(service_id AS TEXT) AS service_id, name, template_type, subject,
+         content, version, archived, created_at, updated_at, CAST(letter_contact_id AS TEXT) AS letter_contact_id
+         FROM templates WHERE service_id = $1 AND archived = FALSE AND hidden = FALSE
+         ORDER BY lower(name)",
     )
-    .bind(service_id)
-    .fetch_all(&pool.db)
-    .await
+    .bind(Id(service_id))
+    .fetch_all(db)
+    .await)
     .context("could not list templates")
 }
 
 /// Every template of the service the API may be asked for (archived ones
 /// too, so that it can say so), for the API's per-service snapshot: a send
 /// then needs no read. Writers of templates announce the change.
-pub async fn service_templates(pool: &Pool, service_id: &str) -> anyhow::Result<Vec<Template>> {
-    sqlx::query_as::<_, Template>(
-        "SELECT id, service_id, name, template_type, subject, content, version, archived, created_at, updated_at,
-                letter_contact_id
-         FROM templates WHERE service_id = ? AND hidden = 0",
+pub async fn service_templates(pool: &Store, service_id: &str) -> anyhow::Result<Vec<Template>> {
+    on_backend!(pool, |db| sqlx::query_as::<_, Template>(
+        "SELECT CAST(id AS TEXT) AS id, CAST(service_id AS TEXT) AS service_id, name, template_type, subject,
+         content, version, archived, created_at, updated_at, CAST(letter_contact_id AS TEXT) AS letter_contact_id
+         FROM templates WHERE service_id = $1 AND hidden = FALSE",
     )
-    .bind(service_id)
-    .fetch_all(&pool.db)
-    .await
+    .bind(Id(service_id))
+    .fetch_all(db)
+    .await)
     .context("could not load the service's templates")
 }
 
 /// One of the templates of the service that emails this service's own users
 /// (hidden from every page): `None` if there is no such template.
-pub async fn get_platform_template(pool: &Pool, template_id: &str) -> anyhow::Result<Option<Template>> {
-    sqlx::query_as::<_, Template>(
-        "SELECT id, service_id, name, template_type, subject, content, version, archived, created_at, updated_at,
-                letter_contact_id
-         FROM templates WHERE id = ? AND service_id = ?",
+pub async fn get_platform_template(pool: &Store, template_id: &str) -> anyhow::Result<Option<Template>> {
+    on_backend!(pool, |db| sqlx::query_as::<_, Template>(
+        "SELECT CAST(id AS TEXT) AS id, CAST(service_id AS TEXT) AS service_id, name, template_type, subject,
+         content, version, archived, created_at, updated_at, CAST(letter_contact_id AS TEXT) AS letter_contact_id
+         FROM templates WHERE id = $1 AND service_id = $2",
     )
-    .bind(template_id)
-    .bind(crate::ssr::platform_emails::PLATFORM_SERVICE_ID)
-    .fetch_optional(&pool.db)
-    .await
+    .bind(Id(template_id))
+    .bind(Id(crate::ssr::platform_emails::PLATFORM_SERVICE_ID))
+    .fetch_optional(db)
+    .await)
     .context("could not load a platform template")
 }
 
-pub async fn get_template(pool: &Pool, service_id: &str, template_id: &str) -> anyhow::Result<Option<Template>> {
-    sqlx::query_as::<_, Template>(
-        "SELECT id, service_id, name, template_type, subject, content, version, archived, created_at, updated_at,
-                letter_contact_id
-         FROM templates WHERE id = ? AND service_id = ? AND hidden = 0",
+pub async fn get_template(pool: &Store, service_id: &str, template_id: &str) -> anyhow::Result<Option<Template>> {
+    on_backend!(pool, |db| sqlx::query_as::<_, Template>(
+        "SELECT CAST(id AS TEXT) AS id, CAST(service_id AS TEXT) AS service_id, name, template_type, subject,
+         content, version, archived, created_at, updated_at, CAST(letter_contact_id AS TEXT) AS letter_contact_id
+         FROM templates WHERE id = $1 AND service_id = $2 AND hidden = FALSE",
     )
-    .bind(template_id)
-    .bind(service_id)
-    .fetch_optional(&pool.db)
-    .await
+    .bind(Id(template_id))
+    .bind(Id(service_id))
+    .fetch_optional(db)
+    .await)
     .context("could not load a template")
 }
 
-pub async fn template_counts(pool: &Pool, service_id: &str) -> anyhow::Result<Vec<(TemplateType, i64)>> {
-    sqlx::query_as(
-        "SELECT template_type, COUNT(*) FROM templates WHERE service_id = ? AND archived = 0 AND hidden = 0
+pub async fn template_counts(pool: &Store, service_id: &str) -> anyhow::Result<Vec<(TemplateType, i64)>> {
+    on_backend!(pool, |db| sqlx::query_as(
+        "SELECT template_type, COUNT(*) FROM templates WHERE service_id = $1 AND archived = FALSE AND hidden = FALSE
          GROUP BY template_type ORDER BY template_type",
     )
-    .bind(service_id)
-    .fetch_all(&pool.db)
-    .await
+    .bind(Id(service_id))
+    .fetch_all(db)
+    .await)
     .context("could not count templates")
 }
 
@@ -246,37 +255,37 @@ pub struct TemplateVersion {
 
 /// Names `user_id` as the author of the service's template versions that
 /// have none (the demo's seeded templates, made before its users).
-pub async fn attribute_template_versions(pool: &Pool, service_id: &str, user_id: &str) -> anyhow::Result<()> {
-    sqlx::query(
-        "UPDATE template_versions SET created_by = ?
-         WHERE created_by IS NULL AND template_id IN (SELECT id FROM templates WHERE service_id = ?)",
+pub async fn attribute_template_versions(pool: &Store, service_id: &str, user_id: &str) -> anyhow::Result<()> {
+    on_backend!(pool, |db| sqlx::query(
+        "UPDATE template_versions SET created_by = $1
+         WHERE created_by IS NULL AND template_id IN (SELECT id FROM templates WHERE service_id = $2)",
     )
-    .bind(user_id)
-    .bind(service_id)
-    .execute(&pool.db)
-    .await?;
+    .bind(Id(user_id))
+    .bind(Id(service_id))
+    .execute(db)
+    .await
+    .map(|done| done.rows_affected()))?;
     Ok(())
 }
 
 pub async fn get_template_version(
-    pool: &Pool,
+    pool: &Store,
     service_id: &str,
     template_id: &str,
     version: i64,
 ) -> anyhow::Result<Option<TemplateVersion>> {
-    sqlx::query_as::<_, TemplateVersion>(
-        "SELECT v.template_id, v.version, v.name, v.template_type, v.subject, v.content, v.created_at,
-                u.email_address AS created_by, s.value AS letter_contact_block
-         FROM template_versions v JOIN templates t ON t.id = v.template_id
-         LEFT JOIN users u ON u.id = v.created_by
+    on_backend!(pool, |db| sqlx::query_as::<_, TemplateVersion>(
+        "SELECT CAST(v.template_id AS TEXT) AS template_id, v.version, v.name, v.template_type, v.subject,
+         v.content, v.created_at, u.email_address AS created_by, s.value AS letter_contact_block
+         FROM template_versions v JOIN templates t ON t.id = v.template_id LEFT JOIN users u ON u.id = v.created_by
          LEFT JOIN service_senders s ON s.id = v.letter_contact_id AND s.service_id = t.service_id
-         WHERE v.template_id = ? AND t.service_id = ? AND v.version = ?",
+         WHERE v.template_id = $1 AND t.service_id = $2 AND v.version = $3",
     )
-    .bind(template_id)
-    .bind(service_id)
+    .bind(Id(template_id))
+    .bind(Id(service_id))
     .bind(version)
-    .fetch_optional(&pool.db)
-    .await
+    .fetch_optional(db)
+    .await)
     .context("could not load a template version")
 }
 
@@ -296,46 +305,46 @@ pub enum ContactChoice {
 /// are here, for every entry point: the template is one of the service's
 /// letter templates, the contact block one of its letter contact blocks.
 pub async fn set_template_letter_contact(
-    pool: &Pool,
+    pool: &Store,
     service_id: &str,
     template_id: &str,
     letter_contact_id: Option<&str>,
     created_by: &str,
 ) -> anyhow::Result<ContactChoice> {
     let now = clock::now();
-    let mut tx = pool.begin_write().await?;
-    let row: Option<(i64, String, Option<String>, String)> = sqlx::query_as(
-        "SELECT version, name, subject, content FROM templates
-         WHERE id = ? AND service_id = ? AND hidden = 0 AND archived = 0 AND template_type = 'letter'",
-    )
-    .bind(template_id)
-    .bind(service_id)
-    .fetch_optional(&mut *tx)
-    .await?;
-    let Some((version, name, subject, content)) = row else { return Ok(ContactChoice::NoSuchTemplate) };
-    if let Some(contact) = letter_contact_id {
-        let known: Option<(String,)> = sqlx::query_as(
-            "SELECT id FROM service_senders WHERE id = ? AND service_id = ? AND kind = 'letter_contact' AND archived = 0",
+    let mut write = pool.begin_write().await?;
+    let next = on_tx!(&mut write, |tx| {
+        let row: Option<(i64, String, Option<String>, String)> = sqlx::query_as(
+            "SELECT version, name, subject, content FROM templates
+             WHERE id = $1 AND service_id = $2 AND hidden = FALSE AND archived = FALSE AND template_type = 'letter'",
         )
-        .bind(contact)
-        .bind(service_id)
-        .fetch_optional(&mut *tx)
+        .bind(Id(template_id))
+        .bind(Id(service_id))
+        .fetch_optional(&mut **tx)
         .await?;
-        if known.is_none() {
-            return Ok(ContactChoice::NoSuchContact);
+        let Some((version, name, subject, content)) = row else { return Ok(ContactChoice::NoSuchTemplate) };
+        if let Some(contact) = letter_contact_id {
+            let known: Option<(String,)> = sqlx::query_as(
+                "SELECT CAST(id AS TEXT) AS id FROM service_senders
+                 WHERE id = $1 AND service_id = $2 AND kind = 'letter_contact' AND archived = FALSE",
+            )
+            .bind(Id(contact))
+            .bind(Id(service_id))
+            .fetch_optional(&mut **tx)
+            .await?;
+            if known.is_none() {
+                return Ok(ContactChoice::NoSuchContact);
+            }
         }
-    }
-    let next = version + 1;
-    sqlx::query("UPDATE templates SET letter_contact_id = ?, version = ?, updated_at = ? WHERE id = ?")
-        .bind(letter_contact_id)
-        .bind(next)
-        .bind(now)
-        .bind(template_id)
-        .execute(&mut *tx)
-        .await?;
-    insert_version(
-        &mut tx,
-        &Version {
+        let next = version + 1;
+        sqlx::query("UPDATE templates SET letter_contact_id = $1, version = $2, updated_at = $3 WHERE id = $4")
+            .bind(letter_contact_id.map(Id))
+            .bind(next)
+            .bind(now)
+            .bind(Id(template_id))
+            .execute(&mut **tx)
+            .await?;
+        tx.insert_version(&Version {
             template_id,
             version: next,
             name: &name,
@@ -345,11 +354,12 @@ pub async fn set_template_letter_contact(
             created_at: now,
             created_by: Some(created_by),
             letter_contact_id,
-        },
-    )
-    .await
-    .context("could not save a template's contact block")?;
-    tx.commit().await?;
+        })
+        .await
+        .context("could not save a template's contact block")?;
+        next
+    });
+    write.commit().await?;
     pool.service_changed(service_id);
     Ok(ContactChoice::Saved(next))
 }

@@ -1,7 +1,7 @@
 //! Keys' hourly usage, refused requests per service, and the alerts on
 //! unusual usage raised from them.
 
-use super::Pool;
+use super::Store;
 use crate::domain::key_usage::{self, hour_of, is_send_spike, BASELINE_HOURS, REFUSAL_BURST, SPIKE_FLOOR};
 use crate::domain::london_time::datetime_short;
 use crate::domain::Timestamp;
@@ -12,12 +12,12 @@ use sqlx::FromRow;
 /// Adds counts gathered in memory: `(key id, hour, metric, n)` and refused
 /// requests `(service id, hour, n)`, in one transaction.
 pub async fn record_usage(
-    pool: &Pool,
+    pool: &Store,
     usage: &[(String, String, &'static str, i64)],
     refusals: &[(String, String, i64)],
 ) -> anyhow::Result<()> {
     let _turn = pool.write_turn().await;
-    let mut tx = pool.begin_write().await?;
+    let mut tx = pool.begin_write_sqlite().await?;
     for (key_id, hour, metric, n) in usage {
         sqlx::query(
             "INSERT INTO key_usage (key_id, hour, metric, n) VALUES (?, ?, ?, ?)
@@ -46,23 +46,26 @@ pub async fn record_usage(
 
 /// A key's hourly counts from `since_hour` on: `(hour, metric, n)`.
 pub async fn key_usage_since(
-    pool: &Pool,
+    pool: &Store,
     key_id: &str,
     since_hour: &str,
 ) -> anyhow::Result<Vec<(String, String, i64)>> {
     sqlx::query_as("SELECT hour, metric, n FROM key_usage WHERE key_id = ? AND hour >= ? ORDER BY hour")
         .bind(key_id)
         .bind(since_hour)
-        .fetch_all(&pool.db)
+        .fetch_all(pool.sqlite_only()?)
         .await
         .context("could not read a key's usage")
 }
 
 /// Deletes usage counts from before `before_hour`; returns how many.
-pub async fn delete_usage_before(pool: &Pool, before_hour: &str) -> anyhow::Result<u64> {
-    let keys = sqlx::query("DELETE FROM key_usage WHERE hour < ?").bind(before_hour).execute(&pool.db).await?;
-    let services =
-        sqlx::query("DELETE FROM service_refusals WHERE hour < ?").bind(before_hour).execute(&pool.db).await?;
+pub async fn delete_usage_before(pool: &Store, before_hour: &str) -> anyhow::Result<u64> {
+    let keys =
+        sqlx::query("DELETE FROM key_usage WHERE hour < ?").bind(before_hour).execute(pool.sqlite_only()?).await?;
+    let services = sqlx::query("DELETE FROM service_refusals WHERE hour < ?")
+        .bind(before_hour)
+        .execute(pool.sqlite_only()?)
+        .await?;
     Ok(keys.rows_affected() + services.rows_affected())
 }
 
@@ -90,20 +93,20 @@ macro_rules! select_alerts {
 }
 
 /// The service's alerts nobody has dismissed, newest first.
-pub async fn open_alerts(pool: &Pool, service_id: &str) -> anyhow::Result<Vec<KeyAlert>> {
+pub async fn open_alerts(pool: &Store, service_id: &str) -> anyhow::Result<Vec<KeyAlert>> {
     sqlx::query_as(select_alerts!("WHERE a.service_id = ? AND a.dismissed_at IS NULL ORDER BY a.id DESC LIMIT 50"))
         .bind(service_id)
-        .fetch_all(&pool.db)
+        .fetch_all(pool.sqlite_only()?)
         .await
         .context("could not read alerts")
 }
 
 /// One key's latest alerts, dismissed or not, newest first.
-pub async fn alerts_for_key(pool: &Pool, service_id: &str, key_id: &str) -> anyhow::Result<Vec<KeyAlert>> {
+pub async fn alerts_for_key(pool: &Store, service_id: &str, key_id: &str) -> anyhow::Result<Vec<KeyAlert>> {
     sqlx::query_as(select_alerts!("WHERE a.service_id = ? AND a.key_id = ? ORDER BY a.id DESC LIMIT 20"))
         .bind(service_id)
         .bind(key_id)
-        .fetch_all(&pool.db)
+        .fetch_all(pool.sqlite_only()?)
         .await
         .context("could not read a key's alerts")
 }
@@ -111,14 +114,14 @@ pub async fn alerts_for_key(pool: &Pool, service_id: &str, key_id: &str) -> anyh
 /// Dismisses one of the service's open alerts, on the audit log; `None`
 /// when the service has no such open alert.
 pub async fn dismiss_alert(
-    pool: &Pool,
+    pool: &Store,
     service_id: &str,
     alert_id: i64,
     user_id: &str,
 ) -> anyhow::Result<Option<KeyAlert>> {
     // The write first: a transaction that reads and then writes cannot wait
     // for another writer.
-    let mut tx = pool.begin_write().await?;
+    let mut tx = pool.begin_write_sqlite().await?;
     let changed = sqlx::query(
         "UPDATE key_alerts SET dismissed_at = ?, dismissed_by = ? WHERE id = ? AND service_id = ? AND dismissed_at IS NULL",
     )
@@ -151,14 +154,14 @@ pub struct AlertToEmail {
 }
 
 /// Up to `limit` alerts not emailed yet, oldest first.
-pub async fn alerts_to_email(pool: &Pool, limit: i64) -> anyhow::Result<Vec<AlertToEmail>> {
+pub async fn alerts_to_email(pool: &Store, limit: i64) -> anyhow::Result<Vec<AlertToEmail>> {
     let alerts: Vec<(i64, String, String, String)> = sqlx::query_as(
         "SELECT a.id, a.service_id, s.name, a.detail FROM key_alerts a INDEXED BY key_alerts_to_email
          JOIN services s ON s.id = a.service_id
          WHERE a.emailed_at IS NULL ORDER BY a.id LIMIT ?",
     )
     .bind(limit)
-    .fetch_all(&pool.db)
+    .fetch_all(pool.sqlite_only()?)
     .await
     .context("could not read alerts to email")?;
     let mut out = Vec::with_capacity(alerts.len());
@@ -168,7 +171,7 @@ pub async fn alerts_to_email(pool: &Pool, limit: i64) -> anyhow::Result<Vec<Aler
              WHERE p.service_id = ? AND p.permission = 'manage_api_keys' ORDER BY u.email_address",
         )
         .bind(&service_id)
-        .fetch_all(&pool.db)
+        .fetch_all(pool.sqlite_only()?)
         .await
         .context("could not read who manages a service's keys")?;
         let recipients = recipients.into_iter().map(|(e,)| e).collect();
@@ -180,13 +183,13 @@ pub async fn alerts_to_email(pool: &Pool, limit: i64) -> anyhow::Result<Vec<Aler
 /// Stores the emails about alerts `alert_ids` and marks those alerts
 /// emailed, in one transaction: each alert's emails are written once.
 pub async fn record_alert_emails(
-    pool: &Pool,
+    pool: &Store,
     alert_ids: &[i64],
     emails: &[super::NewNotification],
 ) -> anyhow::Result<()> {
     let now = clock::now();
     let _turn = pool.write_turn().await;
-    let mut tx = pool.begin_write().await?;
+    let mut tx = pool.begin_write_sqlite().await?;
     for id in alert_ids {
         sqlx::query("UPDATE key_alerts SET emailed_at = ? WHERE id = ? AND emailed_at IS NULL")
             .bind(now)
@@ -202,7 +205,7 @@ pub async fn record_alert_emails(
 }
 
 async fn raise(
-    pool: &Pool,
+    pool: &Store,
     service_id: &str,
     key_id: Option<&str>,
     kind: &str,
@@ -218,7 +221,7 @@ async fn raise(
     .bind(period)
     .bind(detail)
     .bind(clock::now())
-    .execute(&pool.db)
+    .execute(pool.sqlite_only()?)
     .await?;
     Ok(inserted.rows_affected() == 1)
 }
@@ -226,7 +229,7 @@ async fn raise(
 /// Runs the alert rules on the hour of `now` and the one before (so an
 /// hour's last minute counts too), and puts keys that reached their expiry
 /// on the audit log. Returns the alerts raised.
-pub async fn raise_alerts(pool: &Pool, now: Timestamp) -> anyhow::Result<usize> {
+pub async fn raise_alerts(pool: &Store, now: Timestamp) -> anyhow::Result<usize> {
     let mut raised = 0;
     for hour_start in [now.time() - time::Duration::hours(1), now.time()] {
         let hour = hour_of(hour_start);
@@ -236,7 +239,7 @@ pub async fn raise_alerts(pool: &Pool, now: Timestamp) -> anyhow::Result<usize> 
         )
         .bind(&hour)
         .bind(SPIKE_FLOOR)
-        .fetch_all(&pool.db)
+        .fetch_all(pool.sqlite_only()?)
         .await?;
         for (key_id, service_id, name, sent) in busy {
             let from = hour_of(hour_start - time::Duration::hours(BASELINE_HOURS));
@@ -247,7 +250,7 @@ pub async fn raise_alerts(pool: &Pool, now: Timestamp) -> anyhow::Result<usize> 
             .bind(&key_id)
             .bind(&from)
             .bind(&hour)
-            .fetch_one(&pool.db)
+            .fetch_one(pool.sqlite_only()?)
             .await?;
             if is_send_spike(sent, week) {
                 let average = week as f64 / BASELINE_HOURS as f64;
@@ -262,7 +265,7 @@ pub async fn raise_alerts(pool: &Pool, now: Timestamp) -> anyhow::Result<usize> 
             sqlx::query_as("SELECT service_id, n FROM service_refusals WHERE hour = ? AND n >= ?")
                 .bind(&hour)
                 .bind(REFUSAL_BURST)
-                .fetch_all(&pool.db)
+                .fetch_all(pool.sqlite_only()?)
                 .await?;
         for (service_id, n) in refused {
             let detail = format!(
@@ -280,16 +283,16 @@ pub async fn raise_alerts(pool: &Pool, now: Timestamp) -> anyhow::Result<usize> 
 
 /// Puts each key that reached its own expiry (unrevoked) on the audit log,
 /// once, at the time it expired.
-async fn audit_expired_keys(pool: &Pool, now: Timestamp) -> anyhow::Result<()> {
+async fn audit_expired_keys(pool: &Store, now: Timestamp) -> anyhow::Result<()> {
     let expired: Vec<(String, String, String, Timestamp, Option<String>)> = sqlx::query_as(
         "SELECT id, service_id, name, expires_at, rotated_to FROM api_keys
          WHERE expiry_audited = 0 AND expiry_date IS NULL AND expires_at IS NOT NULL AND expires_at <= ? LIMIT 500",
     )
     .bind(now)
-    .fetch_all(&pool.db)
+    .fetch_all(pool.sqlite_only()?)
     .await?;
     for (id, service_id, name, at, rotated_to) in expired {
-        let mut tx = pool.begin_write().await?;
+        let mut tx = pool.begin_write_sqlite().await?;
         let why = if rotated_to.is_some() { " at the end of its rotation" } else { "" };
         sqlx::query("INSERT INTO audit_events (service_id, at, api_key_id, description) VALUES (?, ?, ?, ?)")
             .bind(&service_id)
@@ -309,7 +312,7 @@ async fn audit_expired_keys(pool: &Pool, now: Timestamp) -> anyhow::Result<()> {
 /// this use, `(service id, key id, hour, detail)`. Read before the uses are
 /// written; [`insert_idle_alerts`] writes them.
 pub(super) async fn idle_key_alerts(
-    pool: &Pool,
+    pool: &Store,
     uses: &[(String, Timestamp)],
 ) -> anyhow::Result<Vec<(String, String, String, String)>> {
     let mut alerts = Vec::new();
@@ -322,7 +325,7 @@ pub(super) async fn idle_key_alerts(
         )
         .bind(key_id)
         .bind(threshold)
-        .fetch_optional(&pool.db)
+        .fetch_optional(pool.sqlite_only()?)
         .await?;
         let Some((service_id, name, last_used, created)) = idle else { continue };
         let before = match last_used {
