@@ -438,13 +438,16 @@ async fn kill_9_while_a_job_is_stored_sends_every_row_once() {
     }
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        let (n, distinct) = count(pool.clone(), job_id.clone()).await;
-        assert_eq!(n, distinct, "a row was stored twice");
+        // The status first: a job is finished after its last rows commit,
+        // so rows counted after reading `finished` are all of them (counted
+        // before, the last batch could commit in between).
         let (status,): (String,) = sqlx::query_as("SELECT job_status FROM jobs WHERE id = ?")
             .bind(&job_id)
             .fetch_one(pool.sqlite().unwrap())
             .await
             .unwrap();
+        let (n, distinct) = count(pool.clone(), job_id.clone()).await;
+        assert_eq!(n, distinct, "a row was stored twice");
         if status == "finished" {
             assert_eq!(n, rows, "every row is a message");
             break;

@@ -44,6 +44,11 @@ fn new_user<'a>(name: &'a str, email_address: &'a str) -> NewUser<'a> {
     }
 }
 
+/// Another service, for what must not be shared between services.
+async fn bob_service(pool: &Store) -> String {
+    store::create_service(pool, &format!("Other {}", store::new_id()), true, &[]).await.unwrap()
+}
+
 /// A code (and link) sent to `user_id` in browser `browser-1`.
 fn code<'a>(
     user_id: &'a str,
@@ -309,6 +314,47 @@ async fn journey(pool: &Store) {
         .unwrap();
     assert_eq!(confirm(&taken_code).await.unwrap(), DetailChange::Taken);
 
+    // Callbacks' settings (their events are not written for PostgreSQL yet).
+    use app::domain::CallbackKind;
+    use store::CallbackSettings;
+    let settings = |url| CallbackSettings {
+        url,
+        bearer_token_ciphertext: "sealed-token",
+        new_signing_secret_ciphertext: Some("sealed-secret"),
+    };
+    let saved = Audit { user_id: Some(&ada), description: "Saved the callback" };
+    store::save_callback(pool, &service, CallbackKind::DeliveryStatus, settings("https://a.example"), saved)
+        .await
+        .unwrap();
+    let again = CallbackSettings { new_signing_secret_ciphertext: None, ..settings("https://b.example") };
+    store::save_callback(pool, &service, CallbackKind::DeliveryStatus, again, saved).await.unwrap();
+    let callback = store::callback(pool, &service, CallbackKind::DeliveryStatus).await.unwrap().unwrap();
+    assert_eq!(
+        (callback.url.as_str(), callback.signing_secret_ciphertext.as_deref(), callback.service_id.as_str()),
+        ("https://b.example", Some("sealed-secret"), service.as_str()),
+        "saving again keeps the signing secret"
+    );
+    let until = clock::now() + Duration::days(1);
+    let rotated = Audit { user_id: Some(&ada), description: "Rotated" };
+    assert!(store::rotate_signing_secret(pool, &service, CallbackKind::DeliveryStatus, "new", until, rotated)
+        .await
+        .unwrap());
+    let callback = store::callback(pool, &service, CallbackKind::DeliveryStatus).await.unwrap().unwrap();
+    assert_eq!(callback.previous_signing_secret_ciphertext.as_deref(), Some("sealed-secret"));
+    assert_eq!(callback.previous_signing_secret_until, Some(until));
+    assert!(store::resume_callback(pool, &service, CallbackKind::DeliveryStatus, rotated).await.unwrap());
+    assert!(!store::resume_callback(pool, &service, CallbackKind::ReturnedLetters, rotated).await.unwrap());
+    assert_eq!(store::callbacks(pool, &service).await.unwrap().len(), 1);
+    assert!(store::delete_callback(pool, &service, CallbackKind::DeliveryStatus, rotated).await.unwrap());
+    assert!(!store::delete_callback(pool, &service, CallbackKind::DeliveryStatus, rotated).await.unwrap());
+
+    // An inbound number, which becomes the default text message sender.
+    assert!(store::set_inbound_number(pool, &service, "07700900111").await.unwrap());
+    assert!(!store::set_inbound_number(pool, &bob_service(pool).await, "07700900111").await.unwrap(), "taken");
+    assert_eq!(store::inbound_number(pool, &service).await.unwrap().as_deref(), Some("07700900111"));
+    let texts = store::senders(pool, &service, SenderKind::SmsSender).await.unwrap();
+    assert!(texts.iter().any(|s| s.value == "07700900111" && s.is_default), "{texts:?}");
+
     // Retention.
     use app::domain::retention::RetentionDays;
     store::set_retention(pool, &service, TemplateType::Email, RetentionDays::new(30).unwrap()).await.unwrap();
@@ -418,4 +464,30 @@ async fn the_last_manager_stays_on_postgres() {
     let pg = common::postgres::Postgres::start();
     pg.create_database("managers").await;
     the_last_manager_stays_under_concurrent_changes(&store::connect(&pg.url("managers")).await.unwrap()).await;
+}
+
+/// Parallel tries at one sign-in budget: only `limit` are reserved, and a
+/// try given back can be made again.
+async fn sign_in_budgets_hold_under_parallel_tries(pool: &Store) {
+    let since = clock::ago(Duration::minutes(10));
+    let tries = (0..20).map(|_| store::reserve_sign_in_attempt(pool, "client:192.0.2.1", since, 5));
+    let reserved: Vec<i64> = futures::future::join_all(tries).await.into_iter().filter_map(|r| r.unwrap()).collect();
+    assert_eq!(reserved.len(), 5, "{reserved:?}");
+    assert_eq!(store::reserve_sign_in_attempt(pool, "client:192.0.2.1", since, 5).await.unwrap(), None);
+    store::release_sign_in_attempt(pool, reserved[0]).await.unwrap();
+    assert!(store::reserve_sign_in_attempt(pool, "client:192.0.2.1", since, 5).await.unwrap().is_some());
+    assert!(store::reserve_sign_in_attempt(pool, "client:192.0.2.2", since, 5).await.unwrap().is_some(), "its own");
+}
+
+#[tokio::test]
+async fn sign_in_budgets_hold_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    sign_in_budgets_hold_under_parallel_tries(&sqlite_store(&dir).await).await;
+}
+
+#[tokio::test]
+async fn sign_in_budgets_hold_on_postgres() {
+    let pg = common::postgres::Postgres::start();
+    pg.create_database("budgets").await;
+    sign_in_budgets_hold_under_parallel_tries(&store::connect(&pg.url("budgets")).await.unwrap()).await;
 }

@@ -1,6 +1,7 @@
 //! Callback URLs with their sealed bearer tokens and signing secrets, one per
 //! kind; the outbox of events to deliver to them and every attempt made.
 
+use super::backend::{on_backend, on_tx, tx_methods, Id};
 use super::{new_id, Store};
 use crate::domain::Timestamp;
 use crate::domain::{CallbackKind, NotificationStatus, TemplateType};
@@ -141,35 +142,38 @@ pub struct Callback {
     pub signing_secret_ciphertext: Option<String>,
     pub previous_signing_secret_ciphertext: Option<String>,
     pub previous_signing_secret_until: Option<Timestamp>,
-    pub failing_since: Option<String>,
+    pub failing_since: Option<Timestamp>,
     pub paused_at: Option<Timestamp>,
     pub pause_reason: Option<String>,
 }
 
 macro_rules! select_callbacks {
     () => {
-        "SELECT id, service_id, callback_type, url, bearer_token_ciphertext, signing_secret_ciphertext,
-                previous_signing_secret_ciphertext, previous_signing_secret_until, failing_since, paused_at,
-                pause_reason FROM service_callbacks "
+        "SELECT CAST(id AS TEXT) AS id, CAST(service_id AS TEXT) AS service_id, callback_type, url,
+                bearer_token_ciphertext, signing_secret_ciphertext, previous_signing_secret_ciphertext,
+                previous_signing_secret_until, failing_since, paused_at, pause_reason FROM service_callbacks "
     };
 }
 
 pub async fn callbacks(pool: &Store, service_id: &str) -> anyhow::Result<Vec<Callback>> {
-    sqlx::query_as::<_, Callback>(concat!(select_callbacks!(), "WHERE service_id = ?"))
-        .bind(service_id)
-        .fetch_all(pool.sqlite_only()?)
-        .await
-        .context("could not load callbacks")
+    on_backend!(pool, |db| sqlx::query_as::<_, Callback>(concat!(select_callbacks!(), "WHERE service_id = $1"))
+        .bind(Id(service_id))
+        .fetch_all(db)
+        .await)
+    .context("could not load callbacks")
 }
 
 /// The service's callback of `kind`, if it has one.
 pub async fn callback(pool: &Store, service_id: &str, kind: CallbackKind) -> anyhow::Result<Option<Callback>> {
-    sqlx::query_as::<_, Callback>(concat!(select_callbacks!(), "WHERE service_id = ? AND callback_type = ?"))
-        .bind(service_id)
-        .bind(kind)
-        .fetch_optional(pool.sqlite_only()?)
-        .await
-        .context("could not load a callback")
+    on_backend!(pool, |db| sqlx::query_as::<_, Callback>(concat!(
+        select_callbacks!(),
+        "WHERE service_id = $1 AND callback_type = $2"
+    ))
+    .bind(Id(service_id))
+    .bind(kind)
+    .fetch_optional(db)
+    .await)
+    .context("could not load a callback")
 }
 
 /// A callback as [`save_callback`] stores it.
@@ -193,50 +197,55 @@ pub async fn save_callback(
 ) -> anyhow::Result<()> {
     let CallbackSettings { url, bearer_token_ciphertext, new_signing_secret_ciphertext } = callback;
     let now = clock::now();
-    let mut tx = pool.begin_write_sqlite().await?;
-    sqlx::query(
-        "INSERT INTO service_callbacks (id, service_id, callback_type, url, bearer_token_ciphertext,
-             signing_secret_ciphertext, updated_by, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (service_id, callback_type) DO UPDATE SET
-           url = excluded.url, bearer_token_ciphertext = excluded.bearer_token_ciphertext,
-           signing_secret_ciphertext = coalesce(excluded.signing_secret_ciphertext, signing_secret_ciphertext),
-           updated_by = excluded.updated_by, updated_at = excluded.updated_at,
-           failing_since = NULL, paused_at = NULL, pause_reason = NULL",
-    )
-    .bind(new_id())
-    .bind(service_id)
-    .bind(callback_type)
-    .bind(url)
-    .bind(bearer_token_ciphertext)
-    .bind(new_signing_secret_ciphertext)
-    .bind(audit.user_id)
-    .bind(now)
-    .execute(&mut *tx)
-    .await
-    .context("could not save a callback")?;
-    unpark(&mut tx, service_id, callback_type).await?;
-    super::audit_in(&mut tx, service_id, audit).await?;
-    tx.commit().await?;
+    let mut write = pool.begin_write().await?;
+    on_tx!(&mut write, |tx| {
+        sqlx::query(
+            "INSERT INTO service_callbacks (id, service_id, callback_type, url, bearer_token_ciphertext,
+                 signing_secret_ciphertext, updated_by, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+             ON CONFLICT (service_id, callback_type) DO UPDATE SET
+               url = excluded.url, bearer_token_ciphertext = excluded.bearer_token_ciphertext,
+               signing_secret_ciphertext =
+                 coalesce(excluded.signing_secret_ciphertext, service_callbacks.signing_secret_ciphertext),
+               updated_by = excluded.updated_by, updated_at = excluded.updated_at,
+               failing_since = NULL, paused_at = NULL, pause_reason = NULL",
+        )
+        .bind(Id(&new_id()))
+        .bind(Id(service_id))
+        .bind(callback_type)
+        .bind(url)
+        .bind(bearer_token_ciphertext)
+        .bind(new_signing_secret_ciphertext)
+        .bind(audit.user_id.map(Id))
+        .bind(now)
+        .execute(&mut **tx)
+        .await
+        .context("could not save a callback")?;
+        tx.unpark(service_id, callback_type).await?;
+    });
+    super::audit_in(&mut write, service_id, audit).await?;
+    write.commit().await?;
     Ok(())
 }
 
-/// Makes a paused callback's waiting events due, oldest first.
-async fn unpark(
-    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
-    service_id: &str,
-    kind: CallbackKind,
-) -> anyhow::Result<()> {
-    sqlx::query(
-        "UPDATE callback_events SET next_attempt_at = created_at
-         WHERE service_id = ? AND callback_type = ? AND state != 'delivered' AND state = 'pending' AND next_attempt_at = ?",
-    )
-    .bind(service_id)
-    .bind(kind)
-    .bind(PARKED)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
+tx_methods! {
+    /// Callbacks' settings written inside a transaction.
+    trait CallbackTx {
+        /// Makes a paused callback's waiting events due, oldest first.
+        async fn unpark(&mut self, service_id: &str, kind: CallbackKind) -> anyhow::Result<()> {
+            sqlx::query(
+                "UPDATE callback_events SET next_attempt_at = created_at
+                 WHERE service_id = $1 AND callback_type = $2 AND state != 'delivered' AND state = 'pending'
+                   AND next_attempt_at = $3",
+            )
+            .bind(Id(service_id))
+            .bind(kind)
+            .bind(PARKED)
+            .execute(&mut **self)
+            .await?;
+            Ok(())
+        }
+    }
 }
 
 /// Removes the callback, recording `audit` with it; its events not yet
@@ -249,27 +258,29 @@ pub async fn delete_callback(
     audit: super::Audit<'_>,
 ) -> anyhow::Result<bool> {
     let now = clock::now();
-    let mut tx = pool.begin_write_sqlite().await?;
-    let deleted = sqlx::query("DELETE FROM service_callbacks WHERE service_id = ? AND callback_type = ?")
-        .bind(service_id)
+    let mut write = pool.begin_write().await?;
+    on_tx!(&mut write, |tx| {
+        let deleted = sqlx::query("DELETE FROM service_callbacks WHERE service_id = $1 AND callback_type = $2")
+            .bind(Id(service_id))
+            .bind(callback_type)
+            .execute(&mut **tx)
+            .await?
+            .rows_affected();
+        if deleted == 0 {
+            return Ok(false);
+        }
+        sqlx::query(
+            "UPDATE callback_events SET state = 'failed', last_outcome = 'The callback was removed', completed_at = $1
+             WHERE service_id = $2 AND callback_type = $3 AND state != 'delivered' AND state = 'pending'",
+        )
+        .bind(now)
+        .bind(Id(service_id))
         .bind(callback_type)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-    if deleted == 0 {
-        return Ok(false);
-    }
-    sqlx::query(
-        "UPDATE callback_events SET state = 'failed', last_outcome = 'The callback was removed', completed_at = ?
-         WHERE service_id = ? AND callback_type = ? AND state != 'delivered' AND state = 'pending'",
-    )
-    .bind(now)
-    .bind(service_id)
-    .bind(callback_type)
-    .execute(&mut *tx)
-    .await?;
-    super::audit_in(&mut tx, service_id, audit).await?;
-    tx.commit().await?;
+        .execute(&mut **tx)
+        .await?;
+    });
+    super::audit_in(&mut write, service_id, audit).await?;
+    write.commit().await?;
     Ok(true)
 }
 
@@ -284,25 +295,26 @@ pub async fn rotate_signing_secret(
     previous_until: Timestamp,
     audit: super::Audit<'_>,
 ) -> anyhow::Result<bool> {
-    let mut tx = pool.begin_write_sqlite().await?;
-    let done = sqlx::query(
+    let mut write = pool.begin_write().await?;
+    let done = on_tx!(&mut write, |tx| sqlx::query(
         "UPDATE service_callbacks SET
            previous_signing_secret_ciphertext = signing_secret_ciphertext,
-           previous_signing_secret_until = ?,
-           signing_secret_ciphertext = ?
-         WHERE service_id = ? AND callback_type = ?",
+           previous_signing_secret_until = $1,
+           signing_secret_ciphertext = $2
+         WHERE service_id = $3 AND callback_type = $4",
     )
     .bind(previous_until)
     .bind(new_secret_ciphertext)
-    .bind(service_id)
+    .bind(Id(service_id))
     .bind(kind)
-    .execute(&mut *tx)
-    .await?;
-    if done.rows_affected() != 1 {
+    .execute(&mut **tx)
+    .await?
+    .rows_affected());
+    if done != 1 {
         return Ok(false);
     }
-    super::audit_in(&mut tx, service_id, audit).await?;
-    tx.commit().await?;
+    super::audit_in(&mut write, service_id, audit).await?;
+    write.commit().await?;
     Ok(true)
 }
 
@@ -315,21 +327,23 @@ pub async fn resume_callback(
     kind: CallbackKind,
     audit: super::Audit<'_>,
 ) -> anyhow::Result<bool> {
-    let mut tx = pool.begin_write_sqlite().await?;
-    let done = sqlx::query(
-        "UPDATE service_callbacks SET paused_at = NULL, pause_reason = NULL, failing_since = NULL
-         WHERE service_id = ? AND callback_type = ?",
-    )
-    .bind(service_id)
-    .bind(kind)
-    .execute(&mut *tx)
-    .await?;
-    if done.rows_affected() != 1 {
-        return Ok(false);
-    }
-    unpark(&mut tx, service_id, kind).await?;
-    super::audit_in(&mut tx, service_id, audit).await?;
-    tx.commit().await?;
+    let mut write = pool.begin_write().await?;
+    on_tx!(&mut write, |tx| {
+        let done = sqlx::query(
+            "UPDATE service_callbacks SET paused_at = NULL, pause_reason = NULL, failing_since = NULL
+             WHERE service_id = $1 AND callback_type = $2",
+        )
+        .bind(Id(service_id))
+        .bind(kind)
+        .execute(&mut **tx)
+        .await?;
+        if done.rows_affected() != 1 {
+            return Ok(false);
+        }
+        tx.unpark(service_id, kind).await?;
+    });
+    super::audit_in(&mut write, service_id, audit).await?;
+    write.commit().await?;
     Ok(true)
 }
 

@@ -2,7 +2,8 @@
 //! sent to it (queued for the service's `inbound_sms` callback as they
 //! arrive).
 
-use super::{new_id, Store};
+use super::backend::{on_backend, on_tx, Id};
+use super::{new_id, SenderTx, Store};
 use crate::domain::senders::SenderKind;
 use crate::domain::Timestamp;
 use crate::ssr::clock;
@@ -13,41 +14,49 @@ use sqlx::FromRow;
 /// becomes its default text message sender, as in Notify. `false`: the
 /// number is another service's.
 pub async fn set_inbound_number(pool: &Store, service_id: &str, number: &str) -> anyhow::Result<bool> {
-    let mut tx = pool.begin_write_sqlite().await?;
-    sqlx::query("DELETE FROM inbound_numbers WHERE service_id = ?").bind(service_id).execute(&mut *tx).await?;
-    let inserted =
-        sqlx::query("INSERT OR IGNORE INTO inbound_numbers (number, service_id, created_at) VALUES (?, ?, ?)")
-            .bind(number)
-            .bind(service_id)
-            .bind(clock::now())
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-    if inserted == 0 {
-        return Ok(false);
-    }
-    // Already a sender (set again): made the default; else added as it.
-    let existing: Option<(String,)> = sqlx::query_as(
-        "SELECT id FROM service_senders WHERE service_id = ? AND kind = 'sms_sender' AND archived = 0 AND value = ?",
-    )
-    .bind(service_id)
-    .bind(number)
-    .fetch_optional(&mut *tx)
-    .await?;
-    if existing.is_none() {
-        let _ = super::SenderTx::insert_sender(&mut tx, service_id, SenderKind::SmsSender, number, true).await?;
-    }
-    tx.commit().await?;
+    let mut write = pool.begin_write().await?;
+    on_tx!(&mut write, |tx| {
+        sqlx::query("DELETE FROM inbound_numbers WHERE service_id = $1")
+            .bind(Id(service_id))
+            .execute(&mut **tx)
+            .await?;
+        let inserted = sqlx::query(
+            "INSERT INTO inbound_numbers (number, service_id, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+        )
+        .bind(number)
+        .bind(Id(service_id))
+        .bind(clock::now())
+        .execute(&mut **tx)
+        .await?
+        .rows_affected();
+        if inserted == 0 {
+            return Ok(false);
+        }
+        // Already a sender (set again): made the default; else added as it.
+        let existing: Option<(String,)> = sqlx::query_as(
+            "SELECT CAST(id AS TEXT) AS id FROM service_senders
+             WHERE service_id = $1 AND kind = 'sms_sender' AND archived = FALSE AND value = $2",
+        )
+        .bind(Id(service_id))
+        .bind(number)
+        .fetch_optional(&mut **tx)
+        .await?;
+        if existing.is_none() {
+            let _ = tx.insert_sender(service_id, SenderKind::SmsSender, number, true).await?;
+        }
+    });
+    write.commit().await?;
     pool.service_changed(service_id);
     Ok(true)
 }
 
 /// The service's inbound number, if it has one.
 pub async fn inbound_number(pool: &Store, service_id: &str) -> anyhow::Result<Option<String>> {
-    let row: Option<(String,)> = sqlx::query_as("SELECT number FROM inbound_numbers WHERE service_id = ?")
-        .bind(service_id)
-        .fetch_optional(pool.sqlite_only()?)
-        .await?;
+    let row: Option<(String,)> =
+        on_backend!(pool, |db| sqlx::query_as("SELECT number FROM inbound_numbers WHERE service_id = $1")
+            .bind(Id(service_id))
+            .fetch_optional(db)
+            .await)?;
     Ok(row.map(|(n,)| n))
 }
 

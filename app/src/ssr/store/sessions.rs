@@ -1,6 +1,6 @@
 //! Sessions (only the digest of the id is stored), sign-in failures for throttling, and flash messages.
 
-use super::backend::{on_backend, Id};
+use super::backend::{on_backend, Backend, Id};
 use super::Store;
 use crate::domain::Timestamp;
 use crate::ssr::clock;
@@ -103,30 +103,46 @@ pub async fn record_sign_in_failure(pool: &Store, email_lower: &str) -> anyhow::
 /// Reserves one attempt in `key`'s budget (an address, or `client:` and a
 /// client address): recorded as a failure at once, unless `limit` were
 /// recorded since `since`. One statement, so parallel attempts cannot all
-/// pass the count before any is recorded. `None`: the budget is spent.
+/// pass the count before any is recorded (on PostgreSQL, whose statements
+/// do not wait for one another's commits, also a lock per budget). `None`:
+/// the budget is spent.
 pub async fn reserve_sign_in_attempt(
     pool: &Store,
     key: &str,
     since: Timestamp,
     limit: i64,
 ) -> anyhow::Result<Option<i64>> {
-    let row: Option<(i64,)> = sqlx::query_as(
-        "INSERT INTO sign_in_failures (email_address, at)
-         SELECT ?1, ?2 WHERE (SELECT count(*) FROM sign_in_failures WHERE email_address = ?1 AND at > ?3) < ?4
-         RETURNING rowid",
-    )
-    .bind(key)
-    .bind(clock::now())
-    .bind(since)
-    .bind(limit)
-    .fetch_optional(pool.sqlite_only()?)
-    .await?;
+    const RESERVE: &str = "INSERT INTO sign_in_failures (email_address, at)
+         SELECT $1, $2 WHERE (SELECT count(*) FROM sign_in_failures WHERE email_address = $1 AND at > $3) < $4
+         RETURNING id";
+    let row: Option<(i64,)> = match &pool.backend {
+        Backend::Sqlite(db) => {
+            sqlx::query_as(RESERVE).bind(key).bind(clock::now()).bind(since).bind(limit).fetch_optional(db).await?
+        }
+        Backend::Postgres(db) => {
+            let mut tx = db.begin().await?;
+            sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1))").bind(key).execute(&mut *tx).await?;
+            let row = sqlx::query_as(RESERVE)
+                .bind(key)
+                .bind(clock::now())
+                .bind(since)
+                .bind(limit)
+                .fetch_optional(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            row
+        }
+    };
     Ok(row.map(|(id,)| id))
 }
 
 /// Gives back one reserved attempt (it succeeded, or was never tried).
 pub async fn release_sign_in_attempt(pool: &Store, reservation: i64) -> anyhow::Result<()> {
-    sqlx::query("DELETE FROM sign_in_failures WHERE rowid = ?").bind(reservation).execute(pool.sqlite_only()?).await?;
+    on_backend!(pool, |db| sqlx::query("DELETE FROM sign_in_failures WHERE id = $1")
+        .bind(reservation)
+        .execute(db)
+        .await
+        .map(|done| done.rows_affected()))?;
     Ok(())
 }
 
