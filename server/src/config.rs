@@ -259,7 +259,9 @@ impl Config {
         let database_url = match get("DATABASE_URL") {
             Some(v) if v.starts_with("sqlite:") => v,
             // The value is never echoed: a database URL may hold a password.
-            Some(v) if v.starts_with("postgres://") || v.starts_with("postgresql://") => {
+            // The store opens PostgreSQL, but the server does not run on it
+            // until every part of the store does (issue 20).
+            Some(v) if app::ssr::store::is_postgres_url(&v) => {
                 return Err(err("DATABASE_URL", "PostgreSQL is not supported yet: give a sqlite: URL"))
             }
             Some(_) => return Err(err("DATABASE_URL", "expected a sqlite: URL, like sqlite:data/notify.db")),

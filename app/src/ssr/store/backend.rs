@@ -4,7 +4,8 @@
 //!
 //! Most of the store's SQL is the same on both: `$1` placeholders (which
 //! sqlx's SQLite driver takes as well as `?`), `ON CONFLICT`, `RETURNING`,
-//! `CAST(… AS TEXT)` and `CAST(… AS BIGINT)`. Such a function is written once
+//! `TRUE`/`FALSE`, `lower(…)` for case, and numbers that are 64-bit on both
+//! (PostgreSQL's `bigint`). Such a function is written once
 //! with [`on_backend!`] (or [`on_tx!`] inside a transaction): its body is
 //! compiled once per backend, each against its own sqlx driver, so no
 //! generic bounds over `sqlx::Database` are needed and each backend's
@@ -48,6 +49,9 @@ impl WriteTx {
 }
 
 /// `$body` with `$db` bound to the store's pool, compiled for each backend.
+/// Both arms must answer the same type: rows decoded into Rust types do; an
+/// `execute` answers its rows affected (`.map(|done| done.rows_affected())`),
+/// as each driver has its own result type.
 macro_rules! on_backend {
     ($store:expr, |$db:ident| $body:expr) => {
         match &$store.backend {
