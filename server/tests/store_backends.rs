@@ -491,3 +491,87 @@ async fn sign_in_budgets_hold_on_postgres() {
     pg.create_database("budgets").await;
     sign_in_budgets_hold_under_parallel_tries(&store::connect(&pg.url("budgets")).await.unwrap()).await;
 }
+
+/// Key usage counted by the hour, the alerts raised from it, and keys that
+/// reach their expiry put on the audit log.
+async fn usage_and_alerts(pool: &Store) {
+    use app::domain::key_usage::hour_of;
+    let ada = store::create_user(pool, new_user("Ada", "ada@example.gov.uk")).await.unwrap();
+    let service = store::create_service(pool, "Usage", false, &[ServicePermission::Email]).await.unwrap();
+    store::grant(pool, &ada, &service, &[Permission::ManageApiKeys]).await.unwrap();
+    let key_id = store::new_id();
+    store::create_api_key(pool, key(&key_id, &service, "busy", "digest-u", &ada)).await.unwrap().unwrap();
+    let now = clock::now();
+    let hour = hour_of(now.time());
+    let last_week = hour_of((now - Duration::days(3)).time());
+    let usage = [
+        (key_id.clone(), hour.clone(), "email:sent", 400),
+        (key_id.clone(), hour.clone(), "email:sent", 200),
+        (key_id.clone(), last_week.clone(), "email:sent", 10),
+        (key_id.clone(), hour.clone(), "email:delivered", 7),
+    ];
+    let refusals = [(service.clone(), hour.clone(), 60), (service.clone(), hour.clone(), 60)];
+    store::record_usage(pool, &usage, &refusals).await.unwrap();
+    let mut counted = store::key_usage_since(pool, &key_id, &last_week).await.unwrap();
+    counted.sort();
+    let row = |hour: &str, metric: &str, n| (hour.to_string(), metric.to_string(), n);
+    let mut expected =
+        vec![row(&last_week, "email:sent", 10), row(&hour, "email:delivered", 7), row(&hour, "email:sent", 600)];
+    expected.sort();
+    assert_eq!(counted, expected);
+
+    // 600 sent this hour against 10 in the week before: a spike; 120
+    // refusals: a burst. Each raised once however often the rules run.
+    assert_eq!(store::raise_alerts(pool, now).await.unwrap(), 2);
+    assert_eq!(store::raise_alerts(pool, now).await.unwrap(), 0, "raised once");
+    let open = store::open_alerts(pool, &service).await.unwrap();
+    let mut kinds: Vec<&str> = open.iter().map(|a| a.kind.as_str()).collect();
+    kinds.sort();
+    assert_eq!(kinds, ["refusals", "send_spike"]);
+    let spike = open.iter().find(|a| a.kind == "send_spike").unwrap();
+    assert_eq!((spike.key_id.as_deref(), spike.key_name.as_deref()), (Some(key_id.as_str()), Some("busy")));
+    assert!(spike.detail.starts_with("‘busy’ sent 600 messages"), "{}", spike.detail);
+    let to_email = store::alerts_to_email(pool, 10).await.unwrap();
+    assert_eq!(to_email.len(), 2);
+    assert_eq!(to_email[0].recipients, ["ada@example.gov.uk"]);
+    assert_eq!(to_email[0].service_name, "Usage");
+    let dismissed = store::dismiss_alert(pool, &service, spike.id, &ada).await.unwrap().unwrap();
+    assert_eq!(dismissed.kind, "send_spike");
+    assert!(store::dismiss_alert(pool, &service, spike.id, &ada).await.unwrap().is_none(), "dismissed once");
+    assert_eq!(store::open_alerts(pool, &service).await.unwrap().len(), 1);
+    assert_eq!(store::alerts_for_key(pool, &service, &key_id).await.unwrap().len(), 1, "dismissed ones too");
+
+    // Last use recorded (never earlier than a later one).
+    store::record_last_used(pool, &[(key_id.clone(), now)]).await.unwrap();
+    store::record_last_used(pool, &[(key_id.clone(), now - Duration::minutes(5))]).await.unwrap();
+    assert_eq!(store::get_api_key(pool, &service, &key_id).await.unwrap().unwrap().last_used_at, Some(now));
+
+    // A key past its own expiry goes on the audit log once, at that time.
+    let expiring = store::new_id();
+    let expired_at = now - Duration::minutes(1);
+    let short = NewApiKey { expires_at: Some(expired_at), ..key(&expiring, &service, "short", "digest-x", &ada) };
+    store::create_api_key(pool, short).await.unwrap().unwrap();
+    store::raise_alerts(pool, now).await.unwrap();
+    store::raise_alerts(pool, now).await.unwrap();
+    let history = store::key_audit_log(pool, &service, &expiring, 10).await.unwrap();
+    let expiries: Vec<_> = history.iter().filter(|e| e.description == "API key ‘short’ expired").collect();
+    assert_eq!(expiries.len(), 1, "{history:?}");
+    assert_eq!(expiries[0].at, expired_at);
+
+    // Counts older than a cut-off go.
+    assert_eq!(store::delete_usage_before(pool, &hour).await.unwrap(), 1);
+    assert_eq!(store::key_usage_since(pool, &key_id, &last_week).await.unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn usage_and_alerts_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    usage_and_alerts(&sqlite_store(&dir).await).await;
+}
+
+#[tokio::test]
+async fn usage_and_alerts_on_postgres() {
+    let pg = common::postgres::Postgres::start();
+    pg.create_database("usage").await;
+    usage_and_alerts(&store::connect(&pg.url("usage")).await.unwrap()).await;
+}

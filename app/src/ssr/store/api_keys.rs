@@ -1,7 +1,7 @@
 //! API keys (secrets sealed, with a keyed digest for look-ups), their events, and what authentication reads.
 
 use super::backend::{on_backend, on_tx, tx_methods, Id};
-use super::Store;
+use super::{Store, UsageTx};
 use crate::domain::KeyType;
 use crate::domain::Timestamp;
 use crate::ssr::clock;
@@ -359,19 +359,20 @@ pub async fn record_last_used(pool: &Store, uses: &[(String, Timestamp)]) -> any
     // "database is locked" at once).
     let idle = super::idle_key_alerts(pool, uses).await?;
     let _turn = pool.write_turn().await;
-    let mut tx = pool.begin_write_sqlite().await?;
-    for (key_id, at) in uses {
-        sqlx::query(
-            "UPDATE api_keys SET last_used_at = $1 WHERE id = $2 AND (last_used_at IS NULL OR last_used_at < $3)",
-        )
-        .bind(at)
-        .bind(Id(key_id))
-        .bind(at)
-        .execute(&mut *tx)
-        .await?;
-    }
-    super::insert_idle_alerts(&mut tx, &idle).await?;
-    tx.commit().await?;
+    let mut write = pool.begin_write().await?;
+    on_tx!(&mut write, |tx| {
+        for (key_id, at) in uses {
+            sqlx::query(
+                "UPDATE api_keys SET last_used_at = $1 WHERE id = $2 AND (last_used_at IS NULL OR last_used_at < $1)",
+            )
+            .bind(at)
+            .bind(Id(key_id))
+            .execute(&mut **tx)
+            .await?;
+        }
+        tx.insert_idle_alerts(&idle).await?;
+    });
+    write.commit().await?;
     Ok(())
 }
 
