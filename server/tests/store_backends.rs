@@ -128,7 +128,9 @@ async fn journey(pool: &Store) {
     store::set_max_key_lifetime(pool, &service, Some(30)).await.unwrap();
     let sending = store::sending_service(pool, &service).await.unwrap();
     assert_eq!((sending.rate_limit, sending.daily_limit(TemplateType::Sms)), (99, 250));
-    assert_eq!(sending.permissions.split(',').count(), 2);
+    let mut permissions: Vec<&str> = sending.permissions.split(',').collect();
+    permissions.sort();
+    assert_eq!(permissions, ["email", "sms"]);
     assert_eq!(store::get_service(pool, &service).await.unwrap().unwrap().max_key_lifetime_days, Some(30));
     store::set_restricted(pool, &service, false).await.unwrap();
     assert!(!store::get_service(pool, &service).await.unwrap().unwrap().restricted);

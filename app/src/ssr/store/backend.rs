@@ -90,7 +90,7 @@ impl Type<Sqlite> for Id<'_> {
 
 impl Encode<'_, Sqlite> for Id<'_> {
     fn encode_by_ref(&self, buf: &mut SqliteArgumentsBuffer) -> Result<IsNull, BoxDynError> {
-        <String as Encode<Sqlite>>::encode(self.0.to_string(), buf)
+        <&str as Encode<Sqlite>>::encode_by_ref(&self.0, buf)
     }
 }
 

@@ -37,7 +37,7 @@ mod stored_hour {
 
     impl Encode<'_, Sqlite> for Hour<'_> {
         fn encode_by_ref(&self, buf: &mut SqliteArgumentsBuffer) -> Result<IsNull, BoxDynError> {
-            <String as Encode<Sqlite>>::encode(self.0.to_string(), buf)
+            <&str as Encode<Sqlite>>::encode_by_ref(&self.0, buf)
         }
     }
 
