@@ -18,6 +18,10 @@
 //!   with events in flight, they are still due in the database and the next
 //!   start sends them: nothing is lost; a receiver may see an event twice,
 //!   with the same `webhook-id`.
+//! - On PostgreSQL, where several instances send, a claim is also a lease in
+//!   the database (`store::claim_events`), renewed while the instance lives:
+//!   each attempt is made by one instance, and the events of an instance
+//!   that died are sent by another once its leases run out.
 
 use app::domain::callback::address_refusal;
 use app::domain::CallbackKind;
@@ -457,6 +461,23 @@ pub fn spawn(state: Worker) {
             }
         }
     });
+    if state.pool.is_postgres() {
+        // Several instances share the database: keep this one's leases on
+        // the events it holds (`store::claim_events`) while it lives.
+        let renewer = state.clone();
+        tokio::spawn(async move {
+            let every = Duration::try_from(store::CALLBACK_LEASE / 3).unwrap_or(Duration::from_secs(10));
+            let mut tick = tokio::time::interval(every);
+            loop {
+                tick.tick().await;
+                let held: Vec<i64> =
+                    renewer.callbacks.claimed.lock().expect("never poisoned").iter().copied().collect();
+                if let Err(e) = store::renew_callback_leases(&renewer.pool, &held).await {
+                    tracing::warn!(error = ?e, "could not renew callback leases");
+                }
+            }
+        });
+    }
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(3600));
         loop {

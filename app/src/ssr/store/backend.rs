@@ -16,9 +16,10 @@
 //! is sent to PostgreSQL as a `uuid`; read back, a shared statement casts it
 //! to text (`CAST(id AS TEXT)`, the hyphenated form `Uuid::to_string` makes).
 //!
-//! Functions not yet written for PostgreSQL reach the SQLite pool through
-//! [`Store::sqlite_only`](super::Store::sqlite_only): the server refuses a
-//! `postgres://` URL at start-up until none is left (issue 20).
+//! A few functions differ between the dialects beyond the SQL (the
+//! callbacks' outbox, read by `rowid` on SQLite and by `seq`, with leases,
+//! on PostgreSQL): they answer PostgreSQL first ([`Store::postgres`](super::Store::postgres))
+//! and go on in SQLite's own dialect ([`Store::sqlite_arm`](super::Store::sqlite_arm)).
 
 use sqlx::encode::IsNull;
 use sqlx::error::BoxDynError;
@@ -46,6 +47,20 @@ impl WriteTx {
             WriteTx::Postgres(tx) => tx.commit().await,
         }
     }
+}
+
+/// Which backend a transaction type belongs to, for a [`tx_methods!`] body
+/// whose SQL differs between the two (`<Self as Dialect>::POSTGRES`).
+pub(crate) trait Dialect {
+    const POSTGRES: bool;
+}
+
+impl Dialect for sqlx::Transaction<'static, Sqlite> {
+    const POSTGRES: bool = false;
+}
+
+impl Dialect for sqlx::Transaction<'static, Postgres> {
+    const POSTGRES: bool = true;
 }
 
 /// `$body` with `$db` bound to the store's pool, compiled for each backend.

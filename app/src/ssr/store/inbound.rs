@@ -81,14 +81,14 @@ pub async fn receive_text(
     provider_date: Option<&str>,
     provider_reference: Option<&str>,
 ) -> anyhow::Result<Option<ReceivedText>> {
-    let service: Option<(String,)> = sqlx::query_as(
-        "SELECT n.service_id FROM inbound_numbers n
+    let service: Option<(String,)> = on_backend!(pool, |db| sqlx::query_as(
+        "SELECT CAST(n.service_id AS TEXT) FROM inbound_numbers n
          JOIN service_permissions p ON p.service_id = n.service_id AND p.permission = 'inbound_sms'
-         WHERE n.number = ?",
+         WHERE n.number = $1",
     )
     .bind(notify_number)
-    .fetch_optional(pool.sqlite_only()?)
-    .await?;
+    .fetch_optional(db)
+    .await)?;
     let Some((service_id,)) = service else { return Ok(None) };
     let text = ReceivedText {
         id: new_id(),
@@ -98,21 +98,22 @@ pub async fn receive_text(
         content: content.to_string(),
         created_at: clock::now(),
     };
-    sqlx::query(
+    on_backend!(pool, |db| sqlx::query(
         "INSERT INTO inbound_sms (id, service_id, notify_number, user_number, content, created_at, provider_date,
                                   provider_reference)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
-    .bind(&text.id)
-    .bind(&text.service_id)
+    .bind(Id(&text.id))
+    .bind(Id(&text.service_id))
     .bind(&text.notify_number)
     .bind(&text.user_number)
     .bind(&text.content)
     .bind(text.created_at)
     .bind(provider_date)
     .bind(provider_reference)
-    .execute(pool.sqlite_only()?)
+    .execute(db)
     .await
+    .map(|done| done.rows_affected()))
     .context("could not record a received text message")?;
     let sms = super::InboundSms {
         id: text.id.clone(),
@@ -135,29 +136,27 @@ pub async fn received_texts(
     limit: i64,
 ) -> anyhow::Result<Vec<ReceivedText>> {
     let rows = match older_than {
-        None => {
-            sqlx::query_as(
-                "SELECT id, service_id, notify_number, user_number, content, created_at FROM inbound_sms
-                 WHERE service_id = ? ORDER BY created_at DESC, id DESC LIMIT ?",
-            )
-            .bind(service_id)
-            .bind(limit)
-            .fetch_all(pool.sqlite_only()?)
-            .await
-        }
-        Some(id) => {
-            sqlx::query_as(
-                "SELECT i.id, i.service_id, i.notify_number, i.user_number, i.content, i.created_at
-                 FROM inbound_sms i, (SELECT created_at, id FROM inbound_sms WHERE id = ?2 AND service_id = ?1) o
-                 WHERE i.service_id = ?1 AND (i.created_at, i.id) < (o.created_at, o.id)
-                 ORDER BY i.created_at DESC, i.id DESC LIMIT ?3",
-            )
-            .bind(service_id)
-            .bind(id)
-            .bind(limit)
-            .fetch_all(pool.sqlite_only()?)
-            .await
-        }
+        None => on_backend!(pool, |db| sqlx::query_as(
+            "SELECT CAST(id AS TEXT) AS id, CAST(service_id AS TEXT) AS service_id, notify_number, user_number,
+                    content, created_at
+             FROM inbound_sms i WHERE i.service_id = $1 ORDER BY i.created_at DESC, i.id DESC LIMIT $2",
+        )
+        .bind(Id(service_id))
+        .bind(limit)
+        .fetch_all(db)
+        .await),
+        Some(id) => on_backend!(pool, |db| sqlx::query_as(
+            "SELECT CAST(i.id AS TEXT) AS id, CAST(i.service_id AS TEXT) AS service_id, i.notify_number,
+                    i.user_number, i.content, i.created_at
+             FROM inbound_sms i, (SELECT created_at, id FROM inbound_sms WHERE id = $2 AND service_id = $1) o
+             WHERE i.service_id = $1 AND (i.created_at, i.id) < (o.created_at, o.id)
+             ORDER BY i.created_at DESC, i.id DESC LIMIT $3",
+        )
+        .bind(Id(service_id))
+        .bind(Id(id))
+        .bind(limit)
+        .fetch_all(db)
+        .await),
     };
     rows.context("could not read received text messages")
 }
@@ -165,10 +164,10 @@ pub async fn received_texts(
 /// Deletes the service's received texts from before `before` (the retention
 /// of its text messages); returns how many.
 pub async fn delete_received_texts_before(pool: &Store, service_id: &str, before: Timestamp) -> anyhow::Result<u64> {
-    Ok(sqlx::query("DELETE FROM inbound_sms WHERE service_id = ? AND created_at < ?")
-        .bind(service_id)
+    Ok(on_backend!(pool, |db| sqlx::query("DELETE FROM inbound_sms WHERE service_id = $1 AND created_at < $2")
+        .bind(Id(service_id))
         .bind(before)
-        .execute(pool.sqlite_only()?)
-        .await?
-        .rows_affected())
+        .execute(db)
+        .await
+        .map(|done| done.rows_affected()))?)
 }

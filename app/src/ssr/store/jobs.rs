@@ -4,7 +4,8 @@
 //! each batch in one transaction with the job's cursor (`rows_read`), so a
 //! job resumed after a crash stores every row exactly once.
 
-use super::notifications::{insert_notifications, NewNotification};
+use super::backend::{on_backend, on_tx, Id};
+use super::notifications::{NewNotification, NotificationTx};
 use super::Store;
 use crate::domain::job::JobStatus;
 use crate::domain::{KeyType, NotificationStatus, TemplateType, Timestamp};
@@ -38,9 +39,12 @@ pub struct Job {
 
 macro_rules! select_jobs {
     () => {
-        "SELECT j.id, j.service_id, j.template_id, j.template_version, t.name AS template_name, j.notification_type,
-                j.original_file_name, j.notification_count, j.job_status, j.scheduled_for, j.created_by,
-                u.name AS created_by_name, j.api_key_id, j.key_type, j.created_at, j.processing_started, j.processing_finished
+        "SELECT CAST(j.id AS TEXT) AS id, CAST(j.service_id AS TEXT) AS service_id,
+                CAST(j.template_id AS TEXT) AS template_id, j.template_version, t.name AS template_name,
+                j.notification_type, j.original_file_name, j.notification_count, j.job_status, j.scheduled_for,
+                CAST(j.created_by AS TEXT) AS created_by, u.name AS created_by_name,
+                CAST(j.api_key_id AS TEXT) AS api_key_id, j.key_type, j.created_at, j.processing_started,
+                j.processing_finished
          FROM jobs j LEFT JOIN templates t ON t.id = j.template_id LEFT JOIN users u ON u.id = j.created_by "
     };
 }
@@ -83,65 +87,73 @@ pub async fn create_job(pool: &Store, job: &NewJob, daily_limit: i64) -> anyhow:
     let now = clock::now();
     let id = uuid::Uuid::now_v7().to_string();
     let _turn = pool.write_turn().await;
-    let mut tx = pool.begin_write_sqlite().await?;
-    if job.scheduled_for.is_none() && job.key_type != KeyType::Test {
-        let (used,): (i64,) = sqlx::query_as(
-            "SELECT (SELECT COUNT(*) FROM notifications
-                     WHERE service_id = ?1 AND notification_type = ?2 AND key_type IN ('normal', 'team') AND created_at >= ?3)
-                  + (SELECT coalesce(sum(j.notification_count - (SELECT COUNT(*) FROM notifications n WHERE n.job_id = j.id)), 0)
-                     FROM jobs j WHERE j.service_id = ?1 AND j.notification_type = ?2 AND j.key_type != 'test'
-                       AND j.job_status IN ('pending', 'in progress'))",
-        )
-        .bind(&job.service_id)
-        .bind(job.notification_type)
-        .bind(now.start_of_day())
-        .fetch_one(&mut *tx)
-        .await
-        .context("could not count today's messages")?;
-        if used + job.notification_count > daily_limit {
-            return Ok(Err(JobRefused::OverDailyLimit { remaining: (daily_limit - used).max(0) }));
-        }
-    }
+    // The admin writes' turn (on PostgreSQL, across instances): two jobs
+    // made at once cannot both take the last of the limit.
+    let mut write = pool.begin_write().await?;
     let status = if job.scheduled_for.is_some() { JobStatus::Scheduled } else { JobStatus::Pending };
-    sqlx::query(
-        "INSERT INTO jobs (id, service_id, template_id, template_version, notification_type, original_file_name,
-             notification_count, job_status, scheduled_for, created_by, api_key_id, key_type, reply_to, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(&id)
-    .bind(&job.service_id)
-    .bind(&job.template_id)
-    .bind(job.template_version)
-    .bind(job.notification_type)
-    .bind(&job.original_file_name)
-    .bind(job.notification_count)
-    .bind(status)
-    .bind(job.scheduled_for)
-    .bind(&job.created_by)
-    .bind(&job.api_key_id)
-    .bind(job.key_type)
-    .bind(&job.reply_to)
-    .bind(now)
-    .execute(&mut *tx)
-    .await
-    .context("could not make a job")?;
-    sqlx::query(
-        "INSERT INTO job_files (job_id, template_subject, template_content, delimiter, content) VALUES (?, ?, ?, ?, ?)",
-    )
-    .bind(&id)
-    .bind(&job.template_subject)
-    .bind(&job.template_content)
-    .bind(job.delimiter.to_string())
-    .bind(&job.content)
-    .execute(&mut *tx)
-    .await
-    .context("could not keep a job's file")?;
-    let made = sqlx::query_as::<_, Job>(concat!(select_jobs!(), "WHERE j.id = ?"))
-        .bind(&id)
-        .fetch_one(&mut *tx)
+    let made = on_tx!(&mut write, |tx| {
+        if job.scheduled_for.is_none() && job.key_type != KeyType::Test {
+            let (used,): (i64,) = sqlx::query_as(
+                "SELECT (SELECT COUNT(*) FROM notifications
+                         WHERE service_id = $1 AND notification_type = $2 AND key_type IN ('normal', 'team')
+                           AND created_at >= $3)
+                      + (SELECT CAST(coalesce(sum(j.notification_count
+                                                  - (SELECT COUNT(*) FROM notifications n WHERE n.job_id = j.id)), 0)
+                                     AS BIGINT)
+                         FROM jobs j WHERE j.service_id = $1 AND j.notification_type = $2 AND j.key_type != 'test'
+                           AND j.job_status IN ('pending', 'in progress'))",
+            )
+            .bind(Id(&job.service_id))
+            .bind(job.notification_type)
+            .bind(now.start_of_day())
+            .fetch_one(&mut **tx)
+            .await
+            .context("could not count today's messages")?;
+            if used + job.notification_count > daily_limit {
+                return Ok(Err(JobRefused::OverDailyLimit { remaining: (daily_limit - used).max(0) }));
+            }
+        }
+        sqlx::query(
+            "INSERT INTO jobs (id, service_id, template_id, template_version, notification_type, original_file_name,
+                 notification_count, job_status, scheduled_for, created_by, api_key_id, key_type, reply_to, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+        )
+        .bind(Id(&id))
+        .bind(Id(&job.service_id))
+        .bind(Id(&job.template_id))
+        .bind(job.template_version)
+        .bind(job.notification_type)
+        .bind(&job.original_file_name)
+        .bind(job.notification_count)
+        .bind(status)
+        .bind(job.scheduled_for)
+        .bind(job.created_by.as_deref().map(Id))
+        .bind(job.api_key_id.as_deref().map(Id))
+        .bind(job.key_type)
+        .bind(&job.reply_to)
+        .bind(now)
+        .execute(&mut **tx)
         .await
-        .context("could not read a new job")?;
-    tx.commit().await.context("could not make a job")?;
+        .context("could not make a job")?;
+        sqlx::query(
+            "INSERT INTO job_files (job_id, template_subject, template_content, delimiter, content)
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(Id(&id))
+        .bind(&job.template_subject)
+        .bind(&job.template_content)
+        .bind(job.delimiter.to_string())
+        .bind(&job.content)
+        .execute(&mut **tx)
+        .await
+        .context("could not keep a job's file")?;
+        sqlx::query_as::<_, Job>(concat!(select_jobs!(), "WHERE j.id = $1"))
+            .bind(Id(&id))
+            .fetch_one(&mut **tx)
+            .await
+            .context("could not read a new job")
+    })?;
+    write.commit().await.context("could not make a job")?;
     if status == JobStatus::Pending {
         pool.changed(super::Change::JobWaiting);
     }
@@ -150,24 +162,24 @@ pub async fn create_job(pool: &Store, job: &NewJob, daily_limit: i64) -> anyhow:
 
 /// The service's job (another service's is none).
 pub async fn get_job(pool: &Store, service_id: &str, job_id: &str) -> anyhow::Result<Option<Job>> {
-    sqlx::query_as::<_, Job>(concat!(select_jobs!(), "WHERE j.id = ? AND j.service_id = ?"))
-        .bind(job_id)
-        .bind(service_id)
-        .fetch_optional(pool.sqlite_only()?)
-        .await
-        .context("could not load a job")
+    on_backend!(pool, |db| sqlx::query_as::<_, Job>(concat!(select_jobs!(), "WHERE j.id = $1 AND j.service_id = $2"))
+        .bind(Id(job_id))
+        .bind(Id(service_id))
+        .fetch_optional(db)
+        .await)
+    .context("could not load a job")
 }
 
 /// The service's newest jobs, at most `limit`.
 pub async fn list_jobs(pool: &Store, service_id: &str, limit: i64) -> anyhow::Result<Vec<Job>> {
-    sqlx::query_as::<_, Job>(concat!(
+    on_backend!(pool, |db| sqlx::query_as::<_, Job>(concat!(
         select_jobs!(),
-        "WHERE j.service_id = ? ORDER BY j.created_at DESC, j.id DESC LIMIT ?"
+        "WHERE j.service_id = $1 ORDER BY j.created_at DESC, j.id DESC LIMIT $2"
     ))
-    .bind(service_id)
+    .bind(Id(service_id))
     .bind(limit)
-    .fetch_all(pool.sqlite_only()?)
-    .await
+    .fetch_all(db)
+    .await)
     .context("could not list jobs")
 }
 
@@ -182,17 +194,17 @@ pub async fn sent_previously(
     file_name: &str,
     since: Timestamp,
 ) -> anyhow::Result<bool> {
-    let (any,): (bool,) = sqlx::query_as(
-        "SELECT EXISTS (SELECT 1 FROM jobs WHERE service_id = ? AND template_id = ? AND template_version = ?
-                          AND original_file_name = ? AND created_at >= ? AND job_status != 'cancelled')",
+    let (any,): (bool,) = on_backend!(pool, |db| sqlx::query_as(
+        "SELECT EXISTS (SELECT 1 FROM jobs WHERE service_id = $1 AND template_id = $2 AND template_version = $3
+                          AND original_file_name = $4 AND created_at >= $5 AND job_status != 'cancelled')",
     )
-    .bind(service_id)
-    .bind(template_id)
+    .bind(Id(service_id))
+    .bind(Id(template_id))
     .bind(template_version)
     .bind(file_name)
     .bind(since)
-    .fetch_one(pool.sqlite_only()?)
-    .await
+    .fetch_one(db)
+    .await)
     .context("could not look for earlier jobs")?;
     Ok(any)
 }
@@ -200,29 +212,31 @@ pub async fn sent_previously(
 /// Cancels a scheduled job: whether it was scheduled (one already started
 /// cannot be).
 pub async fn cancel_job(pool: &Store, service_id: &str, job_id: &str) -> anyhow::Result<bool> {
-    let done = sqlx::query(
-        "UPDATE jobs SET job_status = 'cancelled', processing_finished = ?
-         WHERE id = ? AND service_id = ? AND job_status = 'scheduled'",
+    let done = on_backend!(pool, |db| sqlx::query(
+        "UPDATE jobs SET job_status = 'cancelled', processing_finished = $1
+         WHERE id = $2 AND service_id = $3 AND job_status = 'scheduled'",
     )
     .bind(clock::now())
-    .bind(job_id)
-    .bind(service_id)
-    .execute(pool.sqlite_only()?)
+    .bind(Id(job_id))
+    .bind(Id(service_id))
+    .execute(db)
     .await
+    .map(|done| done.rows_affected()))
     .context("could not cancel a job")?;
-    Ok(done.rows_affected() == 1)
+    Ok(done == 1)
 }
 
 /// A job's messages stored so far, by status.
 pub async fn job_status_counts(pool: &Store, job_id: &str) -> anyhow::Result<Vec<(NotificationStatus, i64)>> {
-    sqlx::query_as(
-        "SELECT status, COUNT(*) FROM notifications INDEXED BY notifications_job_row
-         WHERE job_id = ? GROUP BY status",
-    )
-    .bind(job_id)
-    .fetch_all(pool.sqlite_only()?)
-    .await
-    .context("could not count a job's messages")
+    // SQLite is told the job's index (its planner would otherwise take the
+    // status index for the grouping).
+    let sql = if pool.is_postgres() {
+        "SELECT status, COUNT(*) FROM notifications WHERE job_id = $1 GROUP BY status"
+    } else {
+        "SELECT status, COUNT(*) FROM notifications INDEXED BY notifications_job_row WHERE job_id = $1 GROUP BY status"
+    };
+    on_backend!(pool, |db| sqlx::query_as(sql).bind(Id(job_id)).fetch_all(db).await)
+        .context("could not count a job's messages")
 }
 
 /// One of a job's messages, as its page lists them.
@@ -238,17 +252,17 @@ pub struct JobMessage {
 
 /// A job's first `limit` messages, in the file's order.
 pub async fn job_messages(pool: &Store, service_id: &str, job_id: &str, limit: i64) -> anyhow::Result<Vec<JobMessage>> {
-    sqlx::query_as(
+    let sql = if pool.is_postgres() {
+        "SELECT CAST(id AS TEXT) AS id, job_row_number, recipient, status, created_at, updated_at
+         FROM notifications
+         WHERE job_id = $1 AND service_id = $2 ORDER BY job_row_number LIMIT $3"
+    } else {
         "SELECT id, job_row_number, recipient, status, created_at, updated_at
          FROM notifications INDEXED BY notifications_job_row
-         WHERE job_id = ? AND service_id = ? ORDER BY job_row_number LIMIT ?",
-    )
-    .bind(job_id)
-    .bind(service_id)
-    .bind(limit)
-    .fetch_all(pool.sqlite_only()?)
-    .await
-    .context("could not list a job's messages")
+         WHERE job_id = $1 AND service_id = $2 ORDER BY job_row_number LIMIT $3"
+    };
+    on_backend!(pool, |db| sqlx::query_as(sql).bind(Id(job_id)).bind(Id(service_id)).bind(limit).fetch_all(db).await)
+        .context("could not list a job's messages")
 }
 
 /// What the worker needs to send a job: the job, its template as it was,
@@ -272,44 +286,71 @@ pub struct JobWork {
     pub reply_to: Option<String>,
 }
 
+/// How long a claim on a job holds in a shared (PostgreSQL) database
+/// before another instance may take the job over: each batch stored renews
+/// it, so only a job whose instance died (or stopped storing) is taken.
+pub const JOB_LEASE: time::Duration = time::Duration::seconds(60);
+
 /// Takes the next job to send, oldest first: one started already (this
 /// process stopped while sending it), one waiting, or one whose time has
 /// come; it is then `in progress`.
+///
+/// On PostgreSQL the claim is a lease, [`JOB_LEASE`]: an `in progress` job
+/// is taken only when its lease has run out (the instance sending it died),
+/// and two instances looking at once take different jobs (`FOR UPDATE SKIP
+/// LOCKED`).
 pub async fn claim_next_job(pool: &Store) -> anyhow::Result<Option<JobWork>> {
     let now = clock::now();
     let _turn = pool.write_turn().await;
-    let mut tx = pool.begin_write_sqlite().await?;
-    let next: Option<(String, JobStatus)> = sqlx::query_as(
+    let next_sql = if pool.is_postgres() {
+        "SELECT CAST(id AS TEXT), job_status FROM jobs
+         WHERE (job_status = 'in progress' AND (lease_until IS NULL OR lease_until < $1))
+            OR job_status = 'pending' OR (job_status = 'scheduled' AND scheduled_for <= $1)
+         ORDER BY job_status = 'in progress' DESC, created_at LIMIT 1
+         FOR UPDATE SKIP LOCKED"
+    } else {
         "SELECT id, job_status FROM jobs
-         WHERE job_status IN ('in progress', 'pending') OR (job_status = 'scheduled' AND scheduled_for <= ?)
-         ORDER BY job_status = 'in progress' DESC, created_at LIMIT 1",
-    )
-    .bind(now)
-    .fetch_optional(&mut *tx)
-    .await
-    .context("could not look for jobs")?;
-    let Some((id, was)) = next else { return Ok(None) };
-    sqlx::query(
-        "UPDATE jobs SET job_status = 'in progress', processing_started = coalesce(processing_started, ?) WHERE id = ?",
-    )
-    .bind(now)
-    .bind(&id)
-    .execute(&mut *tx)
-    .await
-    .context("could not claim a job")?;
-    let work = sqlx::query_as::<_, JobWork>(
-        "SELECT j.id, j.service_id, j.template_id, j.template_version, j.notification_type, f.template_subject,
-                f.template_content, f.delimiter, f.content, j.notification_count, j.rows_read, ? AS job_status,
-                j.api_key_id, j.key_type, j.reply_to
-         FROM jobs j JOIN job_files f ON f.job_id = j.id WHERE j.id = ?",
-    )
-    .bind(was)
-    .bind(&id)
-    .fetch_one(&mut *tx)
-    .await
-    .context("could not read a claimed job")?;
-    tx.commit().await.context("could not claim a job")?;
-    Ok(Some(work))
+         WHERE job_status IN ('in progress', 'pending') OR (job_status = 'scheduled' AND scheduled_for <= $1)
+         ORDER BY job_status = 'in progress' DESC, created_at LIMIT 1"
+    };
+    let claim_sql = if pool.is_postgres() {
+        "UPDATE jobs SET job_status = 'in progress', processing_started = coalesce(processing_started, $1),
+             leased_by = $3, lease_until = $4
+         WHERE id = $2"
+    } else {
+        "UPDATE jobs SET job_status = 'in progress', processing_started = coalesce(processing_started, $1)
+         WHERE id = $2"
+    };
+    let mut write = pool.begin_busy_write().await?;
+    let work = on_tx!(&mut write, |tx| {
+        let next: Option<(String, JobStatus)> =
+            sqlx::query_as(next_sql).bind(now).fetch_optional(&mut **tx).await.context("could not look for jobs")?;
+        let Some((id, was)) = next else { return anyhow::Ok(None) };
+        sqlx::query(claim_sql)
+            .bind(now)
+            .bind(Id(&id))
+            .bind(&*pool.instance)
+            .bind(now + JOB_LEASE)
+            .execute(&mut **tx)
+            .await
+            .context("could not claim a job")?;
+        let mut work = sqlx::query_as::<_, JobWork>(
+            "SELECT CAST(j.id AS TEXT) AS id, CAST(j.service_id AS TEXT) AS service_id,
+                    CAST(j.template_id AS TEXT) AS template_id, j.template_version, j.notification_type,
+                    f.template_subject, f.template_content, f.delimiter, f.content, j.notification_count, j.rows_read,
+                    j.job_status, CAST(j.api_key_id AS TEXT) AS api_key_id, j.key_type, j.reply_to
+             FROM jobs j JOIN job_files f ON f.job_id = j.id WHERE j.id = $1",
+        )
+        .bind(Id(&id))
+        .fetch_one(&mut **tx)
+        .await
+        .context("could not read a claimed job")?;
+        // As it was before this claim: whether it is resumed, or starts.
+        work.job_status = was;
+        anyhow::Ok(Some(work))
+    })?;
+    write.commit().await.context("could not claim a job")?;
+    Ok(work)
 }
 
 /// Rows of a job inserted between looks at whether sends are waiting.
@@ -328,40 +369,61 @@ pub async fn store_job_batch(
     rows_read: i64,
 ) -> anyhow::Result<usize> {
     let _turn = pool.write_turn().await;
-    let mut tx = pool.begin_write_sqlite().await?;
-    let mut stored = 0;
-    for chunk in batch.chunks(JOB_CHUNK) {
-        insert_notifications(&mut tx, chunk).await?;
-        stored += chunk.len();
-        if pool.sends_waiting() {
-            break;
-        }
-    }
-    let cursor = match batch.get(stored) {
-        // Stopped early: past the last row stored.
-        Some(_) => batch[stored - 1].job.as_ref().map(|j| j.row_number + 1).unwrap_or(rows_read),
-        None => rows_read,
+    // On PostgreSQL the cursor moves only while the job is still this
+    // instance's, and its lease is renewed with it: a job taken over by
+    // another instance (this one was too slow) stores nothing more here.
+    let cursor_sql = if pool.is_postgres() {
+        "UPDATE jobs SET rows_read = $1, lease_until = $3 WHERE id = $2 AND leased_by = $4"
+    } else {
+        "UPDATE jobs SET rows_read = $1 WHERE id = $2"
     };
-    sqlx::query("UPDATE jobs SET rows_read = ? WHERE id = ?")
-        .bind(cursor)
-        .bind(job_id)
-        .execute(&mut *tx)
-        .await
-        .context("could not move a job's cursor")?;
-    tx.commit().await.context("could not store a job's rows")?;
+    let mut write = pool.begin_busy_write().await?;
+    let stored = on_tx!(&mut write, |tx| {
+        let mut stored = 0;
+        for chunk in batch.chunks(JOB_CHUNK) {
+            tx.insert_notifications(chunk).await?;
+            stored += chunk.len();
+            if pool.sends_waiting() {
+                break;
+            }
+        }
+        let cursor = match batch.get(stored) {
+            // Stopped early: past the last row stored.
+            Some(_) => batch[stored - 1].job.as_ref().map(|j| j.row_number + 1).unwrap_or(rows_read),
+            None => rows_read,
+        };
+        let moved = sqlx::query(cursor_sql)
+            .bind(cursor)
+            .bind(Id(job_id))
+            .bind(clock::now() + JOB_LEASE)
+            .bind(&*pool.instance)
+            .execute(&mut **tx)
+            .await
+            .context("could not move a job's cursor")?
+            .rows_affected();
+        anyhow::ensure!(moved == 1, "the job is no longer this instance's to send");
+        anyhow::Ok(stored)
+    })?;
+    write.commit().await.context("could not store a job's rows")?;
     Ok(stored)
 }
 
 /// Ends a job: `finished`, or refused when it came to start
 /// (`sending limits exceeded`).
 pub async fn end_job(pool: &Store, job_id: &str, status: JobStatus) -> anyhow::Result<()> {
-    sqlx::query("UPDATE jobs SET job_status = ?, processing_finished = ? WHERE id = ?")
+    let sql = if pool.is_postgres() {
+        "UPDATE jobs SET job_status = $1, processing_finished = $2, leased_by = NULL, lease_until = NULL WHERE id = $3"
+    } else {
+        "UPDATE jobs SET job_status = $1, processing_finished = $2 WHERE id = $3"
+    };
+    on_backend!(pool, |db| sqlx::query(sql)
         .bind(status)
         .bind(clock::now())
-        .bind(job_id)
-        .execute(pool.sqlite_only()?)
+        .bind(Id(job_id))
+        .execute(db)
         .await
-        .context("could not end a job")?;
+        .map(|done| done.rows_affected()))
+    .context("could not end a job")?;
     Ok(())
 }
 
@@ -373,7 +435,8 @@ pub async fn job_query_plans(pool: &Store) -> anyhow::Result<Vec<String>> {
     for sql in ["EXPLAIN QUERY PLAN SELECT status, COUNT(*) FROM notifications INDEXED BY notifications_job_row
          WHERE job_id = '' GROUP BY status"]
     {
-        let rows: Vec<(i64, i64, i64, String)> = sqlx::query_as(sql).fetch_all(pool.sqlite_only()?).await?;
+        let db = pool.sqlite().context("a query plan of SQLite's")?;
+        let rows: Vec<(i64, i64, i64, String)> = sqlx::query_as(sql).fetch_all(db).await?;
         plans.push(rows.into_iter().map(|r| r.3).collect::<Vec<_>>().join("; "));
     }
     Ok(plans)
@@ -388,16 +451,17 @@ pub async fn forget_job_files_before(
     notification_type: TemplateType,
     before: Timestamp,
 ) -> anyhow::Result<u64> {
-    let done = sqlx::query(
+    let done = on_backend!(pool, |db| sqlx::query(
         "DELETE FROM job_files WHERE job_id IN (
-           SELECT id FROM jobs WHERE service_id = ? AND notification_type = ? AND created_at < ?
+           SELECT id FROM jobs WHERE service_id = $1 AND notification_type = $2 AND created_at < $3
              AND job_status IN ('finished', 'cancelled', 'sending limits exceeded'))",
     )
-    .bind(service_id)
+    .bind(Id(service_id))
     .bind(notification_type)
     .bind(before)
-    .execute(pool.sqlite_only()?)
+    .execute(db)
     .await
+    .map(|done| done.rows_affected()))
     .context("could not forget old jobs' files")?;
-    Ok(done.rows_affected())
+    Ok(done)
 }

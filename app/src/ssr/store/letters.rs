@@ -1,6 +1,7 @@
 //! Letters as files: precompiled letters' PDFs and the checker's queue, the
 //! hidden template they are sent from, and returned letters.
 
+use super::backend::{on_backend, on_tx, Id};
 use super::{new_id, NewNotification, Store};
 use crate::domain::Timestamp;
 use crate::domain::{NotificationStatus, TemplateType};
@@ -15,14 +16,14 @@ pub const PRECOMPILED_TEMPLATE_NAME: &str = "Pre-compiled PDF";
 /// The service's hidden precompiled-letter template, `(id, version)`: made
 /// the first time the service sends a precompiled letter.
 pub async fn precompiled_template(pool: &Store, service_id: &str) -> anyhow::Result<(String, i64)> {
-    let found: Option<(String, i64)> = sqlx::query_as(
-        "SELECT id, version FROM templates WHERE service_id = ? AND hidden = 1 AND name = ?
-             ORDER BY created_at, id LIMIT 1",
+    let found: Option<(String, i64)> = on_backend!(pool, |db| sqlx::query_as(
+        "SELECT CAST(id AS TEXT), version FROM templates WHERE service_id = $1 AND hidden = TRUE AND name = $2
+         ORDER BY created_at, id LIMIT 1",
     )
-    .bind(service_id)
+    .bind(Id(service_id))
     .bind(PRECOMPILED_TEMPLATE_NAME)
-    .fetch_optional(pool.sqlite_only()?)
-    .await?;
+    .fetch_optional(db)
+    .await)?;
     if let Some(found) = found {
         return Ok(found);
     }
@@ -30,76 +31,80 @@ pub async fn precompiled_template(pool: &Store, service_id: &str) -> anyhow::Res
     // alike, and later sends take the first found.
     let id = new_id();
     let now = clock::now();
-    let mut tx = pool.begin_write_sqlite().await?;
-    sqlx::query(
-        "INSERT INTO templates (id, service_id, name, template_type, subject, content, version, archived, created_at,
-             hidden)
-         VALUES (?, ?, ?, 'letter', ?, '', 1, 0, ?, 1)",
-    )
-    .bind(&id)
-    .bind(service_id)
-    .bind(PRECOMPILED_TEMPLATE_NAME)
-    .bind(PRECOMPILED_TEMPLATE_NAME)
-    .bind(now)
-    .execute(&mut *tx)
-    .await
-    .context("could not create the precompiled letter template")?;
-    sqlx::query(
-        "INSERT INTO template_versions (template_id, version, name, template_type, subject, content, created_at)
-         VALUES (?, 1, ?, 'letter', ?, '', ?)",
-    )
-    .bind(&id)
-    .bind(PRECOMPILED_TEMPLATE_NAME)
-    .bind(PRECOMPILED_TEMPLATE_NAME)
-    .bind(now)
-    .execute(&mut *tx)
-    .await?;
-    tx.commit().await?;
+    let mut write = pool.begin_busy_write().await?;
+    on_tx!(&mut write, |tx| {
+        sqlx::query(
+            "INSERT INTO templates (id, service_id, name, template_type, subject, content, version, archived,
+                 created_at, hidden)
+             VALUES ($1, $2, $3, 'letter', $3, '', 1, FALSE, $4, TRUE)",
+        )
+        .bind(Id(&id))
+        .bind(Id(service_id))
+        .bind(PRECOMPILED_TEMPLATE_NAME)
+        .bind(now)
+        .execute(&mut **tx)
+        .await
+        .context("could not create the precompiled letter template")?;
+        sqlx::query(
+            "INSERT INTO template_versions (template_id, version, name, template_type, subject, content, created_at)
+             VALUES ($1, 1, $2, 'letter', $2, '', $3)",
+        )
+        .bind(Id(&id))
+        .bind(PRECOMPILED_TEMPLATE_NAME)
+        .bind(now)
+        .execute(&mut **tx)
+        .await
+        .map(|done| done.rows_affected())
+    })?;
+    write.commit().await?;
     Ok((id, 1))
 }
 
 /// Stores a precompiled letter and its PDF in one transaction. The letter
 /// waits in `pending-virus-check` until [`record_letter_check`].
 pub async fn create_precompiled_letter(pool: &Store, n: &NewNotification, pdf: &[u8]) -> anyhow::Result<()> {
-    let mut tx = pool.begin_write_sqlite().await?;
-    sqlx::query(
-        "INSERT INTO notifications (id, service_id, api_key_id, key_type, template_id, template_version,
-             notification_type, recipient, client_reference, personalisation, subject, body, status, postage,
-             created_at, reply_to)
-         VALUES (?, ?, ?, ?, ?, ?, 'letter', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(&n.id)
-    .bind(&n.service_id)
-    .bind(&n.api_key_id)
-    .bind(n.key_type)
-    .bind(&n.template_id)
-    .bind(n.template_version)
-    .bind(&n.recipient)
-    .bind(&n.client_reference)
-    .bind(&n.personalisation)
-    .bind(&n.subject)
-    .bind(&n.body)
-    .bind(NotificationStatus::PendingVirusCheck)
-    .bind(&n.postage)
-    .bind(n.created_at)
-    .bind(&n.reply_to)
-    .execute(&mut *tx)
-    .await
-    .context("could not save a precompiled letter")?;
-    sqlx::query(
-        "INSERT INTO letter_pdfs (notification_id, service_id, pdf, created_at, size, test_key)
-         VALUES (?, ?, ?, ?, ?, ?)",
-    )
-    .bind(&n.id)
-    .bind(&n.service_id)
-    .bind(pdf)
-    .bind(n.created_at)
-    .bind(pdf.len() as i64)
-    .bind(n.key_type == crate::domain::api_key::KeyType::Test)
-    .execute(&mut *tx)
-    .await
-    .context("could not save a letter's PDF")?;
-    tx.commit().await?;
+    let mut write = pool.begin_busy_write().await?;
+    on_tx!(&mut write, |tx| {
+        sqlx::query(
+            "INSERT INTO notifications (id, service_id, api_key_id, key_type, template_id, template_version,
+                 notification_type, recipient, client_reference, personalisation, subject, body, status, postage,
+                 created_at, reply_to)
+             VALUES ($1, $2, $3, $4, $5, $6, 'letter', $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+        )
+        .bind(Id(&n.id))
+        .bind(Id(&n.service_id))
+        .bind(n.api_key_id.as_deref().map(Id))
+        .bind(n.key_type)
+        .bind(Id(&n.template_id))
+        .bind(n.template_version)
+        .bind(&n.recipient)
+        .bind(&n.client_reference)
+        .bind(&n.personalisation)
+        .bind(&n.subject)
+        .bind(&n.body)
+        .bind(NotificationStatus::PendingVirusCheck)
+        .bind(&n.postage)
+        .bind(n.created_at)
+        .bind(&n.reply_to)
+        .execute(&mut **tx)
+        .await
+        .context("could not save a precompiled letter")?;
+        sqlx::query(
+            "INSERT INTO letter_pdfs (notification_id, service_id, pdf, created_at, size, test_key)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(Id(&n.id))
+        .bind(Id(&n.service_id))
+        .bind(pdf)
+        .bind(n.created_at)
+        .bind(pdf.len() as i64)
+        .bind(n.key_type == crate::domain::api_key::KeyType::Test)
+        .execute(&mut **tx)
+        .await
+        .context("could not save a letter's PDF")
+        .map(|done| done.rows_affected())
+    })?;
+    write.commit().await?;
     Ok(())
 }
 
@@ -111,16 +116,18 @@ pub async fn letter_file_bytes_since(
     test: bool,
     since: Timestamp,
 ) -> anyhow::Result<i64> {
-    let (bytes,): (i64,) = sqlx::query_as(
+    // SQLite is told its index (the sum then reads it alone); PostgreSQL
+    // sums bigints as `numeric`, so the sum is cast back.
+    let sql = if pool.is_postgres() {
+        "SELECT CAST(coalesce(sum(size), 0) AS BIGINT) FROM letter_pdfs
+         WHERE service_id = $1 AND test_key = $2 AND created_at >= $3"
+    } else {
         "SELECT coalesce(sum(size), 0) FROM letter_pdfs INDEXED BY letter_pdfs_daily_bytes
-         WHERE service_id = ? AND test_key = ? AND created_at >= ?",
-    )
-    .bind(service_id)
-    .bind(test)
-    .bind(since)
-    .fetch_one(pool.sqlite_only()?)
-    .await
-    .context("could not count the service's letter files")?;
+         WHERE service_id = $1 AND test_key = $2 AND created_at >= $3"
+    };
+    let (bytes,): (i64,) =
+        on_backend!(pool, |db| sqlx::query_as(sql).bind(Id(service_id)).bind(test).bind(since).fetch_one(db).await)
+            .context("could not count the service's letter files")?;
     Ok(bytes)
 }
 
@@ -138,25 +145,28 @@ pub struct LetterToCheck {
 /// many hard files does not hold up everyone else's letters. Files are not
 /// read here: [`letter_file`] reads each when its check starts.
 pub async fn letters_to_check(pool: &Store, limit: i64) -> anyhow::Result<Vec<LetterToCheck>> {
-    sqlx::query_as(
-        "SELECT notification_id, service_id, check_attempts FROM (
+    on_backend!(pool, |db| sqlx::query_as(
+        "SELECT CAST(notification_id AS TEXT) AS notification_id, CAST(service_id AS TEXT) AS service_id,
+                check_attempts
+         FROM (
              SELECT notification_id, service_id, check_attempts, created_at,
                     row_number() OVER (PARTITION BY service_id ORDER BY check_attempts, created_at) AS turn
-             FROM letter_pdfs WHERE checked_at IS NULL)
-         ORDER BY turn, created_at LIMIT ?",
+             FROM letter_pdfs WHERE checked_at IS NULL) AS waiting
+         ORDER BY turn, created_at LIMIT $1",
     )
     .bind(limit)
-    .fetch_all(pool.sqlite_only()?)
-    .await
+    .fetch_all(db)
+    .await)
     .context("could not load letters to check")
 }
 
 /// A precompiled letter's file, by notification id.
 pub async fn letter_file(pool: &Store, notification_id: &str) -> anyhow::Result<Option<Vec<u8>>> {
-    let row: Option<(Vec<u8>,)> = sqlx::query_as("SELECT pdf FROM letter_pdfs WHERE notification_id = ?")
-        .bind(notification_id)
-        .fetch_optional(pool.sqlite_only()?)
-        .await
+    let row: Option<(Vec<u8>,)> =
+        on_backend!(pool, |db| sqlx::query_as("SELECT pdf FROM letter_pdfs WHERE notification_id = $1")
+            .bind(Id(notification_id))
+            .fetch_optional(db)
+            .await)
         .context("could not load a letter's file")?;
     Ok(row.map(|(pdf,)| pdf))
 }
@@ -165,11 +175,14 @@ pub async fn letter_file(pool: &Store, notification_id: &str) -> anyhow::Result<
 /// a check that kills whatever runs it is counted all the same.
 pub async fn begin_letter_check(pool: &Store, notification_id: &str) -> anyhow::Result<()> {
     let _turn = pool.write_turn().await;
-    sqlx::query("UPDATE letter_pdfs SET check_attempts = check_attempts + 1 WHERE notification_id = ?")
-        .bind(notification_id)
-        .execute(pool.sqlite_only()?)
-        .await
-        .context("could not count a letter check")?;
+    on_backend!(pool, |db| sqlx::query(
+        "UPDATE letter_pdfs SET check_attempts = check_attempts + 1 WHERE notification_id = $1"
+    )
+    .bind(Id(notification_id))
+    .execute(db)
+    .await
+    .map(|done| done.rows_affected()))
+    .context("could not count a letter check")?;
     Ok(())
 }
 
@@ -189,37 +202,28 @@ pub async fn record_letter_check(pool: &Store, notification_id: &str, check: &Le
     let now = clock::now();
     let pages = serde_json::to_string(&check.invalid_pages)?;
     let _turn = pool.write_turn().await;
-    let mut tx = pool.begin_write_sqlite().await?;
-    sqlx::query(
-        "UPDATE letter_pdfs SET page_count = ?, invalid_reason = ?, invalid_pages = ?, checked_at = ?
-         WHERE notification_id = ?",
-    )
-    .bind(check.page_count)
-    .bind(&check.invalid_reason)
-    .bind(pages)
-    .bind(now)
-    .bind(notification_id)
-    .execute(&mut *tx)
-    .await?;
-    if check.invalid_reason.is_some() {
+    let mut write = pool.begin_busy_write().await?;
+    on_tx!(&mut write, |tx| {
         sqlx::query(
-            "UPDATE notifications SET status = 'validation-failed', completed_at = ?1, updated_at = ?1
-             WHERE id = ?2 AND status = 'pending-virus-check'",
+            "UPDATE letter_pdfs SET page_count = $1, invalid_reason = $2, invalid_pages = $3, checked_at = $4
+             WHERE notification_id = $5",
         )
+        .bind(check.page_count)
+        .bind(&check.invalid_reason)
+        .bind(&pages)
         .bind(now)
-        .bind(notification_id)
-        .execute(&mut *tx)
+        .bind(Id(notification_id))
+        .execute(&mut **tx)
         .await?;
-    } else {
-        sqlx::query(
-            "UPDATE notifications SET status = 'created', updated_at = ? WHERE id = ? AND status = 'pending-virus-check'",
-        )
-        .bind(now)
-        .bind(notification_id)
-        .execute(&mut *tx)
-        .await?;
-    }
-    tx.commit().await.context("could not record a letter check")?;
+        let next = if check.invalid_reason.is_some() {
+            "UPDATE notifications SET status = 'validation-failed', completed_at = $1, updated_at = $1
+             WHERE id = $2 AND status = 'pending-virus-check'"
+        } else {
+            "UPDATE notifications SET status = 'created', updated_at = $1 WHERE id = $2 AND status = 'pending-virus-check'"
+        };
+        sqlx::query(next).bind(now).bind(Id(notification_id)).execute(&mut **tx).await.map(|done| done.rows_affected())
+    })?;
+    write.commit().await.context("could not record a letter check")?;
     Ok(())
 }
 
@@ -237,13 +241,13 @@ pub async fn precompiled_file(
     service_id: &str,
     notification_id: &str,
 ) -> anyhow::Result<Option<PrecompiledFile>> {
-    sqlx::query_as::<_, PrecompiledFile>(
-        "SELECT pdf, checked_at FROM letter_pdfs WHERE notification_id = ? AND service_id = ?",
+    on_backend!(pool, |db| sqlx::query_as::<_, PrecompiledFile>(
+        "SELECT pdf, checked_at FROM letter_pdfs WHERE notification_id = $1 AND service_id = $2",
     )
-    .bind(notification_id)
-    .bind(service_id)
-    .fetch_optional(pool.sqlite_only()?)
-    .await
+    .bind(Id(notification_id))
+    .bind(Id(service_id))
+    .fetch_optional(db)
+    .await)
     .context("could not load a letter's PDF")
 }
 
@@ -253,13 +257,14 @@ pub async fn letter_check(
     service_id: &str,
     notification_id: &str,
 ) -> anyhow::Result<Option<(Option<i64>, Option<String>, Vec<u32>)>> {
-    let row: Option<(Option<i64>, Option<String>, Option<String>)> = sqlx::query_as(
-        "SELECT page_count, invalid_reason, invalid_pages FROM letter_pdfs WHERE notification_id = ? AND service_id = ?",
+    let row: Option<(Option<i64>, Option<String>, Option<String>)> = on_backend!(pool, |db| sqlx::query_as(
+        "SELECT page_count, invalid_reason, invalid_pages FROM letter_pdfs
+         WHERE notification_id = $1 AND service_id = $2",
     )
-    .bind(notification_id)
-    .bind(service_id)
-    .fetch_optional(pool.sqlite_only()?)
-    .await?;
+    .bind(Id(notification_id))
+    .bind(Id(service_id))
+    .fetch_optional(db)
+    .await)?;
     Ok(row.map(|(count, reason, pages)| {
         (count, reason, pages.and_then(|p| serde_json::from_str(&p).ok()).unwrap_or_default())
     }))
@@ -276,19 +281,28 @@ pub async fn return_letters(
 ) -> anyhow::Result<Vec<String>> {
     let wanted = serde_json::to_string(ids_or_references)?;
     let now = clock::now();
-    let marked: Vec<(String,)> = sqlx::query_as(
-        "UPDATE notifications SET status = ?1, updated_at = ?2
-         WHERE service_id = ?3 AND notification_type = ?4 AND status IN ('sending', 'delivered')
-           AND (id IN (SELECT value FROM json_each(?5)) OR client_reference IN (SELECT value FROM json_each(?5)))
-         RETURNING id",
-    )
-    .bind(NotificationStatus::ReturnedLetter)
-    .bind(now)
-    .bind(service_id)
-    .bind(TemplateType::Letter)
-    .bind(&wanted)
-    .fetch_all(pool.sqlite_only()?)
-    .await
+    // The ids and references come as one JSON array, each backend reading
+    // it with its own JSON functions.
+    let sql = if pool.is_postgres() {
+        "UPDATE notifications SET status = $1, updated_at = $2
+         WHERE service_id = $3 AND notification_type = $4 AND status IN ('sending', 'delivered')
+           AND (CAST(id AS TEXT) IN (SELECT jsonb_array_elements_text($5::jsonb))
+                OR client_reference IN (SELECT jsonb_array_elements_text($5::jsonb)))
+         RETURNING CAST(id AS TEXT)"
+    } else {
+        "UPDATE notifications SET status = $1, updated_at = $2
+         WHERE service_id = $3 AND notification_type = $4 AND status IN ('sending', 'delivered')
+           AND (id IN (SELECT value FROM json_each($5)) OR client_reference IN (SELECT value FROM json_each($5)))
+         RETURNING id"
+    };
+    let marked: Vec<(String,)> = on_backend!(pool, |db| sqlx::query_as(sql)
+        .bind(NotificationStatus::ReturnedLetter)
+        .bind(now)
+        .bind(Id(service_id))
+        .bind(TemplateType::Letter)
+        .bind(&wanted)
+        .fetch_all(db)
+        .await)
     .context("could not mark letters as returned")?;
     let mut ids = Vec::with_capacity(marked.len());
     for (id,) in marked {

@@ -87,6 +87,9 @@ pub struct Store {
     /// Writers of the API's sends waiting for their turn (see
     /// [`Store::write_turn_for_sends`]).
     sends_waiting: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    /// This process's name on the leases it takes in a shared database (a
+    /// random UUID per connection: one per instance).
+    instance: std::sync::Arc<str>,
 }
 
 impl Store {
@@ -104,17 +107,24 @@ impl Store {
         }
     }
 
+    /// The PostgreSQL pool, on a PostgreSQL store: for a function whose
+    /// SQL differs between the backends.
+    pub(crate) fn postgres(&self) -> Option<&sqlx::PgPool> {
+        match &self.backend {
+            Backend::Sqlite(_) => None,
+            Backend::Postgres(db) => Some(db),
+        }
+    }
+
     /// Whether the store is on PostgreSQL.
     pub fn is_postgres(&self) -> bool {
         matches!(self.backend, Backend::Postgres(_))
     }
 
-    /// The SQLite pool, for a store function not yet written for
-    /// PostgreSQL: on PostgreSQL it answers an error naming no data. The
-    /// server refuses a `postgres://` URL at start-up until none of these
-    /// is left (issue 20).
-    pub(crate) fn sqlite_only(&self) -> anyhow::Result<&SqlitePool> {
-        self.sqlite().ok_or_else(|| anyhow::anyhow!("this part of the store is not yet written for PostgreSQL"))
+    /// The SQLite pool, in a function that has answered PostgreSQL already
+    /// ([`Store::postgres`]) and goes on in SQLite's own dialect.
+    pub(crate) fn sqlite_arm(&self) -> anyhow::Result<&SqlitePool> {
+        self.sqlite().ok_or_else(|| anyhow::anyhow!("SQLite's statement was asked of PostgreSQL"))
     }
 
     fn changed(&self, change: Change) {
@@ -189,10 +199,18 @@ impl Store {
         })
     }
 
-    /// [`Store::begin_write`] for a function not yet written for
-    /// PostgreSQL ([`Store::sqlite_only`]).
-    pub(crate) async fn begin_write_sqlite(&self) -> anyhow::Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
-        Ok(self.sqlite_only()?.begin_with("BEGIN IMMEDIATE").await?)
+    /// A write transaction of the busy paths (the sends' group commit, the
+    /// providers' outcomes, receipts, callbacks' attempts, jobs): on SQLite
+    /// `BEGIN IMMEDIATE`, as [`Store::begin_write`]; on PostgreSQL a plain
+    /// transaction, without the admin writes' advisory lock, so instances
+    /// write side by side. These writes read nothing they then rely on
+    /// without saying so in the write itself (`WHERE status = …`), or take
+    /// their rows with `FOR UPDATE SKIP LOCKED`.
+    pub(crate) async fn begin_busy_write(&self) -> sqlx::Result<WriteTx> {
+        Ok(match &self.backend {
+            Backend::Sqlite(db) => WriteTx::Sqlite(db.begin_with("BEGIN IMMEDIATE").await?),
+            Backend::Postgres(db) => WriteTx::Postgres(db.begin().await?),
+        })
     }
 }
 
@@ -215,7 +233,7 @@ pub async fn connect(url: &str) -> anyhow::Result<Store> {
 
 fn store(backend: Backend) -> Store {
     let (changes, _) = broadcast::channel(CHANGE_BACKLOG);
-    Store { backend, changes, writer: Default::default(), sends_waiting: Default::default() }
+    Store { backend, changes, writer: Default::default(), sends_waiting: Default::default(), instance: new_id().into() }
 }
 
 /// Opens the PostgreSQL database at `url` and runs its migrations

@@ -1,5 +1,7 @@
 //! Notifications, their deliveries, the outbox of the built-in provider, and the hub's message log.
 
+use super::backend::{on_backend, on_tx, tx_methods, Dialect, Id};
+use super::callbacks::ReceiptTx;
 use super::Store;
 use crate::domain::simulated::test_key_outcome;
 use crate::domain::Timestamp;
@@ -15,15 +17,15 @@ pub async fn count_sent_since(
     notification_type: TemplateType,
     since: Timestamp,
 ) -> anyhow::Result<i64> {
-    let (n,): (i64,) = sqlx::query_as(
+    let (n,): (i64,) = on_backend!(pool, |db| sqlx::query_as(
         "SELECT COUNT(*) FROM notifications
-         WHERE service_id = ? AND notification_type = ? AND key_type IN ('normal', 'team') AND created_at >= ?",
+         WHERE service_id = $1 AND notification_type = $2 AND key_type IN ('normal', 'team') AND created_at >= $3",
     )
-    .bind(service_id)
+    .bind(Id(service_id))
     .bind(notification_type)
     .bind(since)
-    .fetch_one(pool.sqlite_only()?)
-    .await?;
+    .fetch_one(db)
+    .await)?;
     Ok(n)
 }
 
@@ -60,9 +62,11 @@ pub struct Notification {
 /// `SELECT <every notification column> FROM notifications`, for `concat!`.
 macro_rules! select_notifications {
     () => {
-        "SELECT id, service_id, api_key_id, key_type, template_id, template_version, notification_type, recipient,
-                client_reference, personalisation, subject, body, status, postage, created_at, sent_at, completed_at,
-                updated_at, reply_to, provider_attempts, one_click_unsubscribe_url, job_id FROM notifications "
+        "SELECT CAST(id AS TEXT) AS id, CAST(service_id AS TEXT) AS service_id,
+                CAST(api_key_id AS TEXT) AS api_key_id, key_type, CAST(template_id AS TEXT) AS template_id,
+                template_version, notification_type, recipient, client_reference, personalisation, subject, body,
+                status, postage, created_at, sent_at, completed_at, updated_at, reply_to, provider_attempts,
+                one_click_unsubscribe_url, CAST(job_id AS TEXT) AS job_id FROM notifications "
     };
 }
 
@@ -102,58 +106,115 @@ pub struct JobRow {
 }
 
 /// The test-key delivery's statement (and its plan, checked by a test).
+/// SQLite finds the rows by `rowid`, through the index of waiting
+/// messages; PostgreSQL by id, skipping rows another instance is finishing.
 macro_rules! deliver_test_notifications {
     () => {
         "UPDATE notifications SET
            status = coalesce(test_outcome, 'delivered'),
-           sent_at = ?1, completed_at = ?1, updated_at = ?1
+           sent_at = $1, completed_at = $1, updated_at = $1
          WHERE rowid IN (
            SELECT rowid FROM notifications INDEXED BY notifications_waiting
-           WHERE status = 'created' AND key_type = 'test' ORDER BY created_at LIMIT ?2)"
+           WHERE status = 'created' AND key_type = 'test' ORDER BY created_at LIMIT $2)"
+    };
+    (postgres) => {
+        "UPDATE notifications SET
+           status = coalesce(test_outcome, 'delivered'),
+           sent_at = $1, completed_at = $1, updated_at = $1
+         WHERE id IN (
+           SELECT id FROM notifications
+           WHERE status = 'created' AND key_type = 'test' ORDER BY created_at LIMIT $2 FOR UPDATE SKIP LOCKED)"
     };
 }
 
-/// Finishes up to `limit` waiting test-key notifications in `tx`, with
-/// their delivery receipts: how many it finished.
-async fn finish_tests_in(
-    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
-    now: Timestamp,
-    limit: i64,
-) -> anyhow::Result<u64> {
-    // With no delivery-status callback anywhere there is no receipt to
-    // build: the rows are not read back (at full load, reading back 500 rows
-    // a batch for nothing cost the sends about 7%, bench/callbacks.sh).
-    let (any_callback,): (bool,) =
-        sqlx::query_as("SELECT EXISTS (SELECT 1 FROM service_callbacks WHERE callback_type = 'delivery_status')")
-            .fetch_one(&mut **tx)
+tx_methods! {
+    /// The writes of notifications inside a transaction, on either backend.
+    pub(super) trait NotificationTx {
+        /// Finishes up to `limit` waiting test-key notifications, with
+        /// their delivery receipts: how many it finished.
+        async fn finish_tests(&mut self, now: Timestamp, limit: i64) -> anyhow::Result<u64> {
+            // With no delivery-status callback anywhere there is no receipt to
+            // build: the rows are not read back (at full load, reading back 500
+            // rows a batch for nothing cost the sends about 7%, bench/callbacks.sh).
+            let (any_callback,): (bool,) = sqlx::query_as(
+                "SELECT EXISTS (SELECT 1 FROM service_callbacks WHERE callback_type = 'delivery_status')",
+            )
+            .fetch_one(&mut **self)
             .await?;
-    if !any_callback {
-        let finished = sqlx::query(deliver_test_notifications!())
-            .bind(now)
-            .bind(limit)
-            .execute(&mut **tx)
-            .await
-            .context("could not finish test notifications")?;
-        return Ok(finished.rows_affected());
+            let (sql, returning) = if <Self as Dialect>::POSTGRES {
+                (
+                    deliver_test_notifications!(postgres),
+                    concat!(deliver_test_notifications!(postgres), " RETURNING ", super::status_change_columns!()),
+                )
+            } else {
+                (
+                    deliver_test_notifications!(),
+                    concat!(deliver_test_notifications!(), " RETURNING ", super::status_change_columns!()),
+                )
+            };
+            if !any_callback {
+                let finished = sqlx::query(sql)
+                    .bind(now)
+                    .bind(limit)
+                    .execute(&mut **self)
+                    .await
+                    .context("could not finish test notifications")?;
+                return Ok(finished.rows_affected());
+            }
+            let finished: Vec<super::StatusChange> = sqlx::query_as(returning)
+                .bind(now)
+                .bind(limit)
+                .fetch_all(&mut **self)
+                .await
+                .context("could not finish test notifications")?;
+            self.queue_receipts(&finished).await?;
+            Ok(finished.len() as u64)
+        }
+
+        /// Stores notifications, with multi-row inserts.
+        async fn insert_notifications(&mut self, batch: &[&NewNotification]) -> anyhow::Result<()> {
+            for chunk in batch.chunks(200) {
+                let mut insert = sqlx::QueryBuilder::new(
+                    "INSERT INTO notifications (id, service_id, api_key_id, key_type, template_id, template_version,
+                         notification_type, recipient, client_reference, personalisation, subject, body, status, postage,
+                         created_at, reply_to, test_outcome, one_click_unsubscribe_url, job_id, job_row_number) ",
+                );
+                insert.push_values(chunk, |mut row, n| {
+                    row.push_bind(Id(&n.id))
+                        .push_bind(Id(&n.service_id))
+                        .push_bind(n.api_key_id.as_deref().map(Id))
+                        .push_bind(n.key_type)
+                        .push_bind(Id(&n.template_id))
+                        .push_bind(n.template_version)
+                        .push_bind(n.notification_type)
+                        .push_bind(&n.recipient)
+                        .push_bind(&n.client_reference)
+                        .push_bind(&n.personalisation)
+                        .push_bind(&n.subject)
+                        .push_bind(&n.body)
+                        .push_bind(NotificationStatus::Created)
+                        .push_bind(&n.postage)
+                        .push_bind(n.created_at)
+                        .push_bind(&n.reply_to)
+                        .push_bind((n.key_type == KeyType::Test).then(|| test_key_outcome(&n.recipient)))
+                        .push_bind(&n.one_click_unsubscribe_url)
+                        .push_bind(n.job.as_ref().map(|j| Id(&j.job_id)))
+                        .push_bind(n.job.as_ref().map(|j| j.row_number));
+                });
+                insert.build().execute(&mut **self).await.context("could not save notifications")?;
+            }
+            Ok(())
+        }
     }
-    let finished: Vec<super::StatusChange> =
-        sqlx::query_as(concat!(deliver_test_notifications!(), " RETURNING ", super::status_change_columns!()))
-            .bind(now)
-            .bind(limit)
-            .fetch_all(&mut **tx)
-            .await
-            .context("could not finish test notifications")?;
-    super::queue_receipts_in(tx, &finished).await?;
-    Ok(finished.len() as u64)
 }
 
 /// Stores a batch of notifications in one transaction (group commit), with
 /// multi-row inserts.
 pub async fn create_notifications(pool: &Store, batch: &[&NewNotification]) -> anyhow::Result<()> {
     let _turn = pool.write_turn_for_sends().await;
-    let mut tx = pool.begin_write_sqlite().await?;
-    insert_notifications(&mut tx, batch).await?;
-    tx.commit().await.context("could not commit notifications")?;
+    let mut write = pool.begin_busy_write().await?;
+    on_tx!(&mut write, |tx| tx.insert_notifications(batch).await)?;
+    write.commit().await.context("could not commit notifications")?;
     Ok(())
 }
 
@@ -170,60 +231,29 @@ pub async fn create_notifications(pool: &Store, batch: &[&NewNotification]) -> a
 /// would then commit one by one before the caller stored them again.)
 pub async fn create_notifications_finishing_tests(pool: &Store, batch: &[&NewNotification]) -> anyhow::Result<u64> {
     let _turn = pool.write_turn_for_sends().await;
-    let mut tx = pool.begin_write_sqlite().await?;
+    let mut write = pool.begin_busy_write().await?;
     // In step with the sends: a backlog (a test key's job of 100,000 rows)
     // is the delivery loop's, not a cost every send's commit carries.
     let limit = (2 * batch.len() as i64).clamp(16, TEST_DELIVERY_CHUNK);
-    let finished = finish_tests_in(&mut tx, clock::now(), limit).await?;
-    insert_notifications(&mut tx, batch).await?;
-    tx.commit().await.context("could not commit notifications")?;
+    let finished = on_tx!(&mut write, |tx| {
+        let finished = tx.finish_tests(clock::now(), limit).await?;
+        tx.insert_notifications(batch).await?;
+        anyhow::Ok(finished)
+    })?;
+    write.commit().await.context("could not commit notifications")?;
     Ok(finished)
 }
 
-pub(super) async fn insert_notifications(
-    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
-    batch: &[&NewNotification],
-) -> anyhow::Result<()> {
-    for chunk in batch.chunks(200) {
-        let mut insert = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
-            "INSERT INTO notifications (id, service_id, api_key_id, key_type, template_id, template_version,
-                 notification_type, recipient, client_reference, personalisation, subject, body, status, postage, created_at,
-                 reply_to, test_outcome, one_click_unsubscribe_url, job_id, job_row_number) ",
-        );
-        insert.push_values(chunk, |mut row, n| {
-            row.push_bind(&n.id)
-                .push_bind(&n.service_id)
-                .push_bind(&n.api_key_id)
-                .push_bind(n.key_type)
-                .push_bind(&n.template_id)
-                .push_bind(n.template_version)
-                .push_bind(n.notification_type)
-                .push_bind(&n.recipient)
-                .push_bind(&n.client_reference)
-                .push_bind(&n.personalisation)
-                .push_bind(&n.subject)
-                .push_bind(&n.body)
-                .push_bind(NotificationStatus::Created)
-                .push_bind(&n.postage)
-                .push_bind(n.created_at)
-                .push_bind(&n.reply_to)
-                .push_bind((n.key_type == KeyType::Test).then(|| test_key_outcome(&n.recipient)))
-                .push_bind(&n.one_click_unsubscribe_url)
-                .push_bind(n.job.as_ref().map(|j| &j.job_id))
-                .push_bind(n.job.as_ref().map(|j| j.row_number));
-        });
-        insert.build().execute(&mut **tx).await.context("could not save notifications")?;
-    }
-    Ok(())
-}
-
 pub async fn get_notification(pool: &Store, service_id: &str, id: &str) -> anyhow::Result<Option<Notification>> {
-    sqlx::query_as::<_, Notification>(concat!(select_notifications!(), "WHERE id = ? AND service_id = ?"))
-        .bind(id)
-        .bind(service_id)
-        .fetch_optional(pool.sqlite_only()?)
-        .await
-        .context("could not load a notification")
+    on_backend!(pool, |db| sqlx::query_as::<_, Notification>(concat!(
+        select_notifications!(),
+        "WHERE id = $1 AND service_id = $2"
+    ))
+    .bind(Id(id))
+    .bind(Id(service_id))
+    .fetch_optional(db)
+    .await)
+    .context("could not load a notification")
 }
 
 /// Filters for listing notifications (all optional).
@@ -249,29 +279,43 @@ pub async fn list_notifications(
     limit: i64,
 ) -> anyhow::Result<Vec<Notification>> {
     let statuses = serde_json::to_string(&filter.statuses.iter().map(|s| s.as_str()).collect::<Vec<_>>())?;
-    sqlx::query_as::<_, Notification>(concat!(
-        select_notifications!(),
-        "n
-         WHERE service_id = ?1
-           AND (?2 IS NULL OR key_type = ?2)
-           AND (?3 IS NULL OR notification_type = ?3)
-           AND (json_array_length(?4) = 0 OR status IN (SELECT value FROM json_each(?4)))
-           AND (?5 IS NULL OR client_reference = ?5)
-           AND (?6 IS NULL OR (created_at, id) < (SELECT created_at, id FROM notifications WHERE id = ?6))
-           AND (?8 OR job_id IS NULL)
-         ORDER BY created_at DESC, id DESC
-         LIMIT ?7"
-    ))
-    .bind(service_id)
-    .bind(filter.key_type)
-    .bind(filter.template_type)
-    .bind(statuses)
-    .bind(&filter.reference)
-    .bind(&filter.older_than)
-    .bind(limit)
-    .bind(filter.include_jobs)
-    .fetch_all(pool.sqlite_only()?)
-    .await
+    // The statuses come as one JSON array, each backend reading it with its
+    // own JSON functions.
+    macro_rules! list {
+        ($any_status:literal) => {
+            concat!(
+                select_notifications!(),
+                "n
+                 WHERE n.service_id = $1
+                   AND ($2 IS NULL OR n.key_type = $2)
+                   AND ($3 IS NULL OR n.notification_type = $3)
+                   AND ",
+                $any_status,
+                "
+                   AND ($5 IS NULL OR n.client_reference = $5)
+                   AND ($6 IS NULL OR (n.created_at, n.id) < (SELECT created_at, id FROM notifications WHERE id = $6))
+                   AND ($8 OR n.job_id IS NULL)
+                 ORDER BY n.created_at DESC, n.id DESC
+                 LIMIT $7"
+            )
+        };
+    }
+    let sql = if pool.is_postgres() {
+        list!("(jsonb_array_length($4::jsonb) = 0 OR n.status IN (SELECT jsonb_array_elements_text($4::jsonb)))")
+    } else {
+        list!("(json_array_length($4) = 0 OR n.status IN (SELECT value FROM json_each($4)))")
+    };
+    on_backend!(pool, |db| sqlx::query_as::<_, Notification>(sql)
+        .bind(Id(service_id))
+        .bind(filter.key_type)
+        .bind(filter.template_type)
+        .bind(&statuses)
+        .bind(&filter.reference)
+        .bind(filter.older_than.as_deref().map(Id))
+        .bind(limit)
+        .bind(filter.include_jobs)
+        .fetch_all(db)
+        .await)
     .context("could not list notifications")
 }
 
@@ -298,12 +342,12 @@ pub async fn deliver_test_notifications(pool: &Store) -> anyhow::Result<u64> {
     let mut done = 0;
     loop {
         let _turn = pool.write_turn().await;
-        let mut tx = pool.begin_write_sqlite().await?;
+        let mut write = pool.begin_busy_write().await?;
         // A step at a time, committing early when sends wait for the writer.
         let mut chunk = 0;
         let mut exhausted = false;
         while chunk < TEST_DELIVERY_CHUNK as u64 {
-            let step = finish_tests_in(&mut tx, clock::now(), TEST_DELIVERY_STEP).await?;
+            let step = on_tx!(&mut write, |tx| tx.finish_tests(clock::now(), TEST_DELIVERY_STEP).await)?;
             chunk += step;
             if step < TEST_DELIVERY_STEP as u64 {
                 exhausted = true;
@@ -313,7 +357,7 @@ pub async fn deliver_test_notifications(pool: &Store) -> anyhow::Result<u64> {
                 break;
             }
         }
-        tx.commit().await.context("could not deliver test notifications")?;
+        write.commit().await.context("could not deliver test notifications")?;
         done += chunk;
         if exhausted {
             return Ok(done);
@@ -328,16 +372,16 @@ const TEST_DELIVERY_STEP: i64 = 100;
 
 /// Notifications of live and team keys waiting for a provider, oldest first.
 pub async fn pending_real_notifications(pool: &Store, limit: i64) -> anyhow::Result<Vec<Notification>> {
-    sqlx::query_as::<_, Notification>(concat!(
+    on_backend!(pool, |db| sqlx::query_as::<_, Notification>(concat!(
         select_notifications!(),
         "WHERE status = 'created' AND key_type != 'test'
-           AND (provider_next_attempt_at IS NULL OR provider_next_attempt_at <= ?)
-         ORDER BY created_at LIMIT ?"
+           AND (provider_next_attempt_at IS NULL OR provider_next_attempt_at <= $1)
+         ORDER BY created_at LIMIT $2"
     ))
     .bind(clock::now())
     .bind(limit)
-    .fetch_all(pool.sqlite_only()?)
-    .await
+    .fetch_all(db)
+    .await)
     .context("could not load pending notifications")
 }
 
@@ -370,67 +414,72 @@ pub async fn record_delivery_outcomes(
     }
     let now = clock::now();
     let _turn = pool.write_turn().await;
-    let mut tx = pool.begin_write_sqlite().await?;
-    let mut changes: Vec<super::StatusChange> = Vec::new();
-    for (n, outcome) in outcomes {
-        match *outcome {
-            DeliveryOutcome::Finished { status, outbox } => {
-                // Not again to the status it has: no second receipt.
-                let changed: Vec<super::StatusChange> = sqlx::query_as(concat!(
-                    "UPDATE notifications SET status = ?1, sent_at = ?2, completed_at = ?2, updated_at = ?2
-                     WHERE id = ?3 AND status IS NOT ?1 RETURNING ",
-                    super::status_change_columns!()
-                ))
-                .bind(status)
-                .bind(now)
-                .bind(&n.id)
-                .fetch_all(&mut *tx)
-                .await?;
-                changes.extend(changed);
-                if outbox {
-                    sqlx::query(
-                        "INSERT OR REPLACE INTO outbox (notification_id, notification_type, recipient, subject, body,
-                             delivered_at)
-                         VALUES (?, ?, ?, ?, ?, ?)",
-                    )
-                    .bind(&n.id)
-                    .bind(n.notification_type)
-                    .bind(&n.recipient)
-                    .bind(&n.subject)
-                    .bind(&n.body)
+    let mut write = pool.begin_busy_write().await?;
+    on_tx!(&mut write, |tx| {
+        let mut changes: Vec<super::StatusChange> = Vec::new();
+        for (n, outcome) in outcomes {
+            match *outcome {
+                DeliveryOutcome::Finished { status, outbox } => {
+                    // Not again to the status it has: no second receipt.
+                    let changed: Vec<super::StatusChange> = sqlx::query_as(concat!(
+                        "UPDATE notifications SET status = $1, sent_at = $2, completed_at = $2, updated_at = $2
+                         WHERE id = $3 AND status != $1 RETURNING ",
+                        super::status_change_columns!()
+                    ))
+                    .bind(status)
                     .bind(now)
-                    .execute(&mut *tx)
+                    .bind(Id(&n.id))
+                    .fetch_all(&mut **tx)
                     .await?;
+                    changes.extend(changed);
+                    if outbox {
+                        sqlx::query(
+                            "INSERT INTO outbox (notification_id, notification_type, recipient, subject, body,
+                                 delivered_at)
+                             VALUES ($1, $2, $3, $4, $5, $6)
+                             ON CONFLICT (notification_id) DO UPDATE SET notification_type = excluded.notification_type,
+                                 recipient = excluded.recipient, subject = excluded.subject, body = excluded.body,
+                                 delivered_at = excluded.delivered_at",
+                        )
+                        .bind(Id(&n.id))
+                        .bind(n.notification_type)
+                        .bind(&n.recipient)
+                        .bind(&n.subject)
+                        .bind(&n.body)
+                        .bind(now)
+                        .execute(&mut **tx)
+                        .await?;
+                    }
+                }
+                DeliveryOutcome::Sending => {
+                    sqlx::query(
+                        "UPDATE notifications SET status = 'sending', sent_at = $1, updated_at = $1
+                         WHERE id = $2 AND status = 'created'",
+                    )
+                    .bind(now)
+                    .bind(Id(&n.id))
+                    .execute(&mut **tx)
+                    .await
+                    .context("could not record a notification as sending")?;
+                }
+                DeliveryOutcome::RetryAt(at) => {
+                    sqlx::query(
+                        "UPDATE notifications SET provider_attempts = provider_attempts + 1,
+                             provider_next_attempt_at = $1, updated_at = $2
+                         WHERE id = $3 AND status = 'created'",
+                    )
+                    .bind(at)
+                    .bind(now)
+                    .bind(Id(&n.id))
+                    .execute(&mut **tx)
+                    .await
+                    .context("could not schedule a notification's next attempt")?;
                 }
             }
-            DeliveryOutcome::Sending => {
-                sqlx::query(
-                    "UPDATE notifications SET status = 'sending', sent_at = ?1, updated_at = ?1
-                     WHERE id = ?2 AND status = 'created'",
-                )
-                .bind(now)
-                .bind(&n.id)
-                .execute(&mut *tx)
-                .await
-                .context("could not record a notification as sending")?;
-            }
-            DeliveryOutcome::RetryAt(at) => {
-                sqlx::query(
-                    "UPDATE notifications SET provider_attempts = provider_attempts + 1, provider_next_attempt_at = ?,
-                         updated_at = ?
-                     WHERE id = ? AND status = 'created'",
-                )
-                .bind(at)
-                .bind(now)
-                .bind(&n.id)
-                .execute(&mut *tx)
-                .await
-                .context("could not schedule a notification's next attempt")?;
-            }
         }
-    }
-    super::queue_receipts_in(&mut tx, &changes).await?;
-    tx.commit().await.context("could not record delivery outcomes")?;
+        tx.queue_receipts(&changes).await
+    })?;
+    write.commit().await.context("could not record delivery outcomes")?;
     Ok(())
 }
 
@@ -462,34 +511,39 @@ pub async fn record_provider_receipt(
     }
     let now = clock::now();
     let _turn = pool.write_turn().await;
-    let mut tx = pool.begin_write_sqlite().await?;
-    let current: Option<(NotificationStatus,)> = sqlx::query_as(
-        "SELECT status FROM notifications WHERE id = ? AND notification_type = ? AND key_type != 'test'",
-    )
-    .bind(id)
-    .bind(notification_type)
-    .fetch_optional(&mut *tx)
-    .await
-    .context("could not look up a notification for its receipt")?;
-    let Some((current,)) = current else { return Ok(ReceiptOutcome::Unknown) };
-    let Some(next) = current.after_report(reported) else { return Ok(ReceiptOutcome::Ignored(current)) };
-    let changes: Vec<super::StatusChange> = sqlx::query_as(concat!(
-        "UPDATE notifications SET status = ?1, updated_at = ?2, sent_at = coalesce(sent_at, ?2),
-             completed_at = CASE WHEN ?3 THEN ?2 ELSE completed_at END
-         WHERE id = ?4 AND status = ?5 RETURNING ",
-        super::status_change_columns!()
-    ))
-    .bind(next)
-    .bind(now)
-    .bind(next.is_final())
-    .bind(id)
-    .bind(current)
-    .fetch_all(&mut *tx)
-    .await
-    .context("could not record a delivery receipt")?;
-    super::queue_receipts_in(&mut tx, &changes).await?;
-    tx.commit().await.context("could not record a delivery receipt")?;
-    Ok(ReceiptOutcome::Updated(next))
+    let mut write = pool.begin_busy_write().await?;
+    let outcome = on_tx!(&mut write, |tx| {
+        let current: Option<(NotificationStatus,)> = sqlx::query_as(
+            "SELECT status FROM notifications WHERE id = $1 AND notification_type = $2 AND key_type != 'test'",
+        )
+        .bind(Id(id))
+        .bind(notification_type)
+        .fetch_optional(&mut **tx)
+        .await
+        .context("could not look up a notification for its receipt")?;
+        let Some((current,)) = current else { return Ok(ReceiptOutcome::Unknown) };
+        let Some(next) = current.after_report(reported) else { return Ok(ReceiptOutcome::Ignored(current)) };
+        // Only from the status just read: a receipt that raced another is
+        // applied once.
+        let changes: Vec<super::StatusChange> = sqlx::query_as(concat!(
+            "UPDATE notifications SET status = $1, updated_at = $2, sent_at = coalesce(sent_at, $2),
+                 completed_at = CASE WHEN $3 THEN $2 ELSE completed_at END
+             WHERE id = $4 AND status = $5 RETURNING ",
+            super::status_change_columns!()
+        ))
+        .bind(next)
+        .bind(now)
+        .bind(next.is_final())
+        .bind(Id(id))
+        .bind(current)
+        .fetch_all(&mut **tx)
+        .await
+        .context("could not record a delivery receipt")?;
+        tx.queue_receipts(&changes).await?;
+        anyhow::Ok(ReceiptOutcome::Updated(next))
+    })?;
+    write.commit().await.context("could not record a delivery receipt")?;
+    Ok(outcome)
 }
 
 /// Messages a provider accepted before `cutoff` with no receipt since
@@ -499,23 +553,44 @@ pub async fn record_provider_receipt(
 pub async fn time_out_awaiting_receipts(pool: &Store, cutoff: Timestamp, limit: i64) -> anyhow::Result<u64> {
     let now = clock::now();
     let _turn = pool.write_turn().await;
-    let mut tx = pool.begin_write_sqlite().await?;
-    let changes: Vec<super::StatusChange> = sqlx::query_as(concat!(
-        "UPDATE notifications SET status = 'temporary-failure', completed_at = ?1, updated_at = ?1
-         WHERE id IN (SELECT id FROM notifications INDEXED BY notifications_awaiting_receipt
-                      WHERE status IN ('sending', 'pending') AND sent_at < ?2 ORDER BY sent_at LIMIT ?3)
-         RETURNING ",
-        super::status_change_columns!()
-    ))
-    .bind(now)
-    .bind(cutoff)
-    .bind(limit)
-    .fetch_all(&mut *tx)
-    .await
-    .context("could not time out messages awaiting receipts")?;
-    super::queue_receipts_in(&mut tx, &changes).await?;
-    tx.commit().await.context("could not time out messages awaiting receipts")?;
-    Ok(changes.len() as u64)
+    // SQLite is told its index; PostgreSQL skips rows another instance is
+    // timing out.
+    macro_rules! time_out {
+        ($awaiting:literal) => {
+            concat!(
+                "UPDATE notifications SET status = 'temporary-failure', completed_at = $1, updated_at = $1
+                 WHERE id IN (",
+                $awaiting,
+                ") RETURNING ",
+                super::status_change_columns!()
+            )
+        };
+    }
+    let sql = if pool.is_postgres() {
+        time_out!(
+            "SELECT id FROM notifications WHERE status IN ('sending', 'pending') AND sent_at < $2
+             ORDER BY sent_at LIMIT $3 FOR UPDATE SKIP LOCKED"
+        )
+    } else {
+        time_out!(
+            "SELECT id FROM notifications INDEXED BY notifications_awaiting_receipt
+             WHERE status IN ('sending', 'pending') AND sent_at < $2 ORDER BY sent_at LIMIT $3"
+        )
+    };
+    let mut write = pool.begin_busy_write().await?;
+    let timed_out = on_tx!(&mut write, |tx| {
+        let changes: Vec<super::StatusChange> = sqlx::query_as(sql)
+            .bind(now)
+            .bind(cutoff)
+            .bind(limit)
+            .fetch_all(&mut **tx)
+            .await
+            .context("could not time out messages awaiting receipts")?;
+        tx.queue_receipts(&changes).await?;
+        anyhow::Ok(changes.len() as u64)
+    })?;
+    write.commit().await.context("could not time out messages awaiting receipts")?;
+    Ok(timed_out)
 }
 
 /// A recipient's complaint about an email (reported it as spam).
@@ -537,32 +612,34 @@ pub async fn record_complaint(
         return Ok(false);
     }
     let _turn = pool.write_turn().await;
-    let done = sqlx::query(
+    let complaint_id = super::new_id();
+    let done = on_backend!(pool, |db| sqlx::query(
         "INSERT INTO complaints (id, notification_id, service_id, complaint_type, complained_at, created_at)
-         SELECT ?, id, service_id, ?, ?, ? FROM notifications
-         WHERE id = ? AND notification_type = 'email' AND key_type != 'test'",
+         SELECT $1, id, service_id, $2, $3, $4 FROM notifications
+         WHERE id = $5 AND notification_type = 'email' AND key_type != 'test'",
     )
-    .bind(super::new_id())
+    .bind(Id(&complaint_id))
     .bind(complaint_type)
     .bind(complained_at)
     .bind(clock::now())
-    .bind(id)
-    .execute(pool.sqlite_only()?)
+    .bind(Id(id))
+    .execute(db)
     .await
+    .map(|done| done.rows_affected()))
     .context("could not record a complaint")?;
-    Ok(done.rows_affected() == 1)
+    Ok(done == 1)
 }
 
 /// The complaints about a service's notification, oldest first.
 pub async fn complaints(pool: &Store, service_id: &str, notification_id: &str) -> anyhow::Result<Vec<Complaint>> {
-    sqlx::query_as::<_, Complaint>(
+    on_backend!(pool, |db| sqlx::query_as::<_, Complaint>(
         "SELECT complaint_type, complained_at FROM complaints
-         WHERE notification_id = ? AND service_id = ? ORDER BY complained_at",
+         WHERE notification_id = $1 AND service_id = $2 ORDER BY complained_at",
     )
-    .bind(notification_id)
-    .bind(service_id)
-    .fetch_all(pool.sqlite_only()?)
-    .await
+    .bind(Id(notification_id))
+    .bind(Id(service_id))
+    .fetch_all(db)
+    .await)
     .context("could not load complaints")
 }
 
@@ -577,23 +654,24 @@ pub struct OutboxMessage {
 
 /// The newest email in the outbox to `recipient` (any service's).
 pub async fn newest_outbox_message(pool: &Store, recipient: &str) -> anyhow::Result<Option<OutboxMessage>> {
-    sqlx::query_as::<_, OutboxMessage>(
-        "SELECT notification_id, recipient, subject, body, delivered_at FROM outbox
-         WHERE recipient = ? AND notification_type IN ('email', 'sms') ORDER BY delivered_at DESC LIMIT 1",
+    on_backend!(pool, |db| sqlx::query_as::<_, OutboxMessage>(
+        "SELECT CAST(notification_id AS TEXT) AS notification_id, recipient, subject, body, delivered_at FROM outbox
+         WHERE recipient = $1 AND notification_type IN ('email', 'sms') ORDER BY delivered_at DESC LIMIT 1",
     )
     .bind(recipient)
-    .fetch_optional(pool.sqlite_only()?)
-    .await
+    .fetch_optional(db)
+    .await)
     .context("could not read the outbox")
 }
 
 pub async fn outbox_message(pool: &Store, notification_id: &str) -> anyhow::Result<Option<OutboxMessage>> {
-    sqlx::query_as::<_, OutboxMessage>(
-        "SELECT notification_id, recipient, subject, body, delivered_at FROM outbox WHERE notification_id = ?",
+    on_backend!(pool, |db| sqlx::query_as::<_, OutboxMessage>(
+        "SELECT CAST(notification_id AS TEXT) AS notification_id, recipient, subject, body, delivered_at FROM outbox
+         WHERE notification_id = $1",
     )
-    .bind(notification_id)
-    .fetch_optional(pool.sqlite_only()?)
-    .await
+    .bind(Id(notification_id))
+    .fetch_optional(db)
+    .await)
     .context("could not load an outbox message")
 }
 
@@ -632,19 +710,20 @@ impl LogEntry {
 }
 
 pub async fn message_log(pool: &Store, service_id: &str, limit: i64) -> anyhow::Result<Vec<LogEntry>> {
-    sqlx::query_as::<_, LogEntry>(
-        "SELECT n.id, n.recipient, k.name AS key_name, n.client_reference, n.notification_type, n.created_at,
-                n.updated_at, n.sent_at, n.status, e.state AS callback_state, e.attempts AS callback_attempts
+    on_backend!(pool, |db| sqlx::query_as::<_, LogEntry>(
+        "SELECT CAST(n.id AS TEXT) AS id, n.recipient, k.name AS key_name, n.client_reference, n.notification_type,
+                n.created_at, n.updated_at, n.sent_at, n.status, e.state AS callback_state,
+                e.attempts AS callback_attempts
          FROM notifications n LEFT JOIN api_keys k ON k.id = n.api_key_id
          LEFT JOIN callback_events e ON e.id = (
            SELECT id FROM callback_events WHERE notification_id = n.id ORDER BY created_at DESC LIMIT 1)
-         WHERE n.service_id = ? AND n.api_key_id IS NOT NULL AND n.job_id IS NULL
-         ORDER BY n.created_at DESC, n.id DESC LIMIT ?",
+         WHERE n.service_id = $1 AND n.api_key_id IS NOT NULL AND n.job_id IS NULL
+         ORDER BY n.created_at DESC, n.id DESC LIMIT $2",
     )
-    .bind(service_id)
+    .bind(Id(service_id))
     .bind(limit)
-    .fetch_all(pool.sqlite_only()?)
-    .await
+    .fetch_all(db)
+    .await)
     .context("could not load the message log")
 }
 
@@ -657,7 +736,8 @@ pub async fn waiting_query_plans(pool: &Store) -> anyhow::Result<Vec<String>> {
         concat!("EXPLAIN QUERY PLAN ", deliver_test_notifications!()),
         "EXPLAIN QUERY PLAN SELECT id FROM notifications WHERE status = 'created' AND key_type != 'test' ORDER BY created_at LIMIT 10",
     ] {
-        let rows: Vec<(i64, i64, i64, String)> = sqlx::query_as(sql).fetch_all(pool.sqlite_only()?).await?;
+        let db = pool.sqlite().context("a query plan of SQLite's")?;
+        let rows: Vec<(i64, i64, i64, String)> = sqlx::query_as(sql).fetch_all(db).await?;
         plans.push(rows.into_iter().map(|r| r.3).collect::<Vec<_>>().join("; "));
     }
     Ok(plans)

@@ -117,7 +117,8 @@ pub async fn history_query_plans(pool: &Store) -> anyhow::Result<Vec<(String, St
              WHERE n.service_id = 'x' ORDER BY n.created_at DESC, n.id DESC LIMIT 50",
         ),
     ] {
-        let rows: Vec<(i64, i64, i64, String)> = sqlx::query_as(sql).fetch_all(pool.sqlite_only()?).await?;
+        let db = pool.sqlite().context("a query plan of SQLite's")?;
+        let rows: Vec<(i64, i64, i64, String)> = sqlx::query_as(sql).fetch_all(db).await?;
         plans.push((name.to_string(), rows.into_iter().map(|r| r.3).collect::<Vec<_>>().join("; ")));
     }
     Ok(plans)

@@ -2,6 +2,7 @@
 //! unusual usage raised from them.
 
 use super::backend::{on_backend, on_tx, tx_methods, Id};
+use super::notifications::NotificationTx;
 use super::Store;
 use crate::domain::key_usage::{self, hour_of, is_send_spike, BASELINE_HOURS, REFUSAL_BURST, SPIKE_FLOOR};
 use crate::domain::london_time::datetime_short;
@@ -281,19 +282,20 @@ pub async fn record_alert_emails(
 ) -> anyhow::Result<()> {
     let now = clock::now();
     let _turn = pool.write_turn().await;
-    // The emails are notifications, not yet written for PostgreSQL.
-    let mut tx = pool.begin_write_sqlite().await?;
-    for id in alert_ids {
-        sqlx::query("UPDATE key_alerts SET emailed_at = $1 WHERE id = $2 AND emailed_at IS NULL")
-            .bind(now)
-            .bind(id)
-            .execute(&mut *tx)
-            .await
-            .context("could not mark an alert emailed")?;
-    }
-    let batch: Vec<&super::NewNotification> = emails.iter().collect();
-    super::insert_notifications(&mut tx, &batch).await?;
-    tx.commit().await.context("could not record alert emails")?;
+    let mut write = pool.begin_busy_write().await?;
+    on_tx!(&mut write, |tx| {
+        for id in alert_ids {
+            sqlx::query("UPDATE key_alerts SET emailed_at = $1 WHERE id = $2 AND emailed_at IS NULL")
+                .bind(now)
+                .bind(id)
+                .execute(&mut **tx)
+                .await
+                .context("could not mark an alert emailed")?;
+        }
+        let batch: Vec<&super::NewNotification> = emails.iter().collect();
+        tx.insert_notifications(&batch).await
+    })?;
+    write.commit().await.context("could not record alert emails")?;
     Ok(())
 }
 
