@@ -31,6 +31,7 @@ lint:
 
 unit:
 	cargo test --workspace
+	scripts/test-on-postgres.sh
 
 e2e:
 	cd end2end && npx playwright test

@@ -98,15 +98,18 @@ wait_background() {
 # Debian packages: Chromium for Playwright, brotli for the page-weight figures,
 # Node.js and npm for GOV.UK Frontend and the browser tests, python3-venv for
 # the compatibility suite, PostgreSQL for the PostgreSQL store's tests (they
-# start their own throwaway cluster; no service is enabled or used), OpenSSL's
-# headers for the test SMTP server.
-step "installing Debian packages" "install them yourself (as root: apt-get install -y chromium brotli nodejs npm python3-venv postgresql libssl-dev pkg-config), or run this as root or with sudo available"
+# start their own throwaway cluster; no service is enabled or used), HAProxy
+# for the test of several instances behind a load balancer (started by the
+# test with its own configuration on loopback), OpenSSL's headers for the test
+# SMTP server.
+step "installing Debian packages" "install them yourself (as root: apt-get install -y chromium brotli nodejs npm python3-venv postgresql haproxy libssl-dev pkg-config), or run this as root or with sudo available"
 missing_debs=()
 command -v chromium >/dev/null 2>&1 || missing_debs+=(chromium)
 command -v brotli >/dev/null 2>&1 || missing_debs+=(brotli)
 command -v npm >/dev/null 2>&1 || missing_debs+=(nodejs npm)
 python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || missing_debs+=(python3-venv)
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || command -v initdb >/dev/null 2>&1 || missing_debs+=(postgresql)
+command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ] || missing_debs+=(haproxy)
 # OpenSSL's headers for the SMTP server the email tests start (mailin-embedded).
 pkg-config --exists openssl >/dev/null 2>&1 || missing_debs+=(libssl-dev pkg-config)
 if [ ${#missing_debs[@]} -gt 0 ]; then

@@ -57,6 +57,11 @@ impl ServerLock {
 impl ServerLock {
     /// The lock for the database a URL names (`None` for an in-memory one).
     pub fn for_database_url(database_url: &str) -> anyhow::Result<Option<Self>> {
+        // PostgreSQL serves several instances; it is backed up with its own
+        // tools, never restored by us.
+        if app::ssr::store::is_postgres_url(database_url) {
+            return Ok(None);
+        }
         let file = database_file(database_url)?;
         if file.as_os_str().is_empty() || file == Path::new(":memory:") {
             return Ok(None);

@@ -257,14 +257,14 @@ impl Config {
         };
         let data_dir = PathBuf::from(get("NOTIFY_DATA_DIR").unwrap_or_else(|| "data".into()));
         let database_url = match get("DATABASE_URL") {
-            Some(v) if v.starts_with("sqlite:") => v,
+            Some(v) if v.starts_with("sqlite:") || app::ssr::store::is_postgres_url(&v) => v,
             // The value is never echoed: a database URL may hold a password.
-            // The store opens PostgreSQL, but the server does not run on it
-            // until every part of the store does (issue 20).
-            Some(v) if app::ssr::store::is_postgres_url(&v) => {
-                return Err(err("DATABASE_URL", "PostgreSQL is not supported yet: give a sqlite: URL"))
+            Some(_) => {
+                return Err(err(
+                    "DATABASE_URL",
+                    "expected a sqlite: URL, like sqlite:data/notify.db, or a postgres:// URL",
+                ))
             }
-            Some(_) => return Err(err("DATABASE_URL", "expected a sqlite: URL, like sqlite:data/notify.db")),
             None => format!("sqlite:{}", data_dir.join("notify.db").display()),
         };
         let secret_key_hex = match get("NOTIFY_SECRET_KEY") {
@@ -518,7 +518,7 @@ mod tests {
     fn each_bad_value_names_its_variable() {
         for (var, value) in [
             ("NOTIFY_LISTEN_ADDR", "nowhere"),
-            ("DATABASE_URL", "postgres://x"),
+            ("DATABASE_URL", "mysql://x"),
             ("NOTIFY_SECRET_KEY", "short"),
             ("NOTIFY_DEMO", "maybe"),
             ("NOTIFY_LOG_FORMAT", "xml"),
@@ -537,9 +537,16 @@ mod tests {
 
     #[test]
     fn a_database_url_is_not_echoed_it_may_hold_a_password() {
-        for url in ["postgres://notify:hunter2-secret@db/notify", "mysql://notify:hunter2-secret@db/notify"] {
+        for url in ["mysql://notify:hunter2-secret@db/notify", "postgresx://notify:hunter2-secret@db/notify"] {
             let e = config(&[("DATABASE_URL", url)]).err().unwrap();
             assert!(!e.to_string().contains("hunter2"), "{e}");
+        }
+    }
+
+    #[test]
+    fn sqlite_and_postgres_urls_are_taken() {
+        for url in ["sqlite:data/notify.db", "postgres://notify@db/notify", "postgresql://notify:pw@db:5432/notify"] {
+            assert_eq!(config(&[("DATABASE_URL", url)]).unwrap().database_url, url);
         }
     }
 

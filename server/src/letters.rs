@@ -250,12 +250,16 @@ impl Checker {
 
     /// Checks precompiled letters as they arrive and, after a restart, those
     /// left unchecked (counted attempts included).
-    pub fn spawn(self) {
+    /// Checks while `leader` is held (one instance at a time).
+    pub fn spawn(self, leader: store::Leadership) {
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(EVERY);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 tick.tick().await;
+                if !leader.is_held() {
+                    continue;
+                }
                 if let Err(e) = self.check_waiting().await {
                     tracing::warn!(error = ?e, "could not load letters to check");
                 }

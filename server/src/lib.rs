@@ -24,7 +24,9 @@ pub use state::AppState;
 /// and builds the router. Used by `main` and by the tests alike.
 pub async fn build(config: Config) -> anyhow::Result<(axum::Router, AppState)> {
     // One server per SQLite database: a second would send callbacks twice,
-    // and a restore must not replace a database a server has open.
+    // and a restore must not replace a database a server has open. (On
+    // PostgreSQL several instances share one: they hear each other's
+    // changes, and one leads the workers only one may run.)
     let lock = backup::ServerLock::for_database_url(&config.database_url)?;
     let pool = app::ssr::store::connect(&config.database_url).await?;
     let secret_key = server_key::load_or_create(&config)?;
@@ -41,6 +43,7 @@ pub async fn build(config: Config) -> anyhow::Result<(axum::Router, AppState)> {
     if resealed > 0 {
         tracing::info!(resealed, "sealed secrets bound to their rows");
     }
-    workers::start(&state);
+    state.pool.listen_for_changes();
+    workers::start(&state, app::ssr::store::seek_leadership(&state.pool));
     Ok((web::router(state.clone()), state))
 }

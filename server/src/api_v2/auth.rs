@@ -98,8 +98,13 @@ async fn bearer(state: &AppState, token: &str) -> Result<Caller, ApiError> {
         state.api.count_refusal(issuer, None);
         forbidden(message)
     };
+    let mut snapshot = snapshot;
     if snapshot.keys.is_empty() {
-        return Err(refused("Invalid token: service has no API keys"));
+        // Its first key may be a moment old, made on another instance.
+        match state.api.newer_snapshot(&state.pool, &state.secrets, &snapshot).await? {
+            Some(newer) if !newer.keys.is_empty() => snapshot = newer,
+            _ => return Err(refused("Invalid token: service has no API keys")),
+        }
     }
     if !snapshot.service.active {
         return Err(refused("Invalid token: service is archived"));
@@ -108,13 +113,28 @@ async fn bearer(state: &AppState, token: &str) -> Result<Caller, ApiError> {
         return Err(refused("Invalid token: algorithm used is not HS256"));
     }
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    for (key, secret) in &snapshot.keys {
-        let Some(secret) = secret else { continue };
-        match parsed.check(secret, now) {
-            Check::WrongKey => continue,
-            Check::ClockSkew => return Err(refused("Error: Your system clock must be accurate to within 30 seconds")),
-            Check::Invalid => return Err(refused(GENERAL_TOKEN_ERROR)),
-            Check::Valid => return caller(state, snapshot.clone(), key),
+    let mut looked_again = false;
+    loop {
+        for (key, secret) in &snapshot.keys {
+            let Some(secret) = secret else { continue };
+            match parsed.check(secret, now) {
+                Check::WrongKey => continue,
+                Check::ClockSkew => {
+                    return Err(refused("Error: Your system clock must be accurate to within 30 seconds"))
+                }
+                Check::Invalid => return Err(refused(GENERAL_TOKEN_ERROR)),
+                Check::Valid => return caller(state, snapshot.clone(), key),
+            }
+        }
+        // No key of the service's signed it: unless it was made on another
+        // instance a moment ago, it is not one.
+        if looked_again {
+            break;
+        }
+        looked_again = true;
+        match state.api.newer_snapshot(&state.pool, &state.secrets, &snapshot).await? {
+            Some(newer) => snapshot = newer,
+            None => break,
         }
     }
     Err(refused("Invalid token: API key not found"))
@@ -134,9 +154,19 @@ async fn api_key_v1(state: &AppState, key: &str) -> Result<Caller, ApiError> {
     }
     // The same snapshot as JWTs: no database read per request, and a key
     // revoked in the admin refused on the very next one.
-    let snapshot = state.api.snapshot(&state.pool, &state.secrets, &service_id).await?.ok_or_else(not_found)?;
-    let found = snapshot.keys.iter().map(|(k, _)| k).find(|k| tokens::constant_time_eq(&k.secret_digest, &digest));
-    let Some(key) = found.cloned() else {
+    let mut snapshot = state.api.snapshot(&state.pool, &state.secrets, &service_id).await?.ok_or_else(not_found)?;
+    let matching = |snapshot: &super::runtime::ServiceSnapshot| {
+        snapshot.keys.iter().map(|(k, _)| k).find(|k| tokens::constant_time_eq(&k.secret_digest, &digest)).cloned()
+    };
+    let mut found = matching(&snapshot);
+    if found.is_none() {
+        // Made on another instance a moment ago, perhaps.
+        if let Some(newer) = state.api.newer_snapshot(&state.pool, &state.secrets, &snapshot).await? {
+            snapshot = newer;
+            found = matching(&snapshot);
+        }
+    }
+    let Some(key) = found else {
         // A whole key string with another secret: counted against the key
         // its name names (the working one, if a rotation left two).
         let named = presented.name().and_then(|name| {

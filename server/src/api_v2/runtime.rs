@@ -76,7 +76,7 @@ impl Snapshots {
                     self.map.remove(&id);
                 }
                 Ok(store::Change::JobWaiting) => {}
-                Err(TryRecvError::Lagged(_)) => {
+                Ok(store::Change::Everything) | Err(TryRecvError::Lagged(_)) => {
                     touched = true;
                     self.map.clear();
                 }
@@ -89,6 +89,10 @@ impl Snapshots {
 /// How long a snapshot may be used when nothing in this process changed it:
 /// the bound on seeing changes made by another process (the admin commands).
 const SNAPSHOT_TTL: Duration = Duration::from_secs(1);
+
+/// How old a snapshot must be before a token that matches none of its keys
+/// has it loaded again ([`ApiRuntime::newer_snapshot`]).
+pub const LOOK_AGAIN: Duration = Duration::from_millis(10);
 
 pub struct ApiRuntime {
     snapshots: Mutex<Snapshots>,
@@ -105,6 +109,9 @@ pub struct ApiRuntime {
     key_services: Mutex<HashMap<String, String>>,
     writes: tokio::sync::mpsc::Sender<WriteJob>,
     write_queue: Mutex<Option<tokio::sync::mpsc::Receiver<WriteJob>>>,
+    /// Instances sharing the database (1 on SQLite): each takes this share
+    /// of a service's rate limit, so together they keep to it.
+    instances: std::sync::atomic::AtomicUsize,
 }
 
 impl Default for ApiRuntime {
@@ -120,6 +127,7 @@ impl Default for ApiRuntime {
             key_services: Mutex::default(),
             writes,
             write_queue: Mutex::new(Some(queue)),
+            instances: std::sync::atomic::AtomicUsize::new(1),
         }
     }
 }
@@ -157,6 +165,31 @@ impl ApiRuntime {
             // Failed or not, the next request past the second may try.
             stale.refreshing.store(false, Ordering::Release);
         }
+        loaded
+    }
+
+    /// On a database other instances write (PostgreSQL), the service's
+    /// snapshot loaded again for a token that matched none of `seen`'s keys:
+    /// the key may have been made on another instance a moment ago, before
+    /// this one heard of it (`LISTEN`/`NOTIFY`, a few milliseconds). Only
+    /// when `seen` is older than [`LOOK_AGAIN`] and no other request is
+    /// loading it, so a stream of wrong tokens costs at most one load per
+    /// [`LOOK_AGAIN`]. `None`: nothing newer to look at.
+    pub async fn newer_snapshot(
+        &self,
+        pool: &store::Store,
+        secrets: &app::ssr::secrets::Secrets,
+        seen: &Arc<ServiceSnapshot>,
+    ) -> anyhow::Result<Option<Arc<ServiceSnapshot>>> {
+        use std::sync::atomic::Ordering;
+        if !pool.is_postgres() || seen.loaded_at.elapsed() < LOOK_AGAIN {
+            return Ok(None);
+        }
+        if seen.refreshing.swap(true, Ordering::AcqRel) {
+            return Ok(None);
+        }
+        let loaded = self.load_snapshot(pool, secrets, &seen.service.id).await;
+        seen.refreshing.store(false, Ordering::Release);
         loaded
     }
 
@@ -225,7 +258,16 @@ impl ApiRuntime {
     /// Takes one token from the bucket of (service, key type). A service's
     /// `rate_limit` requests per 60 s refill it; it holds at most
     /// min(ceil(rate_limit / 3) + 1, 1000), as Notify's.
+    ///
+    /// With several instances on one database, each holds a bucket for its
+    /// share of the limit (the limit over the instances alive,
+    /// [`store::instances_alive`]): together they accept the limit, and at
+    /// once at most the sum of their shares' bursts. A balancer that spreads
+    /// requests evenly (round robin) gives a client the whole limit; one
+    /// that pins a client to one instance gives it that instance's share.
     pub fn allow(&self, service_id: &str, key_type: KeyType, rate_limit: i64) -> bool {
+        let instances = self.instances.load(std::sync::atomic::Ordering::Relaxed).max(1) as i64;
+        let rate_limit = (rate_limit / instances).max(1);
         let limiter = {
             let mut map = self.limiters.lock().expect("the limiter map is never poisoned");
             let entry = map
@@ -389,6 +431,15 @@ pub fn spawn_workers(api: Arc<ApiRuntime>, pool: store::Store, callbacks: Arc<cr
                         }
                         continue;
                     }
+                    if store::is_unreachable(&e) {
+                        // The database is gone (PostgreSQL stopped, say):
+                        // each is refused now, not tried again one by one.
+                        tracing::error!(error = %e, rows = batch.len(), "the database cannot be reached: sends refused");
+                        for (_, done) in batch {
+                            let _ = done.send(Err(NotStored::Failed));
+                        }
+                        continue;
+                    }
                     tracing::warn!(error = ?e, rows = batch.len(), "a batch could not be stored; storing each on its own");
                     // One bad row fails only its own request: store them one by one.
                     for (n, done) in batch {
@@ -402,6 +453,21 @@ pub fn spawn_workers(api: Arc<ApiRuntime>, pool: store::Store, callbacks: Arc<cr
                 }
                 for (_, done) in batch {
                     let _ = done.send(Ok(()));
+                }
+            }
+        });
+    }
+    if pool.is_postgres() {
+        // Said to be alive, and told how many are (their rate shares): a
+        // new instance is counted by the others within a second.
+        let (api, pool) = (api.clone(), pool.clone());
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(store::INSTANCE_BEAT);
+            loop {
+                tick.tick().await;
+                match store::instances_alive(&pool).await {
+                    Ok(n) => api.instances.store(n.max(1), std::sync::atomic::Ordering::Relaxed),
+                    Err(e) => tracing::warn!(error = ?e, "could not count the instances sharing the database"),
                 }
             }
         });

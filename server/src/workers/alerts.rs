@@ -17,13 +17,18 @@ const EVERY: Duration = Duration::from_secs(10);
 /// Starts the job: it flushes the API's usage counts first (`api`), and
 /// emails each new alert to the members of its service who manage its API
 /// integration (links made from `base_url`).
-pub fn spawn(pool: Store, api: Arc<ApiRuntime>, base_url: String) {
+/// Every instance flushes its own counts; the rules run and the emails go
+/// while `leader` is held (one instance at a time).
+pub fn spawn(pool: Store, api: Arc<ApiRuntime>, base_url: String, leader: store::Leadership) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(EVERY);
         loop {
             tick.tick().await;
             // Counts still in memory first, so the rules see them.
             api.flush_usage(&pool).await;
+            if !leader.is_held() {
+                continue;
+            }
             match store::raise_alerts(&pool, clock::now()).await {
                 Ok(0) => {}
                 Ok(n) => tracing::warn!(alerts = n, "alerts raised on unusual API key usage"),

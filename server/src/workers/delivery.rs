@@ -76,27 +76,33 @@ impl Providers {
     }
 }
 
-/// Starts the worker with `providers`.
-pub fn spawn(pool: Store, providers: Providers) {
+/// Starts the worker with `providers`. Every instance finishes test keys'
+/// messages (each is taken once); messages go to their providers from the
+/// instance holding `leader` (one at a time, so none is offered twice).
+pub fn spawn(pool: Store, providers: Providers, leader: store::Leadership) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_millis(100));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
-            if let Err(e) = deliver_pending(&pool, &providers).await {
+            if let Err(e) = deliver_pending(&pool, &providers, leader.is_held()).await {
                 tracing::warn!(error = ?e, "delivery round failed");
             }
         }
     });
 }
 
-/// One round: test keys' messages finished, then up to 500 others handed to
-/// their channel's provider (the channels side by side, each several at a
-/// time). A message its provider could not be asked about (the database,
-/// say) waits for the next round; the others go on.
-pub async fn deliver_pending(pool: &Store, providers: &Providers) -> anyhow::Result<()> {
+/// One round: test keys' messages finished, then (when `to_providers`) up
+/// to 500 others handed to their channel's provider (the channels side by
+/// side, each several at a time). A message its provider could not be
+/// asked about (the database, say) waits for the next round; the others go
+/// on.
+pub async fn deliver_pending(pool: &Store, providers: &Providers, to_providers: bool) -> anyhow::Result<()> {
     use app::domain::TemplateType;
     store::deliver_test_notifications(pool).await?;
+    if !to_providers {
+        return Ok(());
+    }
     let pending = store::pending_real_notifications(pool, 500).await?;
     let of = |t: TemplateType| pending.iter().filter(move |n| n.notification_type == t);
     let (mut outcomes, sms, letter) = futures::join!(

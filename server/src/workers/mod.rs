@@ -24,9 +24,15 @@ pub mod sms;
 pub mod smtp_pool;
 
 use crate::AppState;
+use app::ssr::store::Leadership;
 
-/// Starts every worker.
-pub fn start(state: &AppState) {
+/// Starts every worker. Those only one instance may run at a time (on a
+/// PostgreSQL database several share) run their rounds while `leader` is
+/// held: offering messages to providers, letter checks, retention, alerts.
+/// The rest run on every instance, safe side by side: sends, test keys'
+/// outcomes and receipt time-outs (`FOR UPDATE SKIP LOCKED`), callbacks and
+/// jobs (leases), clean-ups (deletes).
+pub fn start(state: &AppState, leader: Leadership) {
     let pool = &state.pool;
     housekeeping::spawn_session_cleanup(pool.clone(), state.config.session_limits());
     housekeeping::spawn_checkpoints(pool.clone());
@@ -35,15 +41,15 @@ pub fn start(state: &AppState) {
         secrets: state.secrets.clone(),
         callbacks: state.callbacks.clone(),
     });
-    retention::spawn(pool.clone());
+    retention::spawn(pool.clone(), leader.clone());
     jobs::spawn(pool.clone());
-    alerts::spawn(pool.clone(), state.api.clone(), state.config.base_url.clone());
+    alerts::spawn(pool.clone(), state.api.clone(), state.config.base_url.clone(), leader.clone());
     match crate::letters::Checker::new(pool.clone(), state.config.letter_checker.clone()) {
-        Ok(checker) => checker.spawn(),
+        Ok(checker) => checker.spawn(leader.clone()),
         Err(e) => tracing::error!(error = ?e, "precompiled letters will not be checked: no checker program"),
     }
     crate::api_v2::runtime::spawn_workers(state.api.clone(), pool.clone(), state.callbacks.clone());
-    delivery::spawn(pool.clone(), providers(&state.config));
+    delivery::spawn(pool.clone(), providers(&state.config), leader);
     delivery::spawn_receipt_timeouts(pool.clone());
 }
 

@@ -15,12 +15,16 @@ const PAUSE: Duration = Duration::from_millis(20);
 const EVERY: Duration = Duration::from_secs(600);
 
 /// Starts the job: a minute after start-up, then every ten minutes.
-pub fn spawn(pool: Store) {
+/// Runs while `leader` is held (one instance at a time).
+pub fn spawn(pool: Store, leader: store::Leadership) {
     tokio::spawn(async move {
         tokio::time::sleep(Duration::from_secs(60)).await;
         let mut tick = tokio::time::interval(EVERY);
         loop {
             tick.tick().await;
+            if !leader.is_held() {
+                continue;
+            }
             match run_once(&pool).await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(deleted = n, "expired notifications deleted"),

@@ -84,6 +84,10 @@ impl TestApp {
         // The test binary is not the server: letters are checked by the
         // server binary cargo built for these tests.
         map.entry("NOTIFY_LETTER_CHECKER".into()).or_insert_with(|| env!("CARGO_BIN_EXE_server").into());
+        // The whole suite runs again on PostgreSQL (`NOTIFY_TEST_BACKEND`).
+        if let Some(url) = postgres::backend_url().await {
+            map.entry("DATABASE_URL".into()).or_insert(url);
+        }
         let config = Config::from_lookup(|k| map.get(k).cloned()).unwrap();
         let (router, state) = server::build(config).await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -55,10 +55,22 @@ impl Postgres {
         let pg = Self { dir, bin, as_postgres };
         let data = pg.dir.path().join("data");
         pg.run("initdb", &["-D", data.to_str().unwrap(), "-U", "notify", "--auth=trust", "-E", "UTF8", "--no-sync"]);
-        let options = format!("-k {} -c listen_addresses='' -c fsync=off", pg.dir.path().display());
-        let log = pg.dir.path().join("log");
-        pg.run("pg_ctl", &["-D", data.to_str().unwrap(), "-o", &options, "-l", log.to_str().unwrap(), "-w", "start"]);
+        pg.start_server();
         pg
+    }
+
+    /// Starts the cluster's server (again, after [`Self::stop_server`]).
+    pub fn start_server(&self) {
+        let data = self.dir.path().join("data");
+        let options =
+            format!("-k {} -c listen_addresses='' -c fsync=off -c max_connections=400", self.dir.path().display());
+        let log = self.dir.path().join("log");
+        self.run("pg_ctl", &["-D", data.to_str().unwrap(), "-o", &options, "-l", log.to_str().unwrap(), "-w", "start"]);
+    }
+
+    /// Stops the cluster's server at once (as a crash would), keeping its data.
+    pub fn stop_server(&self) {
+        self.stop();
     }
 
     fn run(&self, program: &str, args: &[&str]) {
@@ -97,8 +109,45 @@ impl Postgres {
     }
 }
 
-impl Drop for Postgres {
-    fn drop(&mut self) {
+/// The cluster the tests of this process share when they run on
+/// PostgreSQL ([`backend_url`]), started by the first that asks, stopped and
+/// removed when the process exits.
+static SHARED: std::sync::OnceLock<Postgres> = std::sync::OnceLock::new();
+
+extern "C" fn stop_shared() {
+    if let Some(pg) = SHARED.get() {
+        pg.stop();
+        let _ = std::fs::remove_dir_all(pg.dir.path());
+    }
+}
+
+/// Whether this run's tests put their databases on PostgreSQL
+/// (`NOTIFY_TEST_BACKEND=postgres`, as `make test` runs them a second time).
+pub fn on_postgres() -> bool {
+    std::env::var("NOTIFY_TEST_BACKEND").is_ok_and(|v| v == "postgres")
+}
+
+/// A `DATABASE_URL` for a new, empty database of its own, on the shared
+/// cluster, when this run is on PostgreSQL; `None` on SQLite.
+pub async fn backend_url() -> Option<String> {
+    if !on_postgres() {
+        return None;
+    }
+    let pg = SHARED.get_or_init(|| {
+        let pg = Postgres::start();
+        // SAFETY: registers a plain function to run at exit; it touches only
+        // the cluster started here.
+        unsafe { libc::atexit(stop_shared) };
+        pg
+    });
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let name = format!("test_{}", NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst));
+    pg.create_database(&name).await;
+    Some(pg.url(&name))
+}
+
+impl Postgres {
+    fn stop(&self) {
         let data = self.dir.path().join("data");
         let program = self.bin.join("pg_ctl");
         let args = ["-D", data.to_str().unwrap(), "-m", "immediate", "-w", "stop"];
@@ -107,5 +156,11 @@ impl Drop for Postgres {
         } else {
             Command::new(&program).args(args).output()
         };
+    }
+}
+
+impl Drop for Postgres {
+    fn drop(&mut self) {
+        self.stop();
     }
 }

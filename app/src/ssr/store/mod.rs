@@ -12,6 +12,7 @@ mod callbacks;
 mod guest_list;
 mod inbound;
 mod jobs;
+mod leader;
 mod letters;
 mod notifications;
 mod reseal;
@@ -33,6 +34,7 @@ pub use callbacks::*;
 pub use guest_list::*;
 pub use inbound::*;
 pub use jobs::*;
+pub use leader::*;
 pub use letters::*;
 pub use notifications::*;
 pub use reseal::*;
@@ -68,7 +70,33 @@ pub enum Change {
     Service(String),
     /// A job was made that is to be sent now (the job worker wakes).
     JobWaiting,
+    /// Anything may have changed: announcements from other instances may
+    /// have been missed (the listener's connection to PostgreSQL dropped).
+    Everything,
 }
+
+impl Change {
+    /// The change as another instance hears it (`NOTIFY`'s payload).
+    fn payload(&self) -> String {
+        match self {
+            Change::Service(id) => format!("service:{id}"),
+            Change::JobWaiting => "job".to_string(),
+            Change::Everything => "everything".to_string(),
+        }
+    }
+
+    fn from_payload(payload: &str) -> Self {
+        match payload.strip_prefix("service:") {
+            Some(id) => Change::Service(id.to_string()),
+            None if payload == "job" => Change::JobWaiting,
+            // Unknown (a newer instance's): the safe reading.
+            None => Change::Everything,
+        }
+    }
+}
+
+/// The PostgreSQL channel on which instances announce their changes.
+pub const CHANGES_CHANNEL: &str = "notify_api_changes";
 
 /// Announcements a slow subscriber may fall behind by before it is told it
 /// lagged (and must then treat everything as changed).
@@ -128,8 +156,71 @@ impl Store {
     }
 
     fn changed(&self, change: Change) {
+        // Other instances on the same PostgreSQL hear it through `NOTIFY`
+        // ([`Store::listen_for_changes`]); the write has committed.
+        if let Backend::Postgres(db) = &self.backend {
+            let db = db.clone();
+            let payload = change.payload();
+            tokio::spawn(async move {
+                let sent =
+                    sqlx::query("SELECT pg_notify($1, $2)").bind(CHANGES_CHANNEL).bind(payload).execute(&db).await;
+                if let Err(e) = sent {
+                    // The other instances' snapshots expire within a second
+                    // all the same.
+                    tracing::warn!(error = %e, "could not announce a change to other instances");
+                }
+            });
+        }
         // No subscriber is fine: nothing caches.
         let _ = self.changes.send(change);
+    }
+
+    /// On PostgreSQL, hears the changes other instances announce and feeds
+    /// them to this store's subscribers, as its own writers' are. Whenever
+    /// the listener's connection drops (announcements made meanwhile are
+    /// lost), subscribers are told [`Change::Everything`]. Nothing to do on
+    /// SQLite: one process writes.
+    pub fn listen_for_changes(&self) {
+        let Backend::Postgres(db) = &self.backend else { return };
+        let (db, changes) = (db.clone(), self.changes.clone());
+        tokio::spawn(async move {
+            loop {
+                let mut listener = match sqlx::postgres::PgListener::connect_with(&db).await {
+                    Ok(l) => l,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "could not listen for other instances' changes; trying again");
+                        let _ = changes.send(Change::Everything);
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                        continue;
+                    }
+                };
+                if let Err(e) = listener.listen(CHANGES_CHANNEL).await {
+                    tracing::warn!(error = %e, "could not listen for other instances' changes; trying again");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    continue;
+                }
+                // Whatever was announced before this listener heard it.
+                let _ = changes.send(Change::Everything);
+                loop {
+                    match listener.try_recv().await {
+                        Ok(Some(n)) => {
+                            let _ = changes.send(Change::from_payload(n.payload()));
+                        }
+                        // The connection dropped: `try_recv` connects again
+                        // next time, and what was said meanwhile is lost.
+                        Ok(None) => {
+                            let _ = changes.send(Change::Everything);
+                        }
+                        Err(e) => {
+                            tracing::warn!(error = %e, "lost the connection hearing other instances' changes");
+                            let _ = changes.send(Change::Everything);
+                            tokio::time::sleep(Duration::from_millis(500)).await;
+                            break;
+                        }
+                    }
+                }
+            }
+        });
     }
 
     fn service_changed(&self, service_id: &str) {
@@ -368,6 +459,18 @@ pub fn is_storage_full(error: &anyhow::Error) -> bool {
         Some(sqlx::Error::Database(db)) => matches!(db.code().as_deref(), Some(SQLITE_FULL | POSTGRES_DISK_FULL)),
         Some(sqlx::Error::Io(io)) => io.kind() == std::io::ErrorKind::StorageFull,
         _ => cause.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::StorageFull),
+    })
+}
+
+/// Whether `error` says the database could not be reached at all (no
+/// connection within the pool's time, or the connection dropped): no row of
+/// a batch is to blame, and trying each again would only wait again.
+pub fn is_unreachable(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        matches!(
+            cause.downcast_ref::<sqlx::Error>(),
+            Some(sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::WorkerCrashed)
+        )
     })
 }
 
