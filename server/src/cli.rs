@@ -296,7 +296,9 @@ async fn shutdown_signal() {
 
 async fn restore(config: Config, from: std::path::PathBuf) -> anyhow::Result<()> {
     if app::ssr::store::is_postgres_url(&config.database_url) {
-        anyhow::bail!("server restore puts back a SQLite copy: restore PostgreSQL with pg_restore or its point-in-time recovery");
+        anyhow::bail!(
+            "server restore puts back a SQLite copy: restore PostgreSQL with pg_restore or its point-in-time recovery"
+        );
     }
     let database = crate::backup::database_file(&config.database_url)?;
     let (copy, kept) = crate::backup::restore(&database, &from).await?;

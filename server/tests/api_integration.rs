@@ -102,11 +102,12 @@ async fn creating_a_key_shows_it_once_in_notifys_format() {
     assert!(list
         .text()
         .contains("Some default key name 1/2 Live – sends to anyone Never used Rotate Some default key name 1/2 Revoke Some default key name 1/2"));
-    let (key_id, ciphertext, digest): (String, String, String) =
-        sqlx::query_as("SELECT id, secret_ciphertext, secret_digest FROM api_keys")
-            .fetch_one(app.state.pool.sqlite().unwrap())
-            .await
-            .unwrap();
+    let (key_id, ciphertext, digest): (String, String, String) = on_db!(app.state.pool, |db| sqlx::query_as(
+        "SELECT CAST(id AS TEXT), secret_ciphertext, secret_digest FROM api_keys"
+    )
+    .fetch_one(db)
+    .await
+    .unwrap());
     assert!(!ciphertext.contains(secret) && !digest.contains(secret));
     let bound = SealedFor::ApiKeySecret { key_id: &key_id };
     assert_eq!(app.state.secrets.open(&ciphertext, bound).as_deref(), Some(secret));
@@ -141,7 +142,7 @@ async fn the_create_form_explains_each_mistake() {
         .text()
         .contains("Key name must be 255 characters or fewer"));
     let (n,): (i64,) =
-        sqlx::query_as("SELECT COUNT(*) FROM api_keys").fetch_one(app.state.pool.sqlite().unwrap()).await.unwrap();
+        on_db!(app.state.pool, |db| sqlx::query_as("SELECT COUNT(*) FROM api_keys").fetch_one(db).await.unwrap());
     assert_eq!(n, 1);
 }
 
@@ -157,7 +158,7 @@ async fn trial_mode_disables_live_keys_and_refuses_them_with_400() {
     let page = create_key(&app, &s, &trial, "Sneaky live key", "normal").await;
     assert_eq!(page.status, 400);
     let (n,): (i64,) =
-        sqlx::query_as("SELECT COUNT(*) FROM api_keys").fetch_one(app.state.pool.sqlite().unwrap()).await.unwrap();
+        on_db!(app.state.pool, |db| sqlx::query_as("SELECT COUNT(*) FROM api_keys").fetch_one(db).await.unwrap());
     assert_eq!(n, 0);
     // A live service with letters warns that team keys cannot send letters.
     let form = app.get(&format!("/services/{live}/api/keys/create"), Some(&s.cookie)).await;
@@ -198,17 +199,18 @@ async fn revoking_asks_first_then_revokes_once_and_keeps_the_key_listed() {
     assert!(!app.get(&format!("/services/{live}/api/keys"), Some(&s.cookie)).await.text().contains("was revoked"));
 
     // Revoking again changes nothing.
-    let (before,): (String,) = sqlx::query_as("SELECT expiry_date FROM api_keys WHERE id = ?")
+    let expiry = || async {
+        on_db!(app.state.pool, |db| sqlx::query_as::<_, (Option<app::domain::Timestamp>,)>(
+            "SELECT expiry_date FROM api_keys WHERE CAST(id AS TEXT) = $1"
+        )
         .bind(&beta)
-        .fetch_one(app.state.pool.sqlite().unwrap())
+        .fetch_one(db)
         .await
-        .unwrap();
+        .unwrap())
+    };
+    let (before,) = expiry().await;
     app.post(&format!("/services/{live}/api/keys/revoke/{beta}"), Some(&s.cookie), &[("csrf_token", &s.csrf)]).await;
-    let (after,): (String,) = sqlx::query_as("SELECT expiry_date FROM api_keys WHERE id = ?")
-        .bind(&beta)
-        .fetch_one(app.state.pool.sqlite().unwrap())
-        .await
-        .unwrap();
+    let (after,) = expiry().await;
     assert_eq!(before, after);
     let events = app::ssr::store::api_key_events(&app.state.pool, &live).await.unwrap();
     assert_eq!(events.iter().filter(|e| e.event == "revoked").count(), 1);
@@ -243,7 +245,7 @@ async fn another_services_key_is_not_found_and_csrf_is_required() {
         app.post(&format!("/services/{live}/api/keys/revoke/{key}"), Some(&s.cookie), &[("csrf_token", "nope")]).await;
     assert_eq!(forged.status, 403);
     let (expiry,): (Option<String>,) =
-        sqlx::query_as("SELECT expiry_date FROM api_keys").fetch_one(app.state.pool.sqlite().unwrap()).await.unwrap();
+        on_db!(app.state.pool, |db| sqlx::query_as("SELECT expiry_date FROM api_keys").fetch_one(db).await.unwrap());
     assert!(expiry.is_none());
 }
 
@@ -494,11 +496,12 @@ async fn a_key_can_expire_and_is_then_refused_with_its_own_message() {
     };
     assert_eq!(call().await.status().as_u16(), 200);
     // A day past its expiry.
-    sqlx::query("UPDATE api_keys SET expires_at = ? WHERE name = 'Thirty days'")
+    on_db!(app.state.pool, |db| sqlx::query("UPDATE api_keys SET expires_at = $1 WHERE name = 'Thirty days'")
         .bind(app::ssr::clock::now() - time::Duration::days(1))
-        .execute(app.state.pool.sqlite().unwrap())
+        .execute(db)
         .await
-        .unwrap();
+        .unwrap()
+        .rows_affected());
     app::ssr::store::set_max_key_lifetime(&app.state.pool, &live, None).await.unwrap(); // announces the change
     let r = call().await;
     assert_eq!(r.status().as_u16(), 403);
@@ -586,12 +589,13 @@ async fn rotating_a_key_makes_a_new_one_and_the_old_one_works_until_the_overlap_
     assert_eq!(call(new_secret.clone()).await.0, 200);
 
     // The overlap ends.
-    sqlx::query("UPDATE api_keys SET expires_at = ? WHERE id = ?")
+    on_db!(app.state.pool, |db| sqlx::query("UPDATE api_keys SET expires_at = $1 WHERE CAST(id AS TEXT) = $2")
         .bind(app::ssr::clock::now() - time::Duration::seconds(1))
         .bind(&old.id)
-        .execute(app.state.pool.sqlite().unwrap())
+        .execute(db)
         .await
-        .unwrap();
+        .unwrap()
+        .rows_affected());
     app::ssr::store::set_max_key_lifetime(&app.state.pool, &live, None).await.unwrap(); // announces the change
     let (status, body) = call(old.secret().to_string()).await;
     assert_eq!(
@@ -655,13 +659,19 @@ async fn the_audit_log_says_who_changed_what_never_a_secret_newest_first_and_pag
 
     // 60 more events: two pages.
     for i in 0..60 {
-        sqlx::query("INSERT INTO audit_events (service_id, at, description) VALUES (?, ?, ?)")
+        let sql = if app.state.pool.is_postgres() {
+            "INSERT INTO audit_events (service_id, at, description) VALUES (CAST($1 AS uuid), $2, $3)"
+        } else {
+            "INSERT INTO audit_events (service_id, at, description) VALUES ($1, $2, $3)"
+        };
+        on_db!(app.state.pool, |db| sqlx::query(sql)
             .bind(&live)
             .bind(app::ssr::clock::now())
             .bind(format!("Event {i}"))
-            .execute(app.state.pool.sqlite().unwrap())
+            .execute(db)
             .await
-            .unwrap();
+            .unwrap()
+            .rows_affected());
     }
     let first = app.get(&format!("/services/{live}/api/audit"), Some(&s.cookie)).await;
     assert!(first.text().contains("Event 59") && !first.text().contains("Event 9 "));

@@ -219,7 +219,7 @@ async fn each_sending_refusal_answers_notifys_status_and_message() {
         assert_eq!(error_of(&b), (error.to_string(), message), "{body}");
     }
     let (n,): (i64,) =
-        sqlx::query_as("SELECT COUNT(*) FROM notifications").fetch_one(app.state.pool.sqlite().unwrap()).await.unwrap();
+        on_db!(app.state.pool, |db| sqlx::query_as("SELECT COUNT(*) FROM notifications").fetch_one(db).await.unwrap());
     assert_eq!(n, 0, "nothing refused is stored");
 
     // A live key in a trial service may not send letters.
@@ -268,9 +268,9 @@ async fn team_keys_reach_the_team_and_guests_and_live_keys_anyone() {
     assert_eq!(send(&team, "07700900555").await, 201, "a guest");
     assert_eq!(send(&normal, "07700900777").await, 201, "live keys send to anyone");
     // The embedded outbox records what live and team keys sent.
-    let mut n = 0;
+    let mut n: i64 = 0;
     for _ in 0..50 {
-        (n,) = sqlx::query_as("SELECT COUNT(*) FROM outbox").fetch_one(app.state.pool.sqlite().unwrap()).await.unwrap();
+        (n,) = on_db!(app.state.pool, |db| sqlx::query_as("SELECT COUNT(*) FROM outbox").fetch_one(db).await.unwrap());
         if n == 3 {
             break;
         }
@@ -278,7 +278,7 @@ async fn team_keys_reach_the_team_and_guests_and_live_keys_anyone() {
     }
     assert_eq!(n, 3);
     let (body,): (String,) =
-        sqlx::query_as("SELECT body FROM outbox LIMIT 1").fetch_one(app.state.pool.sqlite().unwrap()).await.unwrap();
+        on_db!(app.state.pool, |db| sqlx::query_as("SELECT body FROM outbox LIMIT 1").fetch_one(db).await.unwrap());
     assert_eq!(body, "Hello x,\nthis is a reminder of your appointment.");
 }
 
@@ -615,7 +615,7 @@ async fn messages_over_notifys_size_limits_are_refused_and_not_stored() {
     assert_eq!(s, 400);
     assert!(error_of(&b).1.starts_with("Emails cannot be longer than 2000000 bytes. Your message is "));
     let (n,): (i64,) =
-        sqlx::query_as("SELECT COUNT(*) FROM notifications").fetch_one(app.state.pool.sqlite().unwrap()).await.unwrap();
+        on_db!(app.state.pool, |db| sqlx::query_as("SELECT COUNT(*) FROM notifications").fetch_one(db).await.unwrap());
     assert_eq!(n, 0);
 }
 
@@ -662,11 +662,12 @@ async fn a_row_the_database_refuses_fails_only_its_own_request() {
     let (ok, refused) = tokio::join!(app.state.api.store(good), app.state.api.store(bad));
     assert!(ok.is_ok(), "{ok:?}");
     assert!(refused.is_err());
-    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM notifications WHERE id = ?")
-        .bind(&good_id)
-        .fetch_one(app.state.pool.sqlite().unwrap())
-        .await
-        .unwrap();
+    let (n,): (i64,) =
+        on_db!(app.state.pool, |db| sqlx::query_as("SELECT COUNT(*) FROM notifications WHERE CAST(id AS TEXT) = $1")
+            .bind(&good_id)
+            .fetch_one(db)
+            .await
+            .unwrap());
     assert_eq!(n, 1);
 }
 

@@ -139,7 +139,7 @@ async fn every_201_survives_kill_9_during_sustained_sends() {
     }
     server.kill_9();
     let stored: Vec<(String,)> =
-        sqlx::query_as("SELECT id FROM notifications").fetch_all(pool.sqlite().unwrap()).await.unwrap();
+        on_db!(pool, |db| sqlx::query_as("SELECT id FROM notifications").fetch_all(db).await.unwrap());
     let stored: std::collections::HashMap<String, usize> =
         stored.into_iter().fold(Default::default(), |mut m, (id,)| {
             *m.entry(id).or_default() += 1;

@@ -174,11 +174,13 @@ async fn objects(app: &TestApp, service: &str, name: &str) -> ServiceIds {
         member_ids.push(id);
     }
     store::remove_member(&app.state.pool, service, &member_ids[1], &admin.id).await.unwrap().unwrap();
-    let (departure,): (String,) = sqlx::query_as("SELECT id FROM departures WHERE user_id = ?")
-        .bind(&member_ids[1])
-        .fetch_one(app.state.pool.sqlite().unwrap())
-        .await
-        .unwrap();
+    let (departure,): (String,) = on_db!(app.state.pool, |db| sqlx::query_as(
+        "SELECT CAST(id AS TEXT) FROM departures WHERE CAST(user_id AS TEXT) = $1"
+    )
+    .bind(&member_ids[1])
+    .fetch_one(db)
+    .await
+    .unwrap());
     let reset_token = app::ssr::tokens::random_token();
     store::create_password_reset(&app.state.pool, &member_ids[0], &app::ssr::tokens::digest(&reset_token))
         .await
@@ -631,18 +633,28 @@ async fn server_functions_check_the_session_and_the_permission_as_pages_do() {
 
 /// Everything a refused write could have changed, in one string.
 async fn state_of(app: &TestApp) -> String {
-    let rows: Vec<(String,)> = sqlx::query_as(
+    // Each backend joins the keys' and templates' states with its own
+    // aggregate.
+    let sql = if app.state.pool.is_postgres() {
+        "SELECT 'audit ' || count(*) FROM audit_events
+         UNION ALL SELECT 'keys ' || coalesce(string_agg(CAST(id AS TEXT) || coalesce(CAST(expiry_date AS TEXT), '')
+                                      || coalesce(CAST(rotated_to AS TEXT), ''), ',' ORDER BY id), '') FROM api_keys
+         UNION ALL SELECT 'templates ' || coalesce(string_agg(CAST(id AS TEXT) || version, ',' ORDER BY id), '')
+                   FROM templates
+         UNION ALL SELECT 'callbacks ' || count(*) FROM service_callbacks
+         UNION ALL SELECT 'guest list ' || count(*) FROM guest_list
+         UNION ALL SELECT 'alerts ' || count(*) FROM key_alerts WHERE dismissed_at IS NOT NULL
+         UNION ALL SELECT 'sessions ' || count(*) FROM sessions"
+    } else {
         "SELECT 'audit ' || count(*) FROM audit_events
          UNION ALL SELECT 'keys ' || group_concat(id || coalesce(expiry_date, '') || coalesce(rotated_to, '')) FROM api_keys
          UNION ALL SELECT 'templates ' || group_concat(id || version) FROM templates
          UNION ALL SELECT 'callbacks ' || count(*) FROM service_callbacks
          UNION ALL SELECT 'guest list ' || count(*) FROM guest_list
          UNION ALL SELECT 'alerts ' || count(*) FROM key_alerts WHERE dismissed_at IS NOT NULL
-         UNION ALL SELECT 'sessions ' || count(*) FROM sessions",
-    )
-    .fetch_all(app.state.pool.sqlite().unwrap())
-    .await
-    .unwrap();
+         UNION ALL SELECT 'sessions ' || count(*) FROM sessions"
+    };
+    let rows: Vec<(String,)> = on_db!(app.state.pool, |db| sqlx::query_as(sql).fetch_all(db).await.unwrap());
     rows.into_iter().map(|(r,)| r).collect::<Vec<_>>().join("; ")
 }
 

@@ -142,11 +142,13 @@ async fn private_app() -> TestApp {
 }
 
 async fn event_state(app: &TestApp, notification_id: &str) -> (String, i64, Option<String>) {
-    sqlx::query_as("SELECT state, attempts, last_outcome FROM callback_events WHERE notification_id = ?")
-        .bind(notification_id)
-        .fetch_one(app.state.pool.sqlite().unwrap())
-        .await
-        .unwrap()
+    on_db!(app.state.pool, |db| sqlx::query_as(
+        "SELECT state, attempts, last_outcome FROM callback_events WHERE CAST(notification_id AS TEXT) = $1"
+    )
+    .bind(notification_id)
+    .fetch_one(db)
+    .await
+    .unwrap())
 }
 
 async fn wait_for_state(
@@ -157,12 +159,13 @@ async fn wait_for_state(
 ) -> (String, i64, Option<String>) {
     let deadline = Instant::now() + within;
     loop {
-        let found: Option<(String, i64, Option<String>)> =
-            sqlx::query_as("SELECT state, attempts, last_outcome FROM callback_events WHERE notification_id = ?")
-                .bind(notification_id)
-                .fetch_optional(app.state.pool.sqlite().unwrap())
-                .await
-                .unwrap();
+        let found: Option<(String, i64, Option<String>)> = on_db!(app.state.pool, |db| sqlx::query_as(
+            "SELECT state, attempts, last_outcome FROM callback_events WHERE CAST(notification_id AS TEXT) = $1"
+        )
+        .bind(notification_id)
+        .fetch_optional(db)
+        .await
+        .unwrap());
         if let Some(found) = found.filter(|f| f.0 == state) {
             return found;
         }
@@ -269,13 +272,14 @@ async fn a_delivery_receipt_reaches_the_receiver_with_notifys_payload_headers_an
     assert_eq!(shown.len(), 1, "{log:?}");
     assert_eq!((shown[0].status_code, shown[0].outcome.as_str()), (Some(200), "HTTP 200"));
     assert!(shown[0].at.text().ends_with('Z') && shown[0].next_attempt_at.is_none());
-    let (rows,): (i64,) = sqlx::query_as(
-        "SELECT count(*) FROM callback_attempts a JOIN callback_events e ON e.id = a.event_id WHERE e.notification_id = ?",
+    let (rows,): (i64,) = on_db!(app.state.pool, |db| sqlx::query_as(
+        "SELECT count(*) FROM callback_attempts a JOIN callback_events e ON e.id = a.event_id
+         WHERE CAST(e.notification_id AS TEXT) = $1",
     )
     .bind(&id)
-    .fetch_one(app.state.pool.sqlite().unwrap())
+    .fetch_one(db)
     .await
-    .unwrap();
+    .unwrap());
     assert_eq!(rows, 0);
 
     // A simulated failure is reported too, with its status.
@@ -298,10 +302,10 @@ async fn a_service_without_a_callback_records_no_events() {
     let key = make_key(&app, &live, "test", "No callback").await;
     let id = send_email(&app, &live, &key, "anyone@example.com", "r").await;
     tokio::time::sleep(Duration::from_millis(800)).await;
-    let (n,): (i64,) = sqlx::query_as("SELECT count(*) FROM callback_events")
-        .fetch_one(app.state.pool.sqlite().unwrap())
+    let (n,): (i64,) = on_db!(app.state.pool, |db| sqlx::query_as("SELECT count(*) FROM callback_events")
+        .fetch_one(db)
         .await
-        .unwrap();
+        .unwrap());
     assert_eq!(n, 0);
     let s = admin(&app).await;
     let hub = app.get(&format!("/services/{live}/api"), Some(&s.cookie)).await;
@@ -467,11 +471,12 @@ async fn a_callback_failing_for_24_hours_pauses_and_resume_sends_what_waited_old
     save_callback(&app, &s, &live, &receiver.url, TOKEN).await;
     // It has been failing for a day.
     let day_ago = app::ssr::clock::now() - time::Duration::hours(25);
-    sqlx::query("UPDATE service_callbacks SET failing_since = ?")
+    on_db!(app.state.pool, |db| sqlx::query("UPDATE service_callbacks SET failing_since = $1")
         .bind(day_ago)
-        .execute(app.state.pool.sqlite().unwrap())
+        .execute(db)
         .await
-        .unwrap();
+        .unwrap()
+        .rows_affected());
     let key = make_key(&app, &live, "test", "Pause test").await;
     let first = send_email(&app, &live, &key, "anyone@example.com", "first").await;
     receiver.wait_for(1, Duration::from_secs(5)).await;
@@ -808,7 +813,7 @@ async fn kill_9_while_a_callback_is_in_flight_loses_nothing_and_sends_it_once_mo
     assert_eq!(receiver.count(), 2, "exactly once more");
     assert_eq!(got[0].header("webhook-id"), got[1].header("webhook-id"), "the receiver can tell it is the same event");
     let (state,): (String,) =
-        sqlx::query_as("SELECT state FROM callback_events").fetch_one(pool.sqlite().unwrap()).await.unwrap();
+        on_db!(pool, |db| sqlx::query_as("SELECT state FROM callback_events").fetch_one(db).await.unwrap());
     assert_eq!(state, "delivered");
 }
 
@@ -818,7 +823,7 @@ async fn each_change_to_a_final_status_queues_one_receipt_with_that_status() {
     let s = admin(&app).await;
     let live = app.service_id("Example live service").await;
     save_callback(&app, &s, &live, "http://127.0.0.1:9/receipts", TOKEN).await;
-    let pool = app.state.pool.sqlite().unwrap();
+    let pool = &app.state.pool;
     // A test key's simulated failure: its receipt says so.
     let test_key = make_key(&app, &live, "test", "Simulated").await;
     let failed = send_email(&app, &live, &test_key, "perm-fail@simulator.notify", "f").await;
@@ -838,17 +843,18 @@ async fn each_change_to_a_final_status_queues_one_receipt_with_that_status() {
 }
 
 /// The statuses of the notification's delivery receipts, oldest first.
-async fn receipt_statuses(pool: &sqlx::SqlitePool, notification_id: &str) -> Vec<Value> {
-    let rows: Vec<(String,)> =
-        sqlx::query_as("SELECT payload FROM callback_events WHERE notification_id = ? ORDER BY created_at, id")
-            .bind(notification_id)
-            .fetch_all(pool)
-            .await
-            .unwrap();
+async fn receipt_statuses(pool: &app::ssr::store::Store, notification_id: &str) -> Vec<Value> {
+    let rows: Vec<(String,)> = on_db!(pool, |db| sqlx::query_as(
+        "SELECT payload FROM callback_events WHERE CAST(notification_id AS TEXT) = $1 ORDER BY created_at, id"
+    )
+    .bind(notification_id)
+    .fetch_all(db)
+    .await
+    .unwrap());
     rows.into_iter().map(|(p,)| serde_json::from_str::<Value>(&p).unwrap()["status"].clone()).collect()
 }
 
-async fn wait_for_receipt(pool: &sqlx::SqlitePool, notification_id: &str) {
+async fn wait_for_receipt(pool: &app::ssr::store::Store, notification_id: &str) {
     let deadline = Instant::now() + Duration::from_secs(5);
     while receipt_statuses(pool, notification_id).await.is_empty() {
         assert!(Instant::now() < deadline, "no receipt for {notification_id}");

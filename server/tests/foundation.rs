@@ -260,7 +260,7 @@ async fn the_demo_seed_never_duplicates() {
     server::demo::seed(&app.state.pool).await.unwrap();
     server::demo::seed(&app.state.pool).await.unwrap();
     let (users,): (i64,) =
-        sqlx::query_as("SELECT COUNT(*) FROM users").fetch_one(app.state.pool.sqlite().unwrap()).await.unwrap();
+        on_db!(app.state.pool, |db| sqlx::query_as("SELECT COUNT(*) FROM users").fetch_one(db).await.unwrap());
     // The demo's own: not the service this server sends its own emails
     // from (made by a migration, with its templates).
     let platform = app::ssr::platform_emails::PLATFORM_SERVICE_ID;

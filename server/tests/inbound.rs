@@ -94,11 +94,12 @@ async fn texts_to_a_services_number_reach_its_inbox_the_api_and_its_callback() {
         ["content", "created_at", "id", "notify_number", "service_id", "user_number"],
         "Notify's fields, no more"
     );
-    let (event_payload,): (String,) =
-        sqlx::query_as("SELECT payload FROM callback_events WHERE callback_type = 'inbound_sms'")
-            .fetch_one(app.state.pool.sqlite().unwrap())
-            .await
-            .unwrap();
+    let (event_payload,): (String,) = on_db!(app.state.pool, |db| sqlx::query_as(
+        "SELECT payload FROM callback_events WHERE callback_type = 'inbound_sms'"
+    )
+    .fetch_one(db)
+    .await
+    .unwrap());
     let event: Value = serde_json::from_str(&event_payload).unwrap();
     assert_eq!((event["id"].clone(), event["source_number"].clone()), (first["id"].clone(), "447700900111".into()));
 

@@ -149,7 +149,7 @@ async fn a_checked_file_is_sent_and_its_page_shows_it() {
     assert_eq!(refused.status, 302);
     assert!(refused.location().contains("/check/"), "sent back to the check page");
     let (jobs,): (i64,) =
-        sqlx::query_as("SELECT COUNT(*) FROM jobs").fetch_one(app.state.pool.sqlite().unwrap()).await.unwrap();
+        on_db!(app.state.pool, |db| sqlx::query_as("SELECT COUNT(*) FROM jobs").fetch_one(db).await.unwrap());
     assert_eq!(jobs, 1);
 
     // Messages from a file are not the API's: not in the hub's log, and not
@@ -207,10 +207,11 @@ async fn a_scheduled_job_waits_and_can_be_cancelled() {
     let page = app.get(&job_path, Some(&s.cookie)).await.text();
     assert!(page.contains("Scheduled for") && page.contains("Cancel sending"), "{page}");
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM notifications WHERE job_id IS NOT NULL")
-        .fetch_one(app.state.pool.sqlite().unwrap())
-        .await
-        .unwrap();
+    let (count,): (i64,) =
+        on_db!(app.state.pool, |db| sqlx::query_as("SELECT COUNT(*) FROM notifications WHERE job_id IS NOT NULL")
+            .fetch_one(db)
+            .await
+            .unwrap());
     assert_eq!(count, 0, "a scheduled job waits for its time");
 
     let cancelled = app.post(&format!("{job_path}/cancel"), Some(&s.cookie), &[("csrf_token", &s.csrf)]).await;
@@ -320,7 +321,7 @@ async fn the_bulk_api_makes_a_job_and_reports_it() {
     );
     // Nothing refused was stored.
     let (jobs,): (i64,) =
-        sqlx::query_as("SELECT COUNT(*) FROM jobs").fetch_one(app.state.pool.sqlite().unwrap()).await.unwrap();
+        on_db!(app.state.pool, |db| sqlx::query_as("SELECT COUNT(*) FROM jobs").fetch_one(db).await.unwrap());
     assert_eq!(jobs, 2);
 
     // A test key's job pretends, as its single sends do.

@@ -7,11 +7,12 @@ use common::*;
 use std::time::{Duration, Instant};
 
 async fn revoked(app: &TestApp, key_id: &str) -> bool {
-    let (d,): (Option<String>,) = sqlx::query_as("SELECT expiry_date FROM api_keys WHERE id = ?")
-        .bind(key_id)
-        .fetch_one(app.state.pool.sqlite().unwrap())
-        .await
-        .unwrap();
+    let (d,): (Option<app::domain::Timestamp>,) =
+        on_db!(app.state.pool, |db| sqlx::query_as("SELECT expiry_date FROM api_keys WHERE CAST(id AS TEXT) = $1")
+            .bind(key_id)
+            .fetch_one(db)
+            .await
+            .unwrap());
     d.is_some()
 }
 
@@ -20,11 +21,13 @@ async fn revoked(app: &TestApp, key_id: &str) -> bool {
 async fn wait_revoked(app: &TestApp, key_id: &str) {
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
-        let (service,): (String,) = sqlx::query_as("SELECT service_id FROM api_keys WHERE id = ?")
-            .bind(key_id)
-            .fetch_one(app.state.pool.sqlite().unwrap())
-            .await
-            .unwrap();
+        let (service,): (String,) = on_db!(app.state.pool, |db| sqlx::query_as(
+            "SELECT CAST(service_id AS TEXT) FROM api_keys WHERE CAST(id AS TEXT) = $1"
+        )
+        .bind(key_id)
+        .fetch_one(db)
+        .await
+        .unwrap());
         let reported = audit_lines(app, &service).await.iter().any(|l| l.contains("was reported as leaked"));
         if revoked(app, key_id).await && reported {
             return;
@@ -35,11 +38,13 @@ async fn wait_revoked(app: &TestApp, key_id: &str) {
 }
 
 async fn audit_lines(app: &TestApp, service: &str) -> Vec<String> {
-    let rows: Vec<(String,)> = sqlx::query_as("SELECT description FROM audit_events WHERE service_id = ? ORDER BY id")
-        .bind(service)
-        .fetch_all(app.state.pool.sqlite().unwrap())
-        .await
-        .unwrap();
+    let rows: Vec<(String,)> = on_db!(app.state.pool, |db| sqlx::query_as(
+        "SELECT description FROM audit_events WHERE CAST(service_id AS TEXT) = $1 ORDER BY id"
+    )
+    .bind(service)
+    .fetch_all(db)
+    .await
+    .unwrap());
     rows.into_iter().map(|(d,)| d).collect()
 }
 

@@ -33,14 +33,20 @@ async fn user(app: &TestApp, method: SignInMethod, mobile: Option<&str>) -> (Str
 
 /// The newest message of this server's own service to `to`: its body.
 async fn newest_message(app: &TestApp, to: &str) -> String {
-    let (body,): (String,) = sqlx::query_as(
-        "SELECT body FROM notifications WHERE service_id = ? AND recipient = ? ORDER BY created_at DESC, rowid DESC LIMIT 1",
-    )
-    .bind(app::ssr::platform_emails::PLATFORM_SERVICE_ID)
-    .bind(to)
-    .fetch_one(app.state.pool.sqlite().unwrap())
-    .await
-    .unwrap_or_else(|e| panic!("no message to {to}: {e}"));
+    // The newest: by time, then (SQLite) by the order written.
+    let sql = if app.state.pool.is_postgres() {
+        "SELECT body FROM notifications WHERE CAST(service_id AS TEXT) = $1 AND recipient = $2
+         ORDER BY created_at DESC LIMIT 1"
+    } else {
+        "SELECT body FROM notifications WHERE service_id = $1 AND recipient = $2
+         ORDER BY created_at DESC, rowid DESC LIMIT 1"
+    };
+    let (body,): (String,) = on_db!(app.state.pool, |db| sqlx::query_as(sql)
+        .bind(app::ssr::platform_emails::PLATFORM_SERVICE_ID)
+        .bind(to)
+        .fetch_one(db)
+        .await
+        .unwrap_or_else(|e| panic!("no message to {to}: {e}")));
     body
 }
 
@@ -154,12 +160,15 @@ async fn codes_and_links_expire_after_15_minutes() {
     let (user_id, email) = user(&app, SignInMethod::EmailAuth, None).await;
     let (pending, to) = password_step(&app, &email).await;
     let body = newest_message(&app, &email).await;
-    sqlx::query("UPDATE verify_codes SET created_at = ? WHERE user_id = ?")
-        .bind(app::ssr::clock::ago(time::Duration::minutes(15) + time::Duration::seconds(1)))
-        .bind(&user_id)
-        .execute(app.state.pool.sqlite().unwrap())
-        .await
-        .unwrap();
+    on_db!(app.state.pool, |db| sqlx::query(
+        "UPDATE verify_codes SET created_at = $1 WHERE CAST(user_id AS TEXT) = $2"
+    )
+    .bind(app::ssr::clock::ago(time::Duration::minutes(15) + time::Duration::seconds(1)))
+    .bind(&user_id)
+    .execute(db)
+    .await
+    .unwrap()
+    .rows_affected());
     // The sign-in in progress is over: back to the password.
     let page = app.post(&to, Some(&pending), &[("code", &code_in(&body))]).await;
     assert_eq!((page.status, page.location()), (302, "/sign-in"));

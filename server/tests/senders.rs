@@ -14,11 +14,12 @@ fn list(service: &str) -> String {
 }
 
 async fn stored_reply_to(app: &TestApp, id: &str) -> Option<String> {
-    let (r,): (Option<String>,) = sqlx::query_as("SELECT reply_to FROM notifications WHERE id = ?")
-        .bind(id)
-        .fetch_one(app.state.pool.sqlite().unwrap())
-        .await
-        .unwrap();
+    let (r,): (Option<String>,) =
+        on_db!(app.state.pool, |db| sqlx::query_as("SELECT reply_to FROM notifications WHERE CAST(id AS TEXT) = $1")
+            .bind(id)
+            .fetch_one(db)
+            .await
+            .unwrap());
     r
 }
 
@@ -64,12 +65,15 @@ async fn a_team_keeps_reply_to_addresses_with_one_default() {
     let first = [("csrf_token", s.csrf.as_str()), ("email_address", " help@example.gov.uk ")];
     add_checked(&app, &s, &live, &add, &first, "help@example.gov.uk").await;
     // The check's email went to the address, from this server's own service.
-    let (subject,): (String,) =
-        sqlx::query_as("SELECT subject FROM notifications WHERE service_id = ? AND recipient = 'help@example.gov.uk'")
-            .bind(app::ssr::platform_emails::PLATFORM_SERVICE_ID)
-            .fetch_one(app.state.pool.sqlite().unwrap())
-            .await
-            .unwrap();
+    let (subject,): (String,) = on_db!(app.state.pool, |db| {
+        sqlx::query_as(
+        "SELECT subject FROM notifications WHERE CAST(service_id AS TEXT) = $1 AND recipient = 'help@example.gov.uk'"
+    )
+    .bind(app::ssr::platform_emails::PLATFORM_SERVICE_ID)
+    .fetch_one(db)
+    .await
+    .unwrap()
+    });
     assert_eq!(subject, "Your reply-to email address for Example live service");
     let again =
         app.post(&add, Some(&s.cookie), &[("csrf_token", &s.csrf), ("email_address", "HELP@example.gov.uk")]).await;

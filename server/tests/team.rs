@@ -15,14 +15,15 @@ fn users(service: &str) -> String {
 /// The invitation link in the last email sent to `to` (from this server's
 /// own service; the built-in outbox keeps it in the tests), as a path.
 async fn invitation_link(app: &TestApp, to: &str) -> (String, String) {
-    let (subject, body): (String, String) = sqlx::query_as(
-        "SELECT subject, body FROM notifications WHERE service_id = ? AND recipient = ? ORDER BY created_at DESC LIMIT 1",
+    let (subject, body): (String, String) = on_db!(app.state.pool, |db| sqlx::query_as(
+        "SELECT subject, body FROM notifications WHERE CAST(service_id AS TEXT) = $1 AND recipient = $2
+         ORDER BY created_at DESC LIMIT 1",
     )
     .bind(app::ssr::platform_emails::PLATFORM_SERVICE_ID)
     .bind(to)
-    .fetch_one(app.state.pool.sqlite().unwrap())
+    .fetch_one(db)
     .await
-    .unwrap();
+    .unwrap());
     let start = body.find("/invitation/").expect("a link in the email");
     let path = body[start..start + "/invitation/".len() + 64].to_string();
     (subject, path)
@@ -114,11 +115,12 @@ async fn a_manager_invites_and_the_invitee_joins_with_the_permissions_given() {
     let used = app.get(&link, None).await;
     assert_eq!((used.status, used.location()), (302, format!("/sign-in?next=/services/{live}").as_str()));
     assert_eq!(app.post(&link, None, &[("name", "X"), ("password", "another password")]).await.status, 302);
-    let (users_now,): (i64,) =
-        sqlx::query_as("SELECT count(*) FROM users WHERE email_address = 'new.person@example.gov.uk'")
-            .fetch_one(app.state.pool.sqlite().unwrap())
-            .await
-            .unwrap();
+    let (users_now,): (i64,) = on_db!(app.state.pool, |db| sqlx::query_as(
+        "SELECT count(*) FROM users WHERE email_address = 'new.person@example.gov.uk'"
+    )
+    .fetch_one(db)
+    .await
+    .unwrap());
     assert_eq!(users_now, 1);
 
     // Every change is on the audit log.
@@ -168,11 +170,14 @@ async fn an_existing_user_signs_in_first_and_cancelled_expired_or_forged_links_d
     // Expired after 2 days.
     assert_eq!(invite(&app, &s, &live, "late@example.gov.uk", &[]).await.status, 302);
     let (_, late_link) = invitation_link(&app, "late@example.gov.uk").await;
-    sqlx::query("UPDATE invited_users SET created_at = ? WHERE email_address = 'late@example.gov.uk'")
-        .bind(app::ssr::clock::ago(time::Duration::days(2) + time::Duration::minutes(1)))
-        .execute(app.state.pool.sqlite().unwrap())
-        .await
-        .unwrap();
+    on_db!(app.state.pool, |db| sqlx::query(
+        "UPDATE invited_users SET created_at = $1 WHERE email_address = 'late@example.gov.uk'"
+    )
+    .bind(app::ssr::clock::ago(time::Duration::days(2) + time::Duration::minutes(1)))
+    .execute(db)
+    .await
+    .unwrap()
+    .rows_affected());
     assert!(app.get(&late_link, None).await.text().contains("The invitation you were sent has expired"));
     // No longer pending on the team page.
     let team = app.get(&users(&live), Some(&s.cookie)).await.text();
@@ -309,11 +314,13 @@ async fn a_departure_asks_for_the_keys_they_could_see_to_be_rotated() {
     assert!(keys_page.body.contains(&format!("/services/{live}/api/keys/rotate/{}", before[0].id)));
 
     // Dismissed: that warning goes (on the audit log); the other stays.
-    let (cy_departure,): (String,) = sqlx::query_as("SELECT id FROM departures WHERE user_id = ?")
-        .bind(&cy)
-        .fetch_one(app.state.pool.sqlite().unwrap())
-        .await
-        .unwrap();
+    let (cy_departure,): (String,) = on_db!(app.state.pool, |db| sqlx::query_as(
+        "SELECT CAST(id AS TEXT) FROM departures WHERE CAST(user_id AS TEXT) = $1"
+    )
+    .bind(&cy)
+    .fetch_one(db)
+    .await
+    .unwrap());
     let dismiss = format!("/services/{live}/api/departures/{cy_departure}/dismiss");
     assert_eq!(app.post(&dismiss, Some(&s.cookie), &[]).await.status, 403, "no CSRF token");
     let done = app.post(&dismiss, Some(&s.cookie), &[("csrf_token", &s.csrf)]).await;
@@ -352,11 +359,16 @@ async fn changes_to_members_land_while_other_writers_commit() {
     let viewer = store::find_user_by_email(&app.state.pool, VIEWER).await.unwrap().unwrap();
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let writer = {
-        let (db, stop, live) = (app.state.pool.sqlite().unwrap().clone(), stop.clone(), live.clone());
+        let (pool, stop, live) = (app.state.pool.clone(), stop.clone(), live.clone());
         tokio::spawn(async move {
             let mut commits = 0u32;
             while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                sqlx::query("UPDATE services SET name = name WHERE id = ?").bind(&live).execute(&db).await.unwrap();
+                on_db!(pool, |db| sqlx::query("UPDATE services SET name = name WHERE CAST(id AS TEXT) = $1")
+                    .bind(&live)
+                    .execute(db)
+                    .await
+                    .unwrap()
+                    .rows_affected());
                 commits += 1;
                 tokio::task::yield_now().await;
             }

@@ -144,7 +144,7 @@ async fn files_that_cannot_be_read_get_notifys_messages() {
         assert!(page.body.contains("href=\"#file\""), "the error summary links to the field");
     }
     let uploads: (i64,) =
-        sqlx::query_as("SELECT count(*) FROM uploads").fetch_one(app.state.pool.sqlite().unwrap()).await.unwrap();
+        on_db!(app.state.pool, |db| sqlx::query_as("SELECT count(*) FROM uploads").fetch_one(db).await.unwrap());
     assert_eq!(uploads.0, 0, "nothing stored");
 
     // Without the session's token, or without the permission to send: refused.
@@ -260,7 +260,7 @@ async fn an_ods_is_read_and_one_that_unfolds_to_billions_of_cells_is_refused() {
     ));
     assert!(bomb.len() < 2_000, "{} bytes", bomb.len());
     let uploads_before: (i64,) =
-        sqlx::query_as("SELECT count(*) FROM uploads").fetch_one(app.state.pool.sqlite().unwrap()).await.unwrap();
+        on_db!(app.state.pool, |db| sqlx::query_as("SELECT count(*) FROM uploads").fetch_one(db).await.unwrap());
     let started = std::time::Instant::now();
     let (page, status) = tokio::join!(upload(&app, &s, &live, &template, "bomb.ods", bomb), async {
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
@@ -276,7 +276,7 @@ async fn an_ods_is_read_and_one_that_unfolds_to_billions_of_cells_is_refused() {
     );
     assert!(started.elapsed() < std::time::Duration::from_secs(20), "{:?}", started.elapsed());
     let uploads_after: (i64,) =
-        sqlx::query_as("SELECT count(*) FROM uploads").fetch_one(app.state.pool.sqlite().unwrap()).await.unwrap();
+        on_db!(app.state.pool, |db| sqlx::query_as("SELECT count(*) FROM uploads").fetch_one(db).await.unwrap());
     assert_eq!(uploads_after, uploads_before, "nothing stored");
 }
 

@@ -5,6 +5,21 @@
 
 pub mod postgres;
 
+/// `$body` with `$db` bound to the store's pool, SQLite's or PostgreSQL's
+/// (compiled for each): for a test that reads or changes the database
+/// beside the server, in SQL both take (`$1` placeholders, ids compared as
+/// `CAST(id AS TEXT)`, times bound and read as `Timestamp`).
+#[macro_export]
+macro_rules! on_db {
+    ($store:expr, |$db:ident| $body:expr) => {
+        match ($store.sqlite(), $store.postgres()) {
+            (Some($db), _) => $body,
+            (None, Some($db)) => $body,
+            (None, None) => unreachable!("a store is on one backend or the other"),
+        }
+    };
+}
+
 use server::{AppState, Config};
 use std::collections::HashMap;
 
@@ -276,10 +291,10 @@ pub async fn api_get(app: &TestApp, service_id: &str, key: &Key, path: &str) -> 
 /// request: the API's snapshot of the service is loaded then.)
 pub async fn without_demo_senders_and_texts(app: &TestApp, service_id: &str) {
     for sql in [
-        "DELETE FROM service_senders WHERE service_id = ? AND kind IN ('email_reply_to', 'letter_contact')",
-        "DELETE FROM inbound_sms WHERE service_id = ?",
+        "DELETE FROM service_senders WHERE CAST(service_id AS TEXT) = $1 AND kind IN ('email_reply_to', 'letter_contact')",
+        "DELETE FROM inbound_sms WHERE CAST(service_id AS TEXT) = $1",
     ] {
-        sqlx::query(sql).bind(service_id).execute(app.state.pool.sqlite().unwrap()).await.unwrap();
+        on_db!(app.state.pool, |db| sqlx::query(sql).bind(service_id).execute(db).await.unwrap().rows_affected());
     }
 }
 

@@ -137,7 +137,7 @@ impl Store {
 
     /// The PostgreSQL pool, on a PostgreSQL store: for a function whose
     /// SQL differs between the backends.
-    pub(crate) fn postgres(&self) -> Option<&sqlx::PgPool> {
+    pub fn postgres(&self) -> Option<&sqlx::PgPool> {
         match &self.backend {
             Backend::Sqlite(_) => None,
             Backend::Postgres(db) => Some(db),
