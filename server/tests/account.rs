@@ -9,15 +9,14 @@ use common::*;
 
 /// The reset link in the newest email to `to` (a path), if any.
 async fn reset_link(app: &TestApp, to: &str) -> Option<String> {
-    let row: Option<(String,)> = sqlx::query_as(
-        "SELECT body FROM notifications WHERE service_id = ? AND recipient = ? AND subject = 'Reset your password'
+    let row: Option<(String,)> = on_db!(app.state.pool, |db| {
+        sqlx::query_as(
+        "SELECT body FROM notifications WHERE CAST(service_id AS TEXT) = $1 AND recipient = $2 AND subject = 'Reset your password'
          ORDER BY created_at DESC LIMIT 1",
     )
     .bind(app::ssr::platform_emails::PLATFORM_SERVICE_ID)
-    .bind(to)
-    .fetch_optional(app.state.pool.sqlite().unwrap())
-    .await
-    .unwrap();
+    .bind(to).fetch_optional(db).await.unwrap()
+    });
     row.map(|(body,)| {
         let start = body.find("/new-password/").unwrap();
         body[start..start + "/new-password/".len() + 64].to_string()
@@ -70,11 +69,12 @@ async fn a_forgotten_password_is_reset_by_a_link_that_works_once_and_ends_other_
     let sent = app.post("/forgot-password", None, &[("email_address", ADMIN)]).await;
     assert_eq!(sent.status, 302);
     let admin_link = reset_link(&app, ADMIN).await.unwrap();
-    sqlx::query("UPDATE password_resets SET created_at = ?")
+    on_db!(app.state.pool, |db| sqlx::query("UPDATE password_resets SET created_at = $1")
         .bind(app::ssr::clock::ago(time::Duration::hours(25)))
-        .execute(app.state.pool.sqlite().unwrap())
+        .execute(db)
         .await
-        .unwrap();
+        .unwrap()
+        .rows_affected());
     assert!(app.get(&admin_link, None).await.text().contains("The link has expired"));
     assert_eq!(app.get(&format!("/new-password/{}", "cd".repeat(32)), None).await.status, 404);
     let admin_user = store::find_user_by_email(&app.state.pool, ADMIN).await.unwrap().unwrap();
@@ -87,13 +87,12 @@ async fn reset_emails_to_one_address_are_limited() {
     for _ in 0..8 {
         assert_eq!(app.post("/forgot-password", None, &[("email_address", ADMIN)]).await.status, 302);
     }
-    let (emails,): (i64,) = sqlx::query_as(
-        "SELECT count(*) FROM notifications WHERE service_id = ? AND recipient = ? AND subject = 'Reset your password'",
+    let (emails,): (i64,) = on_db!(app.state.pool, |db| {
+        sqlx::query_as(
+        "SELECT count(*) FROM notifications WHERE CAST(service_id AS TEXT) = $1 AND recipient = $2 AND subject = 'Reset your password'",
     )
     .bind(app::ssr::platform_emails::PLATFORM_SERVICE_ID)
-    .bind(ADMIN)
-    .fetch_one(app.state.pool.sqlite().unwrap())
-    .await
-    .unwrap();
+    .bind(ADMIN).fetch_one(db).await.unwrap()
+    });
     assert_eq!(emails, 5);
 }

@@ -115,10 +115,13 @@ async fn the_notification_page_shows_the_message_to_those_who_may_see_it() {
         404
     );
     // A member with neither view_activity nor send_messages gets 403.
-    sqlx::query("DELETE FROM user_service_permissions WHERE permission IN ('view_activity', 'send_messages')")
-        .execute(app.state.pool.sqlite().unwrap())
-        .await
-        .unwrap();
+    on_db!(app.state.pool, |db| sqlx::query(
+        "DELETE FROM user_service_permissions WHERE permission IN ('view_activity', 'send_messages')"
+    )
+    .execute(db)
+    .await
+    .unwrap()
+    .rows_affected());
     assert_eq!(app.get(&path, Some(&admin)).await.status, 403);
 }
 

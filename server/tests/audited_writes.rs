@@ -12,6 +12,23 @@ use app::ssr::store;
 use common::*;
 
 async fn refuse_audit(app: &TestApp, refuse: bool) {
+    if app.state.pool.is_postgres() {
+        // PostgreSQL's trigger calls a function; its DDL is transactional,
+        // so every connection sees it once it is committed.
+        let sqls: &[&str] = if refuse {
+            &[
+                "CREATE OR REPLACE FUNCTION refuse_audit() RETURNS trigger LANGUAGE plpgsql AS
+                 $$ BEGIN RAISE EXCEPTION 'audit refused'; END $$",
+                "CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_events FOR EACH ROW EXECUTE FUNCTION refuse_audit()",
+            ]
+        } else {
+            &["DROP TRIGGER IF EXISTS refuse_audit ON audit_events"]
+        };
+        for &sql in sqls {
+            sqlx::query(sql).execute(app.state.pool.postgres().unwrap()).await.unwrap();
+        }
+        return;
+    }
     let sql = if refuse {
         "CREATE TRIGGER IF NOT EXISTS refuse_audit BEFORE INSERT ON audit_events
          BEGIN SELECT RAISE(ABORT, 'audit refused'); END"
@@ -22,12 +39,13 @@ async fn refuse_audit(app: &TestApp, refuse: bool) {
     // statement sqlx resets later, on its worker thread (sqlx issue 2543):
     // there the trigger's schema is stale for a moment. Done again until
     // the schema shows it.
+    let db = app.state.pool.sqlite().unwrap();
     for _ in 0..100 {
-        sqlx::query(sql).persistent(false).execute(app.state.pool.sqlite().unwrap()).await.unwrap();
+        sqlx::query(sql).persistent(false).execute(db).await.unwrap();
         let (present,): (bool,) =
             sqlx::query_as("SELECT count(*) > 0 FROM sqlite_master WHERE type = 'trigger' AND name = 'refuse_audit'")
                 .persistent(false)
-                .fetch_one(app.state.pool.sqlite().unwrap())
+                .fetch_one(db)
                 .await
                 .unwrap();
         if present == refuse {
@@ -39,11 +57,13 @@ async fn refuse_audit(app: &TestApp, refuse: bool) {
 }
 
 async fn audit_entries(app: &TestApp, service_id: &str) -> Vec<String> {
-    let rows: Vec<(String,)> = sqlx::query_as("SELECT description FROM audit_events WHERE service_id = ? ORDER BY id")
-        .bind(service_id)
-        .fetch_all(app.state.pool.sqlite().unwrap())
-        .await
-        .unwrap();
+    let rows: Vec<(String,)> = on_db!(app.state.pool, |db| sqlx::query_as(
+        "SELECT description FROM audit_events WHERE CAST(service_id AS TEXT) = $1 ORDER BY id"
+    )
+    .bind(service_id)
+    .fetch_all(db)
+    .await
+    .unwrap());
     rows.into_iter().map(|(d,)| d).collect()
 }
 
@@ -110,10 +130,13 @@ async fn callback_settings_change_only_with_their_audit_entry() {
         app::ssr::callbacks::rotate_signing_secret(pool, secrets, &live, &admin.id, CallbackKind::DeliveryStatus);
     assert!(rotated.await.is_err());
     assert_eq!(saved().await.unwrap().unwrap().signing_secret_ciphertext, signing, "rotated without its audit entry");
-    sqlx::query("UPDATE service_callbacks SET paused_at = '2026-01-01T00:00:00.000000Z', pause_reason = 'HTTP 500'")
-        .execute(pool.sqlite().unwrap())
-        .await
-        .unwrap();
+    on_db!(pool, |db| sqlx::query(
+        "UPDATE service_callbacks SET paused_at = '2026-01-01T00:00:00.000000Z', pause_reason = 'HTTP 500'"
+    )
+    .execute(db)
+    .await
+    .unwrap()
+    .rows_affected());
     assert!(app::ssr::callbacks::resume(pool, &live, &admin.id, CallbackKind::DeliveryStatus).await.is_err());
     assert!(saved().await.unwrap().unwrap().paused_at.is_some(), "resumed without its audit entry");
     let other = save("https://example.gov.uk/elsewhere", "bearer_token_set");

@@ -71,11 +71,12 @@ async fn a_session_ends_at_its_absolute_lifetime_however_active() {
     let cookie = app.sign_in(ADMIN).await;
     assert_eq!(app.get("/your-services", Some(&cookie)).await.status, 200);
     let started = app::ssr::clock::now() - time::Duration::hours(21);
-    sqlx::query("UPDATE sessions SET created_at = ?")
+    on_db!(app.state.pool, |db| sqlx::query("UPDATE sessions SET created_at = $1")
         .bind(started)
-        .execute(app.state.pool.sqlite().unwrap())
+        .execute(db)
         .await
-        .unwrap();
+        .unwrap()
+        .rows_affected());
     // Active a second ago, but signed in 21 hours ago: the default limit is 20.
     let page = app.get("/your-services", Some(&cookie)).await;
     assert_eq!(page.status, 302);

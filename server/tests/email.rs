@@ -133,11 +133,14 @@ async fn send_email(app: &TestApp, live: &str, key: &Key, to: &str, name: &str) 
 
 /// Makes a notification waiting for its next offer due now.
 async fn due_now(app: &TestApp, id: &str) {
-    sqlx::query("UPDATE notifications SET provider_next_attempt_at = NULL WHERE id = ?")
-        .bind(id)
-        .execute(app.state.pool.sqlite().unwrap())
-        .await
-        .unwrap();
+    on_db!(app.state.pool, |db| sqlx::query(
+        "UPDATE notifications SET provider_next_attempt_at = NULL WHERE CAST(id AS TEXT) = $1"
+    )
+    .bind(id)
+    .execute(db)
+    .await
+    .unwrap()
+    .rows_affected());
 }
 
 #[tokio::test]
@@ -235,11 +238,13 @@ async fn the_relays_answers_decide_the_statuses() {
     // 550 at RCPT: a permanent failure, not tried again, and its receipt.
     let refused = send_email(&app, &live, &key, "refused@example.com", "Ann").await;
     assert_eq!(settled_status(&app, &live, &key, &refused, Duration::from_secs(10)).await, "permanent-failure");
-    let receipts: Vec<(String,)> = sqlx::query_as("SELECT payload FROM callback_events WHERE notification_id = ?")
-        .bind(&refused)
-        .fetch_all(app.state.pool.sqlite().unwrap())
-        .await
-        .unwrap();
+    let receipts: Vec<(String,)> = on_db!(app.state.pool, |db| sqlx::query_as(
+        "SELECT payload FROM callback_events WHERE CAST(notification_id AS TEXT) = $1"
+    )
+    .bind(&refused)
+    .fetch_all(db)
+    .await
+    .unwrap());
     assert_eq!(receipts.len(), 1, "{receipts:?}");
     let receipt: serde_json::Value = serde_json::from_str(&receipts[0].0).unwrap();
     assert_eq!(
@@ -251,12 +256,13 @@ async fn the_relays_answers_decide_the_statuses() {
     let busy = send_email(&app, &live, &key, "busy@example.com", "Bo").await;
     let deadline = Instant::now() + Duration::from_secs(10);
     let next: app::domain::Timestamp = loop {
-        let (attempts, next): (i64, Option<app::domain::Timestamp>) =
-            sqlx::query_as("SELECT provider_attempts, provider_next_attempt_at FROM notifications WHERE id = ?")
-                .bind(&busy)
-                .fetch_one(app.state.pool.sqlite().unwrap())
-                .await
-                .unwrap();
+        let (attempts, next): (i64, Option<app::domain::Timestamp>) = on_db!(app.state.pool, |db| sqlx::query_as(
+            "SELECT provider_attempts, provider_next_attempt_at FROM notifications WHERE CAST(id AS TEXT) = $1"
+        )
+        .bind(&busy)
+        .fetch_one(db)
+        .await
+        .unwrap());
         if attempts == 1 {
             break next.expect("a next attempt");
         }
@@ -271,11 +277,13 @@ async fn the_relays_answers_decide_the_statuses() {
     due_now(&app, &busy).await;
     assert_eq!(settled_status(&app, &live, &key, &busy, Duration::from_secs(10)).await, "delivered");
     // Waiting queued no receipt; delivering queued one.
-    let (receipts,): (i64,) = sqlx::query_as("SELECT count(*) FROM callback_events WHERE notification_id = ?")
-        .bind(&busy)
-        .fetch_one(app.state.pool.sqlite().unwrap())
-        .await
-        .unwrap();
+    let (receipts,): (i64,) = on_db!(app.state.pool, |db| sqlx::query_as(
+        "SELECT count(*) FROM callback_events WHERE CAST(notification_id AS TEXT) = $1"
+    )
+    .bind(&busy)
+    .fetch_one(db)
+    .await
+    .unwrap());
     assert_eq!(receipts, 1);
 
     let received = relay.lock().unwrap().received.clone();
@@ -302,12 +310,11 @@ async fn a_relay_that_is_down_slows_nothing_and_what_waited_goes_out_when_it_ret
     // Each was offered and found no relay: waiting, not failed.
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        let (waiting,): (i64,) = sqlx::query_as(
+        let (waiting,): (i64,) = on_db!(app.state.pool, |db| {
+            sqlx::query_as(
             "SELECT count(*) FROM notifications WHERE status = 'created' AND provider_attempts >= 1 AND key_type = 'normal'",
-        )
-        .fetch_one(app.state.pool.sqlite().unwrap())
-        .await
-        .unwrap();
+        ).fetch_one(db).await.unwrap()
+        });
         if waiting == 5 {
             break;
         }
@@ -609,12 +616,13 @@ async fn a_reply_to_address_the_relay_refuses_is_not_saved() {
     let posted =
         app.post(&add, Some(&s.cookie), &[("csrf_token", &s.csrf), ("email_address", "busy@example.gov.uk")]).await;
     let check_id = posted.location().rsplit('/').next().unwrap().to_string();
-    sqlx::query("UPDATE notifications SET created_at = ? WHERE id = ?")
+    on_db!(app.state.pool, |db| sqlx::query("UPDATE notifications SET created_at = $1 WHERE CAST(id AS TEXT) = $2")
         .bind(app::ssr::clock::ago(time::Duration::seconds(60)))
         .bind(&check_id)
-        .execute(app.state.pool.sqlite().unwrap())
+        .execute(db)
         .await
-        .unwrap();
+        .unwrap()
+        .rows_affected());
     let page = app.get(posted.location(), Some(&s.cookie)).await.text();
     assert!(page.contains("We sent an email to ‘busy@example.gov.uk’ but it could not be delivered."), "{page}");
 

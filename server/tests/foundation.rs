@@ -15,7 +15,11 @@ async fn status_answers_ok_while_the_database_answers() {
 #[tokio::test]
 async fn status_answers_503_when_the_database_does_not() {
     let app = TestApp::spawn().await;
-    app.state.pool.sqlite().unwrap().close().await;
+    match (app.state.pool.sqlite(), app.state.pool.postgres()) {
+        (Some(db), _) => db.close().await,
+        (_, Some(db)) => db.close().await,
+        _ => unreachable!(),
+    }
     let page = app.get("/_status", None).await;
     assert_eq!(page.status, 503);
     assert!(page.body.contains("\"status\""));
@@ -244,11 +248,12 @@ async fn an_idle_session_expires() {
     assert_eq!(app.get("/your-services", Some(&cookie)).await.status, 200);
     // Pretend the user last did something ten minutes ago.
     let ten_minutes_ago = app::ssr::clock::ago(time::Duration::minutes(10));
-    sqlx::query("UPDATE sessions SET last_seen_at = ?")
+    on_db!(app.state.pool, |db| sqlx::query("UPDATE sessions SET last_seen_at = $1")
         .bind(ten_minutes_ago)
-        .execute(app.state.pool.sqlite().unwrap())
+        .execute(db)
         .await
-        .unwrap();
+        .unwrap()
+        .rows_affected());
     let page = app.get("/your-services", Some(&cookie)).await;
     assert_eq!(page.status, 302);
     assert!(page.location().starts_with("/sign-in"));
@@ -264,16 +269,19 @@ async fn the_demo_seed_never_duplicates() {
     // The demo's own: not the service this server sends its own emails
     // from (made by a migration, with its templates).
     let platform = app::ssr::platform_emails::PLATFORM_SERVICE_ID;
-    let (services,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM services WHERE id != ?")
-        .bind(platform)
-        .fetch_one(app.state.pool.sqlite().unwrap())
-        .await
-        .unwrap();
-    let (templates,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM templates WHERE service_id != ?")
-        .bind(platform)
-        .fetch_one(app.state.pool.sqlite().unwrap())
-        .await
-        .unwrap();
+    let (services,): (i64,) =
+        on_db!(app.state.pool, |db| sqlx::query_as("SELECT COUNT(*) FROM services WHERE CAST(id AS TEXT) != $1")
+            .bind(platform)
+            .fetch_one(db)
+            .await
+            .unwrap());
+    let (templates,): (i64,) = on_db!(app.state.pool, |db| sqlx::query_as(
+        "SELECT COUNT(*) FROM templates WHERE CAST(service_id AS TEXT) != $1"
+    )
+    .bind(platform)
+    .fetch_one(db)
+    .await
+    .unwrap());
     assert_eq!((users, services, templates), (3, 2, 6));
 }
 

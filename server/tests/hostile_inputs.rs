@@ -199,12 +199,13 @@ async fn a_letter_whose_checks_never_finish_is_refused_not_retried_forever() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert_eq!(last["status"], "validation-failed", "{last}");
-    let attempts: (i64, Option<String>) =
-        sqlx::query_as("SELECT check_attempts, invalid_reason FROM letter_pdfs WHERE notification_id = ?")
-            .bind(&id)
-            .fetch_one(app.state.pool.sqlite().unwrap())
-            .await
-            .unwrap();
+    let attempts: (i64, Option<String>) = on_db!(app.state.pool, |db| sqlx::query_as(
+        "SELECT check_attempts, invalid_reason FROM letter_pdfs WHERE CAST(notification_id AS TEXT) = $1"
+    )
+    .bind(&id)
+    .fetch_one(db)
+    .await
+    .unwrap());
     assert_eq!(attempts, (2, Some("unable-to-read-the-file".to_string())));
 }
 
@@ -219,16 +220,22 @@ async fn a_letter_whose_check_was_under_way_twice_when_the_server_died_is_set_as
     let (_, answer) =
         send(&app, &live, &key, "letter", json!({"reference": "x", "content": base64(&one_page_letter())})).await;
     let id = answer["id"].as_str().unwrap().to_string();
-    sqlx::query("UPDATE letter_pdfs SET check_attempts = 2, checked_at = NULL WHERE notification_id = ?")
-        .bind(&id)
-        .execute(app.state.pool.sqlite().unwrap())
-        .await
-        .unwrap();
-    sqlx::query("UPDATE notifications SET status = 'pending-virus-check' WHERE id = ?")
-        .bind(&id)
-        .execute(app.state.pool.sqlite().unwrap())
-        .await
-        .unwrap();
+    on_db!(app.state.pool, |db| sqlx::query(
+        "UPDATE letter_pdfs SET check_attempts = 2, checked_at = NULL WHERE CAST(notification_id AS TEXT) = $1"
+    )
+    .bind(&id)
+    .execute(db)
+    .await
+    .unwrap()
+    .rows_affected());
+    on_db!(app.state.pool, |db| sqlx::query(
+        "UPDATE notifications SET status = 'pending-virus-check' WHERE CAST(id AS TEXT) = $1"
+    )
+    .bind(&id)
+    .execute(db)
+    .await
+    .unwrap()
+    .rows_affected());
     let waiting = app::ssr::store::letters_to_check(&app.state.pool, 20).await.unwrap();
     let letter = waiting.iter().find(|l| l.notification_id == id).expect("still waiting");
     // Not checked again (the checker here cannot even start): refused.

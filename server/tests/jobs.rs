@@ -40,16 +40,19 @@ async fn email_list(app: &TestApp, service: &str, template: &str, emails: &[&str
 async fn finished(app: &TestApp, job_id: &str, n: i64) {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM notifications WHERE job_id = ?")
-            .bind(job_id)
-            .fetch_one(app.state.pool.sqlite().unwrap())
-            .await
-            .unwrap();
-        let (status,): (String,) = sqlx::query_as("SELECT job_status FROM jobs WHERE id = ?")
-            .bind(job_id)
-            .fetch_one(app.state.pool.sqlite().unwrap())
-            .await
-            .unwrap();
+        let (count,): (i64,) = on_db!(app.state.pool, |db| sqlx::query_as(
+            "SELECT COUNT(*) FROM notifications WHERE CAST(job_id AS TEXT) = $1"
+        )
+        .bind(job_id)
+        .fetch_one(db)
+        .await
+        .unwrap());
+        let (status,): (String,) =
+            on_db!(app.state.pool, |db| sqlx::query_as("SELECT job_status FROM jobs WHERE CAST(id AS TEXT) = $1")
+                .bind(job_id)
+                .fetch_one(db)
+                .await
+                .unwrap());
         if count == n && status == "finished" {
             return;
         }
@@ -90,13 +93,12 @@ async fn a_checked_file_is_sent_and_its_page_shows_it() {
     finished(&app, &job_id, 3).await;
 
     // Each message carries its job and row, in the file's order.
-    let rows: Vec<(String, i64, String)> = sqlx::query_as(
-        "SELECT recipient, job_row_number, key_type FROM notifications WHERE job_id = ? ORDER BY job_row_number",
+    let rows: Vec<(String, i64, String)> = on_db!(app.state.pool, |db| {
+        sqlx::query_as(
+        "SELECT recipient, job_row_number, key_type FROM notifications WHERE CAST(job_id AS TEXT) = $1 ORDER BY job_row_number",
     )
-    .bind(&job_id)
-    .fetch_all(app.state.pool.sqlite().unwrap())
-    .await
-    .unwrap();
+    .bind(&job_id).fetch_all(db).await.unwrap()
+    });
     assert_eq!(
         rows,
         vec![
@@ -123,11 +125,13 @@ async fn a_checked_file_is_sent_and_its_page_shows_it() {
     }
     // A message's page leads back to its job (not to the API integration
     // page, which those who see messages may not have).
-    let (message_id,): (String,) = sqlx::query_as("SELECT id FROM notifications WHERE job_id = ? LIMIT 1")
-        .bind(&job_id)
-        .fetch_one(app.state.pool.sqlite().unwrap())
-        .await
-        .unwrap();
+    let (message_id,): (String,) = on_db!(app.state.pool, |db| sqlx::query_as(
+        "SELECT CAST(id AS TEXT) FROM notifications WHERE CAST(job_id AS TEXT) = $1 LIMIT 1"
+    )
+    .bind(&job_id)
+    .fetch_one(db)
+    .await
+    .unwrap());
     let message = app.get(&format!("/services/{live}/notification/{message_id}"), Some(&s.cookie)).await;
     assert!(message.body.contains(&format!("href=\"/services/{live}/jobs/{job_id}\"")), "{}", message.body);
     // The dashboard lists it.
@@ -411,12 +415,13 @@ async fn kill_9_while_a_job_is_stored_sends_every_row_once() {
     assert_eq!(r.status().as_u16(), 201);
     let job_id = r.json::<Value>().await.unwrap()["data"]["id"].as_str().unwrap().to_string();
     let count = |pool: store::Store, job_id: String| async move {
-        let (n, distinct): (i64, i64) =
-            sqlx::query_as("SELECT COUNT(*), COUNT(DISTINCT job_row_number) FROM notifications WHERE job_id = ?")
-                .bind(&job_id)
-                .fetch_one(pool.sqlite().unwrap())
-                .await
-                .unwrap();
+        let (n, distinct): (i64, i64) = on_db!(pool, |db| sqlx::query_as(
+            "SELECT COUNT(*), COUNT(DISTINCT job_row_number) FROM notifications WHERE CAST(job_id AS TEXT) = $1"
+        )
+        .bind(&job_id)
+        .fetch_one(db)
+        .await
+        .unwrap());
         (n, distinct)
     };
     let mut killed_midway = 0;
@@ -442,11 +447,12 @@ async fn kill_9_while_a_job_is_stored_sends_every_row_once() {
         // The status first: a job is finished after its last rows commit,
         // so rows counted after reading `finished` are all of them (counted
         // before, the last batch could commit in between).
-        let (status,): (String,) = sqlx::query_as("SELECT job_status FROM jobs WHERE id = ?")
-            .bind(&job_id)
-            .fetch_one(pool.sqlite().unwrap())
-            .await
-            .unwrap();
+        let (status,): (String,) =
+            on_db!(pool, |db| sqlx::query_as("SELECT job_status FROM jobs WHERE CAST(id AS TEXT) = $1")
+                .bind(&job_id)
+                .fetch_one(db)
+                .await
+                .unwrap());
         let (n, distinct) = count(pool.clone(), job_id.clone()).await;
         assert_eq!(n, distinct, "a row was stored twice");
         if status == "finished" {
@@ -505,12 +511,13 @@ async fn send_one_message_goes_through_the_same_checks() {
     assert_eq!(sent.status, 302, "{}", sent.text());
     assert!(sent.location().starts_with(&format!("/services/{trial}/notification/")), "{}", sent.location());
     let id = sent.location().rsplit('/').next().unwrap().to_string();
-    let (api_key, job): (Option<String>, Option<String>) =
-        sqlx::query_as("SELECT api_key_id, job_id FROM notifications WHERE id = ?")
-            .bind(&id)
-            .fetch_one(app.state.pool.sqlite().unwrap())
-            .await
-            .unwrap();
+    let (api_key, job): (Option<String>, Option<String>) = on_db!(app.state.pool, |db| sqlx::query_as(
+        "SELECT CAST(api_key_id AS TEXT), CAST(job_id AS TEXT) FROM notifications WHERE CAST(id AS TEXT) = $1"
+    )
+    .bind(&id)
+    .fetch_one(db)
+    .await
+    .unwrap());
     assert_eq!((api_key, job), (None, None), "a message of the team, not of the API or a job");
     assert_eq!(app.get(sent.location(), Some(&s.cookie)).await.status, 200);
     // Letters are sent from a file.

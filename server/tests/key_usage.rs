@@ -281,14 +281,13 @@ async fn expired_and_old_revoked_keys_leave_the_list_but_keep_their_page() {
 /// Every email this service sent its own users (the built-in outbox keeps
 /// them: no provider is set up in the tests), as (to, subject, body).
 async fn platform_emails(app: &TestApp) -> Vec<(String, String, String)> {
-    sqlx::query_as(
+    on_db!(app.state.pool, |db| {
+        sqlx::query_as(
         "SELECT o.recipient, coalesce(o.subject, ''), o.body FROM outbox o JOIN notifications n ON n.id = o.notification_id
-         WHERE n.service_id = ? ORDER BY o.recipient",
+         WHERE CAST(n.service_id AS TEXT) = $1 ORDER BY o.recipient",
     )
-    .bind(app::ssr::platform_emails::PLATFORM_SERVICE_ID)
-    .fetch_all(app.state.pool.sqlite().unwrap())
-    .await
-    .unwrap()
+    .bind(app::ssr::platform_emails::PLATFORM_SERVICE_ID).fetch_all(db).await.unwrap()
+    })
 }
 
 #[tokio::test]
@@ -304,14 +303,14 @@ async fn an_alert_is_emailed_once_to_each_member_who_manages_the_services_keys()
     // Once, however often the job runs.
     assert_eq!(app::ssr::platform_emails::email_key_alerts(&app.state.pool, base).await.unwrap(), 0);
     // Who may manage the live service's keys (the demo's admin; not its viewer).
-    let managers: Vec<(String,)> = sqlx::query_as(
+    let managers: Vec<(String,)> = on_db!(app.state.pool, |db| sqlx::query_as(
         "SELECT u.email_address FROM user_service_permissions p JOIN users u ON u.id = p.user_id
-         WHERE p.service_id = ? AND p.permission = 'manage_api_keys' ORDER BY 1",
+         WHERE CAST(p.service_id AS TEXT) = $1 AND p.permission = 'manage_api_keys' ORDER BY 1",
     )
     .bind(&live)
-    .fetch_all(app.state.pool.sqlite().unwrap())
+    .fetch_all(db)
     .await
-    .unwrap();
+    .unwrap());
     let managers: Vec<String> = managers.into_iter().map(|(e,)| e).collect();
     assert!(managers.contains(&ADMIN.to_string()) && !managers.contains(&VIEWER.to_string()), "{managers:?}");
     assert_eq!(queued, managers.len());

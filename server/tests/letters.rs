@@ -283,20 +283,26 @@ async fn the_pdf_endpoint_refuses_as_notify_does() {
     // checker has done its work; put the letter back in the state it
     // waits in.)
     checked(&app, &live, &key, &letter_id).await;
-    sqlx::query("UPDATE notifications SET status = 'pending-virus-check' WHERE id = ?")
-        .bind(&letter_id)
-        .execute(app.state.pool.sqlite().unwrap())
-        .await
-        .unwrap();
+    on_db!(app.state.pool, |db| sqlx::query(
+        "UPDATE notifications SET status = 'pending-virus-check' WHERE CAST(id AS TEXT) = $1"
+    )
+    .bind(&letter_id)
+    .execute(db)
+    .await
+    .unwrap()
+    .rows_affected());
     assert_eq!(
         answer(get(&app, &live, &key, &format!("/v2/notifications/{letter_id}/pdf")).await).await,
         e(400, "PDFNotReadyError", "PDF not available yet, try again later")
     );
-    sqlx::query("UPDATE notifications SET status = 'technical-failure' WHERE id = ?")
-        .bind(&letter_id)
-        .execute(app.state.pool.sqlite().unwrap())
-        .await
-        .unwrap();
+    on_db!(app.state.pool, |db| sqlx::query(
+        "UPDATE notifications SET status = 'technical-failure' WHERE CAST(id AS TEXT) = $1"
+    )
+    .bind(&letter_id)
+    .execute(db)
+    .await
+    .unwrap()
+    .rows_affected());
     assert_eq!(
         answer(get(&app, &live, &key, &format!("/v2/notifications/{letter_id}/pdf")).await).await,
         e(400, "BadRequestError", "PDF not available for letters in status technical-failure")

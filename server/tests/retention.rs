@@ -12,19 +12,29 @@ use common::*;
 use serde_json::json;
 use std::time::Duration;
 
+/// `sql`'s count: `SELECT count(*) FROM … WHERE {column} = ?`, the column
+/// (an id) compared as text, so on either backend.
 async fn count(app: &TestApp, sql: &'static str, id: &str) -> i64 {
-    let (n,): (i64,) = sqlx::query_as(sql).bind(id).fetch_one(app.state.pool.sqlite().unwrap()).await.unwrap();
+    let (head, column) = sql.rsplit_once(" WHERE ").expect("a WHERE clause");
+    let column = column.strip_suffix(" = ?").expect("one id compared");
+    let sql = format!("{head} WHERE CAST({column} AS TEXT) = $1");
+    let (n,): (i64,) = on_db!(app.state.pool, |db| sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+        .bind(id)
+        .fetch_one(db)
+        .await
+        .unwrap());
     n
 }
 
 async fn age(app: &TestApp, id: &str, days: i64) {
     let then = app::ssr::clock::now() - time::Duration::days(days);
-    sqlx::query("UPDATE notifications SET created_at = ? WHERE id = ?")
+    on_db!(app.state.pool, |db| sqlx::query("UPDATE notifications SET created_at = $1 WHERE CAST(id AS TEXT) = $2")
         .bind(then)
         .bind(id)
-        .execute(app.state.pool.sqlite().unwrap())
+        .execute(db)
         .await
-        .unwrap();
+        .unwrap()
+        .rows_affected());
 }
 
 #[tokio::test]
@@ -172,11 +182,13 @@ async fn personalisation_the_template_does_not_use_is_not_stored() {
     )
     .await;
     assert_eq!(s, 201, "{b}");
-    let (stored,): (String,) = sqlx::query_as("SELECT personalisation FROM notifications WHERE id = ?")
-        .bind(b["id"].as_str().unwrap())
-        .fetch_one(app.state.pool.sqlite().unwrap())
-        .await
-        .unwrap();
+    let (stored,): (String,) = on_db!(app.state.pool, |db| sqlx::query_as(
+        "SELECT personalisation FROM notifications WHERE CAST(id AS TEXT) = $1"
+    )
+    .bind(b["id"].as_str().unwrap())
+    .fetch_one(db)
+    .await
+    .unwrap());
     assert_eq!(stored, r#"{"Name":"Ada"}"#);
 }
 
@@ -220,11 +232,17 @@ async fn uploads_and_job_files_go_after_their_time() {
     let eight_days_ago = app::ssr::clock::now() - time::Duration::days(8);
     for (table, id) in [("uploads", &old), ("jobs", &job.id)] {
         let sql = if table == "uploads" {
-            "UPDATE uploads SET created_at = ? WHERE id = ?"
+            "UPDATE uploads SET created_at = $1 WHERE CAST(id AS TEXT) = $2"
         } else {
-            "UPDATE jobs SET created_at = ? WHERE id = ?"
+            "UPDATE jobs SET created_at = $1 WHERE CAST(id AS TEXT) = $2"
         };
-        sqlx::query(sql).bind(eight_days_ago).bind(id).execute(app.state.pool.sqlite().unwrap()).await.unwrap();
+        on_db!(app.state.pool, |db| sqlx::query(sql)
+            .bind(eight_days_ago)
+            .bind(id)
+            .execute(db)
+            .await
+            .unwrap()
+            .rows_affected());
     }
     server::workers::retention::run_once(&app.state.pool).await.unwrap();
     assert_eq!(count(&app, "SELECT count(*) FROM uploads WHERE id = ?", &old).await, 0, "the old upload went");

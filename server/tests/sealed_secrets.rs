@@ -19,21 +19,24 @@ async fn templates_status(app: &TestApp, service_id: &str, secret: &str) -> u16 
 }
 
 async fn ciphertext(app: &TestApp, key_id: &str) -> String {
-    let (c,): (String,) = sqlx::query_as("SELECT secret_ciphertext FROM api_keys WHERE id = ?")
-        .bind(key_id)
-        .fetch_one(app.state.pool.sqlite().unwrap())
-        .await
-        .unwrap();
+    let (c,): (String,) = on_db!(app.state.pool, |db| sqlx::query_as(
+        "SELECT secret_ciphertext FROM api_keys WHERE CAST(id AS TEXT) = $1"
+    )
+    .bind(key_id)
+    .fetch_one(db)
+    .await
+    .unwrap());
     c
 }
 
 async fn set_ciphertext(app: &TestApp, key_id: &str, value: &str) {
-    sqlx::query("UPDATE api_keys SET secret_ciphertext = ? WHERE id = ?")
+    on_db!(app.state.pool, |db| sqlx::query("UPDATE api_keys SET secret_ciphertext = $1 WHERE CAST(id AS TEXT) = $2")
         .bind(value)
         .bind(key_id)
-        .execute(app.state.pool.sqlite().unwrap())
+        .execute(db)
         .await
-        .unwrap();
+        .unwrap()
+        .rows_affected());
 }
 
 #[tokio::test]

@@ -25,13 +25,13 @@ async fn sign_in_from(app: &TestApp, client: &str, email: &str, password: &str) 
 }
 
 async fn failures_stored(app: &TestApp) -> Vec<String> {
-    sqlx::query_as::<_, (String,)>("SELECT email_address FROM sign_in_failures")
-        .fetch_all(app.state.pool.sqlite().unwrap())
+    on_db!(app.state.pool, |db| sqlx::query_as::<_, (String,)>("SELECT email_address FROM sign_in_failures")
+        .fetch_all(db)
         .await
-        .unwrap()
-        .into_iter()
-        .map(|(e,)| e)
-        .collect()
+        .unwrap())
+    .into_iter()
+    .map(|(e,)| e)
+    .collect()
 }
 
 #[tokio::test]

@@ -102,12 +102,13 @@ async fn receipt(app: &TestApp, auth: Option<(&str, &str)>, form: &[(&str, &str)
 const FIRETEXT: Option<(&str, &str)> = Some(("notify", RECEIPTS_PASSWORD));
 
 async fn receipts_queued(app: &TestApp, id: &str) -> Vec<Value> {
-    let rows: Vec<(String,)> =
-        sqlx::query_as("SELECT payload FROM callback_events WHERE notification_id = ? ORDER BY created_at")
-            .bind(id)
-            .fetch_all(app.state.pool.sqlite().unwrap())
-            .await
-            .unwrap();
+    let rows: Vec<(String,)> = on_db!(app.state.pool, |db| sqlx::query_as(
+        "SELECT payload FROM callback_events WHERE CAST(notification_id AS TEXT) = $1 ORDER BY created_at"
+    )
+    .bind(id)
+    .fetch_all(db)
+    .await
+    .unwrap());
     rows.into_iter().map(|(p,)| serde_json::from_str(&p).unwrap()).collect()
 }
 
@@ -239,13 +240,15 @@ async fn a_text_firetext_does_not_take_is_offered_again_and_goes_when_it_is_take
     let deadline = Instant::now() + Duration::from_secs(10);
     for id in [&refused, &unavailable] {
         loop {
-            let (status, attempts, next): (String, i64, Option<app::domain::Timestamp>) = sqlx::query_as(
-                "SELECT status, provider_attempts, provider_next_attempt_at FROM notifications WHERE id = ?",
+            let (status, attempts, next): (String, i64, Option<app::domain::Timestamp>) = on_db!(
+                app.state.pool,
+                |db| {
+                    sqlx::query_as(
+                "SELECT status, provider_attempts, provider_next_attempt_at FROM notifications WHERE CAST(id AS TEXT) = $1",
             )
-            .bind(id)
-            .fetch_one(app.state.pool.sqlite().unwrap())
-            .await
-            .unwrap();
+            .bind(id).fetch_one(db).await.unwrap()
+                }
+            );
             if attempts == 1 {
                 assert_eq!(status, "created");
                 let wait = next.unwrap() - app::ssr::clock::now();
@@ -260,11 +263,14 @@ async fn a_text_firetext_does_not_take_is_offered_again_and_goes_when_it_is_take
 
     // Firetext is back: when due, it takes the message.
     *standin.failing.lock().unwrap() = None;
-    sqlx::query("UPDATE notifications SET provider_next_attempt_at = NULL WHERE id = ?")
-        .bind(&unavailable)
-        .execute(app.state.pool.sqlite().unwrap())
-        .await
-        .unwrap();
+    on_db!(app.state.pool, |db| sqlx::query(
+        "UPDATE notifications SET provider_next_attempt_at = NULL WHERE CAST(id AS TEXT) = $1"
+    )
+    .bind(&unavailable)
+    .execute(db)
+    .await
+    .unwrap()
+    .rows_affected());
     assert_eq!(status_once_offered(&app, &live, &key, &unavailable).await, "sending");
     let offers = standin.posted.lock().unwrap().iter().filter(|f| f["reference"] == unavailable).count();
     assert_eq!(offers, 2);
@@ -279,12 +285,13 @@ async fn a_text_with_no_receipt_for_72_hours_is_a_temporary_failure() {
     // Not yet: sent just now.
     let cutoff = app::ssr::clock::ago(server::workers::delivery::RECEIPT_WAIT);
     assert_eq!(app::ssr::store::time_out_awaiting_receipts(pool, cutoff, 500).await.unwrap(), 0);
-    sqlx::query("UPDATE notifications SET sent_at = ? WHERE id = ?")
+    on_db!(pool, |db| sqlx::query("UPDATE notifications SET sent_at = $1 WHERE CAST(id AS TEXT) = $2")
         .bind(app::ssr::clock::ago(time::Duration::hours(73)))
         .bind(&id)
-        .execute(pool.sqlite().unwrap())
+        .execute(db)
         .await
-        .unwrap();
+        .unwrap()
+        .rows_affected());
     assert_eq!(app::ssr::store::time_out_awaiting_receipts(pool, cutoff, 500).await.unwrap(), 1);
     assert_eq!(api_get(&app, &live, &key, &format!("/v2/notifications/{id}")).await["status"], "temporary-failure");
     let queued = receipts_queued(&app, &id).await;
