@@ -166,3 +166,30 @@ for round in $(seq "$rounds"); do
   run "PostgreSQL, one instance" http://127.0.0.1:3411 "$pg_creds" "$pg1_pid"
   run "PostgreSQL, three behind HAProxy" http://127.0.0.1:3414 "$pg_creds" "$pg1_pid" "$pg2_pid" "$pg3_pid"
 done
+
+# A revoke under load: wrk sends through HAProxy while a key is revoked by
+# the admin command; each instance is asked with that key until it refuses
+# it. The time from the command's end to the last instance's refusal.
+live=$(echo "$pg_creds" | awk '{print $1}')
+for attempt in 1 2 3; do
+  name="revoked under load $attempt $RANDOM"
+  key=$(DATABASE_URL="$pg_url" NOTIFY_DATA_DIR="$work/srv" "$server" create-api-key --service-id "$live" --name "$name" --type test)
+  for port in 3411 3412 3413; do  # known to each instance first
+    until [ "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: ApiKey-v1 $key" "http://127.0.0.1:$port/v2/templates")" = 200 ]; do sleep 0.01; done
+  done
+  read -r service secret template <<<"$pg_creds"
+  wrk_script "$service" "$secret" "$template"
+  wrk -t"$threads" -c"$connections" -d6s -s "$work/post.lua" http://127.0.0.1:3414/v2/notifications/email >/dev/null &
+  wrk_pid=$!
+  sleep 2
+  DATABASE_URL="$pg_url" NOTIFY_DATA_DIR="$work/srv" "$server" revoke-api-key --service-id "$live" --name "$name" >/dev/null
+  ended=$(date +%s%N)
+  slowest=0
+  for port in 3411 3412 3413; do
+    until [ "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: ApiKey-v1 $key" "http://127.0.0.1:$port/v2/templates")" = 403 ]; do :; done
+    took=$(( ($(date +%s%N) - ended) / 1000000 ))
+    [ "$took" -gt "$slowest" ] && slowest=$took
+  done
+  wait "$wrk_pid" || true
+  echo "revoke under load (three instances behind HAProxy taking sends): refused by all three $slowest ms after the command ended"
+done

@@ -317,6 +317,15 @@ async fn restore(config: Config, from: std::path::PathBuf) -> anyhow::Result<()>
 
 async fn admin(config: Config, command: Command) -> anyhow::Result<()> {
     let pool = store::connect(&config.database_url).await?;
+    let done = admin_command(&pool, config, command).await;
+    // The instances serving a shared database hear of the change (a revoked
+    // key, say) before this process ends.
+    pool.settle().await;
+    done
+}
+
+async fn admin_command(pool: &store::Store, config: Config, command: Command) -> anyhow::Result<()> {
+    let pool = pool.clone();
     match command {
         Command::Serve
         | Command::CheckLetterPdf

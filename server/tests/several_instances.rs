@@ -289,6 +289,36 @@ async fn three_instances_behind_haproxy_share_sessions_keys_revocations_and_call
         "every instance hears of a revoke well within the snapshot's second: {slowest:?}"
     );
 
+    // Revoked by the admin command, a process of its own that ends at once:
+    // it announces the change before it ends.
+    let (_, commanded_secret) = make_key("Revoked by command").await;
+    works_everywhere(commanded_secret.clone()).await;
+    let data = tempfile::tempdir().unwrap();
+    let revoked = std::process::Command::new(env!("CARGO_BIN_EXE_server"))
+        .args(["revoke-api-key", "--service-id", &live, "--name", "Revoked by command"])
+        .env("DATABASE_URL", &cluster.url)
+        .env("NOTIFY_SECRET_KEY", SECRET_KEY)
+        .env("NOTIFY_DATA_DIR", data.path())
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(revoked.status.success(), "{}", String::from_utf8_lossy(&revoked.stderr));
+    let command_ended = Instant::now();
+    let mut slowest = Duration::ZERO;
+    for server in &cluster.servers {
+        loop {
+            let r = send_email(&client, &server.base, &live, &commanded_secret, &template, 0).await.unwrap();
+            if r.status().as_u16() == 403 {
+                slowest = slowest.max(command_ended.elapsed());
+                break;
+            }
+            assert!(command_ended.elapsed() < Duration::from_secs(5), "{} still takes the key", server.base);
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+    println!("a key revoked by the admin command was refused by all three within {slowest:?} of its end");
+    assert!(slowest < Duration::from_millis(500), "heard, not waited out: {slowest:?}");
+
     // The rate limit holds across the three: each takes a third of it.
     app::ssr::store::set_rate_limit(&pool, &live, 300).await.unwrap();
     // Each instance counts the others within a beat of their start.

@@ -118,6 +118,8 @@ pub struct Store {
     /// This process's name on the leases it takes in a shared database (a
     /// random UUID per connection: one per instance).
     instance: std::sync::Arc<str>,
+    /// Changes being announced to the other instances ([`Store::settle`]).
+    announcing: std::sync::Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl Store {
@@ -161,6 +163,8 @@ impl Store {
         if let Backend::Postgres(db) = &self.backend {
             let db = db.clone();
             let payload = change.payload();
+            let announcing = self.announcing.clone();
+            announcing.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             tokio::spawn(async move {
                 let sent =
                     sqlx::query("SELECT pg_notify($1, $2)").bind(CHANGES_CHANNEL).bind(payload).execute(&db).await;
@@ -169,10 +173,21 @@ impl Store {
                     // all the same.
                     tracing::warn!(error = %e, "could not announce a change to other instances");
                 }
+                announcing.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
             });
         }
         // No subscriber is fine: nothing caches.
         let _ = self.changes.send(change);
+    }
+
+    /// Waits (at most 2 s) until every change announced so far has been
+    /// sent to the other instances: for a short-lived process (an admin
+    /// command) before it ends.
+    pub async fn settle(&self) {
+        let deadline = std::time::Instant::now() + Duration::from_secs(2);
+        while self.announcing.load(std::sync::atomic::Ordering::SeqCst) > 0 && std::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
     }
 
     /// On PostgreSQL, hears the changes other instances announce and feeds
@@ -324,7 +339,14 @@ pub async fn connect(url: &str) -> anyhow::Result<Store> {
 
 fn store(backend: Backend) -> Store {
     let (changes, _) = broadcast::channel(CHANGE_BACKLOG);
-    Store { backend, changes, writer: Default::default(), sends_waiting: Default::default(), instance: new_id().into() }
+    Store {
+        backend,
+        changes,
+        writer: Default::default(),
+        sends_waiting: Default::default(),
+        instance: new_id().into(),
+        announcing: Default::default(),
+    }
 }
 
 /// Opens the PostgreSQL database at `url` and runs its migrations
