@@ -360,7 +360,7 @@ pub async fn resume_callback(
 
 /// An event the dispatcher has claimed (it holds the claim in memory until
 /// the outcome is recorded).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, FromRow)]
 pub struct ClaimedEvent {
     pub rowid: i64,
     pub next_attempt_at: Timestamp,
@@ -598,17 +598,16 @@ pub async fn claim_events(pool: &Store, rowids: &[i64]) -> anyhow::Result<Vec<Cl
         return Ok(Vec::new());
     }
     if let Some(db) = pool.postgres() {
-        type Row = (i64, Timestamp, String, String, CallbackKind, String, i64, Option<Timestamp>, Timestamp, bool);
         let now = clock::now();
-        let rows: Vec<Row> = sqlx::query_as(
+        return sqlx::query_as::<_, ClaimedEvent>(
             "UPDATE callback_events SET leased_by = $2, lease_until = $3
              WHERE seq IN (
                SELECT seq FROM callback_events
                WHERE seq = ANY($1) AND state = 'pending'
                  AND (lease_until IS NULL OR lease_until < $4 OR leased_by = $2)
                FOR UPDATE SKIP LOCKED)
-             RETURNING seq, next_attempt_at, id, CAST(service_id AS TEXT), callback_type, payload, attempts,
-                       first_attempt_at, created_at, is_test",
+             RETURNING seq AS rowid, next_attempt_at, id, CAST(service_id AS TEXT) AS service_id, callback_type,
+                       payload, attempts, first_attempt_at, created_at, is_test",
         )
         .bind(rowids)
         .bind(&*pool.instance)
@@ -616,35 +615,7 @@ pub async fn claim_events(pool: &Store, rowids: &[i64]) -> anyhow::Result<Vec<Cl
         .bind(now)
         .fetch_all(db)
         .await
-        .context("could not claim callback events")?;
-        return Ok(rows
-            .into_iter()
-            .map(
-                |(
-                    rowid,
-                    next_attempt_at,
-                    id,
-                    service_id,
-                    callback_type,
-                    payload,
-                    attempts,
-                    first_attempt_at,
-                    created_at,
-                    is_test,
-                )| ClaimedEvent {
-                    rowid,
-                    next_attempt_at,
-                    id,
-                    service_id,
-                    callback_type,
-                    payload,
-                    attempts,
-                    first_attempt_at,
-                    created_at,
-                    is_test,
-                },
-            )
-            .collect());
+        .context("could not claim callback events");
     }
     let (json,): (String,) = sqlx::query_as(
         "SELECT coalesce(json_group_array(json_array(rowid, next_attempt_at, id, service_id, callback_type, payload,
